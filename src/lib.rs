@@ -1,0 +1,15 @@
+//! clustertop: a terminal dashboard for large bare-metal Kubernetes clusters.
+//!
+//! Data flows one way: `sources` → `store` → immutable `model::Snapshot` → `app` → `views`.
+//! `sources`, `model`, `analysis`, `store` and `sim` never import ratatui or crossterm.
+
+pub mod analysis;
+pub mod app;
+pub mod model;
+pub mod query;
+pub mod sanitize;
+pub mod sim;
+pub mod sources;
+pub mod store;
+pub mod theme;
+pub mod views;

@@ -1,0 +1,24 @@
+//! Plain data: what the sources report and what the views draw. No I/O, no terminal.
+//!
+//! Every classification carries its evidence, every value its age (`Aged`), every source its
+//! health. The `Snapshot` is immutable once built; the UI receives it as `Arc<Snapshot>`.
+
+pub mod bgp;
+pub mod conntrack;
+pub mod cpu;
+pub mod finding;
+pub mod netmode;
+pub mod node;
+pub mod runtime;
+pub mod snapshot;
+pub mod source;
+
+pub use bgp::{BgpSession, BgpState, BgpVerdict};
+pub use conntrack::Conntrack;
+pub use cpu::{CpuCurve, CpuPoint, RackCurve, Window, WindowFill};
+pub use finding::{Finding, Rule, Severity};
+pub use netmode::{Cni, Evidence, NetClass, NetMode, Signal};
+pub use node::{Aged, HostFacts, Node};
+pub use runtime::{Pod, RuntimeClass, RuntimeKind, RuntimeMix};
+pub use snapshot::Snapshot;
+pub use source::{SourceHealth, SourceId, SourceStatus};

@@ -1,0 +1,85 @@
+//! Findings: what is wrong, where, since when, why we think so, and what to do.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Critical,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Critical => "CRIT",
+            Severity::Warning => "WARN",
+            Severity::Info => "INFO",
+        }
+    }
+}
+
+/// The rule that produced a finding; one family per file in `src/analysis/rules/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    ConntrackPressure,
+    ConntrackInsertFailed,
+    ConntrackDrops,
+    ConntrackTimeoutBelowKeepalive,
+    BridgeNfCallIptables,
+    BgpDegraded,
+    BgpIsolated,
+    BgpFlapping,
+    KataWithoutKvm,
+    KataClassWithoutKvm,
+    KataHostNetwork,
+    FdExhaustion,
+    WindowUnderfill,
+    WindowSpill,
+    SourceStale,
+    SourceForbidden,
+    SourceUnreachable,
+}
+
+impl Rule {
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::ConntrackPressure => "conntrack-pressure",
+            Rule::ConntrackInsertFailed => "conntrack-insert-failed",
+            Rule::ConntrackDrops => "conntrack-drops",
+            Rule::ConntrackTimeoutBelowKeepalive => "conntrack-timeout-below-keepalive",
+            Rule::BridgeNfCallIptables => "bridge-nf-call-iptables",
+            Rule::BgpDegraded => "bgp-ecmp-degraded",
+            Rule::BgpIsolated => "bgp-isolated",
+            Rule::BgpFlapping => "bgp-flapping",
+            Rule::KataWithoutKvm => "kata-pod-without-kvm",
+            Rule::KataClassWithoutKvm => "kata-class-selects-node-without-kvm",
+            Rule::KataHostNetwork => "kata-host-network",
+            Rule::FdExhaustion => "fd-exhaustion",
+            Rule::WindowUnderfill => "window-underfill",
+            Rule::WindowSpill => "window-spill",
+            Rule::SourceStale => "source-stale",
+            Rule::SourceForbidden => "source-forbidden",
+            Rule::SourceUnreachable => "source-unreachable",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule: Rule,
+    pub severity: Severity,
+    /// What it is about: a node, rack, pod (`ns/name`), RuntimeClass or source.
+    pub subject: String,
+    /// When the condition started, where known.
+    pub since: Option<DateTime<Utc>>,
+    /// One line: what is wrong.
+    pub what: String,
+    /// The signals and values that led to it.
+    pub evidence: Vec<String>,
+    /// What an SRE should do about it.
+    pub remedy: String,
+}

@@ -1,0 +1,73 @@
+//! One node and the facts gathered about it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{BgpSession, BgpVerdict, Conntrack, NetClass, RuntimeMix, Signal};
+
+/// A value and when it was observed; views show the age against `Snapshot::now`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Aged<T> {
+    pub value: T,
+    pub at: DateTime<Utc>,
+}
+
+impl<T> Aged<T> {
+    pub fn new(value: T, at: DateTime<Utc>) -> Self {
+        Aged { value, at }
+    }
+}
+
+/// Host facts a node agent (or the simulator) reads from /proc and /sys.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HostFacts {
+    /// `/dev/kvm` present and vmx/svm in the CPU flags: Kata can run here.
+    pub kvm: Option<bool>,
+    pub conntrack: Option<Conntrack>,
+    /// `/proc/sys/fs/file-nr`: allocated and maximum file handles.
+    pub file_nr: Option<(u64, u64)>,
+    /// Running threads/processes and the pid limit.
+    pub pids: Option<(u64, u64)>,
+    /// 1, 5 and 15 minute load averages.
+    pub load: Option<[f64; 3]>,
+    pub cpu_cores: Option<u32>,
+    /// CPU utilisation now, 0.0..=1.0.
+    pub cpu_now: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Node {
+    pub name: String,
+    pub rack: String,
+    /// The two top-of-rack switches this node peers with.
+    pub tors: [String; 2],
+    pub ready: bool,
+    pub labels: BTreeMap<String, String>,
+    /// Raw networking signals reported by the sources.
+    pub signals: Vec<Signal>,
+    /// Network mode derived from `signals` (analysis::netmode).
+    pub net: NetClass,
+    pub bgp: Vec<BgpSession>,
+    /// Derived by analysis::bgp from `bgp` and `net`.
+    pub bgp_verdict: BgpVerdict,
+    pub runtime: RuntimeMix,
+    pub pods: u32,
+    /// Host facts with the time they were read; `None` when no source has them.
+    pub host: Option<Aged<HostFacts>>,
+    /// When the node's API object was last seen.
+    pub seen: DateTime<Utc>,
+}
+
+impl Node {
+    pub fn conntrack(&self) -> Option<&Conntrack> {
+        self.host.as_ref().and_then(|h| h.value.conntrack.as_ref())
+    }
+    pub fn cpu_now(&self) -> Option<f64> {
+        self.host.as_ref().and_then(|h| h.value.cpu_now)
+    }
+    pub fn kvm(&self) -> Option<bool> {
+        self.host.as_ref().and_then(|h| h.value.kvm)
+    }
+}

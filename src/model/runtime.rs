@@ -1,0 +1,97 @@
+//! Container runtimes: RuntimeClasses, slim pods and the per-node mix.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// What a RuntimeClass handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeKind {
+    Runc,
+    Kata,
+    Gvisor,
+    Other,
+}
+
+impl RuntimeKind {
+    /// Classify a CRI handler name (`runc`, `kata-qemu`, `kata-clh`, `runsc`, …).
+    pub fn from_handler(handler: &str) -> Self {
+        let h = handler.to_ascii_lowercase();
+        if h == "runc" || h == "crun" || h.is_empty() {
+            RuntimeKind::Runc
+        } else if h.starts_with("kata") {
+            RuntimeKind::Kata
+        } else if h == "runsc" || h.starts_with("gvisor") {
+            RuntimeKind::Gvisor
+        } else {
+            RuntimeKind::Other
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            RuntimeKind::Runc => "runc",
+            RuntimeKind::Kata => "kata",
+            RuntimeKind::Gvisor => "gvisor",
+            RuntimeKind::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuntimeClass {
+    pub name: String,
+    pub handler: String,
+    pub kind: RuntimeKind,
+    /// `overhead.podFixed` cpu (millicores) and memory (bytes).
+    pub overhead_cpu_m: Option<u64>,
+    pub overhead_mem_bytes: Option<u64>,
+    /// `scheduling.nodeSelector`.
+    pub node_selector: BTreeMap<String, String>,
+    /// Pods using this class, filled in when the snapshot is built.
+    pub pods: u32,
+}
+
+/// A pod, slimmed to what clustertop needs (never whole Pod objects).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pod {
+    pub namespace: String,
+    pub name: String,
+    pub node: Option<String>,
+    /// `spec.runtimeClassName`; `None` is the node's default runtime (runc).
+    pub runtime_class: Option<String>,
+    pub priority_class: Option<String>,
+    pub host_network: bool,
+    pub phase: String,
+    /// Offline (batch/colocated) work, by priority class or QoS label.
+    pub offline: bool,
+}
+
+/// Pod counts per runtime kind on one node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RuntimeMix {
+    pub runc: u32,
+    pub kata: u32,
+    pub gvisor: u32,
+    pub other: u32,
+}
+
+impl RuntimeMix {
+    pub fn add(&mut self, kind: RuntimeKind) {
+        match kind {
+            RuntimeKind::Runc => self.runc += 1,
+            RuntimeKind::Kata => self.kata += 1,
+            RuntimeKind::Gvisor => self.gvisor += 1,
+            RuntimeKind::Other => self.other += 1,
+        }
+    }
+    pub fn total(&self) -> u32 {
+        self.runc + self.kata + self.gvisor + self.other
+    }
+    pub fn merge(&mut self, o: &RuntimeMix) {
+        self.runc += o.runc;
+        self.kata += o.kata;
+        self.gvisor += o.gvisor;
+        self.other += o.other;
+    }
+}

@@ -1,0 +1,92 @@
+//! Filtering and sorting of nodes, shared by `app` (cursor bounds) and `views` (rows drawn).
+
+use crate::model::{Node, Snapshot};
+
+/// Columns the Nodes table can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Name,
+    Rack,
+    Mode,
+    Bgp,
+    Runtime,
+    Conntrack,
+    Cpu,
+    Pods,
+    Age,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 9] = [
+        SortKey::Name,
+        SortKey::Rack,
+        SortKey::Mode,
+        SortKey::Bgp,
+        SortKey::Runtime,
+        SortKey::Conntrack,
+        SortKey::Cpu,
+        SortKey::Pods,
+        SortKey::Age,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Rack => "rack",
+            SortKey::Mode => "mode",
+            SortKey::Bgp => "bgp",
+            SortKey::Runtime => "runtime",
+            SortKey::Conntrack => "conntrack",
+            SortKey::Cpu => "cpu",
+            SortKey::Pods => "pods",
+            SortKey::Age => "age",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|k| k.label() == s)
+    }
+}
+
+/// Case-insensitive substring match of the filter against a node's name, rack, TORs, network
+/// mode and BGP verdict. Several words must all match (`rack-3 cilium`).
+pub fn matches(node: &Node, filter: &str) -> bool {
+    if filter.trim().is_empty() {
+        return true;
+    }
+    let hay = format!(
+        "{} {} {} {} {} bgp:{}",
+        node.name,
+        node.rack,
+        node.tors[0],
+        node.tors[1],
+        node.net.mode.label(),
+        node.bgp_verdict.label()
+    )
+    .to_lowercase();
+    filter.to_lowercase().split_whitespace().all(|w| hay.contains(w))
+}
+
+fn cmp_f(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
+    a.unwrap_or(-1.0).total_cmp(&b.unwrap_or(-1.0))
+}
+
+/// The nodes that pass the filter, sorted; ties broken by name so the order is stable.
+pub fn node_rows<'a>(snap: &'a Snapshot, filter: &str, sort: SortKey, desc: bool) -> Vec<&'a Node> {
+    let mut rows: Vec<&Node> = snap.nodes.iter().filter(|n| matches(n, filter)).collect();
+    rows.sort_by(|a, b| {
+        let o = match sort {
+            SortKey::Name => std::cmp::Ordering::Equal,
+            SortKey::Rack => a.rack.cmp(&b.rack),
+            SortKey::Mode => a.net.mode.cmp(&b.net.mode),
+            SortKey::Bgp => a.bgp_verdict.cmp(&b.bgp_verdict).reverse(),
+            SortKey::Runtime => (a.runtime.kata + a.runtime.gvisor).cmp(&(b.runtime.kata + b.runtime.gvisor)),
+            SortKey::Conntrack => cmp_f(a.conntrack().map(|c| c.fill()), b.conntrack().map(|c| c.fill())),
+            SortKey::Cpu => cmp_f(a.cpu_now(), b.cpu_now()),
+            SortKey::Pods => a.pods.cmp(&b.pods),
+            SortKey::Age => b.host.as_ref().map(|h| h.at).cmp(&a.host.as_ref().map(|h| h.at)),
+        };
+        let o = if desc { o.reverse() } else { o };
+        o.then_with(|| a.name.cmp(&b.name))
+    });
+    rows
+}

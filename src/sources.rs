@@ -1,0 +1,68 @@
+//! Data sources. Each runs as a tokio task and sends `Update`s to the store; none touches the
+//! terminal or holds UI state.
+//!
+//! - `sim`: the embedded simulated cluster (`clustertop demo`).
+//! - `kube`: Kubernetes watchers (issue: Kubernetes source).
+//! - `prometheus`: metrics and the 24 h curve (issue: Prometheus source).
+//! - `agents`: node agent poller (issue: node agent).
+
+pub mod sim;
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{BgpSession, CpuCurve, HostFacts, Pod, RuntimeClass, Signal, SourceHealth, SourceId};
+
+/// The part of a node that comes from its API object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeInfo {
+    pub name: String,
+    pub rack: String,
+    pub tors: [String; 2],
+    pub ready: bool,
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Networking signals visible in the API (agent pods, condition reasons, annotations, CRs).
+    pub signals: Vec<Signal>,
+}
+
+/// One change reported by a source. The store applies updates in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    Health {
+        source: SourceId,
+        health: SourceHealth,
+        at: DateTime<Utc>,
+    },
+    NodeApplied {
+        node: NodeInfo,
+        at: DateTime<Utc>,
+    },
+    NodeDeleted {
+        name: String,
+    },
+    /// The full set of a node's BGP sessions, replacing what was known.
+    Bgp {
+        node: String,
+        sessions: Vec<BgpSession>,
+        at: DateTime<Utc>,
+    },
+    /// Host facts (agent or simulator), replacing what was known for that node.
+    Host {
+        node: String,
+        facts: HostFacts,
+        at: DateTime<Utc>,
+    },
+    /// Host-level networking signals (interfaces, CNI config files), from the agent.
+    HostSignals {
+        node: String,
+        signals: Vec<Signal>,
+    },
+    PodApplied(Pod),
+    PodDeleted {
+        namespace: String,
+        name: String,
+    },
+    /// A relist: the complete pod set, replacing everything.
+    PodsReplaced(Vec<Pod>),
+    RuntimeClasses(Vec<RuntimeClass>),
+    Cpu(CpuCurve),
+}

@@ -1,0 +1,1 @@
+//! The simulator as a source: drives `crate::sim::Sim` on a clock and sends its updates.

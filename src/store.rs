@@ -1,0 +1,299 @@
+//! The store: applies source updates to the cluster state and builds immutable snapshots.
+//!
+//! Every outside string is sanitized here, once, on the way in.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::analysis::{self, Settings};
+use crate::model::{
+    Aged, BgpSession, CpuCurve, HostFacts, Node, Pod, RuntimeClass, RuntimeKind, RuntimeMix, Signal,
+    Snapshot, SourceHealth, SourceId, SourceStatus,
+};
+use crate::sanitize::sanitize;
+use crate::sources::{NodeInfo, Update};
+
+#[derive(Debug, Clone)]
+struct NodeEntry {
+    info: NodeInfo,
+    seen: DateTime<Utc>,
+    bgp: Vec<BgpSession>,
+    host: Option<Aged<HostFacts>>,
+    host_signals: Vec<Signal>,
+}
+
+/// Everything the sources have told us, before analysis.
+#[derive(Debug, Clone)]
+pub struct ClusterState {
+    pub cluster: String,
+    pub settings: Settings,
+    nodes: BTreeMap<String, NodeEntry>,
+    pods: HashMap<(String, String), Pod>,
+    /// Shared with the last snapshot; rebuilt only when pods change.
+    pods_cache: Option<Arc<Vec<Pod>>>,
+    classes: Vec<RuntimeClass>,
+    cpu: Option<CpuCurve>,
+    health: BTreeMap<SourceId, SourceStatus>,
+}
+
+fn clean(s: &mut String) {
+    if let std::borrow::Cow::Owned(c) = sanitize(s) {
+        *s = c;
+    }
+}
+
+fn clean_signal(s: &mut Signal) {
+    match s {
+        Signal::AgentPod { pod, .. } => clean(pod),
+        Signal::ConditionReason { reason } => clean(reason),
+        Signal::Annotation { key, value } => {
+            clean(key);
+            clean(value)
+        }
+        Signal::Interface { name } => clean(name),
+        Signal::CniConfig { file } => clean(file),
+        Signal::CiliumNode | Signal::BgpNodeConfig => {}
+    }
+}
+
+fn clean_pod(p: &mut Pod) {
+    clean(&mut p.namespace);
+    clean(&mut p.name);
+    clean(&mut p.phase);
+    for s in [&mut p.node, &mut p.runtime_class, &mut p.priority_class].into_iter().flatten() {
+        clean(s);
+    }
+}
+
+fn clean_health(h: &mut SourceHealth) {
+    match h {
+        SourceHealth::Forbidden { verb, resource } => {
+            clean(verb);
+            clean(resource)
+        }
+        SourceHealth::Unreachable { error } => clean(error),
+        _ => {}
+    }
+}
+
+impl ClusterState {
+    pub fn new(cluster: impl Into<String>, settings: Settings) -> Self {
+        ClusterState {
+            cluster: cluster.into(),
+            settings,
+            nodes: BTreeMap::new(),
+            pods: HashMap::new(),
+            pods_cache: None,
+            classes: Vec::new(),
+            cpu: None,
+            health: BTreeMap::new(),
+        }
+    }
+
+    pub fn apply(&mut self, update: Update) {
+        match update {
+            Update::Health { source, mut health, at } => {
+                clean_health(&mut health);
+                let updated =
+                    if health.is_ok() { Some(at) } else { self.health.get(&source).and_then(|s| s.updated) };
+                self.health.insert(source, SourceStatus { source, health, updated });
+            }
+            Update::NodeApplied { mut node, at } => {
+                clean(&mut node.name);
+                clean(&mut node.rack);
+                node.tors.iter_mut().for_each(clean);
+                node.labels = std::mem::take(&mut node.labels)
+                    .into_iter()
+                    .map(|(mut k, mut v)| {
+                        clean(&mut k);
+                        clean(&mut v);
+                        (k, v)
+                    })
+                    .collect();
+                node.signals.iter_mut().for_each(clean_signal);
+                match self.nodes.get_mut(&node.name) {
+                    Some(e) => {
+                        e.info = node;
+                        e.seen = at;
+                    }
+                    None => {
+                        let name = node.name.clone();
+                        let entry = NodeEntry {
+                            info: node,
+                            seen: at,
+                            bgp: Vec::new(),
+                            host: None,
+                            host_signals: Vec::new(),
+                        };
+                        self.nodes.insert(name, entry);
+                    }
+                }
+            }
+            Update::NodeDeleted { name } => {
+                self.nodes.remove(&name);
+            }
+            Update::Bgp { node, mut sessions, .. } => {
+                if let Some(e) = self.nodes.get_mut(&node) {
+                    for s in &mut sessions {
+                        clean(&mut s.peer);
+                        clean(&mut s.peer_addr);
+                        if let Some(err) = &mut s.last_error {
+                            clean(err);
+                        }
+                        if let crate::model::BgpState::Unknown(x) = &mut s.state {
+                            clean(x);
+                        }
+                    }
+                    e.bgp = sessions;
+                }
+            }
+            Update::Host { node, facts, at } => {
+                if let Some(e) = self.nodes.get_mut(&node) {
+                    e.host = Some(Aged::new(facts, at));
+                }
+            }
+            Update::HostSignals { node, mut signals } => {
+                if let Some(e) = self.nodes.get_mut(&node) {
+                    signals.iter_mut().for_each(clean_signal);
+                    e.host_signals = signals;
+                }
+            }
+            Update::PodApplied(mut pod) => {
+                clean_pod(&mut pod);
+                self.pods.insert((pod.namespace.clone(), pod.name.clone()), pod);
+                self.pods_cache = None;
+            }
+            Update::PodDeleted { namespace, name } => {
+                self.pods.remove(&(namespace, name));
+                self.pods_cache = None;
+            }
+            Update::PodsReplaced(pods) => {
+                self.pods = pods
+                    .into_iter()
+                    .map(|mut p| {
+                        clean_pod(&mut p);
+                        ((p.namespace.clone(), p.name.clone()), p)
+                    })
+                    .collect();
+                self.pods_cache = None;
+            }
+            Update::RuntimeClasses(mut classes) => {
+                for c in &mut classes {
+                    clean(&mut c.name);
+                    clean(&mut c.handler);
+                }
+                classes.sort_by(|a, b| a.name.cmp(&b.name));
+                self.classes = classes;
+            }
+            Update::Cpu(curve) => self.cpu = Some(curve),
+        }
+    }
+
+    fn pods_sorted(&mut self) -> Arc<Vec<Pod>> {
+        if let Some(p) = &self.pods_cache {
+            return p.clone();
+        }
+        let mut v: Vec<Pod> = self.pods.values().cloned().collect();
+        v.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        let arc = Arc::new(v);
+        self.pods_cache = Some(arc.clone());
+        arc
+    }
+
+    /// Build the immutable snapshot at `now`, with all derived facts and findings.
+    pub fn snapshot(&mut self, now: DateTime<Utc>) -> Snapshot {
+        let pods = self.pods_sorted();
+        let settings = &self.settings;
+
+        // Runtime class name -> kind; pods without a class run the default runtime (runc).
+        let kinds: HashMap<&str, RuntimeKind> =
+            self.classes.iter().map(|c| (c.name.as_str(), c.kind)).collect();
+        let mut mix: HashMap<&str, (RuntimeMix, u32)> = HashMap::new();
+        let mut class_pods: HashMap<&str, u32> = HashMap::new();
+        for p in pods.iter() {
+            if let Some(c) = &p.runtime_class {
+                *class_pods.entry(c.as_str()).or_default() += 1;
+            }
+            if let Some(n) = &p.node {
+                let kind = match &p.runtime_class {
+                    None => RuntimeKind::Runc,
+                    Some(c) => kinds.get(c.as_str()).copied().unwrap_or(RuntimeKind::Other),
+                };
+                let e = mix.entry(n.as_str()).or_default();
+                e.0.add(kind);
+                e.1 += 1;
+            }
+        }
+
+        let nodes: Vec<Node> = self
+            .nodes
+            .values()
+            .map(|e| {
+                let mut signals = e.info.signals.clone();
+                signals.extend(e.host_signals.iter().cloned());
+                let net = analysis::netmode::classify(&signals);
+                let bgp_verdict = analysis::bgp::verdict(net.mode, &e.bgp);
+                let (runtime, pods) = mix.get(e.info.name.as_str()).copied().unwrap_or_default();
+                Node {
+                    name: e.info.name.clone(),
+                    rack: e.info.rack.clone(),
+                    tors: e.info.tors.clone(),
+                    ready: e.info.ready,
+                    labels: e.info.labels.clone(),
+                    signals,
+                    net,
+                    bgp: e.bgp.clone(),
+                    bgp_verdict,
+                    runtime,
+                    pods,
+                    host: e.host.clone(),
+                    seen: e.seen,
+                }
+            })
+            .collect();
+
+        let runtime_classes = self
+            .classes
+            .iter()
+            .map(|c| RuntimeClass {
+                pods: class_pods.get(c.name.as_str()).copied().unwrap_or(0),
+                ..c.clone()
+            })
+            .collect();
+
+        let sources = self
+            .health
+            .values()
+            .map(|s| match (&s.health, s.updated) {
+                (SourceHealth::Ok, Some(t)) if (now - t).num_seconds() > settings.stale_after_s => {
+                    SourceStatus { health: SourceHealth::Stale { since: t }, ..s.clone() }
+                }
+                _ => s.clone(),
+            })
+            .collect();
+
+        let fills = match &self.cpu {
+            Some(c) => analysis::colocation::fills(c, &settings.windows, settings.tz, now),
+            None => Vec::new(),
+        };
+
+        let mut snap = Snapshot {
+            now,
+            cluster: self.cluster.clone(),
+            sources,
+            nodes,
+            pods,
+            runtime_classes,
+            cpu: self.cpu.clone(),
+            tz: settings.tz,
+            windows: settings.windows.clone(),
+            fills,
+            findings: Vec::new(),
+            keepalive_idle_s: settings.keepalive_idle_s,
+        };
+        snap.findings = analysis::rules::findings(&snap, settings);
+        snap
+    }
+}

@@ -1,0 +1,1 @@
+//! The frame around every view: tab bar and source health on top, footer at the bottom.

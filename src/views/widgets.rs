@@ -1,0 +1,149 @@
+//! Small pieces shared by the views: blocks, status glyphs, number and age formatting.
+
+use chrono::{DateTime, Utc};
+use ratatui::style::Style;
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders};
+use unicode_width::UnicodeWidthStr;
+
+use crate::model::{BgpVerdict, Severity};
+use crate::theme::Theme;
+
+/// A bordered block with a title, in the theme's border and title styles and glyph set.
+pub fn block<'a>(theme: &Theme, title: &'a str) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_set(theme.sym.border)
+        .border_style(theme.border)
+        .title(Span::styled(format!(" {title} "), theme.title))
+}
+
+/// "42s", "7m", "3h", "2d"; "-" when unknown; "now" for future times.
+pub fn age(now: DateTime<Utc>, t: Option<DateTime<Utc>>) -> String {
+    let Some(t) = t else { return "-".into() };
+    let s = (now - t).num_seconds();
+    match s {
+        i64::MIN..=0 => "now".into(),
+        1..=119 => format!("{s}s"),
+        120..=7199 => format!("{}m", s / 60),
+        7200..=172_799 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// A fraction as a whole percentage: 0.753 -> "75%".
+pub fn pct(f: f64) -> String {
+    format!("{:.0}%", (f * 100.0).floor())
+}
+
+/// Style and glyph for a severity; the glyph carries the meaning without colour.
+pub fn severity(theme: &Theme, sev: Severity) -> (Style, &'static str) {
+    match sev {
+        Severity::Critical => (theme.crit, theme.sym.crit),
+        Severity::Warning => (theme.warn, theme.sym.warn),
+        Severity::Info => (theme.info, theme.sym.info),
+    }
+}
+
+/// `● CRIT`, `▲ WARN`, `ℹ INFO`.
+pub fn severity_span(theme: &Theme, sev: Severity) -> Span<'static> {
+    let (st, g) = severity(theme, sev);
+    Span::styled(format!("{g} {}", sev.label()), st)
+}
+
+/// Style and glyph for a BGP verdict.
+pub fn verdict(theme: &Theme, v: BgpVerdict) -> (Style, &'static str) {
+    match v {
+        BgpVerdict::Healthy => (theme.ok, theme.sym.ok),
+        BgpVerdict::Degraded => (theme.warn, theme.sym.warn),
+        BgpVerdict::Isolated => (theme.crit, theme.sym.crit),
+        BgpVerdict::Unknown => (theme.unknown, theme.sym.unknown),
+        BgpVerdict::NotApplicable => (theme.muted, " "),
+    }
+}
+
+/// `● 2/2`, `▲ 1/2`, `✖ 0/2`, `? ?/2`, `-`.
+pub fn verdict_span(theme: &Theme, v: BgpVerdict) -> Span<'static> {
+    let (st, g) = verdict(theme, v);
+    if v == BgpVerdict::NotApplicable {
+        Span::styled("-", st)
+    } else {
+        Span::styled(format!("{g} {}", v.label()), st)
+    }
+}
+
+/// Style for a 0..1 fill against warn/crit thresholds.
+pub fn level(theme: &Theme, f: f64, warn: f64, crit: f64) -> Style {
+    if f >= crit {
+        theme.crit
+    } else if f >= warn {
+        theme.warn
+    } else {
+        theme.ok
+    }
+}
+
+/// Cut a string to at most `width` terminal cells, ending in the theme's ellipsis when cut.
+pub fn truncate(theme: &Theme, s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let ell = theme.sym.ellipsis;
+    let mut out = String::new();
+    let mut w = 0;
+    for ch in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        if w + cw + ell.width() > width {
+            break;
+        }
+        out.push(ch);
+        w += cw;
+    }
+    out.push_str(ell);
+    out
+}
+
+/// A horizontal gauge of `width` cells: filled part, then empty part.
+pub fn gauge(theme: &Theme, f: f64, width: usize) -> String {
+    let n = ((f.clamp(0.0, 1.0) * width as f64).round() as usize).min(width);
+    format!("{}{}", theme.sym.gauge_full.repeat(n), theme.sym.gauge_empty.repeat(width - n))
+}
+
+/// Page-flip scrolling: the first row to draw so that `selected` is on screen with `height` rows.
+pub fn page_offset(selected: usize, height: usize) -> usize {
+    if height == 0 { 0 } else { (selected / height) * height }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn ages_and_percentages() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        assert_eq!(age(now, None), "-");
+        assert_eq!(age(now, Some(now)), "now");
+        assert_eq!(age(now, Some(now - chrono::Duration::seconds(42))), "42s");
+        assert_eq!(age(now, Some(now - chrono::Duration::minutes(7))), "7m");
+        assert_eq!(age(now, Some(now - chrono::Duration::hours(3))), "3h");
+        assert_eq!(age(now, Some(now - chrono::Duration::days(3))), "3d");
+        assert_eq!(pct(0.749), "74%");
+        assert_eq!(pct(0.75), "75%");
+        assert_eq!(page_offset(0, 10), 0);
+        assert_eq!(page_offset(10, 10), 10);
+        assert_eq!(page_offset(25, 10), 20);
+    }
+
+    #[test]
+    fn truncate_respects_width() {
+        let t = Theme::builtin("default", false).unwrap();
+        assert_eq!(truncate(&t, "abcdef", 10), "abcdef");
+        assert_eq!(truncate(&t, "abcdef", 4), "abc…");
+        let a = Theme::builtin("default", true).unwrap();
+        assert_eq!(truncate(&a, "abcdef", 4), "abc~");
+    }
+}
