@@ -95,7 +95,7 @@ mod tests {
             BgpVerdict::Healthy
         );
         // Only one session reported at all.
-        assert_eq!(verdict(m, &[up_a.clone()]), BgpVerdict::Degraded);
+        assert_eq!(verdict(m, std::slice::from_ref(&up_a)), BgpVerdict::Degraded);
         // A migrating node with sessions is judged on them.
         assert_eq!(verdict(NetMode::Migrating, &[up_a, up_b]), BgpVerdict::Healthy);
         assert_eq!(verdict(NetMode::Migrating, &[down_b]), BgpVerdict::Isolated);

@@ -154,12 +154,12 @@ fn weak_choice(signals: &[Signal]) -> Option<Cni> {
     let mut score =
         [(Cni::Cilium, 0u32, false, false), (Cni::Flannel, 0, false, false), (Cni::Calico, 0, false, false)];
     for s in signals {
-        if let Target::Cni(c) = read(s).target {
-            if let Some(e) = score.iter_mut().find(|e| e.0 == c) {
-                e.1 += weight(s, first_cfg);
-                e.2 |= matches!(s, Signal::ConditionReason { .. });
-                e.3 |= matches!(s, Signal::CniConfig { file } if Some(file.as_str()) == first_cfg);
-            }
+        if let Target::Cni(c) = read(s).target
+            && let Some(e) = score.iter_mut().find(|e| e.0 == c)
+        {
+            e.1 += weight(s, first_cfg);
+            e.2 |= matches!(s, Signal::ConditionReason { .. });
+            e.3 |= matches!(s, Signal::CniConfig { file } if Some(file.as_str()) == first_cfg);
         }
     }
     score.iter().filter(|e| e.1 > 0).max_by_key(|e| (e.1, e.2, e.3, std::cmp::Reverse(e.0))).map(|e| e.0)
