@@ -101,4 +101,35 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn through_the_store() {
+        use crate::model::{BgpState, Cni, HostFacts, NetMode, Signal};
+        use crate::sources::{NodeInfo, Update};
+        use crate::store::ClusterState;
+        let mut st = ClusterState::new("t", Settings::default());
+        let info = NodeInfo {
+            name: "n1\x1b[2J".into(),
+            rack: "r1".into(),
+            tors: ["r1-tor-a".into(), "r1-tor-b".into()],
+            ready: true,
+            labels: Default::default(),
+            signals: vec![
+                Signal::AgentPod { cni: Cni::Cilium, pod: "cilium-x".into() },
+                Signal::BgpNodeConfig,
+            ],
+        };
+        st.apply(Update::NodeApplied { node: info, at: now() });
+        let name = "n1".to_string();
+        let sessions =
+            vec![session("r1-tor-a", BgpState::Established), session("r1-tor-b", BgpState::Active)];
+        st.apply(Update::Bgp { node: name.clone(), sessions, at: now() });
+        let facts = HostFacts { conntrack: Some(ct(95, 100)), ..HostFacts::default() };
+        st.apply(Update::Host { node: name, facts, at: now() });
+        let snap = st.snapshot(now());
+        assert_eq!(snap.nodes[0].name, "n1");
+        assert_eq!(snap.nodes[0].net.mode, NetMode::CiliumBgp);
+        let rules: Vec<Rule> = snap.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, vec![Rule::ConntrackPressure, Rule::BgpDegraded]);
+    }
 }
