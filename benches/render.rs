@@ -1,4 +1,5 @@
 //! Rendering and start-up benchmarks.
+#![allow(clippy::unwrap_used)]
 //!
 //! - `render/<view>/<nodes>`: one full frame of each view at 200x50.
 //! - `first_frame/48`: what `clustertop demo` does before its first frame: simulate, build the

@@ -182,7 +182,9 @@ pub fn row_count(model: &Model, view: View) -> usize {
             racks.len()
         }
         View::Runtime => snap.nodes.len().max(snap.runtime_classes.len()),
-        View::Triage => snap.findings.iter().filter(|f| crate::query::finding_matches(f, &model.filter)).count(),
+        View::Triage => {
+            snap.findings.iter().filter(|f| crate::query::finding_matches(f, &model.filter)).count()
+        }
         View::Overview | View::Utilization => 0,
     }
 }
@@ -210,7 +212,11 @@ fn run_command(model: &mut Model, line: &str) -> Vec<Effect> {
         ("theme", name) => return vec![Effect::LoadTheme(name.to_string())],
         ("view", v) => match View::parse(v) {
             Some(v) => return update(model, Msg::ShowView(v)),
-            None => model.message = Some(format!("unknown view {v:?}: overview, nodes, network, runtime, conntrack, utilization, triage")),
+            None => {
+                model.message = Some(format!(
+                    "unknown view {v:?}: overview, nodes, network, runtime, conntrack, utilization, triage"
+                ))
+            }
         },
         ("sort", k) => match crate::query::SortKey::parse(k) {
             Some(k) => {
@@ -301,7 +307,10 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.scroll = 0;
         }
         Msg::Input(c) => {
-            if matches!(model.mode, Mode::Filter | Mode::Command) && !c.is_control() && model.input.len() < 256 {
+            if matches!(model.mode, Mode::Filter | Mode::Command)
+                && !c.is_control()
+                && model.input.len() < 256
+            {
                 model.input.push(c);
                 if model.mode == Mode::Filter {
                     model.filter = model.input.clone();

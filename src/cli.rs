@@ -18,7 +18,11 @@ use crate::store::ClusterState;
 use crate::theme::Theme;
 
 #[derive(Parser, Debug)]
-#[command(name = "clustertop", version, about = "A terminal dashboard for large bare-metal Kubernetes clusters")]
+#[command(
+    name = "clustertop",
+    version,
+    about = "A terminal dashboard for large bare-metal Kubernetes clusters"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -97,7 +101,8 @@ fn parse_refresh(s: &str) -> Result<f64, String> {
 }
 
 fn parse_tz(s: &str) -> Result<Tz, String> {
-    s.parse::<Tz>().map_err(|_| format!("unknown time zone {s:?} (use an IANA name such as Europe/Berlin or UTC)"))
+    s.parse::<Tz>()
+        .map_err(|_| format!("unknown time zone {s:?} (use an IANA name such as Europe/Berlin or UTC)"))
 }
 
 /// The local IANA zone from `TZ` or the system, else UTC.
@@ -115,7 +120,11 @@ fn no_color() -> bool {
 
 impl UiFlags {
     pub fn settings(&self) -> Settings {
-        let mut s = Settings { tz: self.tz.unwrap_or_else(local_tz), keepalive_idle_s: self.keepalive_idle, ..Settings::default() };
+        let mut s = Settings {
+            tz: self.tz.unwrap_or_else(local_tz),
+            keepalive_idle_s: self.keepalive_idle,
+            ..Settings::default()
+        };
         if !self.windows.is_empty() {
             s.windows = self.windows.clone();
         }

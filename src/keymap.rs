@@ -53,30 +53,185 @@ fn ctrl(k: &KeyEvent, c: char) -> bool {
 
 /// The table. Order is the order of the help screen.
 pub const BINDINGS: &[Binding] = &[
-    Binding { keys: "q", help: "quit", ctx: &[Ctx::Browse, Ctx::Detail], footer: true, matches: |k| ch(k) == Some('q'), msg: |_| Msg::Quit },
-    Binding { keys: "Ctrl-C", help: "quit from anywhere", ctx: ALL, footer: false, matches: |k| ctrl(k, 'c'), msg: |_| Msg::Quit },
-    Binding { keys: "?", help: "toggle this help", ctx: NAV, footer: true, matches: |k| ch(k) == Some('?'), msg: |_| Msg::ToggleHelp },
-    Binding { keys: "1-7", help: "show a view: 1 Overview 2 Nodes 3 Network 4 Runtime 5 Conntrack 6 Utilization 7 Triage", ctx: NAV, footer: false,
+    Binding {
+        keys: "q",
+        help: "quit",
+        ctx: &[Ctx::Browse, Ctx::Detail],
+        footer: true,
+        matches: |k| ch(k) == Some('q'),
+        msg: |_| Msg::Quit,
+    },
+    Binding {
+        keys: "Ctrl-C",
+        help: "quit from anywhere",
+        ctx: ALL,
+        footer: false,
+        matches: |k| ctrl(k, 'c'),
+        msg: |_| Msg::Quit,
+    },
+    Binding {
+        keys: "?",
+        help: "toggle this help",
+        ctx: NAV,
+        footer: true,
+        matches: |k| ch(k) == Some('?'),
+        msg: |_| Msg::ToggleHelp,
+    },
+    Binding {
+        keys: "1-7",
+        help: "show a view: 1 Overview 2 Nodes 3 Network 4 Runtime 5 Conntrack 6 Utilization 7 Triage",
+        ctx: NAV,
+        footer: false,
         matches: |k| matches!(ch(k), Some('1'..='7')),
-        msg: |k| match ch(k).and_then(|c| c.to_digit(10)) { Some(d @ 1..=7) => Msg::ShowView(View::ALL[d as usize - 1]), _ => Msg::Notice(String::new()) } },
-    Binding { keys: "Tab/S-Tab", help: "next / previous view", ctx: BROWSE, footer: false, matches: |k| k.code == KeyCode::Tab, msg: |_| Msg::NextView },
-    Binding { keys: "", help: "", ctx: BROWSE, footer: false, matches: |k| k.code == KeyCode::BackTab, msg: |_| Msg::PrevView },
-    Binding { keys: "j/k Down/Up", help: "move down / up", ctx: NAV, footer: true, matches: |k| ch(k) == Some('j') || k.code == KeyCode::Down, msg: |_| Msg::Down },
-    Binding { keys: "", help: "", ctx: NAV, footer: false, matches: |k| ch(k) == Some('k') || k.code == KeyCode::Up, msg: |_| Msg::Up },
-    Binding { keys: "PgDn/PgUp", help: "page down / up (also Ctrl-F / Ctrl-B)", ctx: NAV, footer: false, matches: |k| k.code == KeyCode::PageDown || ctrl(k, 'f'), msg: |_| Msg::PageDown },
-    Binding { keys: "", help: "", ctx: NAV, footer: false, matches: |k| k.code == KeyCode::PageUp || ctrl(k, 'b'), msg: |_| Msg::PageUp },
-    Binding { keys: "g/G", help: "first / last row (also Home / End)", ctx: NAV, footer: false, matches: |k| ch(k) == Some('g') || k.code == KeyCode::Home, msg: |_| Msg::Top },
-    Binding { keys: "", help: "", ctx: NAV, footer: false, matches: |k| ch(k) == Some('G') || k.code == KeyCode::End, msg: |_| Msg::Bottom },
-    Binding { keys: "Enter", help: "open the selected node's detail (Nodes view)", ctx: BROWSE, footer: true, matches: |k| k.code == KeyCode::Enter, msg: |_| Msg::Open },
-    Binding { keys: "/", help: "filter nodes, racks and findings (words must all match)", ctx: BROWSE, footer: true, matches: |k| ch(k) == Some('/'), msg: |_| Msg::StartFilter },
-    Binding { keys: ":", help: "command line (see commands below)", ctx: BROWSE, footer: true, matches: |k| ch(k) == Some(':'), msg: |_| Msg::StartCommand },
-    Binding { keys: "s/r", help: "Nodes: sort by next column / reverse the order", ctx: BROWSE, footer: false, matches: |k| ch(k) == Some('s'), msg: |_| Msg::NextSort },
-    Binding { keys: "", help: "", ctx: BROWSE, footer: false, matches: |k| ch(k) == Some('r'), msg: |_| Msg::ReverseSort },
-    Binding { keys: "z/Z", help: "Utilization: zoom out / in (1h 6h 24h 7d)", ctx: BROWSE, footer: false, matches: |k| ch(k) == Some('z'), msg: |_| Msg::NextZoom },
-    Binding { keys: "", help: "", ctx: BROWSE, footer: false, matches: |k| ch(k) == Some('Z'), msg: |_| Msg::PrevZoom },
-    Binding { keys: "Esc", help: "back: close overlay, cancel input, clear filter", ctx: ALL, footer: true, matches: |k| k.code == KeyCode::Esc, msg: |_| Msg::Back },
-    Binding { keys: "Enter", help: "apply the filter / run the command", ctx: EDIT, footer: true, matches: |k| k.code == KeyCode::Enter, msg: |_| Msg::Submit },
-    Binding { keys: "Backspace", help: "delete a character", ctx: EDIT, footer: false, matches: |k| k.code == KeyCode::Backspace, msg: |_| Msg::Backspace },
+        msg: |k| match ch(k).and_then(|c| c.to_digit(10)) {
+            Some(d @ 1..=7) => Msg::ShowView(View::ALL[d as usize - 1]),
+            _ => Msg::Notice(String::new()),
+        },
+    },
+    Binding {
+        keys: "Tab/S-Tab",
+        help: "next / previous view",
+        ctx: BROWSE,
+        footer: false,
+        matches: |k| k.code == KeyCode::Tab,
+        msg: |_| Msg::NextView,
+    },
+    Binding {
+        keys: "",
+        help: "",
+        ctx: BROWSE,
+        footer: false,
+        matches: |k| k.code == KeyCode::BackTab,
+        msg: |_| Msg::PrevView,
+    },
+    Binding {
+        keys: "j/k Down/Up",
+        help: "move down / up",
+        ctx: NAV,
+        footer: true,
+        matches: |k| ch(k) == Some('j') || k.code == KeyCode::Down,
+        msg: |_| Msg::Down,
+    },
+    Binding {
+        keys: "",
+        help: "",
+        ctx: NAV,
+        footer: false,
+        matches: |k| ch(k) == Some('k') || k.code == KeyCode::Up,
+        msg: |_| Msg::Up,
+    },
+    Binding {
+        keys: "PgDn/PgUp",
+        help: "page down / up (also Ctrl-F / Ctrl-B)",
+        ctx: NAV,
+        footer: false,
+        matches: |k| k.code == KeyCode::PageDown || ctrl(k, 'f'),
+        msg: |_| Msg::PageDown,
+    },
+    Binding {
+        keys: "",
+        help: "",
+        ctx: NAV,
+        footer: false,
+        matches: |k| k.code == KeyCode::PageUp || ctrl(k, 'b'),
+        msg: |_| Msg::PageUp,
+    },
+    Binding {
+        keys: "g/G",
+        help: "first / last row (also Home / End)",
+        ctx: NAV,
+        footer: false,
+        matches: |k| ch(k) == Some('g') || k.code == KeyCode::Home,
+        msg: |_| Msg::Top,
+    },
+    Binding {
+        keys: "",
+        help: "",
+        ctx: NAV,
+        footer: false,
+        matches: |k| ch(k) == Some('G') || k.code == KeyCode::End,
+        msg: |_| Msg::Bottom,
+    },
+    Binding {
+        keys: "Enter",
+        help: "open the selected node's detail (Nodes view)",
+        ctx: BROWSE,
+        footer: true,
+        matches: |k| k.code == KeyCode::Enter,
+        msg: |_| Msg::Open,
+    },
+    Binding {
+        keys: "/",
+        help: "filter nodes, racks and findings (words must all match)",
+        ctx: BROWSE,
+        footer: true,
+        matches: |k| ch(k) == Some('/'),
+        msg: |_| Msg::StartFilter,
+    },
+    Binding {
+        keys: ":",
+        help: "command line (see commands below)",
+        ctx: BROWSE,
+        footer: true,
+        matches: |k| ch(k) == Some(':'),
+        msg: |_| Msg::StartCommand,
+    },
+    Binding {
+        keys: "s/r",
+        help: "Nodes: sort by next column / reverse the order",
+        ctx: BROWSE,
+        footer: false,
+        matches: |k| ch(k) == Some('s'),
+        msg: |_| Msg::NextSort,
+    },
+    Binding {
+        keys: "",
+        help: "",
+        ctx: BROWSE,
+        footer: false,
+        matches: |k| ch(k) == Some('r'),
+        msg: |_| Msg::ReverseSort,
+    },
+    Binding {
+        keys: "z/Z",
+        help: "Utilization: zoom out / in (1h 6h 24h 7d)",
+        ctx: BROWSE,
+        footer: false,
+        matches: |k| ch(k) == Some('z'),
+        msg: |_| Msg::NextZoom,
+    },
+    Binding {
+        keys: "",
+        help: "",
+        ctx: BROWSE,
+        footer: false,
+        matches: |k| ch(k) == Some('Z'),
+        msg: |_| Msg::PrevZoom,
+    },
+    Binding {
+        keys: "Esc",
+        help: "back: close overlay, cancel input, clear filter",
+        ctx: ALL,
+        footer: true,
+        matches: |k| k.code == KeyCode::Esc,
+        msg: |_| Msg::Back,
+    },
+    Binding {
+        keys: "Enter",
+        help: "apply the filter / run the command",
+        ctx: EDIT,
+        footer: true,
+        matches: |k| k.code == KeyCode::Enter,
+        msg: |_| Msg::Submit,
+    },
+    Binding {
+        keys: "Backspace",
+        help: "delete a character",
+        ctx: EDIT,
+        footer: false,
+        matches: |k| k.code == KeyCode::Backspace,
+        msg: |_| Msg::Backspace,
+    },
 ];
 
 /// Commands for the `:` line, for the help screen.
@@ -135,7 +290,10 @@ mod tests {
         assert!(matches!(map(&m, &key(KeyCode::Char('3'))), Some(Msg::ShowView(View::Network))));
         assert!(matches!(map(&m, &key(KeyCode::Char('j'))), Some(Msg::Down)));
         assert!(matches!(map(&m, &key(KeyCode::Up)), Some(Msg::Up)));
-        assert!(matches!(map(&m, &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Msg::Quit)));
+        assert!(matches!(
+            map(&m, &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Msg::Quit)
+        ));
         assert!(map(&m, &key(KeyCode::Char('x'))).is_none());
     }
 
@@ -146,7 +304,10 @@ mod tests {
         assert!(matches!(map(&m, &key(KeyCode::Char('3'))), Some(Msg::Input('3'))));
         assert!(matches!(map(&m, &key(KeyCode::Enter)), Some(Msg::Submit)));
         assert!(matches!(map(&m, &key(KeyCode::Esc)), Some(Msg::Back)));
-        assert!(matches!(map(&m, &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Msg::Quit)));
+        assert!(matches!(
+            map(&m, &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Msg::Quit)
+        ));
     }
 
     #[test]

@@ -110,7 +110,10 @@ pub async fn run(mut snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Option
                     Effect::LoadTheme(name) => {
                         let notice = match Theme::load(&name, opts.ascii) {
                             Ok(t) if opts.no_color && !t.is_colorless() => {
-                                format!("NO_COLOR is set: keeping {} (theme {} has colours)", theme.name, t.name)
+                                format!(
+                                    "NO_COLOR is set: keeping {} (theme {} has colours)",
+                                    theme.name, t.name
+                                )
                             }
                             Ok(t) => {
                                 theme = t;

@@ -97,7 +97,12 @@ pub fn json(s: &Snapshot) -> String {
 pub fn text(s: &Snapshot) -> String {
     let sum = summary(s);
     let mut o = String::new();
-    let _ = writeln!(o, "cluster   {}  at {}", s.cluster, s.now.with_timezone(&s.tz).format("%Y-%m-%d %H:%M:%S %Z"));
+    let _ = writeln!(
+        o,
+        "cluster   {}  at {}",
+        s.cluster,
+        s.now.with_timezone(&s.tz).format("%Y-%m-%d %H:%M:%S %Z")
+    );
     for src in &s.sources {
         let _ = writeln!(o, "source    {} {}", src.source.label(), src.health.word());
     }
@@ -108,7 +113,9 @@ pub fn text(s: &Snapshot) -> String {
     let _ = writeln!(o, "bgp       {}", bgp.join(", "));
     let rt: Vec<String> = sum.runtime_pods.iter().map(|(k, v)| format!("{k} {v}")).collect();
     let _ = writeln!(o, "runtimes  {}", rt.join(", "));
-    if let (Some(on), Some(off), Some(cap)) = (sum.cpu_online_cores, sum.cpu_offline_cores, sum.cpu_capacity_cores) {
+    if let (Some(on), Some(off), Some(cap)) =
+        (sum.cpu_online_cores, sum.cpu_offline_cores, sum.cpu_capacity_cores)
+    {
         let _ = writeln!(
             o,
             "cpu       {:.0}% of {cap:.0} cores ({:.0}% online, {:.0}% offline)",
@@ -117,7 +124,11 @@ pub fn text(s: &Snapshot) -> String {
             off / cap * 100.0
         );
     }
-    let _ = writeln!(o, "\n{:<12} {:<8} {:<14} {:<5} {:>6} {:>5} {:>5}", "NODE", "RACK", "MODE", "BGP", "CT%", "CPU%", "PODS");
+    let _ = writeln!(
+        o,
+        "\n{:<12} {:<8} {:<14} {:<5} {:>6} {:>5} {:>5}",
+        "NODE", "RACK", "MODE", "BGP", "CT%", "CPU%", "PODS"
+    );
     for n in &s.nodes {
         let ct = n.conntrack().map(|c| format!("{:.0}", c.fill() * 100.0)).unwrap_or_else(|| "-".into());
         let cpu = n.cpu_now().map(|c| format!("{:.0}", c * 100.0)).unwrap_or_else(|| "-".into());

@@ -40,12 +40,18 @@ pub fn render(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
         return;
     }
     let Some(snap) = model.snap.as_deref() else {
-        Paragraph::new(" clustertop: waiting for the first data from the sources…").style(theme.muted).render(area, buf);
+        Paragraph::new(" clustertop: waiting for the first data from the sources…")
+            .style(theme.muted)
+            .render(area, buf);
         return;
     };
     let ctx = Ctx { snap, model, theme };
-    let [tabs, status, body, footer] =
-        area.layout(&Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]));
+    let [tabs, status, body, footer] = area.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ]));
     chrome::tabs(&ctx, tabs, buf);
     chrome::status(&ctx, status, buf);
     match &model.mode {
