@@ -189,7 +189,6 @@ impl Sim {
         out.push(Update::PodsReplaced(pods));
         out.push(Update::Cpu(self.cpu.curve(at)));
         self.cpu_sent = Some(cpu::bucket(at));
-        self.last = at;
         out
     }
 

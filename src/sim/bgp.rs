@@ -74,7 +74,7 @@ pub(crate) fn initial_sessions(
             if inc.bgp_degraded == Some(i) {
                 let since = ago(start, rng, 20 * 60, 3 * 3600);
                 down(&mut s[1], BgpState::Active, since, "Hold timer expired");
-                s[1].resets_1h = 1;
+                s[1].resets_1h = u32::from(start - since < Duration::hours(1));
             }
             if inc.bgp_isolated == Some(i) {
                 let since = ago(start, rng, 10 * 60, 40 * 60);
