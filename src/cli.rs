@@ -1,7 +1,6 @@
 //! Command line: parse, build settings, dispatch. `main.rs` only calls `cli::main`.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -147,17 +146,11 @@ impl SimFlags {
 async fn demo(ui: &UiFlags, flags: &SimFlags) -> Result<()> {
     let theme = ui.theme()?;
     let settings = ui.settings();
-    let mut sim = Sim::new(flags.config(settings.tz), Utc::now());
-    let mut state = ClusterState::new(sim.label(), settings);
-    // The first snapshot is built before the terminal is set up: the first frame shows data.
-    for u in sim.initial() {
-        state.apply(u);
-    }
-    let first = Arc::new(state.snapshot(Utc::now()));
+    let sim = Sim::new(flags.config(settings.tz), Utc::now());
+    let state = ClusterState::new(sim.label(), settings);
     let (utx, urx) = mpsc::channel(64);
-    let (stx, srx) = watch::channel(Some(first));
-    let period = Duration::from_secs_f64(ui.refresh);
-    tokio::spawn(crate::sources::sim::run_stepping(sim, utx, period));
+    let (stx, srx) = watch::channel(None);
+    tokio::spawn(crate::sources::sim::run(sim, utx, Duration::from_secs_f64(ui.refresh)));
     tokio::spawn(runtime::store_task(state, urx, stx));
     runtime::run(srx, Options { theme, ascii: ui.ascii, no_color: no_color() }).await
 }
