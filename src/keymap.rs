@@ -79,7 +79,7 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: "1-7",
-        help: "show a view: 1 Overview 2 Nodes 3 Network 4 Runtime 5 Conntrack 6 Utilization 7 Triage",
+        help: "views: Overview Nodes Network Runtime Conntrack Utilization Triage",
         ctx: NAV,
         footer: false,
         matches: |k| matches!(ch(k), Some('1'..='7')),

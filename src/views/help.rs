@@ -17,9 +17,11 @@ pub fn lines<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
         (KCtx::Detail, "Node detail"),
         (KCtx::Edit, "Filter (/) and command (:) line"),
     ];
-    for (kctx, title) in sections {
+    for (i, (kctx, title)) in sections.into_iter().enumerate() {
         out.push(Line::from(Span::styled(title, t.header)));
-        for b in keymap::described(kctx) {
+        // Later sections list only what differs from browsing.
+        let new = |b: &&keymap::Binding| i == 0 || !b.ctx.contains(&KCtx::Browse);
+        for b in keymap::described(kctx).filter(new) {
             out.push(Line::from(vec![
                 Span::styled(format!("  {:<12}", b.keys), t.key),
                 Span::styled(b.help, t.base),

@@ -1,0 +1,113 @@
+//! View snapshots (insta) of every view, the node detail and help at 80x24 and 200x50, from a
+//! fixed-seed simulated cluster at a fixed `now`; plus style snapshots and glyph/colour invariants.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use clustertop::analysis::Settings;
+use clustertop::app::{Mode, Model, Msg, View, update};
+use clustertop::sim::{SimConfig, snapshot_at};
+use clustertop::theme::Theme;
+use clustertop::views;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
+
+fn model(view: View, mode: Mode) -> Model {
+    let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+    let snap = Arc::new(snapshot_at(SimConfig::default(), now, Settings::default()));
+    let mut m = Model::default();
+    update(&mut m, Msg::Snapshot(snap));
+    update(&mut m, Msg::ShowView(view));
+    m.mode = mode;
+    m
+}
+
+fn draw(m: &Model, theme: &Theme, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| views::render(m, theme, f.area(), f.buffer_mut())).unwrap();
+    t
+}
+
+fn buffer(m: &Model, theme: &Theme, w: u16, h: u16) -> Buffer {
+    let mut buf = Buffer::empty(Rect::new(0, 0, w, h));
+    views::render(m, theme, buf.area, &mut buf);
+    buf
+}
+
+#[test]
+fn every_view_at_both_sizes() {
+    let theme = Theme::builtin("default", false).unwrap();
+    for view in View::ALL {
+        let m = model(view, Mode::Browse);
+        for (w, h) in SIZES {
+            let name = format!("{}_{w}x{h}", view.title().to_lowercase());
+            insta::assert_snapshot!(name, draw(&m, &theme, w, h).backend());
+        }
+    }
+}
+
+/// The degraded-BGP node: sessions, evidence and findings all show in its detail.
+#[test]
+fn node_detail_and_help_at_both_sizes() {
+    let theme = Theme::builtin("default", false).unwrap();
+    let detail = model(View::Nodes, Mode::Detail("r4-n04".into()));
+    let help = model(View::Overview, Mode::Help);
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("detail_{w}x{h}"), draw(&detail, &theme, w, h).backend());
+        insta::assert_snapshot!(format!("help_{w}x{h}"), draw(&help, &theme, w, h).backend());
+    }
+}
+
+/// Styles recorded cell by cell, for the default theme and for mono.
+#[test]
+fn overview_styles_default_and_mono() {
+    let m = model(View::Overview, Mode::Browse);
+    for name in ["default", "mono"] {
+        let theme = Theme::builtin(name, false).unwrap();
+        insta::assert_debug_snapshot!(format!("styles_overview_{name}"), buffer(&m, &theme, 80, 24));
+    }
+}
+
+/// Mono draws no colour anywhere; --ascii draws no non-ASCII glyph anywhere.
+#[test]
+fn mono_has_no_colour_and_ascii_has_no_unicode_in_any_view() {
+    let mono = Theme::builtin("mono", true).unwrap();
+    let mut screens: Vec<Model> = View::ALL.iter().map(|v| model(*v, Mode::Browse)).collect();
+    screens.push(model(View::Nodes, Mode::Detail("r4-n04".into())));
+    screens.push(model(View::Overview, Mode::Help));
+    for m in &screens {
+        for (w, h) in SIZES {
+            let buf = buffer(m, &mono, w, h);
+            for cell in buf.content() {
+                assert!(
+                    matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+                    "colour in mono at {w}x{h}, {:?} / {:?}",
+                    m.view,
+                    m.mode
+                );
+                assert!(cell.symbol().is_ascii(), "non-ASCII {:?} with --ascii in {:?} / {:?}", cell.symbol(), m.view, m.mode);
+            }
+        }
+    }
+}
+
+/// Tiny and odd terminal sizes never panic, in any view.
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let theme = Theme::builtin("default", false).unwrap();
+    for view in View::ALL {
+        let m = model(view, Mode::Browse);
+        for (w, h) in [(20, 5), (1, 1), (40, 10), (41, 11), (300, 8), (60, 100)] {
+            buffer(&m, &theme, w, h);
+        }
+    }
+    let m = model(View::Nodes, Mode::Detail("r4-n04".into()));
+    buffer(&m, &theme, 40, 10);
+    let gone = model(View::Nodes, Mode::Detail("no-such-node".into()));
+    buffer(&gone, &theme, 80, 24);
+}
