@@ -335,12 +335,22 @@ mod alignment {
         let windows = [Window::parse("01:00-06:00").unwrap()];
         let (w, h) = (125u16, 12u16);
         let mut buf = Buffer::empty(Rect::new(0, 0, w, h));
-        StackedChart { points: &pts, step_s: 300, capacity: 100.0, start, end, tz, windows: &windows, theme: &theme }
-            .render(buf.area, &mut buf);
+        StackedChart {
+            points: &pts,
+            step_s: 300,
+            capacity: 100.0,
+            start,
+            end,
+            tz,
+            windows: &windows,
+            theme: &theme,
+        }
+        .render(buf.area, &mut buf);
         let row = |y: u16| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>();
         let top = row(2);
         let marks = row(10);
-        let a: Vec<usize> = top.char_indices().filter(|(i, c)| *i >= 5 && *c != ' ').map(|(i, _)| i).collect();
+        let a: Vec<usize> =
+            top.char_indices().filter(|(i, c)| *i >= 5 && *c != ' ').map(|(i, _)| i).collect();
         let b: Vec<usize> = marks.char_indices().filter(|(_, c)| *c == '=').map(|(i, _)| i).collect();
         assert_eq!((a.first(), a.last()), (b.first(), b.last()), "{top}\n{marks}");
     }
