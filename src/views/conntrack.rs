@@ -222,6 +222,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::app::Model;

@@ -1,5 +1,6 @@
 //! Test-only: a small hand-made snapshot for the Runtime, Conntrack, Utilization and Triage views,
 //! and a helper that renders a view to text. Declared from `utilization.rs` under `#[cfg(test)]`.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -180,14 +180,13 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         sources(ctx, top, buf);
     }
     let cur = findings(ctx, &rows, mid, buf);
-    if let (Some(i), false) = (cur, bottom.is_empty()) {
-        if let Some(f) = rows.get(i) {
-            detail(ctx, f, bottom, buf);
-        }
+    if let (Some(f), false) = (cur.and_then(|i| rows.get(i)), bottom.is_empty()) {
+        detail(ctx, f, bottom, buf);
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::app::Model;

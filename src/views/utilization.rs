@@ -180,7 +180,7 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         return;
     }
     let mut cluster: Vec<&WindowFill> = snap.fills.iter().filter(|f| f.rack.is_none()).collect();
-    cluster.sort_by(|a, b| b.start.cmp(&a.start));
+    cluster.sort_by_key(|f| std::cmp::Reverse(f.start));
     if cluster.is_empty() {
         let msg = "no window occurrence covered by the CPU curve yet";
         Widget::render(Paragraph::new(msg).style(th.muted), inner, buf);
@@ -265,6 +265,7 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::fixture;
     use super::*;

@@ -168,8 +168,8 @@ pub fn si(n: u64) -> String {
 pub fn secs(s: u64) -> String {
     match s {
         0..=3599 => format!("{s}s"),
-        _ if s % 86_400 == 0 => format!("{}d", s / 86_400),
-        _ if s % 3600 == 0 => format!("{}h", s / 3600),
+        _ if s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
+        _ if s.is_multiple_of(3600) => format!("{}h", s / 3600),
         _ => format!("{}h{}m", s / 3600, (s % 3600) / 60),
     }
 }
@@ -180,7 +180,7 @@ pub fn bytes(b: u64) -> String {
     for (u, m) in UNITS {
         if b >= m {
             let v = b as f64 / m as f64;
-            return if b % m == 0 { format!("{}{u}", b / m) } else { format!("{v:.1}{u}") };
+            return if b.is_multiple_of(m) { format!("{}{u}", b / m) } else { format!("{v:.1}{u}") };
         }
     }
     format!("{b}B")

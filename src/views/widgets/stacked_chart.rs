@@ -110,7 +110,7 @@ impl StackedChart<'_> {
     }
 
     /// One column of the stack, bottom at `bottom`, `h` rows tall.
-    fn column(&self, buf: &mut Buffer, x: u16, bottom: u16, h: u16, on: f64, off: f64, cap: f64) {
+    fn column(&self, buf: &mut Buffer, x: u16, bottom: u16, h: u16, (on, off): (f64, f64), cap: f64) {
         let th = self.theme;
         let eighths = f64::from(h) * 8.0;
         let on_e = ((on / cap).clamp(0.0, 1.0) * eighths).round() as u32;
@@ -229,8 +229,8 @@ impl Widget for StackedChart<'_> {
                     );
                 }
             }
-            if let Some((on, off)) = col {
-                self.column(buf, x, bottom, plot_h, *on, *off, cap);
+            if let Some(v) = col {
+                self.column(buf, x, bottom, plot_h, *v, cap);
             }
         }
         if labels {
@@ -240,6 +240,7 @@ impl Widget for StackedChart<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
@@ -315,6 +316,7 @@ mod tests {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod alignment {
     use super::*;
     use chrono::{TimeZone, Timelike};
