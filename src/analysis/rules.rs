@@ -1,10 +1,135 @@
-//! Finding rules, one file per family.
+//! Finding rules, one file per family. Each family appends its findings; this module sorts them.
+//!
+//! Thresholds are named `pub const`s at the top of each family's file.
+
+pub mod bgp;
+pub mod colocation;
+pub mod conntrack;
+pub mod host;
+pub mod runtime;
+pub mod sources;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+use chrono::Duration;
 
 use super::Settings;
 use crate::model::{Finding, Snapshot};
 
-/// Run every rule over a snapshot whose derived fields are filled; most severe first.
+/// Run every rule over a snapshot whose derived fields are filled; most severe first, then by
+/// rule, then by subject.
 pub fn findings(snap: &Snapshot, settings: &Settings) -> Vec<Finding> {
-    let _ = (snap, settings);
-    Vec::new()
+    let mut out = Vec::new();
+    conntrack::check(snap, settings, &mut out);
+    bgp::check(snap, &mut out);
+    runtime::check(snap, &mut out);
+    host::check(snap, &mut out);
+    colocation::check(snap, &mut out);
+    sources::check(snap, &mut out);
+    out.sort_by(|a, b| (a.severity, a.rule, &a.subject).cmp(&(b.severity, b.rule, &b.subject)));
+    out
+}
+
+/// `0.873` as `87.3 %`.
+pub(crate) fn pct(x: f64) -> String {
+    format!("{:.1} %", x * 100.0)
+}
+
+/// A duration as the largest two units: `3d 4h`, `2h 5m`, `4m 10s`, `12s`.
+pub(crate) fn span(d: Duration) -> String {
+    let s = d.num_seconds().max(0);
+    let (days, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    match (days, h, m) {
+        (0, 0, 0) => format!("{sec}s"),
+        (0, 0, _) => format!("{m}m {sec}s"),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ => format!("{days}d {h}h"),
+    }
+}
+
+/// Up to `max` items joined with `, `, then `… and N more`.
+pub(crate) fn list<T: AsRef<str>>(items: &[T], max: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(max).map(AsRef::as_ref).collect();
+    let mut s = shown.join(", ");
+    if items.len() > max {
+        s.push_str(&format!(" … and {} more", items.len() - max));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+    use super::*;
+    use crate::model::{Rule, Severity, SourceHealth, SourceId};
+
+    #[test]
+    fn helpers() {
+        assert_eq!(pct(0.8734), "87.3 %");
+        assert_eq!(span(Duration::seconds(12)), "12s");
+        assert_eq!(span(Duration::seconds(250)), "4m 10s");
+        assert_eq!(span(Duration::seconds(7500)), "2h 5m");
+        assert_eq!(span(Duration::hours(76)), "3d 4h");
+        assert_eq!(list(&["a", "b", "c"], 2), "a, b … and 1 more");
+    }
+
+    #[test]
+    fn empty_snapshot_has_no_findings() {
+        assert!(findings(&snapshot(vec![]), &Settings::default()).is_empty());
+    }
+
+    #[test]
+    fn sorted_by_severity_rule_subject() {
+        let mut snap = snapshot(vec![
+            node_with_conntrack("n2", ct(95, 100)),
+            node_with_conntrack("n1", ct(80, 100)),
+            node_with_conntrack("n0", ct(96, 100)),
+        ]);
+        snap.sources
+            .push(source(SourceId::Prometheus, SourceHealth::Unreachable { error: "timeout".into() }));
+        let f = findings(&snap, &Settings::default());
+        let keys: Vec<(Severity, Rule, &str)> =
+            f.iter().map(|f| (f.severity, f.rule, f.subject.as_str())).collect();
+        assert_eq!(
+            keys,
+            vec![
+                (Severity::Critical, Rule::ConntrackPressure, "n0"),
+                (Severity::Critical, Rule::ConntrackPressure, "n2"),
+                (Severity::Critical, Rule::SourceUnreachable, "prometheus"),
+                (Severity::Warning, Rule::ConntrackPressure, "n1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn through_the_store() {
+        use crate::model::{BgpState, Cni, HostFacts, NetMode, Signal};
+        use crate::sources::{NodeInfo, Update};
+        use crate::store::ClusterState;
+        let mut st = ClusterState::new("t", Settings::default());
+        let info = NodeInfo {
+            name: "n1\x1b[2J".into(),
+            rack: "r1".into(),
+            tors: ["r1-tor-a".into(), "r1-tor-b".into()],
+            ready: true,
+            labels: Default::default(),
+            signals: vec![
+                Signal::AgentPod { cni: Cni::Cilium, pod: "cilium-x".into() },
+                Signal::BgpNodeConfig,
+            ],
+        };
+        st.apply(Update::NodeApplied { node: info, at: now() });
+        let name = "n1".to_string();
+        let sessions =
+            vec![session("r1-tor-a", BgpState::Established), session("r1-tor-b", BgpState::Active)];
+        st.apply(Update::Bgp { node: name.clone(), sessions, at: now() });
+        let facts = HostFacts { conntrack: Some(ct(95, 100)), ..HostFacts::default() };
+        st.apply(Update::Host { node: name, facts, at: now() });
+        let snap = st.snapshot(now());
+        assert_eq!(snap.nodes[0].name, "n1");
+        assert_eq!(snap.nodes[0].net.mode, NetMode::CiliumBgp);
+        let rules: Vec<Rule> = snap.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, vec![Rule::ConntrackPressure, Rule::BgpDegraded]);
+    }
 }

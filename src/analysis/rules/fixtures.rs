@@ -1,0 +1,130 @@
+//! Synthetic snapshots for the rule tests (there is no simulator dependency here).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::model::{
+    Aged, BgpSession, BgpState, BgpVerdict, Conntrack, HostFacts, NetClass, NetMode, Node, Pod, RuntimeClass,
+    RuntimeKind, RuntimeMix, Snapshot, SourceHealth, SourceId, SourceStatus, Window,
+};
+
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).single().expect("valid time")
+}
+
+pub fn snapshot(nodes: Vec<Node>) -> Snapshot {
+    let mut nodes = nodes;
+    nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    Snapshot {
+        now: now(),
+        cluster: "test".into(),
+        sources: Vec::new(),
+        nodes,
+        pods: Arc::new(Vec::new()),
+        runtime_classes: Vec::new(),
+        cpu: None,
+        tz: Tz::UTC,
+        windows: vec![Window::parse("01:00-06:00").expect("valid window")],
+        fills: Vec::new(),
+        findings: Vec::new(),
+        keepalive_idle_s: 900,
+    }
+}
+
+pub fn node(name: &str) -> Node {
+    Node {
+        name: name.into(),
+        rack: "r1".into(),
+        tors: ["r1-tor-a".into(), "r1-tor-b".into()],
+        ready: true,
+        labels: BTreeMap::new(),
+        signals: Vec::new(),
+        net: NetClass::unknown(),
+        bgp: Vec::new(),
+        bgp_verdict: BgpVerdict::NotApplicable,
+        runtime: RuntimeMix::default(),
+        pods: 0,
+        host: None,
+        seen: now(),
+    }
+}
+
+pub fn with_mode(mut n: Node, mode: NetMode) -> Node {
+    n.net = NetClass { mode, evidence: Vec::new() };
+    n
+}
+
+pub fn with_host(mut n: Node, facts: HostFacts) -> Node {
+    n.host = Some(Aged::new(facts, now()));
+    n
+}
+
+pub fn with_kvm(n: Node, kvm: Option<bool>) -> Node {
+    with_host(n, HostFacts { kvm, ..HostFacts::default() })
+}
+
+/// A quiet table: no failures, a 5-day established timeout, no br_netfilter.
+pub fn ct(entries: u64, limit: u64) -> Conntrack {
+    Conntrack {
+        entries,
+        limit,
+        insert_failed_per_s: 0.0,
+        drop_per_s: 0.0,
+        early_drop_per_s: 0.0,
+        tcp_established_timeout_s: Some(432_000),
+        bridge_nf_call_iptables: None,
+    }
+}
+
+pub fn node_with_conntrack(name: &str, c: Conntrack) -> Node {
+    with_host(node(name), HostFacts { conntrack: Some(c), ..HostFacts::default() })
+}
+
+pub fn source(source: SourceId, health: SourceHealth) -> SourceStatus {
+    SourceStatus { source, health, updated: Some(now()) }
+}
+
+pub fn session(peer: &str, state: BgpState) -> BgpSession {
+    BgpSession {
+        peer: peer.into(),
+        peer_addr: format!("10.0.0.{}", peer.len()),
+        peer_asn: 65001,
+        local_asn: 65101,
+        state,
+        since: None,
+        resets_1h: 0,
+        routes_received: Some(12),
+        routes_advertised: Some(1),
+        hold_time_s: Some(9),
+        keepalive_s: Some(3),
+        last_error: None,
+    }
+}
+
+pub fn pod(ns: &str, name: &str, node: &str, class: Option<&str>) -> Pod {
+    Pod {
+        namespace: ns.into(),
+        name: name.into(),
+        node: Some(node.into()),
+        runtime_class: class.map(str::to_string),
+        priority_class: None,
+        host_network: false,
+        phase: "Running".into(),
+        offline: false,
+    }
+}
+
+pub fn class(name: &str, handler: &str, selector: &[(&str, &str)]) -> RuntimeClass {
+    RuntimeClass {
+        name: name.into(),
+        handler: handler.into(),
+        kind: RuntimeKind::from_handler(handler),
+        overhead_cpu_m: None,
+        overhead_mem_bytes: None,
+        node_selector: selector.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        pods: 0,
+    }
+}

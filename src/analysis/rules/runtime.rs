@@ -1,0 +1,193 @@
+//! Runtime rules: Kata pods and classes on nodes without KVM, Kata pods with host networking.
+
+use std::collections::HashMap;
+
+use super::list;
+use crate::model::{Finding, Node, Pod, Rule, RuntimeClass, RuntimeKind, Severity, Snapshot};
+
+/// Nodes named in a class finding's evidence before `… and N more`.
+pub const MAX_LISTED_NODES: usize = 10;
+
+pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
+    let kata: HashMap<&str, &RuntimeClass> = snap
+        .runtime_classes
+        .iter()
+        .filter(|c| c.kind == RuntimeKind::Kata)
+        .map(|c| (c.name.as_str(), c))
+        .collect();
+    if kata.is_empty() {
+        return;
+    }
+    for p in snap.pods.iter() {
+        let Some(class) = p.runtime_class.as_deref().and_then(|c| kata.get(c)) else { continue };
+        let node = p.node.as_deref().and_then(|n| snap.node(n));
+        if let Some(n) = node.filter(|n| n.kvm() == Some(false)) {
+            pod_without_kvm(p, class, n, out);
+        }
+        if p.host_network {
+            host_network(p, class, out);
+        }
+    }
+    let mut classes: Vec<&&RuntimeClass> = kata.values().collect();
+    classes.sort_by(|a, b| a.name.cmp(&b.name));
+    for c in classes {
+        class_without_kvm(c, &snap.nodes, out);
+    }
+}
+
+fn subject(p: &Pod) -> String {
+    format!("{}/{}", p.namespace, p.name)
+}
+
+fn class_line(c: &RuntimeClass) -> String {
+    format!("runtimeClassName {} (handler {}, kind {})", c.name, c.handler, c.kind.label())
+}
+
+fn pod_without_kvm(p: &Pod, c: &RuntimeClass, n: &Node, out: &mut Vec<Finding>) {
+    out.push(Finding {
+        rule: Rule::KataWithoutKvm,
+        severity: Severity::Critical,
+        subject: subject(p),
+        since: None,
+        what: format!("Kata pod on {}, which has no KVM: its sandbox VM cannot start", n.name),
+        evidence: vec![
+            class_line(c),
+            format!("node {}: /dev/kvm or vmx/svm missing (kvm=false)", n.name),
+            format!("pod phase {}", p.phase),
+        ],
+        remedy: format!(
+            "Give RuntimeClass {} a scheduling.nodeSelector that only matches KVM-capable nodes (label \
+             them, e.g. katacontainers.io/kata-runtime=true), or enable VT-x/AMD-V in the BIOS and load \
+             kvm_intel/kvm_amd on {}; then delete the pod so it is rescheduled.",
+            c.name, n.name
+        ),
+    });
+}
+
+fn host_network(p: &Pod, c: &RuntimeClass, out: &mut Vec<Finding>) {
+    out.push(Finding {
+        rule: Rule::KataHostNetwork,
+        severity: Severity::Warning,
+        subject: subject(p),
+        since: None,
+        what: "Kata pod asks for hostNetwork: a VM sandbox cannot share the host network namespace".into(),
+        evidence: vec![class_line(c), "spec.hostNetwork: true".into(), format!("pod phase {}", p.phase)],
+        remedy: "Run this pod with runc (drop runtimeClassName) if it needs the host network, or drop \
+                 hostNetwork and expose it through a Service/hostPort."
+            .into(),
+    });
+}
+
+/// All selector labels equal the node's labels (an empty selector matches every node).
+fn selects(c: &RuntimeClass, n: &Node) -> bool {
+    c.node_selector.iter().all(|(k, v)| n.labels.get(k) == Some(v))
+}
+
+fn class_without_kvm(c: &RuntimeClass, nodes: &[Node], out: &mut Vec<Finding>) {
+    let bad: Vec<&str> =
+        nodes.iter().filter(|n| n.kvm() == Some(false) && selects(c, n)).map(|n| n.name.as_str()).collect();
+    if bad.is_empty() {
+        return;
+    }
+    let selector = if c.node_selector.is_empty() {
+        "no scheduling.nodeSelector: every node is eligible".to_string()
+    } else {
+        let kv: Vec<String> = c.node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("scheduling.nodeSelector {}", kv.join(","))
+    };
+    out.push(Finding {
+        rule: Rule::KataClassWithoutKvm,
+        severity: Severity::Warning,
+        subject: c.name.clone(),
+        since: None,
+        what: format!("Kata RuntimeClass {} selects {} node(s) without KVM", c.name, bad.len()),
+        evidence: vec![
+            format!("handler {}, {selector}", c.handler),
+            format!("nodes with kvm=false it selects: {}", list(&bad, MAX_LISTED_NODES)),
+        ],
+        remedy: format!(
+            "Narrow RuntimeClass {}'s scheduling.nodeSelector to KVM-capable nodes, or remove the \
+             selecting labels from the nodes listed; pods of this class that land there fail to start.",
+            c.name
+        ),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+    use std::sync::Arc;
+
+    fn labelled(name: &str, kvm: Option<bool>, labels: &[(&str, &str)]) -> Node {
+        let mut n = with_kvm(node(name), kvm);
+        n.labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        n
+    }
+    fn run(nodes: Vec<Node>, classes: Vec<RuntimeClass>, pods: Vec<Pod>) -> Vec<Finding> {
+        let mut snap = snapshot(nodes);
+        snap.runtime_classes = classes;
+        snap.pods = Arc::new(pods);
+        let mut out = Vec::new();
+        check(&snap, &mut out);
+        out
+    }
+    fn keys(f: &[Finding]) -> Vec<(Rule, Severity, &str)> {
+        f.iter().map(|f| (f.rule, f.severity, f.subject.as_str())).collect()
+    }
+
+    #[test]
+    fn kata_pod_on_node_without_kvm_is_critical() {
+        let sel = [("kvm", "yes")];
+        let nodes = vec![labelled("good", Some(true), &sel), labelled("bad", Some(false), &[])];
+        let classes = vec![class("kata", "kata-qemu", &sel), class("runc", "runc", &[])];
+        let pods = vec![
+            pod("batch", "job-1", "bad", Some("kata")),
+            pod("batch", "job-2", "good", Some("kata")),
+            pod("web", "api", "bad", Some("runc")),
+            pod("web", "plain", "bad", None),
+        ];
+        let f = run(nodes, classes, pods);
+        assert_eq!(keys(&f), vec![(Rule::KataWithoutKvm, Severity::Critical, "batch/job-1")]);
+        assert!(f[0].evidence[1].contains("node bad"));
+    }
+
+    #[test]
+    fn unknown_kvm_is_not_a_finding() {
+        let f = run(
+            vec![labelled("n", None, &[])],
+            vec![class("kata", "kata-clh", &[])],
+            vec![pod("a", "b", "n", Some("kata"))],
+        );
+        assert!(f.is_empty());
+    }
+
+    #[test]
+    fn class_selecting_a_node_without_kvm_warns() {
+        let sel = [("pool", "batch")];
+        let nodes = vec![
+            labelled("b1", Some(false), &[("pool", "batch"), ("zone", "x")]),
+            labelled("b2", Some(true), &sel),
+            labelled("w1", Some(false), &[("pool", "web")]),
+        ];
+        let f = run(nodes, vec![class("kata-batch", "kata-qemu", &sel)], vec![]);
+        assert_eq!(keys(&f), vec![(Rule::KataClassWithoutKvm, Severity::Warning, "kata-batch")]);
+        assert!(f[0].evidence[1].ends_with(": b1"), "{:?}", f[0].evidence);
+        // No selector: every node without KVM is eligible.
+        let f = run(vec![labelled("w1", Some(false), &[])], vec![class("kata", "kata", &[])], vec![]);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].evidence[0].contains("every node is eligible"));
+        // gVisor classes are not Kata.
+        assert!(
+            run(vec![labelled("w1", Some(false), &[])], vec![class("gv", "runsc", &[])], vec![]).is_empty()
+        );
+    }
+
+    #[test]
+    fn kata_pod_with_host_network_warns() {
+        let mut p = pod("net", "probe", "n", Some("kata"));
+        p.host_network = true;
+        let f = run(vec![labelled("n", Some(true), &[])], vec![class("kata", "kata-qemu", &[])], vec![p]);
+        assert_eq!(keys(&f), vec![(Rule::KataHostNetwork, Severity::Warning, "net/probe")]);
+    }
+}

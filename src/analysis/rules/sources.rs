@@ -1,0 +1,100 @@
+//! Source rules: stale, forbidden and unreachable data sources. `NotInstalled` is not a problem.
+
+use super::span;
+use crate::model::{Finding, Rule, Severity, Snapshot, SourceHealth, SourceStatus};
+
+pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
+    for s in &snap.sources {
+        if let Some(f) = judge(snap, s) {
+            out.push(f);
+        }
+    }
+}
+
+fn last_update(snap: &Snapshot, s: &SourceStatus) -> String {
+    match s.updated {
+        Some(t) => format!("last delivery {} ago ({})", span(snap.now - t), t.format("%Y-%m-%d %H:%M:%SZ")),
+        None => "no delivery yet".into(),
+    }
+}
+
+fn judge(snap: &Snapshot, s: &SourceStatus) -> Option<Finding> {
+    let name = s.source.label();
+    let (rule, severity, since, what, evidence, remedy) = match &s.health {
+        SourceHealth::Ok | SourceHealth::NotInstalled => return None,
+        SourceHealth::Stale { since } => (
+            Rule::SourceStale,
+            Severity::Warning,
+            Some(*since),
+            format!("{name} data is stale: no update for {}", span(snap.now - *since)),
+            vec![last_update(snap, s)],
+            format!(
+                "Everything from {name} is shown with its age. Check the source's connectivity and \
+                 load (API server / Prometheus latency, agent pods); clustertop keeps retrying with backoff."
+            ),
+        ),
+        SourceHealth::Forbidden { verb, resource } => (
+            Rule::SourceForbidden,
+            Severity::Warning,
+            None,
+            format!("{name}: not allowed to {verb} {resource}; views that need it are incomplete"),
+            vec![format!("forbidden: {verb} {resource}"), last_update(snap, s)],
+            format!(
+                "Grant get/list/watch on {resource} to the identity clustertop runs as (the read-only \
+                 ClusterRole in deploy/rbac.yaml); everything else keeps working meanwhile."
+            ),
+        ),
+        SourceHealth::Unreachable { error } => (
+            Rule::SourceUnreachable,
+            Severity::Critical,
+            None,
+            format!("{name} is unreachable: {error}"),
+            vec![format!("error: {error}"), last_update(snap, s)],
+            format!(
+                "Check the {name} endpoint and credentials (kube context / --prometheus URL / agent \
+                 DaemonSet), DNS and network path from this host; data from {name} is missing until it \
+                 answers."
+            ),
+        ),
+    };
+    Some(Finding { rule, severity, subject: name.to_string(), since, what, evidence, remedy })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+    use crate::model::SourceId;
+    use chrono::Duration;
+
+    fn run(h: SourceHealth) -> Vec<Finding> {
+        let mut snap = snapshot(vec![]);
+        snap.sources.push(source(SourceId::Kubernetes, h));
+        let mut out = Vec::new();
+        check(&snap, &mut out);
+        out
+    }
+
+    #[test]
+    fn health_to_findings() {
+        assert!(run(SourceHealth::Ok).is_empty());
+        assert!(run(SourceHealth::NotInstalled).is_empty());
+        let since = now() - Duration::minutes(5);
+        let f = run(SourceHealth::Stale { since });
+        assert_eq!(
+            (f[0].rule, f[0].severity, f[0].since),
+            (Rule::SourceStale, Severity::Warning, Some(since))
+        );
+        assert!(f[0].what.contains("5m 0s"));
+        let f = run(SourceHealth::Forbidden { verb: "list".into(), resource: "ciliumbgpnodeconfigs".into() });
+        assert_eq!((f[0].rule, f[0].severity), (Rule::SourceForbidden, Severity::Warning));
+        assert!(f[0].remedy.contains("get/list/watch on ciliumbgpnodeconfigs"));
+        assert!(f[0].remedy.contains("deploy/rbac.yaml"));
+        let f = run(SourceHealth::Unreachable { error: "connection refused".into() });
+        assert_eq!(
+            (f[0].rule, f[0].severity, f[0].subject.as_str()),
+            (Rule::SourceUnreachable, Severity::Critical, "kube")
+        );
+        assert!(f[0].what.contains("connection refused"));
+    }
+}
