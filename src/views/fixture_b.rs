@@ -65,7 +65,7 @@ fn node(
 /// 7 days at 300 s; online peaks in the afternoon, offline fills the 01:00-06:00 window.
 pub fn curve(tz: chrono_tz::Tz, days: i64) -> CpuCurve {
     let n = days * 288;
-    let points = (0..=n)
+    let points: Vec<CpuPoint> = (0..=n)
         .map(|i| {
             let t = now() - Duration::seconds(300 * (n - i));
             let h = t.with_timezone(&tz).hour() as f64;
@@ -80,7 +80,16 @@ pub fn curve(tz: chrono_tz::Tz, days: i64) -> CpuCurve {
             CpuPoint { t, online, offline }
         })
         .collect();
-    CpuCurve { step_s: 300, capacity_cores: 1000.0, points, racks: Vec::new() }
+    let half = |r: &str| RackCurve {
+        rack: r.into(),
+        capacity_cores: 500.0,
+        points: points
+            .iter()
+            .map(|p: &CpuPoint| CpuPoint { online: p.online / 2.0, offline: p.offline / 2.0, ..*p })
+            .collect(),
+    };
+    let racks = vec![half("rack-a"), half("rack-b")];
+    CpuCurve { step_s: 300, capacity_cores: 1000.0, points, racks }
 }
 
 fn fill(day: i64, rack: Option<&str>, complete: bool) -> WindowFill {
@@ -236,6 +245,23 @@ pub fn snapshot() -> Snapshot {
         findings,
         keepalive_idle_s: 900,
     }
+}
+
+/// The hand-made cluster with fills and findings from the real analysis instead of hand-made ones.
+pub fn analyzed() -> Snapshot {
+    let mut snap = snapshot();
+    let settings = crate::analysis::Settings {
+        keepalive_idle_s: snap.keepalive_idle_s,
+        windows: snap.windows.clone(),
+        tz: snap.tz,
+        ..crate::analysis::Settings::default()
+    };
+    snap.fills = match &snap.cpu {
+        Some(c) => crate::analysis::colocation::fills(c, &snap.windows, snap.tz, snap.now),
+        None => Vec::new(),
+    };
+    snap.findings = crate::analysis::rules::findings(&snap, &settings);
+    snap
 }
 
 /// Render `f` at `w`x`h` and return the text rows.

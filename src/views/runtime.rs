@@ -35,15 +35,38 @@ fn selective(snap: &Snapshot, kind: RuntimeKind) -> impl Iterator<Item = &Runtim
     snap.runtime_classes.iter().filter(move |c| c.kind == kind && !c.node_selector.is_empty())
 }
 
-/// One misplacement: a finding from analysis, or a node-level RuntimeClass selector mismatch.
-struct Misplaced {
-    severity: Severity,
-    rule: &'static str,
-    subject: String,
-    what: String,
+/// What is wrong with a misplacement; formatted only for the rows on screen.
+enum What<'a> {
+    Text(&'a str),
+    /// `n` pods of `kind` on a node that lacks the class selector `sel`.
+    Selector {
+        n: u32,
+        kind: RuntimeKind,
+        sel: &'a BTreeMap<String, String>,
+    },
 }
 
-fn misplacements(snap: &Snapshot) -> Vec<Misplaced> {
+/// One misplacement: a finding from analysis, or a node-level RuntimeClass selector mismatch.
+struct Misplaced<'a> {
+    severity: Severity,
+    rule: &'static str,
+    subject: &'a str,
+    what: What<'a>,
+}
+
+impl What<'_> {
+    fn text(&self) -> String {
+        match self {
+            What::Text(t) => (*t).to_string(),
+            What::Selector { n, kind, sel } => {
+                let sel: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("{n} {} pods, node lacks {}", kind.label(), sel.join(","))
+            }
+        }
+    }
+}
+
+fn misplacements(snap: &Snapshot) -> Vec<Misplaced<'_>> {
     let rules = [Rule::KataWithoutKvm, Rule::KataClassWithoutKvm, Rule::KataHostNetwork];
     let mut v: Vec<Misplaced> = snap
         .findings
@@ -52,8 +75,8 @@ fn misplacements(snap: &Snapshot) -> Vec<Misplaced> {
         .map(|f| Misplaced {
             severity: f.severity,
             rule: f.rule.id(),
-            subject: f.subject.clone(),
-            what: f.what.clone(),
+            subject: &f.subject,
+            what: What::Text(&f.what),
         })
         .collect();
     // Pods of a kind on a node that no class of that kind selects (labels changed after scheduling,
@@ -63,23 +86,17 @@ fn misplacements(snap: &Snapshot) -> Vec<Misplaced> {
         [(RuntimeKind::Kata, |m| m.kata), (RuntimeKind::Gvisor, |m| m.gvisor)];
     for (kind, count) in kinds {
         let classes: Vec<&RuntimeClass> = snap.runtime_classes.iter().filter(|c| c.kind == kind).collect();
-        if classes.is_empty() || classes.iter().any(|c| c.node_selector.is_empty()) {
+        let Some(first) = classes.first() else { continue };
+        if classes.iter().any(|c| c.node_selector.is_empty()) {
             continue;
         }
         for n in snap.nodes.iter().filter(|n| count(&n.runtime) > 0) {
             if !classes.iter().any(|c| selects(&c.node_selector, n)) {
-                let sel: Vec<String> =
-                    classes[0].node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 v.push(Misplaced {
                     severity: Severity::Warning,
                     rule: "runtimeclass-selector-mismatch",
-                    subject: n.name.clone(),
-                    what: format!(
-                        "{} {} pods, node lacks {}",
-                        count(&n.runtime),
-                        kind.label(),
-                        sel.join(",")
-                    ),
+                    subject: &n.name,
+                    what: What::Selector { n: count(&n.runtime), kind, sel: &first.node_selector },
                 });
             }
         }
@@ -279,11 +296,15 @@ fn misplaced(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         .iter()
         .take(shown)
         .map(|m| {
+            let head = format!(" {} ", m.rule);
+            let subject = widgets::truncate(th, m.subject, 40);
+            let used = 6 + head.width() + subject.width() + 2;
+            let what = widgets::truncate(th, &m.what.text(), usize::from(inner.width).saturating_sub(used));
             Line::from(vec![
                 widgets::severity_span(th, m.severity),
-                Span::styled(format!(" {} ", m.rule), th.muted),
-                Span::styled(m.subject.clone(), th.accent),
-                Span::styled(format!(": {}", m.what), th.base),
+                Span::styled(head, th.muted),
+                Span::styled(subject, th.accent),
+                Span::styled(format!(": {what}"), th.base),
             ])
         })
         .collect();
@@ -342,5 +363,8 @@ mod tests {
         snap.nodes[2].labels.clear(); // node-b1 runs 5 kata pods
         let m = misplacements(&snap);
         assert!(m.iter().any(|m| m.subject == "node-b1" && m.rule == "runtimeclass-selector-mismatch"));
+        assert!(
+            m.iter().any(|m| m.what.text() == "5 kata pods, node lacks katacontainers.io/kata-runtime=true")
+        );
     }
 }

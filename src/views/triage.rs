@@ -3,6 +3,7 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget, Wrap};
 use unicode_width::UnicodeWidthStr;
@@ -31,21 +32,30 @@ pub fn len(snap: &Snapshot, filter: &str) -> usize {
     rows(snap, filter).len()
 }
 
-fn source_row<'a>(ctx: &Ctx, s: &SourceStatus) -> Row<'a> {
+fn health_style(ctx: &Ctx, h: &SourceHealth) -> (Style, &'static str) {
     let th = ctx.theme;
-    let (st, glyph) = match &s.health {
+    match h {
         SourceHealth::Ok => (th.ok, th.sym.ok),
         SourceHealth::Stale { .. } => (th.warn, th.sym.warn),
         SourceHealth::Forbidden { .. } | SourceHealth::Unreachable { .. } => (th.crit, th.sym.crit),
         SourceHealth::NotInstalled => (th.muted, th.sym.info),
-    };
-    let detail = match &s.health {
+    }
+}
+
+fn health_detail(ctx: &Ctx, h: &SourceHealth) -> String {
+    match h {
         SourceHealth::Ok => String::new(),
         SourceHealth::Stale { since } => format!("no data for {}", widgets::age(ctx.snap.now, Some(*since))),
         SourceHealth::Forbidden { verb, resource } => format!("may not {verb} {resource}"),
         SourceHealth::Unreachable { error } => error.clone(),
         SourceHealth::NotInstalled => "not installed here".into(),
-    };
+    }
+}
+
+fn source_row<'a>(ctx: &Ctx, s: &SourceStatus) -> Row<'a> {
+    let th = ctx.theme;
+    let (st, glyph) = health_style(ctx, &s.health);
+    let detail = health_detail(ctx, &s.health);
     Row::new([
         Cell::from(Span::styled(format!("{glyph} {}", s.source.label()), st)),
         Cell::from(Span::styled(s.health.word(), st)),
@@ -78,7 +88,7 @@ fn consulted(snap: &Snapshot) -> String {
     format!("consulted {}", v.join(", "))
 }
 
-fn findings(ctx: &Ctx, rows: &[&Finding], area: Rect, buf: &mut Buffer) -> Option<usize> {
+fn findings(ctx: &Ctx, rows: &[&Finding], area: Rect, buf: &mut Buffer) {
     let (th, snap) = (ctx.theme, ctx.snap);
     let title = format!("Findings {}/{}", rows.len(), snap.findings.len());
     let block = widgets::block(th, &title);
@@ -98,7 +108,7 @@ fn findings(ctx: &Ctx, rows: &[&Finding], area: Rect, buf: &mut Buffer) -> Optio
             )]
         };
         Widget::render(Paragraph::new(lines).wrap(Wrap { trim: true }), inner, buf);
-        return None;
+        return;
     }
     let height = usize::from(inner.height.saturating_sub(1));
     let (cur, off) = widgets::scroll(rows.len(), ctx.model.cursor[View::Triage.index()], height);
@@ -142,27 +152,72 @@ fn findings(ctx: &Ctx, rows: &[&Finding], area: Rect, buf: &mut Buffer) -> Optio
     ])
     .style(th.header);
     Widget::render(Table::new(visible, widths).header(header), inner, buf);
-    Some(cur)
 }
 
-fn detail(ctx: &Ctx, f: &Finding, area: Rect, buf: &mut Buffer) {
+/// Rows `lines` take when word-wrapped to `width` (greedy, as the paragraph wraps).
+fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    let w = usize::from(width.max(1));
+    let mut n = 0usize;
+    for l in lines {
+        let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+        let (mut rows, mut col) = (1usize, 0usize);
+        for word in text.split(' ') {
+            let ww = word.width();
+            let need = if col == 0 { ww } else { col + 1 + ww };
+            if need <= w {
+                col = need;
+            } else {
+                rows += 1 + ww / w;
+                col = ww % w;
+            }
+        }
+        n += rows;
+    }
+    u16::try_from(n).unwrap_or(u16::MAX)
+}
+
+fn detail_lines<'a>(ctx: &Ctx, f: &Finding) -> Vec<Line<'a>> {
     let th = ctx.theme;
-    let title = format!("{} on {}", f.rule.id(), f.subject);
-    let block = widgets::block(th, &title);
-    let inner = block.inner(area);
-    Widget::render(block, area, buf);
     let (st, g) = widgets::severity(th, f.severity);
-    let mut lines = vec![Line::from(vec![
-        Span::styled(format!("{g} {} ", f.severity.label()), st),
-        Span::styled(f.what.clone(), th.base),
-        Span::styled(format!("  since {}", widgets::age(ctx.snap.now, f.since)), th.muted),
-    ])];
+    let mut head =
+        vec![Span::styled(format!("{g} {} ", f.severity.label()), st), Span::styled(f.what.clone(), th.base)];
+    if f.since.is_some() {
+        head.push(Span::styled(format!("  since {}", widgets::age(ctx.snap.now, f.since)), th.muted));
+    }
+    let mut lines = vec![Line::from(head)];
     if !f.evidence.is_empty() {
         lines.push(Line::styled("evidence", th.header));
         lines.extend(f.evidence.iter().map(|e| Line::styled(format!("  - {e}"), th.base)));
     }
     lines.push(Line::from(vec![Span::styled("remedy ", th.header), Span::styled(f.remedy.clone(), th.base)]));
+    lines
+}
+
+fn detail(ctx: &Ctx, f: &Finding, lines: Vec<Line>, area: Rect, buf: &mut Buffer) {
+    let title = format!("{} on {}", f.rule.id(), f.subject);
+    let block = widgets::block(ctx.theme, &title);
+    let inner = block.inner(area);
+    Widget::render(block, area, buf);
     Widget::render(Paragraph::new(lines).wrap(Wrap { trim: false }), inner, buf);
+}
+
+/// Source health as wrapped text, for short terminals.
+fn sources_compact<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
+    let th = ctx.theme;
+    let mut spans = vec![Span::styled("sources ", th.header)];
+    if ctx.snap.sources.is_empty() {
+        spans.push(Span::styled("none has reported yet", th.muted));
+    }
+    for s in &ctx.snap.sources {
+        let (st, glyph) = health_style(ctx, &s.health);
+        spans.push(Span::styled(format!("{glyph} {} {}", s.source.label(), s.health.word()), st));
+        let d = health_detail(ctx, &s.health);
+        if !d.is_empty() {
+            spans.push(Span::styled(format!(" ({d})"), th.muted));
+        }
+        spans.push(Span::raw("  "));
+    }
+    vec![Line::from(spans)]
 }
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
@@ -171,17 +226,34 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         return;
     }
     let rows = rows(ctx.snap, &ctx.model.filter);
-    let src_h = (ctx.snap.sources.len().max(1) as u16 + 3).min(area.height / 3);
-    let detail_h = if rows.is_empty() { 0 } else { (area.height / 3).clamp(3, 12) };
+    let compact = area.height < 30;
+    let compact_lines = sources_compact(ctx);
+    let src_h = if compact {
+        wrapped_height(&compact_lines, area.width).min(3).min(area.height / 4)
+    } else {
+        (ctx.snap.sources.len().max(1) as u16 + 3).min(area.height / 3)
+    };
+    let selected = rows.get(ctx.model.cursor[View::Triage.index()].min(rows.len().saturating_sub(1)));
+    let lines = selected.map(|f| detail_lines(ctx, f)).unwrap_or_default();
+    let detail_h = match selected {
+        None => 0,
+        Some(_) => {
+            let want = wrapped_height(&lines, area.width.saturating_sub(2)).saturating_add(2);
+            // Keep at least five findings in view; the rest may go to the selected one's detail.
+            want.min(area.height.saturating_sub(src_h + 8)).max(3.min(area.height))
+        }
+    };
     let [top, mid, bottom] =
         Layout::vertical([Constraint::Length(src_h), Constraint::Min(3), Constraint::Length(detail_h)])
             .areas(area);
-    if src_h >= 3 {
+    if compact {
+        Widget::render(Paragraph::new(compact_lines).wrap(Wrap { trim: true }), top, buf);
+    } else if src_h >= 3 {
         sources(ctx, top, buf);
     }
-    let cur = findings(ctx, &rows, mid, buf);
-    if let (Some(f), false) = (cur.and_then(|i| rows.get(i)), bottom.is_empty()) {
-        detail(ctx, f, bottom, buf);
+    findings(ctx, &rows, mid, buf);
+    if let (Some(f), false) = (selected, bottom.is_empty()) {
+        detail(ctx, f, lines, bottom, buf);
     }
 }
 

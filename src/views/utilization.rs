@@ -196,6 +196,10 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         })
         .unwrap_or_default();
     racks.sort_by(|a, b| a.rack.cmp(&b.rack));
+    // The cluster total heads the per-rack table.
+    if let (Some(l), false) = (latest, racks.is_empty()) {
+        racks.insert(0, l);
+    }
 
     // Cluster occurrences on top, the latest complete one per rack below.
     let clamp16 = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
@@ -236,7 +240,7 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
 
     if let (Some(l), false) = (latest, bottom.is_empty()) {
         let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(bottom);
-        let t = format!("by rack, {} {}", l.window.label(), local(ctx, l.start, "%a %m-%d"));
+        let t = format!("latest complete {} {}, by rack", l.window.label(), local(ctx, l.start, "%a %m-%d"));
         Widget::render(Line::styled(t, th.title), title, buf);
         let fit = usize::from(table.height.saturating_sub(1));
         let more = racks.len().saturating_sub(fit);
@@ -245,8 +249,11 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
             .iter()
             .take(shown)
             .map(|f| {
-                let name = widgets::truncate(th, f.rack.as_deref().unwrap_or("-"), 20);
-                let mut cells = vec![Cell::from(Span::styled(name, th.base))];
+                let name = match f.rack.as_deref() {
+                    Some(r) => Span::styled(widgets::truncate(th, r, 20), th.base),
+                    None => Span::styled("cluster total", th.accent),
+                };
+                let mut cells = vec![Cell::from(name)];
                 cells.extend(fill_cells(ctx, f));
                 Row::new(cells)
             })
@@ -277,7 +284,10 @@ mod tests {
         let model = Model::default();
         let wide = fixture::preview("utilization", &snap, &model, render);
         assert!(wide.contains("Cluster CPU 24h") && wide.contains("times Europe/Berlin"), "{wide}");
-        assert!(wide.contains("130.5") && wide.contains("by rack"), "{wide}");
+        assert!(
+            wide.contains("130.5") && wide.contains("by rack") && wide.contains("cluster total"),
+            "{wide}"
+        );
         let model = Model { zoom: Zoom::D7, ..Model::default() };
         let wide = fixture::preview("utilization-7d", &snap, &model, render);
         assert!(!wide.contains("of history"));
@@ -311,5 +321,24 @@ mod tests {
         let chart_cols = 200 - 66 - 2 - 5;
         let expect = chart_cols as f64 * 5.0 / 24.0;
         assert!((marks as f64 - expect).abs() <= 2.0, "{marks} marks, expected ~{expect}");
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod analyzed {
+    use super::fixture;
+    use crate::app::Model;
+
+    /// Every view over the hand-made cluster with the real analysis' fills and findings.
+    #[test]
+    fn preview_with_real_analysis() {
+        let snap = fixture::analyzed();
+        assert!(!snap.fills.is_empty() && !snap.findings.is_empty());
+        let m = Model::default();
+        fixture::preview("A-utilization", &snap, &m, super::render);
+        fixture::preview("A-runtime", &snap, &m, crate::views::runtime::render);
+        fixture::preview("A-conntrack", &snap, &m, crate::views::conntrack::render);
+        fixture::preview("A-triage", &snap, &m, crate::views::triage::render);
     }
 }
