@@ -118,3 +118,241 @@ pub struct Model {
     /// Terminal size, columns x rows.
     pub size: (u16, u16),
 }
+
+/// Everything that can happen to the UI. Keys become `Msg`s through `keymap`.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Snapshot(Arc<Snapshot>),
+    Resize(u16, u16),
+    Quit,
+    ShowView(View),
+    NextView,
+    PrevView,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Enter: open the selected row's detail.
+    Open,
+    /// Esc: close the overlay, cancel the edit, or clear the filter.
+    Back,
+    StartFilter,
+    StartCommand,
+    ToggleHelp,
+    /// A character typed into the filter or command line.
+    Input(char),
+    Backspace,
+    /// Enter in the filter or command line.
+    Submit,
+    NextSort,
+    ReverseSort,
+    NextZoom,
+    PrevZoom,
+    /// A message to show in the footer (e.g. a theme that failed to load).
+    Notice(String),
+}
+
+/// Work for the runtime to do on the model's behalf (the only way `update` causes I/O).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+    /// Load a built-in theme or a theme file; success or failure comes back as `Msg::Notice`.
+    LoadTheme(String),
+}
+
+/// Rows a view lists, so the cursor can be clamped. Views clamp again when drawing.
+pub fn row_count(model: &Model, view: View) -> usize {
+    let Some(snap) = &model.snap else { return 0 };
+    match view {
+        View::Nodes | View::Conntrack => {
+            crate::query::node_rows(snap, &model.filter, model.sort, model.sort_desc).len()
+        }
+        View::Network => {
+            let mut racks: Vec<&str> = snap
+                .nodes
+                .iter()
+                .filter(|n| crate::query::matches(n, &model.filter))
+                .map(|n| n.rack.as_str())
+                .collect();
+            racks.dedup();
+            racks.sort_unstable();
+            racks.dedup();
+            racks.len()
+        }
+        View::Runtime => snap.nodes.len().max(snap.runtime_classes.len()),
+        View::Triage => {
+            snap.findings.iter().filter(|f| crate::query::finding_matches(f, &model.filter)).count()
+        }
+        View::Overview | View::Utilization => 0,
+    }
+}
+
+const PAGE: usize = 10;
+
+fn move_cursor(model: &mut Model, delta: isize) {
+    if let Mode::Detail(_) | Mode::Help = model.mode {
+        model.scroll = model.scroll.saturating_add_signed(delta);
+        return;
+    }
+    let n = row_count(model, model.view);
+    let c = &mut model.cursor[model.view.index()];
+    *c = if n == 0 { 0 } else { c.saturating_add_signed(delta).min(n - 1) };
+}
+
+fn run_command(model: &mut Model, line: &str) -> Vec<Effect> {
+    let mut words = line.split_whitespace();
+    let cmd = words.next().unwrap_or("");
+    let arg = words.collect::<Vec<_>>().join(" ");
+    match (cmd, arg.as_str()) {
+        ("", _) => {}
+        ("q" | "q!" | "quit" | "qa", _) => return update(model, Msg::Quit),
+        ("theme", "") => model.message = Some(format!("themes: {}", crate::theme::names().join(", "))),
+        ("theme", name) => return vec![Effect::LoadTheme(name.to_string())],
+        ("view", v) => match View::parse(v) {
+            Some(v) => return update(model, Msg::ShowView(v)),
+            None => {
+                model.message = Some(format!(
+                    "unknown view {v:?}: overview, nodes, network, runtime, conntrack, utilization, triage"
+                ))
+            }
+        },
+        ("sort", k) => match crate::query::SortKey::parse(k) {
+            Some(k) => {
+                model.sort = k;
+                model.view = View::Nodes;
+            }
+            None => {
+                let all: Vec<_> = crate::query::SortKey::ALL.iter().map(|k| k.label()).collect();
+                model.message = Some(format!("unknown sort column {k:?}: {}", all.join(", ")));
+            }
+        },
+        ("zoom", z) => match [Zoom::H1, Zoom::H6, Zoom::H24, Zoom::D7].into_iter().find(|x| x.label() == z) {
+            Some(z) => {
+                model.zoom = z;
+                model.view = View::Utilization;
+            }
+            None => model.message = Some(format!("unknown zoom {z:?}: 1h, 6h, 24h, 7d")),
+        },
+        ("filter", f) => model.filter = f.to_string(),
+        ("ctx" | "context", _) => {
+            model.message = Some("this session shows one cluster; restart with --context to switch".into())
+        }
+        (other, _) => model.message = Some(format!("unknown command :{other} (press ? for help)")),
+    }
+    Vec::new()
+}
+
+/// The whole UI logic: apply one message to the model; return effects for the runtime.
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    if !matches!(msg, Msg::Snapshot(_) | Msg::Resize(..) | Msg::Notice(_)) {
+        model.message = None;
+    }
+    match msg {
+        Msg::Snapshot(s) => {
+            model.snap = Some(s);
+            for v in View::ALL {
+                let n = row_count(model, v);
+                let c = &mut model.cursor[v.index()];
+                *c = (*c).min(n.saturating_sub(1));
+            }
+        }
+        Msg::Resize(w, h) => model.size = (w, h),
+        Msg::Quit => {
+            model.quit = true;
+            return vec![Effect::Quit];
+        }
+        Msg::ShowView(v) => {
+            model.view = v;
+            model.mode = Mode::Browse;
+        }
+        Msg::NextView => model.view = View::ALL[(model.view.index() + 1) % 7],
+        Msg::PrevView => model.view = View::ALL[(model.view.index() + 6) % 7],
+        Msg::Up => move_cursor(model, -1),
+        Msg::Down => move_cursor(model, 1),
+        Msg::PageUp => move_cursor(model, -(PAGE as isize)),
+        Msg::PageDown => move_cursor(model, PAGE as isize),
+        Msg::Top => move_cursor(model, isize::MIN / 2),
+        Msg::Bottom => move_cursor(model, isize::MAX / 2),
+        Msg::Open => {
+            if model.view == View::Nodes
+                && let Some(snap) = &model.snap
+            {
+                let rows = crate::query::node_rows(snap, &model.filter, model.sort, model.sort_desc);
+                if let Some(n) = rows.get(model.cursor[View::Nodes.index()]) {
+                    model.mode = Mode::Detail(n.name.clone());
+                    model.scroll = 0;
+                }
+            }
+        }
+        Msg::Back => match model.mode {
+            Mode::Browse if !model.filter.is_empty() => model.filter.clear(),
+            Mode::Browse => {}
+            _ => {
+                model.mode = Mode::Browse;
+                model.input.clear();
+            }
+        },
+        Msg::StartFilter => {
+            model.input = model.filter.clone();
+            model.mode = Mode::Filter;
+        }
+        Msg::StartCommand => {
+            model.input.clear();
+            model.mode = Mode::Command;
+        }
+        Msg::ToggleHelp => {
+            model.mode = if model.mode == Mode::Help { Mode::Browse } else { Mode::Help };
+            model.scroll = 0;
+        }
+        Msg::Input(c) => {
+            if matches!(model.mode, Mode::Filter | Mode::Command)
+                && !c.is_control()
+                && model.input.len() < 256
+            {
+                model.input.push(c);
+                if model.mode == Mode::Filter {
+                    model.filter = model.input.clone();
+                    model.cursor[model.view.index()] = 0;
+                }
+            }
+        }
+        Msg::Backspace => {
+            model.input.pop();
+            if model.mode == Mode::Filter {
+                model.filter = model.input.clone();
+            }
+        }
+        Msg::Submit => {
+            let line = std::mem::take(&mut model.input);
+            let mode = std::mem::take(&mut model.mode);
+            match mode {
+                Mode::Filter => model.filter = line.trim().to_string(),
+                Mode::Command => return run_command(model, line.trim().trim_start_matches(':')),
+                other => model.mode = other,
+            }
+        }
+        Msg::NextSort | Msg::ReverseSort => {
+            if matches!(msg, Msg::NextSort) {
+                let all = crate::query::SortKey::ALL;
+                let i = all.iter().position(|k| *k == model.sort).unwrap_or(0);
+                model.sort = all[(i + 1) % all.len()];
+            } else {
+                model.sort_desc = !model.sort_desc;
+            }
+            model.message = Some(format!(
+                "sorted by {} {}",
+                model.sort.label(),
+                if model.sort_desc { "descending" } else { "ascending" }
+            ));
+        }
+        Msg::NextZoom | Msg::PrevZoom => {
+            let all = [Zoom::H1, Zoom::H6, Zoom::H24, Zoom::D7];
+            let i = all.iter().position(|z| *z == model.zoom).unwrap_or(2);
+            model.zoom = if matches!(msg, Msg::NextZoom) { all[(i + 1) % 4] } else { all[(i + 3) % 4] };
+        }
+        Msg::Notice(s) => model.message = Some(s),
+    }
+    Vec::new()
+}

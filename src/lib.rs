@@ -5,11 +5,16 @@
 
 pub mod analysis;
 pub mod app;
+pub mod cli;
+pub mod keymap;
 pub mod model;
 pub mod query;
+pub mod runtime;
 pub mod sanitize;
 pub mod sim;
+pub mod snapshot_cmd;
 pub mod sources;
 pub mod store;
 pub mod theme;
+pub mod tui;
 pub mod views;

@@ -90,3 +90,12 @@ pub fn node_rows<'a>(snap: &'a Snapshot, filter: &str, sort: SortKey, desc: bool
     });
     rows
 }
+
+/// Case-insensitive match of the filter against a finding's subject, rule id and text.
+pub fn finding_matches(f: &crate::model::Finding, filter: &str) -> bool {
+    if filter.trim().is_empty() {
+        return true;
+    }
+    let hay = format!("{} {} {} {}", f.subject, f.rule.id(), f.what, f.severity.label()).to_lowercase();
+    filter.to_lowercase().split_whitespace().all(|w| hay.contains(w))
+}

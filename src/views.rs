@@ -14,9 +14,10 @@ pub mod utilization;
 pub mod widgets;
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::widgets::{Paragraph, Widget};
 
-use crate::app::Model;
+use crate::app::{Mode, Model, View};
 use crate::model::Snapshot;
 use crate::theme::Theme;
 
@@ -26,4 +27,51 @@ pub struct Ctx<'a> {
     pub snap: &'a Snapshot,
     pub model: &'a Model,
     pub theme: &'a Theme,
+}
+
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 10;
+
+/// Draw the whole screen: chrome, the current view, and any overlay.
+pub fn render(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    buf.set_style(area, theme.base);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        chrome::too_small(area, buf, theme.base);
+        return;
+    }
+    let Some(snap) = model.snap.as_deref() else {
+        Paragraph::new(" clustertop: waiting for the first data from the sources…")
+            .style(theme.muted)
+            .render(area, buf);
+        return;
+    };
+    let ctx = Ctx { snap, model, theme };
+    let [tabs, status, body, footer] = area.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ]));
+    chrome::tabs(&ctx, tabs, buf);
+    chrome::status(&ctx, status, buf);
+    match &model.mode {
+        Mode::Detail(_) => detail::render(&ctx, body, buf),
+        _ => view(&ctx, model.view, body, buf),
+    }
+    if model.mode == Mode::Help {
+        help::render(&ctx, body, buf);
+    }
+    chrome::footer(&ctx, footer, buf);
+}
+
+fn view(ctx: &Ctx, v: View, area: Rect, buf: &mut Buffer) {
+    match v {
+        View::Overview => overview::render(ctx, area, buf),
+        View::Nodes => nodes::render(ctx, area, buf),
+        View::Network => network::render(ctx, area, buf),
+        View::Runtime => runtime::render(ctx, area, buf),
+        View::Conntrack => conntrack::render(ctx, area, buf),
+        View::Utilization => utilization::render(ctx, area, buf),
+        View::Triage => triage::render(ctx, area, buf),
+    }
 }

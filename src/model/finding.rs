@@ -22,8 +22,7 @@ impl Severity {
 }
 
 /// The rule that produced a finding; one family per file in `src/analysis/rules/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
     ConntrackPressure,
     ConntrackInsertFailed,
@@ -65,6 +64,13 @@ impl Rule {
             Rule::SourceForbidden => "source-forbidden",
             Rule::SourceUnreachable => "source-unreachable",
         }
+    }
+}
+
+/// Rules serialize as their stable ids (`conntrack-pressure`, …).
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
     }
 }
 

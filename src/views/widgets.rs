@@ -116,7 +116,7 @@ pub fn gauge(theme: &Theme, f: f64, width: usize) -> String {
 
 /// Page-flip scrolling: the first row to draw so that `selected` is on screen with `height` rows.
 pub fn page_offset(selected: usize, height: usize) -> usize {
-    if height == 0 { 0 } else { (selected / height) * height }
+    selected.checked_div(height).map_or(0, |page| page * height)
 }
 
 #[cfg(test)]

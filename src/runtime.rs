@@ -1,0 +1,131 @@
+//! The running dashboard: source tasks → store task → watch channel → UI loop.
+//!
+//! The UI task owns the `Model`; data arrives as `Arc<Snapshot>`. It redraws only when something
+//! changed (a snapshot, a key, a resize), at most `MAX_FPS` times a second, bursts coalesced.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use crate::app::{Effect, Model, Msg, update};
+use crate::model::Snapshot;
+use crate::sources::Update;
+use crate::store::ClusterState;
+use crate::theme::Theme;
+use crate::{keymap, tui, views};
+
+const MAX_FPS: u64 = 30;
+/// Rebuild the snapshot at least this often, so staleness shows even when no source sends.
+const RESNAPSHOT: Duration = Duration::from_secs(5);
+
+/// Apply batches of updates and publish a snapshot after each burst.
+pub async fn store_task(
+    mut state: ClusterState,
+    mut rx: mpsc::Receiver<Vec<Update>>,
+    tx: watch::Sender<Option<Arc<Snapshot>>>,
+) {
+    loop {
+        tokio::select! {
+            batch = rx.recv() => match batch {
+                Some(b) => {
+                    b.into_iter().for_each(|u| state.apply(u));
+                    while let Ok(b) = rx.try_recv() {
+                        b.into_iter().for_each(|u| state.apply(u));
+                    }
+                }
+                None => return,
+            },
+            _ = tokio::time::sleep(RESNAPSHOT) => {}
+        }
+        if tx.send(Some(Arc::new(state.snapshot(Utc::now())))).is_err() {
+            return;
+        }
+    }
+}
+
+pub struct Options {
+    pub theme: Theme,
+    pub ascii: bool,
+    /// `NO_COLOR` is set: only colourless themes may be switched to.
+    pub no_color: bool,
+}
+
+/// Run the TUI until the user quits or a signal arrives. The terminal is restored on return.
+pub async fn run(mut snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Options) -> Result<()> {
+    let mut theme = opts.theme;
+    let (mut term, _guard) = tui::init()?;
+    let size = term.size()?;
+    let mut model = Model { theme: theme.name.clone(), size: (size.width, size.height), ..Model::default() };
+    if let Some(s) = snaps.borrow_and_update().clone() {
+        update(&mut model, Msg::Snapshot(s));
+    }
+    let mut events = EventStream::new();
+    let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+    let mut sighup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
+    let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
+    let frame = Duration::from_millis(1000 / MAX_FPS);
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - frame;
+
+    loop {
+        if dirty && last_draw.elapsed() >= frame {
+            tui::draw(&mut term, |f| views::render(&model, &theme, f.area(), f.buffer_mut()))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        let mut msgs = Vec::new();
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => msgs.extend(keymap::map(&model.mode, &k)),
+                Some(Ok(Event::Resize(w, h))) => msgs.push(Msg::Resize(w, h)),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e).context("reading terminal input"),
+                None => return Ok(()),
+            },
+            changed = snaps.changed() => {
+                if changed.is_err() {
+                    anyhow::bail!("the data pipeline stopped unexpectedly");
+                }
+                if let Some(s) = snaps.borrow_and_update().clone() {
+                    msgs.push(Msg::Snapshot(s));
+                }
+            }
+            _ = tokio::time::sleep_until(last_draw + frame), if dirty => {}
+            _ = sigterm.recv() => return Ok(()),
+            _ = sighup.recv() => return Ok(()),
+            _ = sigint.recv() => return Ok(()),
+        }
+        for msg in msgs {
+            dirty = true;
+            for effect in update(&mut model, msg) {
+                match effect {
+                    Effect::Quit => return Ok(()),
+                    Effect::LoadTheme(name) => {
+                        let notice = match Theme::load(&name, opts.ascii) {
+                            Ok(t) if opts.no_color && !t.is_colorless() => {
+                                format!(
+                                    "NO_COLOR is set: keeping {} (theme {} has colours)",
+                                    theme.name, t.name
+                                )
+                            }
+                            Ok(t) => {
+                                theme = t;
+                                model.theme = theme.name.clone();
+                                format!("theme {}", theme.name)
+                            }
+                            Err(e) => format!("{e:#}"),
+                        };
+                        update(&mut model, Msg::Notice(notice));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! `clustertop snapshot`: the model and findings once, as stable JSON or as text, for scripts.
+//!
+//! JSON schema `clustertop.snapshot/v1` (documented in the README): additive changes only;
+//! a breaking change bumps the version.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::model::{BgpVerdict, Finding, Node, RuntimeClass, Snapshot, SourceStatus, WindowFill};
+
+#[derive(Serialize)]
+struct Summary {
+    nodes: usize,
+    ready: usize,
+    pods: usize,
+    net_modes: BTreeMap<&'static str, usize>,
+    bgp: BTreeMap<&'static str, usize>,
+    runtime_pods: BTreeMap<&'static str, u32>,
+    findings: BTreeMap<&'static str, usize>,
+    /// Latest point of the cluster CPU curve, cores.
+    cpu_online_cores: Option<f64>,
+    cpu_offline_cores: Option<f64>,
+    cpu_capacity_cores: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct SnapshotJson<'a> {
+    schema: &'static str,
+    now: chrono::DateTime<chrono::Utc>,
+    cluster: &'a str,
+    tz: &'a str,
+    keepalive_idle_s: u64,
+    sources: &'a [SourceStatus],
+    summary: Summary,
+    nodes: &'a [Node],
+    runtime_classes: &'a [RuntimeClass],
+    windows: Vec<String>,
+    fills: &'a [WindowFill],
+    findings: &'a [Finding],
+}
+
+fn summary(s: &Snapshot) -> Summary {
+    let mut net_modes = BTreeMap::new();
+    let mut bgp = BTreeMap::new();
+    let mut mix = crate::model::RuntimeMix::default();
+    for n in &s.nodes {
+        *net_modes.entry(n.net.mode.label()).or_insert(0) += 1;
+        if n.bgp_verdict != BgpVerdict::NotApplicable {
+            *bgp.entry(n.bgp_verdict.label()).or_insert(0) += 1;
+        }
+        mix.merge(&n.runtime);
+    }
+    let mut findings = BTreeMap::new();
+    for f in &s.findings {
+        *findings.entry(f.severity.label()).or_insert(0) += 1;
+    }
+    let last = s.cpu.as_ref().and_then(|c| c.points.last().map(|p| (p, c.capacity_cores)));
+    Summary {
+        nodes: s.nodes.len(),
+        ready: s.nodes.iter().filter(|n| n.ready).count(),
+        pods: s.pods.len(),
+        net_modes,
+        bgp,
+        runtime_pods: BTreeMap::from([
+            ("runc", mix.runc),
+            ("kata", mix.kata),
+            ("gvisor", mix.gvisor),
+            ("other", mix.other),
+        ]),
+        findings,
+        cpu_online_cores: last.map(|(p, _)| p.online),
+        cpu_offline_cores: last.map(|(p, _)| p.offline),
+        cpu_capacity_cores: last.map(|(_, c)| c),
+    }
+}
+
+pub fn json(s: &Snapshot) -> String {
+    let doc = SnapshotJson {
+        schema: "clustertop.snapshot/v1",
+        now: s.now,
+        cluster: &s.cluster,
+        tz: s.tz.name(),
+        keepalive_idle_s: s.keepalive_idle_s,
+        sources: &s.sources,
+        summary: summary(s),
+        nodes: &s.nodes,
+        runtime_classes: &s.runtime_classes,
+        windows: s.windows.iter().map(|w| w.label()).collect(),
+        fills: &s.fills,
+        findings: &s.findings,
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+pub fn text(s: &Snapshot) -> String {
+    let sum = summary(s);
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "cluster   {}  at {}",
+        s.cluster,
+        s.now.with_timezone(&s.tz).format("%Y-%m-%d %H:%M:%S %Z")
+    );
+    for src in &s.sources {
+        let _ = writeln!(o, "source    {} {}", src.source.label(), src.health.word());
+    }
+    let _ = writeln!(o, "nodes     {} ({} ready), pods {}", sum.nodes, sum.ready, sum.pods);
+    let modes: Vec<String> = sum.net_modes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let _ = writeln!(o, "network   {}", modes.join(", "));
+    let bgp: Vec<String> = sum.bgp.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let _ = writeln!(o, "bgp       {}", bgp.join(", "));
+    let rt: Vec<String> = sum.runtime_pods.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let _ = writeln!(o, "runtimes  {}", rt.join(", "));
+    if let (Some(on), Some(off), Some(cap)) =
+        (sum.cpu_online_cores, sum.cpu_offline_cores, sum.cpu_capacity_cores)
+    {
+        let _ = writeln!(
+            o,
+            "cpu       {:.0}% of {cap:.0} cores ({:.0}% online, {:.0}% offline)",
+            (on + off) / cap * 100.0,
+            on / cap * 100.0,
+            off / cap * 100.0
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\n{:<12} {:<8} {:<14} {:<5} {:>6} {:>5} {:>5}",
+        "NODE", "RACK", "MODE", "BGP", "CT%", "CPU%", "PODS"
+    );
+    for n in &s.nodes {
+        let ct = n.conntrack().map(|c| format!("{:.0}", c.fill() * 100.0)).unwrap_or_else(|| "-".into());
+        let cpu = n.cpu_now().map(|c| format!("{:.0}", c * 100.0)).unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            o,
+            "{:<12} {:<8} {:<14} {:<5} {ct:>6} {cpu:>5} {:>5}",
+            n.name,
+            n.rack,
+            n.net.mode.label(),
+            n.bgp_verdict.label(),
+            n.pods
+        );
+    }
+    let _ = writeln!(o, "\nFINDINGS ({})", s.findings.len());
+    for f in &s.findings {
+        let _ = writeln!(o, "{} {:<34} {:<14} {}", f.severity.label(), f.rule.id(), f.subject, f.what);
+    }
+    o
+}

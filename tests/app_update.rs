@@ -1,0 +1,134 @@
+//! `App::update` driven by scripted messages: no tokio, no terminal.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use clustertop::analysis::Settings;
+use clustertop::app::{Effect, Mode, Model, Msg, View, Zoom, update};
+use clustertop::query::{SortKey, node_rows};
+use clustertop::sim::{SimConfig, snapshot_at};
+
+fn model() -> Model {
+    let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+    let snap = Arc::new(snapshot_at(SimConfig::default(), now, Settings::default()));
+    let mut m = Model { size: (120, 40), ..Model::default() };
+    update(&mut m, Msg::Snapshot(snap));
+    m
+}
+
+fn run(m: &mut Model, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effect> {
+    msgs.into_iter().flat_map(|msg| update(m, msg)).collect()
+}
+
+fn typed(s: &str) -> Vec<Msg> {
+    s.chars().map(Msg::Input).collect()
+}
+
+#[test]
+fn view_switching_by_digit_tab_and_command() {
+    let mut m = model();
+    assert_eq!(m.view, View::Overview);
+    run(&mut m, [Msg::ShowView(View::Conntrack)]);
+    assert_eq!(m.view, View::Conntrack);
+    run(&mut m, [Msg::NextView, Msg::NextView]);
+    assert_eq!(m.view, View::Triage);
+    run(&mut m, [Msg::NextView]);
+    assert_eq!(m.view, View::Overview, "Tab wraps around");
+    run(&mut m, [Msg::PrevView]);
+    assert_eq!(m.view, View::Triage);
+    run(&mut m, [Msg::StartCommand].into_iter().chain(typed("view network")).chain([Msg::Submit]));
+    assert_eq!(m.view, View::Network);
+    assert_eq!(m.mode, Mode::Browse);
+}
+
+#[test]
+fn filter_narrows_rows_and_esc_clears_it() {
+    let mut m = model();
+    run(&mut m, [Msg::ShowView(View::Nodes), Msg::StartFilter]);
+    assert_eq!(m.mode, Mode::Filter);
+    run(&mut m, typed("rack-3"));
+    assert_eq!(m.filter, "rack-3", "the filter applies while typing");
+    run(&mut m, [Msg::Submit]);
+    assert_eq!(m.mode, Mode::Browse);
+    let snap = m.snap.clone().unwrap();
+    let rows = node_rows(&snap, &m.filter, m.sort, m.sort_desc);
+    assert!(!rows.is_empty() && rows.iter().all(|n| n.rack == "rack-3"));
+    // The cursor stays inside the filtered rows.
+    run(&mut m, [Msg::Bottom]);
+    assert_eq!(m.cursor[View::Nodes.index()], rows.len() - 1);
+    run(&mut m, [Msg::Back]);
+    assert!(m.filter.is_empty());
+    // Esc while editing cancels the edit.
+    run(&mut m, [Msg::StartFilter, Msg::Input('x'), Msg::Back]);
+    assert_eq!(m.mode, Mode::Browse);
+    assert!(m.input.is_empty());
+}
+
+#[test]
+fn sorting_by_key_and_command() {
+    let mut m = model();
+    run(&mut m, [Msg::ShowView(View::Nodes), Msg::NextSort]);
+    assert_eq!(m.sort, SortKey::Rack);
+    run(&mut m, [Msg::StartCommand].into_iter().chain(typed("sort conntrack")).chain([Msg::Submit]));
+    assert_eq!(m.sort, SortKey::Conntrack);
+    run(&mut m, [Msg::ReverseSort]);
+    assert!(m.sort_desc);
+    let snap = m.snap.clone().unwrap();
+    let rows = node_rows(&snap, "", m.sort, m.sort_desc);
+    let fills: Vec<f64> = rows.iter().filter_map(|n| n.conntrack().map(|c| c.fill())).collect();
+    assert!(fills.windows(2).all(|w| w[0] >= w[1]), "descending by conntrack fill");
+    run(&mut m, [Msg::StartCommand].into_iter().chain(typed("sort nosuch")).chain([Msg::Submit]));
+    assert!(m.message.as_deref().unwrap_or("").contains("unknown sort column"));
+}
+
+#[test]
+fn enter_opens_detail_of_the_selected_node_and_esc_returns() {
+    let mut m = model();
+    run(&mut m, [Msg::ShowView(View::Nodes), Msg::Down, Msg::Down, Msg::Open]);
+    let snap = m.snap.clone().unwrap();
+    let third = node_rows(&snap, "", SortKey::Name, false)[2].name.clone();
+    assert_eq!(m.mode, Mode::Detail(third));
+    run(&mut m, [Msg::Down]);
+    assert_eq!(m.scroll, 1, "j scrolls the detail");
+    run(&mut m, [Msg::Back]);
+    assert_eq!(m.mode, Mode::Browse);
+    assert_eq!(m.view, View::Nodes);
+}
+
+#[test]
+fn help_toggles_and_commands_report_errors() {
+    let mut m = model();
+    run(&mut m, [Msg::ToggleHelp]);
+    assert_eq!(m.mode, Mode::Help);
+    run(&mut m, [Msg::ToggleHelp]);
+    assert_eq!(m.mode, Mode::Browse);
+    run(&mut m, [Msg::StartCommand].into_iter().chain(typed("frobnicate")).chain([Msg::Submit]));
+    assert!(m.message.as_deref().unwrap_or("").contains("unknown command"));
+    let fx = run(&mut m, [Msg::StartCommand].into_iter().chain(typed("theme mono")).chain([Msg::Submit]));
+    assert_eq!(fx, vec![Effect::LoadTheme("mono".into())]);
+    run(&mut m, [Msg::StartCommand].into_iter().chain(typed("zoom 7d")).chain([Msg::Submit]));
+    assert_eq!((m.view, m.zoom), (View::Utilization, Zoom::D7));
+    run(&mut m, [Msg::NextZoom]);
+    assert_eq!(m.zoom, Zoom::H1, "zoom cycles");
+}
+
+#[test]
+fn quit_by_key_and_by_command() {
+    let mut m = model();
+    assert_eq!(run(&mut m, [Msg::Quit]), vec![Effect::Quit]);
+    assert!(m.quit);
+    let mut m = model();
+    let fx = run(&mut m, [Msg::StartCommand].into_iter().chain(typed("q")).chain([Msg::Submit]));
+    assert_eq!(fx, vec![Effect::Quit]);
+}
+
+#[test]
+fn cursor_is_clamped_when_a_new_snapshot_has_fewer_rows() {
+    let mut m = model();
+    run(&mut m, [Msg::ShowView(View::Nodes), Msg::Bottom]);
+    assert_eq!(m.cursor[View::Nodes.index()], 47);
+    let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 1).unwrap();
+    let small = snapshot_at(SimConfig { nodes: 6, ..SimConfig::default() }, now, Settings::default());
+    run(&mut m, [Msg::Snapshot(Arc::new(small))]);
+    assert_eq!(m.cursor[View::Nodes.index()], 5);
+}

@@ -1,0 +1,152 @@
+//! End to end: the built binary in a real terminal (tmux), driven by keys, read by capture-pane.
+//! Polls with a deadline, never sleeps to synchronise. With `CI=true`, a missing tmux fails.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_clustertop");
+
+struct Session(String);
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).output();
+    }
+}
+
+fn tmux(args: &[&str]) -> String {
+    let out = Command::new("tmux").args(args).output().expect("tmux runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn have_tmux() -> bool {
+    let ok = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
+    if !ok && std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("tmux is required for the end-to-end tests in CI (scripts/setup installs it)");
+    }
+    ok
+}
+
+impl Session {
+    fn start(name: &str, w: u16, h: u16, env: &[(&str, &str)], args: &str) -> Session {
+        let name = format!("ct-{name}-{}", std::process::id());
+        let mut cmd = vec!["new-session".to_string(), "-d".into(), "-s".into(), name.clone()];
+        cmd.extend(["-x".into(), w.to_string(), "-y".into(), h.to_string()]);
+        cmd.extend(["-e".into(), "TERM=xterm-256color".into()]);
+        for (k, v) in env {
+            cmd.extend(["-e".into(), format!("{k}={v}")]);
+        }
+        cmd.push(format!("{BIN} {args}"));
+        let s = Session(name);
+        let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        tmux(&args);
+        tmux(&["set-option", "-t", &s.0, "remain-on-exit", "on"]);
+        s
+    }
+    fn screen(&self) -> String {
+        tmux(&["capture-pane", "-p", "-t", &self.0])
+    }
+    fn screen_escapes(&self) -> String {
+        tmux(&["capture-pane", "-p", "-e", "-t", &self.0])
+    }
+    fn keys(&self, keys: &[&str]) {
+        let mut a = vec!["send-keys", "-t", &self.0];
+        a.extend(keys);
+        tmux(&a);
+    }
+    fn literal(&self, text: &str) {
+        tmux(&["send-keys", "-t", &self.0, "-l", text]);
+    }
+    fn display(&self, fmt: &str) -> String {
+        tmux(&["display", "-p", "-t", &self.0, fmt]).trim().to_string()
+    }
+    /// Wait until the screen satisfies `pred`; panic with the screen after the deadline.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    fn wait_text(&self, text: &str) -> String {
+        self.wait_for(text, |s| s.contains(text))
+    }
+}
+
+#[test]
+fn demo_switches_views_filters_resizes_and_quits() {
+    if !have_tmux() {
+        eprintln!("skipping: tmux not installed");
+        return;
+    }
+    let s = Session::start("views", 120, 40, &[], "demo --tz UTC");
+    s.wait_text("1 Overview");
+    // Each view, by digit, shows content of its own.
+    for (key, expect) in [
+        ("2", "NODE"),
+        ("3", "TOR"),
+        ("4", "RuntimeClass"),
+        ("5", "insert"),
+        ("6", "01:00-06:00"),
+        ("7", "conntrack-pressure"),
+        ("1", "BGP"),
+    ] {
+        s.keys(&[key]);
+        s.wait_text(expect);
+    }
+    // Tab moves on to Nodes; filter to one rack.
+    s.keys(&["Tab"]);
+    s.wait_text("NODE");
+    s.keys(&["/"]);
+    s.literal("r2-");
+    s.keys(&["Enter"]);
+    let screen = s.wait_text("filter: r2-");
+    assert!(!screen.contains("r1-n01"), "filter should hide rack 1:\n{screen}");
+    // Help is generated from the keymap.
+    s.keys(&["?"]);
+    s.wait_text("Commands");
+    s.keys(&["Escape"]);
+    s.wait_for("help closed", |x| !x.contains("Commands"));
+    // Shrink to 80x24: still readable.
+    tmux(&["resize-window", "-t", &s.0, "-x", "80", "-y", "24"]);
+    let small = s.wait_for("80x24 redraw", |x| x.lines().count() <= 24 && x.contains("NODE"));
+    assert!(small.lines().all(|l| l.chars().count() <= 80));
+    // Quit: exit status 0, and the alternate screen is gone.
+    s.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.display("#{pane_dead}") != "1" {
+        assert!(Instant::now() < deadline, "clustertop did not exit on q");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(s.display("#{pane_dead_status}"), "0");
+    assert_eq!(s.display("#{alternate_on}"), "0", "alternate screen left");
+}
+
+#[test]
+fn no_color_writes_no_colour() {
+    if !have_tmux() {
+        eprintln!("skipping: tmux not installed");
+        return;
+    }
+    let s = Session::start("nocolor", 120, 40, &[("NO_COLOR", "1")], "demo --tz UTC");
+    s.wait_text("1 Overview");
+    s.keys(&["6"]);
+    s.wait_text("01:00-06:00");
+    let esc = s.screen_escapes();
+    // SGR sequences carrying colour: 30-37, 39, 40-47, 49, 90-97, 100-107, 38;…, 48;…
+    for seq in esc.split("\x1b[").skip(1) {
+        let params = seq.split('m').next().unwrap_or("");
+        for p in params.split(';') {
+            let n: u32 = p.parse().unwrap_or(0);
+            assert!(
+                !matches!(n, 30..=49 | 90..=97 | 100..=107),
+                "colour SGR {params:?} under NO_COLOR:\n{esc}"
+            );
+        }
+    }
+    s.keys(&["q"]);
+}
