@@ -301,3 +301,17 @@ pub fn preview(name: &str, snap: &Snapshot, model: &Model, f: fn(&Ctx, Rect, &mu
     }
     wide
 }
+
+/// The simulated cluster (default config) at the fixed `now`, as `clustertop demo` shows it.
+pub fn sim() -> Snapshot {
+    crate::sim::snapshot_at(crate::sim::SimConfig::default(), now(), crate::analysis::Settings::default())
+}
+
+/// The whole screen (tabs, status, view, footer) for `view`, as text rows.
+pub fn screen(snap: Snapshot, model: &Model, theme: &Theme, w: u16, h: u16) -> String {
+    let model = Model { snap: Some(Arc::new(snap)), ..model.clone() };
+    let area = Rect::new(0, 0, w, h);
+    let mut buf = Buffer::empty(area);
+    crate::views::render(&model, theme, area, &mut buf);
+    (0..h).map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>()).collect::<Vec<_>>().join("\n")
+}

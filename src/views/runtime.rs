@@ -237,7 +237,7 @@ fn node_mix(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let height = usize::from(inner.height.saturating_sub(1));
     let (cur, off) = widgets::scroll(rows.len(), ctx.model.cursor[View::Runtime.index()], height);
     let sel_w = th.sym.selected.width();
-    let name_w = usize::from(inner.width).saturating_sub(sel_w + 42).clamp(8, 32);
+    let name_w = usize::from(inner.width).saturating_sub(sel_w + 42).clamp(8, 24);
     let visible: Vec<Row> = rows
         .iter()
         .enumerate()
@@ -297,7 +297,7 @@ fn misplaced(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         .take(shown)
         .map(|m| {
             let head = format!(" {} ", m.rule);
-            let subject = widgets::truncate(th, m.subject, 40);
+            let subject = widgets::truncate(th, m.subject, usize::from(inner.width / 3).clamp(8, 40));
             let used = 6 + head.width() + subject.width() + 2;
             let what = widgets::truncate(th, &m.what.text(), usize::from(inner.width).saturating_sub(used));
             Line::from(vec![

@@ -13,16 +13,11 @@ use super::widgets;
 use crate::app::View;
 use crate::model::{Finding, Snapshot, SourceHealth, SourceStatus};
 
-/// Findings that pass the filter (substring over subject, what and rule id), most severe first.
+/// Findings that pass the filter (`query::finding_matches`: subject, rule id, what, severity),
+/// most severe first.
 pub fn rows<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Finding> {
-    let mut v: Vec<&Finding> = snap
-        .findings
-        .iter()
-        .filter(|f| {
-            filter.trim().is_empty()
-                || widgets::words_match(&format!("{} {} {}", f.subject, f.what, f.rule.id()), filter)
-        })
-        .collect();
+    let mut v: Vec<&Finding> =
+        snap.findings.iter().filter(|f| crate::query::finding_matches(f, filter)).collect();
     v.sort_by_key(|f| f.severity);
     v
 }

@@ -27,7 +27,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         let [a, b] = Layout::horizontal([Constraint::Min(40), Constraint::Length(66)]).areas(area);
         (a, b)
     } else {
-        let fills_h = (area.height / 2).clamp(3, 11);
+        let fills_h = (area.height * 2 / 5).clamp(3, 11);
         let [a, b] = Layout::vertical([Constraint::Min(3), Constraint::Length(fills_h)]).areas(area);
         (a, b)
     };
@@ -208,7 +208,9 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         0
     } else {
         let cluster_h = cluster_need.min(inner.height.saturating_sub(rack_need).max(4));
-        inner.height.saturating_sub(cluster_h).min(rack_need)
+        let h = inner.height.saturating_sub(cluster_h).min(rack_need);
+        // Title, header, the cluster total and at least one rack, or nothing.
+        if h >= 4 { h } else { 0 }
     };
     let [top, bottom] = Layout::vertical([Constraint::Min(0), Constraint::Length(rack_h)]).areas(inner);
 
@@ -340,5 +342,32 @@ mod analyzed {
         fixture::preview("A-runtime", &snap, &m, crate::views::runtime::render);
         fixture::preview("A-conntrack", &snap, &m, crate::views::conntrack::render);
         fixture::preview("A-triage", &snap, &m, crate::views::triage::render);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod simulated {
+    use super::fixture;
+    use crate::app::{Model, View, Zoom};
+    use crate::theme::Theme;
+
+    /// The four views on the simulated cluster, full screen, as a user would see them.
+    #[test]
+    fn preview_simulated_cluster() {
+        let snap = fixture::sim();
+        for view in [View::Runtime, View::Conntrack, View::Utilization, View::Triage] {
+            for (theme, ascii) in [("default", false), ("mono", true)] {
+                let th = Theme::builtin(theme, ascii).unwrap();
+                for (w, h) in [(80, 24), (200, 50)] {
+                    let model = Model { view, zoom: Zoom::H24, ..Model::default() };
+                    let text = fixture::screen(snap.clone(), &model, &th, w, h);
+                    println!("=== sim {view:?} {w}x{h} {theme} ascii={ascii}\n{text}");
+                    if ascii {
+                        assert!(text.is_ascii(), "{text}");
+                    }
+                }
+            }
+        }
     }
 }

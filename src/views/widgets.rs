@@ -186,15 +186,6 @@ pub fn bytes(b: u64) -> String {
     format!("{b}B")
 }
 
-/// Case-insensitive: every whitespace-separated word of `filter` occurs in `hay`.
-pub fn words_match(hay: &str, filter: &str) -> bool {
-    if filter.trim().is_empty() {
-        return true;
-    }
-    let hay = hay.to_lowercase();
-    filter.to_lowercase().split_whitespace().all(|w| hay.contains(w))
-}
-
 /// For a list of `len` rows shown `height` at a time: the cursor clamped into the list and the
 /// first row to draw (page-flip scrolling).
 pub fn scroll(len: usize, cursor: usize, height: usize) -> (usize, usize) {
@@ -224,8 +215,6 @@ mod views_b_tests {
         assert_eq!(bytes(160 << 20), "160Mi");
         assert_eq!(bytes(1536), "1.5Ki");
         assert_eq!(bytes(10), "10B");
-        assert!(words_match("Node-1 rack-a", "rack-A node"));
-        assert!(!words_match("node-1", "rack"));
         assert_eq!(scroll(0, 5, 10), (0, 0));
         assert_eq!(scroll(25, 30, 10), (24, 20));
     }
