@@ -20,19 +20,15 @@ const CRIT: f64 = 0.90;
 
 /// Filtered nodes, fullest table first; nodes without conntrack data last, by name.
 pub fn rows<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Node> {
-    let mut v: Vec<&Node> = snap.nodes.iter().filter(|n| query::matches(n, filter)).collect();
-    v.sort_by(|a, b| {
-        let fa = a.conntrack().map(Conntrack::fill);
-        let fb = b.conntrack().map(Conntrack::fill);
-        match (fa, fb) {
-            (Some(x), Some(y)) => y.total_cmp(&x),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        }
-        .then_with(|| a.name.cmp(&b.name))
-    });
-    v
+    // Fill computed once per node; nodes without data sort after every fill (-1), then by name.
+    let mut v: Vec<(f64, &Node)> = snap
+        .nodes
+        .iter()
+        .filter(|n| query::matches(n, filter))
+        .map(|n| (n.conntrack().map_or(-1.0, Conntrack::fill), n))
+        .collect();
+    v.sort_unstable_by(|(fa, a), (fb, b)| fb.total_cmp(fa).then_with(|| a.name.cmp(&b.name)));
+    v.into_iter().map(|(_, n)| n).collect()
 }
 
 /// Number of selectable rows (for cursor bounds).

@@ -90,8 +90,9 @@ fn status_line<'a>(
 ) -> Line<'a> {
     let th = ctx.theme;
     let mut spans = Vec::new();
-    if start > want {
-        let have = widgets::age(last, Some(start));
+    // A curve one step short of the span is complete enough; say so only when history is missing.
+    if (start - want).num_seconds() > i64::from(curve.step_s) {
+        let have = span_label((last - start).num_seconds());
         let z = ctx.model.zoom.label();
         spans
             .push(Span::styled(format!("{} only {have} of history ({z} requested)  ", th.sym.warn), th.warn));
@@ -110,6 +111,16 @@ fn status_line<'a>(
     }
     spans.push(Span::styled(format!("  at {}", local(ctx, last, "%a %H:%M")), th.muted));
     Line::from(spans)
+}
+
+/// "2d 4h", "5h 20m", "40m": a span of history, to the minute.
+fn span_label(secs: i64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (d, h) {
+        (0, 0) => format!("{m}m"),
+        (0, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h"),
+    }
 }
 
 fn legend<'a>(ctx: &Ctx) -> Line<'a> {
@@ -293,6 +304,8 @@ mod tests {
         let model = Model { zoom: Zoom::D7, ..Model::default() };
         let wide = fixture::preview("utilization-7d", &snap, &model, render);
         assert!(!wide.contains("of history"));
+        assert_eq!(span_label(6 * 86_400 + 23 * 3600 + 55 * 60), "6d 23h");
+        assert_eq!(span_label(5 * 3600 + 20 * 60), "5h 20m");
     }
 
     #[test]
@@ -302,7 +315,7 @@ mod tests {
         let model = Model { zoom: Zoom::D7, ..Model::default() };
         let th = crate::theme::Theme::builtin("default", false).unwrap();
         let text = fixture::render(&snap, &model, &th, 80, 24, render).join("\n");
-        assert!(text.contains("only 2d of history (7d requested)"), "{text}");
+        assert!(text.contains("only 2d 0h of history (7d requested)"), "{text}");
         snap.cpu = None;
         snap.fills.clear();
         let text = fixture::preview("utilization-none", &snap, &model, render);
@@ -360,7 +373,8 @@ mod simulated {
             for (theme, ascii) in [("default", false), ("mono", true)] {
                 let th = Theme::builtin(theme, ascii).unwrap();
                 for (w, h) in [(80, 24), (200, 50)] {
-                    let model = Model { view, zoom: Zoom::H24, ..Model::default() };
+                    let zoom = if w == 200 { Zoom::D7 } else { Zoom::H1 };
+                    let model = Model { view, zoom, ..Model::default() };
                     let text = fixture::screen(snap.clone(), &model, &th, w, h);
                     println!("=== sim {view:?} {w}x{h} {theme} ascii={ascii}\n{text}");
                     if ascii {
