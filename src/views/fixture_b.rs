@@ -297,6 +297,19 @@ pub fn preview(name: &str, snap: &Snapshot, model: &Model, f: fn(&Ctx, Rect, &mu
             if w == 200 && !ascii {
                 wide = text;
             }
+            // Offset inside a larger buffer: nothing is drawn outside the given area.
+            let area = Rect::new(2, 1, w, h);
+            let mut buf = Buffer::empty(Rect::new(0, 0, w + 4, h + 2));
+            f(&Ctx { snap, model, theme: &th }, area, &mut buf);
+            for y in 0..h + 2 {
+                for x in 0..w + 4 {
+                    let inside = area.contains(ratatui::layout::Position { x, y });
+                    assert!(
+                        inside || buf[(x, y)].symbol() == " ",
+                        "{name} {w}x{h}: drawn outside at {x},{y}"
+                    );
+                }
+            }
         }
     }
     wide

@@ -298,6 +298,27 @@ mod tests {
         for (w, h) in [(1, 1), (5, 2), (20, 5), (29, 12)] {
             chart(w, h);
         }
+        // Drawn inside an inner area of a larger buffer: nothing lands outside it.
+        let mut buf = Buffer::empty(Rect::new(0, 0, 40, 20));
+        let inner = Rect::new(3, 2, 30, 10);
+        StackedChart {
+            points: &pts,
+            step_s: 300,
+            capacity: 100.0,
+            start,
+            end,
+            tz: Tz::UTC,
+            windows: &windows,
+            theme: &theme,
+        }
+        .render(inner, &mut buf);
+        for y in 0..20 {
+            for x in 0..40 {
+                if !inner.contains(ratatui::layout::Position { x, y }) {
+                    assert_eq!(buf[(x, y)].symbol(), " ", "drawn outside at {x},{y}");
+                }
+            }
+        }
         // 24 plot columns (29 - 5 gutter): one hour each; hours 01..05 are in the window.
         let buf = chart(29, 12);
         let marker_row = 10;
