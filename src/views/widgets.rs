@@ -157,9 +157,9 @@ pub fn si(n: u64) -> String {
     let f = n as f64;
     match n {
         0..=9_999 => n.to_string(),
-        10_000..=99_999 => format!("{:.1}k", f / 1e3),
-        100_000..=999_999 => format!("{:.0}k", f / 1e3),
-        1_000_000..=99_999_999 => format!("{:.1}M", f / 1e6),
+        10_000..=99_949 => format!("{:.1}k", f / 1e3),
+        99_950..=999_499 => format!("{:.0}k", f / 1e3),
+        999_500..=99_949_999 => format!("{:.1}M", f / 1e6),
         _ => format!("{:.0}M", f / 1e6),
     }
 }
@@ -208,6 +208,8 @@ mod views_b_tests {
         assert_eq!(si(12_345), "12.3k");
         assert_eq!(si(812_000), "812k");
         assert_eq!(si(1_048_576), "1.0M");
+        assert_eq!(si(999_700), "1.0M");
+        assert_eq!(si(99_990), "100k");
         assert_eq!(secs(300), "300s");
         assert_eq!(secs(432_000), "5d");
         assert_eq!(secs(7200), "2h");
