@@ -231,6 +231,8 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let selected = rows.get(ctx.model.cursor[View::Triage.index()].min(rows.len().saturating_sub(1)));
     let lines = selected.map(|f| detail_lines(ctx, f)).unwrap_or_default();
     let detail_h = match selected {
+        // On very short terminals the list wins; the detail needs room to be useful.
+        _ if area.height.saturating_sub(src_h) < 12 => 0,
         None => 0,
         Some(_) => {
             let want = wrapped_height(&lines, area.width.saturating_sub(2)).saturating_add(2);

@@ -27,12 +27,15 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         let [a, b] = Layout::horizontal([Constraint::Min(40), Constraint::Length(66)]).areas(area);
         (a, b)
     } else {
-        let fills_h = (area.height * 2 / 5).clamp(3, 11);
+        // On very short terminals the chart wins; the window table needs a few rows to be useful.
+        let fills_h = if area.height < 14 { 0 } else { (area.height * 2 / 5).clamp(3, 11) };
         let [a, b] = Layout::vertical([Constraint::Min(3), Constraint::Length(fills_h)]).areas(area);
         (a, b)
     };
     chart(ctx, chart_area, buf);
-    fills(ctx, fills_area, buf);
+    if !fills_area.is_empty() {
+        fills(ctx, fills_area, buf);
+    }
 }
 
 fn chart(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
