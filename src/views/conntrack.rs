@@ -1,10 +1,257 @@
-//! The conntrack view.
+//! The conntrack view: nodes by table fill, with insert failures, drops, the established-timeout
+//! vs keep-alive trap and the bridge-nf-call-iptables trap.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget, Wrap};
+
+use unicode_width::UnicodeWidthStr;
 
 use super::Ctx;
+use super::widgets;
+use crate::app::View;
+use crate::model::{Conntrack, Node, Snapshot};
+use crate::query;
+
+const WARN: f64 = 0.75;
+const CRIT: f64 = 0.90;
+
+/// Filtered nodes, fullest table first; nodes without conntrack data last, by name.
+pub fn rows<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Node> {
+    // Fill computed once per node; nodes without data sort after every fill (-1), then by name.
+    let mut v: Vec<(f64, &Node)> = snap
+        .nodes
+        .iter()
+        .filter(|n| query::matches(n, filter))
+        .map(|n| (n.conntrack().map_or(-1.0, Conntrack::fill), n))
+        .collect();
+    v.sort_unstable_by(|(fa, a), (fb, b)| fb.total_cmp(fa).then_with(|| a.name.cmp(&b.name)));
+    v.into_iter().map(|(_, n)| n).collect()
+}
+
+/// Number of selectable rows (for cursor bounds).
+pub fn len(snap: &Snapshot, filter: &str) -> usize {
+    snap.nodes.iter().filter(|n| query::matches(n, filter)).count()
+}
+
+fn timeout_trap(c: &Conntrack, keepalive: u64) -> bool {
+    c.tcp_established_timeout_s.is_some_and(|t| t < keepalive)
+}
+
+fn bridge_trap(n: &Node, c: &Conntrack) -> bool {
+    c.bridge_nf_call_iptables == Some(true) && n.net.mode.is_bridge()
+}
+
+fn summary<'a>(ctx: &Ctx, rows: &[&Node]) -> Line<'a> {
+    let th = ctx.theme;
+    let ka = ctx.snap.keepalive_idle_s;
+    let (mut crit, mut warn, mut ins, mut tmo, mut brn, mut nodata) = (0, 0, 0, 0, 0, 0);
+    for n in rows {
+        let Some(c) = n.conntrack() else {
+            nodata += 1;
+            continue;
+        };
+        let f = c.fill();
+        crit += usize::from(f >= CRIT);
+        warn += usize::from(f >= WARN);
+        ins += usize::from(c.insert_failed_per_s > 0.0);
+        tmo += usize::from(timeout_trap(c, ka));
+        brn += usize::from(bridge_trap(n, c));
+    }
+    let item = |n: usize, glyph: &'static str, st: Style, text: String| {
+        let st = if n > 0 { st } else { th.muted };
+        let g = if n > 0 { glyph } else { th.sym.ok };
+        vec![Span::styled(format!("{g} {n} {text}"), st), Span::styled("  ", th.base)]
+    };
+    let mut spans = Vec::new();
+    spans.extend(item(crit, th.sym.crit, th.crit, format!(">={:.0}%", CRIT * 100.0)));
+    spans.extend(item(warn, th.sym.warn, th.warn, format!(">={:.0}%", WARN * 100.0)));
+    spans.extend(item(ins, th.sym.crit, th.crit, "insert-failing".into()));
+    spans.extend(item(tmo, th.sym.warn, th.warn, format!("timeout<{}", widgets::secs(ka))));
+    spans.extend(item(brn, th.sym.warn, th.warn, "bridge-nf traps".into()));
+    let total = rows.len();
+    spans.push(Span::styled(format!("of {total} nodes"), th.muted));
+    if nodata > 0 {
+        spans.push(Span::styled(format!(", {nodata} without data"), th.muted));
+    }
+    Line::from(spans)
+}
+
+fn rate(th: &crate::theme::Theme, v: f64, bad: Style) -> Cell<'static> {
+    if v > 0.0 {
+        Cell::from(Span::styled(format!("{v:.1}"), bad))
+    } else {
+        Cell::from(Span::styled("0", th.muted))
+    }
+}
+
+/// Columns that fit the width: (wide = mode and gauge shown).
+fn widths(wide: bool, name_w: u16) -> Vec<Constraint> {
+    let mut w = vec![Constraint::Length(name_w)];
+    if wide {
+        w.push(Constraint::Length(13));
+    }
+    w.extend([Constraint::Length(if wide { 13 } else { 10 }), Constraint::Length(6)]);
+    if wide {
+        w.push(Constraint::Length(10));
+    }
+    w.extend([Constraint::Length(6), Constraint::Length(6), Constraint::Length(7)]);
+    w.push(Constraint::Length(if wide { 24 } else { 11 }));
+    w.push(Constraint::Min(5));
+    w
+}
+
+fn row<'a>(ctx: &Ctx, n: &Node, selected: bool, wide: bool, name_w: usize) -> Row<'a> {
+    let th = ctx.theme;
+    let name = format!("{}{}", widgets::select_mark(th, selected), widgets::truncate(th, &n.name, name_w));
+    let mut cells = vec![Cell::from(Span::styled(name, th.base))];
+    if wide {
+        cells.push(Cell::from(Span::styled(n.net.mode.label(), th.muted)));
+    }
+    let Some(c) = n.conntrack() else {
+        cells.push(Cell::from(Span::styled(format!("{} no data", th.sym.unknown), th.unknown)));
+        return Row::new(cells);
+    };
+    let f = c.fill();
+    let st = widgets::level(th, f, WARN, CRIT);
+    let glyph = if f >= CRIT {
+        th.sym.crit
+    } else if f >= WARN {
+        th.sym.warn
+    } else {
+        " "
+    };
+    cells.push(Cell::from(Span::styled(
+        format!("{}/{}", widgets::si(c.entries), widgets::si(c.limit)),
+        th.base,
+    )));
+    cells.push(Cell::from(Span::styled(format!("{glyph}{:>4}", widgets::pct(f)), st)));
+    if wide {
+        cells.push(Cell::from(Span::styled(widgets::gauge(th, f, 10), st)));
+    }
+    cells.push(rate(th, c.insert_failed_per_s, th.crit));
+    cells.push(rate(th, c.drop_per_s, th.crit));
+    cells.push(rate(th, c.early_drop_per_s, th.warn));
+    let ka = ctx.snap.keepalive_idle_s;
+    cells.push(match c.tcp_established_timeout_s {
+        None => Cell::from(Span::styled("n/a", th.muted)),
+        Some(t) if t < ka => {
+            let (t, k) = (widgets::secs(t), widgets::secs(ka));
+            let text = if wide {
+                format!("{} {t} < {k} keep-alive", th.sym.warn)
+            } else {
+                format!("{} {t}<{k}", th.sym.warn)
+            };
+            Cell::from(Span::styled(text, th.warn))
+        }
+        Some(t) => Cell::from(Span::styled(format!("  {}", widgets::secs(t)), th.base)),
+    });
+    cells.push(match c.bridge_nf_call_iptables {
+        None => Cell::from(Span::styled("n/a", th.muted)),
+        Some(false) => Cell::from(Span::styled("off", th.base)),
+        Some(true) if n.net.mode.is_bridge() => {
+            Cell::from(Span::styled(format!("{} on", th.sym.warn), th.warn))
+        }
+        Some(true) => Cell::from(Span::styled("on", th.base)),
+    });
+    Row::new(cells)
+}
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
-    let _ = (ctx, area, buf);
+    let area = area.intersection(buf.area);
+    if area.is_empty() {
+        return;
+    }
+    let th = ctx.theme;
+    let block = widgets::block(th, "Conntrack by table fill");
+    let inner = block.inner(area);
+    Widget::render(block, area, buf);
+    if inner.is_empty() {
+        return;
+    }
+    let rows = rows(ctx.snap, &ctx.model.filter);
+    let head_h = if inner.width >= 120 { 1 } else { 2 };
+    let [head, body] = Layout::vertical([Constraint::Length(head_h), Constraint::Min(0)]).areas(inner);
+    Widget::render(Paragraph::new(summary(ctx, &rows)).wrap(Wrap { trim: true }), head, buf);
+    if rows.is_empty() {
+        let msg = if ctx.snap.nodes.is_empty() {
+            "no nodes reported yet".to_string()
+        } else {
+            format!("no node matches filter {:?}", ctx.model.filter)
+        };
+        Widget::render(Line::styled(msg, th.muted), body, buf);
+        return;
+    }
+    let wide = inner.width >= 120;
+    let sel_w = th.sym.selected.width();
+    let name_w = if wide { 28 } else { usize::from(inner.width).saturating_sub(60 + sel_w).clamp(8, 24) };
+    let height = usize::from(body.height.saturating_sub(1));
+    let (cur, off) = widgets::scroll(rows.len(), ctx.model.cursor[View::Conntrack.index()], height);
+    let visible: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .skip(off)
+        .take(height)
+        .map(|(i, n)| {
+            let r = row(ctx, n, i == cur, wide, name_w);
+            if i == cur { r.style(th.selected) } else { r }
+        })
+        .collect();
+    let ka = widgets::secs(ctx.snap.keepalive_idle_s);
+    let mut header: Vec<String> = vec![format!("{}node", " ".repeat(sel_w))];
+    if wide {
+        header.push("mode".into());
+    }
+    header.extend([if wide { "entries/limit" } else { "used/max" }.into(), "fill".into()]);
+    if wide {
+        header.push(String::new());
+    }
+    header.extend(["ins/s".into(), "drop/s".into(), "early/s".into()]);
+    header.push(if wide { format!("est. timeout (ka {ka})") } else { "est.timeout".into() });
+    header.push("br-nf".into());
+    let table = Table::new(visible, widths(wide, (name_w + sel_w) as u16))
+        .header(Row::new(header).style(th.header))
+        .column_spacing(1);
+    Widget::render(table, body, buf);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::app::Model;
+    use crate::views::utilization::fixture;
+
+    #[test]
+    fn preview_sorted_by_fill() {
+        let snap = fixture::snapshot();
+        let model = Model::default();
+        let wide = fixture::preview("conntrack", &snap, &model, render);
+        let pos = |s: &str| wide.find(s).unwrap_or_else(|| panic!("{s} missing:\n{wide}"));
+        assert!(pos("node-a1") < pos("node-a2") && pos("node-a2") < pos("node-b1"));
+        assert!(pos("node-b1") < pos("node-b2-k") && pos("node-b2-k") < pos("node-c1"));
+        assert!(wide.contains("300s < 900s keep-alive"), "{wide}");
+        assert!(wide.contains("no data"));
+        let names: Vec<&str> = rows(&snap, "").iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["node-a1", "node-a2", "node-b1", "node-b2-k", "node-c1"]);
+        assert_eq!(rows(&snap, "rack-b").len(), 2);
+    }
+
+    #[test]
+    fn cursor_pages_and_filter_empty() {
+        let mut snap = fixture::snapshot();
+        let base = snap.nodes[0].clone();
+        snap.nodes =
+            (0..500).map(|i| crate::model::Node { name: format!("n{i:04}"), ..base.clone() }).collect();
+        let mut model = Model::default();
+        model.cursor[View::Conntrack.index()] = 450;
+        let th = crate::theme::Theme::builtin("mono", true).unwrap();
+        let text = fixture::render(&snap, &model, &th, 80, 24, render).join("\n");
+        assert!(text.contains(">n0450"), "{text}");
+        model.filter = "nothing-matches".into();
+        let text = fixture::render(&snap, &model, &th, 80, 24, render).join("\n");
+        assert!(text.contains("no node matches filter"), "{text}");
+    }
 }

@@ -1,10 +1,370 @@
-//! The runtime view.
+//! The runtime view: RuntimeClasses, the cluster runtime mix, KVM capacity against the nodes the
+//! Kata class selects, the per-node mix where Kata or gVisor runs, and misplacements.
+
+use std::collections::BTreeMap;
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
+use unicode_width::UnicodeWidthStr;
 
 use super::Ctx;
+use super::widgets;
+use crate::app::View;
+use crate::model::{Node, Rule, RuntimeClass, RuntimeKind, RuntimeMix, Severity, Snapshot};
+use crate::query;
+
+/// Nodes running Kata or gVisor pods that pass the filter, by name.
+pub fn rows<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Node> {
+    snap.nodes.iter().filter(|n| n.runtime.kata + n.runtime.gvisor > 0 && query::matches(n, filter)).collect()
+}
+
+/// Number of selectable rows (for cursor bounds).
+pub fn len(snap: &Snapshot, filter: &str) -> usize {
+    rows(snap, filter).len()
+}
+
+fn selects(sel: &BTreeMap<String, String>, n: &Node) -> bool {
+    sel.iter().all(|(k, v)| n.labels.get(k) == Some(v))
+}
+
+/// Classes of `kind` that restrict where they run (a non-empty nodeSelector).
+fn selective(snap: &Snapshot, kind: RuntimeKind) -> impl Iterator<Item = &RuntimeClass> {
+    snap.runtime_classes.iter().filter(move |c| c.kind == kind && !c.node_selector.is_empty())
+}
+
+/// What is wrong with a misplacement; formatted only for the rows on screen.
+enum What<'a> {
+    Text(&'a str),
+    /// `n` pods of `kind` on a node that lacks the class selector `sel`.
+    Selector {
+        n: u32,
+        kind: RuntimeKind,
+        sel: &'a BTreeMap<String, String>,
+    },
+}
+
+/// One misplacement: a finding from analysis, or a node-level RuntimeClass selector mismatch.
+struct Misplaced<'a> {
+    severity: Severity,
+    rule: &'static str,
+    subject: &'a str,
+    what: What<'a>,
+}
+
+impl What<'_> {
+    fn text(&self) -> String {
+        match self {
+            What::Text(t) => (*t).to_string(),
+            What::Selector { n, kind, sel } => {
+                let sel: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("{n} {} pods, node lacks {}", kind.label(), sel.join(","))
+            }
+        }
+    }
+}
+
+fn misplacements(snap: &Snapshot) -> Vec<Misplaced<'_>> {
+    let rules = [Rule::KataWithoutKvm, Rule::KataClassWithoutKvm, Rule::KataHostNetwork];
+    let mut v: Vec<Misplaced> = snap
+        .findings
+        .iter()
+        .filter(|f| rules.contains(&f.rule))
+        .map(|f| Misplaced {
+            severity: f.severity,
+            rule: f.rule.id(),
+            subject: &f.subject,
+            what: What::Text(&f.what),
+        })
+        .collect();
+    // Pods of a kind on a node that no class of that kind selects (labels changed after scheduling,
+    // or the class was edited): only when every class of the kind has a selector.
+    type Count = fn(&RuntimeMix) -> u32;
+    let kinds: [(RuntimeKind, Count); 2] =
+        [(RuntimeKind::Kata, |m| m.kata), (RuntimeKind::Gvisor, |m| m.gvisor)];
+    for (kind, count) in kinds {
+        let classes: Vec<&RuntimeClass> = snap.runtime_classes.iter().filter(|c| c.kind == kind).collect();
+        let Some(first) = classes.first() else { continue };
+        if classes.iter().any(|c| c.node_selector.is_empty()) {
+            continue;
+        }
+        for n in snap.nodes.iter().filter(|n| count(&n.runtime) > 0) {
+            if !classes.iter().any(|c| selects(&c.node_selector, n)) {
+                v.push(Misplaced {
+                    severity: Severity::Warning,
+                    rule: "runtimeclass-selector-mismatch",
+                    subject: &n.name,
+                    what: What::Selector { n: count(&n.runtime), kind, sel: &first.node_selector },
+                });
+            }
+        }
+    }
+    v.sort_by_key(|m| m.severity);
+    v
+}
+
+fn classes(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let (snap, th) = (ctx.snap, ctx.theme);
+    let block = widgets::block(th, "RuntimeClasses");
+    let inner = block.inner(area);
+    Widget::render(block, area, buf);
+    if snap.runtime_classes.is_empty() {
+        let msg = "no RuntimeClass objects: every pod runs the node's default runtime (runc)";
+        Widget::render(Line::styled(msg, th.muted), inner, buf);
+        return;
+    }
+    let fit = usize::from(inner.height.saturating_sub(1));
+    let sel_w = usize::from(inner.width).saturating_sub(61).max(10);
+    let rows: Vec<Row> = snap
+        .runtime_classes
+        .iter()
+        .take(fit)
+        .map(|c| {
+            let cpu = c.overhead_cpu_m.map_or("-".into(), |m| format!("{m}m"));
+            let mem = c.overhead_mem_bytes.map_or("-".into(), widgets::bytes);
+            let sel: Vec<String> = c.node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let sel = if sel.is_empty() { "(any node)".to_string() } else { sel.join(",") };
+            Row::new([
+                Cell::from(Span::styled(widgets::truncate(th, &c.name, 16), th.accent)),
+                Cell::from(Span::styled(widgets::truncate(th, &c.handler, 12), th.base)),
+                Cell::from(Span::styled(c.kind.label(), th.base)),
+                Cell::from(Span::styled(format!("{cpu}/{mem}"), th.base)),
+                Cell::from(Span::styled(c.pods.to_string(), th.base)),
+                Cell::from(Span::styled(widgets::truncate(th, &sel, sel_w), th.muted)),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(16),
+        Constraint::Length(12),
+        Constraint::Length(6),
+        Constraint::Length(14),
+        Constraint::Length(7),
+        Constraint::Min(10),
+    ];
+    let header = Row::new(["name", "handler", "kind", "overhead", "pods", "nodeSelector"]).style(th.header);
+    Widget::render(Table::new(rows, widths).header(header), inner, buf);
+}
+
+fn share(n: u32, total: u32) -> String {
+    if total == 0 { "-".into() } else { widgets::pct(f64::from(n) / f64::from(total)) }
+}
+
+fn summary<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
+    let (snap, th) = (ctx.snap, ctx.theme);
+    let mut mix = RuntimeMix::default();
+    let (mut kvm, mut kvm_unknown) = (0usize, 0usize);
+    let (mut kata_nodes, mut kata_no_kvm, mut kata_unknown) = (0usize, 0usize, 0usize);
+    let kata: Vec<&RuntimeClass> = selective(snap, RuntimeKind::Kata).collect();
+    for n in &snap.nodes {
+        mix.merge(&n.runtime);
+        match n.kvm() {
+            Some(true) => kvm += 1,
+            Some(false) => {}
+            None => kvm_unknown += 1,
+        }
+        if kata.iter().any(|c| selects(&c.node_selector, n)) {
+            kata_nodes += 1;
+            match n.kvm() {
+                Some(true) => {}
+                Some(false) => kata_no_kvm += 1,
+                None => kata_unknown += 1,
+            }
+        }
+    }
+    let t = mix.total();
+    let mut l1 = vec![Span::styled("pods ", th.header)];
+    for (k, n) in [("runc", mix.runc), ("kata", mix.kata), ("gvisor", mix.gvisor), ("other", mix.other)] {
+        if k == "other" && n == 0 {
+            continue;
+        }
+        l1.push(Span::styled(format!("{k} {} ({})  ", n, share(n, t)), th.base));
+    }
+    let mut l2 = vec![
+        Span::styled("KVM-capable ", th.header),
+        Span::styled(format!("{kvm}/{} nodes", snap.nodes.len()), th.base),
+    ];
+    if kvm_unknown > 0 {
+        l2.push(Span::styled(format!(" ({} {kvm_unknown} unknown)", th.sym.unknown), th.unknown));
+    }
+    if kata.is_empty() {
+        l2.push(Span::styled("   no Kata class restricts nodes (no nodeSelector)", th.muted));
+    } else {
+        l2.push(Span::styled("   Kata-labelled ", th.header));
+        l2.push(Span::styled(format!("{kata_nodes}:"), th.base));
+        if kata_no_kvm > 0 {
+            l2.push(Span::styled(format!(" {} {kata_no_kvm} no KVM", th.sym.crit), th.crit));
+        }
+        if kata_unknown > 0 {
+            l2.push(Span::styled(format!(" {} {kata_unknown} unknown", th.sym.unknown), th.unknown));
+        }
+        if kata_no_kvm == 0 && kata_unknown == 0 {
+            l2.push(Span::styled(format!("  {} all have KVM", th.sym.ok), th.ok));
+        }
+    }
+    vec![Line::from(l1), Line::from(l2)]
+}
+
+fn kvm_cell<'a>(ctx: &Ctx, n: &Node) -> Cell<'a> {
+    let th = ctx.theme;
+    let (st, text): (Style, String) = match n.kvm() {
+        Some(true) => (th.ok, format!("{} yes", th.sym.ok)),
+        Some(false) if n.runtime.kata > 0 => (th.crit, format!("{} no", th.sym.crit)),
+        Some(false) => (th.base, "  no".into()),
+        None => (th.unknown, format!("{} unknown", th.sym.unknown)),
+    };
+    Cell::from(Span::styled(text, st))
+}
+
+fn node_mix(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = ctx.theme;
+    let rows = rows(ctx.snap, &ctx.model.filter);
+    let title = format!("Nodes running Kata or gVisor: {}", rows.len());
+    let block = widgets::block(th, &title);
+    let inner = block.inner(area);
+    Widget::render(block, area, buf);
+    if rows.is_empty() {
+        let msg = if ctx.model.filter.trim().is_empty() {
+            "no node runs Kata or gVisor pods".to_string()
+        } else {
+            format!("no Kata/gVisor node matches filter {:?}", ctx.model.filter)
+        };
+        Widget::render(Line::styled(msg, th.muted), inner, buf);
+        return;
+    }
+    let height = usize::from(inner.height.saturating_sub(1));
+    let (cur, off) = widgets::scroll(rows.len(), ctx.model.cursor[View::Runtime.index()], height);
+    let sel_w = th.sym.selected.width();
+    let name_w = usize::from(inner.width).saturating_sub(sel_w + 42).clamp(8, 24);
+    let visible: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .skip(off)
+        .take(height)
+        .map(|(i, n)| {
+            let name =
+                format!("{}{}", widgets::select_mark(th, i == cur), widgets::truncate(th, &n.name, name_w));
+            let r = Row::new([
+                Cell::from(Span::styled(name, th.base)),
+                Cell::from(Span::styled(widgets::truncate(th, &n.rack, 8), th.muted)),
+                Cell::from(Span::styled(n.runtime.runc.to_string(), th.base)),
+                Cell::from(Span::styled(n.runtime.kata.to_string(), th.base)),
+                Cell::from(Span::styled(n.runtime.gvisor.to_string(), th.base)),
+                kvm_cell(ctx, n),
+            ]);
+            if i == cur { r.style(th.selected) } else { r }
+        })
+        .collect();
+    let widths = [
+        Constraint::Length((name_w + sel_w) as u16),
+        Constraint::Length(8),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Length(6),
+        Constraint::Min(5),
+    ];
+    let header = Row::new([
+        format!("{}node", " ".repeat(sel_w)),
+        "rack".into(),
+        "runc".into(),
+        "kata".into(),
+        "gvisor".into(),
+        "kvm".into(),
+    ])
+    .style(th.header);
+    Widget::render(Table::new(visible, widths).header(header), inner, buf);
+}
+
+fn misplaced(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = ctx.theme;
+    let items = misplacements(ctx.snap);
+    let title = format!("Misplacements: {}", items.len());
+    let block = widgets::block(th, &title);
+    let inner = block.inner(area);
+    Widget::render(block, area, buf);
+    if items.is_empty() {
+        let msg = format!("{} no Kata pod without KVM or host network, no selector mismatch", th.sym.ok);
+        Widget::render(Paragraph::new(Line::styled(msg, th.ok)), inner, buf);
+        return;
+    }
+    let fit = usize::from(inner.height);
+    let more = items.len().saturating_sub(fit);
+    let shown = if more > 0 { fit.saturating_sub(1) } else { fit };
+    let mut lines: Vec<Line> = items
+        .iter()
+        .take(shown)
+        .map(|m| {
+            let head = format!(" {} ", m.rule);
+            let subject = widgets::truncate(th, m.subject, usize::from(inner.width / 3).clamp(8, 40));
+            let used = 6 + head.width() + subject.width() + 2;
+            let what = widgets::truncate(th, &m.what.text(), usize::from(inner.width).saturating_sub(used));
+            Line::from(vec![
+                widgets::severity_span(th, m.severity),
+                Span::styled(head, th.muted),
+                Span::styled(subject, th.accent),
+                Span::styled(format!(": {what}"), th.base),
+            ])
+        })
+        .collect();
+    if more > 0 {
+        lines.push(Line::styled(format!("+{} more in Triage (7)", items.len() - shown), th.muted));
+    }
+    Widget::render(Paragraph::new(lines), inner, buf);
+}
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
-    let _ = (ctx, area, buf);
+    let area = area.intersection(buf.area);
+    if area.is_empty() {
+        return;
+    }
+    let n_classes = ctx.snap.runtime_classes.len().max(1) as u16;
+    let classes_h = (n_classes + 3).min(area.height / 3).max(3.min(area.height));
+    let [top, sum, rest] =
+        Layout::vertical([Constraint::Length(classes_h), Constraint::Length(2), Constraint::Min(0)])
+            .areas(area);
+    classes(ctx, top, buf);
+    Widget::render(Paragraph::new(summary(ctx)), sum, buf);
+    let [a, b] = if area.width >= 140 {
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(rest)
+    } else {
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rest)
+    };
+    node_mix(ctx, a, buf);
+    misplaced(ctx, b, buf);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::app::Model;
+    use crate::views::utilization::fixture;
+
+    #[test]
+    fn preview_and_content() {
+        let snap = fixture::snapshot();
+        let model = Model::default();
+        let wide = fixture::preview("runtime", &snap, &model, render);
+        assert!(wide.contains("kata-qemu") && wide.contains("250m/160Mi"), "{wide}");
+        assert!(wide.contains("KVM-capable 2/5 nodes"), "{wide}");
+        assert!(
+            wide.contains("Kata-labelled 3: ") && wide.contains("1 no KVM") && wide.contains("1 unknown")
+        );
+        assert!(wide.contains("kata-pod-without-kvm node-a2"), "{wide}");
+        // node-b1 runs gVisor pods; node-b2-k too; node-a2 runs Kata: three rows.
+        assert_eq!(rows(&snap, "").len(), 3);
+    }
+
+    #[test]
+    fn selector_mismatch_is_a_misplacement() {
+        let mut snap = fixture::snapshot();
+        snap.nodes[2].labels.clear(); // node-b1 runs 5 kata pods
+        let m = misplacements(&snap);
+        assert!(m.iter().any(|m| m.subject == "node-b1" && m.rule == "runtimeclass-selector-mismatch"));
+        assert!(
+            m.iter().any(|m| m.what.text() == "5 kata pods, node lacks katacontainers.io/kata-runtime=true")
+        );
+    }
 }

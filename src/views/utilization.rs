@@ -1,10 +1,390 @@
-//! The utilization view.
+//! The utilization view: the cluster CPU curve over the zoom span, online and offline stacked,
+//! colocation windows shaded and marked, and how well offline work filled each window.
 
+use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
 
 use super::Ctx;
+use super::widgets::{self, stacked_chart::StackedChart};
+use crate::model::{CpuCurve, WindowFill};
+
+#[cfg(test)]
+#[path = "fixture_b.rs"]
+pub(crate) mod fixture;
+
+/// Spill below this many core-hours is rounding noise, not worth a glyph.
+const SPILL_EPS: f64 = 0.05;
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
-    let _ = (ctx, area, buf);
+    let area = area.intersection(buf.area);
+    if area.is_empty() {
+        return;
+    }
+    let (chart_area, fills_area) = if area.width >= 150 {
+        let [a, b] = Layout::horizontal([Constraint::Min(40), Constraint::Length(66)]).areas(area);
+        (a, b)
+    } else {
+        // On very short terminals the chart wins; the window table needs a few rows to be useful.
+        let fills_h = if area.height < 14 { 0 } else { (area.height * 2 / 5).clamp(3, 11) };
+        let [a, b] = Layout::vertical([Constraint::Min(3), Constraint::Length(fills_h)]).areas(area);
+        (a, b)
+    };
+    chart(ctx, chart_area, buf);
+    if !fills_area.is_empty() {
+        fills(ctx, fills_area, buf);
+    }
+}
+
+fn chart(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let (snap, th) = (ctx.snap, ctx.theme);
+    let zoom = ctx.model.zoom;
+    let title = format!("Cluster CPU {}", zoom.label());
+    let block = widgets::block(th, &title);
+    let inner = block.inner(area);
+    Widget::render(block, area, buf);
+    let Some(curve) = snap.cpu.as_ref().filter(|c| !c.points.is_empty()) else {
+        let lines = vec![
+            Line::styled("no CPU history from any source", th.warn),
+            Line::styled(sources_line(ctx), th.muted),
+        ];
+        Widget::render(Paragraph::new(lines), inner, buf);
+        return;
+    };
+    let (first, last) = match (curve.points.first(), curve.points.last()) {
+        (Some(f), Some(l)) => (f.t, l.t),
+        _ => return,
+    };
+    let want = last - chrono::Duration::seconds(zoom.seconds());
+    let start = want.max(first);
+    let header_h = if inner.height >= 8 { 2 } else { 1 };
+    let [head, body] = Layout::vertical([Constraint::Length(header_h), Constraint::Min(0)]).areas(inner);
+    let mut lines = vec![status_line(ctx, curve, start, want, last, inner.width)];
+    lines.push(legend(ctx));
+    if header_h == 1 {
+        let mut l = lines.swap_remove(0);
+        l.spans.push(Span::raw("  "));
+        l.spans.extend(legend(ctx).spans);
+        lines = vec![l];
+    }
+    Widget::render(Paragraph::new(lines), head, buf);
+    let w = StackedChart {
+        points: &curve.points,
+        step_s: curve.step_s,
+        capacity: curve.capacity_cores,
+        start,
+        end: last,
+        tz: snap.tz,
+        windows: &snap.windows,
+        theme: th,
+    };
+    Widget::render(w, body, buf);
+}
+
+fn status_line<'a>(
+    ctx: &Ctx,
+    curve: &CpuCurve,
+    start: DateTime<Utc>,
+    want: DateTime<Utc>,
+    last: DateTime<Utc>,
+    width: u16,
+) -> Line<'a> {
+    let th = ctx.theme;
+    let mut spans = Vec::new();
+    // A curve one step short of the span is complete enough; say so only when history is missing.
+    if (start - want).num_seconds() > i64::from(curve.step_s) {
+        let have = span_label((last - start).num_seconds());
+        let z = ctx.model.zoom.label();
+        spans
+            .push(Span::styled(format!("{} only {have} of history ({z} requested)  ", th.sym.warn), th.warn));
+    }
+    if let Some(p) = curve.points.last() {
+        let cap = curve.capacity_cores.max(f64::MIN_POSITIVE);
+        let (all, on, off) =
+            (widgets::pct(p.total() / cap), widgets::pct(p.online / cap), widgets::pct(p.offline / cap));
+        spans.push(Span::styled(format!("now {all}"), th.accent));
+        let rest = if width >= 100 {
+            format!(" (online {on}, offline {off}) of {:.0} cores", curve.capacity_cores)
+        } else {
+            format!(" = {on}+{off} of {:.0}c", curve.capacity_cores)
+        };
+        spans.push(Span::styled(rest, th.base));
+    }
+    spans.push(Span::styled(format!("  at {}", local(ctx, last, "%a %H:%M")), th.muted));
+    Line::from(spans)
+}
+
+/// "2d 4h", "5h 20m", "40m": a span of history, to the minute.
+fn span_label(secs: i64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (d, h) {
+        (0, 0) => format!("{m}m"),
+        (0, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h"),
+    }
+}
+
+fn legend<'a>(ctx: &Ctx) -> Line<'a> {
+    let (th, snap) = (ctx.theme, ctx.snap);
+    let wins: Vec<String> = snap.windows.iter().map(|w| w.label()).collect();
+    let wins = if wins.is_empty() { "no windows".to_string() } else { wins.join(" ") };
+    Line::from(vec![
+        Span::styled(th.sym.chart_online, th.chart_online),
+        Span::styled(" online  ", th.base),
+        Span::styled(th.sym.chart_offline, th.chart_offline),
+        Span::styled(" offline  ", th.base),
+        Span::styled(th.sym.window_mark, th.chart_window.patch(th.accent)),
+        Span::styled(format!(" window {wins}  "), th.base),
+        Span::styled(format!("times {}", snap.tz.name()), th.muted),
+    ])
+}
+
+fn local(ctx: &Ctx, t: DateTime<Utc>, fmt: &str) -> String {
+    t.with_timezone(&ctx.snap.tz).format(fmt).to_string()
+}
+
+fn sources_line(ctx: &Ctx) -> String {
+    if ctx.snap.sources.is_empty() {
+        return "no source has reported yet".into();
+    }
+    let s: Vec<String> =
+        ctx.snap.sources.iter().map(|s| format!("{} {}", s.source.label(), s.health.word())).collect();
+    format!("sources: {}", s.join(", "))
+}
+
+fn num(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+fn spill_cell<'a>(ctx: &Ctx, f: &WindowFill) -> Cell<'a> {
+    let th = ctx.theme;
+    if f.spill_core_hours >= SPILL_EPS {
+        Cell::from(Span::styled(format!("{} {}", th.sym.warn, num(f.spill_core_hours)), th.warn))
+    } else {
+        Cell::from(Span::styled(format!("  {}", num(f.spill_core_hours)), th.muted))
+    }
+}
+
+fn fill_cells<'a>(ctx: &Ctx, f: &WindowFill) -> Vec<Cell<'a>> {
+    let th = ctx.theme;
+    vec![
+        Cell::from(Span::styled(widgets::pct(f.avg_util), th.base)),
+        Cell::from(Span::styled(widgets::pct(f.offline_share), th.base)),
+        Cell::from(Span::styled(num(f.idle_core_hours), th.base)),
+        spill_cell(ctx, f),
+    ]
+}
+
+const NUM_COLS: [Constraint; 4] =
+    [Constraint::Length(5), Constraint::Length(7), Constraint::Length(8), Constraint::Length(9)];
+
+fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let (snap, th) = (ctx.snap, ctx.theme);
+    let block = widgets::block(th, "Colocation windows");
+    let inner = block.inner(area);
+    Widget::render(block, area, buf);
+    if inner.is_empty() {
+        return;
+    }
+    if snap.windows.is_empty() {
+        let p = Paragraph::new("no colocation window configured (--window HH:MM-HH:MM)").style(th.muted);
+        Widget::render(p, inner, buf);
+        return;
+    }
+    let mut cluster: Vec<&WindowFill> = snap.fills.iter().filter(|f| f.rack.is_none()).collect();
+    cluster.sort_by_key(|f| std::cmp::Reverse(f.start));
+    if cluster.is_empty() {
+        let msg = "no window occurrence covered by the CPU curve yet";
+        Widget::render(Paragraph::new(msg).style(th.muted), inner, buf);
+        return;
+    }
+    let latest = cluster.iter().find(|f| f.complete).copied();
+    let mut racks: Vec<&WindowFill> = latest
+        .map(|l| {
+            snap.fills
+                .iter()
+                .filter(|f| f.rack.is_some() && f.start == l.start && f.window == l.window)
+                .collect()
+        })
+        .unwrap_or_default();
+    racks.sort_by(|a, b| a.rack.cmp(&b.rack));
+    // The cluster total heads the per-rack table.
+    if let (Some(l), false) = (latest, racks.is_empty()) {
+        racks.insert(0, l);
+    }
+
+    // Cluster occurrences on top, the latest complete one per rack below.
+    let clamp16 = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+    let (cluster_need, rack_need) = (clamp16(cluster.len() + 1), clamp16(racks.len() + 2));
+    let rack_h = if racks.is_empty() {
+        0
+    } else {
+        let cluster_h = cluster_need.min(inner.height.saturating_sub(rack_need).max(4));
+        let h = inner.height.saturating_sub(cluster_h).min(rack_need);
+        // Title, header, the cluster total and at least one rack, or nothing.
+        if h >= 4 { h } else { 0 }
+    };
+    let [top, bottom] = Layout::vertical([Constraint::Min(0), Constraint::Length(rack_h)]).areas(inner);
+
+    let header = |first: &'static str, second: &'static str| {
+        Row::new([first, second, "util", "offline", "idle c-h", "spill c-h", "status"]).style(th.header)
+    };
+    let rows_fit = usize::from(top.height.saturating_sub(1));
+    let rows: Vec<Row> = cluster
+        .iter()
+        .take(rows_fit)
+        .map(|f| {
+            let mut cells = vec![
+                Cell::from(Span::styled(f.window.label(), th.base)),
+                Cell::from(Span::styled(local(ctx, f.start, "%a %m-%d"), th.base)),
+            ];
+            cells.extend(fill_cells(ctx, f));
+            cells.push(if f.complete {
+                Cell::from(Span::styled("complete", th.muted))
+            } else {
+                Cell::from(Span::styled(format!("{} in progress", th.sym.unknown), th.info))
+            });
+            Row::new(cells)
+        })
+        .collect();
+    let widths =
+        [[Constraint::Length(11), Constraint::Length(9)].as_slice(), &NUM_COLS, &[Constraint::Min(8)]]
+            .concat();
+    Widget::render(Table::new(rows, widths).header(header("window", "date")), top, buf);
+
+    if let (Some(l), false) = (latest, bottom.is_empty()) {
+        let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(bottom);
+        let t = format!("latest complete {} {}, by rack", l.window.label(), local(ctx, l.start, "%a %m-%d"));
+        Widget::render(Line::styled(t, th.title), title, buf);
+        let fit = usize::from(table.height.saturating_sub(1));
+        let more = racks.len().saturating_sub(fit);
+        let shown = if more > 0 { fit.saturating_sub(1) } else { fit };
+        let rows: Vec<Row> = racks
+            .iter()
+            .take(shown)
+            .map(|f| {
+                let name = match f.rack.as_deref() {
+                    Some(r) => Span::styled(widgets::truncate(th, r, 20), th.base),
+                    None => Span::styled("cluster total", th.accent),
+                };
+                let mut cells = vec![Cell::from(name)];
+                cells.extend(fill_cells(ctx, f));
+                Row::new(cells)
+            })
+            .collect();
+        if more > 0 && table.height > 1 {
+            let spill = racks.iter().skip(shown).filter(|f| f.spill_core_hours >= SPILL_EPS).count();
+            let msg = format!("+{} more racks, {spill} of them with spill", racks.len() - shown);
+            let y = table.y + table.height - 1;
+            Widget::render(Line::styled(msg, th.muted), Rect { y, height: 1, ..table }, buf);
+        }
+        let widths = [[Constraint::Length(20)].as_slice(), &NUM_COLS].concat();
+        let head = Row::new(["rack", "util", "offline", "idle c-h", "spill c-h"]).style(th.header);
+        let rows_area = Rect { height: table.height.min(clamp16(shown + 1)), ..table };
+        Widget::render(Table::new(rows, widths).header(head), rows_area, buf);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::fixture;
+    use super::*;
+    use crate::app::{Model, Zoom};
+
+    #[test]
+    fn preview_and_content() {
+        let snap = fixture::snapshot();
+        let model = Model::default();
+        let wide = fixture::preview("utilization", &snap, &model, render);
+        assert!(wide.contains("Cluster CPU 24h") && wide.contains("times Europe/Berlin"), "{wide}");
+        assert!(
+            wide.contains("130.5") && wide.contains("by rack") && wide.contains("cluster total"),
+            "{wide}"
+        );
+        let model = Model { zoom: Zoom::D7, ..Model::default() };
+        let wide = fixture::preview("utilization-7d", &snap, &model, render);
+        assert!(!wide.contains("of history"));
+        assert_eq!(span_label(6 * 86_400 + 23 * 3600 + 55 * 60), "6d 23h");
+        assert_eq!(span_label(5 * 3600 + 20 * 60), "5h 20m");
+    }
+
+    #[test]
+    fn short_curve_and_no_curve() {
+        let mut snap = fixture::snapshot();
+        snap.cpu = Some(fixture::curve(snap.tz, 2));
+        let model = Model { zoom: Zoom::D7, ..Model::default() };
+        let th = crate::theme::Theme::builtin("default", false).unwrap();
+        let text = fixture::render(&snap, &model, &th, 80, 24, render).join("\n");
+        assert!(text.contains("only 2d 0h of history (7d requested)"), "{text}");
+        snap.cpu = None;
+        snap.fills.clear();
+        let text = fixture::preview("utilization-none", &snap, &model, render);
+        assert!(text.contains("no CPU history from any source"), "{text}");
+        assert!(text.contains("prometheus unreachable"), "{text}");
+    }
+
+    #[test]
+    fn window_marker_under_night_columns() {
+        // UTC, 24 h: the marker row has marks over the 5 h of 01:00-06:00, i.e. 5/24 of the columns.
+        let mut snap = fixture::snapshot();
+        snap.tz = chrono_tz::Tz::UTC;
+        let model = Model::default();
+        let th = crate::theme::Theme::builtin("mono", true).unwrap();
+        let rows = fixture::render(&snap, &model, &th, 200, 50, render);
+        let mark_row = rows.iter().find(|r| r.contains("=====")).expect("a marker row");
+        let marks = mark_row.matches('=').count();
+        let chart_cols = 200 - 66 - 2 - 5;
+        let expect = chart_cols as f64 * 5.0 / 24.0;
+        assert!((marks as f64 - expect).abs() <= 2.0, "{marks} marks, expected ~{expect}");
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod analyzed {
+    use super::fixture;
+    use crate::app::Model;
+
+    /// Every view over the hand-made cluster with the real analysis' fills and findings.
+    #[test]
+    fn preview_with_real_analysis() {
+        let snap = fixture::analyzed();
+        assert!(!snap.fills.is_empty() && !snap.findings.is_empty());
+        let m = Model::default();
+        fixture::preview("A-utilization", &snap, &m, super::render);
+        fixture::preview("A-runtime", &snap, &m, crate::views::runtime::render);
+        fixture::preview("A-conntrack", &snap, &m, crate::views::conntrack::render);
+        fixture::preview("A-triage", &snap, &m, crate::views::triage::render);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod simulated {
+    use super::fixture;
+    use crate::app::{Model, View, Zoom};
+    use crate::theme::Theme;
+
+    /// The four views on the simulated cluster, full screen, as a user would see them.
+    #[test]
+    fn preview_simulated_cluster() {
+        let snap = fixture::sim();
+        for view in [View::Runtime, View::Conntrack, View::Utilization, View::Triage] {
+            for (theme, ascii) in [("default", false), ("mono", true)] {
+                let th = Theme::builtin(theme, ascii).unwrap();
+                for (w, h) in [(80, 24), (200, 50)] {
+                    let zoom = if w == 200 { Zoom::D7 } else { Zoom::H1 };
+                    let model = Model { view, zoom, ..Model::default() };
+                    let text = fixture::screen(snap.clone(), &model, &th, w, h);
+                    println!("=== sim {view:?} {w}x{h} {theme} ascii={ascii}\n{text}");
+                    if ascii {
+                        assert!(text.is_ascii(), "{text}");
+                    }
+                }
+            }
+        }
+    }
 }

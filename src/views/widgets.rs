@@ -1,5 +1,7 @@
 //! Small pieces shared by the views: blocks, status glyphs, number and age formatting.
 
+pub mod stacked_chart;
+
 use chrono::{DateTime, Utc};
 use ratatui::style::Style;
 use ratatui::text::Span;
@@ -145,5 +147,77 @@ mod tests {
         assert_eq!(truncate(&t, "abcdef", 4), "abc…");
         let a = Theme::builtin("default", true).unwrap();
         assert_eq!(truncate(&a, "abcdef", 4), "abc~");
+    }
+}
+
+// --- views-b helpers ---
+
+/// A count in short form: 950, 12.3k, 812k, 1.2M.
+pub fn si(n: u64) -> String {
+    let f = n as f64;
+    match n {
+        0..=9_999 => n.to_string(),
+        10_000..=99_949 => format!("{:.1}k", f / 1e3),
+        99_950..=999_499 => format!("{:.0}k", f / 1e3),
+        999_500..=99_949_999 => format!("{:.1}M", f / 1e6),
+        _ => format!("{:.0}M", f / 1e6),
+    }
+}
+
+/// A duration in seconds, kept in seconds below an hour (`300s`), else `2h`, `5d`, `1h30m`.
+pub fn secs(s: u64) -> String {
+    match s {
+        0..=3599 => format!("{s}s"),
+        _ if s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
+        _ if s.is_multiple_of(3600) => format!("{}h", s / 3600),
+        _ => format!("{}h{}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// Bytes in binary units: `160Mi`, `2Gi`, `512Ki`, `100B`.
+pub fn bytes(b: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)];
+    for (u, m) in UNITS {
+        if b >= m {
+            let v = b as f64 / m as f64;
+            return if b.is_multiple_of(m) { format!("{}{u}", b / m) } else { format!("{v:.1}{u}") };
+        }
+    }
+    format!("{b}B")
+}
+
+/// For a list of `len` rows shown `height` at a time: the cursor clamped into the list and the
+/// first row to draw (page-flip scrolling).
+pub fn scroll(len: usize, cursor: usize, height: usize) -> (usize, usize) {
+    let cur = cursor.min(len.saturating_sub(1));
+    (cur, page_offset(cur, height).min(len))
+}
+
+/// The leading cell of a selectable row: the selection glyph, or blanks of the same width.
+pub fn select_mark(theme: &Theme, selected: bool) -> String {
+    if selected { theme.sym.selected.to_string() } else { " ".repeat(theme.sym.selected.width()) }
+}
+
+#[cfg(test)]
+mod views_b_tests {
+    use super::*;
+
+    #[test]
+    fn short_numbers() {
+        assert_eq!(si(950), "950");
+        assert_eq!(si(12_345), "12.3k");
+        assert_eq!(si(812_000), "812k");
+        assert_eq!(si(1_048_576), "1.0M");
+        assert_eq!(si(999_700), "1.0M");
+        assert_eq!(si(99_990), "100k");
+        assert_eq!(secs(300), "300s");
+        assert_eq!(secs(432_000), "5d");
+        assert_eq!(secs(7200), "2h");
+        assert_eq!(secs(5400), "1h30m");
+        assert_eq!(bytes(160 << 20), "160Mi");
+        assert_eq!(bytes(1536), "1.5Ki");
+        assert_eq!(bytes(10), "10B");
+        assert_eq!(scroll(0, 5, 10), (0, 0));
+        assert_eq!(scroll(25, 30, 10), (24, 20));
     }
 }
