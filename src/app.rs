@@ -166,9 +166,8 @@ pub enum Effect {
 pub fn row_count(model: &Model, view: View) -> usize {
     let Some(snap) = &model.snap else { return 0 };
     match view {
-        View::Nodes | View::Conntrack => {
-            crate::query::node_rows(snap, &model.filter, model.sort, model.sort_desc).len()
-        }
+        View::Conntrack => crate::views::conntrack::len(snap, &model.filter),
+        View::Nodes => crate::query::node_rows(snap, &model.filter, model.sort, model.sort_desc).len(),
         View::Network => {
             let mut racks: Vec<&str> = snap
                 .nodes
@@ -190,6 +189,29 @@ pub fn row_count(model: &Model, view: View) -> usize {
 }
 
 const PAGE: usize = 10;
+
+/// The node behind the selected row: the row itself in node lists; in Triage the finding's
+/// subject when it is a node, or the node of the pod it names.
+fn selected_node(model: &Model, snap: &Snapshot) -> Option<String> {
+    use crate::views::{conntrack, runtime, triage};
+    let cur = model.cursor[model.view.index()];
+    let f = &model.filter;
+    let node = match model.view {
+        View::Nodes => crate::query::node_rows(snap, f, model.sort, model.sort_desc).get(cur).copied(),
+        View::Conntrack => conntrack::rows(snap, f).get(cur).copied(),
+        View::Runtime => runtime::rows(snap, f).get(cur).copied(),
+        View::Triage => {
+            let subject = &triage::rows(snap, f).get(cur)?.subject;
+            snap.node(subject).or_else(|| {
+                let (ns, name) = subject.split_once('/')?;
+                let pod = snap.pods.iter().find(|p| p.namespace == ns && p.name == name)?;
+                snap.node(pod.node.as_deref()?)
+            })
+        }
+        View::Overview | View::Network | View::Utilization => None,
+    };
+    node.map(|n| n.name.clone())
+}
 
 fn move_cursor(model: &mut Model, delta: isize) {
     if let Mode::Detail(_) | Mode::Help = model.mode {
@@ -276,14 +298,9 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Top => move_cursor(model, isize::MIN / 2),
         Msg::Bottom => move_cursor(model, isize::MAX / 2),
         Msg::Open => {
-            if model.view == View::Nodes
-                && let Some(snap) = &model.snap
-            {
-                let rows = crate::query::node_rows(snap, &model.filter, model.sort, model.sort_desc);
-                if let Some(n) = rows.get(model.cursor[View::Nodes.index()]) {
-                    model.mode = Mode::Detail(n.name.clone());
-                    model.scroll = 0;
-                }
+            if let Some(name) = model.snap.as_deref().and_then(|s| selected_node(model, s)) {
+                model.mode = Mode::Detail(name);
+                model.scroll = 0;
             }
         }
         Msg::Back => match model.mode {

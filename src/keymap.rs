@@ -154,7 +154,7 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: "Enter",
-        help: "open the selected node's detail (Nodes view)",
+        help: "node detail of the selected row (Nodes, Runtime, Conntrack, Triage)",
         ctx: BROWSE,
         footer: true,
         matches: |k| k.code == KeyCode::Enter,

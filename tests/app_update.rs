@@ -132,3 +132,25 @@ fn cursor_is_clamped_when_a_new_snapshot_has_fewer_rows() {
     run(&mut m, [Msg::Snapshot(Arc::new(small))]);
     assert_eq!(m.cursor[View::Nodes.index()], 5);
 }
+
+#[test]
+fn enter_on_a_finding_or_a_conntrack_row_opens_that_node() {
+    let mut m = model();
+    run(&mut m, [Msg::ShowView(View::Triage), Msg::Open]);
+    let snap = m.snap.clone().unwrap();
+    assert_eq!(m.mode, Mode::Detail(snap.findings[0].subject.clone()), "first finding is about a node");
+    run(&mut m, [Msg::Back, Msg::ShowView(View::Conntrack), Msg::Open]);
+    let fullest = snap
+        .nodes
+        .iter()
+        .max_by(|a, b| a.conntrack().unwrap().fill().total_cmp(&b.conntrack().unwrap().fill()));
+    assert_eq!(m.mode, Mode::Detail(fullest.unwrap().name.clone()), "conntrack rows are fullest first");
+    // A finding about a pod opens the pod's node.
+    let pod_finding = clustertop::views::triage::rows(&snap, "").iter().position(|f| f.subject.contains('/'));
+    let idx = pod_finding.expect("the demo has pod findings");
+    m.mode = Mode::Browse;
+    run(&mut m, [Msg::ShowView(View::Triage)]);
+    m.cursor[View::Triage.index()] = idx;
+    run(&mut m, [Msg::Open]);
+    assert!(matches!(&m.mode, Mode::Detail(n) if snap.node(n).is_some()));
+}

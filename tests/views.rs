@@ -90,7 +90,13 @@ fn mono_has_no_colour_and_ascii_has_no_unicode_in_any_view() {
                     m.view,
                     m.mode
                 );
-                assert!(cell.symbol().is_ascii(), "non-ASCII {:?} with --ascii in {:?} / {:?}", cell.symbol(), m.view, m.mode);
+                assert!(
+                    cell.symbol().is_ascii(),
+                    "non-ASCII {:?} with --ascii in {:?} / {:?}",
+                    cell.symbol(),
+                    m.view,
+                    m.mode
+                );
             }
         }
     }
