@@ -75,7 +75,7 @@ fn network_lines<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
     let mut lines = vec![Line::from(head)];
     let mut modes: Vec<(NetMode, usize)> =
         NetMode::ALL.iter().map(|m| (*m, count(*m))).filter(|x| x.1 > 0).collect();
-    modes.sort_by(|a, b| b.1.cmp(&a.1));
+    modes.sort_by_key(|m| std::cmp::Reverse(m.1));
     for (m, n) in modes {
         let st = if m == NetMode::Unknown || m == NetMode::Migrating { t.warn } else { t.base };
         lines.push(Line::from(Span::styled(format!("{:<14}{n:>4} {:>4}", m.label(), share(n, total)), st)));
