@@ -78,7 +78,8 @@ pub async fn run(mut snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Option
     let (mut frames, mut logged_first) = (0u64, false);
 
     loop {
-        if dirty && last_draw.elapsed() >= frame {
+        // The frame cap never delays the first frame with data.
+        if dirty && (last_draw.elapsed() >= frame || (!logged_first && model.snap.is_some())) {
             tui::draw(&mut term, |f| views::render(&model, &theme, f.area(), f.buffer_mut()))?;
             last_draw = Instant::now();
             dirty = false;
