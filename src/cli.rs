@@ -143,7 +143,7 @@ impl SimFlags {
     }
 }
 
-async fn demo(ui: &UiFlags, flags: &SimFlags) -> Result<()> {
+async fn demo(ui: &UiFlags, flags: &SimFlags, started: std::time::Instant) -> Result<()> {
     let theme = ui.theme()?;
     let settings = ui.settings();
     let sim = Sim::new(flags.config(settings.tz), Utc::now());
@@ -152,7 +152,7 @@ async fn demo(ui: &UiFlags, flags: &SimFlags) -> Result<()> {
     let (stx, srx) = watch::channel(None);
     tokio::spawn(crate::sources::sim::run(sim, utx, Duration::from_secs_f64(ui.refresh)));
     tokio::spawn(runtime::store_task(state, urx, stx));
-    runtime::run(srx, Options { theme, ascii: ui.ascii, no_color: no_color() }).await
+    runtime::run(srx, Options { theme, ascii: ui.ascii, no_color: no_color(), started }).await
 }
 
 fn snapshot(ui: &UiFlags, demo: bool, format: Format, flags: &SimFlags) -> Result<()> {
@@ -171,10 +171,15 @@ fn snapshot(ui: &UiFlags, demo: bool, format: Format, flags: &SimFlags) -> Resul
 }
 
 pub fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let cli = Cli::parse();
+    if let Err(e) = crate::logging::init() {
+        eprintln!("clustertop: {e:#}");
+        return ExitCode::from(2);
+    }
     let result = match &cli.command {
         Some(Command::Snapshot { demo, format, sim }) => snapshot(&cli.ui, *demo, *format, sim),
-        Some(Command::Demo(flags)) => tokio_main(demo(&cli.ui, flags)),
+        Some(Command::Demo(flags)) => tokio_main(demo(&cli.ui, flags, started)),
         None => {
             eprintln!(
                 "clustertop: this build has no Kubernetes source yet, so it cannot show a real cluster; \

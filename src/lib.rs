@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod keymap;
+pub mod logging;
 pub mod model;
 pub mod query;
 pub mod runtime;

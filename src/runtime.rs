@@ -55,6 +55,8 @@ pub struct Options {
     pub ascii: bool,
     /// `NO_COLOR` is set: only colourless themes may be switched to.
     pub no_color: bool,
+    /// When the process started, to log the time to the first frame with data.
+    pub started: std::time::Instant,
 }
 
 /// Run the TUI until the user quits or a signal arrives. The terminal is restored on return.
@@ -73,12 +75,21 @@ pub async fn run(mut snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Option
     let frame = Duration::from_millis(1000 / MAX_FPS);
     let mut dirty = true;
     let mut last_draw = Instant::now() - frame;
+    let (mut frames, mut logged_first) = (0u64, false);
 
     loop {
         if dirty && last_draw.elapsed() >= frame {
             tui::draw(&mut term, |f| views::render(&model, &theme, f.area(), f.buffer_mut()))?;
             last_draw = Instant::now();
             dirty = false;
+            frames += 1;
+            if !logged_first && model.snap.is_some() {
+                logged_first = true;
+                tracing::info!(
+                    "first frame with data after {:.1} ms",
+                    opts.started.elapsed().as_secs_f64() * 1e3
+                );
+            }
         }
         let mut msgs = Vec::new();
         tokio::select! {
@@ -106,7 +117,10 @@ pub async fn run(mut snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Option
             dirty = true;
             for effect in update(&mut model, msg) {
                 match effect {
-                    Effect::Quit => return Ok(()),
+                    Effect::Quit => {
+                        tracing::info!("quit after {frames} frames");
+                        return Ok(());
+                    }
                     Effect::LoadTheme(name) => {
                         let notice = match Theme::load(&name, opts.ascii) {
                             Ok(t) if opts.no_color && !t.is_colorless() => {

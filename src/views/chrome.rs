@@ -47,9 +47,11 @@ pub fn tabs(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
 pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let (t, s) = (ctx.theme, ctx.snap);
     let local = s.now.with_timezone(&s.tz);
+    let count = |sev| s.findings.iter().filter(|f| f.severity == sev).count();
+    let (crit, warn) = (count(Severity::Critical), count(Severity::Warning));
     let mut spans = vec![
-        Span::styled(format!(" {} ", s.cluster), t.accent),
-        Span::styled(format!(" {} {} ", local.format("%H:%M:%S"), s.tz.name()), t.muted),
+        Span::styled(format!(" {} {crit} crit", t.sym.crit), if crit > 0 { t.crit } else { t.muted }),
+        Span::styled(format!(" {} {warn} warn ", t.sym.warn), if warn > 0 { t.warn } else { t.muted }),
     ];
     for src in &s.sources {
         let (st, g) = match src.health {
@@ -61,11 +63,8 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         };
         spans.push(Span::styled(format!(" {g} {} {}", src.source.label(), src.health.word()), st));
     }
-    let count = |sev| s.findings.iter().filter(|f| f.severity == sev).count();
-    let (crit, warn) = (count(Severity::Critical), count(Severity::Warning));
-    spans.push(Span::raw("  "));
-    spans.push(Span::styled(format!("{} {crit} crit", t.sym.crit), if crit > 0 { t.crit } else { t.muted }));
-    spans.push(Span::styled(format!(" {} {warn} warn", t.sym.warn), if warn > 0 { t.warn } else { t.muted }));
+    spans.push(Span::styled(format!("  {} ", local.format("%H:%M:%S %Z")), t.muted));
+    spans.push(Span::styled(s.cluster.clone(), t.accent));
     if !ctx.model.filter.is_empty() && ctx.model.mode != Mode::Filter {
         spans.push(Span::styled(format!("  filter: {}", ctx.model.filter), t.accent));
     }
