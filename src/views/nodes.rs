@@ -16,8 +16,7 @@ use crate::app::View;
 use crate::model::Node;
 use crate::query::{self, SortKey};
 
-const CT_WARN: f64 = 0.75;
-const CT_CRIT: f64 = 0.90;
+use crate::analysis::rules::conntrack::{CONNTRACK_CRIT as CT_CRIT, CONNTRACK_WARN as CT_WARN};
 /// The node column never gets narrower than this.
 const NAME_MIN: usize = 8;
 /// The node column shrinks to this before any other column is dropped.

@@ -9,8 +9,7 @@ use super::super::Ctx;
 use super::super::widgets;
 use crate::model::{BgpSession, Finding, Node, RuntimeKind};
 
-const CT_WARN: f64 = 0.75;
-const CT_CRIT: f64 = 0.90;
+use crate::analysis::rules::conntrack::{CONNTRACK_CRIT as CT_CRIT, CONNTRACK_WARN as CT_WARN};
 /// Label column width.
 const LW: usize = 12;
 /// Pods with a non-default runtime listed before "+N more".

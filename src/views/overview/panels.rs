@@ -6,8 +6,7 @@ use super::super::Ctx;
 use super::super::widgets;
 use crate::model::{BgpVerdict, NetMode, RuntimeMix};
 
-const CT_WARN: f64 = 0.75;
-const CT_CRIT: f64 = 0.90;
+use crate::analysis::rules::conntrack::{CONNTRACK_CRIT as CT_CRIT, CONNTRACK_WARN as CT_WARN};
 
 /// Mode counts (largest first, as many as fit), migration progress, then BGP health.
 pub fn network(ctx: &Ctx, height: u16, width: u16) -> Vec<Line<'static>> {
