@@ -148,7 +148,9 @@ fn headline(ctx: &Ctx, wide: bool) -> Line<'static> {
     Line::from(spans)
 }
 
-/// The most severe findings first, one per line; the last line says how many more there are.
+/// The most severe findings first, one per line; findings with the same rule and text (say three
+/// Kata pods on one node without KVM) share a line with a `+N` count. The last line says how many
+/// more there are.
 fn findings(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let (t, s) = (ctx.theme, ctx.snap);
     if area.width < 3 || area.height < 2 {
@@ -158,34 +160,54 @@ fn findings(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let width = usize::from(area.width.saturating_sub(2));
     let mut order: Vec<usize> = (0..s.findings.len()).collect();
     order.sort_by_key(|&i| s.findings[i].severity);
+    // Groups of (first finding, how many share its rule and text), in severity order.
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    for &i in &order {
+        let f = &s.findings[i];
+        match groups.iter_mut().find(|(g, _)| s.findings[*g].rule == f.rule && s.findings[*g].what == f.what)
+        {
+            Some(g) => g.1 += 1,
+            None => groups.push((i, 1)),
+        }
+    }
     let title = format!("Top findings ({})", s.findings.len());
     let mut lines: Vec<Line> = Vec::new();
-    if order.is_empty() {
+    if groups.is_empty() {
         lines.push(Line::from(Span::styled(
             format!(" {} no findings: nothing needs attention", t.sym.ok),
             t.ok,
         )));
     }
-    let shown = if order.len() > n { n.saturating_sub(1) } else { order.len() };
-    let wide = width >= 110;
-    let subject_w = if wide { 28 } else { 16 };
-    for &i in order.iter().take(shown) {
+    let shown = if groups.len() > n { n.saturating_sub(1) } else { groups.len() };
+    let with_rule = width >= 150;
+    let with_since = width >= 100;
+    let subject_w = if with_since { 28 } else { 16 };
+    for &(i, count) in groups.iter().take(shown) {
         let f = &s.findings[i];
         let mut spans = vec![Span::raw(" "), widgets::severity_span(t, f.severity), Span::raw(" ")];
-        spans.push(Span::styled(widgets::fit(t, &f.subject, subject_w), t.accent));
+        let subject = if count > 1 { format!("{} +{}", f.subject, count - 1) } else { f.subject.clone() };
+        let subject = if count > 1 && subject.len() > subject_w {
+            let tail = format!(" +{}", count - 1);
+            format!("{}{tail}", widgets::truncate(t, &f.subject, subject_w.saturating_sub(tail.len())))
+        } else {
+            subject
+        };
+        spans.push(Span::styled(widgets::fit(t, &subject, subject_w), t.accent));
         spans.push(Span::raw(" "));
         let mut used = 8 + subject_w + 1;
-        if wide {
-            let age = widgets::age(s.now, f.since);
-            spans.push(Span::styled(format!("{:>5} ", age), t.muted));
+        if with_since {
+            spans.push(Span::styled(format!("{:>5} ", widgets::age(s.now, f.since)), t.muted));
+            used += 6;
+        }
+        if with_rule {
             spans.push(Span::styled(widgets::fit(t, f.rule.id(), 34), t.muted));
-            used += 6 + 34;
+            used += 34;
         }
         spans.push(Span::raw(widgets::truncate(t, &f.what, width.saturating_sub(used))));
         lines.push(Line::from(spans));
     }
-    if shown < order.len() {
-        let more = order.len() - shown;
+    if shown < groups.len() {
+        let more: usize = groups.iter().skip(shown).map(|g| g.1).sum();
         lines.push(Line::from(Span::styled(
             format!(" {} {more} more: press 7 for Triage", t.sym.ellipsis),
             t.muted,

@@ -17,17 +17,22 @@ const POD_CAP: usize = 12;
 /// Labels listed before "+N more".
 const LABEL_CAP: usize = 4;
 
+/// What is wrong comes first (summary, findings, BGP), then the evidence, then the rest.
 pub fn all(ctx: &Ctx, node: &Node, width: u16) -> Vec<Line<'static>> {
     let w = usize::from(width);
     let mut out = summary(ctx, node, w);
-    for section in
-        [network(ctx, node), bgp(ctx, node, w), runtime(ctx, node), conntrack(ctx, node), host(ctx, node)]
-    {
+    for section in [
+        findings(ctx, node, w),
+        bgp(ctx, node, w),
+        network(ctx, node),
+        conntrack(ctx, node),
+        runtime(ctx, node),
+        host(ctx, node),
+        labels(ctx, node, w),
+    ] {
         out.push(Line::from(""));
         out.extend(section);
     }
-    out.push(Line::from(""));
-    out.extend(findings(ctx, node, w));
     out
 }
 
@@ -54,6 +59,8 @@ fn summary(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
             Span::styled(widgets::truncate(t, &node.name, w.saturating_sub(LW + 12)), t.accent),
             Span::raw("  "),
             ready,
+            Span::styled(format!("   {}  BGP ", node.net.mode.label()), t.base),
+            widgets::verdict_span(t, node.bgp_verdict),
         ]),
         Line::from(vec![
             label(ctx, "Rack"),
@@ -67,6 +74,12 @@ fn summary(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
             Span::styled(format!("   API object seen {}", ago(s.now, Some(node.seen))), t.muted),
         ]),
     ];
+    out
+}
+
+fn labels(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
+    let t = ctx.theme;
+    let mut out = Vec::new();
     let labels: Vec<String> = node
         .labels
         .iter()
@@ -101,8 +114,7 @@ fn network(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
     let mut out = vec![Line::from(vec![
         label(ctx, "Network"),
         Span::styled(node.net.mode.label(), t.accent),
-        Span::styled("   BGP ", t.muted),
-        widgets::verdict_span(t, node.bgp_verdict),
+        Span::styled(format!(", from {} signals:", node.net.evidence.len()), t.muted),
     ])];
     if node.net.evidence.is_empty() {
         out.push(Line::styled("   no networking signals seen", t.muted));

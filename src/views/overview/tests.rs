@@ -36,3 +36,32 @@ fn empty_cluster() {
     let text = fb::preview("overview empty", &snap, &Model::default(), super::render);
     assert!(text.contains("no findings"), "{text}");
 }
+
+#[test]
+fn full_screen_sim() {
+    use crate::app::{Mode, View};
+    let th = Theme::builtin("default", false).unwrap();
+    for (view, mode) in [
+        (View::Overview, Mode::Browse),
+        (View::Nodes, Mode::Browse),
+        (View::Network, Mode::Browse),
+        (View::Nodes, Mode::Detail("r5-n08".into())),
+    ] {
+        let m = Model { view, mode, ..Model::default() };
+        for (w, h) in [(80, 24), (120, 40)] {
+            println!("--- screen {view:?} {w}x{h}\n{}", fb::screen(fb::sim(), &m, &th, w, h));
+        }
+    }
+}
+
+#[test]
+fn same_findings_share_a_line() {
+    let mut snap = fixture::snapshot();
+    let mut f = snap.findings[4].clone();
+    f.subject = "batch/transcode-3".into();
+    snap.findings.insert(5, f);
+    let th = Theme::builtin("default", false).unwrap();
+    let t = fb::render(&snap, &Model::default(), &th, 80, 24, super::render).join("\n");
+    assert!(t.contains("batch/transc… +1"), "{t}");
+    assert_eq!(t.matches("Kata pod asks").count(), 1, "{t}");
+}
