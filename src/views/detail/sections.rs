@@ -53,7 +53,7 @@ fn summary(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
         Some(_) => format!("host data read {}", ago(s.now, at)),
         None => "no host data (node agent?)".to_string(),
     };
-    let mut out = vec![
+    vec![
         Line::from(vec![
             label(ctx, "Node"),
             Span::styled(widgets::truncate(t, &node.name, w.saturating_sub(LW + 12)), t.accent),
@@ -73,8 +73,7 @@ fn summary(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
             Span::styled(age, if stale { t.warn } else { t.base }),
             Span::styled(format!("   API object seen {}", ago(s.now, Some(node.seen))), t.muted),
         ]),
-    ];
-    out
+    ]
 }
 
 fn labels(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
