@@ -2,7 +2,8 @@
 //! (2/2, 1/2, 0/2) and per TOR (sessions up/total to each of the two TORs: a dead TOR shows as
 //! every session to it down), then the BGP sessions of the selected rack, worst first.
 //!
-//! Below 160 columns the session list sits under the rack table, from 160 on to its right.
+//! Below 160 columns the session list sits under the rack table, from 160 on to its right. On a
+//! rack without BGP nodes the list shows the sessions that are not up in all racks instead.
 
 mod sessions;
 
@@ -91,7 +92,13 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     };
     rack_table(ctx, &racks, cursor, top, buf);
     if let Some(r) = racks.get(cursor) {
-        sessions::render(ctx, r, rest, buf);
+        let has_bgp = r.nodes.iter().any(|n| !n.bgp.is_empty() || n.net.mode.uses_bgp());
+        let scope = if has_bgp {
+            sessions::Scope::Rack(r)
+        } else {
+            sessions::Scope::NotUp { racks: &racks, because: "the selected rack has no BGP node" }
+        };
+        sessions::render(ctx, scope, rest, buf);
     }
 }
 

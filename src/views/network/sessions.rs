@@ -1,6 +1,7 @@
-//! The BGP sessions of the selected rack, down first: node, peer, state, since, resets in the last
-//! hour, routes received/advertised, hold/keepalive timers and the last error. A TOR to which
-//! every session is down is called out above the list.
+//! BGP sessions, down first: node, peer, state, since, resets in the last hour, routes
+//! received/advertised, hold/keepalive timers and the last error. Either every session of the
+//! selected rack, or (when that rack has no BGP node) the sessions that are not up in all racks.
+//! A TOR to which every session is down is called out above the list.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -26,13 +27,29 @@ fn opt(v: Option<impl ToString>) -> String {
     v.map_or("-".to_string(), |v| v.to_string())
 }
 
-pub fn render(ctx: &Ctx, rack: &Rack, area: Rect, buf: &mut Buffer) {
+/// What the list covers: the selected rack, or every rack but only the sessions that are not up.
+pub enum Scope<'r, 'a> {
+    Rack(&'r Rack<'a>),
+    NotUp { racks: &'r [Rack<'a>], because: &'a str },
+}
+
+pub fn render(ctx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
     let t = ctx.theme;
     if area.width < 3 || area.height < 3 {
         return;
     }
-    let mut list: Vec<(&Node, &BgpSession)> =
-        rack.nodes.iter().flat_map(|n| n.bgp.iter().map(move |s| (*n, s))).collect();
+    let racks: Vec<&Rack> = match &scope {
+        Scope::Rack(r) => vec![*r],
+        Scope::NotUp { racks, .. } => racks.iter().collect(),
+    };
+    let only_down = matches!(scope, Scope::NotUp { .. });
+    let nodes: Vec<&Node> = racks.iter().flat_map(|r| r.nodes.iter().copied()).collect();
+    let all = nodes.iter().map(|n| n.bgp.len()).sum::<usize>();
+    let mut list: Vec<(&Node, &BgpSession)> = nodes
+        .iter()
+        .flat_map(|n| n.bgp.iter().map(move |s| (*n, s)))
+        .filter(|(_, s)| !only_down || !s.is_up())
+        .collect();
     list.sort_by(|(na, a), (nb, b)| {
         rank(&a.state)
             .cmp(&rank(&b.state))
@@ -41,41 +58,58 @@ pub fn render(ctx: &Ctx, rack: &Rack, area: Rect, buf: &mut Buffer) {
             .then_with(|| a.peer.cmp(&b.peer))
     });
     let silent: Vec<&Node> =
-        rack.nodes.iter().copied().filter(|n| n.net.mode.uses_bgp() && n.bgp.is_empty()).collect();
-    let up = list.iter().filter(|(_, s)| s.is_up()).count();
-    let title = format!("BGP sessions {}: {up}/{} up", rack.name, list.len());
+        nodes.iter().copied().filter(|n| n.net.mode.uses_bgp() && n.bgp.is_empty()).collect();
+    let title = match &scope {
+        Scope::Rack(r) => {
+            format!("BGP sessions {}: {}/{all} up", r.name, list.iter().filter(|(_, s)| s.is_up()).count())
+        }
+        Scope::NotUp { .. } => format!("BGP sessions not up, all racks: {} of {all}", list.len()),
+    };
     let block = widgets::block(t, &title);
     let inner = block.inner(area);
     block.render(area, buf);
 
     let mut notes: Vec<Line> = Vec::new();
-    for i in 0..2 {
-        let (u, total) = rack.tor(i);
-        if total > 0 && u == 0 {
-            notes.push(Line::styled(
-                format!(
-                    " {} all {total} sessions to {} down: suspect the TOR or its uplink, not the nodes",
-                    t.sym.crit, rack.tors[i]
-                ),
-                t.crit,
-            ));
+    if let Scope::NotUp { because, .. } = &scope {
+        notes.push(Line::styled(format!(" {because}"), t.muted));
+    }
+    for r in &racks {
+        for i in 0..2 {
+            let (u, total) = r.tor(i);
+            if total > 0 && u == 0 {
+                notes.push(Line::styled(
+                    format!(
+                        " {} all {total} sessions to {} down: suspect the TOR or its uplink, not the nodes",
+                        t.sym.crit, r.tors[i]
+                    ),
+                    t.crit,
+                ));
+            }
         }
     }
-    if list.is_empty() && silent.is_empty() {
-        notes.push(Line::styled(
-            format!(" no BGP sessions in {}: no node here peers with the TORs", rack.name),
+    let nothing = list.is_empty() && silent.is_empty();
+    match &scope {
+        Scope::Rack(r) if nothing => notes.push(Line::styled(
+            format!(" no BGP sessions in {}: no node here peers with the TORs", r.name),
             t.muted,
-        ));
+        )),
+        Scope::NotUp { .. } if nothing && all > 0 => {
+            notes.push(Line::styled(format!(" {} all {all} BGP sessions are established", t.sym.ok), t.ok))
+        }
+        Scope::NotUp { .. } if nothing => {
+            notes.push(Line::styled(" no BGP sessions reported anywhere", t.muted))
+        }
+        _ => {}
     }
     let notes_h = (notes.len() as u16).min(inner.height);
     let [top, table] = inner.layout(&Layout::vertical([Constraint::Length(notes_h), Constraint::Fill(1)]));
     Paragraph::new(notes).render(top, buf);
-    if list.is_empty() && silent.is_empty() {
+    if nothing {
         return;
     }
 
     let w = usize::from(table.width);
-    let node_w = rack.nodes.iter().map(|n| n.name.width()).max().unwrap_or(8).clamp(8, 24);
+    let node_w = nodes.iter().map(|n| n.name.width()).max().unwrap_or(8).clamp(8, 24);
     let peer_w = list.iter().map(|(_, s)| s.peer.width()).max().unwrap_or(6).clamp(6, 16);
     let mut cols: Vec<(&str, usize)> =
         vec![("", 1), ("NODE", node_w), ("PEER", peer_w), ("STATE", 11), ("SINCE", 5), ("RST", 3)];

@@ -54,7 +54,9 @@ fn filter_cursor_and_tiny() {
     let mut m = at_rack(99);
     m.filter = "rack-1".into();
     let t = text(&m, 80, 21);
-    assert!(t.contains("1 racks, 4 nodes") && t.contains("no BGP sessions in rack-1"), "{t}");
+    assert!(t.contains("1 racks, 4 nodes") && t.contains("no BGP sessions reported anywhere"), "{t}");
+    let t = text(&at_rack(0), 80, 21);
+    assert!(t.contains("not up, all racks: 7 of 14") && t.contains("node-07"), "{t}");
     m.filter = "nothing-like-this".into();
     let t = text(&m, 80, 21);
     assert!(t.contains("no nodes match filter 'nothing-like-this'"), "{t}");
