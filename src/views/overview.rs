@@ -14,6 +14,8 @@ pub(crate) mod fixture;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -21,7 +23,7 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::Ctx;
 use super::widgets;
-use crate::model::Severity;
+use crate::model::{Rule, Severity};
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if area.width == 0 || area.height == 0 {
@@ -162,12 +164,15 @@ fn findings(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     order.sort_by_key(|&i| s.findings[i].severity);
     // Groups of (first finding, how many share its rule and text), in severity order.
     let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut seen: HashMap<(Rule, &str), usize> = HashMap::new();
     for &i in &order {
         let f = &s.findings[i];
-        match groups.iter_mut().find(|(g, _)| s.findings[*g].rule == f.rule && s.findings[*g].what == f.what)
-        {
-            Some(g) => g.1 += 1,
-            None => groups.push((i, 1)),
+        match seen.get(&(f.rule, f.what.as_str())) {
+            Some(&g) => groups[g].1 += 1,
+            None => {
+                seen.insert((f.rule, f.what.as_str()), groups.len());
+                groups.push((i, 1));
+            }
         }
     }
     let title = format!("Top findings ({})", s.findings.len());

@@ -1,13 +1,11 @@
 //! The sections of the node detail, each a list of lines: summary, network evidence, BGP
 //! sessions, runtime pods, conntrack, host limits, findings.
 
-use std::collections::HashSet;
-
 use ratatui::text::{Line, Span};
 
 use super::super::Ctx;
 use super::super::widgets;
-use crate::model::{BgpSession, Finding, Node, RuntimeKind};
+use crate::model::{BgpSession, Finding, Node, Pod, RuntimeKind};
 
 use crate::analysis::rules::conntrack::{CONNTRACK_CRIT as CT_CRIT, CONNTRACK_WARN as CT_WARN};
 /// Label column width.
@@ -20,13 +18,16 @@ const LABEL_CAP: usize = 4;
 /// What is wrong comes first (summary, findings, BGP), then the evidence, then the rest.
 pub fn all(ctx: &Ctx, node: &Node, width: u16) -> Vec<Line<'static>> {
     let w = usize::from(width);
+    // One pass over the (possibly 150k) pods per frame.
+    let pods: Vec<&Pod> =
+        ctx.snap.pods.iter().filter(|p| p.node.as_deref() == Some(node.name.as_str())).collect();
     let mut out = summary(ctx, node, w);
     for section in [
-        findings(ctx, node, w),
+        findings(ctx, node, &pods, w),
         bgp(ctx, node, w),
         network(ctx, node),
         conntrack(ctx, node),
-        runtime(ctx, node),
+        runtime(ctx, node, &pods),
         host(ctx, node),
         labels(ctx, node, w),
     ] {
@@ -212,7 +213,7 @@ fn bgp(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
     out
 }
 
-fn runtime(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
+fn runtime(ctx: &Ctx, node: &Node, pods: &[&Pod]) -> Vec<Line<'static>> {
     let (t, s) = (ctx.theme, ctx.snap);
     let kvm = match node.kvm() {
         Some(true) => Span::styled(format!("{} yes (/dev/kvm and vmx/svm)", t.sym.ok), t.ok),
@@ -230,10 +231,9 @@ fn runtime(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
     let kind = |class: &str| {
         s.runtime_classes.iter().find(|c| c.name == class).map_or(RuntimeKind::Other, |c| c.kind)
     };
-    let pods: Vec<(RuntimeKind, &crate::model::Pod)> = s
-        .pods
+    let pods: Vec<(RuntimeKind, &Pod)> = pods
         .iter()
-        .filter(|p| p.node.as_deref() == Some(node.name.as_str()))
+        .copied()
         .filter_map(|p| p.runtime_class.as_deref().map(|c| (kind(c), p)))
         .filter(|(k, _)| *k != RuntimeKind::Runc)
         .collect();
@@ -354,16 +354,15 @@ fn host(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
 }
 
 /// Findings whose subject is this node or one of its pods (`namespace/name`).
-fn findings(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
+fn findings(ctx: &Ctx, node: &Node, pods: &[&Pod], w: usize) -> Vec<Line<'static>> {
     let (t, s) = (ctx.theme, ctx.snap);
-    let mine: HashSet<String> = s
-        .pods
-        .iter()
-        .filter(|p| p.node.as_deref() == Some(node.name.as_str()))
-        .map(|p| format!("{}/{}", p.namespace, p.name))
-        .collect();
+    let mine = |subject: &str| {
+        subject
+            .split_once('/')
+            .is_some_and(|(ns, name)| pods.iter().any(|p| p.namespace == ns && p.name == name))
+    };
     let mut list: Vec<&Finding> =
-        s.findings.iter().filter(|f| f.subject == node.name || mine.contains(&f.subject)).collect();
+        s.findings.iter().filter(|f| f.subject == node.name || mine(&f.subject)).collect();
     list.sort_by_key(|f| f.severity);
     let mut out = vec![Line::from(vec![
         label(ctx, "Findings"),
