@@ -2,6 +2,7 @@
 //! sessions, runtime pods, conntrack, host limits, findings.
 
 use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
 
 use super::super::Ctx;
 use super::super::widgets;
@@ -14,6 +15,8 @@ const LW: usize = 12;
 const POD_CAP: usize = 12;
 /// Labels listed before "+N more".
 const LABEL_CAP: usize = 4;
+/// Evidence items listed per finding before "+N more".
+const EVIDENCE_CAP: usize = 6;
 
 /// What is wrong comes first (summary, findings, BGP), then the evidence, then the rest.
 pub fn all(ctx: &Ctx, node: &Node, width: u16) -> Vec<Line<'static>> {
@@ -371,27 +374,57 @@ fn findings(ctx: &Ctx, node: &Node, pods: &[&Pod], w: usize) -> Vec<Line<'static
     if list.is_empty() {
         out.push(Line::styled(format!("   {} nothing wrong found", t.sym.ok), t.ok));
     }
+    const IND: usize = 10;
+    let width = w.saturating_sub(IND).max(10);
     for f in list {
         let subject = if f.subject == node.name { String::new() } else { format!("{}  ", f.subject) };
+        let since = f.since.map_or(String::new(), |_| format!("since {} ago", widgets::age(s.now, f.since)));
         out.push(Line::from(vec![
             Span::raw("   "),
             widgets::severity_span(t, f.severity),
             Span::styled(format!(" {}  ", f.rule.id()), t.muted),
             Span::styled(subject, t.accent),
-            Span::styled(f.what.clone(), t.base),
+            Span::styled(since, t.muted),
         ]));
-        let since =
-            f.since.map_or(String::new(), |_| format!("since {} ago  ", widgets::age(s.now, f.since)));
-        if !f.evidence.is_empty() || !since.is_empty() {
-            let ev = widgets::truncate(t, &f.evidence.join("; "), w.saturating_sub(10 + since.len()));
-            out.push(Line::styled(format!("          {since}{ev}"), t.muted));
+        let pad = " ".repeat(IND);
+        for l in wrap(t, &f.what, width) {
+            out.push(Line::styled(format!("{pad}{l}"), t.base));
         }
-        if !f.remedy.is_empty() {
-            out.push(Line::styled(
-                format!("          fix: {}", widgets::truncate(t, &f.remedy, w.saturating_sub(16))),
-                t.base,
-            ));
+        for e in f.evidence.iter().take(EVIDENCE_CAP) {
+            for (i, l) in wrap(t, e, width.saturating_sub(2)).into_iter().enumerate() {
+                let lead = if i == 0 { "- " } else { "  " };
+                out.push(Line::styled(format!("{pad}{lead}{l}"), t.muted));
+            }
         }
+        if f.evidence.len() > EVIDENCE_CAP {
+            out.push(Line::styled(format!("{pad}+{} more", f.evidence.len() - EVIDENCE_CAP), t.muted));
+        }
+        for (i, l) in wrap(t, &f.remedy, width.saturating_sub(5)).into_iter().enumerate() {
+            let lead = if i == 0 { "fix: " } else { "     " };
+            out.push(Line::styled(format!("{pad}{lead}{l}"), t.accent));
+        }
+    }
+    out
+}
+
+/// Greedy word wrap to `width` cells; a word longer than a line is cut with the theme ellipsis.
+pub(super) fn wrap(theme: &crate::theme::Theme, text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        let word = widgets::truncate(theme, word, width);
+        let need = if cur.is_empty() { word.width() } else { cur.width() + 1 + word.width() };
+        if need > width && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(&word);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
     }
     out
 }

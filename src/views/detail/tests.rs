@@ -59,3 +59,11 @@ fn scroll_is_clamped() {
     let no_node = text(&detail("node-09"), 80, 50);
     assert!(no_node.contains("no sessions reported"), "{no_node}");
 }
+
+#[test]
+fn wrap_fits_width() {
+    let t = Theme::builtin("default", true).unwrap();
+    assert_eq!(super::sections::wrap(&t, "one two three four", 9), vec!["one two", "three", "four"]);
+    assert_eq!(super::sections::wrap(&t, "abcdefghijkl x", 5), vec!["abcd~", "x"]);
+    assert!(super::sections::wrap(&t, "", 5).is_empty());
+}
