@@ -1,10 +1,249 @@
-//! The nodes view.
+//! The nodes view: one row per node that passes the filter, sorted by the chosen column.
+//!
+//! Columns: node, rack, net mode, BGP x/2, runtime mix, conntrack fill, CPU, pods, data age. On
+//! narrow terminals the lower-priority columns go first (runtime, rack, pods, age); node, mode,
+//! BGP, conntrack and CPU always stay. Page-flip scrolling keeps the selected row on screen.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
+use unicode_width::UnicodeWidthStr;
 
 use super::Ctx;
+use super::widgets;
+use crate::app::View;
+use crate::model::Node;
+use crate::query::{self, SortKey};
+
+use crate::analysis::rules::conntrack::{CONNTRACK_CRIT as CT_CRIT, CONNTRACK_WARN as CT_WARN};
+/// The node column never gets narrower than this.
+const NAME_MIN: usize = 8;
+/// The node column shrinks to this before any other column is dropped.
+const NAME_SOFT: usize = 20;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Node,
+    Rack,
+    Mode,
+    Bgp,
+    Runtime,
+    Conntrack,
+    Cpu,
+    Pods,
+    Age,
+}
+
+impl Col {
+    /// In display order.
+    const ALL: [Col; 9] = [
+        Col::Node,
+        Col::Rack,
+        Col::Mode,
+        Col::Bgp,
+        Col::Runtime,
+        Col::Conntrack,
+        Col::Cpu,
+        Col::Pods,
+        Col::Age,
+    ];
+    /// Dropped first to last when the terminal is too narrow.
+    const DROP: [Col; 4] = [Col::Runtime, Col::Rack, Col::Pods, Col::Age];
+
+    fn title(self) -> &'static str {
+        match self {
+            Col::Node => "NODE",
+            Col::Rack => "RACK",
+            Col::Mode => "MODE",
+            Col::Bgp => "BGP",
+            Col::Runtime => "RUNTIME",
+            Col::Conntrack => "CONNTRACK",
+            Col::Cpu => "CPU",
+            Col::Pods => "PODS",
+            Col::Age => "AGE",
+        }
+    }
+    fn key(self) -> SortKey {
+        match self {
+            Col::Node => SortKey::Name,
+            Col::Rack => SortKey::Rack,
+            Col::Mode => SortKey::Mode,
+            Col::Bgp => SortKey::Bgp,
+            Col::Runtime => SortKey::Runtime,
+            Col::Conntrack => SortKey::Conntrack,
+            Col::Cpu => SortKey::Cpu,
+            Col::Pods => SortKey::Pods,
+            Col::Age => SortKey::Age,
+        }
+    }
+    fn right_aligned(self) -> bool {
+        matches!(self, Col::Conntrack | Col::Cpu | Col::Pods | Col::Age)
+    }
+}
+
+/// Which columns to show and how wide (each fits its title plus a sort arrow), for an inner width of `width` cells.
+fn columns(rows: &[&Node], width: usize) -> Vec<(Col, usize)> {
+    let max = |f: &dyn Fn(&Node) -> usize| rows.iter().map(|n| f(n)).max().unwrap_or(0);
+    let name_full = max(&|n| n.name.width()).clamp(NAME_MIN, 64);
+    let rack_w = max(&|n| n.rack.width()).clamp(5, 14);
+    let runtime_w = max(&|n| widgets::runtime_mix(&n.runtime).width()).clamp(8, 16);
+    let mut cols: Vec<(Col, usize)> = Col::ALL
+        .iter()
+        .map(|c| {
+            let w = match c {
+                Col::Node => name_full,
+                Col::Rack => rack_w,
+                Col::Mode => 13,
+                Col::Bgp => 5,
+                Col::Runtime => runtime_w,
+                Col::Conntrack => 10,
+                Col::Cpu => 4,
+                Col::Pods => 5,
+                Col::Age => 4,
+            };
+            (*c, w)
+        })
+        .collect();
+    // Marker cells (selection + ready glyph) and one space between columns.
+    let total = |cols: &[(Col, usize)]| 3 + cols.iter().map(|(_, w)| w + 1).sum::<usize>();
+    let shrink_name = |cols: &mut Vec<(Col, usize)>, floor: usize| {
+        let over = total(cols).saturating_sub(width);
+        if let Some((_, w)) = cols.iter_mut().find(|(c, _)| *c == Col::Node) {
+            *w = w.saturating_sub(over).max(floor.min(*w));
+        }
+    };
+    shrink_name(&mut cols, NAME_SOFT);
+    for d in Col::DROP {
+        if total(&cols) <= width {
+            break;
+        }
+        cols.retain(|(c, _)| *c != d);
+    }
+    shrink_name(&mut cols, NAME_MIN);
+    // Give what is left back to the name, up to its full width.
+    let spare = width.saturating_sub(total(&cols));
+    if let Some((_, w)) = cols.iter_mut().find(|(c, _)| *c == Col::Node) {
+        *w = (*w + spare).min(name_full);
+    }
+    cols
+}
+
+fn cell<'a>(ctx: &Ctx, node: &Node, col: Col, width: usize) -> Cell<'a> {
+    let (t, s) = (ctx.theme, ctx.snap);
+    let line = match col {
+        Col::Node => Line::styled(widgets::truncate(t, &node.name, width), t.base),
+        Col::Rack => Line::styled(widgets::truncate(t, &node.rack, width), t.muted),
+        Col::Mode => Line::styled(node.net.mode.label(), t.base),
+        Col::Bgp => Line::from(widgets::verdict_span(t, node.bgp_verdict)),
+        Col::Runtime => {
+            let st = if node.runtime.kata + node.runtime.gvisor + node.runtime.other > 0 {
+                t.accent
+            } else {
+                t.muted
+            };
+            Line::styled(widgets::runtime_mix(&node.runtime), st)
+        }
+        Col::Conntrack => match node.conntrack() {
+            Some(c) => {
+                let f = c.fill();
+                let g = if f >= CT_CRIT {
+                    t.sym.crit
+                } else if f >= CT_WARN {
+                    t.sym.warn
+                } else {
+                    ""
+                };
+                Line::styled(format!("{g} {}", widgets::pct(f)), widgets::level(t, f, CT_WARN, CT_CRIT))
+            }
+            None => Line::styled("-", t.muted),
+        },
+        Col::Cpu => Line::styled(node.cpu_now().map_or("-".to_string(), widgets::pct), t.base),
+        Col::Pods => Line::styled(node.pods.to_string(), t.base),
+        Col::Age => {
+            let at = node.host.as_ref().map(|h| h.at);
+            let stale = at.is_none_or(|a| (s.now - a).num_seconds() > 60);
+            Line::styled(widgets::age(s.now, at), if stale { t.warn } else { t.muted })
+        }
+    };
+    let line = if col.right_aligned() { line.right_aligned() } else { line };
+    Cell::from(line)
+}
+
+fn header<'a>(ctx: &Ctx, cols: &[(Col, usize)]) -> Row<'a> {
+    let t = ctx.theme;
+    let m = ctx.model;
+    let mut cells = vec![Cell::from("")];
+    for (c, _) in cols {
+        let title = if c.key() == m.sort {
+            let arrow = if m.sort_desc { t.sym.arrow_down } else { t.sym.arrow_up };
+            format!("{}{arrow}", c.title())
+        } else {
+            c.title().to_string()
+        };
+        let line = Line::from(title);
+        cells.push(Cell::from(if c.right_aligned() { line.right_aligned() } else { line }));
+    }
+    Row::new(cells).style(t.header)
+}
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
-    let _ = (ctx, area, buf);
+    let (t, s, m) = (ctx.theme, ctx.snap, ctx.model);
+    if area.width < 3 || area.height < 3 {
+        return;
+    }
+    let rows = query::node_rows(s, &m.filter, m.sort, m.sort_desc);
+    let inner_h = usize::from(area.height.saturating_sub(3));
+    let (cur, offset) = widgets::scroll(rows.len(), m.cursor[View::Nodes.index()], inner_h.max(1));
+    let mut title = format!("Nodes {}/{}", rows.len(), s.nodes.len());
+    if !m.filter.trim().is_empty() {
+        title.push_str(&format!("  filter: {}", m.filter.trim()));
+    }
+    let dir = if m.sort_desc { t.sym.arrow_down } else { t.sym.arrow_up };
+    title.push_str(&format!("  sort: {}{dir}", m.sort.label()));
+    if rows.len() > inner_h && inner_h > 0 {
+        let last = (offset + inner_h).min(rows.len());
+        title.push_str(&format!("  rows {}-{last}", offset + 1));
+    }
+    let block = widgets::block(t, &title);
+    let inner = block.inner(area);
+    block.render(area, buf);
+
+    if rows.is_empty() {
+        let msg = if s.nodes.is_empty() {
+            "no nodes reported yet".to_string()
+        } else {
+            format!("no nodes match filter '{}'", m.filter.trim())
+        };
+        Paragraph::new(vec![
+            Line::styled(format!(" {msg}"), t.warn),
+            Line::styled(" press / to change the filter, or clear it with an empty filter", t.muted),
+        ])
+        .render(inner, buf);
+        return;
+    }
+
+    let cols = columns(&rows, usize::from(inner.width));
+    let body: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(inner_h)
+        .map(|(i, n)| {
+            let selected = i == cur;
+            let ready = if n.ready { Span::raw(" ") } else { Span::styled(t.sym.crit, t.crit) };
+            let mark = Line::from(vec![Span::raw(widgets::select_mark(t, selected)), ready]);
+            let mut cells = vec![Cell::from(mark)];
+            cells.extend(cols.iter().map(|(c, w)| cell(ctx, n, *c, *w)));
+            let row = Row::new(cells);
+            if selected { row.style(t.selected) } else { row }
+        })
+        .collect();
+    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(2))
+        .chain(cols.iter().map(|(_, w)| Constraint::Length(*w as u16)))
+        .collect();
+    Table::new(body, widths).header(header(ctx, &cols)).column_spacing(1).render(inner, buf);
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,269 +1,222 @@
-//! The Overview (1): the whole cluster on one screen.
+//! The overview: the whole cluster on one screen. Headline counts, the network-mode split and
+//! migration progress, BGP health, the runtime mix, the fullest conntrack tables, CPU against the
+//! colocation windows with a 24 h mini-curve, and the top findings.
 //!
-//! ```text
-//! ┌ Network ──────────┐┌ BGP (to both TORs) ┐┌ Runtimes ─────────┐
-//! │ mode split        ││ 2/2 1/2 0/2 ?/2    ││ runc kata gvisor  │
-//! └───────────────────┘└────────────────────┘└───────────────────┘
-//! ┌ Conntrack, fullest ───────────┐┌ CPU now vs windows ──────────┐
-//! └───────────────────────────────┘└──────────────────────────────┘
-//! ┌ Top findings ──────────────────────────────────────────────────┐
-//! └────────────────────────────────────────────────────────────────┘
-//! ┌ CPU 24h ───────────────────────────────────────────────────────┐
-//! │ ▁▂▃▅▇█▇▅▃▂ (total utilisation, eighth blocks)                  │
-//! │   ▀▀▀▀     (colocation windows)                                │
-//! └────────────────────────────────────────────────────────────────┘
-//! ```
+//! At 80x24 two rows of two panels sit above the findings; at 120+ columns the top row holds three
+//! panels and the CPU panel spans the width with a taller curve.
 
-use chrono::Duration;
+mod cpu;
+mod panels;
+
+#[cfg(test)]
+#[path = "fixture_a.rs"]
+pub(crate) mod fixture;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::Ctx;
-use super::widgets::{self, stacked_chart};
-use crate::analysis::rules::conntrack::{CONNTRACK_CRIT, CONNTRACK_WARN};
-use crate::model::{BgpVerdict, NetMode, RuntimeMix};
-use crate::theme::Theme;
+use super::widgets;
+use crate::model::{Rule, Severity};
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
-    let tall = area.height >= 40;
-    let [top, mid, findings, curve] = area.layout(&Layout::vertical([
-        Constraint::Length(if tall { 9 } else { 6 }),
-        Constraint::Length(if tall { 7 } else { 5 }),
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let [head, rest] = area.layout(&Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]));
+    Paragraph::new(headline(ctx, area.width >= 100)).render(head, buf);
+    if area.width >= 120 {
+        wide(ctx, rest, buf);
+    } else {
+        narrow(ctx, rest, buf);
+    }
+}
+
+/// Up to 119 columns: [Network | CPU], [Conntrack | Runtime], findings; panels are dropped
+/// bottom-up when the height runs out, findings keep at least three lines.
+fn narrow(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let h = area.height;
+    let (a, b) = match h {
+        17.. => (8, 5),
+        11.. => (8, 0),
+        _ => (0, 0),
+    };
+    let [ra, rb, rf] =
+        area.layout(&Layout::vertical([Constraint::Length(a), Constraint::Length(b), Constraint::Fill(1)]));
+    let halves = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]);
+    if a > 0 {
+        if area.width >= 64 {
+            let [l, r] = ra.layout(&halves);
+            panel(
+                ctx,
+                "Network",
+                panels::network(ctx, l.height.saturating_sub(2), l.width.saturating_sub(2)),
+                l,
+                buf,
+            );
+            cpu::panel(ctx, r, buf);
+        } else {
+            panel(
+                ctx,
+                "Network",
+                panels::network(ctx, ra.height.saturating_sub(2), ra.width.saturating_sub(2)),
+                ra,
+                buf,
+            );
+        }
+    }
+    if b > 0 {
+        if area.width >= 64 {
+            let [l, r] = rb.layout(&halves);
+            let n = l.height.saturating_sub(2) as usize;
+            panel(ctx, "Conntrack: fullest", panels::conntrack(ctx, n, l.width.saturating_sub(2)), l, buf);
+            panel(ctx, "Runtime mix (pods)", panels::runtime(ctx, r.width.saturating_sub(2)), r, buf);
+        } else {
+            let n = rb.height.saturating_sub(2) as usize;
+            panel(ctx, "Conntrack: fullest", panels::conntrack(ctx, n, rb.width.saturating_sub(2)), rb, buf);
+        }
+    }
+    findings(ctx, rf, buf);
+}
+
+/// 120+ columns: [Network | Runtime | Conntrack], CPU across the width, findings.
+fn wide(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let h = area.height;
+    let top = if h >= 24 { 9 } else { 8.min(h / 2) };
+    let cpu_h = if h >= 30 { ((h - top) / 3).clamp(7, 14) } else { 7.min(h.saturating_sub(top + 3)) };
+    let [rt, rc, rf] = area.layout(&Layout::vertical([
+        Constraint::Length(top),
+        Constraint::Length(cpu_h),
         Constraint::Fill(1),
-        Constraint::Length(if tall { 8 } else { 4 }),
     ]));
-    let [net, bgp, rt] = top.layout(&Layout::horizontal([Constraint::Ratio(1, 3); 3]));
-    let [ct, cpu] = mid.layout(&Layout::horizontal([Constraint::Ratio(1, 2); 2]));
-    panel(ctx, "Network", network_lines(ctx), net, buf);
-    panel(ctx, "BGP to both TORs", bgp_lines(ctx), bgp, buf);
-    panel(ctx, "Runtimes", runtime_lines(ctx), rt, buf);
-    panel(ctx, "Conntrack, fullest", conntrack_lines(ctx, ct.width.saturating_sub(2)), ct, buf);
-    panel(ctx, "CPU now vs windows", cpu_lines(ctx), cpu, buf);
+    let [l, m, r] = rt.layout(&Layout::horizontal([
+        Constraint::Percentage(36),
+        Constraint::Percentage(28),
+        Constraint::Percentage(36),
+    ]));
     panel(
         ctx,
-        "Top findings (7 Triage)",
-        finding_lines(ctx, findings.width.saturating_sub(2)),
-        findings,
+        "Network",
+        panels::network(ctx, l.height.saturating_sub(2), l.width.saturating_sub(2)),
+        l,
         buf,
     );
-    mini_curve(ctx, curve, buf);
+    panel(ctx, "Runtime mix (pods)", panels::runtime(ctx, m.width.saturating_sub(2)), m, buf);
+    let n = r.height.saturating_sub(2) as usize;
+    panel(ctx, "Conntrack: fullest", panels::conntrack(ctx, n, r.width.saturating_sub(2)), r, buf);
+    if cpu_h > 2 {
+        cpu::panel(ctx, rc, buf);
+    }
+    findings(ctx, rf, buf);
 }
 
-fn panel(ctx: &Ctx, title: &str, lines: Vec<Line>, area: Rect, buf: &mut Buffer) {
-    Paragraph::new(lines).block(widgets::block(ctx.theme, title)).style(ctx.theme.base).render(area, buf);
+/// A bordered panel holding lines; lines wider than the panel are clipped.
+fn panel(ctx: &Ctx, title: &str, lines: Vec<Line<'static>>, area: Rect, buf: &mut Buffer) {
+    if area.width < 3 || area.height < 2 {
+        return;
+    }
+    Paragraph::new(lines).block(widgets::block(ctx.theme, title)).render(area, buf);
 }
 
-fn share(n: usize, of: usize) -> String {
-    if of == 0 { "-".into() } else { format!("{:.0}%", n as f64 * 100.0 / of as f64) }
-}
-
-fn network_lines<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
-    let (s, t) = (ctx.snap, ctx.theme);
-    let total = s.nodes.len();
-    let count = |m: NetMode| s.nodes.iter().filter(|n| n.net.mode == m).count();
-    let bgp = count(NetMode::CiliumBgp) + count(NetMode::CalicoBgp);
-    let not_ready = s.nodes.iter().filter(|n| !n.ready).count();
-    let mut head = vec![
-        Span::styled(format!("{total} nodes "), t.accent),
-        Span::styled(format!("BGP-routed {} ", share(bgp, total)), t.base),
+/// `13 nodes  ● 11 ready  ✖ 2 not ready  1234 pods  findings ✖ 2 ▲ 4 ℹ 1`.
+fn headline(ctx: &Ctx, wide: bool) -> Line<'static> {
+    let (t, s) = (ctx.theme, ctx.snap);
+    let ready = s.nodes.iter().filter(|n| n.ready).count();
+    let not_ready = s.nodes.len() - ready;
+    let mut spans = vec![
+        Span::styled(format!(" {} nodes ", s.nodes.len()), t.accent),
+        Span::styled(format!(" {} {ready} ready ", t.sym.ok), t.ok),
+        if not_ready > 0 {
+            Span::styled(format!(" {} {not_ready} not ready ", t.sym.crit), t.crit)
+        } else {
+            Span::styled(" 0 not ready ", t.muted)
+        },
+        Span::styled(format!("  {} pods", widgets::si(s.pods.len() as u64)), t.accent),
+        Span::styled("   findings ", t.muted),
     ];
-    if not_ready > 0 {
-        head.push(Span::styled(format!("{} {not_ready} not ready", t.sym.warn), t.warn));
+    for sev in [Severity::Critical, Severity::Warning, Severity::Info] {
+        let n = s.findings.iter().filter(|f| f.severity == sev).count();
+        let (st, g) = widgets::severity(t, sev);
+        let st = if n > 0 { st } else { t.muted };
+        let word = if wide { format!(" {}", sev.label().to_lowercase()) } else { String::new() };
+        spans.push(Span::styled(format!("{g} {n}{word} "), st));
     }
-    let mut lines = vec![Line::from(head)];
-    let mut modes: Vec<(NetMode, usize)> =
-        NetMode::ALL.iter().map(|m| (*m, count(*m))).filter(|x| x.1 > 0).collect();
-    modes.sort_by_key(|m| std::cmp::Reverse(m.1));
-    for (m, n) in modes {
-        let st = if m == NetMode::Unknown || m == NetMode::Migrating { t.warn } else { t.base };
-        lines.push(Line::from(Span::styled(format!("{:<14}{n:>4} {:>4}", m.label(), share(n, total)), st)));
-    }
-    lines
+    Line::from(spans)
 }
 
-fn bgp_lines<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
-    let (s, t) = (ctx.snap, ctx.theme);
-    let count = |v: BgpVerdict| s.nodes.iter().filter(|n| n.bgp_verdict == v).count();
-    let bgp_nodes = s.nodes.iter().filter(|n| n.bgp_verdict != BgpVerdict::NotApplicable).count();
-    let flapping = s.nodes.iter().filter(|n| n.bgp.iter().any(|b| b.resets_1h >= 3)).count();
-    let mut lines = vec![Line::from(Span::styled(format!("{bgp_nodes} BGP nodes"), t.accent))];
-    for (v, what) in [
-        (BgpVerdict::Healthy, "ok"),
-        (BgpVerdict::Degraded, "degraded"),
-        (BgpVerdict::Isolated, "isolated"),
-        (BgpVerdict::Unknown, "no data"),
-    ] {
-        let n = count(v);
-        let (st, g) = widgets::verdict(t, v);
-        let st = if n == 0 && v != BgpVerdict::Healthy { t.muted } else { st };
+/// The most severe findings first, one per line; findings with the same rule and text (say three
+/// Kata pods on one node without KVM) share a line with a `+N` count. The last line says how many
+/// more there are.
+fn findings(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let (t, s) = (ctx.theme, ctx.snap);
+    if area.width < 3 || area.height < 2 {
+        return;
+    }
+    let n = usize::from(area.height.saturating_sub(2));
+    let width = usize::from(area.width.saturating_sub(2));
+    let mut order: Vec<usize> = (0..s.findings.len()).collect();
+    order.sort_by_key(|&i| s.findings[i].severity);
+    // Groups of (first finding, how many share its rule and text), in severity order.
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut seen: HashMap<(Rule, &str), usize> = HashMap::new();
+    for &i in &order {
+        let f = &s.findings[i];
+        match seen.get(&(f.rule, f.what.as_str())) {
+            Some(&g) => groups[g].1 += 1,
+            None => {
+                seen.insert((f.rule, f.what.as_str()), groups.len());
+                groups.push((i, 1));
+            }
+        }
+    }
+    let title = format!("Top findings ({})", s.findings.len());
+    let mut lines: Vec<Line> = Vec::new();
+    if groups.is_empty() {
         lines.push(Line::from(Span::styled(
-            format!("{g} {} {n:>4} {:>4} {what}", v.label(), share(n, bgp_nodes)).trim_end().to_string(),
-            st,
+            format!(" {} no findings: nothing needs attention", t.sym.ok),
+            t.ok,
         )));
     }
-    let st = if flapping > 0 { t.warn } else { t.muted };
-    lines.push(Line::from(Span::styled(format!("{} {flapping} flapping (>=3 resets/h)", t.sym.warn), st)));
-    lines
-}
-
-fn runtime_lines<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
-    let (s, t) = (ctx.snap, ctx.theme);
-    let mut mix = RuntimeMix::default();
-    s.nodes.iter().for_each(|n| mix.merge(&n.runtime));
-    let total = mix.total() as usize;
-    let kvm = s.nodes.iter().filter(|n| n.kvm() == Some(true)).count();
-    let mut lines = vec![Line::from(Span::styled(format!("{total} pods on nodes"), t.accent))];
-    for (name, n) in [("runc", mix.runc), ("kata", mix.kata), ("gvisor", mix.gvisor), ("other", mix.other)] {
-        if n > 0 || name != "other" {
-            lines.push(Line::from(format!("{name:<8}{n:>7} {:>5}", share(n as usize, total))));
+    let shown = if groups.len() > n { n.saturating_sub(1) } else { groups.len() };
+    let with_rule = width >= 150;
+    let with_since = width >= 100;
+    let subject_w = if with_since { 28 } else { 16 };
+    for &(i, count) in groups.iter().take(shown) {
+        let f = &s.findings[i];
+        let mut spans = vec![Span::raw(" "), widgets::severity_span(t, f.severity), Span::raw(" ")];
+        let subject = if count > 1 { format!("{} +{}", f.subject, count - 1) } else { f.subject.clone() };
+        let subject = if count > 1 && subject.len() > subject_w {
+            let tail = format!(" +{}", count - 1);
+            format!("{}{tail}", widgets::truncate(t, &f.subject, subject_w.saturating_sub(tail.len())))
+        } else {
+            subject
+        };
+        spans.push(Span::styled(widgets::fit(t, &subject, subject_w), t.accent));
+        spans.push(Span::raw(" "));
+        let mut used = 8 + subject_w + 1;
+        if with_since {
+            spans.push(Span::styled(format!("{:>5} ", widgets::age(s.now, f.since)), t.muted));
+            used += 6;
         }
-    }
-    lines.push(Line::from(Span::styled(format!("KVM-capable nodes {kvm}/{}", s.nodes.len()), t.muted)));
-    lines
-}
-
-fn conntrack_lines<'a>(ctx: &Ctx, width: u16) -> Vec<Line<'a>> {
-    let (s, t) = (ctx.snap, ctx.theme);
-    let mut rows: Vec<(f64, &str, f64)> = s
-        .nodes
-        .iter()
-        .filter_map(|n| n.conntrack().map(|c| (c.fill(), n.name.as_str(), c.insert_failed_per_s)))
-        .collect();
-    if rows.is_empty() {
-        return vec![Line::from(Span::styled("no conntrack data from any source", t.muted))];
-    }
-    rows.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    let gauge_w = (width as usize).saturating_sub(34).clamp(4, 30);
-    rows.iter()
-        .take(5)
-        .map(|(f, name, ins)| {
-            let st = widgets::level(t, *f, CONNTRACK_WARN, CONNTRACK_CRIT);
-            let glyph = if *f >= CONNTRACK_CRIT {
-                t.sym.crit
-            } else if *f >= CONNTRACK_WARN {
-                t.sym.warn
-            } else {
-                " "
-            };
-            let mut spans = vec![
-                Span::styled(format!("{:<12}", widgets::truncate(t, name, 12)), t.base),
-                Span::styled(format!("{glyph}{:>4} ", widgets::pct(*f)), st),
-                Span::styled(widgets::gauge(t, *f, gauge_w), st),
-            ];
-            if *ins > 0.0 {
-                spans.push(Span::styled(format!(" ins-fail {ins:.1}/s"), t.crit));
-            }
-            Line::from(spans)
-        })
-        .collect()
-}
-
-fn cpu_lines<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
-    let (s, t) = (ctx.snap, ctx.theme);
-    let Some(curve) = s.cpu.as_ref().filter(|c| !c.points.is_empty() && c.capacity_cores > 0.0) else {
-        return vec![Line::from(Span::styled("no CPU history from any source", t.muted))];
-    };
-    let last = curve.points[curve.points.len() - 1];
-    let cap = curve.capacity_cores;
-    let local = s.now.with_timezone(&s.tz).time();
-    let mut lines = vec![Line::from(vec![
-        Span::styled(format!("now {:.0}% ", last.total() / cap * 100.0), t.accent),
-        Span::styled(
-            format!(
-                "online {:.0}% offline {:.0}% of {cap:.0} cores",
-                last.online / cap * 100.0,
-                last.offline / cap * 100.0
-            ),
-            t.base,
-        ),
-    ])];
-    for w in &s.windows {
-        let state = if w.contains(local) { "open now" } else { "closed" };
-        lines.push(Line::from(Span::styled(format!("window {} {state}", w.label()), t.muted)));
-        if let Some(f) = s.fills.iter().rev().find(|f| f.rack.is_none() && f.window == *w && f.complete) {
-            let spill = f.spill_core_hours > 0.0
-                && s.findings.iter().any(|x| x.rule == crate::model::Rule::WindowSpill);
-            let date = f.start.with_timezone(&s.tz).format("%a %d");
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!(
-                        "last ({date}) filled {:.0}%, offline {:.0}%",
-                        f.avg_util * 100.0,
-                        f.offline_share * 100.0
-                    ),
-                    t.base,
-                ),
-                Span::styled(
-                    format!(" spill {:.0} core-h", f.spill_core_hours),
-                    if spill { t.warn } else { t.muted },
-                ),
-            ]));
+        if with_rule {
+            spans.push(Span::styled(widgets::fit(t, f.rule.id(), 34), t.muted));
+            used += 34;
         }
+        spans.push(Span::raw(widgets::truncate(t, &f.what, width.saturating_sub(used))));
+        lines.push(Line::from(spans));
     }
-    lines
-}
-
-fn finding_lines<'a>(ctx: &Ctx, width: u16) -> Vec<Line<'a>> {
-    let (s, t) = (ctx.snap, ctx.theme);
-    if s.findings.is_empty() {
-        return vec![Line::from(Span::styled(format!("{} no findings", t.sym.ok), t.ok))];
+    if shown < groups.len() {
+        let more: usize = groups.iter().skip(shown).map(|g| g.1).sum();
+        lines.push(Line::from(Span::styled(
+            format!(" {} {more} more: press 7 for Triage", t.sym.ellipsis),
+            t.muted,
+        )));
     }
-    s.findings
-        .iter()
-        .take(20)
-        .map(|f| {
-            let head = format!("{:<12} ", widgets::truncate(t, &f.subject, 12));
-            let rest = (width as usize).saturating_sub(head.len() + 7);
-            Line::from(vec![
-                widgets::severity_span(t, f.severity),
-                Span::raw(" "),
-                Span::styled(head, t.accent),
-                Span::styled(widgets::truncate(t, &f.what, rest), t.base),
-            ])
-        })
-        .collect()
-}
-
-/// Total utilisation over the last 24 h as eighth-block bars, windows marked underneath.
-fn mini_curve(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
-    let t = ctx.theme;
-    let block = widgets::block(t, "CPU last 24h (6 Utilization)");
-    let inner = block.inner(area);
-    block.render(area, buf);
-    let Some(curve) = ctx.snap.cpu.as_ref().filter(|c| !c.points.is_empty()) else {
-        Paragraph::new("no CPU history from any source").style(t.muted).render(inner, buf);
-        return;
-    };
-    if inner.height < 2 || inner.width < 2 {
-        return;
-    }
-    let end = curve.points[curve.points.len() - 1].t;
-    let start = end - Duration::hours(24);
-    let n = inner.width as usize;
-    let cols = stacked_chart::buckets(&curve.points, curve.step_s, start, end, n);
-    let wins = stacked_chart::window_columns(&ctx.snap.windows, ctx.snap.tz, start, end, n);
-    let rows = inner.height - 1;
-    for (i, col) in cols.iter().enumerate() {
-        let x = inner.x + i as u16;
-        let util = col.map_or(0.0, |(on, off)| (on + off) / curve.capacity_cores.max(1e-9));
-        bar(buf, t, x, inner.y + rows - 1, rows, util, wins[i]);
-        if wins[i]
-            && let Some(c) = buf.cell_mut((x, inner.y + rows))
-        {
-            c.set_symbol(t.sym.window_mark).set_style(t.chart_axis);
-        }
-    }
-}
-
-fn bar(buf: &mut Buffer, t: &Theme, x: u16, bottom: u16, rows: u16, util: f64, window: bool) {
-    let eighths = (util.clamp(0.0, 1.0) * f64::from(rows) * 8.0).round() as u16;
-    for r in 0..rows {
-        let fill = eighths.saturating_sub(r * 8).min(8) as usize;
-        if let Some(c) = buf.cell_mut((x, bottom - r)) {
-            let st = if window { t.chart_online.patch(t.chart_window) } else { t.chart_online };
-            c.set_symbol(t.sym.bar_v[fill]).set_style(st);
-        }
-    }
+    panel(ctx, &title, lines, area, buf);
 }

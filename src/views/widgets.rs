@@ -221,3 +221,96 @@ mod views_b_tests {
         assert_eq!(scroll(25, 30, 10), (24, 20));
     }
 }
+
+// --- views-a helpers ---
+
+/// A node's pod mix per runtime, compact: `28r 2k 1g` (`o` for other runtimes); `-` for no pods.
+pub fn runtime_mix(m: &crate::model::RuntimeMix) -> String {
+    let parts: Vec<String> = [(m.runc, "r"), (m.kata, "k"), (m.gvisor, "g"), (m.other, "o")]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, s)| format!("{n}{s}"))
+        .collect();
+    if parts.is_empty() { "-".into() } else { parts.join(" ") }
+}
+
+/// A text cut to `width` cells (theme ellipsis) and padded with spaces to exactly `width` cells.
+pub fn fit(theme: &Theme, s: &str, width: usize) -> String {
+    let t = truncate(theme, s, width);
+    let pad = width.saturating_sub(t.width());
+    format!("{t}{}", " ".repeat(pad))
+}
+
+/// A span of seconds as the two largest units: `45s`, `12m`, `3h20m`, `2d4h`.
+pub fn span(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d{}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+/// Style and glyph for one BGP session: up is ok, a session trying to come up is a warning,
+/// idle or unknown is critical.
+pub fn session_state(theme: &Theme, st: &crate::model::BgpState) -> (Style, &'static str) {
+    use crate::model::BgpState;
+    match st {
+        BgpState::Established => (theme.ok, theme.sym.ok),
+        BgpState::Connect | BgpState::Active | BgpState::OpenSent | BgpState::OpenConfirm => {
+            (theme.warn, theme.sym.warn)
+        }
+        BgpState::Idle | BgpState::Unknown(_) => (theme.crit, theme.sym.crit),
+    }
+}
+
+/// Sessions up and in total from `node` to the peer named `tor`.
+pub fn tor_sessions(node: &crate::model::Node, tor: &str) -> (usize, usize) {
+    let to: Vec<_> = node.bgp.iter().filter(|s| s.peer == tor).collect();
+    (to.iter().filter(|s| s.is_up()).count(), to.len())
+}
+
+/// Eighth-block bar rows (top row first) for values in 0..=1, one column per value, `height`
+/// rows tall; `None` columns stay blank.
+pub fn bar_rows(theme: &Theme, values: &[Option<f64>], height: usize) -> Vec<Vec<&'static str>> {
+    let bars = theme.sym.bar_v;
+    (0..height)
+        .map(|row| {
+            let from_bottom = height - 1 - row;
+            values
+                .iter()
+                .map(|v| match v {
+                    None => bars[0],
+                    Some(v) => {
+                        let eighths = (v.clamp(0.0, 1.0) * height as f64 * 8.0).round() as usize;
+                        bars[eighths.saturating_sub(from_bottom * 8).min(8)]
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod views_a_tests {
+    use super::*;
+    use crate::model::RuntimeMix;
+
+    #[test]
+    fn mixes_spans_and_bars() {
+        let t = Theme::builtin("default", false).unwrap();
+        assert_eq!(runtime_mix(&RuntimeMix { runc: 28, kata: 2, gvisor: 1, other: 0 }), "28r 2k 1g");
+        assert_eq!(runtime_mix(&RuntimeMix::default()), "-");
+        assert_eq!(fit(&t, "abc", 5), "abc  ");
+        assert_eq!(fit(&t, "abcdef", 4), "abc…");
+        assert_eq!(span(42), "42s");
+        assert_eq!(span(3 * 3600 + 20 * 60), "3h20m");
+        assert_eq!(span(2 * 86_400 + 4 * 3600), "2d4h");
+        assert_eq!(
+            bar_rows(&t, &[Some(1.0), Some(0.5), None, Some(0.0)], 2),
+            vec![vec!["█", " ", " ", " "], vec!["█", "█", " ", " "]]
+        );
+        assert_eq!(bar_rows(&t, &[Some(0.25)], 1), vec![vec!["▂"]]);
+    }
+}

@@ -1,0 +1,430 @@
+//! The sections of the node detail, each a list of lines: summary, network evidence, BGP
+//! sessions, runtime pods, conntrack, host limits, findings.
+
+use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
+
+use super::super::Ctx;
+use super::super::widgets;
+use crate::model::{BgpSession, Finding, Node, Pod, RuntimeKind};
+
+use crate::analysis::rules::conntrack::{CONNTRACK_CRIT as CT_CRIT, CONNTRACK_WARN as CT_WARN};
+/// Label column width.
+const LW: usize = 12;
+/// Pods with a non-default runtime listed before "+N more".
+const POD_CAP: usize = 12;
+/// Labels listed before "+N more".
+const LABEL_CAP: usize = 4;
+/// Evidence items listed per finding before "+N more".
+const EVIDENCE_CAP: usize = 6;
+
+/// What is wrong comes first (summary, findings, BGP), then the evidence, then the rest.
+pub fn all(ctx: &Ctx, node: &Node, width: u16) -> Vec<Line<'static>> {
+    let w = usize::from(width);
+    // One pass over the (possibly 150k) pods per frame.
+    let pods: Vec<&Pod> =
+        ctx.snap.pods.iter().filter(|p| p.node.as_deref() == Some(node.name.as_str())).collect();
+    let mut out = summary(ctx, node, w);
+    for section in [
+        findings(ctx, node, &pods, w),
+        bgp(ctx, node, w),
+        network(ctx, node),
+        conntrack(ctx, node),
+        runtime(ctx, node, &pods),
+        host(ctx, node),
+        labels(ctx, node, w),
+    ] {
+        out.push(Line::from(""));
+        out.extend(section);
+    }
+    out
+}
+
+fn label(ctx: &Ctx, l: &str) -> Span<'static> {
+    Span::styled(format!(" {l:<LW$}"), ctx.theme.header)
+}
+
+fn summary(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
+    let (t, s) = (ctx.theme, ctx.snap);
+    let ready = if node.ready {
+        Span::styled(format!("{} Ready", t.sym.ok), t.ok)
+    } else {
+        Span::styled(format!("{} NotReady", t.sym.crit), t.crit)
+    };
+    let at = node.host.as_ref().map(|h| h.at);
+    let stale = at.is_none_or(|a| (s.now - a).num_seconds() > 60);
+    let age = match at {
+        Some(_) => format!("host data read {}", ago(s.now, at)),
+        None => "no host data (node agent?)".to_string(),
+    };
+    vec![
+        Line::from(vec![
+            label(ctx, "Node"),
+            Span::styled(widgets::truncate(t, &node.name, w.saturating_sub(LW + 12)), t.accent),
+            Span::raw("  "),
+            ready,
+            Span::styled(format!("   {}  BGP ", node.net.mode.label()), t.base),
+            widgets::verdict_span(t, node.bgp_verdict),
+        ]),
+        Line::from(vec![
+            label(ctx, "Rack"),
+            Span::styled(node.rack.clone(), t.base),
+            Span::styled("   TORs ", t.muted),
+            Span::styled(format!("{}, {}", node.tors[0], node.tors[1]), t.base),
+        ]),
+        Line::from(vec![
+            label(ctx, "Data"),
+            Span::styled(age, if stale { t.warn } else { t.base }),
+            Span::styled(format!("   API object seen {}", ago(s.now, Some(node.seen))), t.muted),
+        ]),
+    ]
+}
+
+fn labels(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
+    let t = ctx.theme;
+    let mut out = Vec::new();
+    let labels: Vec<String> = node
+        .labels
+        .iter()
+        .filter(|(k, _)| k.as_str() != "kubernetes.io/hostname")
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if labels.is_empty() {
+        out.push(Line::from(vec![label(ctx, "Labels"), Span::styled("none", t.muted)]));
+    }
+    for (i, l) in labels.iter().take(LABEL_CAP).enumerate() {
+        let head = if i == 0 { label(ctx, "Labels") } else { label(ctx, "") };
+        let mut spans = vec![head, Span::styled(widgets::truncate(t, l, w.saturating_sub(LW + 1)), t.base)];
+        if i + 1 == LABEL_CAP.min(labels.len()) && labels.len() > LABEL_CAP {
+            spans.push(Span::styled(format!("  +{} more", labels.len() - LABEL_CAP), t.muted));
+        }
+        out.push(Line::from(spans));
+    }
+    out
+}
+
+/// `8s ago`, `just now`, `never`.
+fn ago(now: chrono::DateTime<chrono::Utc>, t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    match widgets::age(now, t).as_str() {
+        "now" => "just now".into(),
+        "-" => "never".into(),
+        a => format!("{a} ago"),
+    }
+}
+
+fn network(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
+    let t = ctx.theme;
+    let mut out = vec![Line::from(vec![
+        label(ctx, "Network"),
+        Span::styled(node.net.mode.label(), t.accent),
+        Span::styled(format!(", from {} signals:", node.net.evidence.len()), t.muted),
+    ])];
+    if node.net.evidence.is_empty() {
+        out.push(Line::styled("   no networking signals seen", t.muted));
+    }
+    for e in &node.net.evidence {
+        let (g, st, note) =
+            if e.supports { (t.sym.ok, t.ok, "") } else { (t.sym.crit, t.crit, "  (conflicts)") };
+        out.push(Line::from(vec![
+            Span::styled(format!("   {g} "), st),
+            Span::styled(e.signal.describe(), t.base),
+            Span::styled(note, st),
+        ]));
+    }
+    out
+}
+
+fn timers(s: &BgpSession) -> String {
+    match (s.hold_time_s, s.keepalive_s) {
+        (None, None) => "-".into(),
+        (h, k) => format!(
+            "{}/{}s",
+            h.map_or("-".into(), |v| v.to_string()),
+            k.map_or("-".into(), |v| v.to_string())
+        ),
+    }
+}
+
+fn routes(s: &BgpSession) -> String {
+    let f = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+    format!("{}/{}", f(s.routes_received), f(s.routes_advertised))
+}
+
+fn bgp(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
+    let (t, snap) = (ctx.theme, ctx.snap);
+    let up = node.bgp.iter().filter(|s| s.is_up()).count();
+    if node.bgp.is_empty() {
+        let why = if node.net.mode.uses_bgp() {
+            "no sessions reported (node agent or CiliumBGPNodeConfig status missing)".to_string()
+        } else {
+            format!("not a BGP node ({})", node.net.mode.label())
+        };
+        let st = if node.net.mode.uses_bgp() { t.warn } else { t.muted };
+        return vec![Line::from(vec![label(ctx, "BGP"), Span::styled(why, st)])];
+    }
+    let mut out = vec![Line::from(vec![
+        label(ctx, "BGP"),
+        Span::styled(format!("{up}/{} sessions established", node.bgp.len()), t.base),
+    ])];
+    let wide = w >= 110;
+    if wide {
+        out.push(Line::styled(
+            format!(
+                "     {:<14} {:<16} {:<12} {:<12} {:>6} {:>4} {:>9} {:>8}  {}",
+                "PEER", "ADDRESS", "LOCAL>PEER", "STATE", "SINCE", "RST", "RX/TX", "HOLD/KA", "LAST ERROR"
+            ),
+            t.header,
+        ));
+    }
+    for s in &node.bgp {
+        let (st, g) = widgets::session_state(t, &s.state);
+        let since = widgets::age(snap.now, s.since);
+        let err = s.last_error.clone().unwrap_or_else(|| "-".into());
+        let rst_st = if s.resets_1h > 0 { t.warn } else { t.base };
+        if wide {
+            let err_w = w.saturating_sub(96);
+            out.push(Line::from(vec![
+                Span::styled(format!("   {g} "), st),
+                Span::styled(format!("{} ", widgets::fit(t, &s.peer, 14)), t.base),
+                Span::styled(format!("{} ", widgets::fit(t, &s.peer_addr, 16)), t.muted),
+                Span::styled(format!("{:<12} ", format!("{}>{}", s.local_asn, s.peer_asn)), t.muted),
+                Span::styled(format!("{} ", widgets::fit(t, s.state.label(), 12)), st),
+                Span::styled(format!("{since:>6} "), t.base),
+                Span::styled(format!("{:>4} ", s.resets_1h), rst_st),
+                Span::styled(format!("{:>9} ", routes(s)), t.base),
+                Span::styled(format!("{:>8}  ", timers(s)), t.muted),
+                Span::styled(widgets::truncate(t, &err, err_w), if s.is_up() { t.muted } else { st }),
+            ]));
+        } else {
+            out.push(Line::from(vec![
+                Span::styled(format!("   {g} "), st),
+                Span::styled(format!("{} {}", s.peer, s.peer_addr), t.base),
+                Span::styled(format!("  AS {}>{}  ", s.local_asn, s.peer_asn), t.muted),
+                Span::styled(s.state.label().to_string(), st),
+                Span::styled(format!(" {since}"), t.base),
+            ]));
+            out.push(Line::from(vec![
+                Span::styled(format!("       resets 1h {}", s.resets_1h), rst_st),
+                Span::styled(format!("  routes rx/tx {}  hold/ka {}", routes(s), timers(s)), t.muted),
+            ]));
+            if s.last_error.is_some() {
+                let e = widgets::truncate(t, &err, w.saturating_sub(14));
+                out.push(Line::styled(format!("       error: {e}"), if s.is_up() { t.muted } else { st }));
+            }
+        }
+    }
+    out
+}
+
+fn runtime(ctx: &Ctx, node: &Node, pods: &[&Pod]) -> Vec<Line<'static>> {
+    let (t, s) = (ctx.theme, ctx.snap);
+    let kvm = match node.kvm() {
+        Some(true) => Span::styled(format!("{} yes (/dev/kvm and vmx/svm)", t.sym.ok), t.ok),
+        Some(false) => Span::styled(format!("{} no: Kata cannot run here", t.sym.warn), t.warn),
+        None => Span::styled(format!("{} unknown", t.sym.unknown), t.unknown),
+    };
+    let mut out = vec![
+        Line::from(vec![
+            label(ctx, "Runtime"),
+            Span::styled(widgets::runtime_mix(&node.runtime), t.accent),
+            Span::styled(format!("  ({} pods)", node.pods), t.muted),
+        ]),
+        Line::from(vec![label(ctx, "  KVM"), kvm]),
+    ];
+    let kind = |class: &str| {
+        s.runtime_classes.iter().find(|c| c.name == class).map_or(RuntimeKind::Other, |c| c.kind)
+    };
+    let pods: Vec<(RuntimeKind, &Pod)> = pods
+        .iter()
+        .copied()
+        .filter_map(|p| p.runtime_class.as_deref().map(|c| (kind(c), p)))
+        .filter(|(k, _)| *k != RuntimeKind::Runc)
+        .collect();
+    for (k, p) in pods.iter().take(POD_CAP) {
+        let st = if *k == RuntimeKind::Kata && node.kvm() == Some(false) { t.crit } else { t.base };
+        let mut spans = vec![
+            Span::styled(format!("   {:<7}", k.label()), st),
+            Span::styled(format!("{}/{}", p.namespace, p.name), t.base),
+            Span::styled(format!("  {}", p.phase), t.muted),
+        ];
+        if p.offline {
+            spans.push(Span::styled("  offline", t.muted));
+        }
+        if p.host_network {
+            spans.push(Span::styled(format!("  {} hostNetwork", t.sym.warn), t.warn));
+        }
+        out.push(Line::from(spans));
+    }
+    if pods.len() > POD_CAP {
+        out.push(Line::styled(format!("   +{} more non-runc pods", pods.len() - POD_CAP), t.muted));
+    }
+    out
+}
+
+fn conntrack(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
+    let (t, s) = (ctx.theme, ctx.snap);
+    let Some(c) = node.conntrack() else {
+        return vec![Line::from(vec![
+            label(ctx, "Conntrack"),
+            Span::styled("no data (node agent?)", t.muted),
+        ])];
+    };
+    let f = c.fill();
+    let st = widgets::level(t, f, CT_WARN, CT_CRIT);
+    let g = if f >= CT_CRIT {
+        t.sym.crit
+    } else if f >= CT_WARN {
+        t.sym.warn
+    } else {
+        t.sym.ok
+    };
+    let rate = |v: f64| if v > 0.0 { t.crit } else { t.base };
+    let mut out = vec![
+        Line::from(vec![
+            label(ctx, "Conntrack"),
+            Span::styled(format!("{}/{} ", widgets::si(c.entries), widgets::si(c.limit)), t.base),
+            Span::styled(widgets::gauge(t, f, 20), st),
+            Span::styled(format!(" {g} {}", widgets::pct(f)), st),
+        ]),
+        Line::from(vec![
+            Span::styled(
+                format!("   insert-failed {:.1}/s", c.insert_failed_per_s),
+                rate(c.insert_failed_per_s),
+            ),
+            Span::styled(format!("  drop {:.1}/s", c.drop_per_s), rate(c.drop_per_s)),
+            Span::styled(format!("  early-drop {:.1}/s", c.early_drop_per_s), rate(c.early_drop_per_s)),
+        ]),
+    ];
+    let ka = s.keepalive_idle_s;
+    out.push(match c.tcp_established_timeout_s {
+        Some(to) if to < ka => Line::from(vec![
+            Span::styled(format!("   established timeout {} ", widgets::secs(to)), t.base),
+            Span::styled(format!("{} below keep-alive idle {}", t.sym.crit, widgets::secs(ka)), t.crit),
+        ]),
+        Some(to) => Line::from(vec![
+            Span::styled(format!("   established timeout {} ", widgets::secs(to)), t.base),
+            Span::styled(format!("{} above keep-alive idle {}", t.sym.ok, widgets::secs(ka)), t.ok),
+        ]),
+        None => Line::styled("   established timeout unknown", t.muted),
+    });
+    if c.tcp_established_timeout_s.is_some_and(|to| to < ka) {
+        out.push(Line::styled(
+            "      idle keep-alive connections lose their NAT entry (intermittent 502s)",
+            t.crit,
+        ));
+    }
+    let bridge = node.net.mode.is_bridge();
+    out.push(match c.bridge_nf_call_iptables {
+        Some(true) if bridge => Line::from(vec![
+            Span::styled("   bridge-nf-call-iptables ", t.base),
+            Span::styled(format!("{} on, on a bridge node", t.sym.crit), t.crit),
+        ]),
+        Some(true) => Line::styled("   bridge-nf-call-iptables on", t.base),
+        Some(false) => Line::styled("   bridge-nf-call-iptables off", t.base),
+        None => Line::styled("   bridge-nf-call-iptables not loaded (br_netfilter absent)", t.muted),
+    });
+    if c.bridge_nf_call_iptables == Some(true) && bridge {
+        out.push(Line::styled("      pod to Service IP to a same-node pod gets no reply", t.crit));
+    }
+    out
+}
+
+fn host(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
+    let t = ctx.theme;
+    let Some(h) = node.host.as_ref().map(|h| &h.value) else {
+        return vec![Line::from(vec![label(ctx, "Host"), Span::styled("no data (node agent?)", t.muted)])];
+    };
+    let used = |name: &str, v: Option<(u64, u64)>| match v {
+        Some((a, m)) if m > 0 => {
+            let f = a as f64 / m as f64;
+            Span::styled(
+                format!("{name} {}/{} ({})  ", widgets::si(a), widgets::si(m), widgets::pct(f)),
+                widgets::level(t, f, 0.8, 0.95),
+            )
+        }
+        _ => Span::styled(format!("{name} -  "), t.muted),
+    };
+    let cpu = match (h.cpu_now, h.cpu_cores) {
+        (Some(c), Some(n)) => format!("CPU {} of {n} cores", widgets::pct(c)),
+        (Some(c), None) => format!("CPU {}", widgets::pct(c)),
+        _ => "CPU -".into(),
+    };
+    let load = h.load.map_or("load -".to_string(), |l| format!("load {:.2} {:.2} {:.2}", l[0], l[1], l[2]));
+    vec![
+        Line::from(vec![label(ctx, "Host"), Span::styled(format!("{cpu}   {load}"), t.base)]),
+        Line::from(vec![Span::raw("   "), used("file-nr", h.file_nr), used("pids", h.pids)]),
+    ]
+}
+
+/// Findings whose subject is this node or one of its pods (`namespace/name`).
+fn findings(ctx: &Ctx, node: &Node, pods: &[&Pod], w: usize) -> Vec<Line<'static>> {
+    let (t, s) = (ctx.theme, ctx.snap);
+    let mine = |subject: &str| {
+        subject
+            .split_once('/')
+            .is_some_and(|(ns, name)| pods.iter().any(|p| p.namespace == ns && p.name == name))
+    };
+    let mut list: Vec<&Finding> =
+        s.findings.iter().filter(|f| f.subject == node.name || mine(&f.subject)).collect();
+    list.sort_by_key(|f| f.severity);
+    let mut out = vec![Line::from(vec![
+        label(ctx, "Findings"),
+        Span::styled(format!("{} about this node or its pods", list.len()), t.base),
+    ])];
+    if list.is_empty() {
+        out.push(Line::styled(format!("   {} nothing wrong found", t.sym.ok), t.ok));
+    }
+    const IND: usize = 10;
+    let width = w.saturating_sub(IND).max(10);
+    for f in list {
+        let subject = if f.subject == node.name { String::new() } else { format!("{}  ", f.subject) };
+        let since = f.since.map_or(String::new(), |_| format!("since {} ago", widgets::age(s.now, f.since)));
+        out.push(Line::from(vec![
+            Span::raw("   "),
+            widgets::severity_span(t, f.severity),
+            Span::styled(format!(" {}  ", f.rule.id()), t.muted),
+            Span::styled(subject, t.accent),
+            Span::styled(since, t.muted),
+        ]));
+        let pad = " ".repeat(IND);
+        for l in wrap(t, &f.what, width) {
+            out.push(Line::styled(format!("{pad}{l}"), t.base));
+        }
+        for e in f.evidence.iter().take(EVIDENCE_CAP) {
+            for (i, l) in wrap(t, e, width.saturating_sub(2)).into_iter().enumerate() {
+                let lead = if i == 0 { "- " } else { "  " };
+                out.push(Line::styled(format!("{pad}{lead}{l}"), t.muted));
+            }
+        }
+        if f.evidence.len() > EVIDENCE_CAP {
+            out.push(Line::styled(format!("{pad}+{} more", f.evidence.len() - EVIDENCE_CAP), t.muted));
+        }
+        for (i, l) in wrap(t, &f.remedy, width.saturating_sub(5)).into_iter().enumerate() {
+            let lead = if i == 0 { "fix: " } else { "     " };
+            out.push(Line::styled(format!("{pad}{lead}{l}"), t.accent));
+        }
+    }
+    out
+}
+
+/// Greedy word wrap to `width` cells; a word longer than a line is cut with the theme ellipsis.
+pub(super) fn wrap(theme: &crate::theme::Theme, text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        let word = widgets::truncate(theme, word, width);
+        let need = if cur.is_empty() { word.width() } else { cur.width() + 1 + word.width() };
+        if need > width && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(&word);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}

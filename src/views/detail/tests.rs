@@ -1,0 +1,69 @@
+#![allow(clippy::unwrap_used)]
+
+use crate::app::{Mode, Model};
+use crate::theme::Theme;
+use crate::views::overview::fixture;
+use crate::views::utilization::fixture as fb;
+
+fn detail(name: &str) -> Model {
+    Model { mode: Mode::Detail(name.into()), ..Model::default() }
+}
+
+fn text(model: &Model, w: u16, h: u16) -> String {
+    let th = Theme::builtin("default", false).unwrap();
+    fb::render(&fixture::snapshot(), model, &th, w, h, super::render).join("\n")
+}
+
+#[test]
+fn preview_isolated_and_conntrack_nodes() {
+    let snap = fixture::snapshot();
+    let wide = fb::preview("detail node-07", &snap, &detail("node-07"), super::render);
+    assert!(wide.contains("0/2"), "{wide}");
+    assert!(wide.contains("connect: connection refused"), "{wide}");
+    assert!(wide.contains("bgp-isolated"), "{wide}");
+    assert!(wide.contains("batch/ffmpeg-7"), "kata pods listed:\n{wide}");
+    let wide = fb::preview("detail node-02", &snap, &detail("node-02"), super::render);
+    assert!(wide.contains("on, on a bridge node"), "{wide}");
+    assert!(wide.contains("insert-failed 12.5/s"), "{wide}");
+    let t = text(&detail("node-03"), 80, 40);
+    assert!(t.contains("below keep-alive idle 900s"), "{t}");
+    let t = text(&detail("node-05"), 200, 50);
+    assert!(t.contains("batch/transcode-2") && t.contains("kata-host-network"), "pod finding shown:\n{t}");
+    let t = text(&detail("node-08"), 120, 50);
+    assert!(t.contains("not loaded (br_netfilter absent)"), "{t}");
+}
+
+#[test]
+fn preview_sim_node() {
+    let snap = fb::sim();
+    let name =
+        snap.nodes.iter().find(|n| n.bgp_verdict == crate::model::BgpVerdict::Degraded).unwrap().name.clone();
+    fb::preview("detail sim degraded", &snap, &detail(&name), super::render);
+}
+
+#[test]
+fn gone_node_says_so() {
+    let t = text(&detail("node-99"), 80, 21);
+    assert!(t.contains("node node-99 is gone from the cluster"), "{t}");
+    fb::preview("detail gone", &fixture::snapshot(), &detail("node-99"), super::render);
+}
+
+#[test]
+fn scroll_is_clamped() {
+    let mut m = detail("node-07");
+    m.scroll = 10_000;
+    let t = text(&m, 80, 12);
+    assert!(t.contains("lines"), "{t}");
+    let last = t.lines().nth(10).unwrap();
+    assert!(!last.trim_matches(['│', ' ']).is_empty(), "last page is full, not blank:\n{t}");
+    let no_node = text(&detail("node-09"), 80, 50);
+    assert!(no_node.contains("no sessions reported"), "{no_node}");
+}
+
+#[test]
+fn wrap_fits_width() {
+    let t = Theme::builtin("default", true).unwrap();
+    assert_eq!(super::sections::wrap(&t, "one two three four", 9), vec!["one two", "three", "four"]);
+    assert_eq!(super::sections::wrap(&t, "abcdefghijkl x", 5), vec!["abcd~", "x"]);
+    assert!(super::sections::wrap(&t, "", 5).is_empty());
+}

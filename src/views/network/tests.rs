@@ -1,0 +1,65 @@
+#![allow(clippy::unwrap_used)]
+
+use crate::app::{Model, View};
+use crate::theme::Theme;
+use crate::views::overview::fixture;
+use crate::views::utilization::fixture as fb;
+
+fn at_rack(i: usize) -> Model {
+    let mut m = Model::default();
+    m.cursor[View::Network.index()] = i;
+    m
+}
+
+fn text(model: &Model, w: u16, h: u16) -> String {
+    let th = Theme::builtin("default", false).unwrap();
+    fb::render(&fixture::snapshot(), model, &th, w, h, super::render).join("\n")
+}
+
+#[test]
+fn preview_fixture_and_sim() {
+    let wide = fb::preview("network fixture rack-3", &fixture::snapshot(), &at_rack(2), super::render);
+    assert!(wide.contains("all 4 sessions to tor-3b down"), "dead TOR called out:\n{wide}");
+    fb::preview("network fixture rack-2", &fixture::snapshot(), &at_rack(1), super::render);
+    let snap = fb::sim();
+    fb::preview("network sim", &snap, &at_rack(3), super::render);
+    let tor = crate::sim::snapshot_at(
+        crate::sim::SimConfig { scenario: crate::sim::Scenario::TorOutage, ..Default::default() },
+        fixture::now(),
+        crate::analysis::Settings::default(),
+    );
+    let t = fb::render(&tor, &at_rack(4), &Theme::builtin("default", false).unwrap(), 80, 21, super::render);
+    let t = t.join("\n");
+    println!("--- network sim tor-outage 80x21\n{t}");
+    assert!(t.contains("tor-5a down"), "{t}");
+}
+
+#[test]
+fn racks_tors_and_verdicts() {
+    let t = text(&at_rack(1), 80, 21);
+    let rack2 = t.lines().find(|l| l.contains("rack-2")).unwrap();
+    // node-05 2/2, node-06 1/2, node-07 0/2, node-09 unknown.
+    assert!(rack2.contains("●  1") && rack2.contains("▲  1") && rack2.contains("✖  1"), "{rack2}");
+    assert!(rack2.contains("tor-2a 2/3") && rack2.contains("tor-2b 1/3"), "{rack2}");
+    let rack3 = t.lines().find(|l| l.contains("rack-3") && l.contains("tor-3b")).unwrap();
+    assert!(rack3.contains("✖ tor-3b 0/4"), "dead TOR:\n{t}");
+    // The selected rack's sessions, worst first: node-07's idle session on top.
+    let first = t.lines().skip_while(|l| !l.contains("PEER")).nth(1).unwrap();
+    assert!(first.contains("node-07") && first.contains("idle"), "{t}");
+    assert!(t.contains("no sessions"), "node-09 listed as silent:\n{t}");
+}
+
+#[test]
+fn filter_cursor_and_tiny() {
+    let mut m = at_rack(99);
+    m.filter = "rack-1".into();
+    let t = text(&m, 80, 21);
+    assert!(t.contains("1 racks, 4 nodes") && t.contains("no BGP sessions reported anywhere"), "{t}");
+    let t = text(&at_rack(0), 80, 21);
+    assert!(t.contains("not up, all racks: 7 of 14") && t.contains("node-07"), "{t}");
+    m.filter = "nothing-like-this".into();
+    let t = text(&m, 80, 21);
+    assert!(t.contains("no nodes match filter 'nothing-like-this'"), "{t}");
+    let t = text(&at_rack(0), 20, 5);
+    assert!(!t.is_empty());
+}

@@ -1,0 +1,164 @@
+//! Overview panels as lines: network modes and BGP, runtime mix, fullest conntrack tables.
+
+use ratatui::text::{Line, Span};
+
+use super::super::Ctx;
+use super::super::widgets;
+use crate::model::{BgpVerdict, NetMode, RuntimeMix};
+
+use crate::analysis::rules::conntrack::{CONNTRACK_CRIT as CT_CRIT, CONNTRACK_WARN as CT_WARN};
+
+/// Mode counts (largest first, as many as fit), migration progress, then BGP health.
+pub fn network(ctx: &Ctx, height: u16, width: u16) -> Vec<Line<'static>> {
+    let (t, s) = (ctx.theme, ctx.snap);
+    let total = s.nodes.len();
+    let mut counts: Vec<(NetMode, usize)> = NetMode::ALL
+        .iter()
+        .map(|m| (*m, s.nodes.iter().filter(|n| n.net.mode == *m).count()))
+        .filter(|(_, c)| *c > 0)
+        .collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+
+    let verdicts = |v: BgpVerdict| s.nodes.iter().filter(|n| n.bgp_verdict == v).count();
+    let (healthy, degraded, isolated, unknown) = (
+        verdicts(BgpVerdict::Healthy),
+        verdicts(BgpVerdict::Degraded),
+        verdicts(BgpVerdict::Isolated),
+        verdicts(BgpVerdict::Unknown),
+    );
+    let bgp_nodes = healthy + degraded + isolated + unknown;
+
+    let mut tail = Vec::new();
+    let migrated = s.nodes.iter().filter(|n| n.net.mode == NetMode::CiliumBgp).count();
+    let share = if total == 0 { 0.0 } else { migrated as f64 / total as f64 };
+    let gauge_w = usize::from(width).saturating_sub(27).clamp(4, 20);
+    tail.push(Line::from(vec![
+        Span::styled(" migration ", t.header),
+        Span::styled(widgets::gauge(t, share, gauge_w), t.accent),
+        Span::styled(format!(" {} cilium/bgp", widgets::pct(share)), t.base),
+    ]));
+    if bgp_nodes == 0 {
+        tail.push(Line::from(Span::styled(" BGP  no BGP nodes", t.muted)));
+    } else {
+        let hs = healthy as f64 / bgp_nodes as f64;
+        let (st, g) = widgets::verdict(t, BgpVerdict::Healthy);
+        tail.push(Line::from(vec![
+            Span::styled(" BGP ", t.header),
+            Span::styled(format!("{g} {healthy} at 2/2"), st),
+            Span::styled(format!(" ({} of {bgp_nodes} BGP nodes)", widgets::pct(hs)), t.muted),
+        ]));
+        let mut bad = Vec::new();
+        for (v, n) in [
+            (BgpVerdict::Degraded, degraded),
+            (BgpVerdict::Isolated, isolated),
+            (BgpVerdict::Unknown, unknown),
+        ] {
+            if n == 0 && v == BgpVerdict::Unknown {
+                continue;
+            }
+            let (st, g) = widgets::verdict(t, v);
+            let st = if n > 0 { st } else { t.muted };
+            bad.push(Span::styled(format!(" {g} {n} at {} ", v.label()), st));
+            bad.push(Span::raw(" "));
+        }
+        tail.push(Line::from(bad));
+    }
+
+    let room = usize::from(height).saturating_sub(tail.len());
+    let mut lines: Vec<Line> = Vec::new();
+    if total == 0 {
+        lines.push(Line::from(Span::styled(" no nodes reported yet", t.muted)));
+    }
+    let shown = if counts.len() > room { room.saturating_sub(1) } else { counts.len() };
+    for (m, c) in counts.iter().take(shown) {
+        let f = if total == 0 { 0.0 } else { *c as f64 / total as f64 };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:<14}", m.label()), t.base),
+            Span::styled(format!("{c:>5}"), t.accent),
+            Span::styled(format!(" {:>4}", widgets::pct(f)), t.muted),
+        ]));
+    }
+    if shown < counts.len() && room > 0 {
+        let rest: usize = counts.iter().skip(shown).map(|(_, c)| c).sum();
+        lines.push(Line::from(Span::styled(
+            format!(" +{} more modes: {rest} nodes", counts.len() - shown),
+            t.muted,
+        )));
+    }
+    lines.extend(tail);
+    lines
+}
+
+/// Cluster-wide pods per runtime, with a share gauge; Kata-capable nodes when there is room.
+pub fn runtime(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
+    let (t, s) = (ctx.theme, ctx.snap);
+    let mut mix = RuntimeMix::default();
+    for n in &s.nodes {
+        mix.merge(&n.runtime);
+    }
+    let total = mix.total();
+    let gauge_w = usize::from(width).saturating_sub(24).min(20);
+    let mut lines = Vec::new();
+    for (label, n) in [("runc", mix.runc), ("kata", mix.kata), ("gvisor", mix.gvisor), ("other", mix.other)] {
+        if label == "other" && n == 0 {
+            continue;
+        }
+        let f = if total == 0 { 0.0 } else { f64::from(n) / f64::from(total) };
+        let mut spans = vec![
+            Span::styled(format!(" {label:<7}"), t.base),
+            Span::styled(format!("{:>6}", widgets::si(u64::from(n))), t.accent),
+            Span::styled(format!(" {:>4} ", widgets::pct(f)), t.muted),
+        ];
+        if gauge_w >= 4 {
+            spans.push(Span::styled(widgets::gauge(t, f, gauge_w), t.accent));
+        }
+        lines.push(Line::from(spans));
+    }
+    let kvm = s.nodes.iter().filter(|n| n.kvm() == Some(true)).count();
+    lines.push(Line::from(Span::styled(
+        format!(" kata-capable (KVM) nodes: {kvm}/{}", s.nodes.len()),
+        t.muted,
+    )));
+    lines
+}
+
+/// The `n` fullest conntrack tables: glyph, node, gauge, fill and insert failures.
+pub fn conntrack(ctx: &Ctx, n: usize, width: u16) -> Vec<Line<'static>> {
+    let (t, s) = (ctx.theme, ctx.snap);
+    let mut v: Vec<(f64, &crate::model::Node)> =
+        s.nodes.iter().filter_map(|nd| nd.conntrack().map(|c| (c.fill(), nd))).collect();
+    if v.is_empty() {
+        return vec![Line::from(Span::styled(" no conntrack data (node agents?)", t.muted))];
+    }
+    v.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    // " ✖ " name " " gauge " 93%" " 12/s fail": 19 cells besides the name and the gauge.
+    let free = usize::from(width).saturating_sub(19);
+    let gauge_w = (free / 3).min(16);
+    let name_w = free.saturating_sub(gauge_w).clamp(8, 40);
+    v.into_iter()
+        .take(n)
+        .map(|(f, nd)| {
+            let st = widgets::level(t, f, CT_WARN, CT_CRIT);
+            let g = if f >= CT_CRIT {
+                t.sym.crit
+            } else if f >= CT_WARN {
+                t.sym.warn
+            } else {
+                t.sym.ok
+            };
+            let mut spans = vec![
+                Span::styled(format!(" {g} "), st),
+                Span::styled(widgets::fit(t, &nd.name, name_w), t.base),
+                Span::raw(" "),
+            ];
+            if gauge_w >= 4 {
+                spans.push(Span::styled(widgets::gauge(t, f, gauge_w), st));
+            }
+            spans.push(Span::styled(format!(" {:>4}", widgets::pct(f)), st));
+            if let Some(c) = nd.conntrack().filter(|c| c.insert_failed_per_s > 0.0) {
+                spans.push(Span::styled(format!(" {:.0}/s fail", c.insert_failed_per_s), t.crit));
+            }
+            Line::from(spans)
+        })
+        .collect()
+}
