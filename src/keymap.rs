@@ -154,7 +154,7 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: "Enter",
-        help: "node detail of the selected row (Nodes, Runtime, Conntrack, Triage)",
+        help: "node detail of the selected row or finding",
         ctx: BROWSE,
         footer: true,
         matches: |k| k.code == KeyCode::Enter,
