@@ -30,20 +30,41 @@ pub struct Rack<'a> {
     pub name: &'a str,
     pub tors: [&'a str; 2],
     pub nodes: Vec<&'a Node>,
+    /// Nodes at 2/2, 1/2, 0/2 and ?/2, counted once per frame.
+    verdicts: [usize; 4],
+    /// Sessions up and in total to each TOR, counted once per frame.
+    tor_sessions: [(usize, usize); 2],
 }
 
-impl Rack<'_> {
+const VERDICTS: [BgpVerdict; 4] =
+    [BgpVerdict::Healthy, BgpVerdict::Degraded, BgpVerdict::Isolated, BgpVerdict::Unknown];
+
+impl<'a> Rack<'a> {
+    fn new(name: &'a str, nodes: Vec<&'a Node>) -> Self {
+        let tors = nodes.first().map_or(["", ""], |n| [n.tors[0].as_str(), n.tors[1].as_str()]);
+        let mut verdicts = [0; 4];
+        let mut tor_sessions = [(0, 0); 2];
+        for n in &nodes {
+            if let Some(i) = VERDICTS.iter().position(|v| *v == n.bgp_verdict) {
+                verdicts[i] += 1;
+            }
+            for (i, tor) in tors.iter().enumerate() {
+                let (up, all) = widgets::tor_sessions(n, tor);
+                tor_sessions[i].0 += up;
+                tor_sessions[i].1 += all;
+            }
+        }
+        Rack { name, tors, nodes, verdicts, tor_sessions }
+    }
     fn count(&self, f: impl Fn(&Node) -> bool) -> usize {
         self.nodes.iter().filter(|n| f(n)).count()
     }
     fn verdicts(&self) -> [usize; 4] {
-        [BgpVerdict::Healthy, BgpVerdict::Degraded, BgpVerdict::Isolated, BgpVerdict::Unknown]
-            .map(|v| self.count(|n| n.bgp_verdict == v))
+        self.verdicts
     }
     /// Sessions up and in total to the rack's TOR `i` (0 or 1).
     pub fn tor(&self, i: usize) -> (usize, usize) {
-        let tor = self.tors[i.min(1)];
-        self.nodes.iter().map(|n| widgets::tor_sessions(n, tor)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+        self.tor_sessions[i.min(1)]
     }
 }
 
@@ -53,12 +74,7 @@ pub fn racks<'a>(snap: &'a crate::model::Snapshot, filter: &str) -> Vec<Rack<'a>
     for n in snap.nodes.iter().filter(|n| query::matches(n, filter)) {
         by.entry(n.rack.as_str()).or_default().push(n);
     }
-    by.into_iter()
-        .map(|(name, nodes)| {
-            let tors = nodes.first().map_or(["", ""], |n| [n.tors[0].as_str(), n.tors[1].as_str()]);
-            Rack { name, tors, nodes }
-        })
-        .collect()
+    by.into_iter().map(|(name, nodes)| Rack::new(name, nodes)).collect()
 }
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {

@@ -223,7 +223,9 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         return;
     }
 
-    let cols = columns(&rows, usize::from(inner.width));
+    // Column widths fit the rows on screen: the cost of a frame does not grow with rows off screen.
+    let visible = rows.get(offset..(offset + inner_h).min(rows.len())).unwrap_or(&[]);
+    let cols = columns(visible, usize::from(inner.width));
     let body: Vec<Row> = rows
         .iter()
         .enumerate()

@@ -267,8 +267,10 @@ pub fn session_state(theme: &Theme, st: &crate::model::BgpState) -> (Style, &'st
 
 /// Sessions up and in total from `node` to the peer named `tor`.
 pub fn tor_sessions(node: &crate::model::Node, tor: &str) -> (usize, usize) {
-    let to: Vec<_> = node.bgp.iter().filter(|s| s.peer == tor).collect();
-    (to.iter().filter(|s| s.is_up()).count(), to.len())
+    node.bgp
+        .iter()
+        .filter(|s| s.peer == tor)
+        .fold((0, 0), |(up, all), s| (up + usize::from(s.is_up()), all + 1))
 }
 
 /// Eighth-block bar rows (top row first) for values in 0..=1, one column per value, `height`
