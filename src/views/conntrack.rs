@@ -15,8 +15,7 @@ use crate::app::View;
 use crate::model::{Conntrack, Node, Snapshot};
 use crate::query;
 
-const WARN: f64 = 0.75;
-const CRIT: f64 = 0.90;
+use crate::analysis::rules::conntrack::{CONNTRACK_CRIT as CRIT, CONNTRACK_WARN as WARN};
 
 /// Filtered nodes, fullest table first; nodes without conntrack data last, by name.
 pub fn rows<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Node> {
@@ -115,14 +114,8 @@ fn row<'a>(ctx: &Ctx, n: &Node, selected: bool, wide: bool, name_w: usize) -> Ro
         return Row::new(cells);
     };
     let f = c.fill();
-    let st = widgets::level(th, f, WARN, CRIT);
-    let glyph = if f >= CRIT {
-        th.sym.crit
-    } else if f >= WARN {
-        th.sym.warn
-    } else {
-        " "
-    };
+    let (st, glyph) = widgets::conntrack_level(th, f);
+    let glyph = glyph.unwrap_or(" ");
     cells.push(Cell::from(Span::styled(
         format!("{}/{}", widgets::si(c.entries), widgets::si(c.limit)),
         th.base,

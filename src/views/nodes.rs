@@ -16,7 +16,6 @@ use crate::app::View;
 use crate::model::Node;
 use crate::query::{self, SortKey};
 
-use crate::analysis::rules::conntrack::{CONNTRACK_CRIT as CT_CRIT, CONNTRACK_WARN as CT_WARN};
 /// The node column never gets narrower than this.
 const NAME_MIN: usize = 8;
 /// The node column shrinks to this before any other column is dropped.
@@ -147,14 +146,8 @@ fn cell<'a>(ctx: &Ctx, node: &Node, col: Col, width: usize) -> Cell<'a> {
         Col::Conntrack => match node.conntrack() {
             Some(c) => {
                 let f = c.fill();
-                let g = if f >= CT_CRIT {
-                    t.sym.crit
-                } else if f >= CT_WARN {
-                    t.sym.warn
-                } else {
-                    ""
-                };
-                Line::styled(format!("{g} {}", widgets::pct(f)), widgets::level(t, f, CT_WARN, CT_CRIT))
+                let (st, g) = widgets::conntrack_level(t, f);
+                Line::styled(format!("{} {}", g.unwrap_or(""), widgets::pct(f)), st)
             }
             None => Line::styled("-", t.muted),
         },

@@ -85,6 +85,21 @@ pub fn level(theme: &Theme, f: f64, warn: f64, crit: f64) -> Style {
     }
 }
 
+/// Style and glyph for a conntrack table fill against the analysis thresholds (75 % / 90 %);
+/// the glyph is `None` below the warning level, where callers draw their own (or nothing).
+pub fn conntrack_level(theme: &Theme, fill: f64) -> (Style, Option<&'static str>) {
+    use crate::analysis::rules::conntrack::{CONNTRACK_CRIT, CONNTRACK_WARN};
+    let st = level(theme, fill, CONNTRACK_WARN, CONNTRACK_CRIT);
+    let glyph = if fill >= CONNTRACK_CRIT {
+        Some(theme.sym.crit)
+    } else if fill >= CONNTRACK_WARN {
+        Some(theme.sym.warn)
+    } else {
+        None
+    };
+    (st, glyph)
+}
+
 /// Cut a string to at most `width` terminal cells, ending in the theme's ellipsis when cut.
 pub fn truncate(theme: &Theme, s: &str, width: usize) -> String {
     if s.width() <= width {

@@ -8,7 +8,6 @@ use super::super::Ctx;
 use super::super::widgets;
 use crate::model::{BgpSession, Finding, Node, Pod, RuntimeKind};
 
-use crate::analysis::rules::conntrack::{CONNTRACK_CRIT as CT_CRIT, CONNTRACK_WARN as CT_WARN};
 /// Label column width.
 const LW: usize = 12;
 /// Pods with a non-default runtime listed before "+N more".
@@ -270,14 +269,8 @@ fn conntrack(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
         ])];
     };
     let f = c.fill();
-    let st = widgets::level(t, f, CT_WARN, CT_CRIT);
-    let g = if f >= CT_CRIT {
-        t.sym.crit
-    } else if f >= CT_WARN {
-        t.sym.warn
-    } else {
-        t.sym.ok
-    };
+    let (st, g) = widgets::conntrack_level(t, f);
+    let g = g.unwrap_or(t.sym.ok);
     let rate = |v: f64| if v > 0.0 { t.crit } else { t.base };
     let mut out = vec![
         Line::from(vec![

@@ -6,8 +6,6 @@ use super::super::Ctx;
 use super::super::widgets;
 use crate::model::{BgpVerdict, NetMode, RuntimeMix};
 
-use crate::analysis::rules::conntrack::{CONNTRACK_CRIT as CT_CRIT, CONNTRACK_WARN as CT_WARN};
-
 /// Mode counts (largest first, as many as fit), migration progress, then BGP health.
 pub fn network(ctx: &Ctx, height: u16, width: u16) -> Vec<Line<'static>> {
     let (t, s) = (ctx.theme, ctx.snap);
@@ -138,14 +136,8 @@ pub fn conntrack(ctx: &Ctx, n: usize, width: u16) -> Vec<Line<'static>> {
     v.into_iter()
         .take(n)
         .map(|(f, nd)| {
-            let st = widgets::level(t, f, CT_WARN, CT_CRIT);
-            let g = if f >= CT_CRIT {
-                t.sym.crit
-            } else if f >= CT_WARN {
-                t.sym.warn
-            } else {
-                t.sym.ok
-            };
+            let (st, g) = widgets::conntrack_level(t, f);
+            let g = g.unwrap_or(t.sym.ok);
             let mut spans = vec![
                 Span::styled(format!(" {g} "), st),
                 Span::styled(widgets::fit(t, &nd.name, name_w), t.base),
