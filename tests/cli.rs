@@ -1,0 +1,121 @@
+//! The command line as scripts use it: exit codes, clear errors, the stable snapshot JSON.
+
+use std::process::{Command, Output};
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_clustertop"));
+    c.args(args).env_remove("NO_COLOR").env("TZ", "UTC");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn snapshot_json_has_the_documented_shape() {
+    let o = run(&["snapshot", "--demo", "--format", "json", "--nodes", "12", "--seed", "7"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(v["schema"], "clustertop.snapshot/v1");
+    for key in [
+        "now",
+        "cluster",
+        "tz",
+        "keepalive_idle_s",
+        "sources",
+        "summary",
+        "nodes",
+        "runtime_classes",
+        "windows",
+        "fills",
+        "findings",
+    ] {
+        assert!(v.get(key).is_some(), "missing top-level {key}");
+    }
+    assert_eq!(v["summary"]["nodes"], 12);
+    let node = &v["nodes"][0];
+    for key in [
+        "name",
+        "rack",
+        "tors",
+        "ready",
+        "labels",
+        "signals",
+        "net",
+        "bgp",
+        "bgp_verdict",
+        "runtime",
+        "pods",
+        "host",
+        "seen",
+    ] {
+        assert!(node.get(key).is_some(), "missing node.{key}");
+    }
+    assert!(node["net"]["evidence"].is_array());
+    let f = &v["findings"][0];
+    for key in ["rule", "severity", "subject", "since", "what", "evidence", "remedy"] {
+        assert!(f.get(key).is_some(), "missing finding.{key}");
+    }
+    assert!(f["rule"].as_str().unwrap().contains('-'), "rules serialize as their kebab-case ids");
+    assert_eq!(v["windows"][0], "01:00-06:00");
+}
+
+#[test]
+fn snapshot_text_lists_nodes_and_findings() {
+    let o = run(&["snapshot", "--demo"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("NODE") && out.contains("FINDINGS") && out.contains("conntrack-pressure"), "{out}");
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_exit_code() {
+    // No Kubernetes source in this build: say so, suggest the demo, exit 2.
+    let o = run(&[], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("clustertop demo"), "{}", stderr(&o));
+    // Unknown scenario, window, time zone: clap errors naming the problem, exit 2.
+    let o = run(&["demo", "--scenario", "nope"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("migration"), "lists valid scenarios: {}", stderr(&o));
+    let o = run(&["snapshot", "--demo", "--window", "25:00-06:00"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("HH:MM"), "{}", stderr(&o));
+    let o = run(&["snapshot", "--demo", "--tz", "Mars/Olympus"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("time zone"), "{}", stderr(&o));
+    // A bad theme file: one line naming the file and the problem, exit 1, no terminal set-up.
+    let dir = std::env::temp_dir().join(format!("clustertop-theme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "name = 'bad'\n[slots]\nbase = { fg = 'chartreuse-ish' }\n").unwrap();
+    let o = run(&["demo", "--theme", bad.to_str().unwrap()], &[]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("bad.toml") && e.contains("not a colour"), "{e}");
+    assert!(!e.contains('\x1b'), "no terminal escape codes on the error path: {e:?}");
+}
+
+#[test]
+fn snapshot_demo_is_deterministic_apart_from_the_clock() {
+    let a = run(&["snapshot", "--demo", "--seed", "3"], &[]);
+    let b = run(&["snapshot", "--demo", "--seed", "3"], &[]);
+    let strip = |o: &Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .skip(1)
+            .filter(|l| !l.starts_with("cpu"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // The curve and host facts follow the wall clock; topology, modes and BGP do not.
+    let modes = |s: String| {
+        s.lines().filter(|l| l.starts_with("network") || l.starts_with("bgp")).collect::<Vec<_>>().join("\n")
+    };
+    assert_eq!(modes(strip(&a)), modes(strip(&b)));
+}
