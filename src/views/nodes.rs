@@ -21,64 +21,28 @@ const NAME_MIN: usize = 8;
 /// The node column shrinks to this before any other column is dropped.
 const NAME_SOFT: usize = 20;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Col {
-    Node,
-    Rack,
-    Mode,
-    Bgp,
-    Runtime,
-    Conntrack,
-    Cpu,
-    Pods,
-    Age,
+/// Columns are the sort keys, in display order.
+type Col = SortKey;
+
+/// Dropped first to last when the terminal is too narrow.
+const DROP: [Col; 4] = [Col::Runtime, Col::Rack, Col::Pods, Col::Age];
+
+fn title(c: Col) -> &'static str {
+    match c {
+        Col::Name => "NODE",
+        Col::Rack => "RACK",
+        Col::Mode => "MODE",
+        Col::Bgp => "BGP",
+        Col::Runtime => "RUNTIME",
+        Col::Conntrack => "CONNTRACK",
+        Col::Cpu => "CPU",
+        Col::Pods => "PODS",
+        Col::Age => "AGE",
+    }
 }
 
-impl Col {
-    /// In display order.
-    const ALL: [Col; 9] = [
-        Col::Node,
-        Col::Rack,
-        Col::Mode,
-        Col::Bgp,
-        Col::Runtime,
-        Col::Conntrack,
-        Col::Cpu,
-        Col::Pods,
-        Col::Age,
-    ];
-    /// Dropped first to last when the terminal is too narrow.
-    const DROP: [Col; 4] = [Col::Runtime, Col::Rack, Col::Pods, Col::Age];
-
-    fn title(self) -> &'static str {
-        match self {
-            Col::Node => "NODE",
-            Col::Rack => "RACK",
-            Col::Mode => "MODE",
-            Col::Bgp => "BGP",
-            Col::Runtime => "RUNTIME",
-            Col::Conntrack => "CONNTRACK",
-            Col::Cpu => "CPU",
-            Col::Pods => "PODS",
-            Col::Age => "AGE",
-        }
-    }
-    fn key(self) -> SortKey {
-        match self {
-            Col::Node => SortKey::Name,
-            Col::Rack => SortKey::Rack,
-            Col::Mode => SortKey::Mode,
-            Col::Bgp => SortKey::Bgp,
-            Col::Runtime => SortKey::Runtime,
-            Col::Conntrack => SortKey::Conntrack,
-            Col::Cpu => SortKey::Cpu,
-            Col::Pods => SortKey::Pods,
-            Col::Age => SortKey::Age,
-        }
-    }
-    fn right_aligned(self) -> bool {
-        matches!(self, Col::Conntrack | Col::Cpu | Col::Pods | Col::Age)
-    }
+fn right_aligned(c: Col) -> bool {
+    matches!(c, Col::Conntrack | Col::Cpu | Col::Pods | Col::Age)
 }
 
 /// Which columns to show and how wide (each fits its title plus a sort arrow), for an inner width of `width` cells.
@@ -87,11 +51,11 @@ fn columns(rows: &[&Node], width: usize) -> Vec<(Col, usize)> {
     let name_full = max(&|n| n.name.width()).clamp(NAME_MIN, 64);
     let rack_w = max(&|n| n.rack.width()).clamp(5, 14);
     let runtime_w = max(&|n| widgets::runtime_mix(&n.runtime).width()).clamp(8, 16);
-    let mut cols: Vec<(Col, usize)> = Col::ALL
+    let mut cols: Vec<(Col, usize)> = SortKey::ALL
         .iter()
         .map(|c| {
             let w = match c {
-                Col::Node => name_full,
+                Col::Name => name_full,
                 Col::Rack => rack_w,
                 Col::Mode => 13,
                 Col::Bgp => 5,
@@ -108,12 +72,12 @@ fn columns(rows: &[&Node], width: usize) -> Vec<(Col, usize)> {
     let total = |cols: &[(Col, usize)]| 3 + cols.iter().map(|(_, w)| w + 1).sum::<usize>();
     let shrink_name = |cols: &mut Vec<(Col, usize)>, floor: usize| {
         let over = total(cols).saturating_sub(width);
-        if let Some((_, w)) = cols.iter_mut().find(|(c, _)| *c == Col::Node) {
+        if let Some((_, w)) = cols.iter_mut().find(|(c, _)| *c == Col::Name) {
             *w = w.saturating_sub(over).max(floor.min(*w));
         }
     };
     shrink_name(&mut cols, NAME_SOFT);
-    for d in Col::DROP {
+    for d in DROP {
         if total(&cols) <= width {
             break;
         }
@@ -122,7 +86,7 @@ fn columns(rows: &[&Node], width: usize) -> Vec<(Col, usize)> {
     shrink_name(&mut cols, NAME_MIN);
     // Give what is left back to the name, up to its full width.
     let spare = width.saturating_sub(total(&cols));
-    if let Some((_, w)) = cols.iter_mut().find(|(c, _)| *c == Col::Node) {
+    if let Some((_, w)) = cols.iter_mut().find(|(c, _)| *c == Col::Name) {
         *w = (*w + spare).min(name_full);
     }
     cols
@@ -131,7 +95,7 @@ fn columns(rows: &[&Node], width: usize) -> Vec<(Col, usize)> {
 fn cell<'a>(ctx: &Ctx, node: &Node, col: Col, width: usize) -> Cell<'a> {
     let (t, s) = (ctx.theme, ctx.snap);
     let line = match col {
-        Col::Node => Line::styled(widgets::truncate(t, &node.name, width), t.base),
+        Col::Name => Line::styled(widgets::truncate(t, &node.name, width), t.base),
         Col::Rack => Line::styled(widgets::truncate(t, &node.rack, width), t.muted),
         Col::Mode => Line::styled(node.net.mode.label(), t.base),
         Col::Bgp => Line::from(widgets::verdict_span(t, node.bgp_verdict)),
@@ -159,7 +123,7 @@ fn cell<'a>(ctx: &Ctx, node: &Node, col: Col, width: usize) -> Cell<'a> {
             Line::styled(widgets::age(s.now, at), if stale { t.warn } else { t.muted })
         }
     };
-    let line = if col.right_aligned() { line.right_aligned() } else { line };
+    let line = if right_aligned(col) { line.right_aligned() } else { line };
     Cell::from(line)
 }
 
@@ -168,14 +132,14 @@ fn header<'a>(ctx: &Ctx, cols: &[(Col, usize)]) -> Row<'a> {
     let m = ctx.model;
     let mut cells = vec![Cell::from("")];
     for (c, _) in cols {
-        let title = if c.key() == m.sort {
+        let title = if *c == m.sort {
             let arrow = if m.sort_desc { t.sym.arrow_down } else { t.sym.arrow_up };
-            format!("{}{arrow}", c.title())
+            format!("{}{arrow}", title(*c))
         } else {
-            c.title().to_string()
+            title(*c).to_string()
         };
         let line = Line::from(title);
-        cells.push(Cell::from(if c.right_aligned() { line.right_aligned() } else { line }));
+        cells.push(Cell::from(if right_aligned(*c) { line.right_aligned() } else { line }));
     }
     Row::new(cells).style(t.header)
 }
