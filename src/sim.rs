@@ -157,7 +157,7 @@ impl Sim {
     }
 
     fn health(at: DateTime<Utc>) -> Update {
-        Update::Health { source: SourceId::Simulator, health: SourceHealth::Ok, at }
+        Update::Health { source: SourceId::Simulator, scope: String::new(), health: SourceHealth::Ok, at }
     }
 
     /// Everything known at `start`.

@@ -27,8 +27,10 @@ pub struct NodeInfo {
 /// One change reported by a source. The store applies updates in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
+    /// Health of a source, or of one `scope` of it (a resource kind); empty scope = the source.
     Health {
         source: SourceId,
+        scope: String,
         health: SourceHealth,
         at: DateTime<Utc>,
     },

@@ -35,7 +35,7 @@ pub struct ClusterState {
     pods_cache: Option<Arc<Vec<Pod>>>,
     classes: Vec<RuntimeClass>,
     cpu: Option<CpuCurve>,
-    health: BTreeMap<SourceId, SourceStatus>,
+    health: BTreeMap<(SourceId, String), SourceStatus>,
 }
 
 fn clean(s: &mut String) {
@@ -94,11 +94,14 @@ impl ClusterState {
 
     pub fn apply(&mut self, update: Update) {
         match update {
-            Update::Health { source, mut health, at } => {
+            Update::Health { source, mut scope, mut health, at } => {
+                clean(&mut scope);
                 clean_health(&mut health);
+                let key = (source, scope);
                 let updated =
-                    if health.is_ok() { Some(at) } else { self.health.get(&source).and_then(|s| s.updated) };
-                self.health.insert(source, SourceStatus { source, health, updated });
+                    if health.is_ok() { Some(at) } else { self.health.get(&key).and_then(|s| s.updated) };
+                let status = SourceStatus { source, scope: key.1.clone(), health, updated };
+                self.health.insert(key, status);
             }
             Update::NodeApplied { mut node, at } => {
                 clean(&mut node.name);

@@ -60,9 +60,23 @@ impl SourceHealth {
     }
 }
 
+impl SourceStatus {
+    /// `kube`, or `kube ciliumbgpnodeconfigs.cilium.io` for a scoped status.
+    pub fn label(&self) -> String {
+        if self.scope.is_empty() {
+            self.source.label().to_string()
+        } else {
+            format!("{} {}", self.source.label(), self.scope)
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SourceStatus {
     pub source: SourceId,
+    /// What part of the source this is about: empty for the whole source, else e.g. the resource
+    /// (`ciliumbgpnodeconfigs.cilium.io`) whose permission or installation differs.
+    pub scope: String,
     pub health: SourceHealth,
     /// Last time the source delivered anything.
     pub updated: Option<DateTime<Utc>>,

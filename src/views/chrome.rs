@@ -61,7 +61,7 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
             SourceHealth::Unreachable { .. } => (t.crit, t.sym.crit),
             SourceHealth::NotInstalled => (t.muted, "-"),
         };
-        spans.push(Span::styled(format!(" {g} {} {}", src.source.label(), src.health.word()), st));
+        spans.push(Span::styled(format!(" {g} {} {}", src.label(), src.health.word()), st));
     }
     spans.push(Span::styled(format!("  {} ", local.format("%H:%M:%S %Z")), t.muted));
     spans.push(Span::styled(s.cluster.clone(), t.accent));

@@ -333,6 +333,7 @@ pub fn snapshot() -> Snapshot {
         now: now(),
         cluster: "fixture-a".into(),
         sources: vec![SourceStatus {
+            scope: String::new(),
             source: SourceId::Simulator,
             health: SourceHealth::Ok,
             updated: Some(now()),

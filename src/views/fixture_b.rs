@@ -217,13 +217,20 @@ pub fn snapshot() -> Snapshot {
         ),
     ];
     let sources = vec![
-        SourceStatus { source: SourceId::Kubernetes, health: SourceHealth::Ok, updated: Some(now()) },
         SourceStatus {
+            source: SourceId::Kubernetes,
+            scope: String::new(),
+            health: SourceHealth::Ok,
+            updated: Some(now()),
+        },
+        SourceStatus {
+            scope: String::new(),
             source: SourceId::Prometheus,
             health: SourceHealth::Unreachable { error: "connect: connection refused".into() },
             updated: Some(now() - Duration::minutes(3)),
         },
         SourceStatus {
+            scope: String::new(),
             source: SourceId::Agents,
             health: SourceHealth::Forbidden { verb: "list".into(), resource: "pods".into() },
             updated: None,

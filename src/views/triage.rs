@@ -52,7 +52,7 @@ fn source_row<'a>(ctx: &Ctx, s: &SourceStatus) -> Row<'a> {
     let (st, glyph) = health_style(ctx, &s.health);
     let detail = health_detail(ctx, &s.health);
     Row::new([
-        Cell::from(Span::styled(format!("{glyph} {}", s.source.label()), st)),
+        Cell::from(Span::styled(format!("{glyph} {}", s.label()), st)),
         Cell::from(Span::styled(s.health.word(), st)),
         Cell::from(Span::styled(widgets::age(ctx.snap.now, s.updated), th.muted)),
         Cell::from(Span::styled(detail, th.base)),
@@ -79,7 +79,7 @@ fn consulted(snap: &Snapshot) -> String {
         return "no source has reported yet".into();
     }
     let v: Vec<String> =
-        snap.sources.iter().map(|s| format!("{} ({})", s.source.label(), s.health.word())).collect();
+        snap.sources.iter().map(|s| format!("{} ({})", s.label(), s.health.word())).collect();
     format!("consulted {}", v.join(", "))
 }
 
@@ -205,7 +205,7 @@ fn sources_compact<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
     }
     for s in &ctx.snap.sources {
         let (st, glyph) = health_style(ctx, &s.health);
-        spans.push(Span::styled(format!("{glyph} {} {}", s.source.label(), s.health.word()), st));
+        spans.push(Span::styled(format!("{glyph} {} {}", s.label(), s.health.word()), st));
         let d = health_detail(ctx, &s.health);
         if !d.is_empty() {
             spans.push(Span::styled(format!(" ({d})"), th.muted));

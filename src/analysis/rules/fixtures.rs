@@ -84,7 +84,7 @@ pub fn node_with_conntrack(name: &str, c: Conntrack) -> Node {
 }
 
 pub fn source(source: SourceId, health: SourceHealth) -> SourceStatus {
-    SourceStatus { source, health, updated: Some(now()) }
+    SourceStatus { source, scope: String::new(), health, updated: Some(now()) }
 }
 
 pub fn session(peer: &str, state: BgpState) -> BgpSession {

@@ -19,7 +19,7 @@ fn last_update(snap: &Snapshot, s: &SourceStatus) -> String {
 }
 
 fn judge(snap: &Snapshot, s: &SourceStatus) -> Option<Finding> {
-    let name = s.source.label();
+    let name = s.label();
     let (rule, severity, since, what, evidence, remedy) = match &s.health {
         SourceHealth::Ok | SourceHealth::NotInstalled => return None,
         SourceHealth::Stale { since } => (
