@@ -6,6 +6,7 @@
 //! - `prometheus`: metrics and the 24 h curve (issue: Prometheus source).
 //! - `agents`: node agent poller (issue: node agent).
 
+pub mod kube;
 pub mod sim;
 
 use chrono::{DateTime, Utc};

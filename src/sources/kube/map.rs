@@ -1,0 +1,346 @@
+//! Pure mapping from Kubernetes objects to clustertop's model. No I/O: testable without a server.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use k8s_openapi::api::core::v1::Node as K8sNode;
+use k8s_openapi::api::node::v1::RuntimeClass as K8sRuntimeClass;
+use serde_json::Value;
+
+use super::slim::SlimPod;
+use crate::model::{BgpSession, BgpState, Cni, Pod, RuntimeClass, RuntimeKind, Signal, SourceHealth};
+use crate::sources::NodeInfo;
+
+/// Node annotations that carry CNI evidence (data-sources §7). Other annotations are dropped.
+pub const NET_ANNOTATIONS: &[&str] = &[
+    "flannel.alpha.coreos.com/backend-type",
+    "flannel.alpha.coreos.com/backend-data",
+    "flannel.alpha.coreos.com/public-ip",
+    "flannel.alpha.coreos.com/kube-subnet-manager",
+    "projectcalico.org/IPv4Address",
+    "projectcalico.org/IPv4VXLANTunnelAddr",
+    "projectcalico.org/IPv4IPIPTunnelAddr",
+    "projectcalico.org/ASNumber",
+    "network.cilium.io/ipv4-cilium-host",
+];
+
+/// The rack label used when the configured one is absent.
+pub const FALLBACK_RACK_LABEL: &str = "clustertop.io/rack";
+pub const TOR_A_LABEL: &str = "clustertop.io/tor-a";
+pub const TOR_B_LABEL: &str = "clustertop.io/tor-b";
+/// The Koordinator QoS label on pods.
+pub const QOS_LABEL: &str = "koordinator.sh/qosClass";
+
+/// The CNI whose agent a pod is, by its labels (data-sources §1.1). Canal runs flannel networking.
+pub fn agent_cni(labels: &BTreeMap<String, String>) -> Option<Cni> {
+    let get = |k: &str| labels.get(k).map(String::as_str);
+    match (get("k8s-app"), get("app")) {
+        (Some("cilium"), _) => Some(Cni::Cilium),
+        (Some("calico-node"), _) => Some(Cni::Calico),
+        (Some("canal"), _) | (_, Some("flannel")) => Some(Cni::Flannel),
+        _ => None,
+    }
+}
+
+/// The part of a Node object clustertop keeps.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NodeObj {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    /// Only the `NET_ANNOTATIONS`, in that order.
+    pub annotations: Vec<(String, String)>,
+    pub ready: bool,
+    /// `NetworkUnavailable=False` reason.
+    pub net_reason: Option<String>,
+}
+
+pub fn node_obj(n: &K8sNode) -> NodeObj {
+    let name = n.metadata.name.clone().unwrap_or_default();
+    let labels = n.metadata.labels.clone().unwrap_or_default();
+    let ann = n.metadata.annotations.as_ref();
+    let annotations = NET_ANNOTATIONS
+        .iter()
+        .filter_map(|k| ann.and_then(|a| a.get(*k)).map(|v| (k.to_string(), v.clone())))
+        .collect();
+    let conds = n.status.as_ref().and_then(|s| s.conditions.as_ref());
+    let cond = |t: &str| conds.and_then(|c| c.iter().find(|c| c.type_ == t));
+    let ready = cond("Ready").is_some_and(|c| c.status == "True");
+    let net_reason = cond("NetworkUnavailable")
+        .filter(|c| c.status == "False")
+        .and_then(|c| c.reason.clone())
+        .filter(|r| !r.is_empty());
+    NodeObj { name, labels, annotations, ready, net_reason }
+}
+
+/// Everything else the API says about a node's networking.
+#[derive(Debug, Clone, Default)]
+pub struct NodeExtras {
+    /// `AgentPod` signals of the Running agent pods on the node, sorted.
+    pub agents: Vec<Signal>,
+    pub cilium_node: bool,
+    pub bgp_node_config: bool,
+    /// Peer names of the node's BGP sessions.
+    pub peers: Vec<String>,
+}
+
+pub fn node_info(n: &NodeObj, x: &NodeExtras, rack_label: &str) -> NodeInfo {
+    let rack = n
+        .labels
+        .get(rack_label)
+        .or_else(|| n.labels.get(FALLBACK_RACK_LABEL))
+        .cloned()
+        .unwrap_or_else(|| "?".into());
+    let tors = match (n.labels.get(TOR_A_LABEL), n.labels.get(TOR_B_LABEL)) {
+        (Some(a), Some(b)) => [a.clone(), b.clone()],
+        _ => {
+            let mut p: Vec<&String> = x.peers.iter().filter(|p| !p.is_empty()).collect();
+            p.sort();
+            p.dedup();
+            let at = |i: usize| p.get(i).map(|s| s.to_string()).unwrap_or_else(|| "?".into());
+            [at(0), at(1)]
+        }
+    };
+    let mut signals = x.agents.clone();
+    if let Some(reason) = &n.net_reason {
+        signals.push(Signal::ConditionReason { reason: reason.clone() });
+    }
+    for (key, value) in &n.annotations {
+        signals.push(Signal::Annotation { key: key.clone(), value: value.clone() });
+    }
+    if x.cilium_node {
+        signals.push(Signal::CiliumNode);
+    }
+    if x.bgp_node_config {
+        signals.push(Signal::BgpNodeConfig);
+    }
+    NodeInfo { name: n.name.clone(), rack, tors, ready: n.ready, labels: n.labels.clone(), signals }
+}
+
+/// A workload pod; offline by priority class or QoS label.
+pub fn pod(p: &SlimPod, offline_priority_classes: &[String], offline_qos: &[String]) -> Pod {
+    let m = &p.metadata;
+    let pc = p.spec.priority_class_name.clone().filter(|s| !s.is_empty());
+    let qos = m.labels.as_ref().and_then(|l| l.get(QOS_LABEL));
+    let offline = pc.as_ref().is_some_and(|c| offline_priority_classes.contains(c))
+        || qos.is_some_and(|q| offline_qos.contains(q));
+    Pod {
+        namespace: m.namespace.clone().unwrap_or_default(),
+        name: m.name.clone().unwrap_or_default(),
+        node: p.spec.node_name.clone().filter(|s| !s.is_empty()),
+        runtime_class: p.spec.runtime_class_name.clone().filter(|s| !s.is_empty()),
+        priority_class: pc,
+        host_network: p.spec.host_network.unwrap_or(false),
+        phase: p.status.phase.clone().unwrap_or_else(|| "Unknown".into()),
+        offline,
+    }
+}
+
+pub fn runtime_class(rc: &K8sRuntimeClass) -> RuntimeClass {
+    let fixed = rc.overhead.as_ref().and_then(|o| o.pod_fixed.as_ref());
+    let q = |k: &str| fixed.and_then(|f| f.get(k)).map(|q| q.0.as_str());
+    RuntimeClass {
+        name: rc.metadata.name.clone().unwrap_or_default(),
+        handler: rc.handler.clone(),
+        kind: RuntimeKind::from_handler(&rc.handler),
+        overhead_cpu_m: q("cpu").and_then(cpu_millis),
+        overhead_mem_bytes: q("memory").and_then(mem_bytes),
+        node_selector: rc.scheduling.as_ref().and_then(|s| s.node_selector.clone()).unwrap_or_default(),
+        pods: 0,
+    }
+}
+
+/// A Kubernetes quantity in base units (`250m` = 0.25, `160Mi` = 167772160, `1e3` = 1000).
+pub fn quantity(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let split =
+        s.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-')).unwrap_or(s.len());
+    let (num, suffix) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult = match suffix {
+        "" => 1.0,
+        "n" => 1e-9,
+        "u" => 1e-6,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024.0,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        e if e.starts_with(['e', 'E']) => 10f64.powi(e[1..].parse::<i32>().ok()?),
+        _ => return None,
+    };
+    let v = n * mult;
+    (v.is_finite() && v >= 0.0).then_some(v)
+}
+
+pub fn cpu_millis(s: &str) -> Option<u64> {
+    quantity(s).map(|v| (v * 1000.0).round() as u64)
+}
+
+pub fn mem_bytes(s: &str) -> Option<u64> {
+    quantity(s).map(|v| v.round() as u64)
+}
+
+/// Cilium (`established`, `open_sent`) and Calico (`Established`, `OpenSent`) state strings.
+pub fn bgp_state(s: &str) -> BgpState {
+    let k: String = s.chars().filter(|c| *c != '_' && *c != '-').collect::<String>().to_ascii_lowercase();
+    match k.as_str() {
+        "idle" => BgpState::Idle,
+        "connect" => BgpState::Connect,
+        "active" => BgpState::Active,
+        "opensent" => BgpState::OpenSent,
+        "openconfirm" => BgpState::OpenConfirm,
+        "established" => BgpState::Established,
+        _ => BgpState::Unknown(s.to_string()),
+    }
+}
+
+fn time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok().map(|t| t.and_utc()))
+}
+
+fn u32_of(v: Option<&Value>) -> Option<u32> {
+    v.and_then(Value::as_u64).and_then(|x| u32::try_from(x).ok())
+}
+
+fn session(peer: String, addr: String, peer_asn: u32, local_asn: u32, state: BgpState) -> BgpSession {
+    BgpSession {
+        peer,
+        peer_addr: addr,
+        peer_asn,
+        local_asn,
+        state,
+        since: None,
+        resets_1h: 0,
+        routes_received: None,
+        routes_advertised: None,
+        hold_time_s: None,
+        keepalive_s: None,
+        last_error: None,
+    }
+}
+
+/// Sessions from a CiliumBGPNodeConfig's `status.bgpInstances`; `None` when the status reports no
+/// instance (status reporting off, or not reconciled yet): BGP unknown, not down.
+pub fn cilium_sessions(data: &Value) -> Option<Vec<BgpSession>> {
+    let instances = data.pointer("/status/bgpInstances")?.as_array()?;
+    if instances.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for inst in instances {
+        let local = u32_of(inst.get("localASN")).unwrap_or(0);
+        for p in inst.get("peers").and_then(Value::as_array).into_iter().flatten() {
+            let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+            let state = bgp_state(&s("peeringState"));
+            let mut x =
+                session(s("name"), s("peerAddress"), u32_of(p.get("peerASN")).unwrap_or(0), local, state);
+            if x.is_up() {
+                x.since = p.get("establishedTime").and_then(Value::as_str).and_then(time);
+            }
+            if let Some(rc) = p.get("routeCount").and_then(Value::as_array) {
+                let sum = |k: &str| rc.iter().filter_map(|r| r.get(k).and_then(Value::as_u64)).sum::<u64>();
+                x.routes_received = Some(sum("received"));
+                x.routes_advertised = Some(sum("advertised"));
+            }
+            let timers = p.get("timers");
+            x.hold_time_s = u32_of(timers.and_then(|t| t.get("appliedHoldTimeSeconds")));
+            x.keepalive_s = u32_of(timers.and_then(|t| t.get("appliedKeepaliveSeconds")));
+            out.push(x);
+        }
+    }
+    Some(out)
+}
+
+/// The node a CalicoNodeStatus is about (`spec.node`, else its name) and its sessions from
+/// `status.bgp.peersV4/peersV6`; the local ASN is not reported there (0).
+pub fn calico_sessions(name: &str, data: &Value) -> (String, Vec<BgpSession>) {
+    let node = data.pointer("/spec/node").and_then(Value::as_str).unwrap_or(name).to_string();
+    let mut out = Vec::new();
+    for fam in ["/status/bgp/peersV4", "/status/bgp/peersV6"] {
+        for p in data.pointer(fam).and_then(Value::as_array).into_iter().flatten() {
+            let ip = p.get("peerIP").and_then(Value::as_str).unwrap_or_default().to_string();
+            let state = bgp_state(p.get("state").and_then(Value::as_str).unwrap_or_default());
+            let mut x = session(ip.clone(), ip, 0, 0, state);
+            x.since = p.get("since").and_then(Value::as_str).and_then(time);
+            out.push(x);
+        }
+    }
+    (node, out)
+}
+
+/// A BGP v1 policy's `spec.nodeSelector`: `Some(matchLabels)` (empty = every node), or `None`
+/// when it uses `matchExpressions` this reader does not evaluate (selects nothing).
+pub fn policy_selector(data: &Value) -> Option<BTreeMap<String, String>> {
+    let Some(sel) = data.pointer("/spec/nodeSelector") else { return Some(BTreeMap::new()) };
+    if sel.get("matchExpressions").and_then(Value::as_array).is_some_and(|e| !e.is_empty()) {
+        return None;
+    }
+    let labels = sel.get("matchLabels").and_then(Value::as_object);
+    Some(
+        labels
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+            .collect(),
+    )
+}
+
+pub fn selector_matches(sel: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
+    sel.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// The health a kube client error means for `resource`, and its scope: API refusals (403) and
+/// absences (404) belong to the resource; anything else is the connection (scope "").
+pub fn api_error_health(e: &kube::Error, verb: &str, resource: &str) -> (String, SourceHealth) {
+    match e {
+        kube::Error::Api(s) if s.code == 403 => {
+            (resource.into(), SourceHealth::Forbidden { verb: verb.into(), resource: resource.into() })
+        }
+        kube::Error::Api(s) if s.code == 404 => (resource.into(), SourceHealth::NotInstalled),
+        kube::Error::Api(s) => (
+            resource.into(),
+            SourceHealth::Unreachable { error: one_line(&format!("{} {}: {}", s.code, s.reason, s.message)) },
+        ),
+        kube::Error::Discovery(_) => (resource.into(), SourceHealth::NotInstalled),
+        other => (String::new(), SourceHealth::Unreachable { error: one_line(&other.to_string()) }),
+    }
+}
+
+/// The health a watcher error means; `None` for errors the watcher recovers from by itself
+/// (410 Gone: it relists).
+pub fn watch_error_health(
+    e: &kube::runtime::watcher::Error,
+    resource: &str,
+) -> Option<(String, SourceHealth)> {
+    use kube::runtime::watcher::Error as W;
+    match e {
+        W::InitialListFailed(k) => Some(api_error_health(k, "list", resource)),
+        W::WatchStartFailed(k) | W::WatchFailed(k) => Some(api_error_health(k, "watch", resource)),
+        W::WatchError(s) if s.code == 410 => None,
+        W::WatchError(s) => Some(api_error_health(&kube::Error::Api(s.clone()), "watch", resource)),
+        W::NoResourceVersion => None,
+    }
+}
+
+/// Collapse whitespace so an error fits the status line.
+pub fn one_line(s: &str) -> String {
+    let t: Vec<&str> = s.split_whitespace().collect();
+    let mut out = t.join(" ");
+    if out.len() > 300 {
+        let cut = (0..=300).rev().find(|i| out.is_char_boundary(*i)).unwrap_or(0);
+        out.truncate(cut);
+        out.push('…');
+    }
+    out
+}

@@ -1,0 +1,96 @@
+//! A slim Pod: only the fields clustertop reads are deserialised (never whole `k8s_openapi` Pods).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Deserialize;
+
+/// `metadata.{name,namespace,uid,labels,resourceVersion}`, `spec.{nodeName,runtimeClassName,
+/// priorityClassName,hostNetwork}`, `status.phase`. Unknown fields are skipped by serde.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "RawPod")]
+pub struct SlimPod {
+    /// Holds only name, namespace, uid, labels and resourceVersion.
+    pub metadata: ObjectMeta,
+    pub spec: SlimSpec,
+    pub status: SlimStatus,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SlimSpec {
+    pub node_name: Option<String>,
+    pub runtime_class_name: Option<String>,
+    pub priority_class_name: Option<String>,
+    pub host_network: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct SlimStatus {
+    pub phase: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawMeta {
+    name: Option<String>,
+    namespace: Option<String>,
+    uid: Option<String>,
+    resource_version: Option<String>,
+    labels: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+struct RawPod {
+    #[serde(default)]
+    metadata: RawMeta,
+    #[serde(default)]
+    spec: SlimSpec,
+    #[serde(default)]
+    status: SlimStatus,
+}
+
+impl From<RawPod> for SlimPod {
+    fn from(r: RawPod) -> Self {
+        let m = r.metadata;
+        SlimPod {
+            metadata: ObjectMeta {
+                name: m.name,
+                namespace: m.namespace,
+                uid: m.uid,
+                resource_version: m.resource_version,
+                labels: m.labels,
+                ..ObjectMeta::default()
+            },
+            spec: r.spec,
+            status: r.status,
+        }
+    }
+}
+
+impl kube::Resource for SlimPod {
+    type DynamicType = ();
+    type Scope = NamespaceResourceScope;
+
+    fn kind(_: &()) -> Cow<'_, str> {
+        "Pod".into()
+    }
+    fn group(_: &()) -> Cow<'_, str> {
+        "".into()
+    }
+    fn version(_: &()) -> Cow<'_, str> {
+        "v1".into()
+    }
+    fn plural(_: &()) -> Cow<'_, str> {
+        "pods".into()
+    }
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}

@@ -1,0 +1,370 @@
+//! The Kubernetes source's own state: what the watchers reported, and what was already sent.
+//! `flush` recomputes and returns only what changed since the last flush.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::map::{self, NodeExtras, NodeObj};
+use crate::analysis::bgp::peer_key;
+use crate::model::{BgpSession, Cni, Pod, RuntimeClass, Signal, SourceHealth, SourceId};
+use crate::sources::{NodeInfo, Update};
+
+/// The resource kinds the source watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Nodes,
+    Pods,
+    RuntimeClasses,
+    CiliumNodes,
+    BgpNodeConfigs,
+    BgpPeeringPolicies,
+    CalicoNodeStatuses,
+    NodeMetrics,
+}
+
+impl Kind {
+    /// The health scope (`<plural>.<group>`, or the plural for core kinds).
+    pub fn scope(self) -> &'static str {
+        match self {
+            Kind::Nodes => "nodes",
+            Kind::Pods => "pods",
+            Kind::RuntimeClasses => "runtimeclasses.node.k8s.io",
+            Kind::CiliumNodes => "ciliumnodes.cilium.io",
+            Kind::BgpNodeConfigs => "ciliumbgpnodeconfigs.cilium.io",
+            Kind::BgpPeeringPolicies => "ciliumbgppeeringpolicies.cilium.io",
+            Kind::CalicoNodeStatuses => "caliconodestatuses.crd.projectcalico.org",
+            Kind::NodeMetrics => "nodemetrics.slo.koordinator.sh",
+        }
+    }
+}
+
+/// One object, already reduced to what clustertop keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Obj {
+    Node(NodeObj),
+    /// A pod; `Some(cni)` for CNI agent pods (not workload pods).
+    Pod(Pod, Option<Cni>),
+    RuntimeClass(RuntimeClass),
+    /// The object exists (CiliumNode, NodeMetric).
+    Present,
+    /// A CiliumBGPNodeConfig's sessions (`None`: empty status).
+    BgpNodeConfig(Option<Vec<BgpSession>>),
+    /// A BGP v1 policy's node selector.
+    BgpPolicy(Option<BTreeMap<String, String>>),
+    /// A CalicoNodeStatus: its node and sessions.
+    Calico(String, Vec<BgpSession>),
+}
+
+/// A watcher event with the object reduced, keyed by name (or `ns/name`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ev {
+    Init,
+    InitApply(String, Obj),
+    InitDone,
+    Apply(String, Obj),
+    Delete(String),
+}
+
+#[derive(Default)]
+struct Cache {
+    items: BTreeMap<String, Obj>,
+    buf: Option<BTreeMap<String, Obj>>,
+    synced: bool,
+}
+
+#[derive(Debug)]
+struct Track {
+    up: bool,
+    state: String,
+    since: Option<DateTime<Utc>>,
+    resets: VecDeque<DateTime<Utc>>,
+}
+
+pub struct State {
+    rack_label: String,
+    caches: BTreeMap<Kind, Cache>,
+    pod_updates: BTreeMap<String, Option<Pod>>,
+    pods_replaced: bool,
+    dirty_nodes: bool,
+    dirty_rc: bool,
+    sent_nodes: BTreeMap<String, NodeInfo>,
+    sent_bgp: BTreeMap<String, Vec<BgpSession>>,
+    sent_rc: Option<Vec<RuntimeClass>>,
+    tracks: BTreeMap<(String, String), Track>,
+    health: BTreeMap<String, SourceHealth>,
+    health_out: Vec<(String, SourceHealth)>,
+}
+
+impl State {
+    pub fn new(rack_label: &str) -> Self {
+        State {
+            rack_label: rack_label.to_string(),
+            caches: BTreeMap::new(),
+            pod_updates: BTreeMap::new(),
+            pods_replaced: false,
+            dirty_nodes: false,
+            dirty_rc: false,
+            sent_nodes: BTreeMap::new(),
+            sent_bgp: BTreeMap::new(),
+            sent_rc: None,
+            tracks: BTreeMap::new(),
+            health: BTreeMap::new(),
+            health_out: Vec::new(),
+        }
+    }
+
+    /// Register a kind whose initial list the first `Ok` waits for.
+    pub fn expect(&mut self, kind: Kind) {
+        self.caches.entry(kind).or_default();
+    }
+
+    /// Every expected kind has listed once, or is known to be absent or forbidden.
+    pub fn settled(&self) -> bool {
+        self.caches.iter().all(|(k, c)| {
+            c.synced
+                || matches!(
+                    self.health.get(k.scope()),
+                    Some(SourceHealth::NotInstalled | SourceHealth::Forbidden { .. })
+                )
+        })
+    }
+
+    pub fn health(&self, scope: &str) -> Option<&SourceHealth> {
+        self.health.get(scope)
+    }
+
+    /// Record a scope's health; queued for the next flush when it changed (or `force`).
+    pub fn set_health(&mut self, scope: &str, h: SourceHealth, force: bool) {
+        if force || self.health.get(scope) != Some(&h) {
+            self.health.insert(scope.to_string(), h.clone());
+            self.health_out.retain(|(s, _)| s != scope);
+            self.health_out.push((scope.to_string(), h));
+        }
+    }
+
+    pub fn apply(&mut self, kind: Kind, ev: Ev) {
+        if !matches!(self.health.get(kind.scope()), None | Some(SourceHealth::Ok)) {
+            self.set_health(kind.scope(), SourceHealth::Ok, false);
+        }
+        let cache = self.caches.entry(kind).or_default();
+        let mut pod_change: Option<(String, Option<Pod>)> = None;
+        let mut done = false;
+        match ev {
+            Ev::Init => cache.buf = Some(BTreeMap::new()),
+            Ev::InitApply(k, o) => {
+                cache.buf.get_or_insert_with(BTreeMap::new).insert(k, o);
+            }
+            Ev::InitDone => {
+                cache.items = cache.buf.take().unwrap_or_default();
+                cache.synced = true;
+                done = true;
+            }
+            Ev::Apply(k, o) => {
+                let agent = matches!(o, Obj::Pod(_, Some(_)));
+                let workload = if let Obj::Pod(p, None) = &o { Some(p.clone()) } else { None };
+                let old = cache.items.insert(k.clone(), o);
+                let was_agent = matches!(old, Some(Obj::Pod(_, Some(_))));
+                let was_workload = matches!(old, Some(Obj::Pod(_, None)));
+                if let Some(p) = workload {
+                    pod_change = Some((k, Some(p)));
+                } else if was_workload {
+                    pod_change = Some((k, None));
+                }
+                if agent || was_agent {
+                    self.dirty_nodes = true;
+                }
+            }
+            Ev::Delete(k) => {
+                if let Some(old) = cache.items.remove(&k) {
+                    match old {
+                        Obj::Pod(_, None) => pod_change = Some((k, None)),
+                        _ => self.dirty_nodes = true,
+                    }
+                }
+            }
+        }
+        match kind {
+            Kind::Pods => {
+                if done {
+                    self.pods_replaced = true;
+                    self.pod_updates.clear();
+                    self.dirty_nodes = true;
+                } else if let Some((k, p)) = pod_change {
+                    self.pod_updates.insert(k, p);
+                }
+            }
+            Kind::RuntimeClasses => self.dirty_rc = true,
+            _ => self.dirty_nodes = true,
+        }
+    }
+
+    fn items(&self, kind: Kind) -> impl Iterator<Item = (&String, &Obj)> {
+        self.caches.get(&kind).into_iter().flat_map(|c| c.items.iter())
+    }
+
+    /// Everything that changed since the last flush, in apply order, health last. `recompute`
+    /// forces node/BGP recomputation (resets age out of the hour).
+    pub fn flush(&mut self, now: DateTime<Utc>, recompute: bool) -> Vec<Update> {
+        let mut out = Vec::new();
+        if std::mem::take(&mut self.pods_replaced) {
+            let pods = self
+                .items(Kind::Pods)
+                .filter_map(|(_, o)| match o {
+                    Obj::Pod(p, None) => Some(p.clone()),
+                    _ => None,
+                })
+                .collect();
+            out.push(Update::PodsReplaced(pods));
+        }
+        for (k, p) in std::mem::take(&mut self.pod_updates) {
+            out.push(match p {
+                Some(p) => Update::PodApplied(p),
+                None => {
+                    let (ns, name) = k.split_once('/').unwrap_or(("", &k));
+                    Update::PodDeleted { namespace: ns.to_string(), name: name.to_string() }
+                }
+            });
+        }
+        if std::mem::take(&mut self.dirty_rc) {
+            let rcs: Vec<RuntimeClass> = self
+                .items(Kind::RuntimeClasses)
+                .filter_map(|(_, o)| match o {
+                    Obj::RuntimeClass(r) => Some(r.clone()),
+                    _ => None,
+                })
+                .collect();
+            if self.sent_rc.as_ref() != Some(&rcs) {
+                self.sent_rc = Some(rcs.clone());
+                out.push(Update::RuntimeClasses(rcs));
+            }
+        }
+        if std::mem::take(&mut self.dirty_nodes) || recompute {
+            self.nodes(now, &mut out);
+        }
+        for (scope, health) in std::mem::take(&mut self.health_out) {
+            out.push(Update::Health { source: SourceId::Kubernetes, scope, health, at: now });
+        }
+        out
+    }
+
+    fn nodes(&mut self, now: DateTime<Utc>, out: &mut Vec<Update>) {
+        let mut agents: BTreeMap<String, Vec<Signal>> = BTreeMap::new();
+        for (_, o) in self.items(Kind::Pods) {
+            if let Obj::Pod(p, Some(cni)) = o
+                && p.phase == "Running"
+                && let Some(n) = &p.node
+            {
+                agents
+                    .entry(n.clone())
+                    .or_default()
+                    .push(Signal::AgentPod { cni: *cni, pod: p.name.clone() });
+            }
+        }
+        let mut bgp: BTreeMap<String, Vec<BgpSession>> = BTreeMap::new();
+        let mut configs: BTreeSet<String> = BTreeSet::new();
+        for (name, o) in self.items(Kind::BgpNodeConfigs) {
+            configs.insert(name.clone());
+            if let Obj::BgpNodeConfig(Some(s)) = o {
+                bgp.entry(name.clone()).or_default().extend(s.iter().cloned());
+            }
+        }
+        for (_, o) in self.items(Kind::CalicoNodeStatuses) {
+            if let Obj::Calico(node, s) = o {
+                bgp.entry(node.clone()).or_default().extend(s.iter().cloned());
+            }
+        }
+        let policies: Vec<BTreeMap<String, String>> = self
+            .items(Kind::BgpPeeringPolicies)
+            .filter_map(|(_, o)| match o {
+                Obj::BgpPolicy(Some(sel)) => Some(sel.clone()),
+                _ => None,
+            })
+            .collect();
+        let cilium: BTreeSet<String> = self.items(Kind::CiliumNodes).map(|(k, _)| k.clone()).collect();
+        let nodes: Vec<NodeObj> = self
+            .items(Kind::Nodes)
+            .filter_map(|(_, o)| match o {
+                Obj::Node(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut seen_tracks = BTreeSet::new();
+        let mut infos = Vec::new();
+        let mut sessions_by_node = BTreeMap::new();
+        for n in &nodes {
+            let mut sessions = bgp.remove(&n.name).unwrap_or_default();
+            self.track(&n.name, &mut sessions, now, &mut seen_tracks);
+            let mut node_agents = agents.remove(&n.name).unwrap_or_default();
+            node_agents.sort_by_key(|a| a.describe());
+            let extras = NodeExtras {
+                agents: node_agents,
+                cilium_node: cilium.contains(&n.name),
+                bgp_node_config: configs.contains(&n.name)
+                    || policies.iter().any(|s| map::selector_matches(s, &n.labels)),
+                peers: sessions.iter().map(|s| peer_key(s).to_string()).collect(),
+            };
+            infos.push(map::node_info(n, &extras, &self.rack_label));
+            sessions_by_node.insert(n.name.clone(), sessions);
+        }
+        self.tracks.retain(|k, _| seen_tracks.contains(k));
+        let live: BTreeSet<&String> = nodes.iter().map(|n| &n.name).collect();
+        let gone: Vec<String> = self.sent_nodes.keys().filter(|k| !live.contains(k)).cloned().collect();
+        for name in gone {
+            self.sent_nodes.remove(&name);
+            self.sent_bgp.remove(&name);
+            out.push(Update::NodeDeleted { name });
+        }
+        for info in infos {
+            if self.sent_nodes.get(&info.name) != Some(&info) {
+                self.sent_nodes.insert(info.name.clone(), info.clone());
+                out.push(Update::NodeApplied { node: info, at: now });
+            }
+        }
+        for (node, sessions) in sessions_by_node {
+            let before = self.sent_bgp.get(&node);
+            if before.map_or(!sessions.is_empty(), |b| *b != sessions) {
+                self.sent_bgp.insert(node.clone(), sessions.clone());
+                out.push(Update::Bgp { node, sessions, at: now });
+            }
+        }
+    }
+
+    /// Count transitions out of Established seen in the last hour; fill `since` for sessions
+    /// whose source gives none, from when this source saw the state change.
+    fn track(
+        &mut self,
+        node: &str,
+        sessions: &mut [BgpSession],
+        now: DateTime<Utc>,
+        seen: &mut BTreeSet<(String, String)>,
+    ) {
+        for s in sessions.iter_mut() {
+            let key = (node.to_string(), format!("{}|{}", peer_key(s), s.peer_addr));
+            let up = s.is_up();
+            let label = s.state.label().to_string();
+            let t = self.tracks.entry(key.clone()).or_insert_with(|| Track {
+                up,
+                state: label.clone(),
+                since: None,
+                resets: VecDeque::new(),
+            });
+            if t.up && !up {
+                t.resets.push_back(now);
+            }
+            if t.state != label {
+                t.since = Some(now);
+            }
+            t.up = up;
+            t.state = label;
+            while t.resets.front().is_some_and(|r| now - *r >= Duration::hours(1)) {
+                t.resets.pop_front();
+            }
+            s.resets_1h = u32::try_from(t.resets.len()).unwrap_or(u32::MAX);
+            if s.since.is_none() {
+                s.since = t.since;
+            }
+            seen.insert(key);
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Watcher tasks: one per kind, each reducing objects and reporting errors as health.
+//! Only get/list/watch requests are made (discovery GETs included).
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Node as K8sNode;
+use k8s_openapi::api::node::v1::RuntimeClass as K8sRuntimeClass;
+use kube::api::{Api, DynamicObject};
+use kube::core::{ApiResource, GroupVersionKind};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+
+use super::map;
+use super::slim::SlimPod;
+use super::state::{Ev, Kind, Obj};
+use crate::model::SourceHealth;
+
+/// What a watcher task tells the source loop.
+#[derive(Debug)]
+pub enum Msg {
+    Ev(Kind, Ev),
+    /// A health change for `scope` (the kind's scope, or "" for the connection).
+    Health(Kind, String, SourceHealth),
+}
+
+/// Options the reducers need.
+#[derive(Debug, Clone)]
+pub struct Reduce {
+    pub offline_priority_classes: Vec<String>,
+    pub offline_qos: Vec<String>,
+}
+
+/// An optional CRD: its group, the versions to try (preferred first), kind and plural.
+pub struct Crd {
+    pub kind: Kind,
+    pub group: &'static str,
+    pub versions: &'static [&'static str],
+    pub api_kind: &'static str,
+    pub plural: &'static str,
+}
+
+pub const CRDS: &[Crd] = &[
+    Crd {
+        kind: Kind::CiliumNodes,
+        group: "cilium.io",
+        versions: &["v2"],
+        api_kind: "CiliumNode",
+        plural: "ciliumnodes",
+    },
+    Crd {
+        kind: Kind::BgpNodeConfigs,
+        group: "cilium.io",
+        versions: &["v2", "v2alpha1"],
+        api_kind: "CiliumBGPNodeConfig",
+        plural: "ciliumbgpnodeconfigs",
+    },
+    Crd {
+        kind: Kind::BgpPeeringPolicies,
+        group: "cilium.io",
+        versions: &["v2alpha1"],
+        api_kind: "CiliumBGPPeeringPolicy",
+        plural: "ciliumbgppeeringpolicies",
+    },
+    Crd {
+        kind: Kind::CalicoNodeStatuses,
+        group: "crd.projectcalico.org",
+        versions: &["v1"],
+        api_kind: "CalicoNodeStatus",
+        plural: "caliconodestatuses",
+    },
+    Crd {
+        kind: Kind::NodeMetrics,
+        group: "slo.koordinator.sh",
+        versions: &["v1alpha1"],
+        api_kind: "NodeMetric",
+        plural: "nodemetrics",
+    },
+];
+
+fn reduce_ev<K>(ev: watcher::Event<K>, f: &impl Fn(K) -> Option<(String, Obj)>) -> Option<Ev> {
+    Some(match ev {
+        watcher::Event::Init => Ev::Init,
+        watcher::Event::InitDone => Ev::InitDone,
+        watcher::Event::InitApply(k) => {
+            let (key, o) = f(k)?;
+            Ev::InitApply(key, o)
+        }
+        watcher::Event::Apply(k) => {
+            let (key, o) = f(k)?;
+            Ev::Apply(key, o)
+        }
+        watcher::Event::Delete(k) => Ev::Delete(f(k)?.0),
+    })
+}
+
+/// Watch `api` forever (with backoff), sending reduced events; returns when `tx` closes.
+pub async fn watch<K, F>(api: Api<K>, cfg: watcher::Config, kind: Kind, f: F, tx: mpsc::Sender<Msg>)
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    F: Fn(K) -> Option<(String, Obj)>,
+{
+    loop {
+        let mut stream = Box::pin(watcher(api.clone(), cfg.clone()).default_backoff());
+        while let Some(r) = stream.next().await {
+            let msg = match r {
+                Ok(ev) => match reduce_ev(ev, &f) {
+                    Some(ev) => Msg::Ev(kind, ev),
+                    None => continue,
+                },
+                Err(e) => match map::watch_error_health(&e, kind.scope()) {
+                    Some((scope, h)) => Msg::Health(kind, scope, h),
+                    None => continue,
+                },
+            };
+            if tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+        // The backoff stream does not end on its own; if it does, start over after a pause.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        if tx.is_closed() {
+            return;
+        }
+    }
+}
+
+fn config(page_size: u32) -> watcher::Config {
+    watcher::Config::default().page_size(page_size.max(1))
+}
+
+pub async fn nodes(client: Client, page_size: u32, tx: mpsc::Sender<Msg>) {
+    let f = |mut n: K8sNode| {
+        n.managed_fields_mut().clear();
+        let o = map::node_obj(&n);
+        Some((o.name.clone(), Obj::Node(o)))
+    };
+    watch(Api::<K8sNode>::all(client), config(page_size), Kind::Nodes, f, tx).await
+}
+
+pub async fn pods(client: Client, page_size: u32, r: Reduce, tx: mpsc::Sender<Msg>) {
+    let f = move |p: SlimPod| {
+        let agent = p.metadata.labels.as_ref().and_then(map::agent_cni);
+        let pod = map::pod(&p, &r.offline_priority_classes, &r.offline_qos);
+        Some((format!("{}/{}", pod.namespace, pod.name), Obj::Pod(pod, agent)))
+    };
+    watch(Api::<SlimPod>::all(client), config(page_size), Kind::Pods, f, tx).await
+}
+
+pub async fn runtime_classes(client: Client, page_size: u32, tx: mpsc::Sender<Msg>) {
+    let f = |rc: K8sRuntimeClass| {
+        let c = map::runtime_class(&rc);
+        Some((c.name.clone(), Obj::RuntimeClass(c)))
+    };
+    watch(Api::<K8sRuntimeClass>::all(client), config(page_size), Kind::RuntimeClasses, f, tx).await
+}
+
+/// Reduce a custom object of `kind`.
+pub fn reduce_dynamic(kind: Kind, o: &DynamicObject) -> Option<(String, Obj)> {
+    let name = o.metadata.name.clone()?;
+    let obj = match kind {
+        Kind::BgpNodeConfigs => Obj::BgpNodeConfig(map::cilium_sessions(&o.data)),
+        Kind::BgpPeeringPolicies => Obj::BgpPolicy(map::policy_selector(&o.data)),
+        Kind::CalicoNodeStatuses => {
+            let (node, s) = map::calico_sessions(&name, &o.data);
+            Obj::Calico(node, s)
+        }
+        _ => Obj::Present,
+    };
+    Some((name, obj))
+}
+
+/// Resolve the served version by discovery, then watch it. A CRD that no version serves is
+/// reported `NotInstalled` once and not watched. When discovery itself fails (no permission,
+/// connection), the preferred version is watched anyway and its errors become health.
+pub async fn crd(client: Client, crd: &'static Crd, page_size: u32, tx: mpsc::Sender<Msg>) {
+    let mut resolved = None;
+    let mut absent = 0;
+    for v in crd.versions {
+        let gvk = GroupVersionKind::gvk(crd.group, v, crd.api_kind);
+        match kube::discovery::pinned_kind(&client, &gvk).await {
+            Ok((ar, _caps)) => {
+                resolved = Some(ar);
+                break;
+            }
+            Err(e) => match map::api_error_health(&e, "get", crd.kind.scope()).1 {
+                SourceHealth::NotInstalled => absent += 1,
+                _ => break,
+            },
+        }
+    }
+    if resolved.is_none() && absent == crd.versions.len() {
+        let _ = tx.send(Msg::Health(crd.kind, crd.kind.scope().into(), SourceHealth::NotInstalled)).await;
+        return;
+    }
+    let ar = resolved.unwrap_or_else(|| {
+        let v = crd.versions.first().copied().unwrap_or("v1");
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(crd.group, v, crd.api_kind), crd.plural)
+    });
+    let api: Api<DynamicObject> = Api::all_with(client, &ar);
+    let kind = crd.kind;
+    watch(api, config(page_size), kind, move |o: DynamicObject| reduce_dynamic(kind, &o), tx).await
+}
