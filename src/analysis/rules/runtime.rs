@@ -1,4 +1,5 @@
-//! Runtime rules: Kata pods and classes on nodes without KVM, Kata pods with host networking.
+//! Runtime rules: Kata pods and classes on nodes without KVM, Kata pods with host networking, pods
+//! on nodes their RuntimeClass's `scheduling.nodeSelector` does not match.
 
 use std::collections::HashMap;
 
@@ -9,6 +10,7 @@ use crate::model::{Finding, Node, Pod, Rule, RuntimeClass, RuntimeKind, Severity
 pub const MAX_LISTED_NODES: usize = 10;
 
 pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
+    mismatch(snap, out);
     let kata: HashMap<&str, &RuntimeClass> = snap
         .runtime_classes
         .iter()
@@ -113,6 +115,54 @@ fn class_without_kvm(c: &RuntimeClass, nodes: &[Node], out: &mut Vec<Finding>) {
     });
 }
 
+/// Pods running on a node their class's `scheduling.nodeSelector` does not select (the node's
+/// labels changed after scheduling, or the pod bypassed the scheduler with `spec.nodeName`).
+fn mismatch(snap: &Snapshot, out: &mut Vec<Finding>) {
+    let classes: HashMap<&str, &RuntimeClass> = snap
+        .runtime_classes
+        .iter()
+        .filter(|c| !c.node_selector.is_empty())
+        .map(|c| (c.name.as_str(), c))
+        .collect();
+    if classes.is_empty() {
+        return;
+    }
+    for p in snap.pods.iter() {
+        let Some(c) = p.runtime_class.as_deref().and_then(|c| classes.get(c)) else { continue };
+        let Some(n) = p.node.as_deref().and_then(|n| snap.node(n)) else { continue };
+        if selects(c, n) {
+            continue;
+        }
+        let kv: Vec<String> = c.node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let diff: Vec<String> = c
+            .node_selector
+            .iter()
+            .filter(|(k, v)| n.labels.get(*k) != Some(*v))
+            .map(|(k, v)| match n.labels.get(k) {
+                Some(have) => format!("node label {k}={have} (class wants {v})"),
+                None => format!("node label {k} absent (class wants {v})"),
+            })
+            .collect();
+        let mut evidence = vec![class_line(c), format!("scheduling.nodeSelector {}", kv.join(","))];
+        evidence.extend(diff);
+        evidence.push(format!("pod phase {}", p.phase));
+        out.push(Finding {
+            rule: Rule::RuntimeClassMismatch,
+            severity: Severity::Warning,
+            subject: subject(p),
+            since: None,
+            what: format!("Pod runs on {}, which RuntimeClass {} does not select", n.name, c.name),
+            evidence,
+            remedy: format!(
+                "Relabel {} to match RuntimeClass {}'s scheduling.nodeSelector if it can run handler {}, \
+                 or delete the pod so the scheduler places it on a matching node (and do not set \
+                 spec.nodeName by hand).",
+                n.name, c.name, c.handler
+            ),
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::*;
@@ -148,8 +198,15 @@ mod tests {
             pod("web", "plain", "bad", None),
         ];
         let f = run(nodes, classes, pods);
-        assert_eq!(keys(&f), vec![(Rule::KataWithoutKvm, Severity::Critical, "batch/job-1")]);
-        assert!(f[0].evidence[1].contains("node bad"));
+        // job-1 also sits outside the class's selector (kvm=yes): that is the mismatch warning.
+        assert_eq!(
+            keys(&f),
+            vec![
+                (Rule::RuntimeClassMismatch, Severity::Warning, "batch/job-1"),
+                (Rule::KataWithoutKvm, Severity::Critical, "batch/job-1"),
+            ]
+        );
+        assert!(f[1].evidence[1].contains("node bad"));
     }
 
     #[test]
@@ -189,5 +246,38 @@ mod tests {
         p.host_network = true;
         let f = run(vec![labelled("n", Some(true), &[])], vec![class("kata", "kata-qemu", &[])], vec![p]);
         assert_eq!(keys(&f), vec![(Rule::KataHostNetwork, Severity::Warning, "net/probe")]);
+    }
+
+    #[test]
+    fn pod_on_node_outside_class_selector_warns() {
+        let sel = [("sandbox", "gvisor"), ("pool", "batch")];
+        let nodes = vec![
+            labelled("ok", Some(true), &[("sandbox", "gvisor"), ("pool", "batch")]),
+            labelled("off", Some(true), &[("pool", "web")]),
+        ];
+        let classes = vec![class("gvisor", "runsc", &sel), class("runc", "runc", &[])];
+        let pods = vec![
+            pod("a", "fine", "ok", Some("gvisor")),
+            pod("a", "stray", "off", Some("gvisor")),
+            pod("a", "plain", "off", Some("runc")),
+            pod("a", "none", "off", None),
+        ];
+        let f = run(nodes, classes, pods);
+        assert_eq!(keys(&f), vec![(Rule::RuntimeClassMismatch, Severity::Warning, "a/stray")]);
+        let ev = f[0].evidence.join("; ");
+        assert!(ev.contains("node label pool=web (class wants batch)"), "{ev}");
+        assert!(ev.contains("node label sandbox absent (class wants gvisor)"), "{ev}");
+        assert_eq!(Rule::RuntimeClassMismatch.id(), "runtimeclass-node-mismatch");
+    }
+
+    #[test]
+    fn mismatch_needs_a_known_node_and_a_selector() {
+        let classes = vec![class("gvisor", "runsc", &[("sandbox", "gvisor")])];
+        // Unknown node (not in the snapshot): nothing to compare.
+        let f = run(vec![], classes.clone(), vec![pod("a", "p", "ghost", Some("gvisor"))]);
+        assert!(f.is_empty());
+        // Unknown class: nothing either.
+        let f = run(vec![labelled("n", None, &[])], classes, vec![pod("a", "p", "n", Some("nope"))]);
+        assert!(f.is_empty());
     }
 }
