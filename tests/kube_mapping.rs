@@ -1,0 +1,285 @@
+//! The Kubernetes source's mapping, from fixtures written after the upstream schemas
+//! (data-sources §1-§3), through the source's own state to `Update`s, then through analysis.
+
+use chrono::{TimeZone, Utc};
+use clustertop::analysis::{bgp::verdict, netmode::classify};
+use clustertop::model::{BgpState, BgpVerdict, Cni, NetMode, RuntimeKind, Signal, SourceHealth};
+use clustertop::sources::kube::map;
+use clustertop::sources::kube::slim::SlimPod;
+use clustertop::sources::kube::state::{Ev, Kind, State};
+use clustertop::sources::kube::watch::reduce_dynamic;
+use clustertop::sources::{NodeInfo, Update};
+use k8s_openapi::api::core::v1::Node;
+use k8s_openapi::api::node::v1::RuntimeClass;
+use kube::api::DynamicObject;
+use serde_json::Value;
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).single().expect("valid time")
+}
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/kube/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("fixture exists");
+    serde_json::from_str(&text).expect("fixture is JSON")
+}
+
+fn node(name: &str) -> Ev {
+    let n: Node = serde_json::from_value(fixture(name)).expect("node");
+    let o = map::node_obj(&n);
+    Ev::InitApply(o.name.clone(), clustertop::sources::kube::state::Obj::Node(o))
+}
+
+fn pod(name: &str) -> Ev {
+    let p: SlimPod = serde_json::from_value(fixture(name)).expect("pod");
+    let agent = p.metadata.labels.as_ref().and_then(map::agent_cni);
+    let pod = map::pod(&p, &["koord-batch".into()], &["BE".into()]);
+    Ev::InitApply(
+        format!("{}/{}", pod.namespace, pod.name),
+        clustertop::sources::kube::state::Obj::Pod(pod, agent),
+    )
+}
+
+fn dynamic(kind: Kind, name: &str) -> Ev {
+    let o: DynamicObject = serde_json::from_value(fixture(name)).expect("dynamic object");
+    let (k, obj) = reduce_dynamic(kind, &o).expect("named");
+    Ev::InitApply(k, obj)
+}
+
+/// Feed complete initial lists (each kind: Init, items, InitDone) and flush once.
+fn run(lists: Vec<(Kind, Vec<Ev>)>) -> (State, Vec<Update>) {
+    let mut st = State::new("topology.kubernetes.io/zone");
+    for (kind, items) in lists {
+        st.apply(kind, Ev::Init);
+        for ev in items {
+            st.apply(kind, ev);
+        }
+        st.apply(kind, Ev::InitDone);
+    }
+    let out = st.flush(now(), false);
+    (st, out)
+}
+
+fn node_info(out: &[Update], name: &str) -> NodeInfo {
+    out.iter()
+        .find_map(|u| match u {
+            Update::NodeApplied { node, .. } if node.name == name => Some(node.clone()),
+            _ => None,
+        })
+        .expect("node applied")
+}
+
+fn sessions(out: &[Update], name: &str) -> Option<Vec<clustertop::model::BgpSession>> {
+    out.iter().find_map(|u| match u {
+        Update::Bgp { node, sessions, .. } if node == name => Some(sessions.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn flannel_vxlan_node_is_bridge_vxlan() {
+    let (_, out) = run(vec![
+        (Kind::Nodes, vec![node("node-flannel.json")]),
+        (Kind::Pods, vec![pod("pod-kube-flannel.json"), pod("pod-workload.json")]),
+    ]);
+    let info = node_info(&out, "r01-n01");
+    assert_eq!(info.rack, "r01");
+    assert_eq!(info.tors, ["r01-tor-a".to_string(), "r01-tor-b".to_string()]);
+    assert!(info.ready);
+    assert!(
+        info.signals.contains(&Signal::AgentPod { cni: Cni::Flannel, pod: "kube-flannel-ds-7x2kq".into() })
+    );
+    assert!(info.signals.contains(&Signal::ConditionReason { reason: "FlannelIsUp".into() }));
+    // Only CNI annotations are kept.
+    assert!(
+        !info
+            .signals
+            .iter()
+            .any(|s| matches!(s, Signal::Annotation { key, .. } if key.starts_with("node.alpha")))
+    );
+    assert_eq!(classify(&info.signals).mode, NetMode::BridgeVxlan);
+    // The agent pod is not a workload pod; the Spark executor is, and it is offline.
+    let pods = out
+        .iter()
+        .find_map(|u| match u {
+            Update::PodsReplaced(p) => Some(p.clone()),
+            _ => None,
+        })
+        .expect("pods replaced after the initial list");
+    assert_eq!(pods.len(), 1);
+    assert_eq!(pods[0].name, "spark-exec-17");
+    assert!(pods[0].offline);
+    assert_eq!(pods[0].runtime_class.as_deref(), Some("kata-qemu"));
+}
+
+#[test]
+fn cilium_node_with_bgp_v2_status_is_cilium_bgp_and_degraded() {
+    let (_, out) = run(vec![
+        (Kind::Nodes, vec![node("node-cilium.json")]),
+        (Kind::Pods, vec![pod("pod-cilium.json")]),
+        (Kind::CiliumNodes, vec![dynamic(Kind::CiliumNodes, "ciliumnode.json")]),
+        (Kind::BgpNodeConfigs, vec![dynamic(Kind::BgpNodeConfigs, "ciliumbgpnodeconfig.json")]),
+    ]);
+    let info = node_info(&out, "r02-n07");
+    assert!(info.signals.contains(&Signal::CiliumNode));
+    assert!(info.signals.contains(&Signal::BgpNodeConfig));
+    // No TOR labels: the sorted BGP peer names.
+    assert_eq!(info.tors, ["r02-tor-a".to_string(), "r02-tor-b".to_string()]);
+    let mode = classify(&info.signals).mode;
+    assert_eq!(mode, NetMode::CiliumBgp);
+    let s = sessions(&out, "r02-n07").expect("bgp update");
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[0].state, BgpState::Established);
+    assert_eq!(s[0].since, Utc.with_ymd_and_hms(2026, 11, 24, 9, 30, 0).single());
+    assert_eq!((s[0].routes_received, s[0].routes_advertised), (Some(150), Some(3)));
+    assert_eq!((s[0].hold_time_s, s[0].keepalive_s), (Some(9), Some(3)));
+    assert_eq!((s[0].local_asn, s[0].peer_asn), (64512, 65002));
+    assert_eq!(s[1].state, BgpState::Active);
+    assert_eq!(s[1].routes_received, None);
+    assert_eq!(verdict(mode, &s), BgpVerdict::Degraded);
+}
+
+#[test]
+fn calico_node_is_calico_bgp() {
+    let (_, out) = run(vec![
+        (Kind::Nodes, vec![node("node-calico.json")]),
+        (Kind::Pods, vec![pod("pod-calico-node.json")]),
+        (Kind::CalicoNodeStatuses, vec![dynamic(Kind::CalicoNodeStatuses, "caliconodestatus.json")]),
+    ]);
+    let info = node_info(&out, "r03-n02");
+    assert_eq!(info.rack, "r03", "fallback rack label");
+    assert!(!info.ready);
+    let mode = classify(&info.signals).mode;
+    assert_eq!(mode, NetMode::CalicoBgp);
+    let s = sessions(&out, "r03-n02").expect("calico sessions");
+    assert_eq!(s.len(), 2);
+    assert!(s.iter().all(|s| s.is_up()));
+    assert_eq!(verdict(mode, &s), BgpVerdict::Healthy);
+    assert_eq!(info.tors, ["10.3.0.1".to_string(), "10.3.0.2".to_string()]);
+}
+
+#[test]
+fn node_without_cni_evidence_is_unknown() {
+    let (_, out) = run(vec![(Kind::Nodes, vec![node("node-bare.json")]), (Kind::Pods, vec![])]);
+    let info = node_info(&out, "r04-n01");
+    assert!(info.signals.is_empty());
+    assert_eq!(info.tors, ["?".to_string(), "?".to_string()]);
+    assert_eq!(classify(&info.signals).mode, NetMode::Unknown);
+}
+
+#[test]
+fn empty_bgp_status_is_unknown_not_isolated() {
+    let data = fixture("ciliumbgpnodeconfig-empty-status.json");
+    assert_eq!(map::cilium_sessions(&data), None);
+    let mut cilium = fixture("node-cilium.json");
+    cilium["metadata"]["name"] = "r02-n08".into();
+    let n: Node = serde_json::from_value(cilium).expect("node");
+    let o = map::node_obj(&n);
+    let (_, out) = run(vec![
+        (Kind::Nodes, vec![Ev::InitApply(o.name.clone(), clustertop::sources::kube::state::Obj::Node(o))]),
+        (Kind::BgpNodeConfigs, vec![dynamic(Kind::BgpNodeConfigs, "ciliumbgpnodeconfig-empty-status.json")]),
+    ]);
+    let info = node_info(&out, "r02-n08");
+    let mode = classify(&info.signals).mode;
+    assert_eq!(mode, NetMode::CiliumBgp);
+    assert_eq!(sessions(&out, "r02-n08"), None, "no sessions reported");
+    assert_eq!(verdict(mode, &[]), BgpVerdict::Unknown);
+}
+
+#[test]
+fn slim_pod_ignores_unknown_fields() {
+    let p: SlimPod = serde_json::from_value(fixture("pod-workload.json")).expect("slim pod");
+    assert_eq!(p.metadata.name.as_deref(), Some("spark-exec-17"));
+    assert_eq!(p.metadata.namespace.as_deref(), Some("batch"));
+    assert_eq!(p.metadata.uid.as_deref(), Some("u-w1"));
+    assert!(p.metadata.annotations.is_none(), "annotations are not kept");
+    assert!(p.metadata.managed_fields.is_none(), "managedFields are not kept");
+    assert_eq!(p.spec.node_name.as_deref(), Some("r01-n01"));
+    assert_eq!(p.status.phase.as_deref(), Some("Running"));
+    // A minimal pod (no spec/status) still parses.
+    let bare: SlimPod = serde_json::from_value(serde_json::json!({"metadata": {"name": "x"}})).expect("bare");
+    assert_eq!(map::pod(&bare, &[], &[]).phase, "Unknown");
+}
+
+#[test]
+fn runtime_class_quantities() {
+    let rc: RuntimeClass = serde_json::from_value(fixture("runtimeclass-kata.json")).expect("rc");
+    let c = map::runtime_class(&rc);
+    assert_eq!(c.kind, RuntimeKind::Kata);
+    assert_eq!(c.overhead_cpu_m, Some(250));
+    assert_eq!(c.overhead_mem_bytes, Some(160 * 1024 * 1024));
+    assert_eq!(c.node_selector.get("katacontainers.io/kata-runtime").map(String::as_str), Some("true"));
+    assert_eq!(map::cpu_millis("2"), Some(2000));
+    assert_eq!(map::cpu_millis("0.5"), Some(500));
+    assert_eq!(map::mem_bytes("1G"), Some(1_000_000_000));
+    assert_eq!(map::mem_bytes("12e3"), Some(12_000));
+    assert_eq!(map::mem_bytes("bogus"), None);
+}
+
+fn api_error(code: u16) -> kube::Error {
+    let mut s = kube::core::Status::failure("nope", "Forbidden");
+    s.code = code;
+    kube::Error::Api(Box::new(s))
+}
+
+#[test]
+fn error_mapping() {
+    let scope = "ciliumbgpnodeconfigs.cilium.io";
+    let (sc, h) = map::api_error_health(&api_error(403), "list", scope);
+    assert_eq!(sc, scope);
+    assert_eq!(h, SourceHealth::Forbidden { verb: "list".into(), resource: scope.into() });
+    assert_eq!(map::api_error_health(&api_error(404), "list", scope).1, SourceHealth::NotInstalled);
+    let w = kube::runtime::watcher::Error::WatchStartFailed(api_error(403));
+    let (_, h) = map::watch_error_health(&w, "pods").expect("health");
+    assert_eq!(h, SourceHealth::Forbidden { verb: "watch".into(), resource: "pods".into() });
+    let gone = kube::runtime::watcher::Error::WatchError(Box::new({
+        let mut s = kube::core::Status::failure("too old", "Expired");
+        s.code = 410;
+        s
+    }));
+    assert_eq!(map::watch_error_health(&gone, "pods"), None, "410: the watcher relists by itself");
+}
+
+#[test]
+fn relist_replaces_pods_and_counts_bgp_resets() {
+    let (mut st, _) = run(vec![
+        (Kind::Nodes, vec![node("node-cilium.json")]),
+        (Kind::Pods, vec![pod("pod-cilium.json"), pod("pod-workload.json")]),
+        (Kind::BgpNodeConfigs, vec![dynamic(Kind::BgpNodeConfigs, "ciliumbgpnodeconfig.json")]),
+    ]);
+    // A relist without the workload pod: PodsReplaced without it (the ghost goes).
+    st.apply(Kind::Pods, Ev::Init);
+    st.apply(Kind::Pods, pod("pod-cilium.json"));
+    st.apply(Kind::Pods, Ev::InitDone);
+    let out = st.flush(now(), false);
+    assert!(out.contains(&Update::PodsReplaced(vec![])), "{out:?}");
+    // tor-a leaves established: one reset in the last hour.
+    let mut cfg = fixture("ciliumbgpnodeconfig.json");
+    cfg["status"]["bgpInstances"][0]["peers"][0]["peeringState"] = "idle".into();
+    let o: DynamicObject = serde_json::from_value(cfg).expect("cfg");
+    let (k, obj) = reduce_dynamic(Kind::BgpNodeConfigs, &o).expect("named");
+    st.apply(Kind::BgpNodeConfigs, Ev::Apply(k, obj));
+    let out = st.flush(now(), false);
+    let s = sessions(&out, "r02-n07").expect("changed");
+    assert_eq!((s[0].state.clone(), s[0].resets_1h, s[0].since), (BgpState::Idle, 1, Some(now())));
+    // An hour later the reset has aged out.
+    let out = st.flush(now() + chrono::Duration::minutes(61), true);
+    let s = sessions(&out, "r02-n07").expect("aged out");
+    assert_eq!(s[0].resets_1h, 0);
+    // Nothing changed: nothing sent.
+    assert!(st.flush(now() + chrono::Duration::minutes(62), false).is_empty());
+}
+
+#[test]
+fn health_waits_for_every_expected_kind() {
+    let mut st = State::new("topology.kubernetes.io/zone");
+    st.expect(Kind::Nodes);
+    st.expect(Kind::CalicoNodeStatuses);
+    st.apply(Kind::Nodes, Ev::Init);
+    st.apply(Kind::Nodes, Ev::InitDone);
+    assert!(!st.settled());
+    st.set_health(Kind::CalicoNodeStatuses.scope(), SourceHealth::NotInstalled, false);
+    assert!(st.settled());
+    let out = st.flush(now(), false);
+    assert!(out.iter().any(|u| matches!(u, Update::Health { scope, health: SourceHealth::NotInstalled, .. } if scope == "caliconodestatuses.crd.projectcalico.org")));
+}
