@@ -134,7 +134,7 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
                     st.apply(kind, ev);
                     continue;
                 }
-                Some(Msg::Health(kind, scope, h)) => {
+                Some(Msg::Health(_, scope, h)) => {
                     if scope.is_empty() {
                         if let SourceHealth::Unreachable { error } = &h {
                             conn_error = Some(error.clone());
@@ -142,7 +142,6 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
                     } else {
                         st.set_health(&scope, h, false);
                     }
-                    let _ = kind;
                     continue;
                 }
                 None => break,
@@ -153,7 +152,7 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
         }
         let now = Utc::now();
         match &conn_error {
-            Some(e) => st.set_health("", SourceHealth::Unreachable { error: e.clone() }, false),
+            Some(e) => st.set_health("", SourceHealth::Unreachable { error: e.clone() }, beat),
             None if st.settled() => st.set_health("", SourceHealth::Ok, beat),
             None => {}
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Node as K8sNode;
 use k8s_openapi::api::node::v1::RuntimeClass as K8sRuntimeClass;
-use kube::api::{Api, DynamicObject};
+use kube::api::{Api, DynamicObject, ListParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
@@ -192,15 +192,22 @@ pub async fn crd(client: Client, crd: &'static Crd, page_size: u32, tx: mpsc::Se
             },
         }
     }
-    if resolved.is_none() && absent == crd.versions.len() {
-        let _ = tx.send(Msg::Health(crd.kind, crd.kind.scope().into(), SourceHealth::NotInstalled)).await;
-        return;
-    }
-    let ar = resolved.unwrap_or_else(|| {
+    let ar = resolved.clone().unwrap_or_else(|| {
         let v = crd.versions.first().copied().unwrap_or("v1");
         ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(crd.group, v, crd.api_kind), crd.plural)
     });
     let api: Api<DynamicObject> = Api::all_with(client, &ar);
+    if resolved.is_none() && absent == crd.versions.len() {
+        // Discovery does not list it. One list of the preferred version confirms (a server that
+        // serves the resource without discovery documents still gets watched).
+        let probe = api.list(&ListParams::default().limit(1)).await;
+        if let Err(e) = probe
+            && map::api_error_health(&e, "list", crd.kind.scope()).1 == SourceHealth::NotInstalled
+        {
+            let _ = tx.send(Msg::Health(crd.kind, crd.kind.scope().into(), SourceHealth::NotInstalled)).await;
+            return;
+        }
+    }
     let kind = crd.kind;
     watch(api, config(page_size), kind, move |o: DynamicObject| reduce_dynamic(kind, &o), tx).await
 }
