@@ -313,3 +313,25 @@ async fn run_reports_unreachable_and_stops_when_receiver_closes() {
         .expect("run returns")
         .expect("no panic");
 }
+
+#[tokio::test]
+async fn connect_errors_are_one_clear_line() {
+    use clustertop::sources::kube::{KubeOptions, connect};
+    let missing = KubeOptions { kubeconfig: Some("/nonexistent/k.yaml".into()), ..Default::default() };
+    let e = connect(&missing).await.err().expect("error").to_string();
+    assert_eq!(e, "kubeconfig /nonexistent/k.yaml: no such file");
+    let dir = std::env::temp_dir().join(format!("clustertop-kube-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let path = dir.join("config");
+    let yaml = "apiVersion: v1\nkind: Config\ncurrent-context: a\nclusters:\n- name: c\n  cluster:\n    server: https://10.0.0.1:6443\ncontexts:\n- name: a\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n";
+    std::fs::write(&path, yaml).expect("write kubeconfig");
+    let bad =
+        KubeOptions { kubeconfig: Some(path.clone()), context: Some("foo".into()), ..Default::default() };
+    let e = connect(&bad).await.err().expect("error").to_string();
+    assert_eq!(e, format!("context \"foo\" not found in kubeconfig {}", path.display()));
+    assert!(!e.contains('\n'));
+    let good = KubeOptions { kubeconfig: Some(path.clone()), ..Default::default() };
+    let (_, label) = connect(&good).await.expect("client");
+    assert_eq!(label, "a https://10.0.0.1:6443");
+    let _ = std::fs::remove_dir_all(&dir);
+}
