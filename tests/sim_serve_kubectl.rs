@@ -322,3 +322,86 @@ async fn forbidden_method_and_unknown_paths() {
     assert!(reqs.iter().any(|(m, p)| m == "POST" && p == "/api/v1/nodes"));
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_watcher_lists_watches_and_relists_after_expire() {
+    use futures::StreamExt;
+    use k8s_openapi::api::core::v1::Node;
+    use kube::runtime::watcher;
+
+    let server = start(12, &[]).await;
+    let ctl = server.control();
+    let url = format!("http://{}", server.addr).parse().expect("url");
+    let client = kube::Client::try_from(kube::Config::new(url)).expect("client");
+    let api: kube::Api<Node> = kube::Api::all(client.clone());
+    let cfg = watcher::Config::default().page_size(5).timeout(20);
+    let mut stream = watcher(api, cfg).boxed();
+    let mut names = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), stream.next())
+            .await
+            .expect("event in time")
+            .expect("stream open")
+            .expect("no error")
+        {
+            watcher::Event::InitApply(n) => names.push(n.metadata.name.unwrap_or_default()),
+            watcher::Event::InitDone => break,
+            _ => {}
+        }
+    }
+    assert_eq!(names.len(), 12);
+    ctl.expire();
+    // The watch ends with 410; the watcher reports it and lists again.
+    let mut relisted = 0;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), stream.next())
+            .await
+            .expect("event in time")
+            .expect("stream open")
+        {
+            Ok(watcher::Event::InitApply(_)) => relisted += 1,
+            Ok(watcher::Event::InitDone) => break,
+            _ => {}
+        }
+    }
+    assert_eq!(relisted, 12);
+    let reqs = ctl.requests();
+    assert!(
+        reqs.iter().filter(|(_, p)| p.starts_with("/api/v1/nodes?") && p.contains("limit=5")).count() >= 6
+    );
+    server.shutdown().await;
+}
+
+/// 5,000 nodes and 150,000 pods: `cargo test --release --test sim_serve_kubectl -- --ignored`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn serves_5000_nodes_and_150k_pods() {
+    let t = Instant::now();
+    let cfg = ServeConfig {
+        sim: SimConfig { nodes: 5000, ..SimConfig::default() },
+        pods: Some(150_000),
+        ..ServeConfig::default()
+    };
+    let server = Server::start(cfg).await.expect("server starts");
+    eprintln!("started in {:?}", t.elapsed());
+    server.control().pause_churn(true);
+    assert_eq!(server.control().counts(), (5000, 150_000));
+    let t = Instant::now();
+    let (code, body) = http(server.addr, "GET", "/api/v1/pods").await;
+    assert_eq!(code, 200);
+    eprintln!("full pod list: {} MB in {:?}", body.len() / 1_000_000, t.elapsed());
+    let t = Instant::now();
+    let mut total = 0;
+    let mut path = "/api/v1/pods?limit=500".to_string();
+    loop {
+        let page = get_json(server.addr, &path).await;
+        total += names(&page).len();
+        match page["metadata"]["continue"].as_str() {
+            Some(c) if !c.is_empty() => path = format!("/api/v1/pods?limit=500&continue={c}"),
+            _ => break,
+        }
+    }
+    assert_eq!(total, 150_000);
+    eprintln!("paged pod list in {:?}", t.elapsed());
+    server.shutdown().await;
+}
