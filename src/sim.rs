@@ -14,6 +14,7 @@ mod host;
 mod incidents;
 mod noise;
 mod pods;
+pub mod serve;
 mod topology;
 
 #[cfg(test)]

@@ -1,0 +1,250 @@
+//! `sim serve`: the simulator as a Kubernetes-API-compatible HTTP server on loopback.
+//!
+//! The objects (Node, Pod incl. CNI agent pods, RuntimeClass, CiliumNode, CiliumBGPNodeConfig)
+//! come from an in-process [`Sim`] stepped every [`ServeConfig::step`]; shapes follow
+//! ISSUE3_CONTRACT.md. Discovery, list (`limit`/`continue`, label and field selectors), get and
+//! watch (bookmarks, `timeoutSeconds`, 410 `Expired` after compaction) are served; anything else
+//! is 404 and non-GET methods are 405. Unlike the simulator itself, the server reads the clock.
+//!
+//! Layout: `kinds` (resource table, discovery), `objects` (JSON shapes), `state` (stores,
+//! resourceVersions, history), `select` (selectors), `api` (routing, list, get), `watch`.
+
+mod api;
+mod kinds;
+mod objects;
+mod select;
+mod state;
+mod watch;
+
+use std::collections::{HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use tokio::sync::watch as signal;
+use tokio::task::JoinHandle;
+
+use self::state::State;
+use super::{Sim, SimConfig};
+
+/// Requests remembered for [`Control::requests`].
+const REQUEST_LOG: usize = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Where to listen; tests use `127.0.0.1:0`.
+    pub listen: SocketAddr,
+    pub sim: SimConfig,
+    /// Total pods (CNI agent pods are always kept); `None` = the simulator's ~30 per node.
+    pub pods: Option<usize>,
+    /// Resource plurals answering 403, e.g. `ciliumbgpnodeconfigs`.
+    pub forbid: Vec<String>,
+    /// Simulator step period.
+    pub step: Duration,
+    /// Watch events retained; older resourceVersions answer 410 Gone.
+    pub history: usize,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            sim: SimConfig::default(),
+            pods: None,
+            forbid: Vec::new(),
+            step: Duration::from_secs(1),
+            history: 10_000,
+        }
+    }
+}
+
+/// Shared by the handlers, the stepper and [`Control`].
+#[derive(Debug)]
+pub(crate) struct App {
+    state: Mutex<State>,
+    /// Bumped after every change of `state`; watches wait on it.
+    changed: signal::Sender<u64>,
+    shutdown: signal::Sender<bool>,
+    forbidden: Mutex<HashSet<String>>,
+    requests: Mutex<VecDeque<(String, String)>>,
+    paused: AtomicBool,
+    addr: String,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl App {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+    fn notify(&self) {
+        self.changed.send_modify(|v| *v += 1);
+    }
+    pub(crate) fn log(&self, method: &str, path: &str) {
+        let mut r = lock(&self.requests);
+        if r.len() >= REQUEST_LOG {
+            r.pop_front();
+        }
+        r.push_back((method.to_string(), path.to_string()));
+    }
+    pub(crate) fn is_forbidden(&self, plural: &str) -> bool {
+        lock(&self.forbidden).contains(plural)
+    }
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Server {
+    pub addr: SocketAddr,
+    app: Arc<App>,
+    server: JoinHandle<()>,
+    stepper: JoinHandle<()>,
+}
+
+/// Test and CLI hooks into a running server.
+#[derive(Debug, Clone)]
+pub struct Control {
+    app: Arc<App>,
+}
+
+impl Server {
+    /// Bind, load the simulator's initial state, spawn the server and the stepper, return.
+    pub async fn start(cfg: ServeConfig) -> anyhow::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .with_context(|| format!("binding {}", cfg.listen))?;
+        let addr = listener.local_addr()?;
+        let (sim_cfg, history, pods) = (cfg.sim.clone(), cfg.history, cfg.pods);
+        let (sim, st) = tokio::task::spawn_blocking(move || {
+            let now = Utc::now();
+            let mut sim = Sim::new(sim_cfg, now);
+            let mut st = State::new(history, pods, now);
+            st.load(sim.initial());
+            (sim, st)
+        })
+        .await
+        .context("loading the simulated cluster")?;
+        let app = Arc::new(App {
+            state: Mutex::new(st),
+            changed: signal::channel(0).0,
+            shutdown: signal::channel(false).0,
+            forbidden: Mutex::new(cfg.forbid.iter().cloned().collect()),
+            requests: Mutex::new(VecDeque::new()),
+            paused: AtomicBool::new(false),
+            addr: addr.to_string(),
+        });
+        let router = axum::Router::new().fallback(api::handle).with_state(app.clone());
+        let mut stop = app.shutdown.subscribe();
+        let server = tokio::spawn(async move {
+            let graceful = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(graceful).await {
+                tracing::warn!("sim serve: {e}");
+            }
+        });
+        let stepper = tokio::spawn(step_loop(app.clone(), sim, cfg.step.max(Duration::from_millis(10))));
+        Ok(Server { addr, app, server, stepper })
+    }
+
+    /// A kubeconfig (JSON, which is valid YAML) pointing at this server.
+    pub fn kubeconfig(&self) -> String {
+        let name = "clustertop-sim";
+        let v = serde_json::json!({
+            "apiVersion": "v1", "kind": "Config", "preferences": {},
+            "clusters": [{"name": name, "cluster": {"server": format!("http://{}", self.addr)}}],
+            "users": [{"name": name, "user": {}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "current-context": name
+        });
+        serde_json::to_string_pretty(&v).unwrap_or_default()
+    }
+
+    pub fn control(&self) -> Control {
+        Control { app: self.app.clone() }
+    }
+
+    /// Stop stepping, end open watches and stop accepting connections.
+    pub async fn shutdown(self) {
+        self.stepper.abort();
+        self.app.shutdown.send_replace(true);
+        let mut server = self.server;
+        if tokio::time::timeout(Duration::from_secs(5), &mut server).await.is_err() {
+            server.abort();
+        }
+    }
+}
+
+async fn step_loop(app: Arc<App>, mut sim: Sim, period: Duration) {
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if app.paused.load(Ordering::Relaxed) {
+            continue;
+        }
+        let now = Utc::now();
+        let updates = sim.step(now);
+        {
+            let mut st = app.lock();
+            st.now = now;
+            for u in updates {
+                st.apply(u);
+            }
+        }
+        app.notify();
+    }
+}
+
+impl Control {
+    /// Compact the history: open watches get a 410 `Expired` ERROR event and end; lists
+    /// continued from, and watches started at, older resourceVersions get 410.
+    pub fn expire(&self) {
+        self.app.lock().expire();
+        self.app.notify();
+    }
+
+    /// Replace the set of resource plurals answering 403.
+    pub fn set_forbidden(&self, plurals: &[&str]) {
+        *lock(&self.app.forbidden) = plurals.iter().map(|p| p.to_string()).collect();
+    }
+
+    /// Force one BGP session's state (`established`, `idle`, `active`, ...); emits a watch
+    /// event. Unknown nodes or peers are ignored.
+    pub fn set_bgp_state(&self, node: &str, peer: &str, state: &str) {
+        let changed = {
+            let mut st = self.app.lock();
+            st.now = Utc::now();
+            st.set_bgp_state(node, peer, state)
+        };
+        if changed {
+            self.app.notify();
+        }
+    }
+
+    /// Stop (or resume) stepping the simulator: no pod churn and no BGP flaps while paused.
+    pub fn pause_churn(&self, paused: bool) {
+        self.app.paused.store(paused, Ordering::Relaxed);
+    }
+
+    /// Every request seen (the last 10,000): (method, path?query).
+    pub fn requests(&self) -> Vec<(String, String)> {
+        lock(&self.app.requests).iter().cloned().collect()
+    }
+
+    /// (nodes, pods including CNI agent pods).
+    pub fn counts(&self) -> (usize, usize) {
+        self.app.lock().counts()
+    }
+
+    /// The BGP peers of a node, as served (a test helper).
+    pub fn bgp_peers(&self, node: &str) -> Vec<String> {
+        self.app.lock().bgp.get(node).map(|s| s.iter().map(|s| s.peer.clone()).collect()).unwrap_or_default()
+    }
+}

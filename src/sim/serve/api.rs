@@ -1,0 +1,240 @@
+//! Request routing: discovery, list, get, and the Status errors (403, 404, 405, 410).
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::App;
+use super::kinds::{self, KINDS};
+use super::select::Selector;
+use super::state::Obj;
+use futures::StreamExt;
+
+type Params = HashMap<String, String>;
+
+pub(crate) fn json_bytes(code: StatusCode, body: Bytes) -> Response {
+    (code, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn json_value(v: &Value) -> Response {
+    json_bytes(StatusCode::OK, Bytes::from(serde_json::to_vec(v).unwrap_or_default()))
+}
+
+pub(crate) fn status_value(code: u16, reason: &str, message: &str, details: Option<Value>) -> Value {
+    let mut v = json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": message, "reason": reason, "code": code
+    });
+    if let (Some(d), Some(o)) = (details, v.as_object_mut()) {
+        o.insert("details".into(), d);
+    }
+    v
+}
+
+fn status(code: u16, reason: &str, message: &str, details: Option<Value>) -> Response {
+    let sc = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(&status_value(code, reason, message, details)).unwrap_or_default();
+    json_bytes(sc, Bytes::from(body))
+}
+
+fn not_found(path: &str) -> Response {
+    status(404, "NotFound", &format!("the server could not find the requested resource ({path})"), None)
+}
+
+pub(crate) async fn handle(State(app): State<Arc<App>>, method: Method, uri: Uri) -> Response {
+    let pq = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
+    app.log(method.as_str(), &pq);
+    if method != Method::GET {
+        let msg = "the server does not allow this method on the requested resource";
+        return status(405, "MethodNotAllowed", msg, None);
+    }
+    let params: Params = Query::<Params>::try_from_uri(&uri).map(|q| q.0).unwrap_or_default();
+    let path = uri.path();
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let doc = match segs.as_slice() {
+        ["version"] => Some(kinds::version()),
+        ["api"] => Some(kinds::api_versions(&app.addr)),
+        ["apis"] => Some(kinds::group_list()),
+        ["api", "v1"] => kinds::resource_list("", "v1"),
+        ["apis", g] => kinds::group(g),
+        ["apis", g, v] => kinds::resource_list(g, v),
+        ["api", "v1", rest @ ..] => return resource(&app, "", "v1", rest, &params),
+        ["apis", g, v, rest @ ..] => return resource(&app, g, v, rest, &params),
+        _ => None,
+    };
+    match doc {
+        Some(v) => json_value(&v),
+        None => not_found(path),
+    }
+}
+
+fn resource(app: &Arc<App>, group: &str, version: &str, rest: &[&str], q: &Params) -> Response {
+    let (ns, plural, name) = match rest {
+        [plural] => (None, *plural, None),
+        [plural, name] => (None, *plural, Some(*name)),
+        ["namespaces", ns, plural] => (Some(*ns), *plural, None),
+        ["namespaces", ns, plural, name] => (Some(*ns), *plural, Some(*name)),
+        _ => return not_found(&rest.join("/")),
+    };
+    let Some(kind) = kinds::find(group, version, plural) else {
+        return not_found(plural);
+    };
+    let k = KINDS[kind];
+    if ns.is_some() && !k.namespaced || name.is_some() && k.namespaced && ns.is_none() {
+        return not_found(plural);
+    }
+    let watch = q.get("watch").is_some_and(|w| w == "true" || w == "1");
+    let verb = if name.is_some() {
+        "get"
+    } else if watch {
+        "watch"
+    } else {
+        "list"
+    };
+    if app.is_forbidden(plural) {
+        let scope = match ns {
+            Some(n) => format!("in the namespace \"{n}\""),
+            None => "at the cluster scope".to_string(),
+        };
+        let msg = format!(
+            "{} is forbidden: User \"sim\" cannot {verb} resource \"{plural}\" in API group \"{group}\" {scope}",
+            k.qualified()
+        );
+        let details = json!({"name": name.unwrap_or(""), "group": group, "kind": plural});
+        return status(403, "Forbidden", &msg, Some(details));
+    }
+    let sel = match Selector::parse(
+        q.get("labelSelector").map(String::as_str).unwrap_or(""),
+        q.get("fieldSelector").map(String::as_str).unwrap_or(""),
+    ) {
+        Ok(s) => s,
+        Err(e) => return status(400, "BadRequest", &e, None),
+    };
+    if let Some(name) = name {
+        let st = app.lock();
+        let key = (ns.unwrap_or("").to_string(), name.to_string());
+        return match st.stores[kind].get(&key) {
+            Some(o) => json_bytes(StatusCode::OK, o.json.clone()),
+            None => {
+                let msg = format!("{} \"{name}\" not found", k.qualified());
+                status(404, "NotFound", &msg, Some(json!({"name": name, "group": group, "kind": plural})))
+            }
+        };
+    }
+    if watch {
+        return super::watch::start(app.clone(), kind, ns.map(str::to_string), sel, q);
+    }
+    list(app, kind, ns, &sel, q)
+}
+
+pub(crate) fn expired(message: &str) -> Value {
+    status_value(410, "Expired", message, None)
+}
+
+fn encode_token(rv: u64, key: &(String, String)) -> String {
+    let raw = format!("{rv}\n{}\n{}", key.0, key.1);
+    raw.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_token(t: &str) -> Option<(u64, (String, String))> {
+    let bytes: Option<Vec<u8>> = (0..t.len())
+        .step_by(2)
+        .map(|i| t.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect();
+    let raw = String::from_utf8(bytes?).ok()?;
+    let mut parts = raw.splitn(3, '\n');
+    let rv = parts.next()?.parse().ok()?;
+    Some((rv, (parts.next()?.to_string(), parts.next()?.to_string())))
+}
+
+fn list(app: &Arc<App>, kind: usize, ns: Option<&str>, sel: &Selector, q: &Params) -> Response {
+    let limit = q.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
+    let token = match q.get("continue").filter(|c| !c.is_empty()) {
+        Some(c) => match decode_token(c) {
+            Some(t) => Some(t),
+            None => return status(400, "BadRequest", "invalid continue token", None),
+        },
+        None => None,
+    };
+    let (items, list_rv, next) = {
+        let st = app.lock();
+        if let Some((rv, _)) = &token
+            && *rv < st.compacted
+        {
+            let msg = "The provided continue parameter is too old to display a consistent list result. \
+                       You can start a new list without the continue parameter.";
+            return json_bytes(StatusCode::GONE, Bytes::from(expired(msg).to_string()));
+        }
+        let exact = q.get("resourceVersionMatch").is_some_and(|m| m == "Exact");
+        if let Some(rv) = q.get("resourceVersion").and_then(|r| r.parse::<u64>().ok())
+            && exact
+            && rv < st.compacted
+        {
+            let msg = format!("too old resource version: {rv} ({})", st.compacted);
+            return json_bytes(StatusCode::GONE, Bytes::from(expired(&msg).to_string()));
+        }
+        let list_rv = token.as_ref().map(|t| t.0).unwrap_or(st.rv);
+        let from = match (&token, ns) {
+            (Some((_, key)), _) => Bound::Excluded(key.clone()),
+            (None, Some(n)) => Bound::Included((n.to_string(), String::new())),
+            (None, None) => Bound::Unbounded,
+        };
+        let mut items: Vec<Arc<Obj>> = Vec::new();
+        let mut next = None;
+        let iter = st.stores[kind]
+            .range((from, Bound::Unbounded))
+            .take_while(|(k, _)| ns.is_none_or(|n| k.0 == n))
+            .filter(|(_, o)| sel.matches(o));
+        for (key, o) in iter {
+            if limit.is_some_and(|l| items.len() >= l) {
+                let last =
+                    items.last().map(|o| (o.ns.clone(), o.name.clone())).unwrap_or_else(|| key.clone());
+                next = Some(encode_token(list_rv, &last));
+                break;
+            }
+            items.push(o.clone());
+        }
+        (items, list_rv, next)
+    };
+    let k = KINDS[kind];
+    let mut meta = json!({"resourceVersion": list_rv.to_string()});
+    if let (Some(c), Some(m)) = (&next, meta.as_object_mut()) {
+        m.insert("continue".into(), c.clone().into());
+    }
+    let head = format!(
+        "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{},\"items\":[",
+        k.kind,
+        k.api_version(),
+        meta
+    );
+    json_bytes(StatusCode::OK, Bytes::new()).map(|_| stream_items(head, items))
+}
+
+/// The list body, produced in chunks so a 150k-pod list is never one big buffer.
+fn stream_items(head: String, items: Vec<Arc<Obj>>) -> Body {
+    const CHUNK: usize = 512;
+    let items = Arc::new(items);
+    let chunks = items.len().div_ceil(CHUNK);
+    let first = futures::stream::iter([Bytes::from(head)]);
+    let body = futures::stream::iter(0..chunks).map(move |c| {
+        let part = &items[c * CHUNK..((c + 1) * CHUNK).min(items.len())];
+        let mut buf = Vec::with_capacity(part.iter().map(|o| o.json.len() + 1).sum());
+        for (i, o) in part.iter().enumerate() {
+            if c > 0 || i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(&o.json);
+        }
+        Bytes::from(buf)
+    });
+    let tail = futures::stream::iter([Bytes::from_static(b"]}")]);
+
+    Body::from_stream(first.chain(body).chain(tail).map(Ok::<_, Infallible>))
+}

@@ -1,0 +1,181 @@
+//! Watch streams: newline-delimited `{type, object}` events after a resourceVersion, then live
+//! ones; BOOKMARKs when asked; a single 410 `Expired` ERROR event when the history is gone.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::StatusCode;
+use axum::response::Response;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::App;
+use super::api::{expired, json_bytes};
+use super::kinds::KINDS;
+use super::select::Selector;
+use super::state::Obj;
+
+/// How often a watch that allows bookmarks gets one.
+pub(crate) const BOOKMARK_EVERY: Duration = Duration::from_secs(3);
+/// Watches without `timeoutSeconds` end after this long, like the API server's default range.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
+
+fn line(typ: &str, object: &[u8]) -> Bytes {
+    let mut buf = Vec::with_capacity(object.len() + 32);
+    buf.extend_from_slice(b"{\"type\":\"");
+    buf.extend_from_slice(typ.as_bytes());
+    buf.extend_from_slice(b"\",\"object\":");
+    buf.extend_from_slice(object);
+    buf.extend_from_slice(b"}\n");
+    Bytes::from(buf)
+}
+
+fn error_line(message: &str) -> Bytes {
+    line("ERROR", expired(message).to_string().as_bytes())
+}
+
+/// The start of a stream: (cursor, epoch, objects to send as ADDED), or a 410 message.
+type Begin = Result<(u64, u64, Vec<Arc<Obj>>), String>;
+
+struct Watch {
+    kind: usize,
+    ns: Option<String>,
+    sel: Selector,
+}
+
+impl Watch {
+    fn wants(&self, kind: usize, o: &Obj) -> bool {
+        kind == self.kind && self.ns.as_ref().is_none_or(|n| *n == o.ns) && self.sel.matches(o)
+    }
+}
+
+pub(crate) fn start(
+    app: Arc<App>,
+    kind: usize,
+    ns: Option<String>,
+    sel: Selector,
+    q: &HashMap<String, String>,
+) -> Response {
+    let from = q.get("resourceVersion").filter(|r| !r.is_empty() && *r != "0").map(|r| r.parse::<u64>());
+    let from = match from {
+        Some(Ok(rv)) => Some(rv),
+        Some(Err(_)) => None,
+        None => None,
+    };
+    let timeout = q
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_TIMEOUT);
+    let bookmarks = q.get("allowWatchBookmarks").is_some_and(|b| b == "true" || b == "1");
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let w = Watch { kind, ns, sel };
+    // Where the stream starts, fixed before the response goes out: after `from`, or the
+    // current objects as ADDED.
+    let begin: Begin = {
+        let st = app.lock();
+        match from {
+            Some(rv) if rv < st.compacted => {
+                Err(format!("too old resource version: {rv} ({})", st.compacted))
+            }
+            Some(rv) => Ok((rv, st.epoch, Vec::new())),
+            None => {
+                let ns = w.ns.clone();
+                let objs: Vec<Arc<Obj>> = st.stores[w.kind]
+                    .values()
+                    .filter(|o| ns.as_ref().is_none_or(|n| *n == o.ns) && w.sel.matches(o))
+                    .cloned()
+                    .collect();
+                Ok((st.rv, st.epoch, objs))
+            }
+        }
+    };
+    tokio::spawn(run(app, w, begin, timeout, bookmarks, tx));
+    let body = Body::from_stream(ReceiverStream::new(rx).map(Ok::<_, Infallible>));
+    let mut resp = json_bytes(StatusCode::OK, Bytes::new());
+    *resp.body_mut() = body;
+    resp
+}
+
+async fn run(
+    app: Arc<App>,
+    w: Watch,
+    begin: Begin,
+    timeout: Duration,
+    bookmarks: bool,
+    tx: mpsc::Sender<Bytes>,
+) {
+    let mut changed = app.changed.subscribe();
+    let mut shutdown = app.shutdown.subscribe();
+    let (mut cursor, epoch, initial) = match begin {
+        Ok(b) => b,
+        Err(msg) => {
+            let _ = tx.send(error_line(&msg)).await;
+            return;
+        }
+    };
+    for o in initial {
+        if tx.send(line("ADDED", &o.json)).await.is_err() {
+            return;
+        }
+    }
+    let deadline = Instant::now() + timeout;
+    let mut next_bookmark = Instant::now() + BOOKMARK_EVERY;
+    let k = KINDS[w.kind];
+    loop {
+        let batch: Result<Vec<Bytes>, String> = {
+            let st = app.lock();
+            if st.epoch != epoch || cursor < st.compacted {
+                Err(format!("too old resource version: {cursor} ({})", st.compacted))
+            } else {
+                let start = st.history.partition_point(|e| e.rv <= cursor);
+                let out = st
+                    .history
+                    .iter()
+                    .skip(start)
+                    .filter(|e| w.wants(e.kind, &e.obj))
+                    .map(|e| line(e.typ, &e.obj.json))
+                    .collect();
+                cursor = cursor.max(st.rv);
+                Ok(out)
+            }
+        };
+        match batch {
+            Ok(lines) => {
+                for l in lines {
+                    if tx.send(l).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(msg) => {
+                let _ = tx.send(error_line(&msg)).await;
+                return;
+            }
+        }
+        tokio::select! {
+            r = changed.changed() => if r.is_err() { return },
+            _ = tokio::time::sleep_until(next_bookmark) => {
+                next_bookmark = Instant::now() + BOOKMARK_EVERY;
+                if bookmarks {
+                    let obj = format!(
+                        "{{\"kind\":\"{}\",\"apiVersion\":\"{}\",\"metadata\":{{\"resourceVersion\":\"{cursor}\"}}}}",
+                        k.kind,
+                        k.api_version()
+                    );
+                    if tx.send(line("BOOKMARK", obj.as_bytes())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => return,
+            _ = shutdown.changed() => return,
+            _ = tx.closed() => return,
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! `sim serve` over real HTTP: kubectl against it, pagination, selectors, watch, 410, 403, 405.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clustertop::sim::SimConfig;
+use clustertop::sim::serve::{ServeConfig, Server};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::Instant;
+
+use tokio::task::block_in_place;
+
+async fn start(nodes: usize, forbid: &[&str]) -> Server {
+    let cfg = ServeConfig {
+        sim: SimConfig { nodes, ..SimConfig::default() },
+        forbid: forbid.iter().map(|s| s.to_string()).collect(),
+        step: Duration::from_millis(200),
+        ..ServeConfig::default()
+    };
+    Server::start(cfg).await.expect("server starts")
+}
+
+/// One HTTP/1.0 request; the whole response as (status, body).
+async fn http(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
+    block_in_place(|| {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+        let req = format!("{method} {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: application/json\r\n\r\n");
+        s.write_all(req.as_bytes()).expect("write");
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).expect("read");
+        let text = String::from_utf8_lossy(&buf).to_string();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let code = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        (code, body.to_string())
+    })
+}
+
+async fn get_json(addr: SocketAddr, path: &str) -> Value {
+    let (code, body) = http(addr, "GET", path).await;
+    assert_eq!(code, 200, "{path}: {body}");
+    serde_json::from_str(&body).expect("json body")
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// A watch stream: the event lines, read until `done` holds for one or the deadline passes.
+struct Watch {
+    reader: BufReader<TcpStream>,
+}
+
+impl Watch {
+    async fn open(addr: SocketAddr, path: &str) -> Watch {
+        block_in_place(|| {
+            let mut s = TcpStream::connect(addr).expect("connect");
+            s.set_read_timeout(Some(Duration::from_millis(200))).expect("timeout");
+            let req = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+            s.write_all(req.as_bytes()).expect("write");
+            let mut w = Watch { reader: BufReader::new(s) };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let status = w.line(deadline).unwrap_or_default();
+            assert!(status.contains(" 200 "), "{path}: {status}");
+            while let Some(l) = w.line(deadline) {
+                if l.trim().is_empty() {
+                    break;
+                }
+            }
+            w
+        })
+    }
+
+    /// The next line; `None` at the end of the stream. Panics at the deadline.
+    fn line(&mut self, deadline: Instant) -> Option<String> {
+        let mut buf = String::new();
+        loop {
+            assert!(Instant::now() < deadline, "no complete line before the deadline");
+            match self.reader.read_line(&mut buf) {
+                Ok(0) => return None,
+                Ok(_) if buf.ends_with('\n') => return Some(buf),
+                Ok(_) => {}
+                Err(e)
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+    }
+
+    /// The first event satisfying `done`; `None` when the stream ends first.
+    async fn until(&mut self, secs: u64, done: impl Fn(&Value) -> bool) -> Option<Value> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        block_in_place(|| {
+            loop {
+                let line = self.line(deadline)?;
+                let ev: Value = serde_json::from_str(&line).expect("event json");
+                if done(&ev) {
+                    return Some(ev);
+                }
+            }
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_reads_the_simulated_cluster() {
+    let Ok(kubectl) = std::process::Command::new("kubectl").arg("version").arg("--client").output() else {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "kubectl is required on CI");
+        eprintln!("kubectl not found: skipped");
+        return;
+    };
+    assert!(kubectl.status.success());
+    let server = start(24, &[]).await;
+    server.control().pause_churn(true);
+    let dir = std::env::temp_dir().join(format!("clustertop-sim-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let kc = dir.join("kubeconfig");
+    std::fs::write(&kc, server.kubeconfig()).expect("kubeconfig");
+    let run = |args: &[&str]| {
+        let out = block_in_place(|| {
+            std::process::Command::new("kubectl")
+                .arg("--kubeconfig")
+                .arg(&kc)
+                .arg("--cache-dir")
+                .arg(dir.join("cache"))
+                .arg("--request-timeout=60s")
+                .args(args)
+                .output()
+                .expect("kubectl runs")
+        });
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "kubectl {args:?} failed:\n{stdout}\n{stderr}");
+        stdout
+    };
+    let nodes = run(&["get", "nodes"]);
+    assert!(nodes.contains("NAME") && nodes.contains("r1-n01") && nodes.contains("r6-n04"), "{nodes}");
+    assert_eq!(nodes.lines().count(), 25, "{nodes}");
+    let pods = run(&["get", "pods", "-A"]);
+    assert!(pods.contains("kube-system") && pods.contains("cilium-"), "{pods}");
+    assert_eq!(pods.lines().count(), server.control().counts().1 + 1);
+    let bgp = run(&["get", "ciliumbgpnodeconfigs"]);
+    assert!(bgp.contains("r5-n01"), "{bgp}");
+    let short = run(&["get", "cbgpnode", "r5-n01", "-o", "json"]);
+    let obj: Value = serde_json::from_str(&short).expect("json");
+    assert_eq!(obj["kind"], "CiliumBGPNodeConfig");
+    let raw = run(&["get", "--raw", "/apis"]);
+    assert!(raw.contains("cilium.io/v2") && raw.contains("node.k8s.io/v1"), "{raw}");
+    let sel = run(&["get", "pods", "-A", "-l", "k8s-app=cilium", "--field-selector", "spec.nodeName=r5-n01"]);
+    assert_eq!(sel.lines().count(), 2, "{sel}");
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pagination_returns_every_item_once() {
+    let server = start(30, &[]).await;
+    server.control().pause_churn(true);
+    let addr = server.addr;
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/nodes?limit=10".to_string();
+    let mut pages = 0;
+    loop {
+        let page = get_json(addr, &path).await;
+        assert_eq!(page["kind"], "NodeList");
+        assert!(page["metadata"]["resourceVersion"].as_str().is_some());
+        let items = names(&page);
+        assert!(items.len() <= 10);
+        seen.extend(items);
+        pages += 1;
+        match page["metadata"]["continue"].as_str() {
+            Some(c) if !c.is_empty() => path = format!("/api/v1/nodes?limit=10&continue={c}"),
+            _ => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let mut uniq = seen.clone();
+    uniq.sort();
+    uniq.dedup();
+    assert_eq!((seen.len(), uniq.len()), (30, 30));
+    // Pods in pages of 97 add up to the full list.
+    let all = names(&get_json(addr, "/api/v1/pods").await).len();
+    assert_eq!(all, server.control().counts().1);
+    let mut total = 0;
+    let mut path = "/api/v1/pods?limit=97".to_string();
+    loop {
+        let page = get_json(addr, &path).await;
+        total += names(&page).len();
+        match page["metadata"]["continue"].as_str() {
+            Some(c) if !c.is_empty() => path = format!("/api/v1/pods?limit=97&continue={c}"),
+            _ => break,
+        }
+    }
+    assert_eq!(total, all);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn label_and_field_selectors_filter() {
+    let server = start(24, &[]).await;
+    let addr = server.addr;
+    let cilium = get_json(addr, "/api/v1/pods?labelSelector=k8s-app%3Dcilium").await;
+    let items = cilium["items"].as_array().expect("items");
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|p| p["metadata"]["labels"]["k8s-app"] == "cilium"));
+    let flannel =
+        get_json(addr, "/api/v1/namespaces/kube-flannel/pods?labelSelector=app%3Dflannel,tier").await;
+    assert!(names(&flannel).iter().all(|n| n.starts_with("kube-flannel-ds-")));
+    let on_node = get_json(addr, "/api/v1/pods?fieldSelector=spec.nodeName%3Dr1-n01").await;
+    let items = on_node["items"].as_array().expect("items");
+    assert!(items.len() > 5);
+    assert!(items.iter().all(|p| p["spec"]["nodeName"] == "r1-n01"));
+    let racks =
+        get_json(addr, "/api/v1/nodes?labelSelector=topology.kubernetes.io/zone%20in%20(rack-1,rack-2)")
+            .await;
+    assert_eq!(names(&racks).len(), 8);
+    let not = get_json(addr, "/api/v1/nodes?fieldSelector=metadata.name!%3Dr1-n01").await;
+    assert_eq!(names(&not).len(), 23);
+    let (code, _) = http(addr, "GET", "/api/v1/pods?fieldSelector=status.hostIP%3D1").await;
+    assert_eq!(code, 400);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_delivers_a_bgp_change() {
+    let server = start(24, &[]).await;
+    let ctl = server.control();
+    let addr = server.addr;
+    let list = get_json(addr, "/apis/cilium.io/v2/ciliumbgpnodeconfigs").await;
+    let rv = list["metadata"]["resourceVersion"].as_str().expect("rv").to_string();
+    let node = names(&list).into_iter().next().expect("a BGP node");
+    let peer = ctl.bgp_peers(&node).into_iter().next().expect("a peer");
+    let path = format!(
+        "/apis/cilium.io/v2/ciliumbgpnodeconfigs?watch=true&resourceVersion={rv}&fieldSelector=metadata.name%3D{node}"
+    );
+    let mut w = Watch::open(addr, &path).await;
+    ctl.set_bgp_state(&node, &peer, "idle");
+    let ev = w
+        .until(20, |e| {
+            e["type"] == "MODIFIED"
+                && e["object"]["status"]["bgpInstances"][0]["peers"].as_array().is_some_and(|ps| {
+                    ps.iter().any(|p| p["name"] == peer.as_str() && p["peeringState"] == "idle")
+                })
+        })
+        .await
+        .expect("the change arrives");
+    assert_eq!(ev["object"]["metadata"]["name"], node.as_str());
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expire_answers_410_to_old_resource_versions() {
+    let server = start(12, &[]).await;
+    let ctl = server.control();
+    let addr = server.addr;
+    let first = get_json(addr, "/api/v1/pods?limit=5").await;
+    let rv = first["metadata"]["resourceVersion"].as_str().expect("rv").to_string();
+    let cont = first["metadata"]["continue"].as_str().expect("continue").to_string();
+    let mut open = Watch::open(addr, &format!("/api/v1/nodes?watch=1&resourceVersion={rv}")).await;
+    ctl.expire();
+    let is_410 =
+        |e: &Value| e["type"] == "ERROR" && e["object"]["code"] == 410 && e["object"]["reason"] == "Expired";
+    open.until(20, is_410).await.expect("the open watch ends with 410");
+    assert!(open.until(20, |_| true).await.is_none(), "and then the stream ends");
+    let mut old = Watch::open(addr, &format!("/api/v1/nodes?watch=true&resourceVersion={rv}")).await;
+    let ev = old.until(20, |_| true).await.expect("an event");
+    assert!(is_410(&ev), "{ev}");
+    let (code, body) = http(addr, "GET", &format!("/api/v1/pods?limit=5&continue={cont}")).await;
+    assert_eq!(code, 410, "{body}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_sends_bookmarks_and_honours_timeout() {
+    let server = start(6, &[]).await;
+    let addr = server.addr;
+    let mut w = Watch::open(addr, "/api/v1/nodes?watch=true&allowWatchBookmarks=true&timeoutSeconds=5").await;
+    let added = w.until(10, |e| e["type"] == "ADDED").await.expect("current objects first");
+    assert_eq!(added["object"]["kind"], "Node");
+    let bm = w.until(10, |e| e["type"] == "BOOKMARK").await.expect("a bookmark");
+    assert!(bm["object"]["metadata"]["resourceVersion"].as_str().is_some());
+    assert!(w.until(10, |_| false).await.is_none(), "the stream ends at timeoutSeconds");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_method_and_unknown_paths() {
+    let server = start(12, &["ciliumbgpnodeconfigs"]).await;
+    let addr = server.addr;
+    for path in [
+        "/apis/cilium.io/v2/ciliumbgpnodeconfigs",
+        "/apis/cilium.io/v2/ciliumbgpnodeconfigs?watch=true",
+        "/apis/cilium.io/v2/ciliumbgpnodeconfigs/r5-n01",
+    ] {
+        let (code, body) = http(addr, "GET", path).await;
+        assert_eq!(code, 403, "{path}");
+        let st: Value = serde_json::from_str(&body).expect("status");
+        assert_eq!((st["kind"].as_str(), st["reason"].as_str()), (Some("Status"), Some("Forbidden")));
+        assert!(
+            st["message"].as_str().unwrap_or("").starts_with("ciliumbgpnodeconfigs.cilium.io is forbidden")
+        );
+    }
+    server.control().set_forbidden(&["pods"]);
+    assert_eq!(http(addr, "GET", "/apis/cilium.io/v2/ciliumbgpnodeconfigs").await.0, 200);
+    assert_eq!(http(addr, "GET", "/api/v1/namespaces/kube-system/pods").await.0, 403);
+    for method in ["POST", "DELETE", "PUT", "PATCH"] {
+        let (code, body) = http(addr, method, "/api/v1/nodes").await;
+        assert_eq!(code, 405, "{method}");
+        assert!(body.contains("\"kind\":\"Status\""));
+    }
+    assert_eq!(http(addr, "GET", "/api/v1/nodes/nope").await.0, 404);
+    assert_eq!(http(addr, "GET", "/apis/example.com/v1/things").await.0, 404);
+    assert_eq!(http(addr, "GET", "/nope").await.0, 404);
+    let reqs = server.control().requests();
+    assert!(reqs.iter().any(|(m, p)| m == "POST" && p == "/api/v1/nodes"));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_watcher_lists_watches_and_relists_after_expire() {
+    use futures::StreamExt;
+    use k8s_openapi::api::core::v1::Node;
+    use kube::runtime::watcher;
+
+    let server = start(12, &[]).await;
+    let ctl = server.control();
+    let url = format!("http://{}", server.addr).parse().expect("url");
+    let client = kube::Client::try_from(kube::Config::new(url)).expect("client");
+    let api: kube::Api<Node> = kube::Api::all(client.clone());
+    let cfg = watcher::Config::default().page_size(5).timeout(20);
+    let mut stream = watcher(api, cfg).boxed();
+    let mut names = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), stream.next())
+            .await
+            .expect("event in time")
+            .expect("stream open")
+            .expect("no error")
+        {
+            watcher::Event::InitApply(n) => names.push(n.metadata.name.unwrap_or_default()),
+            watcher::Event::InitDone => break,
+            _ => {}
+        }
+    }
+    assert_eq!(names.len(), 12);
+    ctl.expire();
+    // The watch ends with 410; the watcher reports it and lists again.
+    let mut relisted = 0;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), stream.next())
+            .await
+            .expect("event in time")
+            .expect("stream open")
+        {
+            Ok(watcher::Event::InitApply(_)) => relisted += 1,
+            Ok(watcher::Event::InitDone) => break,
+            _ => {}
+        }
+    }
+    assert_eq!(relisted, 12);
+    let reqs = ctl.requests();
+    assert!(
+        reqs.iter().filter(|(_, p)| p.starts_with("/api/v1/nodes?") && p.contains("limit=5")).count() >= 6
+    );
+    server.shutdown().await;
+}
+
+/// 5,000 nodes and 150,000 pods: `cargo test --release --test sim_serve_kubectl -- --ignored`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn serves_5000_nodes_and_150k_pods() {
+    let t = Instant::now();
+    let cfg = ServeConfig {
+        sim: SimConfig { nodes: 5000, ..SimConfig::default() },
+        pods: Some(150_000),
+        ..ServeConfig::default()
+    };
+    let server = Server::start(cfg).await.expect("server starts");
+    eprintln!("started in {:?}", t.elapsed());
+    server.control().pause_churn(true);
+    assert_eq!(server.control().counts(), (5000, 150_000));
+    let t = Instant::now();
+    let (code, body) = http(server.addr, "GET", "/api/v1/pods").await;
+    assert_eq!(code, 200);
+    eprintln!("full pod list: {} MB in {:?}", body.len() / 1_000_000, t.elapsed());
+    let t = Instant::now();
+    let mut total = 0;
+    let mut path = "/api/v1/pods?limit=500".to_string();
+    loop {
+        let page = get_json(server.addr, &path).await;
+        total += names(&page).len();
+        match page["metadata"]["continue"].as_str() {
+            Some(c) if !c.is_empty() => path = format!("/api/v1/pods?limit=500&continue={c}"),
+            _ => break,
+        }
+    }
+    assert_eq!(total, 150_000);
+    eprintln!("paged pod list in {:?}", t.elapsed());
+    server.shutdown().await;
+}
