@@ -1,19 +1,16 @@
 //! Command line: parse, build settings, dispatch. `main.rs` only calls `cli::main`.
 
-use std::process::ExitCode;
-use std::time::Duration;
+mod run;
 
-use anyhow::{Context, Result, bail};
-use chrono::Utc;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
 use chrono_tz::Tz;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tokio::sync::{mpsc, watch};
 
 use crate::analysis::Settings;
 use crate::model::Window;
-use crate::runtime::{self, Options};
-use crate::sim::{Scenario, Sim, SimConfig};
-use crate::store::ClusterState;
+use crate::sim::{Scenario, SimConfig};
 use crate::theme::Theme;
 
 #[derive(Parser, Debug)]
@@ -27,12 +24,21 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub ui: UiFlags,
-    /// Kube context to use (Kubernetes source: not in this build yet).
+    #[command(flatten)]
+    pub kube: KubeFlags,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct KubeFlags {
+    /// Kube context to use (default: the kubeconfig's current context).
     #[arg(long, global = true)]
     pub context: Option<String>,
-    /// Kubeconfig file (Kubernetes source: not in this build yet).
-    #[arg(long, global = true, env = "KUBECONFIG")]
-    pub kubeconfig: Option<String>,
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster config).
+    #[arg(long, global = true)]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// Node label that names a node's rack.
+    #[arg(long, global = true, default_value = "topology.kubernetes.io/zone")]
+    pub rack_label: String,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -74,16 +80,49 @@ pub struct SimFlags {
 pub enum Command {
     /// The dashboard on the embedded simulated cluster.
     Demo(SimFlags),
-    /// Print the model and findings once, for scripts.
+    /// The simulated cluster's other faces.
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
+    /// Print the model and findings once, for scripts (the current kube context, or --demo).
     Snapshot {
-        /// Use the embedded simulated cluster.
+        /// Use the embedded simulated cluster instead of a kube context.
         #[arg(long)]
         demo: bool,
+        /// With a kube context: give up waiting for the initial lists after this many seconds.
+        #[arg(long, default_value_t = 60)]
+        wait: u64,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         #[command(flatten)]
         sim: SimFlags,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SimCommand {
+    /// Serve the simulated cluster as a Kubernetes API over HTTP on loopback (for the real
+    /// client, kubectl, and tests).
+    Serve(ServeFlags),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeFlags {
+    /// Address to listen on (loopback; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8001")]
+    pub listen: std::net::SocketAddr,
+    /// Total pods to serve (default about 30 per node).
+    #[arg(long)]
+    pub pods: Option<usize>,
+    /// Write a kubeconfig for the server to this file.
+    #[arg(long)]
+    pub kubeconfig_out: Option<std::path::PathBuf>,
+    /// Resources (plurals, comma-separated) that answer 403 Forbidden, to test permissions.
+    #[arg(long, value_delimiter = ',')]
+    pub forbid: Vec<String>,
+    #[command(flatten)]
+    pub sim: SimFlags,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +152,7 @@ fn local_tz() -> Tz {
         .unwrap_or(Tz::UTC)
 }
 
-fn no_color() -> bool {
+pub(crate) fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
@@ -138,36 +177,9 @@ impl UiFlags {
 }
 
 impl SimFlags {
-    fn config(&self, tz: Tz) -> SimConfig {
+    pub(crate) fn config(&self, tz: Tz) -> SimConfig {
         SimConfig { nodes: self.nodes as usize, seed: self.seed, scenario: self.scenario, tz }
     }
-}
-
-async fn demo(ui: &UiFlags, flags: &SimFlags, started: std::time::Instant) -> Result<()> {
-    let theme = ui.theme()?;
-    let settings = ui.settings();
-    let sim = Sim::new(flags.config(settings.tz), Utc::now());
-    let state = ClusterState::new(sim.label(), settings);
-    let (utx, urx) = mpsc::channel(64);
-    let (stx, srx) = watch::channel(None);
-    tokio::spawn(crate::sources::sim::run(sim, utx, Duration::from_secs_f64(ui.refresh)));
-    tokio::spawn(runtime::store_task(state, urx, stx));
-    runtime::run(srx, Options { theme, ascii: ui.ascii, no_color: no_color(), started }).await
-}
-
-fn snapshot(ui: &UiFlags, demo: bool, format: Format, flags: &SimFlags) -> Result<()> {
-    if !demo {
-        bail!("only --demo is available until the Kubernetes source lands; try `clustertop snapshot --demo`");
-    }
-    let settings = ui.settings();
-    let now = Utc::now();
-    let snap = crate::sim::snapshot_at(flags.config(settings.tz), now, settings);
-    let out = match format {
-        Format::Json => crate::snapshot_cmd::json(&snap),
-        Format::Text => crate::snapshot_cmd::text(&snap),
-    };
-    println!("{out}");
-    Ok(())
 }
 
 pub fn main() -> ExitCode {
@@ -178,18 +190,20 @@ pub fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let result = match &cli.command {
-        Some(Command::Snapshot { demo, format, sim }) => snapshot(&cli.ui, *demo, *format, sim),
-        Some(Command::Demo(flags)) => tokio_main(demo(&cli.ui, flags, started)),
-        None => {
-            eprintln!(
-                "clustertop: this build has no Kubernetes source yet, so it cannot show a real cluster; \
-                 try `clustertop demo`"
-            );
-            return ExitCode::from(2);
+        Some(Command::Snapshot { demo: true, format, sim, .. }) => run::snapshot_demo(&cli.ui, *format, sim),
+        Some(Command::Snapshot { demo: false, format, wait, .. }) => {
+            tokio_main(run::snapshot_cluster(&cli.ui, &cli.kube, *format, *wait))
         }
+        Some(Command::Demo(flags)) => tokio_main(run::demo(&cli.ui, flags, started)),
+        Some(Command::Sim { command: SimCommand::Serve(flags) }) => tokio_main(run::serve(&cli.ui, flags)),
+        None => tokio_main(run::cluster(&cli.ui, &cli.kube, started)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<run::ConfigError>() => {
+            eprintln!("clustertop: {e:#}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("clustertop: {e:#}");
             ExitCode::from(1)

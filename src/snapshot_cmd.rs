@@ -104,7 +104,7 @@ pub fn text(s: &Snapshot) -> String {
         s.now.with_timezone(&s.tz).format("%Y-%m-%d %H:%M:%S %Z")
     );
     for src in &s.sources {
-        let _ = writeln!(o, "source    {} {}", src.source.label(), src.health.word());
+        let _ = writeln!(o, "source    {} {}", src.label(), src.health.word());
     }
     let _ = writeln!(o, "nodes     {} ({} ready), pods {}", sum.nodes, sum.ready, sum.pods);
     let modes: Vec<String> = sum.net_modes.iter().map(|(k, v)| format!("{k} {v}")).collect();

@@ -74,10 +74,26 @@ fn snapshot_text_lists_nodes_and_findings() {
 
 #[test]
 fn bad_input_gets_a_clear_error_and_exit_code() {
-    // No Kubernetes source in this build: say so, suggest the demo, exit 2.
-    let o = run(&[], &[]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("clustertop demo"), "{}", stderr(&o));
+    // A missing kubeconfig, a broken one, an unknown context: one line, a hint, exit 2.
+    let dir = std::env::temp_dir().join(format!("clustertop-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = dir.join("broken.yaml");
+    std::fs::write(&broken, "apiVersion: v1\nclusters: [this is: not, a kubeconfig\n").unwrap();
+    let good = dir.join("good.yaml");
+    std::fs::write(&good, "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n").unwrap();
+    for (args, mention) in [
+        (vec!["--kubeconfig", "/nonexistent/kubeconfig"], "/nonexistent/kubeconfig"),
+        (vec!["--kubeconfig", broken.to_str().unwrap()], "broken.yaml"),
+        (vec!["--kubeconfig", good.to_str().unwrap(), "--context", "nosuch"], "nosuch"),
+        (vec!["snapshot", "--kubeconfig", "/nonexistent/kubeconfig"], "/nonexistent/kubeconfig"),
+    ] {
+        let o = run(&args, &[]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert!(e.contains(mention) && e.contains("clustertop demo"), "{args:?}: {e}");
+        assert_eq!(e.trim().lines().count(), 1, "one line: {e}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
     // Unknown scenario, window, time zone: clap errors naming the problem, exit 2.
     let o = run(&["demo", "--scenario", "nope"], &[]);
     assert_eq!(o.status.code(), Some(2));

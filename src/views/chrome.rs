@@ -53,7 +53,8 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         Span::styled(format!(" {} {crit} crit", t.sym.crit), if crit > 0 { t.crit } else { t.muted }),
         Span::styled(format!(" {} {warn} warn ", t.sym.warn), if warn > 0 { t.warn } else { t.muted }),
     ];
-    for src in &s.sources {
+    // A kind that is not installed is not a problem: it is simply not shown.
+    for src in s.sources.iter().filter(|x| x.health != SourceHealth::NotInstalled) {
         let (st, g) = match src.health {
             SourceHealth::Ok => (t.ok, t.sym.ok),
             SourceHealth::Stale { .. } => (t.warn, t.sym.warn),

@@ -69,7 +69,13 @@ fn sources(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         return;
     }
     let rows: Vec<Row> = ctx.snap.sources.iter().map(|s| source_row(ctx, s)).collect();
-    let widths = [Constraint::Length(14), Constraint::Length(13), Constraint::Length(6), Constraint::Min(10)];
+    let label_w = ctx.snap.sources.iter().map(|s| s.label().width() + 2).max().unwrap_or(0).clamp(14, 48);
+    let widths = [
+        Constraint::Length(label_w as u16),
+        Constraint::Length(13),
+        Constraint::Length(6),
+        Constraint::Min(10),
+    ];
     let header = Row::new(["source", "state", "since", "detail"]).style(th.header);
     Widget::render(Table::new(rows, widths).header(header), inner, buf);
 }

@@ -150,7 +150,7 @@ fn sources_line(ctx: &Ctx) -> String {
         return "no source has reported yet".into();
     }
     let s: Vec<String> =
-        ctx.snap.sources.iter().map(|s| format!("{} {}", s.source.label(), s.health.word())).collect();
+        ctx.snap.sources.iter().map(|s| format!("{} {}", s.label(), s.health.word())).collect();
     format!("sources: {}", s.join(", "))
 }
 

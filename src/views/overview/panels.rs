@@ -113,10 +113,13 @@ pub fn runtime(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
         lines.push(Line::from(spans));
     }
     let kvm = s.nodes.iter().filter(|n| n.kvm() == Some(true)).count();
-    lines.push(Line::from(Span::styled(
-        format!(" kata-capable (KVM) nodes: {kvm}/{}", s.nodes.len()),
-        t.muted,
-    )));
+    let known = s.nodes.iter().filter(|n| n.kvm().is_some()).count();
+    let text = if known == 0 && !s.nodes.is_empty() {
+        " kata-capable (KVM) nodes: no data (node agents?)".to_string()
+    } else {
+        format!(" kata-capable (KVM) nodes: {kvm}/{}", s.nodes.len())
+    };
+    lines.push(Line::from(Span::styled(text, t.muted)));
     lines
 }
 

@@ -1,0 +1,149 @@
+//! What each command does once the flags are parsed.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use tokio::sync::{mpsc, watch};
+
+use super::{Format, KubeFlags, ServeFlags, SimFlags, UiFlags, no_color};
+use crate::model::{SourceHealth, SourceId};
+use crate::runtime::{self, Options};
+use crate::sim::Sim;
+use crate::sim::serve::{ServeConfig, Server};
+use crate::sources::Update;
+use crate::sources::kube::{self as kube_source, KubeOptions};
+use crate::store::ClusterState;
+
+/// A problem with the user's configuration (kubeconfig, context): exit code 2.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+impl std::error::Error for ConfigError {}
+
+fn kube_options(k: &KubeFlags) -> KubeOptions {
+    KubeOptions {
+        kubeconfig: k.kubeconfig.clone(),
+        context: k.context.clone(),
+        rack_label: k.rack_label.clone(),
+        ..KubeOptions::default()
+    }
+}
+
+async fn connect(k: &KubeFlags) -> Result<(::kube::Client, String, KubeOptions)> {
+    let opts = kube_options(k);
+    match kube_source::connect(&opts).await {
+        Ok((client, label)) => Ok((client, label, opts)),
+        Err(e) => Err(ConfigError(format!("{e:#}; try `clustertop demo` for the simulated cluster")).into()),
+    }
+}
+
+fn start_ui(
+    ui: &UiFlags,
+    state: ClusterState,
+    started: Instant,
+) -> Result<(mpsc::Sender<Vec<Update>>, impl Future<Output = Result<()>>)> {
+    let theme = ui.theme()?;
+    let (utx, urx) = mpsc::channel(256);
+    let (stx, srx) = watch::channel(None);
+    tokio::spawn(runtime::store_task(state, urx, stx));
+    let opts = Options { theme, ascii: ui.ascii, no_color: no_color(), started };
+    Ok((utx, runtime::run(srx, opts)))
+}
+
+pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()> {
+    let settings = ui.settings();
+    let sim = Sim::new(flags.config(settings.tz), Utc::now());
+    let (tx, tui) = start_ui(ui, ClusterState::new(sim.label(), settings), started)?;
+    tokio::spawn(crate::sources::sim::run(sim, tx, Duration::from_secs_f64(ui.refresh)));
+    tui.await
+}
+
+/// The dashboard on a real cluster (the current kube context).
+pub async fn cluster(ui: &UiFlags, k: &KubeFlags, started: Instant) -> Result<()> {
+    ui.theme()?;
+    let (client, label, opts) = connect(k).await?;
+    let (tx, tui) = start_ui(ui, ClusterState::new(label, ui.settings()), started)?;
+    tokio::spawn(kube_source::run(client, opts, tx));
+    tui.await
+}
+
+fn print(snap: &crate::model::Snapshot, format: Format) {
+    let out = match format {
+        Format::Json => crate::snapshot_cmd::json(snap),
+        Format::Text => crate::snapshot_cmd::text(snap),
+    };
+    println!("{out}");
+}
+
+pub fn snapshot_demo(ui: &UiFlags, format: Format, flags: &SimFlags) -> Result<()> {
+    let settings = ui.settings();
+    print(&crate::sim::snapshot_at(flags.config(settings.tz), Utc::now(), settings), format);
+    Ok(())
+}
+
+/// One snapshot of a real cluster: wait until every initial list is complete, print, exit.
+pub async fn snapshot_cluster(ui: &UiFlags, k: &KubeFlags, format: Format, wait: u64) -> Result<()> {
+    let (client, label, opts) = connect(k).await?;
+    let mut state = ClusterState::new(label, ui.settings());
+    let (tx, mut rx) = mpsc::channel(256);
+    let source = tokio::spawn(kube_source::run(client, opts, tx));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+    let synced = |u: &Update| matches!(u, Update::Health { source: SourceId::Kubernetes, scope, health: SourceHealth::Ok, .. } if scope.is_empty());
+    let mut last_error = None;
+    loop {
+        let batch = match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(b)) => b,
+            Ok(None) => bail!("the Kubernetes source stopped before its initial lists completed"),
+            Err(_) => {
+                source.abort();
+                let why = last_error.map(|e| format!(": {e}")).unwrap_or_default();
+                bail!("the initial lists did not complete within {wait} s{why}");
+            }
+        };
+        let done = batch.iter().any(synced);
+        for u in batch {
+            if let Update::Health { health: SourceHealth::Unreachable { error }, .. } = &u {
+                last_error = Some(error.clone());
+            }
+            state.apply(u);
+        }
+        if done {
+            break;
+        }
+    }
+    source.abort();
+    print(&state.snapshot(Utc::now()), format);
+    Ok(())
+}
+
+/// `clustertop sim serve`: until SIGINT/SIGTERM.
+pub async fn serve(ui: &UiFlags, f: &ServeFlags) -> Result<()> {
+    let cfg = ServeConfig {
+        listen: f.listen,
+        sim: f.sim.config(ui.settings().tz),
+        pods: f.pods,
+        forbid: f.forbid.clone(),
+        step: Duration::from_secs_f64(ui.refresh),
+        ..ServeConfig::default()
+    };
+    let server = Server::start(cfg).await.with_context(|| format!("cannot serve on {}", f.listen))?;
+    if let Some(path) = &f.kubeconfig_out {
+        std::fs::write(path, server.kubeconfig())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("clustertop sim serve: kubeconfig written to {}", path.display());
+    }
+    eprintln!("clustertop sim serve: Kubernetes API on http://{} (Ctrl-C to stop)", server.addr);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    server.shutdown().await;
+    Ok(())
+}
