@@ -121,6 +121,9 @@ pub struct ServeFlags {
     /// Resources (plurals, comma-separated) that answer 403 Forbidden, to test permissions.
     #[arg(long, value_delimiter = ',')]
     pub forbid: Vec<String>,
+    /// Serve a cluster that does not change (no pod churn, no BGP flaps), to measure idle cost.
+    #[arg(long = "static")]
+    pub frozen: bool,
     #[command(flatten)]
     pub sim: SimFlags,
 }

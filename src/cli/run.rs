@@ -133,6 +133,7 @@ pub async fn serve(ui: &UiFlags, f: &ServeFlags) -> Result<()> {
         ..ServeConfig::default()
     };
     let server = Server::start(cfg).await.with_context(|| format!("cannot serve on {}", f.listen))?;
+    server.control().pause_churn(f.frozen);
     if let Some(path) = &f.kubeconfig_out {
         std::fs::write(path, server.kubeconfig())
             .with_context(|| format!("cannot write {}", path.display()))?;
