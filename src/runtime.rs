@@ -23,27 +23,35 @@ use crate::{keymap, tui, views};
 
 const MAX_FPS: u64 = 30;
 /// Rebuild the snapshot at least this often, so staleness shows even when no source sends.
-const RESNAPSHOT: Duration = Duration::from_secs(5);
+const RESNAPSHOT: Duration = Duration::from_secs(15);
 
-/// Apply batches of updates and publish a snapshot after each burst.
+/// Apply batches of updates and publish a snapshot after each burst that changed something, and
+/// at least every `RESNAPSHOT` (ages and staleness move on even when nothing else does).
 pub async fn store_task(
     mut state: ClusterState,
     mut rx: mpsc::Receiver<Vec<Update>>,
     tx: watch::Sender<Option<Arc<Snapshot>>>,
 ) {
+    let mut last = tokio::time::Instant::now();
     loop {
+        let mut changed = false;
+        let mut apply = |b: Vec<Update>| b.into_iter().for_each(|u| changed |= state.apply(u));
         tokio::select! {
             batch = rx.recv() => match batch {
                 Some(b) => {
-                    b.into_iter().for_each(|u| state.apply(u));
+                    apply(b);
                     while let Ok(b) = rx.try_recv() {
-                        b.into_iter().for_each(|u| state.apply(u));
+                        apply(b);
                     }
                 }
                 None => return,
             },
-            _ = tokio::time::sleep(RESNAPSHOT) => {}
+            _ = tokio::time::sleep_until(last + RESNAPSHOT) => changed = true,
         }
+        if !changed && last.elapsed() < RESNAPSHOT {
+            continue;
+        }
+        last = tokio::time::Instant::now();
         if tx.send(Some(Arc::new(state.snapshot(Utc::now())))).is_err() {
             return;
         }

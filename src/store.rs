@@ -92,16 +92,21 @@ impl ClusterState {
         }
     }
 
-    pub fn apply(&mut self, update: Update) {
+    /// Apply one update. Returns false when it changed nothing a view shows (a heartbeat that
+    /// repeats a source's health), so the caller can skip rebuilding the snapshot.
+    pub fn apply(&mut self, update: Update) -> bool {
         match update {
             Update::Health { source, mut scope, mut health, at } => {
                 clean(&mut scope);
                 clean_health(&mut health);
                 let key = (source, scope);
+                let previous = self.health.get(&key).map(|s| s.health.clone());
                 let updated =
                     if health.is_ok() { Some(at) } else { self.health.get(&key).and_then(|s| s.updated) };
+                let changed = previous.as_ref() != Some(&health);
                 let status = SourceStatus { source, scope: key.1.clone(), health, updated };
                 self.health.insert(key, status);
+                return changed;
             }
             Update::NodeApplied { mut node, at } => {
                 clean(&mut node.name);
@@ -192,6 +197,7 @@ impl ClusterState {
             }
             Update::Cpu(curve) => self.cpu = Some(curve),
         }
+        true
     }
 
     fn pods_sorted(&mut self) -> Arc<Vec<Pod>> {
@@ -298,5 +304,34 @@ impl ClusterState {
         };
         snap.findings = analysis::rules::findings(&snap, settings);
         snap
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::*;
+
+    #[test]
+    fn a_repeated_health_is_not_a_change_but_a_new_one_is() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let mut s = ClusterState::new("c", Settings::default());
+        let health = |h: SourceHealth, at| Update::Health {
+            source: SourceId::Kubernetes,
+            scope: String::new(),
+            health: h,
+            at,
+        };
+        assert!(s.apply(health(SourceHealth::Ok, t)), "first report");
+        assert!(!s.apply(health(SourceHealth::Ok, t + Duration::seconds(10))), "heartbeat");
+        let down = SourceHealth::Unreachable { error: "refused".into() };
+        assert!(s.apply(health(down.clone(), t + Duration::seconds(20))));
+        assert!(!s.apply(health(down, t + Duration::seconds(30))));
+        // The heartbeat still moved `updated` on, so staleness is judged from the latest one.
+        assert!(s.apply(health(SourceHealth::Ok, t + Duration::seconds(40))));
+        let snap = s.snapshot(t + Duration::seconds(41));
+        assert_eq!(snap.sources[0].updated, Some(t + Duration::seconds(40)));
+        assert!(s.apply(Update::RuntimeClasses(Vec::new())), "data updates count as changes");
     }
 }

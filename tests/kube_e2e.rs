@@ -81,7 +81,9 @@ impl Harness {
                 return snap;
             }
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                Ok(Some(batch)) => batch.into_iter().for_each(|u| self.state.apply(u)),
+                Ok(Some(batch)) => batch.into_iter().for_each(|u| {
+                    self.state.apply(u);
+                }),
                 Ok(None) => panic!("source stopped while waiting for {what}"),
                 Err(_) => panic!("timed out waiting for {what}; sources: {:?}", snap.sources),
             }
@@ -209,7 +211,9 @@ async fn a_410_gone_relists_with_no_lost_or_ghost_objects() {
         assert!(std::time::Instant::now() < deadline, "the 410 did not lead to a relist of pods");
         // Keep applying updates while we wait, so the source is never blocked on a full channel.
         if let Ok(Some(b)) = tokio::time::timeout(Duration::from_millis(50), h.rx.recv()).await {
-            b.into_iter().for_each(|u| h.state.apply(u));
+            b.into_iter().for_each(|u| {
+                h.state.apply(u);
+            });
         }
     }
     h.server.control().pause_churn(true);
