@@ -25,6 +25,8 @@ use crate::sources::Update;
 pub const FLUSH_EVERY: Duration = Duration::from_millis(150);
 /// How often a healthy source says so (the store marks a source stale after 60 s of silence).
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+/// Every this many heartbeats all nodes are recomputed, so BGP resets age out of the last hour.
+const RECOMPUTE_EVERY_BEATS: u32 = 6;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct KubeOptions {
@@ -125,6 +127,7 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The connection error last reported by any watcher, cleared by the next good event.
     let mut conn_error: Option<String> = None;
+    let mut beats = 0u32;
     loop {
         let mut beat = false;
         tokio::select! {
@@ -156,7 +159,11 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
             None if st.settled() => st.set_health("", SourceHealth::Ok, beat),
             None => {}
         }
-        let batch = st.flush(now, beat);
+        let recompute = beat && {
+            beats = beats.wrapping_add(1);
+            beats % RECOMPUTE_EVERY_BEATS == 0
+        };
+        let batch = st.flush(now, recompute);
         if !batch.is_empty() && tx.send(batch).await.is_err() {
             break;
         }
