@@ -161,7 +161,7 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
         }
         let recompute = beat && {
             beats = beats.wrapping_add(1);
-            beats % RECOMPUTE_EVERY_BEATS == 0
+            beats.is_multiple_of(RECOMPUTE_EVERY_BEATS)
         };
         let batch = st.flush(now, recompute);
         if !batch.is_empty() && tx.send(batch).await.is_err() {
