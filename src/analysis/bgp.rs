@@ -41,20 +41,7 @@ mod tests {
     use crate::model::BgpState;
 
     fn s(peer: &str, addr: &str, state: BgpState) -> BgpSession {
-        BgpSession {
-            peer: peer.into(),
-            peer_addr: addr.into(),
-            peer_asn: 65001,
-            local_asn: 65101,
-            state,
-            since: None,
-            resets_1h: 0,
-            routes_received: None,
-            routes_advertised: None,
-            hold_time_s: None,
-            keepalive_s: None,
-            last_error: None,
-        }
+        BgpSession::new(peer.into(), addr.into(), 65001, 65101, state)
     }
     use BgpState::*;
 

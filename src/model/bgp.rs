@@ -17,6 +17,20 @@ pub enum BgpState {
 }
 
 impl BgpState {
+    /// Parse the state strings Cilium (`established`, `open_sent`), Calico (`Established`,
+    /// `OpenSent`) and BIRD write; anything else is kept as `Unknown` with its original text.
+    pub fn parse(s: &str) -> BgpState {
+        let k: String = s.chars().filter(|c| *c != '_' && *c != '-').collect::<String>().to_ascii_lowercase();
+        match k.as_str() {
+            "idle" => BgpState::Idle,
+            "connect" => BgpState::Connect,
+            "active" => BgpState::Active,
+            "opensent" => BgpState::OpenSent,
+            "openconfirm" => BgpState::OpenConfirm,
+            "established" => BgpState::Established,
+            _ => BgpState::Unknown(s.to_string()),
+        }
+    }
     pub fn label(&self) -> &str {
         match self {
             BgpState::Idle => "idle",
@@ -51,6 +65,23 @@ pub struct BgpSession {
 }
 
 impl BgpSession {
+    /// A session with the given identity and state, and nothing else known yet.
+    pub fn new(peer: String, peer_addr: String, peer_asn: u32, local_asn: u32, state: BgpState) -> Self {
+        BgpSession {
+            peer,
+            peer_addr,
+            peer_asn,
+            local_asn,
+            state,
+            since: None,
+            resets_1h: 0,
+            routes_received: None,
+            routes_advertised: None,
+            hold_time_s: None,
+            keepalive_s: None,
+            last_error: None,
+        }
+    }
     pub fn is_up(&self) -> bool {
         self.state == BgpState::Established
     }

@@ -254,16 +254,3 @@ pub(crate) fn bgp_node_config(node: &str, sessions: &[BgpSession], created: Date
         "status": {"bgpInstances": [{"name": name, "localASN": asn, "peers": status_peers}]}
     })
 }
-
-/// `BgpState` from the label Cilium writes (`established`, `open_sent`, `opensent`, ...).
-pub(crate) fn parse_state(s: &str) -> BgpState {
-    match s.to_ascii_lowercase().replace('_', "").as_str() {
-        "idle" => BgpState::Idle,
-        "connect" => BgpState::Connect,
-        "active" => BgpState::Active,
-        "opensent" => BgpState::OpenSent,
-        "openconfirm" => BgpState::OpenConfirm,
-        "established" => BgpState::Established,
-        other => BgpState::Unknown(other.to_string()),
-    }
-}

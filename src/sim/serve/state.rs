@@ -188,7 +188,7 @@ impl State {
         let Some(s) = self.bgp.get_mut(node).and_then(|v| v.iter_mut().find(|s| s.peer == peer)) else {
             return false;
         };
-        s.state = objects::parse_state(state);
+        s.state = crate::model::BgpState::parse(state);
         s.since = Some(now);
         if s.is_up() {
             s.hold_time_s = s.hold_time_s.or(Some(9));

@@ -188,20 +188,6 @@ pub fn mem_bytes(s: &str) -> Option<u64> {
     quantity(s).map(|v| v.round() as u64)
 }
 
-/// Cilium (`established`, `open_sent`) and Calico (`Established`, `OpenSent`) state strings.
-pub fn bgp_state(s: &str) -> BgpState {
-    let k: String = s.chars().filter(|c| *c != '_' && *c != '-').collect::<String>().to_ascii_lowercase();
-    match k.as_str() {
-        "idle" => BgpState::Idle,
-        "connect" => BgpState::Connect,
-        "active" => BgpState::Active,
-        "opensent" => BgpState::OpenSent,
-        "openconfirm" => BgpState::OpenConfirm,
-        "established" => BgpState::Established,
-        _ => BgpState::Unknown(s.to_string()),
-    }
-}
-
 fn time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
@@ -211,23 +197,6 @@ fn time(s: &str) -> Option<DateTime<Utc>> {
 
 fn u32_of(v: Option<&Value>) -> Option<u32> {
     v.and_then(Value::as_u64).and_then(|x| u32::try_from(x).ok())
-}
-
-fn session(peer: String, addr: String, peer_asn: u32, local_asn: u32, state: BgpState) -> BgpSession {
-    BgpSession {
-        peer,
-        peer_addr: addr,
-        peer_asn,
-        local_asn,
-        state,
-        since: None,
-        resets_1h: 0,
-        routes_received: None,
-        routes_advertised: None,
-        hold_time_s: None,
-        keepalive_s: None,
-        last_error: None,
-    }
 }
 
 /// Sessions from a CiliumBGPNodeConfig's `status.bgpInstances`; `None` when the status reports no
@@ -242,9 +211,14 @@ pub fn cilium_sessions(data: &Value) -> Option<Vec<BgpSession>> {
         let local = u32_of(inst.get("localASN")).unwrap_or(0);
         for p in inst.get("peers").and_then(Value::as_array).into_iter().flatten() {
             let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-            let state = bgp_state(&s("peeringState"));
-            let mut x =
-                session(s("name"), s("peerAddress"), u32_of(p.get("peerASN")).unwrap_or(0), local, state);
+            let state = BgpState::parse(&s("peeringState"));
+            let mut x = BgpSession::new(
+                s("name"),
+                s("peerAddress"),
+                u32_of(p.get("peerASN")).unwrap_or(0),
+                local,
+                state,
+            );
             if x.is_up() {
                 x.since = p.get("establishedTime").and_then(Value::as_str).and_then(time);
             }
@@ -270,8 +244,8 @@ pub fn calico_sessions(name: &str, data: &Value) -> (String, Vec<BgpSession>) {
     for fam in ["/status/bgp/peersV4", "/status/bgp/peersV6"] {
         for p in data.pointer(fam).and_then(Value::as_array).into_iter().flatten() {
             let ip = p.get("peerIP").and_then(Value::as_str).unwrap_or_default().to_string();
-            let state = bgp_state(p.get("state").and_then(Value::as_str).unwrap_or_default());
-            let mut x = session(ip.clone(), ip, 0, 0, state);
+            let state = BgpState::parse(p.get("state").and_then(Value::as_str).unwrap_or_default());
+            let mut x = BgpSession::new(ip.clone(), ip, 0, 0, state);
             x.since = p.get("since").and_then(Value::as_str).and_then(time);
             out.push(x);
         }
