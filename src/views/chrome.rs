@@ -13,7 +13,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::Ctx;
+use super::{Ctx, widgets};
 use crate::app::{Mode, View};
 use crate::keymap;
 use crate::model::{Severity, SourceHealth};
@@ -55,13 +55,7 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     ];
     // A kind that is not installed is not a problem: it is simply not shown.
     for src in s.sources.iter().filter(|x| x.health != SourceHealth::NotInstalled) {
-        let (st, g) = match src.health {
-            SourceHealth::Ok => (t.ok, t.sym.ok),
-            SourceHealth::Stale { .. } => (t.warn, t.sym.warn),
-            SourceHealth::Forbidden { .. } => (t.warn, t.sym.warn),
-            SourceHealth::Unreachable { .. } => (t.crit, t.sym.crit),
-            SourceHealth::NotInstalled => (t.muted, "-"),
-        };
+        let (st, g) = widgets::source_health(t, &src.health);
         spans.push(Span::styled(format!(" {g} {} {}", src.label(), src.health.word()), st));
     }
     spans.push(Span::styled(format!("  {} ", local.format("%H:%M:%S %Z")), t.muted));

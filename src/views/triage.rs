@@ -3,7 +3,6 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget, Wrap};
 use unicode_width::UnicodeWidthStr;
@@ -27,16 +26,6 @@ pub fn len(snap: &Snapshot, filter: &str) -> usize {
     rows(snap, filter).len()
 }
 
-fn health_style(ctx: &Ctx, h: &SourceHealth) -> (Style, &'static str) {
-    let th = ctx.theme;
-    match h {
-        SourceHealth::Ok => (th.ok, th.sym.ok),
-        SourceHealth::Stale { .. } => (th.warn, th.sym.warn),
-        SourceHealth::Forbidden { .. } | SourceHealth::Unreachable { .. } => (th.crit, th.sym.crit),
-        SourceHealth::NotInstalled => (th.muted, th.sym.info),
-    }
-}
-
 fn health_detail(ctx: &Ctx, h: &SourceHealth) -> String {
     match h {
         SourceHealth::Ok => String::new(),
@@ -49,7 +38,7 @@ fn health_detail(ctx: &Ctx, h: &SourceHealth) -> String {
 
 fn source_row<'a>(ctx: &Ctx, s: &SourceStatus) -> Row<'a> {
     let th = ctx.theme;
-    let (st, glyph) = health_style(ctx, &s.health);
+    let (st, glyph) = widgets::source_health(ctx.theme, &s.health);
     let detail = health_detail(ctx, &s.health);
     Row::new([
         Cell::from(Span::styled(format!("{glyph} {}", s.label()), st)),
@@ -210,7 +199,7 @@ fn sources_compact<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
         spans.push(Span::styled("none has reported yet", th.muted));
     }
     for s in &ctx.snap.sources {
-        let (st, glyph) = health_style(ctx, &s.health);
+        let (st, glyph) = widgets::source_health(ctx.theme, &s.health);
         spans.push(Span::styled(format!("{glyph} {} {}", s.label(), s.health.word()), st));
         let d = health_detail(ctx, &s.health);
         if !d.is_empty() {

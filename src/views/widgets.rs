@@ -85,6 +85,18 @@ pub fn level(theme: &Theme, f: f64, warn: f64, crit: f64) -> Style {
     }
 }
 
+/// Style and glyph for a source's health, matching the severity of the finding it produces
+/// (stale and forbidden warn, unreachable is critical).
+pub fn source_health(theme: &Theme, h: &crate::model::SourceHealth) -> (Style, &'static str) {
+    use crate::model::SourceHealth;
+    match h {
+        SourceHealth::Ok => (theme.ok, theme.sym.ok),
+        SourceHealth::Stale { .. } | SourceHealth::Forbidden { .. } => (theme.warn, theme.sym.warn),
+        SourceHealth::Unreachable { .. } => (theme.crit, theme.sym.crit),
+        SourceHealth::NotInstalled => (theme.muted, theme.sym.info),
+    }
+}
+
 /// Style and glyph for a conntrack table fill against the analysis thresholds (75 % / 90 %);
 /// the glyph is `None` below the warning level, where callers draw their own (or nothing).
 pub fn conntrack_level(theme: &Theme, fill: f64) -> (Style, Option<&'static str>) {
