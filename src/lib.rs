@@ -10,6 +10,7 @@ pub mod keymap;
 pub mod logging;
 pub mod model;
 pub mod query;
+pub mod report;
 pub mod runtime;
 pub mod sanitize;
 pub mod sim;

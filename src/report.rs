@@ -1,0 +1,52 @@
+//! `clustertop report capacity`: the capacity review of night-time offline fill, for the 24 h
+//! ending at `--end`, from Prometheus alone. Building the report (queries, fill accounting) is in
+//! `build`; each output format has its own file and is a pure function of [`CapacityReport`].
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::model::{CpuCurve, Window, WindowFill};
+
+/// One node's use of one window occurrence, for the "top under-filled nodes" list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeFill {
+    pub node: String,
+    /// `None` when the backend has no rack label for the node.
+    pub rack: Option<String>,
+    pub window: Window,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Average utilisation inside the window occurrence, 0.0..=1.0.
+    pub avg_util: f64,
+    /// Capacity the node left idle inside the occurrence, core-hours.
+    pub idle_core_hours: f64,
+}
+
+/// Everything the capacity review says; the formats only lay it out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CapacityReport {
+    /// The reviewed range: `end - 24 h .. end`.
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The zone windows are read in, and times are printed in.
+    #[serde(serialize_with = "tz_name")]
+    pub tz: Tz,
+    /// Where the data came from (the Prometheus base URL, credentials never included).
+    pub source: String,
+    pub capacity_cores: f64,
+    pub windows: Vec<Window>,
+    /// Window occurrences overlapping the range: the cluster (`rack: None`) first, then each rack,
+    /// sorted by start. `complete == false` marks an occurrence the range or the data cuts short.
+    pub fills: Vec<WindowFill>,
+    /// The least-filled nodes inside complete window occurrences, lowest utilisation first.
+    pub under_filled: Vec<NodeFill>,
+    /// The cluster curve over the range (online and offline cores), for the chart; racks dropped.
+    pub curve: CpuCurve,
+    /// Caveats the reader must see (a query that returned nothing, a window cut by the range).
+    pub notes: Vec<String>,
+}
+
+fn tz_name<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(tz.name())
+}
