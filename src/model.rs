@@ -15,7 +15,7 @@ pub mod source;
 
 pub use bgp::{BgpSession, BgpState, BgpVerdict};
 pub use conntrack::Conntrack;
-pub use cpu::{CpuCurve, CpuPoint, RackCurve, Window, WindowFill};
+pub use cpu::{CpuCurve, CpuPoint, NodeCurve, RackCurve, Window, WindowFill};
 pub use finding::{Finding, Rule, Severity};
 pub use netmode::{Cni, Evidence, NetClass, NetMode, Signal};
 pub use node::{Aged, HostFacts, Node};

@@ -2,6 +2,8 @@
 //! ending at `--end`, from Prometheus alone. Building the report (queries, fill accounting) is in
 //! `build`; each output format has its own file and is a pure function of [`CapacityReport`].
 
+pub mod build;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;

@@ -14,9 +14,10 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::app::{Effect, Model, Msg, update};
-use crate::model::Snapshot;
+use crate::app::{Effect, Mode, Model, Msg, Zoom, update};
+use crate::model::{Snapshot, SourceId};
 use crate::sources::Update;
+use crate::sources::prometheus::{self, Interest};
 use crate::store::ClusterState;
 use crate::theme::Theme;
 use crate::{keymap, tui, views};
@@ -65,6 +66,25 @@ pub struct Options {
     pub no_color: bool,
     /// When the process started, to log the time to the first frame with data.
     pub started: std::time::Instant,
+    /// Tells a metrics source what is on screen, so it fetches only that.
+    pub interest: Option<watch::Sender<Interest>>,
+}
+
+/// What the metrics source should fetch for the screen as it is: the 7-day history only under
+/// the 7-day zoom, one node's curve while its detail is open, pods while the pod watch fails.
+pub fn interest(model: &Model) -> Interest {
+    let history_s = if model.zoom == Zoom::D7 { 7 * 86_400 } else { prometheus::DEFAULT_HISTORY_S };
+    let node = match &model.mode {
+        Mode::Detail(n) => Some(n.clone()),
+        _ => None,
+    };
+    let pods = model.snap.as_ref().is_some_and(|s| {
+        let kube =
+            |scope: &str| s.sources.iter().find(|x| x.source == SourceId::Kubernetes && x.scope == scope);
+        let bad = |scope: &str| kube(scope).is_some_and(|x| !x.health.is_ok());
+        bad("") || bad("pods")
+    });
+    Interest { history_s, node, pods }
 }
 
 /// Run the TUI until the user quits or a signal arrives. The terminal is restored on return.
@@ -121,6 +141,10 @@ pub async fn run(mut snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Option
             _ = sigterm.recv() => return Ok(()),
             _ = sighup.recv() => return Ok(()),
             _ = sigint.recv() => return Ok(()),
+        }
+        if let Some(tx) = &opts.interest {
+            let want = interest(&model);
+            tx.send_if_modified(|cur| (*cur != want).then(|| *cur = want).is_some());
         }
         for msg in msgs {
             dirty = true;

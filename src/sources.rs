@@ -3,14 +3,16 @@
 //!
 //! - `sim`: the embedded simulated cluster (`clustertop demo`).
 //! - `kube`: Kubernetes watchers (issue: Kubernetes source).
-//! - `prometheus`: metrics and the 24 h curve (issue: Prometheus source).
+//! - `prometheus`: metrics, the CPU curve, and pods from kube-state-metrics as a fallback.
 //! - `agents`: node agent poller (issue: node agent).
 
 pub mod kube;
+pub mod prometheus;
 pub mod sim;
 
 use chrono::{DateTime, Utc};
 
+pub use self::prometheus::map::NodeMetrics;
 use crate::model::{BgpSession, CpuCurve, HostFacts, Pod, RuntimeClass, Signal, SourceHealth, SourceId};
 
 /// The part of a node that comes from its API object.
@@ -68,4 +70,18 @@ pub enum Update {
     PodsReplaced(Vec<Pod>),
     RuntimeClasses(Vec<RuntimeClass>),
     Cpu(CpuCurve),
+    /// What a metrics backend knows about a node now; merged under what the node's own source
+    /// (agent, simulator, API) says, which wins where both have a value.
+    NodeMetrics {
+        node: String,
+        metrics: NodeMetrics,
+        at: DateTime<Utc>,
+    },
+    /// One node's CPU utilisation history (`(unix seconds, 0..1)`), for its detail view.
+    NodeCpu {
+        node: String,
+        points: Vec<(i64, f64)>,
+    },
+    /// Pods from metrics (kube-state-metrics), used only while no pod came from the API.
+    MetricPods(Vec<Pod>),
 }

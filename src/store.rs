@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 
 use crate::analysis::{self, Settings};
 use crate::model::{
-    Aged, BgpSession, CpuCurve, HostFacts, Node, Pod, RuntimeClass, RuntimeKind, RuntimeMix, Signal,
-    Snapshot, SourceHealth, SourceId, SourceStatus,
+    Aged, BgpSession, CpuCurve, HostFacts, Node, NodeCurve, Pod, RuntimeClass, RuntimeKind, RuntimeMix,
+    Signal, Snapshot, SourceHealth, SourceId, SourceStatus,
 };
 use crate::sanitize::sanitize;
-use crate::sources::{NodeInfo, Update};
+use crate::sources::{NodeInfo, NodeMetrics, Update};
 
 #[derive(Debug, Clone)]
 struct NodeEntry {
@@ -22,6 +22,8 @@ struct NodeEntry {
     bgp: Vec<BgpSession>,
     host: Option<Aged<HostFacts>>,
     host_signals: Vec<Signal>,
+    /// From a metrics backend; the node's own sources win where both know a value.
+    metrics: Option<Aged<NodeMetrics>>,
 }
 
 /// Everything the sources have told us, before analysis.
@@ -35,6 +37,9 @@ pub struct ClusterState {
     pods_cache: Option<Arc<Vec<Pod>>>,
     classes: Vec<RuntimeClass>,
     cpu: Option<CpuCurve>,
+    node_cpu: Option<NodeCurve>,
+    /// Pods from metrics, used only while the API has given none.
+    metric_pods: Option<Arc<Vec<Pod>>>,
     health: BTreeMap<(SourceId, String), SourceStatus>,
 }
 
@@ -67,6 +72,37 @@ fn clean_pod(p: &mut Pod) {
     }
 }
 
+fn clean_sessions(sessions: &mut [BgpSession]) {
+    for s in sessions {
+        clean(&mut s.peer);
+        clean(&mut s.peer_addr);
+        if let Some(err) = &mut s.last_error {
+            clean(err);
+        }
+        if let crate::model::BgpState::Unknown(x) = &mut s.state {
+            clean(x);
+        }
+    }
+}
+
+/// The node's host facts: its own source's, with what a metrics backend knows filling the gaps.
+fn merged_host(
+    host: Option<&Aged<HostFacts>>,
+    metrics: Option<&Aged<NodeMetrics>>,
+) -> Option<Aged<HostFacts>> {
+    let Some(m) = metrics.filter(|m| m.value.conntrack.is_some() || m.value.cpu_now.is_some()) else {
+        return host.cloned();
+    };
+    let mut h = host.cloned().unwrap_or_else(|| Aged::new(HostFacts::default(), m.at));
+    if h.value.conntrack.is_none() {
+        h.value.conntrack = m.value.conntrack.clone();
+    }
+    if h.value.cpu_now.is_none() {
+        h.value.cpu_now = m.value.cpu_now;
+    }
+    Some(h)
+}
+
 fn clean_health(h: &mut SourceHealth) {
     match h {
         SourceHealth::Forbidden { verb, resource } => {
@@ -74,6 +110,7 @@ fn clean_health(h: &mut SourceHealth) {
             clean(resource)
         }
         SourceHealth::Unreachable { error } => clean(error),
+        SourceHealth::NoData { reason } => clean(reason),
         _ => {}
     }
 }
@@ -88,6 +125,8 @@ impl ClusterState {
             pods_cache: None,
             classes: Vec::new(),
             cpu: None,
+            node_cpu: None,
+            metric_pods: None,
             health: BTreeMap::new(),
         }
     }
@@ -134,6 +173,7 @@ impl ClusterState {
                             bgp: Vec::new(),
                             host: None,
                             host_signals: Vec::new(),
+                            metrics: None,
                         };
                         self.nodes.insert(name, entry);
                     }
@@ -144,16 +184,7 @@ impl ClusterState {
             }
             Update::Bgp { node, mut sessions, .. } => {
                 if let Some(e) = self.nodes.get_mut(&node) {
-                    for s in &mut sessions {
-                        clean(&mut s.peer);
-                        clean(&mut s.peer_addr);
-                        if let Some(err) = &mut s.last_error {
-                            clean(err);
-                        }
-                        if let crate::model::BgpState::Unknown(x) = &mut s.state {
-                            clean(x);
-                        }
-                    }
+                    clean_sessions(&mut sessions);
                     e.bgp = sessions;
                 }
             }
@@ -195,7 +226,30 @@ impl ClusterState {
                 classes.sort_by(|a, b| a.name.cmp(&b.name));
                 self.classes = classes;
             }
-            Update::Cpu(curve) => self.cpu = Some(curve),
+            Update::Cpu(mut curve) => {
+                curve.racks.iter_mut().for_each(|r| clean(&mut r.rack));
+                self.cpu = Some(curve)
+            }
+            Update::NodeMetrics { node, mut metrics, at } => {
+                if let Some(e) = self.nodes.get_mut(&node) {
+                    if let Some(s) = &mut metrics.bgp {
+                        clean_sessions(s);
+                    }
+                    e.metrics = Some(Aged::new(metrics, at));
+                }
+            }
+            Update::NodeCpu { mut node, points } => {
+                clean(&mut node);
+                let points = points
+                    .into_iter()
+                    .filter_map(|(t, v)| Some((DateTime::<Utc>::from_timestamp(t, 0)?, v)))
+                    .collect();
+                self.node_cpu = Some(NodeCurve { node, points });
+            }
+            Update::MetricPods(mut pods) => {
+                pods.iter_mut().for_each(clean_pod);
+                self.metric_pods = Some(Arc::new(pods));
+            }
         }
         true
     }
@@ -213,7 +267,10 @@ impl ClusterState {
 
     /// Build the immutable snapshot at `now`, with all derived facts and findings.
     pub fn snapshot(&mut self, now: DateTime<Utc>) -> Snapshot {
-        let pods = self.pods_sorted();
+        let pods = match &self.metric_pods {
+            Some(m) if self.pods.is_empty() => m.clone(),
+            _ => self.pods_sorted(),
+        };
         let settings = &self.settings;
 
         // Runtime class name -> kind; pods without a class run the default runtime (runc).
@@ -243,7 +300,11 @@ impl ClusterState {
                 let mut signals = e.info.signals.clone();
                 signals.extend(e.host_signals.iter().cloned());
                 let net = analysis::netmode::classify(&signals);
-                let bgp_verdict = analysis::bgp::verdict(net.mode, &e.bgp);
+                let bgp = match (&e.metrics, e.bgp.is_empty()) {
+                    (Some(m), true) => m.value.bgp.clone().unwrap_or_default(),
+                    _ => e.bgp.clone(),
+                };
+                let bgp_verdict = analysis::bgp::verdict(net.mode, &bgp);
                 let (runtime, pods) = mix.get(e.info.name.as_str()).copied().unwrap_or_default();
                 Node {
                     name: e.info.name.clone(),
@@ -253,11 +314,11 @@ impl ClusterState {
                     labels: e.info.labels.clone(),
                     signals,
                     net,
-                    bgp: e.bgp.clone(),
+                    bgp,
                     bgp_verdict,
                     runtime,
                     pods,
-                    host: e.host.clone(),
+                    host: merged_host(e.host.as_ref(), e.metrics.as_ref()),
                     seen: e.seen,
                 }
             })
@@ -296,6 +357,7 @@ impl ClusterState {
             pods,
             runtime_classes,
             cpu: self.cpu.clone(),
+            node_cpu: self.node_cpu.clone(),
             tz: settings.tz,
             windows: settings.windows.clone(),
             fills,

@@ -52,7 +52,7 @@ fn start_ui(
     let (utx, urx) = mpsc::channel(256);
     let (stx, srx) = watch::channel(None);
     tokio::spawn(runtime::store_task(state, urx, stx));
-    let opts = Options { theme, ascii: ui.ascii, no_color: no_color(), started };
+    let opts = Options { theme, ascii: ui.ascii, no_color: no_color(), started, interest: None };
     Ok((utx, runtime::run(srx, opts)))
 }
 

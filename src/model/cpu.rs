@@ -33,6 +33,14 @@ pub struct CpuCurve {
     pub racks: Vec<RackCurve>,
 }
 
+/// One node's CPU utilisation history, for its detail view (fetched only for the node on screen).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeCurve {
+    pub node: String,
+    /// `(time, utilisation 0.0..=1.0)`, oldest first.
+    pub points: Vec<(DateTime<Utc>, f64)>,
+}
+
 /// A daily colocation window in the configured time zone; may cross midnight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Window {

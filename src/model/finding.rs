@@ -42,6 +42,7 @@ pub enum Rule {
     SourceStale,
     SourceForbidden,
     SourceUnreachable,
+    SourceNoData,
 }
 
 impl Rule {
@@ -65,6 +66,7 @@ impl Rule {
             Rule::SourceStale => "source-stale",
             Rule::SourceForbidden => "source-forbidden",
             Rule::SourceUnreachable => "source-unreachable",
+            Rule::SourceNoData => "source-no-data",
         }
     }
 }

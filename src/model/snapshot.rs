@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::{CpuCurve, Finding, Node, Pod, RuntimeClass, SourceStatus, Window, WindowFill};
+use super::{CpuCurve, Finding, Node, NodeCurve, Pod, RuntimeClass, SourceStatus, Window, WindowFill};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Snapshot {
@@ -21,6 +21,8 @@ pub struct Snapshot {
     pub pods: Arc<Vec<Pod>>,
     pub runtime_classes: Vec<RuntimeClass>,
     pub cpu: Option<CpuCurve>,
+    /// The CPU history of the node whose detail is open, when a metrics backend has it.
+    pub node_cpu: Option<NodeCurve>,
     pub tz: Tz,
     pub windows: Vec<Window>,
     pub fills: Vec<WindowFill>,

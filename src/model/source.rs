@@ -43,6 +43,10 @@ pub enum SourceHealth {
     },
     /// The backend or kind does not exist here: not an error.
     NotInstalled,
+    /// The source answers but has nothing for this scope (a metric nobody exports).
+    NoData {
+        reason: String,
+    },
 }
 
 impl SourceHealth {
@@ -56,6 +60,7 @@ impl SourceHealth {
             SourceHealth::Forbidden { .. } => "forbidden",
             SourceHealth::Unreachable { .. } => "unreachable",
             SourceHealth::NotInstalled => "not installed",
+            SourceHealth::NoData { .. } => "no data",
         }
     }
 }

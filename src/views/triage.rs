@@ -33,6 +33,7 @@ fn health_detail(ctx: &Ctx, h: &SourceHealth) -> String {
         SourceHealth::Forbidden { verb, resource } => format!("may not {verb} {resource}"),
         SourceHealth::Unreachable { error } => error.clone(),
         SourceHealth::NotInstalled => "not installed here".into(),
+        SourceHealth::NoData { reason } => reason.clone(),
     }
 }
 

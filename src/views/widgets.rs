@@ -91,7 +91,9 @@ pub fn source_health(theme: &Theme, h: &crate::model::SourceHealth) -> (Style, &
     use crate::model::SourceHealth;
     match h {
         SourceHealth::Ok => (theme.ok, theme.sym.ok),
-        SourceHealth::Stale { .. } | SourceHealth::Forbidden { .. } => (theme.warn, theme.sym.warn),
+        SourceHealth::Stale { .. } | SourceHealth::Forbidden { .. } | SourceHealth::NoData { .. } => {
+            (theme.warn, theme.sym.warn)
+        }
         SourceHealth::Unreachable { .. } => (theme.crit, theme.sym.crit),
         SourceHealth::NotInstalled => (theme.muted, theme.sym.info),
     }

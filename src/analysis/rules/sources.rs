@@ -56,6 +56,17 @@ fn judge(snap: &Snapshot, s: &SourceStatus) -> Option<Finding> {
                  answers."
             ),
         ),
+        SourceHealth::NoData { reason } => (
+            Rule::SourceNoData,
+            Severity::Info,
+            None,
+            format!("{name}: no data ({reason})"),
+            vec![format!("reason: {reason}"), last_update(snap, s)],
+            format!(
+                "The backend answers but exports nothing for this: check that the exporter runs and is \
+                 scraped, or point the query at your metric names in the config's [queries] section."
+            ),
+        ),
     };
     Some(Finding { rule, severity, subject: name.to_string(), since, what, evidence, remedy })
 }

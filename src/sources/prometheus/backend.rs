@@ -1,0 +1,293 @@
+//! One configured Prometheus-compatible backend: an HTTP client with a timeout on every request
+//! and optional credentials, the query templates, and typed fetches built on them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::future::join_all;
+use prometheus_http_query::reqwest::{self, header};
+use prometheus_http_query::response::Data;
+use prometheus_http_query::{Client, Error};
+
+use super::map::{self, CurveInput, NodeMetrics, Series};
+use super::queries::Queries;
+use crate::config::Auth;
+use crate::model::{CpuCurve, Pod};
+
+/// Why a query gave nothing usable.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueryError {
+    /// The backend could not be reached or did not answer in time: the whole source is down.
+    Transport(String),
+    /// The backend answered with an error (bad PromQL in an override, a server-side timeout).
+    Query(String),
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueryError::Transport(e) | QueryError::Query(e) => f.write_str(e),
+        }
+    }
+}
+
+fn classify(name: &str, e: Error) -> QueryError {
+    match e {
+        Error::Prometheus(pe) => QueryError::Query(format!("{name}: {}", one_line(&pe.to_string()))),
+        Error::Client(ce) => {
+            let msg = match ce.inner() {
+                Some(r) if r.is_timeout() => "no answer within the timeout".to_string(),
+                Some(r) if r.is_connect() => "cannot connect".to_string(),
+                Some(r) if r.status().is_some() => {
+                    format!("HTTP {}", r.status().map(|s| s.as_u16()).unwrap_or(0))
+                }
+                _ => one_line(&ce.to_string()),
+            };
+            QueryError::Transport(msg)
+        }
+        other => QueryError::Transport(one_line(&other.to_string())),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn series(data: Data) -> Vec<Series> {
+    match data {
+        Data::Vector(v) => v
+            .into_iter()
+            .map(|iv| {
+                let (labels, s) = iv.into_inner();
+                Series { labels, samples: vec![(s.timestamp() as i64, s.value())] }
+            })
+            .collect(),
+        Data::Matrix(m) => m
+            .into_iter()
+            .map(|rv| {
+                let (labels, samples) = rv.into_inner();
+                Series {
+                    labels,
+                    samples: samples.iter().map(|s| (s.timestamp() as i64, s.value())).collect(),
+                }
+            })
+            .collect(),
+        Data::Scalar(s) => {
+            vec![Series { labels: HashMap::new(), samples: vec![(s.timestamp() as i64, s.value())] }]
+        }
+    }
+}
+
+/// The connection settings of a backend.
+#[derive(Debug, Clone)]
+pub struct BackendOptions {
+    pub url: String,
+    pub auth: Option<Auth>,
+    /// Client-side timeout of every request (the API's own `timeout` is only server-side).
+    pub timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct Backend {
+    client: Client,
+    pub queries: Queries,
+    /// The base URL, for messages (credentials are never in it: they go in headers).
+    pub url: String,
+    timeout: Duration,
+}
+
+/// The instant templates of one metrics refresh, queried together.
+pub const NODE_QUERIES: &[&str] = &[
+    "node_util",
+    "conntrack_entries",
+    "conntrack_limit",
+    "conntrack_insert_failed",
+    "conntrack_drop",
+    "conntrack_early_drop",
+    "conntrack_tcp_timeout",
+    "bridge_nf_call_iptables",
+    "bgp_cilium",
+    "bgp_bird",
+    "bgp_frr",
+];
+
+/// A curve and what its fetch could not get (a query that returned nothing or failed).
+#[derive(Debug, Clone, Default)]
+pub struct CurveFetch {
+    pub curve: Option<CpuCurve>,
+    pub notes: Vec<String>,
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backend")
+            .field("url", &self.url)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Backend {
+    pub fn new(opts: &BackendOptions, queries: Queries) -> Result<Backend, String> {
+        let mut headers = header::HeaderMap::new();
+        if let Some(auth) = &opts.auth {
+            let value = match auth {
+                Auth::Basic { username, password } => {
+                    use base64::Engine;
+                    let raw = format!("{username}:{password}");
+                    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+                }
+                Auth::Bearer(token) => format!("Bearer {token}"),
+            };
+            let mut v = header::HeaderValue::from_str(&value).map_err(|_| {
+                "the Prometheus credentials contain characters not allowed in a header".to_string()
+            })?;
+            v.set_sensitive(true);
+            headers.insert(header::AUTHORIZATION, v);
+        }
+        let http = reqwest::Client::builder()
+            .timeout(opts.timeout)
+            .connect_timeout(opts.timeout.min(Duration::from_secs(5)))
+            .default_headers(headers)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {}", one_line(&e.to_string())))?;
+        let url = opts.url.trim_end_matches('/').to_string();
+        let client = Client::from(http, &url)
+            .map_err(|e| format!("Prometheus URL {url:?}: {}", one_line(&e.to_string())))?;
+        Ok(Backend { client, queries, url, timeout: opts.timeout })
+    }
+
+    fn server_timeout_ms(&self) -> i64 {
+        self.timeout.as_millis().min(i64::MAX as u128) as i64
+    }
+
+    /// One instant query at `at`; an empty or unknown template gives no series.
+    pub async fn instant(&self, name: &str, node: Option<&str>, at: i64) -> Result<Vec<Series>, QueryError> {
+        let q = self.queries.render(name, node);
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        let r = self.client.query(&q).at(at).timeout(self.server_timeout_ms()).get().await;
+        r.map(|r| series(r.into_inner().0)).map_err(|e| classify(name, e))
+    }
+
+    /// An expression built from templates (labelled `what` in errors), at `at`.
+    pub async fn instant_expr(&self, what: &str, expr: &str, at: i64) -> Result<Vec<Series>, QueryError> {
+        let r = self.client.query(expr).at(at).timeout(self.server_timeout_ms()).get().await;
+        r.map(|r| series(r.into_inner().0)).map_err(|e| classify(what, e))
+    }
+
+    /// One range query over `[start, end]` at `step` seconds.
+    pub async fn range(
+        &self,
+        name: &str,
+        node: Option<&str>,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Vec<Series>, QueryError> {
+        let q = self.queries.render(name, node);
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        let r = self
+            .client
+            .query_range(&q, start, end, step as f64)
+            .timeout(self.server_timeout_ms())
+            .get()
+            .await;
+        r.map(|r| series(r.into_inner().0)).map_err(|e| classify(name, e))
+    }
+
+    /// The cluster and per-rack CPU curve over `[end - span, end]` at `step` (aligned to the
+    /// step), in 6 queries run concurrently. A transport failure is an error; a query that fails
+    /// or returns nothing is a note.
+    pub async fn curve(&self, end: DateTime<Utc>, span_s: i64, step: i64) -> Result<CurveFetch, QueryError> {
+        let end = end.timestamp().div_euclid(step) * step;
+        let start = end - span_s;
+        let ranged = ["cpu_used", "cpu_offline", "cpu_used_by_rack", "cpu_offline_by_rack"];
+        let (ranges, instants) = futures::join!(
+            join_all(ranged.iter().map(|n| self.range(n, None, start, end, step))),
+            join_all(["capacity", "capacity_by_rack"].iter().map(|n| self.instant(n, None, end))),
+        );
+        let mut notes = Vec::new();
+        let mut take = |name: &str, r: Result<Vec<Series>, QueryError>| -> Result<Vec<Series>, QueryError> {
+            match r {
+                Err(QueryError::Transport(e)) => Err(QueryError::Transport(e)),
+                Err(QueryError::Query(e)) => {
+                    notes.push(e);
+                    Ok(Vec::new())
+                }
+                Ok(s) if s.is_empty() => {
+                    let skipped = name.contains("offline") && !self.queries.has_offline();
+                    if !skipped {
+                        notes.push(format!("{name}: no series (see the [queries] section of the config)"));
+                    }
+                    Ok(s)
+                }
+                Ok(s) => Ok(s),
+            }
+        };
+        let mut r = Vec::new();
+        for (n, res) in ranged.iter().zip(ranges).chain(["capacity", "capacity_by_rack"].iter().zip(instants))
+        {
+            r.push(take(n, res)?);
+        }
+        let capacity = r[4].iter().filter_map(Series::value).sum();
+        let curve = map::curve(&CurveInput {
+            step_s: step as u32,
+            capacity,
+            used: &r[0],
+            offline: &r[1],
+            used_by_rack: &r[2],
+            offline_by_rack: &r[3],
+            capacity_by_rack: &r[5],
+            rack_label: self.queries.rack_label(),
+        });
+        if !self.queries.has_offline() {
+            notes.push("no offline priority class or QoS class configured: all work counts as online".into());
+        }
+        Ok(CurveFetch { curve, notes })
+    }
+
+    /// Per-node metrics at `at` (CPU now, conntrack, BGP) and the families that returned nothing.
+    pub async fn node_metrics(
+        &self,
+        at: i64,
+    ) -> Result<(BTreeMap<String, NodeMetrics>, Vec<String>), QueryError> {
+        let results = join_all(NODE_QUERIES.iter().map(|n| self.instant(n, None, at))).await;
+        let mut by_name: HashMap<&str, Vec<Series>> = HashMap::new();
+        let mut notes = Vec::new();
+        for (n, r) in NODE_QUERIES.iter().zip(results) {
+            match r {
+                Ok(s) => {
+                    by_name.insert(n, s);
+                }
+                Err(QueryError::Transport(e)) => return Err(QueryError::Transport(e)),
+                Err(QueryError::Query(e)) => notes.push(e),
+            }
+        }
+        Ok((map::node_metrics(&by_name, self.queries.node_label()), notes))
+    }
+
+    /// Every scheduled pod with its runtime class, from kube-state-metrics.
+    pub async fn pods(&self, at: i64, offline_classes: &BTreeSet<String>) -> Result<Vec<Pod>, QueryError> {
+        let (nodes, classes) =
+            futures::join!(self.instant("pod_nodes", None, at), self.instant("pod_runtimeclass", None, at));
+        Ok(map::pods(&nodes?, &classes?, offline_classes))
+    }
+
+    /// One node's utilisation (0..1) over `[end - span, end]`.
+    pub async fn node_util(
+        &self,
+        node: &str,
+        end: i64,
+        span_s: i64,
+        step: i64,
+    ) -> Result<Vec<(i64, f64)>, QueryError> {
+        let end = end.div_euclid(step) * step;
+        let r = self.range("node_util_range", Some(node), end - span_s, end, step).await?;
+        Ok(r.into_iter().next().map(|s| s.samples).unwrap_or_default())
+    }
+}

@@ -1,0 +1,261 @@
+//! Pure mapping from PromQL results to the model: the CPU curve, per-node metrics, BGP sessions
+//! and pods. No I/O; unit-tested with hand-built series.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{BgpSession, BgpState, Conntrack, CpuCurve, CpuPoint, Pod, RackCurve};
+
+/// One series of a result: its labels and `(unix seconds, value)` samples, oldest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Series {
+    pub labels: HashMap<String, String>,
+    pub samples: Vec<(i64, f64)>,
+}
+
+impl Series {
+    pub fn label(&self, k: &str) -> Option<&str> {
+        self.labels.get(k).map(String::as_str).filter(|v| !v.is_empty())
+    }
+    /// The value of an instant-vector element (its last sample).
+    pub fn value(&self) -> Option<f64> {
+        self.samples.last().map(|s| s.1).filter(|v| v.is_finite())
+    }
+}
+
+/// The node a series is about: `node_label`, else the host part of `instance` (`host:port`,
+/// `[v6]:port`).
+pub fn node_of(s: &Series, node_label: &str) -> Option<String> {
+    if let Some(n) = s.label(node_label) {
+        return Some(n.to_string());
+    }
+    let inst = s.label("instance")?;
+    let host = if let Some(rest) = inst.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        match inst.rsplit_once(':') {
+            Some((h, port)) if !h.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => inst,
+        }
+    };
+    (!host.is_empty()).then(|| host.to_string())
+}
+
+/// Values of a single-series result (a `sum(...)`) by timestamp.
+fn by_time(series: &[Series]) -> BTreeMap<i64, f64> {
+    let mut m = BTreeMap::new();
+    for s in series {
+        for &(t, v) in &s.samples {
+            if v.is_finite() {
+                *m.entry(t).or_insert(0.0) += v;
+            }
+        }
+    }
+    m
+}
+
+fn points(used: &BTreeMap<i64, f64>, offline: &BTreeMap<i64, f64>) -> Vec<CpuPoint> {
+    used.iter()
+        .filter_map(|(&t, &u)| {
+            let t = DateTime::<Utc>::from_timestamp(t, 0)?;
+            let off = offline.get(&t.timestamp()).copied().unwrap_or(0.0).clamp(0.0, u.max(0.0));
+            Some(CpuPoint { t, online: (u - off).max(0.0), offline: off })
+        })
+        .collect()
+}
+
+/// The results the curve is built from; `*_by_rack` are grouped by `rack_label`.
+pub struct CurveInput<'a> {
+    pub step_s: u32,
+    pub capacity: f64,
+    pub used: &'a [Series],
+    pub offline: &'a [Series],
+    pub used_by_rack: &'a [Series],
+    pub offline_by_rack: &'a [Series],
+    pub capacity_by_rack: &'a [Series],
+    pub rack_label: &'a str,
+}
+
+/// The cluster curve and one per rack. Offline work is CPU of offline pods (cAdvisor); online is
+/// the rest of the node's busy CPU (node_exporter), so `online + offline` is what the nodes used.
+/// `None` when the cluster query returned no points.
+pub fn curve(i: &CurveInput) -> Option<CpuCurve> {
+    let pts = points(&by_time(i.used), &by_time(i.offline));
+    if pts.is_empty() {
+        return None;
+    }
+    let group = |series: &[Series]| -> BTreeMap<String, Vec<Series>> {
+        let mut m: BTreeMap<String, Vec<Series>> = BTreeMap::new();
+        for s in series {
+            let rack = s.label(i.rack_label).unwrap_or("unracked").to_string();
+            m.entry(rack).or_default().push(s.clone());
+        }
+        m
+    };
+    let used = group(i.used_by_rack);
+    let offline = group(i.offline_by_rack);
+    let caps: HashMap<String, f64> = group(i.capacity_by_rack)
+        .into_iter()
+        .map(|(r, s)| (r, s.iter().filter_map(Series::value).sum()))
+        .collect();
+    let racks = used
+        .iter()
+        .map(|(rack, s)| {
+            let off = offline.get(rack).map(|o| by_time(o)).unwrap_or_default();
+            RackCurve {
+                rack: rack.clone(),
+                capacity_cores: caps.get(rack).copied().unwrap_or(0.0),
+                points: points(&by_time(s), &off),
+            }
+        })
+        .collect();
+    Some(CpuCurve { step_s: i.step_s, capacity_cores: i.capacity, points: pts, racks })
+}
+
+/// What Prometheus knows about one node right now.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeMetrics {
+    /// CPU utilisation, 0.0..=1.0.
+    pub cpu_now: Option<f64>,
+    pub conntrack: Option<Conntrack>,
+    /// `None` when no BGP metric mentions the node.
+    pub bgp: Option<Vec<BgpSession>>,
+}
+
+/// Instant results by template name (`conntrack_entries`, `node_util`, ...), per node.
+pub fn node_metrics(results: &HashMap<&str, Vec<Series>>, node_label: &str) -> BTreeMap<String, NodeMetrics> {
+    let per_node = |name: &str| -> HashMap<String, f64> {
+        let mut m = HashMap::new();
+        for s in results.get(name).map(Vec::as_slice).unwrap_or_default() {
+            if let (Some(n), Some(v)) = (node_of(s, node_label), s.value()) {
+                m.insert(n, v);
+            }
+        }
+        m
+    };
+    let entries = per_node("conntrack_entries");
+    let limit = per_node("conntrack_limit");
+    let insert_failed = per_node("conntrack_insert_failed");
+    let drop = per_node("conntrack_drop");
+    let early = per_node("conntrack_early_drop");
+    let timeout = per_node("conntrack_tcp_timeout");
+    let brnf = per_node("bridge_nf_call_iptables");
+    let util = per_node("node_util");
+    let mut out: BTreeMap<String, NodeMetrics> = BTreeMap::new();
+    for (n, v) in &util {
+        out.entry(n.clone()).or_default().cpu_now = Some(v.clamp(0.0, 1.0));
+    }
+    for (n, e) in &entries {
+        let Some(l) = limit.get(n) else { continue };
+        let rate = |m: &HashMap<String, f64>| m.get(n).copied().unwrap_or(0.0).max(0.0);
+        out.entry(n.clone()).or_default().conntrack = Some(Conntrack {
+            entries: e.max(0.0) as u64,
+            limit: l.max(0.0) as u64,
+            insert_failed_per_s: rate(&insert_failed),
+            drop_per_s: rate(&drop),
+            early_drop_per_s: rate(&early),
+            tcp_established_timeout_s: timeout.get(n).map(|t| t.max(0.0) as u64),
+            bridge_nf_call_iptables: brnf.get(n).map(|b| *b != 0.0),
+        });
+    }
+    for (n, sessions) in bgp_sessions(results, node_label) {
+        out.entry(n).or_default().bgp = Some(sessions);
+    }
+    out
+}
+
+/// `10.0.0.1:179` → `10.0.0.1`; `[fd00::1]:179` → `fd00::1`.
+fn strip_port(a: &str) -> &str {
+    if let Some(rest) = a.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match a.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') && p.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => a,
+    }
+}
+
+fn asn(s: &Series, keys: &[&str]) -> u32 {
+    keys.iter().find_map(|k| s.label(k).and_then(|v| v.parse().ok())).unwrap_or(0)
+}
+
+/// BGP sessions per node from Cilium (`neighbor` + one of `vrouter`/`instance_name`/`local_asn`),
+/// bird_exporter (`name`, value 1 = up, `state` = BGP state) and frr_exporter (`peer`, 1 =
+/// established, 2 = admin down). Peers are sorted by address for a stable order.
+fn bgp_sessions(results: &HashMap<&str, Vec<Series>>, node_label: &str) -> BTreeMap<String, Vec<BgpSession>> {
+    let mut out: BTreeMap<String, BTreeMap<String, BgpSession>> = BTreeMap::new();
+    let get = |n: &str| results.get(n).map(Vec::as_slice).unwrap_or_default();
+    let down = || BgpState::Unknown("not established".into());
+    for s in get("bgp_cilium") {
+        let (Some(node), Some(nb), Some(v)) = (node_of(s, node_label), s.label("neighbor"), s.value()) else {
+            continue;
+        };
+        let addr = strip_port(nb).to_string();
+        let state = if v == 1.0 { BgpState::Established } else { down() };
+        let local = asn(s, &["local_asn", "vrouter"]);
+        let sess = BgpSession::new(addr.clone(), addr.clone(), asn(s, &["neighbor_asn"]), local, state);
+        out.entry(node).or_default().insert(addr, sess);
+    }
+    for s in get("bgp_bird") {
+        let (Some(node), Some(name), Some(v)) = (node_of(s, node_label), s.label("name"), s.value()) else {
+            continue;
+        };
+        let state = match s.label("state") {
+            Some(st) => BgpState::parse(st),
+            None if v == 1.0 => BgpState::Established,
+            None => down(),
+        };
+        let state = if v == 1.0 || state != BgpState::Established { state } else { down() };
+        let sess = BgpSession::new(name.to_string(), String::new(), 0, 0, state);
+        out.entry(node).or_default().insert(name.to_string(), sess);
+    }
+    for s in get("bgp_frr") {
+        let (Some(node), Some(peer), Some(v)) = (node_of(s, node_label), s.label("peer"), s.value()) else {
+            continue;
+        };
+        let state = match v as i64 {
+            1 => BgpState::Established,
+            2 => BgpState::Idle,
+            _ => down(),
+        };
+        let sess = BgpSession::new(
+            peer.to_string(),
+            peer.to_string(),
+            asn(s, &["peer_as"]),
+            asn(s, &["local_as"]),
+            state,
+        );
+        out.entry(node).or_default().insert(peer.to_string(), sess);
+    }
+    out.into_iter().map(|(n, m)| (n, m.into_values().collect())).collect()
+}
+
+/// Pods from kube-state-metrics, for when the pod watch is off or forbidden: every scheduled pod
+/// (`pod_nodes`) with its runtime class (`pod_runtimeclass`) and whether it is offline work.
+pub fn pods(pod_nodes: &[Series], runtime: &[Series], offline_classes: &BTreeSet<String>) -> Vec<Pod> {
+    let key = |s: &Series| Some((s.label("namespace")?.to_string(), s.label("pod")?.to_string()));
+    let classes: HashMap<(String, String), String> =
+        runtime.iter().filter_map(|s| Some((key(s)?, s.label("runtimeclass_name")?.to_string()))).collect();
+    let mut out: Vec<Pod> = pod_nodes
+        .iter()
+        .filter_map(|s| {
+            let (namespace, name) = key(s)?;
+            let priority_class = s.label("priority_class").map(str::to_string);
+            let runtime_class = classes.get(&(namespace.clone(), name.clone())).cloned();
+            Some(Pod {
+                offline: priority_class.as_ref().is_some_and(|p| offline_classes.contains(p)),
+                namespace,
+                name,
+                node: s.label("node").map(str::to_string),
+                runtime_class,
+                priority_class,
+                host_network: false,
+                phase: "Running".into(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    out.dedup_by(|a, b| a.namespace == b.namespace && a.name == b.name);
+    out
+}
