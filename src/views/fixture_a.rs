@@ -342,6 +342,7 @@ pub fn snapshot() -> Snapshot {
         pods: Arc::new(pods),
         runtime_classes: classes,
         cpu: Some(curve(13.0 * 64.0)),
+        node_cpu: None,
         tz: chrono_tz::Tz::UTC,
         windows: vec![window],
         fills,

@@ -246,6 +246,7 @@ pub fn snapshot() -> Snapshot {
         pods: Arc::new(Vec::new()),
         runtime_classes: classes,
         cpu: Some(curve(tz, 7)),
+        node_cpu: None,
         tz,
         windows: vec![Window::parse("01:00-06:00").unwrap()],
         fills,

@@ -9,7 +9,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
 
 use super::Ctx;
 use super::widgets::{self, stacked_chart::StackedChart};
-use crate::model::{CpuCurve, WindowFill};
+use crate::model::{CpuCurve, SourceHealth, SourceId, WindowFill};
 
 #[cfg(test)]
 #[path = "fixture_b.rs"]
@@ -93,6 +93,9 @@ fn status_line<'a>(
 ) -> Line<'a> {
     let th = ctx.theme;
     let mut spans = Vec::new();
+    if let Some(note) = stale_note(ctx) {
+        spans.push(Span::styled(format!("{} {note}  ", th.sym.warn), th.warn));
+    }
     // A curve one step short of the span is complete enough; say so only when history is missing.
     if (start - want).num_seconds() > i64::from(curve.step_s) {
         let have = span_label((last - start).num_seconds());
@@ -149,9 +152,35 @@ fn sources_line(ctx: &Ctx) -> String {
     if ctx.snap.sources.is_empty() {
         return "no source has reported yet".into();
     }
-    let s: Vec<String> =
-        ctx.snap.sources.iter().map(|s| format!("{} {}", s.label(), s.health.word())).collect();
+    let s: Vec<String> = ctx
+        .snap
+        .sources
+        .iter()
+        .filter(|s| s.health != SourceHealth::NotInstalled)
+        .map(|s| match &s.health {
+            SourceHealth::NoData { reason } => format!("{}: no data ({reason})", s.label()),
+            SourceHealth::Unreachable { error } => format!("{}: unreachable ({error})", s.label()),
+            h => format!("{} {}", s.label(), h.word()),
+        })
+        .collect();
     format!("sources: {}", s.join(", "))
+}
+
+/// The metrics backend's trouble, if the curve on screen is not current: "prometheus
+/// unreachable (…); curve as of 4m ago".
+fn stale_note(ctx: &Ctx) -> Option<String> {
+    let snap = ctx.snap;
+    let bad = snap.sources.iter().find(|s| {
+        s.source == SourceId::Prometheus
+            && (s.scope.is_empty() || s.scope == "cpu")
+            && !matches!(s.health, SourceHealth::Ok | SourceHealth::NotInstalled)
+    })?;
+    let what = match &bad.health {
+        SourceHealth::Unreachable { error } => format!("unreachable ({error})"),
+        SourceHealth::NoData { reason } => format!("no data ({reason})"),
+        h => h.word().to_string(),
+    };
+    Some(format!("{} {what}; curve as of {} ago", bad.label(), widgets::age(snap.now, bad.updated)))
 }
 
 fn num(v: f64) -> String {

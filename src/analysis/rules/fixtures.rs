@@ -26,6 +26,7 @@ pub fn snapshot(nodes: Vec<Node>) -> Snapshot {
         pods: Arc::new(Vec::new()),
         runtime_classes: Vec::new(),
         cpu: None,
+        node_cpu: None,
         tz: Tz::UTC,
         windows: vec![Window::parse("01:00-06:00").expect("valid window")],
         fills: Vec::new(),

@@ -259,3 +259,7 @@ pub fn pods(pod_nodes: &[Series], runtime: &[Series], offline_classes: &BTreeSet
     out.dedup_by(|a, b| a.namespace == b.namespace && a.name == b.name);
     out
 }
+
+#[cfg(test)]
+#[path = "map_tests.rs"]
+mod tests;

@@ -30,7 +30,7 @@ pub fn all(ctx: &Ctx, node: &Node, width: u16) -> Vec<Line<'static>> {
         network(ctx, node),
         conntrack(ctx, node),
         runtime(ctx, node, &pods),
-        host(ctx, node),
+        host(ctx, node, w),
         labels(ctx, node, w),
     ] {
         out.push(Line::from(""));
@@ -322,10 +322,39 @@ fn conntrack(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
     out
 }
 
-fn host(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
+/// The node's CPU history as one line of bars (one per bucket of points), when the metrics
+/// backend has sent it for this node.
+fn cpu_history(ctx: &Ctx, node: &Node, w: usize) -> Option<Line<'static>> {
+    let c = ctx.snap.node_cpu.as_ref().filter(|c| c.node == node.name && !c.points.is_empty())?;
     let t = ctx.theme;
+    let cols = w.saturating_sub(LW + 24).clamp(1, 144);
+    let per = c.points.len().div_ceil(cols).max(1);
+    let bars: String = c
+        .points
+        .chunks(per)
+        .map(|ch| {
+            let avg = ch.iter().map(|p| p.1).sum::<f64>() / ch.len() as f64;
+            let i = (avg.clamp(0.0, 1.0) * 8.0).round() as usize;
+            t.sym.bar_v[i.min(8)]
+        })
+        .collect();
+    let max = c.points.iter().map(|p| p.1).fold(0.0, f64::max);
+    let span = c.points.last().map(|l| l.0 - c.points[0].0).unwrap_or_default();
+    let hours = (span.num_minutes() as f64 / 60.0).round();
+    Some(Line::from(vec![
+        label(ctx, &format!("CPU {hours:.0}h")),
+        Span::styled(bars, t.chart_online),
+        Span::styled(format!(" peak {}", widgets::pct(max)), t.muted),
+    ]))
+}
+
+fn host(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
+    let t = ctx.theme;
+    let history = cpu_history(ctx, node, w);
     let Some(h) = node.host.as_ref().map(|h| &h.value) else {
-        return vec![Line::from(vec![label(ctx, "Host"), Span::styled("no data (node agent?)", t.muted)])];
+        let mut v = vec![Line::from(vec![label(ctx, "Host"), Span::styled("no data (node agent?)", t.muted)])];
+        v.extend(history);
+        return v;
     };
     let used = |name: &str, v: Option<(u64, u64)>| match v {
         Some((a, m)) if m > 0 => {
@@ -347,6 +376,9 @@ fn host(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
         Line::from(vec![label(ctx, "Host"), Span::styled(format!("{cpu}   {load}"), t.base)]),
         Line::from(vec![Span::raw("   "), used("file-nr", h.file_nr), used("pids", h.pids)]),
     ]
+    .into_iter()
+    .chain(history)
+    .collect()
 }
 
 /// Findings whose subject is this node or one of its pods (`namespace/name`).
