@@ -9,6 +9,8 @@ use chrono_tz::Tz;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::Settings;
+use crate::config::Config;
+use crate::report::ReportFormat;
 use crate::model::Window;
 use crate::sim::{Scenario, SimConfig};
 use crate::theme::Theme;
@@ -58,9 +60,19 @@ pub struct UiFlags {
     /// Time zone of the windows and clock, e.g. Asia/Shanghai (default: the local zone).
     #[arg(long, global = true, value_parser = parse_tz)]
     pub tz: Option<Tz>,
-    /// Keep-alive idle time (seconds) that conntrack established timeouts are checked against.
-    #[arg(long, global = true, default_value_t = 900)]
-    pub keepalive_idle: u64,
+    /// Keep-alive idle time (seconds) that conntrack established timeouts are checked against
+    /// (default 900).
+    #[arg(long, global = true)]
+    pub keepalive_idle: Option<u64>,
+    /// Prometheus-compatible backend for the CPU curve, conntrack and BGP metrics.
+    #[arg(long, global = true, env = "CLUSTERTOP_PROMETHEUS")]
+    pub prometheus: Option<String>,
+    /// Config file (default: $XDG_CONFIG_HOME/clustertop/config.toml, if it exists).
+    #[arg(long, global = true)]
+    pub config: Option<std::path::PathBuf>,
+    /// The config file's contents, loaded after parsing (flags override it).
+    #[arg(skip)]
+    pub file: Config,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -85,6 +97,11 @@ pub enum Command {
         #[command(subcommand)]
         command: SimCommand,
     },
+    /// Reports from the metrics backend alone (no Kubernetes access needed).
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Print the model and findings once, for scripts (the current kube context, or --demo).
     Snapshot {
         /// Use the embedded simulated cluster instead of a kube context.
@@ -98,6 +115,26 @@ pub enum Command {
         #[command(flatten)]
         sim: SimFlags,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Capacity review of the colocation windows for the 24 h ending at --end: fill per window and
+    /// rack, idle core-hours, spill, the least-filled nodes. Exit 2 when Prometheus is unreachable
+    /// or has no data.
+    Capacity(CapacityFlags),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CapacityFlags {
+    /// End of the reviewed 24 h, RFC3339 (default: now).
+    #[arg(long)]
+    pub end: Option<chrono::DateTime<chrono::FixedOffset>>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    pub format: ReportFormat,
+    /// How many under-filled nodes to list.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
 }
 
 #[derive(Subcommand, Debug)]
@@ -160,14 +197,18 @@ pub(crate) fn no_color() -> bool {
 }
 
 impl UiFlags {
+    /// Analysis settings: flags, else the config file, else defaults.
     pub fn settings(&self) -> Settings {
+        let f = &self.file;
         let mut s = Settings {
-            tz: self.tz.unwrap_or_else(local_tz),
-            keepalive_idle_s: self.keepalive_idle,
+            tz: self.tz.or(f.colocation.tz).unwrap_or_else(local_tz),
+            keepalive_idle_s: self.keepalive_idle.or(f.conntrack.keepalive_idle_s).unwrap_or(900),
             ..Settings::default()
         };
         if !self.windows.is_empty() {
             s.windows = self.windows.clone();
+        } else if let Some(w) = &f.colocation.windows {
+            s.windows = w.clone();
         }
         s
     }
@@ -175,7 +216,8 @@ impl UiFlags {
         if no_color() {
             return Ok(Theme::mono(self.ascii));
         }
-        Theme::load(self.theme.as_deref().unwrap_or("default"), self.ascii)
+        let name = self.theme.as_deref().or(self.file.theme.as_deref()).unwrap_or("default");
+        Theme::load(name, self.ascii)
     }
 }
 
@@ -187,10 +229,17 @@ impl SimFlags {
 
 pub fn main() -> ExitCode {
     let started = std::time::Instant::now();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     if let Err(e) = crate::logging::init() {
         eprintln!("clustertop: {e:#}");
         return ExitCode::from(2);
+    }
+    match Config::load(cli.ui.config.as_deref()) {
+        Ok(c) => cli.ui.file = c,
+        Err(e) => {
+            eprintln!("clustertop: {e}");
+            return ExitCode::from(2);
+        }
     }
     let result = match &cli.command {
         Some(Command::Snapshot { demo: true, format, sim, .. }) => run::snapshot_demo(&cli.ui, *format, sim),
@@ -199,11 +248,14 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Demo(flags)) => tokio_main(run::demo(&cli.ui, flags, started)),
         Some(Command::Sim { command: SimCommand::Serve(flags) }) => tokio_main(run::serve(&cli.ui, flags)),
+        Some(Command::Report { command: ReportCommand::Capacity(flags) }) => {
+            tokio_main(run::report_capacity(&cli.ui, &cli.kube, flags))
+        }
         None => tokio_main(run::cluster(&cli.ui, &cli.kube, started)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.is::<run::ConfigError>() => {
+        Err(e) if e.is::<run::ConfigError>() || e.is::<crate::report::build::NoReport>() => {
             eprintln!("clustertop: {e:#}");
             ExitCode::from(2)
         }

@@ -396,4 +396,47 @@ mod tests {
         assert_eq!(snap.sources[0].updated, Some(t + Duration::seconds(40)));
         assert!(s.apply(Update::RuntimeClasses(Vec::new())), "data updates count as changes");
     }
+
+    #[test]
+    fn metrics_fill_gaps_but_the_node_own_sources_win() {
+        use crate::model::{BgpState, Conntrack};
+        use crate::sources::NodeMetrics;
+        let t = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let mut s = ClusterState::new("c", Settings::default());
+        let info = |name: &str| NodeInfo {
+            name: name.into(),
+            rack: "r".into(),
+            tors: ["a".into(), "b".into()],
+            ready: true,
+            labels: Default::default(),
+            signals: Vec::new(),
+        };
+        let ct = |entries| Conntrack {
+            entries,
+            limit: 1000,
+            insert_failed_per_s: 0.0,
+            drop_per_s: 0.0,
+            early_drop_per_s: 0.0,
+            tcp_established_timeout_s: None,
+            bridge_nf_call_iptables: None,
+        };
+        s.apply(Update::NodeApplied { node: info("n1"), at: t });
+        s.apply(Update::NodeApplied { node: info("n2"), at: t });
+        let peer = BgpSession::new("p\x1b[2J".into(), "10.0.0.1".into(), 1, 2, BgpState::Established);
+        let metrics = NodeMetrics { cpu_now: Some(0.5), conntrack: Some(ct(900)), bgp: Some(vec![peer]) };
+        for n in ["n1", "n2"] {
+            s.apply(Update::NodeMetrics { node: n.into(), metrics: metrics.clone(), at: t });
+        }
+        s.apply(Update::NodeMetrics { node: "ghost".into(), metrics: metrics.clone(), at: t });
+        let own = HostFacts { conntrack: Some(ct(10)), ..HostFacts::default() };
+        s.apply(Update::Host { node: "n2".into(), facts: own, at: t });
+        let snap = s.snapshot(t);
+        assert_eq!(snap.nodes.len(), 2, "metrics never create nodes");
+        let (n1, n2) = (&snap.nodes[0], &snap.nodes[1]);
+        assert_eq!((n1.conntrack().map(|c| c.entries), n1.cpu_now()), (Some(900), Some(0.5)));
+        assert_eq!(n2.conntrack().map(|c| c.entries), Some(10), "the agent's value wins");
+        assert_eq!(n2.cpu_now(), Some(0.5), "the gap is filled");
+        assert_eq!(n1.bgp.len(), 1);
+        assert!(!n1.bgp[0].peer.contains('\x1b'), "sanitized");
+    }
 }

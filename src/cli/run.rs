@@ -6,7 +6,10 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
-use super::{Format, KubeFlags, ServeFlags, SimFlags, UiFlags, no_color};
+use super::{CapacityFlags, Format, KubeFlags, ServeFlags, SimFlags, UiFlags, no_color};
+use crate::report::{self, build::ReportOptions};
+use crate::sources::prometheus::queries::{Queries, offline_pods};
+use crate::sources::prometheus::{self as prom_source, Backend, BackendOptions, Interest, PromOptions};
 use crate::model::{SourceHealth, SourceId};
 use crate::runtime::{self, Options};
 use crate::sim::Sim;
@@ -26,17 +29,48 @@ impl std::fmt::Display for ConfigError {
 }
 impl std::error::Error for ConfigError {}
 
-fn kube_options(k: &KubeFlags) -> KubeOptions {
+fn kube_options(k: &KubeFlags, ui: &UiFlags) -> KubeOptions {
     KubeOptions {
         kubeconfig: k.kubeconfig.clone(),
         context: k.context.clone(),
         rack_label: k.rack_label.clone(),
+        offline_priority_classes: ui.file.offline.priority_classes.clone(),
+        offline_qos: ui.file.offline.qos_classes.clone(),
         ..KubeOptions::default()
     }
 }
 
-async fn connect(k: &KubeFlags) -> Result<(::kube::Client, String, KubeOptions)> {
-    let opts = kube_options(k);
+/// The metrics backend from `--prometheus` / `CLUSTERTOP_PROMETHEUS` / the config file, if any.
+fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOptions)>> {
+    let p = &ui.file.prometheus;
+    let Some(url) = ui.prometheus.clone().or_else(|| p.url.clone()) else { return Ok(None) };
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(ConfigError(format!("Prometheus URL {url:?}: expected http://host:port or https://…")).into());
+    }
+    let off = &ui.file.offline;
+    let queries = Queries::new(
+        p.node_label.as_deref().unwrap_or("node"),
+        p.rack_label.as_deref().unwrap_or(&k.rack_label),
+        offline_pods(&off.priority_classes, &off.qos_classes),
+        &ui.file.queries,
+    )
+    .map_err(ConfigError)?;
+    let opts = BackendOptions {
+        url,
+        auth: p.secret().map_err(ConfigError)?,
+        timeout: Duration::from_secs_f64(p.timeout_s.unwrap_or(10.0)),
+    };
+    let backend = Backend::new(&opts, queries).map_err(ConfigError)?;
+    let prom = PromOptions {
+        refresh: Duration::from_secs_f64(p.refresh_s.unwrap_or(15.0)),
+        offline_priority_classes: off.priority_classes.iter().cloned().collect(),
+        ..PromOptions::default()
+    };
+    Ok(Some((backend, prom)))
+}
+
+async fn connect(k: &KubeFlags, ui: &UiFlags) -> Result<(::kube::Client, String, KubeOptions)> {
+    let opts = kube_options(k, ui);
     match kube_source::connect(&opts).await {
         Ok((client, label)) => Ok((client, label, opts)),
         Err(e) => Err(ConfigError(format!("{e:#}; try `clustertop demo` for the simulated cluster")).into()),
@@ -47,19 +81,20 @@ fn start_ui(
     ui: &UiFlags,
     state: ClusterState,
     started: Instant,
+    interest: Option<watch::Sender<Interest>>,
 ) -> Result<(mpsc::Sender<Vec<Update>>, impl Future<Output = Result<()>>)> {
     let theme = ui.theme()?;
     let (utx, urx) = mpsc::channel(256);
     let (stx, srx) = watch::channel(None);
     tokio::spawn(runtime::store_task(state, urx, stx));
-    let opts = Options { theme, ascii: ui.ascii, no_color: no_color(), started, interest: None };
+    let opts = Options { theme, ascii: ui.ascii, no_color: no_color(), started, interest };
     Ok((utx, runtime::run(srx, opts)))
 }
 
 pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()> {
     let settings = ui.settings();
     let sim = Sim::new(flags.config(settings.tz), Utc::now());
-    let (tx, tui) = start_ui(ui, ClusterState::new(sim.label(), settings), started)?;
+    let (tx, tui) = start_ui(ui, ClusterState::new(sim.label(), settings), started, None)?;
     tokio::spawn(crate::sources::sim::run(sim, tx, Duration::from_secs_f64(ui.refresh)));
     tui.await
 }
@@ -67,8 +102,14 @@ pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()
 /// The dashboard on a real cluster (the current kube context).
 pub async fn cluster(ui: &UiFlags, k: &KubeFlags, started: Instant) -> Result<()> {
     ui.theme()?;
-    let (client, label, opts) = connect(k).await?;
-    let (tx, tui) = start_ui(ui, ClusterState::new(label, ui.settings()), started)?;
+    let prom = prometheus(ui, k)?;
+    let (client, label, opts) = connect(k, ui).await?;
+    let (itx, irx) = watch::channel(Interest::default());
+    let interest = prom.is_some().then_some(itx);
+    let (tx, tui) = start_ui(ui, ClusterState::new(label, ui.settings()), started, interest)?;
+    if let Some((backend, popts)) = prom {
+        tokio::spawn(prom_source::run(backend, popts, tx.clone(), irx));
+    }
     tokio::spawn(kube_source::run(client, opts, tx));
     tui.await
 }
@@ -89,7 +130,7 @@ pub fn snapshot_demo(ui: &UiFlags, format: Format, flags: &SimFlags) -> Result<(
 
 /// One snapshot of a real cluster: wait until every initial list is complete, print, exit.
 pub async fn snapshot_cluster(ui: &UiFlags, k: &KubeFlags, format: Format, wait: u64) -> Result<()> {
-    let (client, label, opts) = connect(k).await?;
+    let (client, label, opts) = connect(k, ui).await?;
     let mut state = ClusterState::new(label, ui.settings());
     let (tx, mut rx) = mpsc::channel(256);
     let source = tokio::spawn(kube_source::run(client, opts, tx));
@@ -119,6 +160,22 @@ pub async fn snapshot_cluster(ui: &UiFlags, k: &KubeFlags, format: Format, wait:
     }
     source.abort();
     print(&state.snapshot(Utc::now()), format);
+    Ok(())
+}
+
+/// `clustertop report capacity`: from Prometheus alone.
+pub async fn report_capacity(ui: &UiFlags, k: &KubeFlags, f: &CapacityFlags) -> Result<()> {
+    let Some((backend, _)) = prometheus(ui, k)? else {
+        return Err(ConfigError(
+            "report capacity needs a Prometheus URL: --prometheus URL, CLUSTERTOP_PROMETHEUS or [prometheus] url in the config file".into(),
+        )
+        .into());
+    };
+    let settings = ui.settings();
+    let end = f.end.map(|e| e.with_timezone(&Utc)).unwrap_or_else(Utc::now);
+    let o = ReportOptions { end, windows: settings.windows, tz: settings.tz, top: f.top };
+    let r = report::build::build(&backend, &o).await?;
+    print!("{}", report::render(&r, f.format));
     Ok(())
 }
 
