@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod keymap;
 pub mod logging;
 pub mod model;
