@@ -156,7 +156,7 @@ impl Config {
             ("prometheus.refresh_s", p.refresh_s, MAX_REFRESH_S),
         ] {
             if let Some(v) = v.filter(|v| !(v.is_finite() && *v > 0.0 && *v <= max)) {
-                return Err((key, format!("{v} is out of range: seconds, more than 0 and at most {max}")));
+                return Err((key, format!("must be more than 0 and at most {max} seconds, got {v}")));
             }
         }
         let exclusive = "are exclusive: set one";

@@ -10,6 +10,33 @@ use serde::Serialize;
 
 use crate::model::{CpuCurve, Window, WindowFill};
 
+mod chart;
+mod csv;
+#[cfg(test)]
+pub(crate) mod fixture;
+mod json;
+mod markdown;
+
+/// Output format of `clustertop report capacity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// A review document: summary, tables, an ASCII chart of the curve, notes.
+    Markdown,
+    /// One RFC 4180 table: cluster, rack and under-filled node rows (see the `csv` module).
+    Csv,
+    /// The whole report, `{"schema": "clustertop.capacity/v1", ...}`.
+    Json,
+}
+
+/// The report in the chosen format (pure: no clock, no I/O).
+pub fn render(r: &CapacityReport, f: ReportFormat) -> String {
+    match f {
+        ReportFormat::Markdown => markdown::render(r),
+        ReportFormat::Csv => csv::render(r),
+        ReportFormat::Json => json::render(r),
+    }
+}
+
 /// One node's use of one window occurrence, for the "top under-filled nodes" list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NodeFill {
