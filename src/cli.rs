@@ -10,8 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::Settings;
 use crate::config::Config;
-use crate::report::ReportFormat;
 use crate::model::Window;
+use crate::report::ReportFormat;
 use crate::sim::{Scenario, SimConfig};
 use crate::theme::Theme;
 

@@ -7,15 +7,15 @@ use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
 use super::{CapacityFlags, Format, KubeFlags, ServeFlags, SimFlags, UiFlags, no_color};
-use crate::report::{self, build::ReportOptions};
-use crate::sources::prometheus::queries::{Queries, offline_pods};
-use crate::sources::prometheus::{self as prom_source, Backend, BackendOptions, Interest, PromOptions};
 use crate::model::{SourceHealth, SourceId};
+use crate::report::{self, build::ReportOptions};
 use crate::runtime::{self, Options};
 use crate::sim::Sim;
 use crate::sim::serve::{ServeConfig, Server};
 use crate::sources::Update;
 use crate::sources::kube::{self as kube_source, KubeOptions};
+use crate::sources::prometheus::queries::{Queries, offline_pods};
+use crate::sources::prometheus::{self as prom_source, Backend, BackendOptions, Interest, PromOptions};
 use crate::store::ClusterState;
 
 /// A problem with the user's configuration (kubeconfig, context): exit code 2.
@@ -45,7 +45,9 @@ fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOption
     let p = &ui.file.prometheus;
     let Some(url) = ui.prometheus.clone().or_else(|| p.url.clone()) else { return Ok(None) };
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(ConfigError(format!("Prometheus URL {url:?}: expected http://host:port or https://…")).into());
+        return Err(
+            ConfigError(format!("Prometheus URL {url:?}: expected http://host:port or https://…")).into()
+        );
     }
     let off = &ui.file.offline;
     let queries = Queries::new(

@@ -62,10 +62,9 @@ fn judge(snap: &Snapshot, s: &SourceStatus) -> Option<Finding> {
             None,
             format!("{name}: no data ({reason})"),
             vec![format!("reason: {reason}"), last_update(snap, s)],
-            format!(
-                "The backend answers but exports nothing for this: check that the exporter runs and is \
-                 scraped, or point the query at your metric names in the config's [queries] section."
-            ),
+            "The backend answers but exports nothing for this: check that the exporter runs and is \
+             scraped, or point the query at your metric names in the config's [queries] section."
+                .to_string(),
         ),
     };
     Some(Finding { rule, severity, subject: name.to_string(), since, what, evidence, remedy })

@@ -66,7 +66,10 @@ fn curve_input_empty() -> CurveInput<'static> {
 #[test]
 fn node_metrics_join_conntrack_and_cpu_by_node() {
     let mut r: HashMap<&str, Vec<Series>> = HashMap::new();
-    r.insert("conntrack_entries", vec![s(&[("instance", "n1:9100")], &[(0, 900.0)]), s(&[("node", "n2")], &[(0, 5.0)])]);
+    r.insert(
+        "conntrack_entries",
+        vec![s(&[("instance", "n1:9100")], &[(0, 900.0)]), s(&[("node", "n2")], &[(0, 5.0)])],
+    );
     r.insert("conntrack_limit", vec![s(&[("instance", "n1:9100")], &[(0, 1000.0)])]);
     r.insert("conntrack_insert_failed", vec![s(&[("instance", "n1:9100")], &[(0, 2.5)])]);
     r.insert("conntrack_tcp_timeout", vec![s(&[("instance", "n1:9100")], &[(0, 300.0)])]);
@@ -88,19 +91,45 @@ fn bgp_sessions_from_all_three_cilium_label_generations_bird_and_frr() {
         "bgp_cilium",
         vec![
             s(&[("node", "a"), ("vrouter", "64512"), ("neighbor", "10.0.0.1:179")], &[(0, 1.0)]),
-            s(&[("node", "a"), ("vrouter", "64512"), ("neighbor", "10.0.0.2:179"), ("neighbor_asn", "65001")], &[(0, 0.0)]),
             s(
-                &[("node", "b"), ("instance_name", "default"), ("local_asn", "64512"), ("neighbor", "[fd00::1]:179"), ("neighbor_asn", "65002")],
+                &[
+                    ("node", "a"),
+                    ("vrouter", "64512"),
+                    ("neighbor", "10.0.0.2:179"),
+                    ("neighbor_asn", "65001"),
+                ],
+                &[(0, 0.0)],
+            ),
+            s(
+                &[
+                    ("node", "b"),
+                    ("instance_name", "default"),
+                    ("local_asn", "64512"),
+                    ("neighbor", "[fd00::1]:179"),
+                    ("neighbor_asn", "65002"),
+                ],
                 &[(0, 1.0)],
             ),
         ],
     );
-    r.insert("bgp_bird", vec![s(&[("node", "c"), ("name", "Node_10_0_0_9"), ("state", "Active")], &[(0, 0.0)])]);
-    r.insert("bgp_frr", vec![s(&[("node", "d"), ("peer", "10.1.1.1"), ("peer_as", "65010"), ("local_as", "64512")], &[(0, 2.0)])]);
+    r.insert(
+        "bgp_bird",
+        vec![s(&[("node", "c"), ("name", "Node_10_0_0_9"), ("state", "Active")], &[(0, 0.0)])],
+    );
+    r.insert(
+        "bgp_frr",
+        vec![s(
+            &[("node", "d"), ("peer", "10.1.1.1"), ("peer_as", "65010"), ("local_as", "64512")],
+            &[(0, 2.0)],
+        )],
+    );
     let m = node_metrics(&r, "node");
     let a = m["a"].bgp.as_ref().unwrap();
     assert_eq!(a.len(), 2);
-    assert_eq!((a[0].peer_addr.as_str(), a[0].local_asn, &a[0].state), ("10.0.0.1", 64512, &BgpState::Established));
+    assert_eq!(
+        (a[0].peer_addr.as_str(), a[0].local_asn, &a[0].state),
+        ("10.0.0.1", 64512, &BgpState::Established)
+    );
     assert_eq!(a[1].peer_asn, 65001);
     assert!(!matches!(a[1].state, BgpState::Established));
     let b = &m["b"].bgp.as_ref().unwrap()[0];
@@ -112,7 +141,10 @@ fn bgp_sessions_from_all_three_cilium_label_generations_bird_and_frr() {
 #[test]
 fn pods_carry_runtime_class_and_offline_priority() {
     let nodes = [
-        s(&[("namespace", "b"), ("pod", "p1"), ("node", "n1"), ("priority_class", "koord-batch")], &[(0, 1.0)]),
+        s(
+            &[("namespace", "b"), ("pod", "p1"), ("node", "n1"), ("priority_class", "koord-batch")],
+            &[(0, 1.0)],
+        ),
         s(&[("namespace", "a"), ("pod", "p2"), ("node", "n2")], &[(0, 1.0)]),
     ];
     let rc = [s(&[("namespace", "b"), ("pod", "p1"), ("runtimeclass_name", "kata-qemu")], &[(0, 1.0)])];
@@ -120,5 +152,8 @@ fn pods_carry_runtime_class_and_offline_priority() {
     let p = pods(&nodes, &rc, &off);
     assert_eq!(p.len(), 2);
     assert_eq!((p[0].name.as_str(), p[0].runtime_class.as_deref(), p[0].offline), ("p2", None, false));
-    assert_eq!((p[1].node.as_deref(), p[1].runtime_class.as_deref(), p[1].offline), (Some("n1"), Some("kata-qemu"), true));
+    assert_eq!(
+        (p[1].node.as_deref(), p[1].runtime_class.as_deref(), p[1].offline),
+        (Some("n1"), Some("kata-qemu"), true)
+    );
 }

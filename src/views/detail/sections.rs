@@ -352,7 +352,8 @@ fn host(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
     let t = ctx.theme;
     let history = cpu_history(ctx, node, w);
     let Some(h) = node.host.as_ref().map(|h| &h.value) else {
-        let mut v = vec![Line::from(vec![label(ctx, "Host"), Span::styled("no data (node agent?)", t.muted)])];
+        let mut v =
+            vec![Line::from(vec![label(ctx, "Host"), Span::styled("no data (node agent?)", t.muted)])];
         v.extend(history);
         return v;
     };
