@@ -59,10 +59,23 @@ fn chart(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     };
     let want = last - chrono::Duration::seconds(zoom.seconds());
     let start = want.max(first);
-    let header_h = if inner.height >= 8 { 2 } else { 1 };
+    let stale = stale_note(ctx);
+    // The staleness gets a line of its own when there is room for it.
+    let own_line = stale.is_some() && inner.height >= 10;
+    let header_h = if own_line {
+        3
+    } else if inner.height >= 8 {
+        2
+    } else {
+        1
+    };
     let [head, body] = Layout::vertical([Constraint::Length(header_h), Constraint::Min(0)]).areas(inner);
-    let mut lines = vec![status_line(ctx, curve, start, want, last, inner.width)];
+    let inline = if own_line { None } else { stale.clone() };
+    let mut lines = vec![status_line(ctx, curve, start, want, last, inner.width, inline)];
     lines.push(legend(ctx));
+    if let (true, Some(note)) = (own_line, stale) {
+        lines.insert(0, Line::styled(format!("{} {note}", ctx.theme.sym.warn), ctx.theme.warn));
+    }
     if header_h == 1 {
         let mut l = lines.swap_remove(0);
         l.spans.push(Span::raw("  "));
@@ -90,10 +103,11 @@ fn status_line<'a>(
     want: DateTime<Utc>,
     last: DateTime<Utc>,
     width: u16,
+    stale: Option<String>,
 ) -> Line<'a> {
     let th = ctx.theme;
     let mut spans = Vec::new();
-    if let Some(note) = stale_note(ctx) {
+    if let Some(note) = stale {
         spans.push(Span::styled(format!("{} {note}  ", th.sym.warn), th.warn));
     }
     // A curve one step short of the span is complete enough; say so only when history is missing.
@@ -352,7 +366,7 @@ mod tests {
         snap.fills.clear();
         let text = fixture::preview("utilization-none", &snap, &model, render);
         assert!(text.contains("no CPU history from any source"), "{text}");
-        assert!(text.contains("prometheus unreachable"), "{text}");
+        assert!(text.contains("prometheus: unreachable"), "{text}");
     }
 
     #[test]
