@@ -142,6 +142,38 @@ pub enum SimCommand {
     /// Serve the simulated cluster as a Kubernetes API over HTTP on loopback (for the real
     /// client, kubectl, and tests).
     Serve(ServeFlags),
+    /// Write the simulated cluster's history as OpenMetrics text, for `promtool tsdb
+    /// create-blocks-from openmetrics --max-block-duration=24h`.
+    Openmetrics(OpenMetricsFlags),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OpenMetricsFlags {
+    /// Hours of history (1-168).
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=168))]
+    pub hours: u32,
+    /// Time of the last sample, RFC3339 (default: now - 120 s); truncated to a multiple of --step.
+    /// Must not be in the future.
+    #[arg(long, value_parser = parse_rfc3339)]
+    pub end: Option<chrono::DateTime<chrono::Utc>>,
+    /// Seconds between samples (15-300).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(15..=300))]
+    pub step: u32,
+    /// CPUs per node. node_exporter writes one series per CPU and mode, so this sets most of the
+    /// file size (48 nodes, 24 h, 60 s: about 14 MB per CPU).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub cpus: u32,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub sim: SimFlags,
+}
+
+fn parse_rfc3339(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("{s:?} is not an RFC3339 time such as 2026-11-24T12:00:00Z: {e}"))
 }
 
 #[derive(Args, Debug, Clone)]
@@ -251,6 +283,7 @@ pub fn main() -> ExitCode {
         Some(Command::Report { command: ReportCommand::Capacity(flags) }) => {
             tokio_main(run::report_capacity(&cli.ui, &cli.kube, flags))
         }
+        Some(Command::Sim { command: SimCommand::Openmetrics(flags) }) => run::openmetrics(&cli.ui, flags),
         None => tokio_main(run::cluster(&cli.ui, &cli.kube, started)),
     };
     match result {

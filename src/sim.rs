@@ -13,6 +13,7 @@ mod cpu;
 mod host;
 mod incidents;
 mod noise;
+pub mod openmetrics;
 mod pods;
 pub mod serve;
 mod topology;

@@ -207,3 +207,29 @@ pub async fn serve(ui: &UiFlags, f: &ServeFlags) -> Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+/// `clustertop sim openmetrics`: the simulated history as OpenMetrics text, to a file or stdout.
+pub fn openmetrics(ui: &UiFlags, f: &super::OpenMetricsFlags) -> Result<()> {
+    use crate::sim::openmetrics::{self, OmConfig};
+    let now = Utc::now();
+    let end = f.end.unwrap_or(now - chrono::Duration::seconds(120));
+    if end > now {
+        bail!(
+            "--end {} is in the future (now is {}): Prometheus misbehaves with future samples",
+            end.to_rfc3339(),
+            now.to_rfc3339()
+        );
+    }
+    let cfg =
+        OmConfig { sim: f.sim.config(ui.settings().tz), end, hours: f.hours, step_s: f.step, cpus: f.cpus };
+    let stats = match &f.out {
+        Some(path) => {
+            let mut file =
+                std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            openmetrics::write(&cfg, &mut file).with_context(|| format!("cannot write {}", path.display()))?
+        }
+        None => openmetrics::write(&cfg, &mut std::io::stdout().lock()).context("cannot write to stdout")?,
+    };
+    eprintln!("clustertop sim openmetrics: {stats}");
+    Ok(())
+}

@@ -101,7 +101,7 @@ pub(crate) struct Flap {
     routes_rx: u64,
 }
 
-const FLAP_SESSION: usize = 0;
+pub(crate) const FLAP_SESSION: usize = 0;
 
 impl Flap {
     pub(crate) fn new(node: usize, start: DateTime<Utc>, routes_rx: u64, rng: &mut ChaCha8Rng) -> Flap {

@@ -118,6 +118,12 @@ impl CpuModel {
             .collect()
     }
 
+    /// Online and offline shares of capacity of every rack at `t` (for `sim openmetrics`).
+    pub(crate) fn rack_shares(&self, t: DateTime<Utc>) -> Vec<(f64, f64)> {
+        let l = self.local(t);
+        (0..self.rack_caps.len()).map(|r| self.util(r, &l)).collect()
+    }
+
     /// 7 days at 5-minute steps, ending at the last 5-minute boundary at or before `now`.
     pub(crate) fn curve(&self, now: DateTime<Utc>) -> CpuCurve {
         let end = bucket(now) * STEP_S;

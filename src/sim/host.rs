@@ -32,6 +32,19 @@ pub(crate) struct HostState {
     cpu_offset: f64,
 }
 
+/// A node's fixed host traits (see [`HostState::profile`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct HostProfile {
+    /// Conntrack fill band, as shares of the limit.
+    pub ct_band: (f64, f64),
+    pub ct_timeout: u64,
+    /// Base rates per second (zero on healthy tables).
+    pub insert_failed_per_s: f64,
+    pub drop_per_s: f64,
+    /// Offset from the rack's CPU utilisation.
+    pub cpu_offset: f64,
+}
+
 impl HostState {
     pub(crate) fn new(node: &SimNode, i: usize, inc: &Incidents, rng: &mut ChaCha8Rng) -> HostState {
         let (ct_lo, ct_hi, insert_failed, drops) = if inc.ct_full == Some(i) {
@@ -64,6 +77,18 @@ impl HostState {
             files,
             pids: rng.random_range(1_500.0..6_000.0),
             cpu_offset: rng.random_range(-0.08..0.08),
+        }
+    }
+
+    /// The node's fixed traits, for faces that compute values as a function of time
+    /// (`sim openmetrics`).
+    pub(crate) fn profile(&self) -> HostProfile {
+        HostProfile {
+            ct_band: (self.ct_lo, self.ct_hi),
+            ct_timeout: self.ct_timeout,
+            insert_failed_per_s: self.insert_failed,
+            drop_per_s: self.drops,
+            cpu_offset: self.cpu_offset,
         }
     }
 

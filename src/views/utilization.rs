@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget, Wrap};
 
 use super::Ctx;
 use super::widgets::{self, stacked_chart::StackedChart};
@@ -46,11 +46,9 @@ fn chart(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     Widget::render(block, area, buf);
     let Some(curve) = snap.cpu.as_ref().filter(|c| !c.points.is_empty()) else {
-        let lines = vec![
-            Line::styled("no CPU history from any source", th.warn),
-            Line::styled(sources_line(ctx), th.muted),
-        ];
-        Widget::render(Paragraph::new(lines), inner, buf);
+        let mut lines = vec![Line::styled("no CPU history from any source", th.warn)];
+        lines.extend(source_lines(ctx));
+        Widget::render(Paragraph::new(lines).wrap(Wrap { trim: false }), inner, buf);
         return;
     };
     let (first, last) = match (curve.points.first(), curve.points.last()) {
@@ -162,22 +160,30 @@ fn local(ctx: &Ctx, t: DateTime<Utc>, fmt: &str) -> String {
     t.with_timezone(&ctx.snap.tz).format(fmt).to_string()
 }
 
-fn sources_line(ctx: &Ctx) -> String {
+/// Why there is no curve: each source that is not ok on its own line, with its reason.
+fn source_lines<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
+    let th = ctx.theme;
     if ctx.snap.sources.is_empty() {
-        return "no source has reported yet".into();
+        return vec![Line::styled("no source has reported yet", th.muted)];
     }
-    let s: Vec<String> = ctx
-        .snap
-        .sources
-        .iter()
-        .filter(|s| s.health != SourceHealth::NotInstalled)
-        .map(|s| match &s.health {
-            SourceHealth::NoData { reason } => format!("{}: no data ({reason})", s.label()),
-            SourceHealth::Unreachable { error } => format!("{}: unreachable ({error})", s.label()),
-            h => format!("{} {}", s.label(), h.word()),
-        })
-        .collect();
-    format!("sources: {}", s.join(", "))
+    let mut ok = Vec::new();
+    let mut out = Vec::new();
+    for s in ctx.snap.sources.iter().filter(|s| s.health != SourceHealth::NotInstalled) {
+        let detail = match &s.health {
+            SourceHealth::Ok => {
+                ok.push(s.label());
+                continue;
+            }
+            SourceHealth::NoData { reason } => format!("no data: {reason}"),
+            SourceHealth::Unreachable { error } => format!("unreachable: {error}"),
+            h => h.word().to_string(),
+        };
+        out.push(Line::styled(format!("{} {}: {detail}", th.sym.warn, s.label()), th.warn));
+    }
+    if !ok.is_empty() {
+        out.push(Line::styled(format!("ok: {}", ok.join(", ")), th.muted));
+    }
+    out
 }
 
 /// The metrics backend's trouble, if the curve on screen is not current: "prometheus
@@ -366,7 +372,7 @@ mod tests {
         snap.fills.clear();
         let text = fixture::preview("utilization-none", &snap, &model, render);
         assert!(text.contains("no CPU history from any source"), "{text}");
-        assert!(text.contains("prometheus: unreachable"), "{text}");
+        assert!(text.contains("prometheus: unreachable: connect"), "{text}");
     }
 
     #[test]
