@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
-use prometheus_http_query::reqwest::{self, header};
 use prometheus_http_query::response::Data;
 use prometheus_http_query::{Client, Error};
+use reqwest::header;
 
 use super::map::{self, CurveInput, NodeMetrics, Series};
 use super::queries::Queries;
@@ -146,6 +146,9 @@ impl Backend {
             v.set_sensitive(true);
             headers.insert(header::AUTHORIZATION, v);
         }
+        // kube and reqwest share rustls; ring is the one crypto provider built in. Installing it
+        // twice is harmless (the second call reports that one is already there).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(opts.timeout)
             .connect_timeout(opts.timeout.min(Duration::from_secs(5)))
