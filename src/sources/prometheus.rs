@@ -25,6 +25,9 @@ use crate::sources::Update;
 pub const CURVE_STEP_S: i64 = 300;
 /// History fetched unless the UI asks for more (the 7-day zoom).
 pub const DEFAULT_HISTORY_S: i64 = 86_400;
+/// Fetched before the history shown, so the earliest window occurrence on screen (and its
+/// pre-window baseline) has all its data.
+pub const LOOKBACK_S: i64 = 86_400;
 
 /// What the UI is looking at, so the source fetches only that: the 7-day history only while the
 /// 7-day zoom is on, one node's curve only while its detail is open, pods only when the pod watch
@@ -100,7 +103,8 @@ pub async fn refresh(
     }
     out.extend(nodes.into_iter().map(|(node, metrics)| Update::NodeMetrics { node, metrics, at: now }));
     if with_curve {
-        let f = b.curve(now, interest.history_s, CURVE_STEP_S).await.map_err(|e| e.to_string())?;
+        let f =
+            b.curve(now, interest.history_s + LOOKBACK_S, CURVE_STEP_S).await.map_err(|e| e.to_string())?;
         out.push(family("cpu", &f.notes, f.curve.is_some(), now));
         if let Some(c) = f.curve {
             out.push(Update::Cpu(c));

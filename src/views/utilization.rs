@@ -204,7 +204,21 @@ fn stale_note(ctx: &Ctx) -> Option<String> {
 }
 
 fn num(v: f64) -> String {
-    format!("{v:.1}")
+    // Never "-0.0".
+    format!("{:.1}", if v.abs() < 0.05 { 0.0 } else { v })
+}
+
+/// Why an occurrence's figures are not final yet: still open, spill hours still running, or
+/// the data does not cover it.
+fn pending(ctx: &Ctx, f: &WindowFill) -> &'static str {
+    let now = ctx.snap.now;
+    if now < f.end {
+        "open"
+    } else if now < f.end + chrono::Duration::hours(crate::analysis::colocation::SPILL_HOURS) {
+        "spill…"
+    } else {
+        "partial"
+    }
 }
 
 fn spill_cell<'a>(ctx: &Ctx, f: &WindowFill) -> Cell<'a> {
@@ -293,7 +307,7 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
             cells.push(if f.complete {
                 Cell::from(Span::styled("complete", th.muted))
             } else {
-                Cell::from(Span::styled(format!("{} in progress", th.sym.unknown), th.info))
+                Cell::from(Span::styled(format!("{} {}", th.sym.unknown, pending(ctx, f)), th.info))
             });
             Row::new(cells)
         })
