@@ -212,7 +212,7 @@ mod tests {
     fn spill_hours_not_over_make_an_occurrence_partial_with_the_time_it_becomes_final() {
         let end = Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap();
         let r = report(end);
-        let today = r.fills.iter().filter(|f| f.rack.is_none()).last().unwrap();
+        let today = r.fills.iter().rfind(|f| f.rack.is_none()).unwrap();
         assert!(!today.complete);
         assert!(r.notes.iter().any(|n| n.contains("final after Tue 24 Nov 10:00")), "{:?}", r.notes);
         let end = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
