@@ -145,7 +145,17 @@ pub async fn run(
             Some((t, i)) => t.elapsed() >= opts.curve_every || i.history_s != want.history_s,
         };
         let now = Utc::now();
-        let updates = match refresh(&b, &opts, &want, with_curve, now).await {
+        let started = std::time::Instant::now();
+        let queries = backend::NODE_QUERIES.len()
+            + if with_curve { 6 } else { 0 }
+            + usize::from(want.node.is_some())
+            + if want.pods { 2 } else { 0 };
+        let result = refresh(&b, &opts, &want, with_curve, now).await;
+        tracing::info!(
+            "prometheus refresh: {queries} queries in {:.0} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        );
+        let updates = match result {
             Ok(u) => {
                 if with_curve {
                     last_curve = Some((std::time::Instant::now(), want));
