@@ -128,8 +128,8 @@ pub enum ReportCommand {
 #[derive(Args, Debug, Clone)]
 pub struct CapacityFlags {
     /// End of the reviewed 24 h, RFC3339 (default: now).
-    #[arg(long)]
-    pub end: Option<chrono::DateTime<chrono::FixedOffset>>,
+    #[arg(long, value_parser = parse_rfc3339)]
+    pub end: Option<chrono::DateTime<chrono::Utc>>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
     pub format: ReportFormat,
     /// How many under-filled nodes to list.

@@ -174,7 +174,7 @@ pub async fn report_capacity(ui: &UiFlags, k: &KubeFlags, f: &CapacityFlags) -> 
         .into());
     };
     let settings = ui.settings();
-    let end = f.end.map(|e| e.with_timezone(&Utc)).unwrap_or_else(Utc::now);
+    let end = f.end.unwrap_or_else(Utc::now);
     let o = ReportOptions { end, windows: settings.windows, tz: settings.tz, top: f.top };
     let r = report::build::build(&backend, &o).await?;
     print!("{}", report::render(&r, f.format));

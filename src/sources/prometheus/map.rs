@@ -30,15 +30,7 @@ pub fn node_of(s: &Series, node_label: &str) -> Option<String> {
     if let Some(n) = s.label(node_label) {
         return Some(n.to_string());
     }
-    let inst = s.label("instance")?;
-    let host = if let Some(rest) = inst.strip_prefix('[') {
-        rest.split(']').next().unwrap_or(rest)
-    } else {
-        match inst.rsplit_once(':') {
-            Some((h, port)) if !h.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => h,
-            _ => inst,
-        }
-    };
+    let host = strip_port(s.label("instance")?);
     (!host.is_empty()).then(|| host.to_string())
 }
 
