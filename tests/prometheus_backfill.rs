@@ -27,14 +27,14 @@ fn backfilled_prometheus_serves_the_simulated_day() {
     let dir = support::unique_dir("om");
     let om = dir.join("sim.om");
     let end_arg = end.to_rfc3339();
-    support::generate(&["--tz", "UTC", "--nodes", "12", "--end", &end_arg], &om);
+    support::generate(&["--tz", "UTC", "--nodes", "12", "--cpus", "4", "--end", &end_arg], &om);
     let size = std::fs::metadata(&om).map(|m| m.len()).unwrap_or(0);
     let generated = t0.elapsed();
 
     let exp = Expected::parse(&om);
     assert_eq!(exp.step, 60);
     assert_eq!(exp.nodes.len(), 12);
-    assert!(exp.nodes.values().all(|n| n.cores == 8.0 && n.rack.starts_with("rack-")));
+    assert!(exp.nodes.values().all(|n| n.cores == 4.0 && n.rack.starts_with("rack-")));
     let parsed = t0.elapsed();
 
     let mut prom = Prom::backfill_and_start(&om);

@@ -96,7 +96,8 @@ fn fill_one(
     now: DateTime<Utc>,
 ) -> Option<WindowFill> {
     let inside = slice(s.points, start, end);
-    if inside.is_empty() {
+    // Without a capacity there is no utilisation or idle capacity to speak of.
+    if inside.is_empty() || s.capacity <= 0.0 {
         return None;
     }
     let step_h = step.num_seconds() as f64 / 3600.0;
@@ -118,7 +119,7 @@ fn fill_one(
         start,
         end,
         rack: s.rack.map(str::to_string),
-        avg_util: if s.capacity > 0.0 { total / n / s.capacity } else { 0.0 },
+        avg_util: total / n / s.capacity,
         offline_share: if total > 0.0 { offline / total } else { 0.0 },
         idle_core_hours: idle * step_h,
         spill_core_hours: spill * step_h,

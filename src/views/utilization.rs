@@ -115,8 +115,14 @@ fn status_line<'a>(
         spans
             .push(Span::styled(format!("{} only {have} of history ({z} requested)  ", th.sym.warn), th.warn));
     }
-    if let Some(p) = curve.points.last() {
-        let cap = curve.capacity_cores.max(f64::MIN_POSITIVE);
+    if curve.capacity_cores <= 0.0 {
+        if let Some(p) = curve.points.last() {
+            let msg =
+                format!("now {:.0} cores in use ({:.0} offline); capacity unknown", p.total(), p.offline);
+            spans.push(Span::styled(msg, th.accent));
+        }
+    } else if let Some(p) = curve.points.last() {
+        let cap = curve.capacity_cores;
         let (all, on, off) =
             (widgets::pct(p.total() / cap), widgets::pct(p.online / cap), widgets::pct(p.offline / cap));
         spans.push(Span::styled(format!("now {all}"), th.accent));
@@ -259,7 +265,11 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let mut cluster: Vec<&WindowFill> = snap.fills.iter().filter(|f| f.rack.is_none()).collect();
     cluster.sort_by_key(|f| std::cmp::Reverse(f.start));
     if cluster.is_empty() {
-        let msg = "no window occurrence covered by the CPU curve yet";
+        let msg = if snap.cpu.as_ref().is_some_and(|c| c.capacity_cores <= 0.0) {
+            "capacity unknown (no capacity metric), so no fill figures"
+        } else {
+            "no window occurrence covered by the CPU curve yet"
+        };
         Widget::render(Paragraph::new(msg).style(th.muted), inner, buf);
         return;
     }

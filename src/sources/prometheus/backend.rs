@@ -204,16 +204,21 @@ impl Backend {
     }
 
     /// The cluster and per-rack CPU curve over `[end - span, end]` at `step` (aligned to the
-    /// step), in 6 queries run concurrently. A transport failure is an error; a query that fails
-    /// or returns nothing is a note.
+    /// step), in 6 range queries run concurrently; capacity is the last value in the range, so a
+    /// backend whose newest samples are a few minutes old still has one. A transport failure is
+    /// an error; a query that fails or returns nothing is a note.
     pub async fn curve(&self, end: DateTime<Utc>, span_s: i64, step: i64) -> Result<CurveFetch, QueryError> {
         let end = end.timestamp().div_euclid(step) * step;
         let start = end - span_s;
-        let ranged = ["cpu_used", "cpu_offline", "cpu_used_by_rack", "cpu_offline_by_rack"];
-        let (ranges, instants) = futures::join!(
-            join_all(ranged.iter().map(|n| self.range(n, None, start, end, step))),
-            join_all(["capacity", "capacity_by_rack"].iter().map(|n| self.instant(n, None, end))),
-        );
+        let names = [
+            "cpu_used",
+            "cpu_offline",
+            "cpu_used_by_rack",
+            "cpu_offline_by_rack",
+            "capacity",
+            "capacity_by_rack",
+        ];
+        let results = join_all(names.iter().map(|n| self.range(n, None, start, end, step))).await;
         let mut notes = Vec::new();
         let mut take = |name: &str, r: Result<Vec<Series>, QueryError>| -> Result<Vec<Series>, QueryError> {
             match r {
@@ -233,11 +238,10 @@ impl Backend {
             }
         };
         let mut r = Vec::new();
-        for (n, res) in ranged.iter().zip(ranges).chain(["capacity", "capacity_by_rack"].iter().zip(instants))
-        {
+        for (n, res) in names.iter().zip(results) {
             r.push(take(n, res)?);
         }
-        let capacity = r[4].iter().filter_map(Series::value).sum();
+        let capacity = r[4].iter().filter_map(Series::value).fold(0.0, |a, b| a + b);
         let curve = map::curve(&CurveInput {
             step_s: step as u32,
             capacity,

@@ -89,7 +89,7 @@ pub fn curve(i: &CurveInput) -> Option<CpuCurve> {
     let offline = group(i.offline_by_rack);
     let caps: HashMap<String, f64> = group(i.capacity_by_rack)
         .into_iter()
-        .map(|(r, s)| (r, s.iter().filter_map(Series::value).sum()))
+        .map(|(r, s)| (r, s.iter().filter_map(Series::value).fold(0.0, |a, b| a + b)))
         .collect();
     let racks = used
         .iter()

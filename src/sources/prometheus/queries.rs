@@ -46,12 +46,12 @@ pub const TEMPLATES: &[(&str, Kind, &str)] = &[
     ),
     (
         "capacity",
-        Kind::Instant,
+        Kind::Range,
         r#"sum(kube_node_status_capacity{resource="cpu"}) or count(node_cpu_seconds_total{mode="idle"})"#,
     ),
     (
         "capacity_by_rack",
-        Kind::Instant,
+        Kind::Range,
         r#"sum by ($rack_label) (kube_node_status_capacity{resource="cpu"} * on (node) group_left ($rack_label) max by (node, $rack_label) (kube_node_labels))"#,
     ),
     (
