@@ -176,3 +176,38 @@ pub async fn run(mut snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Option
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SourceHealth, SourceStatus};
+
+    fn model(kube: &[(&str, SourceHealth)]) -> Model {
+        let mut snap = crate::views::utilization::fixture::snapshot();
+        snap.sources = kube
+            .iter()
+            .map(|(scope, health)| SourceStatus {
+                source: SourceId::Kubernetes,
+                scope: scope.to_string(),
+                health: health.clone(),
+                updated: None,
+            })
+            .collect();
+        Model { snap: Some(Arc::new(snap)), ..Model::default() }
+    }
+
+    #[test]
+    fn the_metrics_source_is_asked_only_for_what_is_on_screen() {
+        let forbidden = SourceHealth::Forbidden { verb: "list".into(), resource: "pods".into() };
+        let mut m = model(&[("", SourceHealth::Ok)]);
+        assert_eq!(interest(&m), Interest::default(), "24 h, no node, pods from the API");
+        m.zoom = Zoom::D7;
+        m.mode = Mode::Detail("r1-n01".into());
+        let i = interest(&m);
+        assert_eq!((i.history_s, i.node.as_deref(), i.pods), (7 * 86_400, Some("r1-n01"), false));
+        assert!(interest(&model(&[("", SourceHealth::Ok), ("pods", forbidden)])).pods, "pod watch forbidden");
+        let down = SourceHealth::Unreachable { error: "refused".into() };
+        assert!(interest(&model(&[("", down)])).pods, "API down");
+        assert!(!interest(&model(&[])).pods, "not before the API has answered once");
+    }
+}

@@ -188,6 +188,26 @@ fn real_prometheus_curve_split_fills_report_missing_metric_and_outage() {
     assert!(screen.contains("no CPU history"), "{screen}");
     assert!(screen.contains("prometheus cpu: no data: cpu_used: no series"), "{screen}");
 
+    // 4b. With the pod watch forbidden, pods and their runtime classes come from kube-state-metrics.
+    let want = Interest {
+        pods: true,
+        node: Some(expected.nodes.keys().next().unwrap().clone()),
+        ..Interest::default()
+    };
+    let updates = rt.block_on(prom::refresh(&b, &PromOptions::default(), &want, false, end)).unwrap();
+    let pods = updates
+        .iter()
+        .find_map(|u| if let Update::MetricPods(p) = u { Some(p.clone()) } else { None })
+        .expect("pods from metrics");
+    assert_eq!(pods.len(), expected.nodes.len() * 3);
+    assert!(pods.iter().all(|p| p.node.is_some()));
+    assert!(pods.iter().any(|p| p.runtime_class.is_some()), "kata/gvisor batch pods carry their class");
+    assert_eq!(pods.iter().filter(|p| p.offline).count(), expected.nodes.len(), "koord-batch pods");
+    let node_cpu = updates
+        .iter()
+        .find_map(|u| if let Update::NodeCpu { points, .. } = u { Some(points.len()) } else { None });
+    assert!(node_cpu.unwrap_or(0) >= 280, "the node's 24 h curve: {node_cpu:?}");
+
     // 5. Prometheus stopped mid-run: the panel goes stale with the reason, then recovers.
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let (_itx, irx) = tokio::sync::watch::channel(Interest::default());
