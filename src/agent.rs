@@ -1,0 +1,49 @@
+//! `clustertop agent`: a small, read-only HTTP server on each node (a DaemonSet with host
+//! networking) that reads what only the node can see: conntrack tables and timeouts,
+//! `bridge-nf-call-iptables`, loaded modules, CNI interfaces and config files, KVM, file handles,
+//! load, and the BGP sessions of a local BIRD or Cilium agent. It never runs a command and never
+//! writes; a missing input makes one field absent, with the reason.
+//!
+//! - `report.rs`: the `GET /v1/node` JSON (`clustertop.agent/v1`), shared with the poller.
+
+pub mod report;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the agent reads from and listens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentConfig {
+    pub listen: SocketAddr,
+    /// Roots of the host's `/proc`, `/sys` and `/dev` (tests and containers point elsewhere).
+    pub proc_root: PathBuf,
+    pub sys_root: PathBuf,
+    pub dev_root: PathBuf,
+    /// CNI config directory (`/etc/cni/net.d`).
+    pub cni_dir: PathBuf,
+    /// BIRD control socket (`/var/run/calico/bird.ctl`, `/run/bird/bird.ctl`), if any.
+    pub bird_socket: Option<PathBuf>,
+    /// Cilium agent API socket (`/var/run/cilium/cilium.sock`), if any.
+    pub cilium_socket: Option<PathBuf>,
+    /// The node name reported (`--node-name`, `$NODE_NAME`, else the host name).
+    pub node_name: String,
+    /// Timeout of each socket conversation.
+    pub socket_timeout: Duration,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            listen: SocketAddr::from(([0, 0, 0, 0], 9977)),
+            proc_root: "/proc".into(),
+            sys_root: "/sys".into(),
+            dev_root: "/dev".into(),
+            cni_dir: "/etc/cni/net.d".into(),
+            bird_socket: None,
+            cilium_socket: None,
+            node_name: String::new(),
+            socket_timeout: Duration::from_secs(2),
+        }
+    }
+}

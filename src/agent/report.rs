@@ -1,0 +1,119 @@
+//! `GET /v1/node`: what the node agent read, versioned (`clustertop.agent/v1`). Every fact is
+//! either a value or the reason it is absent, so a missing file degrades one field, never the
+//! report. The poller (`sources/agents.rs`) decodes this same type.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA: &str = "clustertop.agent/v1";
+
+/// A value, or why there is none: `{"value": 262144}` or `{"absent": "…: no such file"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fact<T> {
+    Value(T),
+    Absent(String),
+}
+
+impl<T> Fact<T> {
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Fact::Value(v) => Some(v),
+            Fact::Absent(_) => None,
+        }
+    }
+    pub fn absent(reason: impl Into<String>) -> Self {
+        Fact::Absent(reason.into())
+    }
+}
+
+impl<T, E: std::fmt::Display> From<Result<T, E>> for Fact<T> {
+    fn from(r: Result<T, E>) -> Self {
+        match r {
+            Ok(v) => Fact::Value(v),
+            Err(e) => Fact::Absent(e.to_string()),
+        }
+    }
+}
+
+/// `/proc/sys/net/netfilter/*` and `/proc/net/stat/nf_conntrack`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConntrackFacts {
+    pub count: Fact<u64>,
+    pub max: Fact<u64>,
+    pub tcp_timeout_established_s: Fact<u64>,
+    pub tcp_timeout_close_wait_s: Fact<u64>,
+    pub tcp_timeout_time_wait_s: Fact<u64>,
+    /// Columns of `/proc/net/stat/nf_conntrack` by their header names (`insert_failed`, `drop`,
+    /// `early_drop`, `found`, `invalid`, `search_restart`, `clashres`, …), summed over the CPU
+    /// rows, except `entries`, which every row repeats (taken once). Counters since boot.
+    pub stat: Fact<BTreeMap<String, u64>>,
+}
+
+/// One network interface from `/sys/class/net`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interface {
+    pub name: String,
+    /// `bridge`, `vxlan`, `veth`, `dummy`, `geneve`, `ipip`, `device` (physical) or `other`.
+    pub kind: String,
+    /// `operstate` is `up` (or `unknown` with the IFF_UP flag set).
+    pub up: bool,
+}
+
+/// One CNI config file from the CNI config directory and the plugin types it names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CniConfig {
+    pub file: String,
+    /// `type` of the config or of each plugin of a `.conflist`, in order (`cilium-cni`,
+    /// `flannel`, `calico`, `portmap`, …); empty when the file does not parse.
+    pub types: Vec<String>,
+}
+
+/// What a BGP daemon on the node says about one session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BgpPeer {
+    /// BIRD protocol name (`tor1`, `Mesh_10_0_0_2`) or Cilium's peer address.
+    pub name: String,
+    pub neighbor_address: String,
+    pub neighbor_as: Option<u32>,
+    pub local_as: Option<u32>,
+    /// RFC 4271 state as the daemon writes it (`Established`, `Active`, `established`, …).
+    pub state: String,
+    /// Seconds in the current state, when known.
+    pub since_s: Option<u64>,
+    pub last_error: Option<String>,
+    pub routes_imported: Option<u64>,
+    pub routes_exported: Option<u64>,
+    pub hold_time_s: Option<u32>,
+    pub keepalive_s: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeReport {
+    pub schema: String,
+    /// `--node-name`, else `$NODE_NAME` (the DaemonSet's downward API), else the host name.
+    pub node: String,
+    pub agent_version: String,
+    pub read_at: DateTime<Utc>,
+    pub conntrack: ConntrackFacts,
+    pub bridge_nf_call_iptables: Fact<bool>,
+    pub ip_forward: Fact<bool>,
+    /// From `/proc/modules`: whether each module of interest (`br_netfilter`, `vxlan`,
+    /// `overlay`) is loaded. Built-in modules are not listed there: absent ≠ unavailable.
+    pub modules: Fact<BTreeMap<String, bool>>,
+    pub interfaces: Fact<Vec<Interface>>,
+    pub cni_configs: Fact<Vec<CniConfig>>,
+    /// `/dev/kvm` exists.
+    pub dev_kvm: Fact<bool>,
+    /// `vmx` or `svm` in `/proc/cpuinfo` flags; `None` when neither is there.
+    pub cpu_virt: Fact<Option<String>>,
+    /// `/proc/sys/fs/file-nr`: allocated and maximum file handles.
+    pub file_nr: Fact<(u64, u64)>,
+    /// `/proc/loadavg`: 1, 5, 15 minute loads and running / total threads.
+    pub load: Fact<([f64; 3], u64, u64)>,
+    pub cpu_cores: Fact<u32>,
+    pub bgp_bird: Fact<Vec<BgpPeer>>,
+    pub bgp_cilium: Fact<Vec<BgpPeer>>,
+}
