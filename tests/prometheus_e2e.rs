@@ -69,7 +69,7 @@ fn expected_fill(e: &Expected, rack: Option<&str>, f: &WindowFill, cap: f64) -> 
     let off: f64 = inside.iter().map(|p| p.1).sum();
     let idle: f64 = inside.iter().map(|p| (cap - p.0).max(0.0)).sum::<f64>() * step as f64 / 3600.0;
     let base = points(s - 2 * 3600, s);
-    let baseline = base.iter().map(|p| p.1).sum::<f64>() / base.len().max(1) as f64;
+    let baseline = base.iter().map(|p| p.1).fold(0.0, f64::max);
     let spill: f64 = points(end, end + 4 * 3600).iter().map(|p| (p.1 - baseline).max(0.0)).sum::<f64>()
         * step as f64
         / 3600.0;

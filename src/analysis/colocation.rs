@@ -13,7 +13,9 @@
 //! * `offline_share` = sum(`p.offline`) / sum(`p.total()`) (0 when nothing ran);
 //! * `idle_core_hours` = sum(max(0, capacity - `p.total()`)) * step hours;
 //! * `spill_core_hours`: offline work after the window closed above the pre-window level.
-//!   baseline = mean(`p.offline`) over `[start - 2 h, start)` (0 when there are no such points);
+//!   baseline = max(`p.offline`) over `[start - 2 h, start)` (0 when there are no such points):
+//!   the highest daytime level, so background offline work that merely fluctuates after the
+//!   window is not counted as spill;
 //!   spill = sum over `[end, end + 4 h)` of max(0, `p.offline` - baseline) * step hours;
 //! * `complete` = `end + 4 h <= now`, and the series covers the window and the 4 h after it
 //!   (first point at or before `start`, last point's step reaching `end + 4 h`), and the baseline
@@ -106,8 +108,7 @@ fn fill_one(
     let offline: f64 = inside.iter().map(|p| p.offline).sum();
     let idle: f64 = inside.iter().map(|p| (s.capacity - p.total()).max(0.0)).sum();
     let base = slice(s.points, start - Duration::hours(BASELINE_HOURS), start);
-    let baseline =
-        if base.is_empty() { 0.0 } else { base.iter().map(|p| p.offline).sum::<f64>() / base.len() as f64 };
+    let baseline = base.iter().map(|p| p.offline).fold(0.0, f64::max);
     let spill_end = end + Duration::hours(SPILL_HOURS);
     let spill: f64 = slice(s.points, end, spill_end).iter().map(|p| (p.offline - baseline).max(0.0)).sum();
     let covered = match (s.points.first(), s.points.last()) {
@@ -231,6 +232,33 @@ mod tests {
         let f = fills(&curve(), &[win("12:00-13:00")], Tz::UTC, now());
         assert_eq!(f[0].start, at(23, 12));
         assert!(!f[0].complete);
+    }
+
+    #[test]
+    fn background_offline_work_that_only_fluctuates_is_not_spill() {
+        // Hourly points from 23 12:00, offline alternating 8/12 cores, 60 inside 01:00-06:00 on the 24th.
+        let points = (12..36)
+            .map(|h| {
+                let t = at(23, 0) + Duration::hours(h);
+                let night = (25..30).contains(&h);
+                CpuPoint {
+                    t,
+                    online: 20.0,
+                    offline: if night {
+                        60.0
+                    } else if h % 2 == 0 {
+                        8.0
+                    } else {
+                        12.0
+                    },
+                }
+            })
+            .collect();
+        let c = CpuCurve { step_s: 3600, capacity_cores: 100.0, points, racks: Vec::new() };
+        let f = fills(&c, &[win("01:00-06:00")], Tz::UTC, at(25, 12));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].complete);
+        assert_eq!(f[0].spill_core_hours, 0.0, "12 after the window is the daytime level, not spill");
     }
 
     #[test]
