@@ -57,20 +57,25 @@ struct Lines {
     buf: Vec<u8>,
     /// Bytes of `buf` already handed out as lines.
     start: usize,
+    /// Bytes of `buf` from `start` known to hold no newline.
+    scanned: usize,
     total: usize,
 }
 
 impl Lines {
     async fn next_line(&mut self, stream: &mut UnixStream) -> Result<String, String> {
         loop {
-            if let Some(nl) = self.buf[self.start..].iter().position(|&b| b == b'\n') {
-                let raw = &self.buf[self.start..self.start + nl];
+            let from = self.start + self.scanned;
+            if let Some(nl) = self.buf[from..].iter().position(|&b| b == b'\n') {
+                let raw = &self.buf[self.start..from + nl];
                 let line = String::from_utf8_lossy(raw).trim_end_matches('\r').to_string();
-                self.start += nl + 1;
+                self.start = from + nl + 1;
+                self.scanned = 0;
                 return Ok(line);
             }
             self.buf.drain(..self.start);
             self.start = 0;
+            self.scanned = self.buf.len();
             if self.total >= MAX_REPLY {
                 return Err(format!("bird: reply larger than {MAX_REPLY} bytes"));
             }
