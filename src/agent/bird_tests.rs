@@ -97,7 +97,8 @@ fn garbage_and_foreign_replies_give_no_peers() {
     assert_eq!(bare[0].state, "");
 }
 
-/// BIRD 1.6 (Calico's fork) puts the channel lines first and has no `Local AS` line.
+/// BIRD 1.6 (Calico's fork) puts the channel lines first and has no `Local AS` line (hand-written
+/// after that layout, not captured from a real BIRD 1.6).
 #[test]
 fn bird1_layout() {
     let text = "2002-Name       Proto      Table      State  Since         Info\n\
