@@ -5,7 +5,10 @@
 //! writes; a missing input makes one field absent, with the reason.
 //!
 //! - `report.rs`: the `GET /v1/node` JSON (`clustertop.agent/v1`), shared with the poller.
+//! - `bird.rs`, `cilium.rs`: BGP sessions from a BIRD control socket / the Cilium agent API.
 
+pub mod bird;
+pub mod cilium;
 pub mod report;
 
 use std::net::SocketAddr;

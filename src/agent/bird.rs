@@ -1,0 +1,215 @@
+//! BGP sessions of a local BIRD (Calico's `bird.ctl`, or a plain `bird2`), read from its control
+//! socket: connect, read the `0001` greeting, send `show protocols all`, read the reply up to the
+//! line whose 4-digit code is followed by a space (`0000 ` ends an OK reply; `8xxx`/`9xxx` are
+//! errors), then keep the `BGP` protocols.
+//!
+//! Reply lines are `NNNN-text` (a line with code NNNN), ` text` (one more line of the previous
+//! code) or `NNNN text` (the last line). `birdc` prints the same reply without the codes, which
+//! [`parse_protocols_all`] also reads.
+
+use std::path::Path;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixStream;
+
+use super::report::BgpPeer;
+
+/// Largest reply read (a BIRD with thousands of protocols stays far below).
+pub const MAX_REPLY: usize = 4 << 20;
+
+/// Ask the BIRD behind `socket` for its BGP sessions. `timeout` bounds the whole conversation.
+pub async fn peers(socket: &Path, timeout: Duration) -> Result<Vec<BgpPeer>, String> {
+    let reply = tokio::time::timeout(timeout, converse(socket, "show protocols all"))
+        .await
+        .map_err(|_| format!("{}: no complete reply within {timeout:?}", socket.display()))??;
+    Ok(parse_protocols_all(&reply))
+}
+
+async fn converse(socket: &Path, command: &str) -> Result<String, String> {
+    let at = |e: std::io::Error| format!("{}: {e}", socket.display());
+    let mut stream = UnixStream::connect(socket).await.map_err(at)?;
+    let mut lines = Lines::default();
+    let greeting = lines.next_line(&mut stream).await?;
+    if !greeting.starts_with("0001 ") {
+        return Err(format!("{}: unexpected greeting: {}", socket.display(), short(&greeting)));
+    }
+    stream.write_all(format!("{command}\n").as_bytes()).await.map_err(at)?;
+    let mut reply = String::new();
+    loop {
+        let line = lines.next_line(&mut stream).await?;
+        if let Some(code) = final_code(&line) {
+            if code.starts_with(['8', '9']) {
+                return Err(format!("bird: {}", short(&line)));
+            }
+            reply.push_str(&line);
+            reply.push('\n');
+            return Ok(reply);
+        }
+        reply.push_str(&line);
+        reply.push('\n');
+    }
+}
+
+/// Reads `\n`-terminated lines, at most [`MAX_REPLY`] bytes in all.
+#[derive(Default)]
+struct Lines {
+    buf: Vec<u8>,
+    /// Bytes of `buf` already handed out as lines.
+    start: usize,
+    /// Bytes of `buf` from `start` known to hold no newline.
+    scanned: usize,
+    total: usize,
+}
+
+impl Lines {
+    async fn next_line(&mut self, stream: &mut UnixStream) -> Result<String, String> {
+        loop {
+            let from = self.start + self.scanned;
+            if let Some(nl) = self.buf[from..].iter().position(|&b| b == b'\n') {
+                let raw = &self.buf[self.start..from + nl];
+                let line = String::from_utf8_lossy(raw).trim_end_matches('\r').to_string();
+                self.start = from + nl + 1;
+                self.scanned = 0;
+                return Ok(line);
+            }
+            self.buf.drain(..self.start);
+            self.start = 0;
+            self.scanned = self.buf.len();
+            if self.total >= MAX_REPLY {
+                return Err(format!("bird: reply larger than {MAX_REPLY} bytes"));
+            }
+            let mut chunk = [0u8; 16 * 1024];
+            let n = stream.read(&mut chunk).await.map_err(|e| format!("bird: read: {e}"))?;
+            if n == 0 {
+                return Err("bird: connection closed before the end of the reply".into());
+            }
+            self.total += n;
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// The code of a reply's last line (`0000 `, `9001 syntax error`, …).
+fn final_code(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    (b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b' ').then(|| &line[..4])
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(200).collect()
+}
+
+/// The BGP protocols of a `show protocols all` reply, raw (with codes) or as `birdc` prints it.
+/// Never fails: a truncated or foreign reply gives the sessions it does describe.
+pub fn parse_protocols_all(reply: &str) -> Vec<BgpPeer> {
+    let mut peers = Vec::new();
+    let mut current: Option<BgpPeer> = None;
+    let mut code = String::new();
+    for line in reply.lines() {
+        let line = line.trim_end_matches('\r');
+        let text = match split_code(line) {
+            Some((c, rest)) => {
+                code = c.to_string();
+                rest
+            }
+            None if line.starts_with(' ') => &line[1..],
+            // `birdc` output: a row of the table starts in column 0, details are indented.
+            None => {
+                code = "1002".into();
+                line
+            }
+        };
+        if code == "1002" && !text.starts_with(char::is_whitespace) {
+            peers.extend(current.take());
+            current = header_row(text);
+        } else if let Some(peer) = current.as_mut() {
+            detail(peer, text.trim());
+        }
+    }
+    peers.extend(current);
+    peers
+}
+
+/// `1002-tor1 …` → (`1002`, `tor1 …`); also the last line's `0000 ` form.
+fn split_code(line: &str) -> Option<(&str, &str)> {
+    let b = line.as_bytes();
+    (b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && matches!(b[4], b'-' | b' '))
+        .then(|| (&line[..4], &line[5..]))
+}
+
+/// `tor1  BGP  ---  up  01:39:54.471  Established`: a BGP protocol starts a peer.
+fn header_row(text: &str) -> Option<BgpPeer> {
+    let cols: Vec<&str> = text.split_whitespace().collect();
+    if cols.get(1) != Some(&"BGP") {
+        return None;
+    }
+    Some(BgpPeer {
+        name: cols[0].to_string(),
+        neighbor_address: String::new(),
+        neighbor_as: None,
+        local_as: None,
+        // The protocol state (`up`, `start`, `down`) until a `BGP state:` line says more.
+        state: cols.get(3).map(|s| s.to_string()).unwrap_or_default(),
+        since_s: None,
+        last_error: None,
+        routes_imported: None,
+        routes_exported: None,
+        hold_time_s: None,
+        keepalive_s: None,
+    })
+}
+
+fn detail(peer: &mut BgpPeer, text: &str) {
+    let Some((key, value)) = text.split_once(':') else { return };
+    let value = value.trim();
+    match key.trim() {
+        "BGP state" => peer.state = value.to_string(),
+        "Neighbor address" => peer.neighbor_address = value.to_string(),
+        "Neighbor AS" => peer.neighbor_as = value.parse().ok(),
+        "Local AS" => peer.local_as = value.parse().ok(),
+        "Hold timer" => peer.hold_time_s = timer(value),
+        "Keepalive timer" => peer.keepalive_s = timer(value),
+        "Last error" if !value.is_empty() => peer.last_error = Some(value.to_string()),
+        "Routes" => {
+            // One line per channel (ipv4, ipv6): summed.
+            let (imported, exported) = routes(value);
+            peer.routes_imported = add(peer.routes_imported, imported);
+            peer.routes_exported = add(peer.routes_exported, exported);
+        }
+        _ => {}
+    }
+}
+
+/// `6.050/9` → 9 (the negotiated time after the slash); a bare `9` → 9.
+fn timer(value: &str) -> Option<u32> {
+    let total = value.rsplit_once('/').map_or(value, |(_, t)| t).trim();
+    total.parse().ok().or_else(|| total.parse::<f64>().ok().map(|f| f.round() as u32))
+}
+
+/// `1 imported, 0 filtered, 1 exported, 1 preferred` → (1, 1).
+fn routes(value: &str) -> (Option<u64>, Option<u64>) {
+    let (mut imported, mut exported) = (None, None);
+    for part in value.split(',') {
+        let mut words = part.split_whitespace();
+        let (Some(n), Some(what)) = (words.next(), words.next()) else { continue };
+        let Ok(n) = n.parse::<u64>() else { continue };
+        match what {
+            "imported" => imported = Some(n),
+            "exported" => exported = Some(n),
+            _ => {}
+        }
+    }
+    (imported, exported)
+}
+
+fn add(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.saturating_add(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+#[path = "bird_tests.rs"]
+mod tests;

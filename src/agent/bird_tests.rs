@@ -1,0 +1,142 @@
+use super::*;
+
+/// `show protocols all` of BIRD 2.0.12 on the node of the netns lab, both sessions up (raw
+/// control-socket text, with the reply codes).
+const UP: &str = include_str!("../../tests/fixtures/agent/bird-protocols-all.txt");
+/// The same a moment after `ip link set veth-n1 down`.
+const DOWN: &str = include_str!("../../tests/fixtures/agent/bird-protocols-all-down.txt");
+
+#[test]
+fn both_sessions_established() {
+    let peers = parse_protocols_all(UP);
+    assert_eq!(peers.len(), 2, "device1 and static1 are not BGP: {peers:#?}");
+    let tor1 = &peers[0];
+    assert_eq!(
+        tor1,
+        &BgpPeer {
+            name: "tor1".into(),
+            neighbor_address: "10.0.1.1".into(),
+            neighbor_as: Some(65001),
+            local_as: Some(64512),
+            state: "Established".into(),
+            since_s: None,
+            last_error: None,
+            routes_imported: Some(1),
+            routes_exported: Some(1),
+            hold_time_s: Some(9),
+            keepalive_s: Some(3),
+        }
+    );
+    assert_eq!(peers[1].name, "tor2");
+    assert_eq!(peers[1].neighbor_address, "10.0.2.1");
+    assert_eq!(peers[1].neighbor_as, Some(65002));
+    assert_eq!(peers[1].state, "Established");
+}
+
+#[test]
+fn a_lost_neighbour_is_idle_with_its_last_error() {
+    let peers = parse_protocols_all(DOWN);
+    assert_eq!(peers.len(), 2);
+    let tor1 = &peers[0];
+    assert_eq!(tor1.state, "Idle");
+    assert_eq!(tor1.last_error.as_deref(), Some("Error: Neighbor lost"));
+    assert_eq!(tor1.neighbor_address, "10.0.1.1");
+    assert_eq!(tor1.neighbor_as, Some(65001));
+    // No timers while the session is down; the channel has no Routes line either.
+    assert_eq!((tor1.hold_time_s, tor1.keepalive_s), (None, None));
+    assert_eq!(peers[1].state, "Established");
+    assert_eq!(peers[1].last_error, None);
+}
+
+#[test]
+fn birdc_output_without_codes_reads_the_same() {
+    let stripped: String = UP
+        .lines()
+        .filter(|l| !l.starts_with("0000"))
+        .map(|l| match split_code(l) {
+            Some((_, rest)) => format!("{rest}\n"),
+            None => format!("{}\n", &l[1.min(l.len())..]),
+        })
+        .collect();
+    assert_eq!(parse_protocols_all(&stripped), parse_protocols_all(UP));
+}
+
+#[test]
+fn a_truncated_reply_gives_what_it_describes() {
+    let cut = &UP[..UP.find("Neighbor AS:      65002").expect("tor2 in fixture")];
+    let peers = parse_protocols_all(cut);
+    assert_eq!(peers.len(), 2);
+    assert_eq!(peers[0], parse_protocols_all(UP)[0]);
+    assert_eq!(peers[1].neighbor_address, "10.0.2.1");
+    assert_eq!(peers[1].neighbor_as, None);
+    // Every prefix of the fixture parses without panicking (cuts inside UTF-8 are not possible:
+    // the fixture is ASCII).
+    for n in 0..UP.len() {
+        let _ = parse_protocols_all(&UP[..n]);
+    }
+}
+
+#[test]
+fn garbage_and_foreign_replies_give_no_peers() {
+    for text in [
+        "",
+        "\n\n",
+        "0000 ",
+        "9001 syntax error, unexpected CF_SYM_UNDEFINED",
+        "1002-",
+        "1002-x BGP",
+        "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\n\r\n<html>",
+        "\u{1b}[31m\u{0}\u{ffff}:::://///",
+    ] {
+        let peers = parse_protocols_all(text);
+        assert!(peers.iter().all(|p| p.neighbor_as.is_none()), "{text:?} → {peers:?}");
+    }
+    // A header row with nothing else is still a (bare) BGP protocol.
+    let bare = parse_protocols_all("1002-x BGP");
+    assert_eq!(bare.len(), 1);
+    assert_eq!(bare[0].state, "");
+}
+
+/// BIRD 1.6 (Calico's fork) puts the channel lines first and has no `Local AS` line (hand-written
+/// after that layout, not captured from a real BIRD 1.6).
+#[test]
+fn bird1_layout() {
+    let text = "2002-Name       Proto      Table      State  Since         Info\n\
+1002-Mesh_10_0_0_2 BGP      master   up     2026-11-24  Established\n\
+1006-  Description:    Connection to BGP peer\n  \
+  Preference:     100\n  \
+  Input filter:   ACCEPT\n  \
+  Routes:         4 imported, 2 exported, 3 preferred\n  \
+  BGP state:          Established\n  \
+    Neighbor address: 10.0.0.2\n  \
+    Neighbor AS:      64512\n  \
+    Hold timer:       220/240\n  \
+    Keepalive timer:  28/80\n\
+0000 \n";
+    let peers = parse_protocols_all(text);
+    assert_eq!(peers.len(), 1);
+    let p = &peers[0];
+    assert_eq!((p.name.as_str(), p.state.as_str()), ("Mesh_10_0_0_2", "Established"));
+    assert_eq!((p.neighbor_as, p.local_as), (Some(64512), None));
+    assert_eq!((p.routes_imported, p.routes_exported), (Some(4), Some(2)));
+    assert_eq!((p.hold_time_s, p.keepalive_s), (Some(240), Some(80)));
+}
+
+#[test]
+fn routes_of_two_channels_are_summed() {
+    let text = "1002-t BGP --- up 00:00 Established\n1006-  Routes: 2 imported, 1 exported, 2 preferred\n \
+     Routes: 3 imported, 0 filtered, 4 exported, 3 preferred\n0000 \n";
+    let p = &parse_protocols_all(text)[0];
+    assert_eq!((p.routes_imported, p.routes_exported), (Some(5), Some(5)));
+}
+
+#[test]
+fn timers_and_codes() {
+    assert_eq!(timer("6.050/9"), Some(9));
+    assert_eq!(timer("9"), Some(9));
+    assert_eq!(timer("x/"), None);
+    assert_eq!(final_code("0000 "), Some("0000"));
+    assert_eq!(final_code("9001 syntax error"), Some("9001"));
+    assert_eq!(final_code("1002-tor1"), None);
+    assert_eq!(final_code(" tor1"), None);
+}
