@@ -20,16 +20,34 @@ fn names(dir: &Path) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// Kind of one interface: `DEVTYPE=` of its `uevent`, else `bridge` with a `bridge` directory,
-/// else `device` with a `device` link (hardware), else `other` (loopback, dummy, …).
+/// A small decimal number from a sysfs file (`ifindex`, `iflink`, `type`).
+fn sys_num(path: &Path) -> Option<u64> {
+    read_text(path).ok().and_then(|s| parse::parse_u64(&s).ok())
+}
+
+/// ARPHRD_TUNNEL: an IPIP tunnel (`tunl0`), which has no `DEVTYPE`.
+const ARPHRD_TUNNEL: u64 = 768;
+
+/// Kind of one interface: `DEVTYPE=` of its `uevent` (bridge, vxlan, geneve, vlan, …), else
+/// `bridge` with a `bridge` directory, else `device` with a `device` link (hardware), else `ipip`
+/// for an IPIP tunnel (`type` 768), else `veth` when it is linked to another interface (`iflink`
+/// differs from `ifindex`: the kernel sets no `DEVTYPE` for veth), else `other` (loopback, dummy).
 fn kind(dir: &Path) -> String {
     if let Some(t) = read_text(&dir.join("uevent")).ok().and_then(|u| parse::parse_devtype(&u)) {
         return t;
     }
+    let linked = match (sys_num(&dir.join("iflink")), sys_num(&dir.join("ifindex"))) {
+        (Some(link), Some(index)) => link != 0 && link != index,
+        _ => false,
+    };
     if dir.join("bridge").is_dir() {
         "bridge".into()
     } else if std::fs::symlink_metadata(dir.join("device")).is_ok() {
         "device".into()
+    } else if sys_num(&dir.join("type")) == Some(ARPHRD_TUNNEL) {
+        "ipip".into()
+    } else if linked {
+        "veth".into()
     } else {
         "other".into()
     }

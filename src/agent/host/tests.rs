@@ -58,6 +58,7 @@ fn good_tree_reads_every_fact() {
             iface("eth0", "device", true),
             iface("flannel.1", "vxlan", true),
             iface("lo", "other", true),
+            iface("tunl0", "ipip", true),
             iface("veth1234abcd", "veth", false),
         ])
     );
@@ -95,12 +96,13 @@ fn good_tree_signals_classify() {
             "interface cni0",
             "interface docker0",
             "interface flannel.1",
+            "interface tunl0",
             "CNI config 05-cilium.conf",
             "CNI config 10-flannel.conflist",
             "CNI config 99-broken.json",
         ]
     );
-    // The first config file (cilium, weight 3) outweighs flannel.1 + 10-flannel (1 + 1): new pods
+    // The first config file (cilium, weight 3) outweighs flannel.1 + 10-flannel (1 + 1) and tunl0 (calico, 1): new pods
     // get Cilium, so the node reads as mid-migration Cilium in tunnel mode.
     assert_eq!(classify(&s).mode, NetMode::CiliumTunnel);
     // Without the cilium file, the same tree is a flannel VXLAN node.
