@@ -4,11 +4,13 @@
 //! load, and the BGP sessions of a local BIRD or Cilium agent. It never runs a command and never
 //! writes; a missing input makes one field absent, with the reason.
 //!
+//! - `host.rs`: the facts read from `/proc`, `/sys`, `/dev` and the CNI directory.
 //! - `report.rs`: the `GET /v1/node` JSON (`clustertop.agent/v1`), shared with the poller.
 //! - `bird.rs`, `cilium.rs`: BGP sessions from a BIRD control socket / the Cilium agent API.
 
 pub mod bird;
 pub mod cilium;
+pub mod host;
 pub mod report;
 
 use std::net::SocketAddr;

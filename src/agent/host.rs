@@ -1,0 +1,186 @@
+//! What the agent reads from the node itself: `/proc`, `/sys`, `/dev` and the CNI config
+//! directory, under the roots of `AgentConfig` (fixture trees in tests). Read-only, no commands.
+//! Every file is read defensively (at most 1 MiB, UTF-8 text): a missing, unreadable, truncated,
+//! non-numeric or oversized file makes that one fact absent with `<path>: <reason>`.
+//!
+//! - `parse.rs`: the pure text parsers.
+//! - `net.rs`: interfaces (`/sys/class/net`) and CNI config files.
+
+mod net;
+pub mod parse;
+#[cfg(test)]
+mod parse_tests;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::AgentConfig;
+use super::report::{CniConfig, ConntrackFacts, Fact, Interface};
+use crate::model::Signal;
+
+/// Largest file read, in bytes; a bigger one is refused as a whole.
+pub const MAX_FILE: u64 = 1 << 20;
+
+/// Modules reported from `/proc/modules`.
+pub const MODULES: [&str; 3] = ["br_netfilter", "vxlan", "overlay"];
+
+/// The node facts of a `NodeReport` that come from files (everything but BGP).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostFacts {
+    pub conntrack: ConntrackFacts,
+    pub bridge_nf_call_iptables: Fact<bool>,
+    pub ip_forward: Fact<bool>,
+    pub modules: Fact<BTreeMap<String, bool>>,
+    pub interfaces: Fact<Vec<Interface>>,
+    pub cni_configs: Fact<Vec<CniConfig>>,
+    pub dev_kvm: Fact<bool>,
+    pub cpu_virt: Fact<Option<String>>,
+    pub file_nr: Fact<(u64, u64)>,
+    pub load: Fact<([f64; 3], u64, u64)>,
+    pub cpu_cores: Fact<u32>,
+}
+
+/// Why a file could not be read, in words.
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "is a directory".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Why a file could not be read, distinguishing a missing one.
+pub(crate) enum ReadError {
+    Missing,
+    Other(String),
+}
+
+/// The whole text of a file of at most `MAX_FILE` bytes.
+pub(crate) fn read_text(path: &Path) -> Result<String, ReadError> {
+    let f = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ReadError::Missing,
+        _ => ReadError::Other(io_reason(&e)),
+    })?;
+    let mut buf = Vec::new();
+    f.take(MAX_FILE + 1).read_to_end(&mut buf).map_err(|e| ReadError::Other(io_reason(&e)))?;
+    if buf.len() as u64 > MAX_FILE {
+        return Err(ReadError::Other("larger than 1 MiB".into()));
+    }
+    String::from_utf8(buf).map_err(|_| ReadError::Other("not UTF-8 text".into()))
+}
+
+/// `read_text` with the reason prefixed by the path.
+pub(crate) fn read_file(path: &Path) -> Result<String, String> {
+    read_text(path).map_err(|e| match e {
+        ReadError::Missing => format!("{}: no such file", path.display()),
+        ReadError::Other(r) => format!("{}: {r}", path.display()),
+    })
+}
+
+/// Read a file and parse it; either failure is `<path>: <reason>`.
+fn fact<T>(path: &Path, parse: impl FnOnce(&str) -> Result<T, String>) -> Fact<T> {
+    read_file(path).and_then(|s| parse(&s).map_err(|r| format!("{}: {r}", path.display()))).into()
+}
+
+fn read_conntrack(proc_root: &Path) -> ConntrackFacts {
+    let nf = proc_root.join("sys/net/netfilter");
+    let num = |name: &str| fact(&nf.join(name), parse::parse_u64);
+    ConntrackFacts {
+        count: num("nf_conntrack_count"),
+        max: num("nf_conntrack_max"),
+        tcp_timeout_established_s: num("nf_conntrack_tcp_timeout_established"),
+        tcp_timeout_close_wait_s: num("nf_conntrack_tcp_timeout_close_wait"),
+        tcp_timeout_time_wait_s: num("nf_conntrack_tcp_timeout_time_wait"),
+        stat: fact(&proc_root.join("net/stat/nf_conntrack"), parse::parse_conntrack_stat),
+    }
+}
+
+fn read_bridge_nf(proc_root: &Path) -> Fact<bool> {
+    let path = proc_root.join("sys/net/bridge/bridge-nf-call-iptables");
+    match read_text(&path) {
+        Err(ReadError::Missing) => Fact::absent(format!("br_netfilter not loaded (no {})", path.display())),
+        Err(ReadError::Other(r)) => Fact::absent(format!("{}: {r}", path.display())),
+        Ok(s) => parse::parse_flag(&s).map_err(|r| format!("{}: {r}", path.display())).into(),
+    }
+}
+
+fn read_dev_kvm(dev_root: &Path) -> Fact<bool> {
+    let path = dev_root.join("kvm");
+    match std::fs::symlink_metadata(&path) {
+        Ok(_) => Fact::Value(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Fact::Value(false),
+        Err(e) => Fact::absent(format!("{}: {}", path.display(), io_reason(&e))),
+    }
+}
+
+/// Read every host fact under the configured roots. Never fails: a fact that cannot be read is
+/// absent with its reason.
+pub fn read_host(cfg: &AgentConfig) -> HostFacts {
+    let proc_root = cfg.proc_root.as_path();
+    let cpuinfo_path = proc_root.join("cpuinfo");
+    let cpuinfo = read_file(&cpuinfo_path)
+        .and_then(|s| parse::parse_cpuinfo(&s).map_err(|r| format!("{}: {r}", cpuinfo_path.display())));
+    HostFacts {
+        conntrack: read_conntrack(proc_root),
+        bridge_nf_call_iptables: read_bridge_nf(proc_root),
+        ip_forward: fact(&proc_root.join("sys/net/ipv4/ip_forward"), parse::parse_flag),
+        modules: fact(&proc_root.join("modules"), |s| Ok(parse::parse_modules(s, &MODULES))),
+        interfaces: net::read_interfaces(&cfg.sys_root),
+        cni_configs: net::read_cni_configs(&cfg.cni_dir),
+        dev_kvm: read_dev_kvm(&cfg.dev_root),
+        cpu_virt: cpuinfo.clone().map(|c| c.virt).into(),
+        file_nr: fact(&proc_root.join("sys/fs/file-nr"), parse::parse_file_nr),
+        load: fact(&proc_root.join("loadavg"), parse::parse_loadavg),
+        cpu_cores: cpuinfo.map(|c| c.cores).into(),
+    }
+}
+
+/// Whether an interface name tells the network-mode classifier something: the CNIs' own devices
+/// (`cilium_host`, `flannel.1`, `vxlan.calico`, `tunl0`, `cni0`, …). Per-pod veths (`lxc…`,
+/// `cali…`) are many; `host_signals` keeps only the first of each.
+fn infra_interface(name: &str) -> bool {
+    matches!(
+        name,
+        "cilium_host"
+            | "cilium_net"
+            | "cilium_vxlan"
+            | "cilium_geneve"
+            | "vxlan.calico"
+            | "vxlan-v6.calico"
+            | "tunl0"
+            | "cni0"
+            | "docker0"
+    ) || name.starts_with("flannel.")
+        || name.starts_with("flannel-v6.")
+}
+
+/// Network-mode signals for the poller: the interfaces the classifier knows (one per-pod veth of
+/// each kind at most) and every CNI config file.
+pub fn host_signals(h: &HostFacts) -> Vec<Signal> {
+    let mut out = Vec::new();
+    if let Some(ifaces) = h.interfaces.value() {
+        let mut veth_seen = [false; 2];
+        for i in ifaces {
+            let keep = if infra_interface(&i.name) {
+                true
+            } else if let Some(k) = ["lxc", "cali"].iter().position(|p| i.name.starts_with(p)) {
+                !std::mem::replace(&mut veth_seen[k], true)
+            } else {
+                false
+            };
+            if keep {
+                out.push(Signal::Interface { name: i.name.clone() });
+            }
+        }
+    }
+    if let Some(cfgs) = h.cni_configs.value() {
+        out.extend(cfgs.iter().map(|c| Signal::CniConfig { file: c.file.clone() }));
+    }
+    out
+}
