@@ -5,8 +5,14 @@
 //! writes; a missing input makes one field absent, with the reason.
 //!
 //! - `report.rs`: the `GET /v1/node` JSON (`clustertop.agent/v1`), shared with the poller.
+//! - `collect.rs`: one reading of the node (host facts and BGP peers, each bounded in time).
+//! - `server.rs`: the HTTP server (`/v1/node`, `/metrics`, `/healthz`).
+//! - `metrics.rs`: the report as Prometheus text.
 
+pub mod collect;
+pub mod metrics;
 pub mod report;
+pub mod server;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
