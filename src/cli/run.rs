@@ -71,6 +71,26 @@ fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOption
     Ok(Some((backend, prom)))
 }
 
+/// The node agents from `--agents`: URLs, `off` (or nothing) for none.
+fn agents(ui: &UiFlags) -> Result<Option<crate::sources::agents::AgentsOptions>> {
+    let list = ui.agents.as_deref().unwrap_or("off").trim();
+    match list {
+        "off" | "" => return Ok(None),
+        "auto" => {
+            return Err(ConfigError(
+                "--agents auto (discovery) is not supported yet: list the agents' URLs".into(),
+            )
+            .into());
+        }
+        _ => {}
+    }
+    let urls: Vec<String> = list.split(',').map(|u| u.trim().trim_end_matches('/').to_string()).collect();
+    if let Some(bad) = urls.iter().find(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
+        return Err(ConfigError(format!("agent URL {bad:?}: expected http://host:port")).into());
+    }
+    Ok(Some(crate::sources::agents::AgentsOptions { urls, ..Default::default() }))
+}
+
 async fn connect(k: &KubeFlags, ui: &UiFlags) -> Result<(::kube::Client, String, KubeOptions)> {
     let opts = kube_options(k, ui);
     match kube_source::connect(&opts).await {
@@ -105,12 +125,16 @@ pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()
 pub async fn cluster(ui: &UiFlags, k: &KubeFlags, started: Instant) -> Result<()> {
     ui.theme()?;
     let prom = prometheus(ui, k)?;
+    let agents = agents(ui)?;
     let (client, label, opts) = connect(k, ui).await?;
     let (itx, irx) = watch::channel(Interest::default());
     let interest = prom.is_some().then_some(itx);
     let (tx, tui) = start_ui(ui, ClusterState::new(label, ui.settings()), started, interest)?;
     if let Some((backend, popts)) = prom {
         tokio::spawn(prom_source::run(backend, popts, tx.clone(), irx));
+    }
+    if let Some(a) = agents {
+        tokio::spawn(crate::sources::agents::run(a, tx.clone()));
     }
     tokio::spawn(kube_source::run(client, opts, tx));
     tui.await

@@ -99,8 +99,16 @@ pub async fn round(
     counters: &mut HashMap<String, Counters>,
     tx: &mpsc::Sender<Vec<Update>>,
 ) -> bool {
-    let mut results = futures::stream::iter(o.urls.iter())
-        .map(|url| async move { (url, fetch_within(http, url, o).await) })
+    // Owned per request: a future borrowing from the closure's argument is not `Send` enough for
+    // `tokio::spawn`.
+    let mut results = futures::stream::iter(o.urls.clone())
+        .map(|url| {
+            let (http, o) = (http.clone(), o.clone());
+            async move {
+                let r = fetch_within(&http, &url, &o).await;
+                (url, r)
+            }
+        })
         .buffer_unordered(o.concurrency.max(1));
     while let Some((url, r)) = results.next().await {
         let batch = match r {
@@ -108,12 +116,12 @@ pub async fn round(
                 let prev = counters.get(&report.node).cloned().unwrap_or_default();
                 let (mut u, next) = map::updates(&report, &prev);
                 counters.insert(report.node.clone(), next);
-                u.push(health(url, SourceHealth::Ok));
+                u.push(health(&url, SourceHealth::Ok));
                 u
             }
             Err(e) => {
                 tracing::info!("agent {url}: {e}");
-                vec![health(url, SourceHealth::Unreachable { error: format!("{url}: {e}") })]
+                vec![health(&url, SourceHealth::Unreachable { error: format!("{url}: {e}") })]
             }
         };
         if tx.send(batch).await.is_err() {
