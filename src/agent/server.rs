@@ -172,6 +172,16 @@ mod tests {
         assert!(m.len() <= MAX_BODY && m.ends_with("truncated at 64 KiB\n"));
     }
 
+    #[tokio::test]
+    async fn requests_within_a_second_share_one_reading() {
+        let a = Agent { cfg: AgentConfig::default(), last: Mutex::new(None) };
+        let (r1, r2) = tokio::join!(a.report(), a.report());
+        assert!(Arc::ptr_eq(&r1, &r2));
+        assert!(Arc::ptr_eq(&r1, &a.report().await));
+        *a.last.lock().await = Some((Instant::now() - COALESCE, r1.clone()));
+        assert!(!Arc::ptr_eq(&r1, &a.report().await), "an older reading is not reused");
+    }
+
     #[test]
     fn label_values_are_escaped() {
         assert_eq!(metrics::escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");

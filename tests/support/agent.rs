@@ -1,5 +1,7 @@
 //! `clustertop agent` processes on loopback with small fixture trees, and a raw HTTP client.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
