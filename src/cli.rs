@@ -67,7 +67,8 @@ pub struct UiFlags {
     /// Prometheus-compatible backend for the CPU curve, conntrack and BGP metrics.
     #[arg(long, global = true, env = "CLUSTERTOP_PROMETHEUS")]
     pub prometheus: Option<String>,
-    /// Node agents to poll: comma-separated base URLs (http://10.0.0.5:9977,…), or `off`.
+    /// Node agents to poll: comma-separated base URLs (http://10.0.0.5:9977,…), `auto` (the pods
+    /// labelled app.kubernetes.io/name=clustertop-agent, port 9977), or `off`.
     #[arg(long, global = true, env = "CLUSTERTOP_AGENTS")]
     pub agents: Option<String>,
     /// Config file (default: $XDG_CONFIG_HOME/clustertop/config.toml, if it exists).

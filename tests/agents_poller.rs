@@ -112,3 +112,36 @@ async fn one_round_good_agents_promptly_bad_ones_with_reasons() {
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+/// `--agents auto` against the simulated API server (which runs no agent): the listing works,
+/// finds nothing, and says so in the `discovery` scope.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_discovery_lists_agent_pods_and_says_when_there_are_none() {
+    use clustertop::sim::serve::{ServeConfig, Server};
+    use clustertop::sources::kube::{self as source, KubeOptions};
+    let cfg = ServeConfig { listen: "127.0.0.1:0".parse().unwrap(), ..ServeConfig::default() };
+    let server = Server::start(cfg).await.unwrap();
+    let dir = support::unique_dir("agents-auto");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig()).unwrap();
+    let opts = KubeOptions { kubeconfig: Some(kubeconfig), ..KubeOptions::default() };
+    let (client, _) = source::connect(&opts).await.unwrap();
+    assert_eq!(agents::discover(&client).await, Ok(vec![]));
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let task = tokio::spawn(agents::run_discovered(client, AgentsOptions::default(), tx));
+    let batch = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+    task.abort();
+    match &batch[..] {
+        [
+            Update::Health {
+                source: SourceId::Agents, scope, health: SourceHealth::NoData { reason }, ..
+            },
+        ] => {
+            assert_eq!(scope, "discovery");
+            assert!(reason.contains("app.kubernetes.io/name=clustertop-agent"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -133,8 +133,14 @@ pub async fn cluster(ui: &UiFlags, k: &KubeFlags, started: Instant) -> Result<()
     if let Some((backend, popts)) = prom {
         tokio::spawn(prom_source::run(backend, popts, tx.clone(), irx));
     }
-    if let Some(a) = agents {
-        tokio::spawn(crate::sources::agents::run(a, tx.clone()));
+    match agents {
+        Some(a) if a.urls.is_empty() => {
+            tokio::spawn(crate::sources::agents::run_discovered(client.clone(), a, tx.clone()));
+        }
+        Some(a) => {
+            tokio::spawn(crate::sources::agents::run(a, tx.clone()));
+        }
+        None => {}
     }
     tokio::spawn(kube_source::run(client, opts, tx));
     tui.await

@@ -136,8 +136,48 @@ fn jittered(d: Duration) -> Duration {
     d.mul_f64(rand::rng().random_range(0.9..=1.1))
 }
 
+/// The label agents' pods carry (`deploy/agent.yaml`).
+pub const AGENT_SELECTOR: &str = "app.kubernetes.io/name=clustertop-agent";
+/// The agent's port on the host network.
+pub const AGENT_PORT: u16 = 9977;
+/// How often `--agents auto` lists the agent pods again.
+const REDISCOVER: Duration = Duration::from_secs(60);
+
+/// Base URLs of the running agent pods (host network: the pod IP is the node's).
+pub async fn discover(client: &kube::Client) -> Result<Vec<String>, String> {
+    use k8s_openapi::api::core::v1::Pod;
+    let api: kube::Api<Pod> = kube::Api::all(client.clone());
+    let lp = kube::api::ListParams::default().labels(AGENT_SELECTOR);
+    let pods = api.list(&lp).await.map_err(|e| format!("listing pods {AGENT_SELECTOR}: {e}"))?;
+    let mut urls: Vec<String> = pods
+        .items
+        .iter()
+        .filter_map(|p| p.status.as_ref()?.pod_ip.as_deref())
+        .map(|ip| {
+            if ip.contains(':') {
+                format!("http://[{ip}]:{AGENT_PORT}")
+            } else {
+                format!("http://{ip}:{AGENT_PORT}")
+            }
+        })
+        .collect();
+    urls.sort();
+    urls.dedup();
+    Ok(urls)
+}
+
 /// Poll until the receiver is gone.
 pub async fn run(opts: AgentsOptions, tx: mpsc::Sender<Vec<Update>>) {
+    run_with(opts, None, tx).await
+}
+
+/// `--agents auto`: poll the agent pods found through the Kubernetes API, listed again every
+/// minute. A failed listing keeps the last set and says why in the `discovery` scope.
+pub async fn run_discovered(client: kube::Client, opts: AgentsOptions, tx: mpsc::Sender<Vec<Update>>) {
+    run_with(opts, Some(client), tx).await
+}
+
+async fn run_with(mut opts: AgentsOptions, kube: Option<kube::Client>, tx: mpsc::Sender<Vec<Update>>) {
     let http = match client() {
         Ok(c) => c,
         Err(e) => {
@@ -146,8 +186,26 @@ pub async fn run(opts: AgentsOptions, tx: mpsc::Sender<Vec<Update>>) {
         }
     };
     let mut counters = HashMap::new();
+    let mut listed: Option<tokio::time::Instant> = None;
     loop {
         let started = tokio::time::Instant::now();
+        if let Some(c) = kube.as_ref().filter(|_| listed.is_none_or(|t| t.elapsed() >= REDISCOVER)) {
+            listed = Some(started);
+            let h = match discover(c).await {
+                Ok(urls) if urls.is_empty() => {
+                    opts.urls = urls;
+                    SourceHealth::NoData { reason: format!("no running pod labelled {AGENT_SELECTOR}") }
+                }
+                Ok(urls) => {
+                    opts.urls = urls;
+                    SourceHealth::Ok
+                }
+                Err(error) => SourceHealth::Unreachable { error },
+            };
+            if tx.send(vec![health("discovery", h)]).await.is_err() {
+                return;
+            }
+        }
         if !round(&http, &opts, &mut counters, &tx).await {
             return;
         }
