@@ -107,3 +107,31 @@ fn check_exposition(text: &str) {
     }
     assert!(samples > 0);
 }
+
+#[test]
+fn once_prints_one_report_and_sigterm_stops_the_server() {
+    let dir = fixture("fx-once");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_clustertop"))
+        .args(["agent", "--once", "--node-name", "named-by-flag"])
+        .arg("--proc")
+        .arg(dir.join("proc"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: NodeReport = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((r.schema.as_str(), r.node.as_str()), (SCHEMA, "named-by-flag"));
+
+    let mut agent = Agent::start(&dir);
+    let pid = agent.pid();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let status = loop {
+        if let Some(s) = agent.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "agent {pid} still running 5 s after SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    let _ = std::fs::remove_dir_all(dir);
+}

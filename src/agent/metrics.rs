@@ -110,19 +110,18 @@ pub fn render(r: &NodeReport) -> String {
         b,
     );
     o.gauge("ip_forward", &r.ip_forward, "ip_forward", "net.ipv4.ip_forward.", b);
-    match (&r.dev_kvm, &r.cpu_virt) {
-        (Fact::Value(kvm), Fact::Value(virt)) => {
+    // Kata needs both; either one missing settles it (as the poller's mapping does).
+    let kvm = match (r.dev_kvm.value(), r.cpu_virt.value()) {
+        (Some(false), _) | (_, Some(None)) => Some(false),
+        (Some(true), Some(Some(_))) => Some(true),
+        _ => None,
+    };
+    match kvm {
+        Some(k) => {
             o.head("kvm_available", "gauge", "/dev/kvm exists and the CPU has vmx or svm.");
-            o.sample("kvm_available", &[], b(&(*kvm && virt.is_some())));
+            o.sample("kvm_available", &[], b(&k));
         }
-        (k, v) => {
-            if k.value().is_none() {
-                o.absent.push("dev_kvm");
-            }
-            if v.value().is_none() {
-                o.absent.push("cpu_virt");
-            }
-        }
+        None => o.absent.push("kvm"),
     }
     match &r.modules {
         Fact::Value(m) => {

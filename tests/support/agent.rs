@@ -90,6 +90,9 @@ impl Agent {
 
 impl Drop for Agent {
     fn drop(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return; // already exited and reaped: its PID may belong to someone else now
+        }
         let _ = Command::new("kill").args(["-CONT", &self.pid()]).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
