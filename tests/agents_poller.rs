@@ -91,7 +91,7 @@ async fn one_round_good_agents_promptly_bad_ones_with_reasons() {
     for (i, node) in ["fx-a", "fx-b"].iter().enumerate() {
         let (h, at) = &health[&urls[i]];
         assert_eq!(h, &SourceHealth::Ok, "{node}");
-        assert!(*at < Duration::from_millis(1500), "{node} answered after {at:?}: held up by the bad ones?");
+        assert!(*at < Duration::from_secs(2), "{node} answered after {at:?}: held up by the hung one?");
         assert!(hosts.contains_key(*node) && signals.contains_key(*node), "{node}: {hosts:?}");
     }
     assert!(!hosts.contains_key("fx-hung"));

@@ -136,16 +136,18 @@ pub async fn serve(
 
 /// `clustertop agent`: bind `cfg.listen`, say where on stderr, serve until SIGTERM or SIGINT.
 pub async fn run(cfg: AgentConfig) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Handlers first: once the address is printed, a signal must stop the server cleanly.
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr().context("no local address")?;
     eprintln!("clustertop agent: listening on http://{addr} (node {:?})", cfg.node_name);
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("cannot watch SIGTERM")?;
     let stop = async move {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = int.recv() => {}
             _ = term.recv() => {}
         }
     };
