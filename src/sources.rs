@@ -6,6 +6,7 @@
 //! - `prometheus`: metrics, the CPU curve, and pods from kube-state-metrics as a fallback.
 //! - `agents`: node agent poller (issue: node agent).
 
+pub mod agents;
 pub mod kube;
 pub mod prometheus;
 pub mod sim;

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
-use super::{CapacityFlags, Format, KubeFlags, ServeFlags, SimFlags, UiFlags, no_color};
+use super::{AgentFlags, CapacityFlags, Format, KubeFlags, ServeFlags, SimFlags, UiFlags, no_color};
 use crate::model::{SourceHealth, SourceId};
 use crate::report::{self, build::ReportOptions};
 use crate::runtime::{self, Options};
@@ -71,6 +71,26 @@ fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOption
     Ok(Some((backend, prom)))
 }
 
+/// The node agents from `--agents`: URLs, `off` (or nothing) for none.
+fn agents(ui: &UiFlags) -> Result<Option<crate::sources::agents::AgentsOptions>> {
+    let list = ui.agents.as_deref().unwrap_or("off").trim();
+    match list {
+        "off" | "" => return Ok(None),
+        "auto" => {
+            return Err(ConfigError(
+                "--agents auto (discovery) is not supported yet: list the agents' URLs".into(),
+            )
+            .into());
+        }
+        _ => {}
+    }
+    let urls: Vec<String> = list.split(',').map(|u| u.trim().trim_end_matches('/').to_string()).collect();
+    if let Some(bad) = urls.iter().find(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
+        return Err(ConfigError(format!("agent URL {bad:?}: expected http://host:port")).into());
+    }
+    Ok(Some(crate::sources::agents::AgentsOptions { urls, ..Default::default() }))
+}
+
 async fn connect(k: &KubeFlags, ui: &UiFlags) -> Result<(::kube::Client, String, KubeOptions)> {
     let opts = kube_options(k, ui);
     match kube_source::connect(&opts).await {
@@ -105,12 +125,22 @@ pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()
 pub async fn cluster(ui: &UiFlags, k: &KubeFlags, started: Instant) -> Result<()> {
     ui.theme()?;
     let prom = prometheus(ui, k)?;
+    let agents = agents(ui)?;
     let (client, label, opts) = connect(k, ui).await?;
     let (itx, irx) = watch::channel(Interest::default());
     let interest = prom.is_some().then_some(itx);
     let (tx, tui) = start_ui(ui, ClusterState::new(label, ui.settings()), started, interest)?;
     if let Some((backend, popts)) = prom {
         tokio::spawn(prom_source::run(backend, popts, tx.clone(), irx));
+    }
+    match agents {
+        Some(a) if a.urls.is_empty() => {
+            tokio::spawn(crate::sources::agents::run_discovered(client.clone(), a, tx.clone()));
+        }
+        Some(a) => {
+            tokio::spawn(crate::sources::agents::run(a, tx.clone()));
+        }
+        None => {}
     }
     tokio::spawn(kube_source::run(client, opts, tx));
     tui.await
@@ -232,4 +262,29 @@ pub fn openmetrics(ui: &UiFlags, f: &super::OpenMetricsFlags) -> Result<()> {
     };
     eprintln!("clustertop sim openmetrics: {stats}");
     Ok(())
+}
+
+/// `clustertop agent`: serve until SIGINT/SIGTERM, or with `--once` print one report.
+pub async fn agent(f: &AgentFlags) -> Result<()> {
+    let hostname = || std::fs::read_to_string(f.proc_root.join("sys/kernel/hostname")).ok();
+    let node_name = f.node_name.clone().filter(|n| !n.is_empty()).or_else(hostname).unwrap_or_default();
+    let cfg = crate::agent::AgentConfig {
+        listen: f.listen,
+        proc_root: f.proc_root.clone(),
+        sys_root: f.sys_root.clone(),
+        dev_root: f.dev_root.clone(),
+        cni_dir: f.cni_dir.clone(),
+        bird_socket: f.bird_socket.clone(),
+        cilium_socket: f.cilium_socket.clone(),
+        node_name: node_name.trim().to_string(),
+        ..Default::default()
+    };
+    if f.once {
+        let r = crate::agent::collect::collect(&cfg).await;
+        let json = serde_json::to_string_pretty(&r).context("cannot encode the report")?;
+        use std::io::Write;
+        writeln!(std::io::stdout().lock(), "{json}").context("cannot write to stdout")?;
+        return Ok(());
+    }
+    crate::agent::server::run(cfg).await
 }

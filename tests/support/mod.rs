@@ -2,6 +2,7 @@
 //! built `clustertop` binary. Each test file uses a different subset.
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod om_expect;
 pub mod prom;
 

@@ -1,0 +1,210 @@
+//! The report as Prometheus text exposition (format 0.0.4), every name prefixed
+//! `clustertop_agent_`. An absent fact has no series of its own but `clustertop_agent_fact_absent
+//! {fact="…"} 1`, so a dashboard can tell "zero" from "unknown".
+
+use std::fmt::Write;
+
+use super::report::{BgpPeer, Fact, NodeReport};
+
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+const P: &str = "clustertop_agent_";
+
+/// A label value with `\`, `"` and newlines escaped.
+pub fn escape(v: &str) -> String {
+    let mut s = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => s.push_str("\\\\"),
+            '"' => s.push_str("\\\""),
+            '\n' => s.push_str("\\n"),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+struct Out {
+    text: String,
+    absent: Vec<&'static str>,
+}
+
+impl Out {
+    fn head(&mut self, name: &str, kind: &str, help: &str) {
+        let _ = writeln!(self.text, "# HELP {P}{name} {help}\n# TYPE {P}{name} {kind}");
+    }
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], v: f64) {
+        let _ = write!(self.text, "{P}{name}");
+        if !labels.is_empty() {
+            let l: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
+            let _ = write!(self.text, "{{{}}}", l.join(","));
+        }
+        let _ = writeln!(self.text, " {v}");
+    }
+    /// One gauge from a fact, or a note that it is absent.
+    fn gauge<T>(&mut self, fact: &'static str, f: &Fact<T>, name: &str, help: &str, v: impl Fn(&T) -> f64) {
+        match f {
+            Fact::Value(x) => {
+                self.head(name, "gauge", help);
+                self.sample(name, &[], v(x));
+            }
+            Fact::Absent(_) => self.absent.push(fact),
+        }
+    }
+}
+
+fn b(x: &bool) -> f64 {
+    f64::from(u8::from(*x))
+}
+
+fn sessions(o: &mut Out, daemon: &str, peers: &[BgpPeer]) {
+    for p in peers {
+        let up = crate::model::BgpState::parse(&p.state) == crate::model::BgpState::Established;
+        let labels =
+            [("daemon", daemon), ("peer", p.name.as_str()), ("neighbor", p.neighbor_address.as_str())];
+        o.sample("bgp_session_established", &labels, b(&up));
+    }
+}
+
+/// The whole exposition for one report.
+pub fn render(r: &NodeReport) -> String {
+    let mut o = Out { text: String::new(), absent: Vec::new() };
+    let ct = &r.conntrack;
+    o.gauge("conntrack_count", &ct.count, "conntrack_entries", "Conntrack table entries.", |v| *v as f64);
+    o.gauge("conntrack_max", &ct.max, "conntrack_max", "nf_conntrack_max.", |v| *v as f64);
+    match &ct.stat {
+        Fact::Value(m) => {
+            o.head("conntrack_stat_total", "counter", "Columns of /proc/net/stat/nf_conntrack, summed.");
+            for (k, v) in m {
+                o.sample("conntrack_stat_total", &[("stat", k)], *v as f64);
+            }
+        }
+        Fact::Absent(_) => o.absent.push("conntrack_stat"),
+    }
+    let secs = |v: &u64| *v as f64;
+    o.gauge(
+        "tcp_timeout_established",
+        &ct.tcp_timeout_established_s,
+        "tcp_timeout_established_seconds",
+        "nf_conntrack_tcp_timeout_established.",
+        secs,
+    );
+    o.gauge(
+        "tcp_timeout_close_wait",
+        &ct.tcp_timeout_close_wait_s,
+        "tcp_timeout_close_wait_seconds",
+        "nf_conntrack_tcp_timeout_close_wait.",
+        secs,
+    );
+    o.gauge(
+        "tcp_timeout_time_wait",
+        &ct.tcp_timeout_time_wait_s,
+        "tcp_timeout_time_wait_seconds",
+        "nf_conntrack_tcp_timeout_time_wait.",
+        secs,
+    );
+    o.gauge(
+        "bridge_nf_call_iptables",
+        &r.bridge_nf_call_iptables,
+        "bridge_nf_call_iptables",
+        "1 when enabled.",
+        b,
+    );
+    o.gauge("ip_forward", &r.ip_forward, "ip_forward", "net.ipv4.ip_forward.", b);
+    // Kata needs both; either one missing settles it (as the poller's mapping does).
+    let kvm = match (r.dev_kvm.value(), r.cpu_virt.value()) {
+        (Some(false), _) | (_, Some(None)) => Some(false),
+        (Some(true), Some(Some(_))) => Some(true),
+        _ => None,
+    };
+    match kvm {
+        Some(k) => {
+            o.head("kvm_available", "gauge", "/dev/kvm exists and the CPU has vmx or svm.");
+            o.sample("kvm_available", &[], b(&k));
+        }
+        None => o.absent.push("kvm"),
+    }
+    match &r.modules {
+        Fact::Value(m) => {
+            o.head("module_loaded", "gauge", "1 when the module is listed in /proc/modules.");
+            for (k, v) in m {
+                o.sample("module_loaded", &[("module", k)], b(v));
+            }
+        }
+        Fact::Absent(_) => o.absent.push("modules"),
+    }
+    match &r.interfaces {
+        Fact::Value(list) => {
+            o.head("interface_info", "gauge", "One series per network interface.");
+            for i in list {
+                o.sample("interface_info", &[("name", &i.name), ("kind", &i.kind)], 1.0);
+            }
+            o.head("interface_up", "gauge", "1 when the interface is up.");
+            for i in list {
+                o.sample("interface_up", &[("name", &i.name)], b(&i.up));
+            }
+        }
+        Fact::Absent(_) => o.absent.push("interfaces"),
+    }
+    match &r.cni_configs {
+        Fact::Value(list) => {
+            o.head("cni_config_info", "gauge", "One series per CNI config file.");
+            for c in list {
+                o.sample("cni_config_info", &[("file", &c.file), ("types", &c.types.join(","))], 1.0);
+            }
+        }
+        Fact::Absent(_) => o.absent.push("cni_configs"),
+    }
+    let (bird, cilium) = (r.bgp_bird.value(), r.bgp_cilium.value());
+    if bird.is_some() || cilium.is_some() {
+        o.head("bgp_session_established", "gauge", "1 when the BGP session is established.");
+    }
+    bird.inspect(|p| sessions(&mut o, "bird", p));
+    cilium.inspect(|p| sessions(&mut o, "cilium", p));
+    for (fact, f) in [("bgp_bird", &r.bgp_bird), ("bgp_cilium", &r.bgp_cilium)] {
+        if f.value().is_none() {
+            o.absent.push(fact);
+        }
+    }
+    o.gauge("file_nr", &r.file_nr, "file_handles_allocated", "Allocated file handles.", |v| v.0 as f64);
+    if let Fact::Value((_, max)) = &r.file_nr {
+        o.head("file_handles_max", "gauge", "Maximum file handles.");
+        o.sample("file_handles_max", &[], *max as f64);
+    }
+    match &r.load {
+        Fact::Value((l, running, total)) => {
+            o.head("load", "gauge", "Load average by window.");
+            for (w, v) in ["1m", "5m", "15m"].iter().zip(l) {
+                o.sample("load", &[("window", w)], *v);
+            }
+            o.head("threads_running", "gauge", "Runnable threads.");
+            o.sample("threads_running", &[], *running as f64);
+            o.head("threads", "gauge", "Threads in all.");
+            o.sample("threads", &[], *total as f64);
+        }
+        Fact::Absent(_) => o.absent.push("load"),
+    }
+    o.gauge("cpu_cores", &r.cpu_cores, "cpu_cores", "Online CPUs.", |v| f64::from(*v));
+    o.head("fact_absent", "gauge", "1 for each fact the agent could not read.");
+    for f in std::mem::take(&mut o.absent) {
+        o.sample("fact_absent", &[("fact", f)], 1.0);
+    }
+    o.head("read_timestamp_seconds", "gauge", "When the facts were read.");
+    o.sample("read_timestamp_seconds", &[], r.read_at.timestamp_millis() as f64 / 1e3);
+    o.text
+}
+
+/// Cut the text at a line boundary so it fits in `max` bytes, saying so in a last comment.
+pub fn fit(mut text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let note = "# clustertop_agent: output truncated at 64 KiB\n";
+    let mut keep = max.saturating_sub(note.len());
+    while !text.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    let cut = text[..keep].rfind('\n').map_or(0, |i| i + 1);
+    text.truncate(cut);
+    text.push_str(note);
+    text
+}

@@ -1,0 +1,123 @@
+//! A node agent's report as store updates. Pure: the previous report's counters of the same node
+//! come in, so conntrack rates can be computed, and the counters to keep go out.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::agent::report::{BgpPeer, Fact, NodeReport};
+use crate::model::{BgpSession, BgpState, Conntrack, HostFacts, Signal};
+use crate::sources::Update;
+
+/// What is kept of a node's last report to compute rates from the next one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Counters {
+    pub at: Option<DateTime<Utc>>,
+    pub stat: BTreeMap<String, u64>,
+}
+
+/// Per-second increase of one counter; 0 on the first report, after a reset (the counter went
+/// down: a reboot or module reload) or when time did not advance.
+fn rate(prev: &Counters, stat: &BTreeMap<String, u64>, at: DateTime<Utc>, key: &str) -> f64 {
+    let (Some(t0), Some(old), Some(new)) = (prev.at, prev.stat.get(key), stat.get(key)) else { return 0.0 };
+    let dt = (at - t0).num_milliseconds() as f64 / 1e3;
+    if dt <= 0.0 || new < old { 0.0 } else { (new - old) as f64 / dt }
+}
+
+fn conntrack(r: &NodeReport, prev: &Counters) -> Option<Conntrack> {
+    let (entries, limit) = (*r.conntrack.count.value()?, *r.conntrack.max.value()?);
+    let empty = BTreeMap::new();
+    let stat = r.conntrack.stat.value().unwrap_or(&empty);
+    let rate = |k| rate(prev, stat, r.read_at, k);
+    Some(Conntrack {
+        entries,
+        limit,
+        insert_failed_per_s: rate("insert_failed"),
+        drop_per_s: rate("drop"),
+        early_drop_per_s: rate("early_drop"),
+        tcp_established_timeout_s: r.conntrack.tcp_timeout_established_s.value().copied(),
+        bridge_nf_call_iptables: r.bridge_nf_call_iptables.value().copied(),
+    })
+}
+
+/// Kata needs both `/dev/kvm` and vmx/svm; either one missing settles it, else unknown.
+fn kvm(r: &NodeReport) -> Option<bool> {
+    match (r.dev_kvm.value(), r.cpu_virt.value()) {
+        (Some(false), _) | (_, Some(None)) => Some(false),
+        (Some(true), Some(Some(_))) => Some(true),
+        _ => None,
+    }
+}
+
+/// Interfaces and CNI config files as networking signals. Per-pod interfaces (`lxc…`, `cali…`,
+/// `veth…`) say the same thing a hundred times: one of each prefix is kept.
+pub fn signals(r: &NodeReport) -> Vec<Signal> {
+    let mut out = Vec::new();
+    let mut seen_veth: Vec<&str> = Vec::new();
+    for i in r.interfaces.value().into_iter().flatten() {
+        if i.name == "lo" {
+            continue;
+        }
+        if let Some(p) = ["lxc", "cali", "veth"].into_iter().find(|p| i.name.starts_with(p)) {
+            if seen_veth.contains(&p) {
+                continue;
+            }
+            seen_veth.push(p);
+        }
+        out.push(Signal::Interface { name: i.name.clone() });
+    }
+    for c in r.cni_configs.value().into_iter().flatten() {
+        out.push(Signal::CniConfig { file: c.file.clone() });
+    }
+    out
+}
+
+fn session(p: &BgpPeer, at: DateTime<Utc>) -> BgpSession {
+    let mut s = BgpSession::new(
+        p.name.clone(),
+        p.neighbor_address.clone(),
+        p.neighbor_as.unwrap_or(0),
+        p.local_as.unwrap_or(0),
+        BgpState::parse(&p.state),
+    );
+    s.since = p.since_s.and_then(|d| i64::try_from(d).ok()).map(|d| at - chrono::Duration::seconds(d));
+    s.routes_received = p.routes_imported;
+    s.routes_advertised = p.routes_exported;
+    s.hold_time_s = p.hold_time_s;
+    s.keepalive_s = p.keepalive_s;
+    s.last_error = p.last_error.clone();
+    s
+}
+
+/// The updates for one report, and the counters to pass with the node's next report.
+pub fn updates(r: &NodeReport, prev: &Counters) -> (Vec<Update>, Counters) {
+    let at = r.read_at;
+    let node = r.node.clone();
+    let facts = HostFacts {
+        kvm: kvm(r),
+        conntrack: conntrack(r, prev),
+        file_nr: r.file_nr.value().copied(),
+        pids: None,
+        load: r.load.value().map(|l| l.0),
+        cpu_cores: r.cpu_cores.value().copied(),
+        cpu_now: None,
+    };
+    let mut out = vec![
+        Update::Host { node: node.clone(), facts, at },
+        Update::HostSignals { node: node.clone(), signals: signals(r) },
+    ];
+    let peers: Vec<&BgpPeer> =
+        [&r.bgp_bird, &r.bgp_cilium].into_iter().filter_map(Fact::value).flatten().collect();
+    if r.bgp_bird.value().is_some() || r.bgp_cilium.value().is_some() {
+        out.push(Update::Bgp { node, sessions: peers.into_iter().map(|p| session(p, at)).collect(), at });
+    }
+    let next = match r.conntrack.stat.value() {
+        Some(stat) => Counters { at: Some(at), stat: stat.clone() },
+        None => Counters::default(),
+    };
+    (out, next)
+}
+
+#[cfg(test)]
+#[path = "map_tests.rs"]
+mod tests;

@@ -1,0 +1,147 @@
+//! The agents poller against real `clustertop agent` processes: two healthy, one hung (SIGSTOP),
+//! and a fake agent that streams 10 MB. One round delivers the healthy nodes promptly and marks
+//! the hung and oversized ones unreachable with the reason; nothing waits on the bad ones.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use clustertop::model::{SourceHealth, SourceId};
+use clustertop::sources::Update;
+use clustertop::sources::agents::{self, AgentsOptions};
+use support::agent::{Agent, fixture};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// An "agent" that answers every request with a 10 MB body and no Content-Length, so the cap has
+/// to be enforced while reading.
+async fn oversized() -> String {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
+                if s.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b' '; 64 * 1024];
+                for _ in 0..160 {
+                    if s.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_round_good_agents_promptly_bad_ones_with_reasons() {
+    let dirs: Vec<_> = ["fx-a", "fx-b", "fx-hung"].iter().map(|n| fixture(n)).collect();
+    let procs: Vec<Agent> = dirs.iter().map(|d| Agent::start(d)).collect();
+    let hung = &procs[2];
+    assert!(Command::new("kill").args(["-STOP", &hung.pid()]).status().unwrap().success());
+    let big = oversized().await;
+
+    let mut urls: Vec<String> = procs.iter().map(Agent::url).collect();
+    urls.push(big.clone());
+    let opts = AgentsOptions {
+        urls: urls.clone(),
+        interval: Duration::from_secs(1),
+        timeout: Duration::from_secs(2),
+        ..AgentsOptions::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let started = Instant::now();
+    let poller = tokio::spawn(agents::run(opts, tx));
+
+    // Health per URL, with when it came; hosts per node.
+    let mut health: BTreeMap<String, (SourceHealth, Duration)> = BTreeMap::new();
+    let mut hosts = BTreeMap::new();
+    let mut signals = BTreeMap::new();
+    let deadline = Duration::from_secs(1 + 2 + 3);
+    while health.len() < urls.len() {
+        let left = deadline.saturating_sub(started.elapsed());
+        let batch =
+            tokio::time::timeout(left, rx.recv()).await.expect("a full round within interval + timeout");
+        for u in batch.unwrap() {
+            match u {
+                Update::Health { source: SourceId::Agents, scope, health: h, .. } => {
+                    health.entry(scope).or_insert((h, started.elapsed()));
+                }
+                Update::Host { node, facts, .. } => {
+                    hosts.insert(node, facts);
+                }
+                Update::HostSignals { node, signals: s } => {
+                    signals.insert(node, s);
+                }
+                _ => {}
+            }
+        }
+    }
+    poller.abort();
+
+    for (i, node) in ["fx-a", "fx-b"].iter().enumerate() {
+        let (h, at) = &health[&urls[i]];
+        assert_eq!(h, &SourceHealth::Ok, "{node}");
+        assert!(*at < Duration::from_secs(2), "{node} answered after {at:?}: held up by the hung one?");
+        assert!(hosts.contains_key(*node) && signals.contains_key(*node), "{node}: {hosts:?}");
+    }
+    assert!(!hosts.contains_key("fx-hung"));
+    match &health[&urls[2]] {
+        (SourceHealth::Unreachable { error }, at) => {
+            assert!(error.contains("timed out"), "{error}");
+            assert!(error.contains(&urls[2]), "{error}");
+            assert!(*at >= Duration::from_secs(2) && *at < Duration::from_secs(5), "{at:?}");
+        }
+        other => panic!("hung agent: {other:?}"),
+    }
+    match &health[&big] {
+        (SourceHealth::Unreachable { error }, _) => assert!(error.contains("too large"), "{error}"),
+        other => panic!("oversized agent: {other:?}"),
+    }
+    drop(procs); // SIGCONT + kill, by PID
+    for d in dirs {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// `--agents auto` against the simulated API server (which runs no agent): the listing works,
+/// finds nothing, and says so in the `discovery` scope.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_discovery_lists_agent_pods_and_says_when_there_are_none() {
+    use clustertop::sim::serve::{ServeConfig, Server};
+    use clustertop::sources::kube::{self as source, KubeOptions};
+    let cfg = ServeConfig { listen: "127.0.0.1:0".parse().unwrap(), ..ServeConfig::default() };
+    let server = Server::start(cfg).await.unwrap();
+    let dir = support::unique_dir("agents-auto");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig()).unwrap();
+    let opts = KubeOptions { kubeconfig: Some(kubeconfig), ..KubeOptions::default() };
+    let (client, _) = source::connect(&opts).await.unwrap();
+    assert_eq!(agents::discover(&client).await, Ok(vec![]));
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let task = tokio::spawn(agents::run_discovered(client, AgentsOptions::default(), tx));
+    let batch = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+    task.abort();
+    match &batch[..] {
+        [
+            Update::Health {
+                source: SourceId::Agents, scope, health: SourceHealth::NoData { reason }, ..
+            },
+        ] => {
+            assert_eq!(scope, "discovery");
+            assert!(reason.contains("app.kubernetes.io/name=clustertop-agent"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,103 @@
+//! `deploy/agent.yaml`: parses (PyYAML, as kubectl needs a server for even a client dry run),
+//! and holds what the agent's safety depends on. When a cluster is reachable, `kubectl apply
+//! --dry-run=client` is run too.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+
+use serde_json::Value;
+
+const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/agent.yaml");
+
+/// The documents as JSON, through python3 + PyYAML; None (skip) when they are missing, unless
+/// CI=true.
+fn docs() -> Option<Vec<Value>> {
+    let script = "import json,sys,yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))";
+    let out = Command::new("python3").args(["-c", script, PATH]).output();
+    match out {
+        Ok(o) if o.status.success() => Some(serde_json::from_slice(&o.stdout).unwrap()),
+        Ok(o) if String::from_utf8_lossy(&o.stderr).contains("No module named 'yaml'") => skip("PyYAML"),
+        Ok(o) => panic!("deploy/agent.yaml does not parse: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(_) => skip("python3"),
+    }
+}
+
+fn skip(what: &str) -> Option<Vec<Value>> {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true and {what} is missing");
+    }
+    eprintln!("SKIPPED: {what} not installed");
+    None
+}
+
+#[test]
+fn agent_daemonset_is_read_only_and_runs_everywhere() {
+    let Some(docs) = docs() else { return };
+    let kind = |k: &str| docs.iter().find(|d| d["kind"] == k).unwrap_or_else(|| panic!("no {k}"));
+    let sa = kind("ServiceAccount");
+    assert_eq!(sa["automountServiceAccountToken"], false);
+    assert!(!docs.iter().any(|d| d["kind"].as_str().unwrap_or("").contains("Role")), "no RBAC");
+    let ds = kind("DaemonSet");
+    assert_eq!(ds["metadata"]["namespace"], "clustertop");
+    let pod = &ds["spec"]["template"];
+    assert_eq!(pod["metadata"]["labels"]["app.kubernetes.io/name"], "clustertop-agent");
+    assert_eq!(ds["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"], "clustertop-agent");
+    let spec = &pod["spec"];
+    assert_eq!(spec["hostNetwork"], true);
+    assert_eq!(spec["automountServiceAccountToken"], false);
+    assert_eq!(spec["serviceAccountName"], sa["metadata"]["name"]);
+    assert_eq!(spec["tolerations"], serde_json::json!([{"operator": "Exists"}]));
+    assert_eq!(spec["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(spec["securityContext"]["runAsUser"], 65534);
+    let c = &spec["containers"][0];
+    let sc = &c["securityContext"];
+    assert_eq!(sc["allowPrivilegeEscalation"], false);
+    assert_eq!(sc["readOnlyRootFilesystem"], true);
+    assert_eq!(sc["capabilities"]["drop"], serde_json::json!(["ALL"]));
+    assert_eq!(c["resources"]["requests"], serde_json::json!({"cpu": "10m", "memory": "16Mi"}));
+    assert_eq!(c["resources"]["limits"], serde_json::json!({"cpu": "100m", "memory": "64Mi"}));
+    for probe in ["readinessProbe", "livenessProbe"] {
+        assert_eq!(c[probe]["httpGet"], serde_json::json!({"path": "/healthz", "port": 9977}), "{probe}");
+    }
+    let env = c["env"].as_array().unwrap();
+    assert!(
+        env.iter()
+            .any(|e| e["name"] == "NODE_NAME" && e["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName")
+    );
+    let args: Vec<&str> = c["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    assert_eq!(args[0], "agent");
+    for a in ["--proc=/host/proc", "--sys=/host/sys"] {
+        assert!(args.contains(&a), "{a} in {args:?}");
+    }
+    let mounts = c["volumeMounts"].as_array().unwrap();
+    assert!(mounts.iter().all(|m| m["readOnly"] == true), "every mount read-only");
+    let vols = spec["volumes"].as_array().unwrap();
+    let want = ["/proc", "/sys", "/etc/cni/net.d", "/var/run/calico", "/var/run/cilium"];
+    for p in want {
+        let v = vols.iter().find(|v| v["hostPath"]["path"] == p).unwrap_or_else(|| panic!("no {p}"));
+        let t = v["hostPath"]["type"].as_str().unwrap_or("");
+        assert!(t.is_empty() || t == "Directory", "{p}: type {t:?} may create on the host");
+        assert!(mounts.iter().any(|m| m["name"] == v["name"]), "{p} mounted");
+    }
+    for m in mounts {
+        // Each mounted path appears in the args (or is /host/proc, /host/sys).
+        let mp = m["mountPath"].as_str().unwrap();
+        assert!(args.iter().any(|a| a.contains(mp)), "{mp} not used by any argument");
+    }
+}
+
+/// With a reachable cluster (a kubeconfig), kubectl's client-side dry run must accept it too.
+#[test]
+fn kubectl_client_dry_run_when_a_cluster_is_reachable() {
+    let Ok(o) = Command::new("kubectl").args(["apply", "--dry-run=client", "-f", PATH]).output() else {
+        eprintln!("SKIPPED: no kubectl");
+        return;
+    };
+    let err = String::from_utf8_lossy(&o.stderr);
+    if !o.status.success() && (err.contains("connection refused") || err.contains("no such host")) {
+        eprintln!("SKIPPED: kubectl dry run needs a reachable API server for discovery");
+        return;
+    }
+    assert!(o.status.success(), "kubectl rejected deploy/agent.yaml: {err}");
+}
