@@ -30,10 +30,12 @@ use support::{generate, require_tools};
 
 const NODES: &str = "12";
 
-/// The end of the generated data: the last full hour, an hour ago.
+/// The end of the generated data: the latest 12:00 UTC at least an hour ago, so the 24 h before
+/// it always hold one whole 01:00-06:00 window with its baseline and spill hours, whatever time
+/// the test runs at.
 fn data_end() -> DateTime<Utc> {
-    let t = (Utc::now() - CDuration::hours(1)).timestamp();
-    DateTime::from_timestamp(t - t.rem_euclid(3600), 0).unwrap()
+    let t = (Utc::now() - CDuration::hours(13)).timestamp();
+    DateTime::from_timestamp(t - t.rem_euclid(86_400) + 12 * 3600, 0).unwrap()
 }
 
 fn backend(url: &str, overrides: &[(&str, &str)]) -> Backend {
