@@ -40,6 +40,8 @@ pub struct ClusterState {
     node_cpu: Option<NodeCurve>,
     /// Pods from metrics, used only while the API has given none.
     metric_pods: Option<Arc<Vec<Pod>>>,
+    /// Per-node updates for nodes not seen yet, by node.
+    pending: HashMap<String, Vec<Update>>,
     health: BTreeMap<(SourceId, String), SourceStatus>,
 }
 
@@ -69,6 +71,20 @@ fn clean_pod(p: &mut Pod) {
     clean(&mut p.phase);
     for s in [&mut p.node, &mut p.runtime_class, &mut p.priority_class].into_iter().flatten() {
         clean(s);
+    }
+}
+
+/// Nodes whose facts may wait for their API object; beyond this, such facts are dropped.
+const MAX_PENDING_NODES: usize = 20_000;
+
+/// The node an update is about, for the updates that only add to a known node.
+fn per_node(u: &Update) -> Option<&str> {
+    match u {
+        Update::Bgp { node, .. }
+        | Update::Host { node, .. }
+        | Update::HostSignals { node, .. }
+        | Update::NodeMetrics { node, .. } => Some(node),
+        _ => None,
     }
 }
 
@@ -127,6 +143,7 @@ impl ClusterState {
             cpu: None,
             node_cpu: None,
             metric_pods: None,
+            pending: HashMap::new(),
             health: BTreeMap::new(),
         }
     }
@@ -134,6 +151,18 @@ impl ClusterState {
     /// Apply one update. Returns false when it changed nothing a view shows (a heartbeat that
     /// repeats a source's health), so the caller can skip rebuilding the snapshot.
     pub fn apply(&mut self, update: Update) -> bool {
+        // Per-node facts about a node the API has not shown yet (an agent or the metrics backend
+        // answered first) wait for it, the latest of each kind, instead of being lost.
+        if let Some(node) = per_node(&update)
+            && !self.nodes.contains_key(node)
+        {
+            if self.pending.len() < MAX_PENDING_NODES || self.pending.contains_key(node) {
+                let kinds = self.pending.entry(node.to_string()).or_default();
+                kinds.retain(|u| std::mem::discriminant(u) != std::mem::discriminant(&update));
+                kinds.push(update);
+            }
+            return false;
+        }
         match update {
             Update::Health { source, mut scope, mut health, at } => {
                 clean(&mut scope);
@@ -175,7 +204,11 @@ impl ClusterState {
                             host_signals: Vec::new(),
                             metrics: None,
                         };
+                        let waiting = self.pending.remove(&name).unwrap_or_default();
                         self.nodes.insert(name, entry);
+                        for u in waiting {
+                            self.apply(u);
+                        }
                     }
                 }
             }
@@ -428,10 +461,14 @@ mod tests {
             s.apply(Update::NodeMetrics { node: n.into(), metrics: metrics.clone(), at: t });
         }
         s.apply(Update::NodeMetrics { node: "ghost".into(), metrics: metrics.clone(), at: t });
+        s.apply(Update::Host { node: "late".into(), facts: HostFacts::default(), at: t });
         let own = HostFacts { conntrack: Some(ct(10)), ..HostFacts::default() };
         s.apply(Update::Host { node: "n2".into(), facts: own, at: t });
         let snap = s.snapshot(t);
         assert_eq!(snap.nodes.len(), 2, "metrics never create nodes");
+        s.apply(Update::NodeApplied { node: info("late"), at: t });
+        let late = s.snapshot(t);
+        assert!(late.nodes.iter().any(|n| n.name == "late" && n.host.is_some()), "facts that came first wait");
         let (n1, n2) = (&snap.nodes[0], &snap.nodes[1]);
         assert_eq!((n1.conntrack().map(|c| c.entries), n1.cpu_now()), (Some(900), Some(0.5)));
         assert_eq!(n2.conntrack().map(|c| c.entries), Some(10), "the agent's value wins");
