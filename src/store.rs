@@ -468,7 +468,10 @@ mod tests {
         assert_eq!(snap.nodes.len(), 2, "metrics never create nodes");
         s.apply(Update::NodeApplied { node: info("late"), at: t });
         let late = s.snapshot(t);
-        assert!(late.nodes.iter().any(|n| n.name == "late" && n.host.is_some()), "facts that came first wait");
+        assert!(
+            late.nodes.iter().any(|n| n.name == "late" && n.host.is_some()),
+            "facts that came first wait"
+        );
         let (n1, n2) = (&snap.nodes[0], &snap.nodes[1]);
         assert_eq!((n1.conntrack().map(|c| c.entries), n1.cpu_now()), (Some(900), Some(0.5)));
         assert_eq!(n2.conntrack().map(|c| c.entries), Some(10), "the agent's value wins");
