@@ -163,8 +163,14 @@ fn infra_interface(name: &str) -> bool {
 /// Network-mode signals for the poller: the interfaces the classifier knows (one per-pod veth of
 /// each kind at most) and every CNI config file.
 pub fn host_signals(h: &HostFacts) -> Vec<Signal> {
+    signals(&h.interfaces, &h.cni_configs)
+}
+
+/// The networking signals in a reading's interfaces and CNI config files (what the poller turns
+/// into `Update::HostSignals`).
+pub fn signals(interfaces: &Fact<Vec<Interface>>, cni_configs: &Fact<Vec<CniConfig>>) -> Vec<Signal> {
     let mut out = Vec::new();
-    if let Some(ifaces) = h.interfaces.value() {
+    if let Some(ifaces) = interfaces.value() {
         let mut veth_seen = [false; 2];
         for i in ifaces {
             let keep = if infra_interface(&i.name) {
@@ -179,7 +185,7 @@ pub fn host_signals(h: &HostFacts) -> Vec<Signal> {
             }
         }
     }
-    if let Some(cfgs) = h.cni_configs.value() {
+    if let Some(cfgs) = cni_configs.value() {
         out.extend(cfgs.iter().map(|c| Signal::CniConfig { file: c.file.clone() }));
     }
     out

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::agent::report::{BgpPeer, Fact, NodeReport};
-use crate::model::{BgpSession, BgpState, Conntrack, HostFacts, Signal};
+use crate::model::{BgpSession, BgpState, Conntrack, HostFacts};
 use crate::sources::Update;
 
 /// What is kept of a node's last report to compute rates from the next one.
@@ -49,29 +49,6 @@ fn kvm(r: &NodeReport) -> Option<bool> {
     }
 }
 
-/// Interfaces and CNI config files as networking signals. Per-pod interfaces (`lxc…`, `cali…`,
-/// `veth…`) say the same thing a hundred times: one of each prefix is kept.
-pub fn signals(r: &NodeReport) -> Vec<Signal> {
-    let mut out = Vec::new();
-    let mut seen_veth: Vec<&str> = Vec::new();
-    for i in r.interfaces.value().into_iter().flatten() {
-        if i.name == "lo" {
-            continue;
-        }
-        if let Some(p) = ["lxc", "cali", "veth"].into_iter().find(|p| i.name.starts_with(p)) {
-            if seen_veth.contains(&p) {
-                continue;
-            }
-            seen_veth.push(p);
-        }
-        out.push(Signal::Interface { name: i.name.clone() });
-    }
-    for c in r.cni_configs.value().into_iter().flatten() {
-        out.push(Signal::CniConfig { file: c.file.clone() });
-    }
-    out
-}
-
 fn session(p: &BgpPeer, at: DateTime<Utc>) -> BgpSession {
     let mut s = BgpSession::new(
         p.name.clone(),
@@ -104,7 +81,10 @@ pub fn updates(r: &NodeReport, prev: &Counters) -> (Vec<Update>, Counters) {
     };
     let mut out = vec![
         Update::Host { node: node.clone(), facts, at },
-        Update::HostSignals { node: node.clone(), signals: signals(r) },
+        Update::HostSignals {
+            node: node.clone(),
+            signals: crate::agent::host::signals(&r.interfaces, &r.cni_configs),
+        },
     ];
     let peers: Vec<&BgpPeer> =
         [&r.bgp_bird, &r.bgp_cilium].into_iter().filter_map(Fact::value).flatten().collect();

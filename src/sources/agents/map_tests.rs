@@ -4,6 +4,7 @@ use chrono::TimeZone;
 
 use super::*;
 use crate::agent::report::{CniConfig, ConntrackFacts, Interface, SCHEMA};
+use crate::model::Signal;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
@@ -92,20 +93,14 @@ fn first_report_has_zero_rates_then_per_second_increases() {
 }
 
 #[test]
-fn signals_keep_one_pod_interface_per_prefix_and_skip_lo() {
+fn signals_keep_the_cni_interfaces_and_one_pod_interface_per_prefix() {
     let (u, _) = updates(&report(t0()), &Counters::default());
     let sig =
         u.iter().find_map(|u| if let Update::HostSignals { signals, .. } = u { Some(signals) } else { None });
     let names: Vec<String> = sig.unwrap().iter().map(Signal::describe).collect();
     assert_eq!(
         names,
-        [
-            "interface cilium_host",
-            "interface lxc1",
-            "interface eth0",
-            "interface flannel.1",
-            "CNI config 05-cilium.conflist"
-        ]
+        ["interface cilium_host", "interface lxc1", "interface flannel.1", "CNI config 05-cilium.conflist"]
     );
 }
 
