@@ -16,7 +16,7 @@ use ratatui::widgets::{Paragraph, Widget};
 use super::{Ctx, widgets};
 use crate::app::{Mode, View};
 use crate::keymap;
-use crate::model::{Severity, SourceHealth};
+use crate::model::{Severity, SourceHealth, SourceStatus};
 
 /// Titles short enough for 80 columns.
 fn short_title(v: View) -> &'static str {
@@ -44,6 +44,9 @@ pub fn tabs(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     Paragraph::new(Line::from(spans)).style(t.base).render(area, buf);
 }
 
+/// Scopes of one source listed one by one in the status line; more are summarised.
+const MAX_SCOPES_SHOWN: usize = 5;
+
 pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let (t, s) = (ctx.theme, ctx.snap);
     let local = s.now.with_timezone(&s.tz);
@@ -53,10 +56,23 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         Span::styled(format!(" {} {crit} crit", t.sym.crit), if crit > 0 { t.crit } else { t.muted }),
         Span::styled(format!(" {} {warn} warn ", t.sym.warn), if warn > 0 { t.warn } else { t.muted }),
     ];
-    // A kind that is not installed is not a problem: it is simply not shown.
-    for src in s.sources.iter().filter(|x| x.health != SourceHealth::NotInstalled) {
-        let (st, g) = widgets::source_health(t, &src.health);
-        spans.push(Span::styled(format!(" {g} {} {}", src.label(), src.health.word()), st));
+    // A kind that is not installed is not a problem: it is simply not shown. A source with many
+    // scopes (one per agent) is one summary, styled by its worst scope; Triage has the details.
+    let shown: Vec<&SourceStatus> =
+        s.sources.iter().filter(|x| x.health != SourceHealth::NotInstalled).collect();
+    for group in shown.chunk_by(|a, b| a.source == b.source) {
+        if group.len() <= MAX_SCOPES_SHOWN {
+            for src in group {
+                let (st, g) = widgets::source_health(t, &src.health);
+                spans.push(Span::styled(format!(" {g} {} {}", src.label(), src.health.word()), st));
+            }
+            continue;
+        }
+        let ok = group.iter().filter(|x| x.health.is_ok()).count();
+        let worst = group.iter().find(|x| matches!(x.health, SourceHealth::Unreachable { .. }));
+        let worst = worst.or_else(|| group.iter().find(|x| !x.health.is_ok())).unwrap_or(&group[0]);
+        let (st, g) = widgets::source_health(t, &worst.health);
+        spans.push(Span::styled(format!(" {g} {} {ok}/{} ok", group[0].source.label(), group.len()), st));
     }
     spans.push(Span::styled(format!("  {} ", local.format("%H:%M:%S %Z")), t.muted));
     spans.push(Span::styled(s.cluster.clone(), t.accent));
@@ -101,4 +117,36 @@ fn edit_line<'a>(ctx: &Ctx, prompt: &'a str, text: &str) -> Line<'a> {
 pub fn too_small(area: Rect, buf: &mut Buffer, style: Style) {
     let msg = format!("terminal {}x{} is too small; clustertop needs 40x10", area.width, area.height);
     Paragraph::new(msg).style(style).wrap(ratatui::widgets::Wrap { trim: true }).render(area, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Model;
+    use crate::model::SourceId;
+    use crate::views::utilization::fixture;
+
+    #[test]
+    fn many_agents_are_one_summary_in_the_status_line() {
+        let mut snap = fixture::snapshot();
+        snap.sources.retain(|s| s.source != SourceId::Agents);
+        for i in 0..40 {
+            let health = if i == 7 {
+                SourceHealth::Unreachable { error: "timed out".into() }
+            } else {
+                SourceHealth::Ok
+            };
+            snap.sources.push(SourceStatus {
+                source: SourceId::Agents,
+                scope: format!("http://10.0.0.{i}:9977"),
+                health,
+                updated: None,
+            });
+        }
+        snap.sources.sort_by(|a, b| (a.source, &a.scope).cmp(&(b.source, &b.scope)));
+        let th = crate::theme::Theme::builtin("mono", true).unwrap();
+        let line = fixture::render(&snap, &Model::default(), &th, 200, 1, status).join("");
+        assert!(line.contains("X agents 39/40 ok"), "{line}");
+        assert!(!line.contains("10.0.0."), "{line}");
+    }
 }
