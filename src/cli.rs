@@ -226,8 +226,13 @@ pub struct ServeFlags {
     #[arg(long, value_delimiter = ',')]
     pub forbid: Vec<String>,
     /// Serve a cluster that does not change (no pod churn, no BGP flaps), to measure idle cost.
+    /// SIGUSR1 toggles between static and changing.
     #[arg(long = "static")]
     pub frozen: bool,
+    /// Extra pod changes per second (deletes and creates in pairs), on top of the simulator's
+    /// few per step, to measure the cost of a busy cluster.
+    #[arg(long, value_name = "PER_SECOND")]
+    pub churn: Option<f64>,
     #[command(flatten)]
     pub sim: SimFlags,
 }

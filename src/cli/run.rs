@@ -219,6 +219,7 @@ pub async fn serve(ui: &UiFlags, f: &ServeFlags) -> Result<()> {
         pods: f.pods,
         forbid: f.forbid.clone(),
         step: Duration::from_secs_f64(ui.refresh),
+        churn: f.churn.filter(|c| c.is_finite() && *c > 0.0),
         ..ServeConfig::default()
     };
     let server = Server::start(cfg).await.with_context(|| format!("cannot serve on {}", f.listen))?;
@@ -229,11 +230,23 @@ pub async fn serve(ui: &UiFlags, f: &ServeFlags) -> Result<()> {
         eprintln!("clustertop sim serve: kubeconfig written to {}", path.display());
     }
     eprintln!("clustertop sim serve: Kubernetes API on http://{} (Ctrl-C to stop)", server.addr);
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+            _ = usr1.recv() => {
+                let c = server.control();
+                c.pause_churn(!c.churn_paused());
+                let now = if c.churn_paused() { "static" } else { "changing" };
+                eprintln!("clustertop sim serve: SIGUSR1: the cluster is now {now}");
+            }
+        }
     }
+    let stats = server.control().request_stats();
+    eprintln!("clustertop sim serve: {} pod changes; {}", server.control().pod_changes(), stats.line());
     server.shutdown().await;
     Ok(())
 }

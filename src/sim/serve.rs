@@ -10,11 +10,15 @@
 //! resourceVersions, history), `select` (selectors), `api` (routing, list, get), `watch`.
 
 mod api;
+mod churn;
 mod kinds;
 mod objects;
 mod select;
 mod state;
+mod stats;
 mod watch;
+
+pub use self::stats::{RequestStats, VERBS, VerbStats};
 
 use std::collections::{HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -46,6 +50,9 @@ pub struct ServeConfig {
     pub step: Duration,
     /// Watch events retained; older resourceVersions answer 410 Gone.
     pub history: usize,
+    /// Extra pod changes per second (deletes and creates, in pairs), on top of the simulator's
+    /// few per step; `None` = only the simulator's.
+    pub churn: Option<f64>,
 }
 
 impl Default for ServeConfig {
@@ -57,6 +64,7 @@ impl Default for ServeConfig {
             forbid: Vec::new(),
             step: Duration::from_secs(1),
             history: 10_000,
+            churn: None,
         }
     }
 }
@@ -68,6 +76,9 @@ pub(crate) struct App {
     /// Bumped after every change of `state`; watches wait on it.
     changed: signal::Sender<u64>,
     shutdown: signal::Sender<bool>,
+    /// Bumped by [`Control::drop_watches`]: open watch streams end.
+    pub(crate) cut: signal::Sender<u64>,
+    pub(crate) counters: Arc<stats::Counters>,
     forbidden: Mutex<HashSet<String>>,
     requests: Mutex<VecDeque<(String, String)>>,
     paused: AtomicBool,
@@ -106,6 +117,17 @@ pub struct Server {
     stepper: JoinHandle<()>,
 }
 
+/// A pod as served ([`Control::served_pods`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedPod {
+    /// `namespace/name`.
+    pub key: String,
+    pub node: Option<String>,
+    pub runtime_class: Option<String>,
+    /// A CNI agent pod (evidence about its node, not a workload pod).
+    pub agent: bool,
+}
+
 /// Test and CLI hooks into a running server.
 #[derive(Debug, Clone)]
 pub struct Control {
@@ -133,6 +155,8 @@ impl Server {
             state: Mutex::new(st),
             changed: signal::channel(0).0,
             shutdown: signal::channel(false).0,
+            cut: signal::channel(0).0,
+            counters: Arc::default(),
             forbidden: Mutex::new(cfg.forbid.iter().cloned().collect()),
             requests: Mutex::new(VecDeque::new()),
             paused: AtomicBool::new(false),
@@ -148,7 +172,9 @@ impl Server {
                 tracing::warn!("sim serve: {e}");
             }
         });
-        let stepper = tokio::spawn(step_loop(app.clone(), sim, cfg.step.max(Duration::from_millis(10))));
+        let churn = cfg.churn.map(|rate| churn::Churn::new(rate, cfg.sim.seed));
+        let period = cfg.step.max(Duration::from_millis(10));
+        let stepper = tokio::spawn(step_loop(app.clone(), sim, churn, period));
         Ok(Server { addr, app, server, stepper })
     }
 
@@ -180,12 +206,15 @@ impl Server {
     }
 }
 
-async fn step_loop(app: Arc<App>, mut sim: Sim, period: Duration) {
+async fn step_loop(app: Arc<App>, mut sim: Sim, mut churn: Option<churn::Churn>, period: Duration) {
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;
+    let mut last = tokio::time::Instant::now();
     loop {
         tick.tick().await;
+        let secs = last.elapsed().as_secs_f64();
+        last = tokio::time::Instant::now();
         if app.paused.load(Ordering::Relaxed) {
             continue;
         }
@@ -196,6 +225,9 @@ async fn step_loop(app: Arc<App>, mut sim: Sim, period: Duration) {
             st.now = now;
             for u in updates {
                 st.apply(u);
+            }
+            if let Some(c) = &mut churn {
+                c.step(&mut st, secs);
             }
         }
         app.notify();
@@ -236,6 +268,45 @@ impl Control {
     /// Every request seen (the last 10,000): (method, path?query).
     pub fn requests(&self) -> Vec<(String, String)> {
         lock(&self.app.requests).iter().cloned().collect()
+    }
+
+    /// End every open watch stream (a clean end of the HTTP body, as when a connection drops);
+    /// clients resume from their last resourceVersion.
+    pub fn drop_watches(&self) {
+        self.app.cut.send_modify(|v| *v += 1);
+    }
+
+    /// Pod watch events (ADDED, MODIFIED, DELETED) since the initial load.
+    pub fn pod_changes(&self) -> u64 {
+        self.app.lock().pod_events
+    }
+
+    /// Every served pod as (namespace/name, nodeName, runtimeClassName, is a CNI agent pod),
+    /// sorted by namespace/name.
+    pub fn served_pods(&self) -> Vec<ServedPod> {
+        let st = self.app.lock();
+        let mut v: Vec<ServedPod> = st
+            .pod_meta
+            .iter()
+            .map(|((ns, name), m)| ServedPod {
+                key: format!("{ns}/{name}"),
+                node: m.node.clone(),
+                runtime_class: m.runtime_class.clone(),
+                agent: m.agent,
+            })
+            .collect();
+        v.sort_by(|a, b| a.key.cmp(&b.key));
+        v
+    }
+
+    /// Requests served and response bytes sent, per verb.
+    pub fn request_stats(&self) -> RequestStats {
+        self.app.counters.snapshot()
+    }
+
+    /// Whether stepping is paused ([`Control::pause_churn`]).
+    pub fn churn_paused(&self) -> bool {
+        self.app.paused.load(Ordering::Relaxed)
     }
 
     /// (nodes, pods including CNI agent pods).

@@ -49,6 +49,38 @@ fn not_found(path: &str) -> Response {
 }
 
 pub(crate) async fn handle(State(app): State<Arc<App>>, method: Method, uri: Uri) -> Response {
+    if method == Method::GET && uri.path() == "/debug/requests" {
+        // Served by `sim serve` only (not part of the Kubernetes API), and not counted.
+        return json_value(&json!(app.counters.snapshot()));
+    }
+    let verb = verb(&method, &uri);
+    app.counters.request(verb);
+    let resp = route(&app, method, uri);
+    super::stats::counted(app.counters.clone(), verb, resp)
+}
+
+/// How a request is counted: discovery, list, get, watch, or other (errors, non-GET).
+fn verb(method: &Method, uri: &Uri) -> &'static str {
+    if method != Method::GET {
+        return "other";
+    }
+    let segs: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    let rest = match segs.as_slice() {
+        ["api", "v1", rest @ ..] => rest,
+        ["apis", _, _, rest @ ..] => rest,
+        ["version"] | ["api"] | ["apis"] | ["api", _] | ["apis", _] => return "discovery",
+        _ => return "other",
+    };
+    let watch = uri.query().is_some_and(|q| q.split('&').any(|p| p == "watch=true" || p == "watch=1"));
+    match rest.len() {
+        0 => "discovery",
+        2 | 4 => "get",
+        _ if watch => "watch",
+        _ => "list",
+    }
+}
+
+fn route(app: &Arc<App>, method: Method, uri: Uri) -> Response {
     let pq = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
     app.log(method.as_str(), &pq);
     if method != Method::GET {
@@ -65,8 +97,8 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, method: Method, uri: Uri
         ["api", "v1"] => kinds::resource_list("", "v1"),
         ["apis", g] => kinds::group(g),
         ["apis", g, v] => kinds::resource_list(g, v),
-        ["api", "v1", rest @ ..] => return resource(&app, "", "v1", rest, &params),
-        ["apis", g, v, rest @ ..] => return resource(&app, g, v, rest, &params),
+        ["api", "v1", rest @ ..] => return resource(app, "", "v1", rest, &params),
+        ["apis", g, v, rest @ ..] => return resource(app, g, v, rest, &params),
         _ => None,
     };
     match doc {

@@ -32,7 +32,15 @@ pub(crate) struct Event {
     pub obj: Arc<Obj>,
 }
 
-type Key = (String, String);
+pub(crate) type Key = (String, String);
+
+/// What the served Pod object says about placement: (node, runtimeClassName, CNI agent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PodMeta {
+    pub node: Option<String>,
+    pub runtime_class: Option<String>,
+    pub agent: bool,
+}
 
 #[derive(Debug)]
 pub(crate) struct State {
@@ -53,6 +61,10 @@ pub(crate) struct State {
     pods_target: Option<usize>,
     filler: u64,
     pub now: DateTime<Utc>,
+    /// Every served pod's placement, kept with the pod store (for tests and the churn).
+    pub pod_meta: HashMap<Key, PodMeta>,
+    /// Pod watch events recorded since the initial load (ADDED, MODIFIED, DELETED).
+    pub pod_events: u64,
 }
 
 fn uid(kind: usize, ns: &str, name: &str) -> String {
@@ -93,6 +105,8 @@ impl State {
             pods_target,
             filler: 0,
             now,
+            pod_meta: HashMap::new(),
+            pod_events: 0,
         }
     }
 
@@ -109,6 +123,9 @@ impl State {
     fn push(&mut self, kind: usize, typ: &'static str, obj: Arc<Obj>) {
         if !self.record {
             return;
+        }
+        if kind == PODS {
+            self.pod_events += 1;
         }
         self.history.push_back(Event { rv: self.rv, kind, typ, obj });
         while self.history.len() > self.cap {
@@ -137,7 +154,11 @@ impl State {
     }
 
     fn delete(&mut self, kind: usize, ns: &str, name: &str) {
-        if let Some(old) = self.stores[kind].remove(&(ns.to_string(), name.to_string())) {
+        let key = (ns.to_string(), name.to_string());
+        if kind == PODS {
+            self.pod_meta.remove(&key);
+        }
+        if let Some(old) = self.stores[kind].remove(&key) {
             self.rv += 1;
             // The deleted object carries the deletion's resourceVersion.
             let mut v: Value = serde_json::from_slice(&old.json).unwrap_or(Value::Null);
@@ -173,6 +194,9 @@ impl State {
         let agent = self.agents.get(&p.name).map(|a| a.0);
         let labels = objects::pod_labels(p, agent);
         let value = objects::pod(p, &labels, self.now);
+        let meta =
+            PodMeta { node: p.node.clone(), runtime_class: p.runtime_class.clone(), agent: agent.is_some() };
+        self.pod_meta.insert((p.namespace.clone(), p.name.clone()), meta);
         self.put(PODS, p.node.as_deref().unwrap_or(""), labels, value);
     }
 

@@ -112,6 +112,7 @@ async fn run(
 ) {
     let mut changed = app.changed.subscribe();
     let mut shutdown = app.shutdown.subscribe();
+    let mut cut = app.cut.subscribe();
     let (mut cursor, epoch, initial) = match begin {
         Ok(b) => b,
         Err(msg) => {
@@ -175,6 +176,7 @@ async fn run(
             }
             _ = tokio::time::sleep_until(deadline) => return,
             _ = shutdown.changed() => return,
+            _ = cut.changed() => return,
             _ = tx.closed() => return,
         }
     }
