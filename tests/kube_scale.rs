@@ -155,6 +155,13 @@ async fn after_10k_pod_changes_a_dropped_watch_and_a_410_the_snapshot_equals_the
     assert!(mix.kata > 0 && mix.gvisor > 0 && mix.runc > 0, "a mixed cluster: {mix:?}");
     assert_eq!(snap.nodes.len(), NODES);
 
+    // The request figures count lists and watches with the bytes they sent.
+    let stats = c.request_stats();
+    let verb = |v: &str| stats.verbs.iter().find(|(k, _)| k == v).map(|(_, s)| *s).unwrap_or_default();
+    assert!(verb("list").requests >= 2 && verb("list").bytes > 1_000_000, "{}", stats.line());
+    assert!(verb("watch").requests >= 2 && verb("watch").bytes > 0, "{}", stats.line());
+    assert_eq!(stats.requests, c.requests().len() as u64, "{}", stats.line());
+
     task.abort();
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);

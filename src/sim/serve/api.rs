@@ -51,7 +51,11 @@ fn not_found(path: &str) -> Response {
 pub(crate) async fn handle(State(app): State<Arc<App>>, method: Method, uri: Uri) -> Response {
     if method == Method::GET && uri.path() == "/debug/requests" {
         // Served by `sim serve` only (not part of the Kubernetes API), and not counted.
-        return json_value(&json!(app.counters.snapshot()));
+        let mut v = json!(app.counters.snapshot());
+        if let Some(o) = v.as_object_mut() {
+            o.insert("pod_changes".into(), app.lock().pod_events.into());
+        }
+        return json_value(&v);
     }
     let verb = verb(&method, &uri);
     app.counters.request(verb);
