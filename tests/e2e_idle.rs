@@ -5,7 +5,8 @@
 //! `CLUSTERTOP_LOG_FRAMES=1`, so the UI loop logs `frame N` after each frame it draws, and
 //! `quit after N frames` when `q` is pressed. The test
 //! 1. waits (polling, with a deadline) for the kube source to be ok on screen and for the frame
-//!    count to stop moving for `SETTLE` (the initial lists and their bursts are over);
+//!    count to stop moving for `SETTLE` (the initial lists and their bursts are over); a dashboard
+//!    that redraws more often than that never settles and fails here;
 //! 2. watches the log for `IDLE`, with no keys sent and a server that does not change;
 //! 3. presses `q` and checks that the quit line's count equals the last `frame N` line (the two
 //!    counters agree, so no frame went unlogged).
@@ -143,7 +144,7 @@ fn an_idle_dashboard_draws_no_frames() {
     // Settle: the frame count has not moved for SETTLE.
     let (mut seen, mut since) = (frames(&read(&log)), Instant::now());
     let (before, last_frame_at) = poll(
-        "the frame count to settle",
+        "the frame count to settle (a dashboard that keeps redrawing never settles)",
         || {
             let n = frames(&read(&log));
             if n != seen {
