@@ -24,7 +24,9 @@ use crate::{keymap, tui, views};
 
 const MAX_FPS: u64 = 30;
 /// Rebuild the snapshot at least this often, so staleness shows even when no source sends.
-const RESNAPSHOT: Duration = Duration::from_secs(15);
+pub const RESNAPSHOT: Duration = Duration::from_secs(15);
+/// `CLUSTERTOP_LOG_FRAMES=1`: log `frame N` after every frame drawn (with `CLUSTERTOP_LOG`).
+pub const LOG_FRAMES: &str = "CLUSTERTOP_LOG_FRAMES";
 
 /// Apply batches of updates and publish a snapshot after each burst that changed something, and
 /// at least every `RESNAPSHOT` (ages and staleness move on even when nothing else does).
@@ -104,6 +106,8 @@ pub async fn run(mut snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Option
     let mut dirty = true;
     let mut last_draw = Instant::now() - frame;
     let (mut frames, mut logged_first) = (0u64, false);
+    // One log line per drawn frame, for the idle-redraw test (`tests/e2e_idle.rs`).
+    let log_frames = std::env::var_os(LOG_FRAMES).is_some_and(|v| v == "1");
 
     loop {
         // The frame cap never delays the first frame with data.
@@ -112,6 +116,9 @@ pub async fn run(mut snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Option
             last_draw = Instant::now();
             dirty = false;
             frames += 1;
+            if log_frames {
+                tracing::info!("frame {frames}");
+            }
             if !logged_first && model.snap.is_some() {
                 logged_first = true;
                 tracing::info!(
