@@ -41,10 +41,10 @@ fn agent_serves_report_metrics_and_health() {
     assert_eq!(r.bgp_cilium, Fact::absent("no --cilium-socket"));
     assert!(absent_reasons(&v) >= 2);
     // Values, where the host reader has them, are the fixture's.
-    if let Fact::Value(n) = r.conntrack.count {
+    if let Fact::Value(n) = r.host.conntrack.count {
         assert_eq!(n, 1234);
     }
-    if let Fact::Value(n) = r.conntrack.max {
+    if let Fact::Value(n) = r.host.conntrack.max {
         assert_eq!(n, 262_144);
     }
 

@@ -13,11 +13,8 @@ mod parse_tests;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
-
-use serde::{Deserialize, Serialize};
 
 use super::AgentConfig;
 use super::report::{CniConfig, ConntrackFacts, Fact, Interface};
@@ -29,21 +26,7 @@ pub const MAX_FILE: u64 = 1 << 20;
 /// Modules reported from `/proc/modules`.
 pub const MODULES: [&str; 3] = ["br_netfilter", "vxlan", "overlay"];
 
-/// The node facts of a `NodeReport` that come from files (everything but BGP).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HostFacts {
-    pub conntrack: ConntrackFacts,
-    pub bridge_nf_call_iptables: Fact<bool>,
-    pub ip_forward: Fact<bool>,
-    pub modules: Fact<BTreeMap<String, bool>>,
-    pub interfaces: Fact<Vec<Interface>>,
-    pub cni_configs: Fact<Vec<CniConfig>>,
-    pub dev_kvm: Fact<bool>,
-    pub cpu_virt: Fact<Option<String>>,
-    pub file_nr: Fact<(u64, u64)>,
-    pub load: Fact<([f64; 3], u64, u64)>,
-    pub cpu_cores: Fact<u32>,
-}
+pub use super::report::HostFacts;
 
 /// Why a file could not be read, in words.
 pub(crate) fn io_reason(e: &std::io::Error) -> String {

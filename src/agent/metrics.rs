@@ -68,7 +68,7 @@ fn sessions(o: &mut Out, daemon: &str, peers: &[BgpPeer]) {
 /// The whole exposition for one report.
 pub fn render(r: &NodeReport) -> String {
     let mut o = Out { text: String::new(), absent: Vec::new() };
-    let ct = &r.conntrack;
+    let ct = &r.host.conntrack;
     o.gauge("conntrack_count", &ct.count, "conntrack_entries", "Conntrack table entries.", |v| *v as f64);
     o.gauge("conntrack_max", &ct.max, "conntrack_max", "nf_conntrack_max.", |v| *v as f64);
     match &ct.stat {
@@ -104,14 +104,14 @@ pub fn render(r: &NodeReport) -> String {
     );
     o.gauge(
         "bridge_nf_call_iptables",
-        &r.bridge_nf_call_iptables,
+        &r.host.bridge_nf_call_iptables,
         "bridge_nf_call_iptables",
         "1 when enabled.",
         b,
     );
-    o.gauge("ip_forward", &r.ip_forward, "ip_forward", "net.ipv4.ip_forward.", b);
+    o.gauge("ip_forward", &r.host.ip_forward, "ip_forward", "net.ipv4.ip_forward.", b);
     // Kata needs both; either one missing settles it (as the poller's mapping does).
-    let kvm = match (r.dev_kvm.value(), r.cpu_virt.value()) {
+    let kvm = match (r.host.dev_kvm.value(), r.host.cpu_virt.value()) {
         (Some(false), _) | (_, Some(None)) => Some(false),
         (Some(true), Some(Some(_))) => Some(true),
         _ => None,
@@ -123,7 +123,7 @@ pub fn render(r: &NodeReport) -> String {
         }
         None => o.absent.push("kvm"),
     }
-    match &r.modules {
+    match &r.host.modules {
         Fact::Value(m) => {
             o.head("module_loaded", "gauge", "1 when the module is listed in /proc/modules.");
             for (k, v) in m {
@@ -132,7 +132,7 @@ pub fn render(r: &NodeReport) -> String {
         }
         Fact::Absent(_) => o.absent.push("modules"),
     }
-    match &r.interfaces {
+    match &r.host.interfaces {
         Fact::Value(list) => {
             o.head("interface_info", "gauge", "One series per network interface.");
             for i in list {
@@ -145,7 +145,7 @@ pub fn render(r: &NodeReport) -> String {
         }
         Fact::Absent(_) => o.absent.push("interfaces"),
     }
-    match &r.cni_configs {
+    match &r.host.cni_configs {
         Fact::Value(list) => {
             o.head("cni_config_info", "gauge", "One series per CNI config file.");
             for c in list {
@@ -165,12 +165,12 @@ pub fn render(r: &NodeReport) -> String {
             o.absent.push(fact);
         }
     }
-    o.gauge("file_nr", &r.file_nr, "file_handles_allocated", "Allocated file handles.", |v| v.0 as f64);
-    if let Fact::Value((_, max)) = &r.file_nr {
+    o.gauge("file_nr", &r.host.file_nr, "file_handles_allocated", "Allocated file handles.", |v| v.0 as f64);
+    if let Fact::Value((_, max)) = &r.host.file_nr {
         o.head("file_handles_max", "gauge", "Maximum file handles.");
         o.sample("file_handles_max", &[], *max as f64);
     }
-    match &r.load {
+    match &r.host.load {
         Fact::Value((l, running, total)) => {
             o.head("load", "gauge", "Load average by window.");
             for (w, v) in ["1m", "5m", "15m"].iter().zip(l) {
@@ -183,7 +183,7 @@ pub fn render(r: &NodeReport) -> String {
         }
         Fact::Absent(_) => o.absent.push("load"),
     }
-    o.gauge("cpu_cores", &r.cpu_cores, "cpu_cores", "Online CPUs.", |v| f64::from(*v));
+    o.gauge("cpu_cores", &r.host.cpu_cores, "cpu_cores", "Online CPUs.", |v| f64::from(*v));
     o.head("fact_absent", "gauge", "1 for each fact the agent could not read.");
     for f in std::mem::take(&mut o.absent) {
         o.sample("fact_absent", &[("fact", f)], 1.0);

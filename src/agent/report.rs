@@ -90,13 +90,10 @@ pub struct BgpPeer {
     pub keepalive_s: Option<u32>,
 }
 
+/// The node facts of a `NodeReport` that come from files (everything but BGP); `agent::host`
+/// reads them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NodeReport {
-    pub schema: String,
-    /// `--node-name`, else `$NODE_NAME` (the DaemonSet's downward API), else the host name.
-    pub node: String,
-    pub agent_version: String,
-    pub read_at: DateTime<Utc>,
+pub struct HostFacts {
     pub conntrack: ConntrackFacts,
     pub bridge_nf_call_iptables: Fact<bool>,
     pub ip_forward: Fact<bool>,
@@ -114,6 +111,18 @@ pub struct NodeReport {
     /// `/proc/loadavg`: 1, 5, 15 minute loads and running / total threads.
     pub load: Fact<([f64; 3], u64, u64)>,
     pub cpu_cores: Fact<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeReport {
+    pub schema: String,
+    /// `--node-name`, else `$NODE_NAME` (the DaemonSet's downward API), else the host name.
+    pub node: String,
+    pub agent_version: String,
+    pub read_at: DateTime<Utc>,
+    /// Everything read from files, as top-level keys of the JSON.
+    #[serde(flatten)]
+    pub host: HostFacts,
     pub bgp_bird: Fact<Vec<BgpPeer>>,
     pub bgp_cilium: Fact<Vec<BgpPeer>>,
 }

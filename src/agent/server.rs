@@ -75,8 +75,8 @@ pub fn json_body(r: &NodeReport, max: usize) -> String {
             return s;
         }
         let lens = [
-            ("interfaces", r.interfaces.value().map_or(0, |v| v.len())),
-            ("cni_configs", r.cni_configs.value().map_or(0, |v| v.len())),
+            ("interfaces", r.host.interfaces.value().map_or(0, |v| v.len())),
+            ("cni_configs", r.host.cni_configs.value().map_or(0, |v| v.len())),
             ("bgp_bird", r.bgp_bird.value().map_or(0, |v| v.len())),
             ("bgp_cilium", r.bgp_cilium.value().map_or(0, |v| v.len())),
         ];
@@ -85,8 +85,8 @@ pub fn json_body(r: &NodeReport, max: usize) -> String {
             break;
         }
         match name {
-            "interfaces" => halve(&mut r.interfaces),
-            "cni_configs" => halve(&mut r.cni_configs),
+            "interfaces" => halve(&mut r.host.interfaces),
+            "cni_configs" => halve(&mut r.host.cni_configs),
             "bgp_bird" => halve(&mut r.bgp_bird),
             _ => halve(&mut r.bgp_cilium),
         };
@@ -163,13 +163,13 @@ mod tests {
     async fn a_huge_interface_list_is_cut_and_said() {
         let mut r = collect::collect(&AgentConfig::default()).await;
         let ifs = (0..5000).map(|i| Interface { name: format!("lxc{i:08}"), kind: "veth".into(), up: true });
-        r.interfaces = Fact::Value(ifs.collect());
+        r.host.interfaces = Fact::Value(ifs.collect());
         let s = json_body(&r, MAX_BODY);
         assert!(s.len() < MAX_BODY);
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v["truncated"], serde_json::json!(["interfaces"]));
         let back: NodeReport = serde_json::from_value(v).unwrap();
-        assert!(back.interfaces.value().is_some_and(|l| !l.is_empty()));
+        assert!(back.host.interfaces.value().is_some_and(|l| !l.is_empty()));
         let m = metrics::fit(metrics::render(&r), MAX_BODY);
         assert!(m.len() <= MAX_BODY && m.ends_with("truncated at 64 KiB\n"));
     }

@@ -25,9 +25,9 @@ fn rate(prev: &Counters, stat: &BTreeMap<String, u64>, at: DateTime<Utc>, key: &
 }
 
 fn conntrack(r: &NodeReport, prev: &Counters) -> Option<Conntrack> {
-    let (entries, limit) = (*r.conntrack.count.value()?, *r.conntrack.max.value()?);
+    let (entries, limit) = (*r.host.conntrack.count.value()?, *r.host.conntrack.max.value()?);
     let empty = BTreeMap::new();
-    let stat = r.conntrack.stat.value().unwrap_or(&empty);
+    let stat = r.host.conntrack.stat.value().unwrap_or(&empty);
     let rate = |k| rate(prev, stat, r.read_at, k);
     Some(Conntrack {
         entries,
@@ -35,14 +35,14 @@ fn conntrack(r: &NodeReport, prev: &Counters) -> Option<Conntrack> {
         insert_failed_per_s: rate("insert_failed"),
         drop_per_s: rate("drop"),
         early_drop_per_s: rate("early_drop"),
-        tcp_established_timeout_s: r.conntrack.tcp_timeout_established_s.value().copied(),
-        bridge_nf_call_iptables: r.bridge_nf_call_iptables.value().copied(),
+        tcp_established_timeout_s: r.host.conntrack.tcp_timeout_established_s.value().copied(),
+        bridge_nf_call_iptables: r.host.bridge_nf_call_iptables.value().copied(),
     })
 }
 
 /// Kata needs both `/dev/kvm` and vmx/svm; either one missing settles it, else unknown.
 fn kvm(r: &NodeReport) -> Option<bool> {
-    match (r.dev_kvm.value(), r.cpu_virt.value()) {
+    match (r.host.dev_kvm.value(), r.host.cpu_virt.value()) {
         (Some(false), _) | (_, Some(None)) => Some(false),
         (Some(true), Some(Some(_))) => Some(true),
         _ => None,
@@ -73,17 +73,17 @@ pub fn updates(r: &NodeReport, prev: &Counters) -> (Vec<Update>, Counters) {
     let facts = HostFacts {
         kvm: kvm(r),
         conntrack: conntrack(r, prev),
-        file_nr: r.file_nr.value().copied(),
+        file_nr: r.host.file_nr.value().copied(),
         pids: None,
-        load: r.load.value().map(|l| l.0),
-        cpu_cores: r.cpu_cores.value().copied(),
+        load: r.host.load.value().map(|l| l.0),
+        cpu_cores: r.host.cpu_cores.value().copied(),
         cpu_now: None,
     };
     let mut out = vec![
         Update::Host { node: node.clone(), facts, at },
         Update::HostSignals {
             node: node.clone(),
-            signals: crate::agent::host::signals(&r.interfaces, &r.cni_configs),
+            signals: crate::agent::host::signals(&r.host.interfaces, &r.host.cni_configs),
         },
     ];
     let peers: Vec<&BgpPeer> =
@@ -91,7 +91,7 @@ pub fn updates(r: &NodeReport, prev: &Counters) -> (Vec<Update>, Counters) {
     if r.bgp_bird.value().is_some() || r.bgp_cilium.value().is_some() {
         out.push(Update::Bgp { node, sessions: peers.into_iter().map(|p| session(p, at)).collect(), at });
     }
-    let next = match r.conntrack.stat.value() {
+    let next = match r.host.conntrack.stat.value() {
         Some(stat) => Counters { at: Some(at), stat: stat.clone() },
         None => Counters::default(),
     };

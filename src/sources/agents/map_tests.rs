@@ -37,31 +37,33 @@ fn report(at: DateTime<Utc>) -> NodeReport {
         node: "n1".into(),
         agent_version: "0.1.0".into(),
         read_at: at,
-        conntrack: ConntrackFacts {
-            count: Fact::Value(500),
-            max: Fact::Value(1000),
-            tcp_timeout_established_s: Fact::Value(432_000),
-            tcp_timeout_close_wait_s: Fact::absent("no file"),
-            tcp_timeout_time_wait_s: Fact::absent("no file"),
-            stat: stat(100, 10),
+        host: crate::agent::report::HostFacts {
+            conntrack: ConntrackFacts {
+                count: Fact::Value(500),
+                max: Fact::Value(1000),
+                tcp_timeout_established_s: Fact::Value(432_000),
+                tcp_timeout_close_wait_s: Fact::absent("no file"),
+                tcp_timeout_time_wait_s: Fact::absent("no file"),
+                stat: stat(100, 10),
+            },
+            bridge_nf_call_iptables: Fact::Value(true),
+            ip_forward: Fact::Value(true),
+            modules: Fact::absent("x"),
+            interfaces: Fact::Value(vec![
+                iface("lo", "other"),
+                iface("cilium_host", "veth"),
+                iface("lxc1", "veth"),
+                iface("lxc2", "veth"),
+                iface("eth0", "device"),
+                iface("flannel.1", "vxlan"),
+            ]),
+            cni_configs: Fact::Value(vec![CniConfig { file: "05-cilium.conflist".into(), types: vec![] }]),
+            dev_kvm: Fact::Value(true),
+            cpu_virt: Fact::Value(Some("vmx".into())),
+            file_nr: Fact::Value((1000, 9000)),
+            load: Fact::Value(([1.0, 2.0, 3.0], 4, 500)),
+            cpu_cores: Fact::Value(64),
         },
-        bridge_nf_call_iptables: Fact::Value(true),
-        ip_forward: Fact::Value(true),
-        modules: Fact::absent("x"),
-        interfaces: Fact::Value(vec![
-            iface("lo", "other"),
-            iface("cilium_host", "veth"),
-            iface("lxc1", "veth"),
-            iface("lxc2", "veth"),
-            iface("eth0", "device"),
-            iface("flannel.1", "vxlan"),
-        ]),
-        cni_configs: Fact::Value(vec![CniConfig { file: "05-cilium.conflist".into(), types: vec![] }]),
-        dev_kvm: Fact::Value(true),
-        cpu_virt: Fact::Value(Some("vmx".into())),
-        file_nr: Fact::Value((1000, 9000)),
-        load: Fact::Value(([1.0, 2.0, 3.0], 4, 500)),
-        cpu_cores: Fact::Value(64),
         bgp_bird: Fact::absent("no --bird-socket"),
         bgp_cilium: Fact::Value(vec![peer("10.0.0.1", "established"), peer("10.0.0.2", "active")]),
     }
@@ -84,7 +86,7 @@ fn first_report_has_zero_rates_then_per_second_increases() {
         (Some(true), Some((1000, 9000)), Some([1.0, 2.0, 3.0]), Some(64), None)
     );
     let mut r2 = report(t0() + chrono::Duration::seconds(10));
-    r2.conntrack.stat = stat(150, 5);
+    r2.host.conntrack.stat = stat(150, 5);
     let (u2, c2) = updates(&r2, &c);
     let ct2 = host(&u2).conntrack.clone().unwrap();
     assert_eq!(ct2.insert_failed_per_s, 5.0);
@@ -122,13 +124,13 @@ fn bgp_sessions_from_whichever_daemon_answered() {
 #[test]
 fn absent_facts_stay_unknown() {
     let mut r = report(t0());
-    r.conntrack.max = Fact::absent("no file");
-    r.dev_kvm = Fact::absent("no /dev");
-    r.interfaces = Fact::absent("no /sys");
+    r.host.conntrack.max = Fact::absent("no file");
+    r.host.dev_kvm = Fact::absent("no /dev");
+    r.host.interfaces = Fact::absent("no /sys");
     let (u, c) = updates(&r, &Counters::default());
     let h = host(&u);
     assert_eq!((h.conntrack.clone(), h.kvm), (None, None));
     assert_eq!(c.at, Some(t0()));
-    r.cpu_virt = Fact::Value(None);
+    r.host.cpu_virt = Fact::Value(None);
     assert_eq!(host(&updates(&r, &c).0).kvm, Some(false), "no vmx/svm settles it");
 }
