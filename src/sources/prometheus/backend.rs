@@ -171,8 +171,7 @@ impl Backend {
         if q.is_empty() {
             return Ok(Vec::new());
         }
-        let r = self.client.query(&q).at(at).timeout(self.server_timeout_ms()).get().await;
-        r.map(|r| series(r.into_inner().0)).map_err(|e| classify(name, e))
+        self.instant_expr(name, &q, at).await
     }
 
     /// An expression built from templates (labelled `what` in errors), at `at`.
