@@ -58,7 +58,7 @@ fn fixture(nodes: usize) -> Fixture {
     let stride = (snap.pods.len() / pod_pairs).max(1);
     let mut burst = Vec::with_capacity(BURST);
     for p in snap.pods.iter().step_by(stride).take(pod_pairs) {
-        burst.push(Update::PodDeleted { namespace: p.namespace.clone(), name: p.name.clone() });
+        burst.push(Update::PodDeleted { namespace: p.namespace.to_string(), name: p.name.to_string() });
         burst.push(Update::PodApplied(p.clone()));
     }
     let infos: Vec<Update> =
@@ -107,7 +107,7 @@ fn store(c: &mut Criterion) {
 
     let mut g = quick(c, "snapshot_after_pod_change");
     for f in &mut fx {
-        let pod = f.snap.pods.first().cloned().unwrap();
+        let pod = f.snap.pods.iter().next().cloned().unwrap();
         let state = &mut f.state;
         g.bench_function(BenchmarkId::from_parameter(f.nodes), |b| {
             b.iter(|| {

@@ -204,7 +204,7 @@ fn selected_node(model: &Model, snap: &Snapshot) -> Option<String> {
             let subject = &triage::rows(snap, f).get(cur)?.subject;
             snap.node(subject).or_else(|| {
                 let (ns, name) = subject.split_once('/')?;
-                let pod = snap.pods.iter().find(|p| p.namespace == ns && p.name == name)?;
+                let pod = snap.pods.iter().find(|p| &*p.namespace == ns && &*p.name == name)?;
                 snap.node(pod.node.as_deref()?)
             })
         }

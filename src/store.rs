@@ -2,15 +2,15 @@
 //!
 //! Every outside string is sanitized here, once, on the way in.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use crate::analysis::{self, Settings};
 use crate::model::{
-    Aged, BgpSession, CpuCurve, HostFacts, Node, NodeCurve, Pod, RuntimeClass, RuntimeKind, RuntimeMix,
-    Signal, Snapshot, SourceHealth, SourceId, SourceStatus,
+    Aged, BgpSession, CpuCurve, HostFacts, Interner, Node, NodeCurve, Pod, Pods, RuntimeClass, RuntimeKind,
+    RuntimeMix, Signal, Snapshot, SourceHealth, SourceId, SourceStatus,
 };
 use crate::sanitize::sanitize;
 use crate::sources::{NodeInfo, NodeMetrics, Update};
@@ -32,14 +32,23 @@ pub struct ClusterState {
     pub cluster: String,
     pub settings: Settings,
     nodes: BTreeMap<String, NodeEntry>,
-    pods: HashMap<(String, String), Pod>,
-    /// Shared with the last snapshot; rebuilt only when pods change.
-    pods_cache: Option<Arc<Vec<Pod>>>,
+    /// Shared with the snapshots; a change copies only the changed node's list.
+    pods: Arc<Pods>,
+    /// Where each pod is: namespace -> name -> node (`""`: not scheduled).
+    pod_nodes: HashMap<Arc<str>, HashMap<Arc<str>, Arc<str>>>,
+    interner: Interner,
+    /// Per node (`""`: unscheduled pods): runtime mix and counts, kept for nodes whose pods did
+    /// not change.
+    summaries: HashMap<Arc<str>, PodSummary>,
+    /// Recount every node (after a relist or a RuntimeClass change).
+    recount: bool,
+    /// Nodes whose pods changed since the last snapshot.
+    dirty: HashSet<Arc<str>>,
     classes: Vec<RuntimeClass>,
     cpu: Option<CpuCurve>,
     node_cpu: Option<NodeCurve>,
     /// Pods from metrics, used only while the API has given none.
-    metric_pods: Option<Arc<Vec<Pod>>>,
+    metric_pods: Option<Arc<Pods>>,
     /// Per-node updates for nodes not seen yet, by node.
     pending: HashMap<String, Vec<Update>>,
     health: BTreeMap<(SourceId, String), SourceStatus>,
@@ -65,13 +74,56 @@ fn clean_signal(s: &mut Signal) {
     }
 }
 
-fn clean_pod(p: &mut Pod) {
-    clean(&mut p.namespace);
-    clean(&mut p.name);
-    clean(&mut p.phase);
-    for s in [&mut p.node, &mut p.runtime_class, &mut p.priority_class].into_iter().flatten() {
-        clean(s);
+fn clean_shared(s: &mut Arc<str>) {
+    if let std::borrow::Cow::Owned(c) = sanitize(s) {
+        *s = c.into();
     }
+}
+
+/// Sanitize a pod's strings and share its repeated ones.
+fn clean_pod(p: &mut Pod, interner: &mut Interner) {
+    clean_shared(&mut p.namespace);
+    clean_shared(&mut p.name);
+    clean_shared(&mut p.phase);
+    interner.share(&mut p.namespace);
+    interner.share(&mut p.phase);
+    for s in [&mut p.node, &mut p.runtime_class, &mut p.priority_class].into_iter().flatten() {
+        clean_shared(s);
+        interner.share(s);
+    }
+}
+
+/// One node's pods, counted.
+#[derive(Debug, Clone, Default)]
+struct PodSummary {
+    runtime: RuntimeMix,
+    pods: u32,
+    /// Pods per RuntimeClass name.
+    classes: Vec<(Arc<str>, u32)>,
+}
+
+/// RuntimeClass name -> what its handler runs.
+fn kinds(classes: &[RuntimeClass]) -> HashMap<&str, RuntimeKind> {
+    classes.iter().map(|c| (c.name.as_str(), c.kind)).collect()
+}
+
+fn summarize(pods: &[Pod], kinds: &HashMap<&str, RuntimeKind>) -> PodSummary {
+    let mut s = PodSummary { pods: u32::try_from(pods.len()).unwrap_or(u32::MAX), ..PodSummary::default() };
+    for p in pods {
+        // Pods without a class run the node's default runtime (runc).
+        let kind = match &p.runtime_class {
+            None => RuntimeKind::Runc,
+            Some(c) => {
+                match s.classes.iter_mut().find(|(n, _)| n == c) {
+                    Some((_, k)) => *k += 1,
+                    None => s.classes.push((c.clone(), 1)),
+                }
+                kinds.get(&**c).copied().unwrap_or(RuntimeKind::Other)
+            }
+        };
+        s.runtime.add(kind);
+    }
+    s
 }
 
 /// Nodes whose facts may wait for their API object; beyond this, such facts are dropped.
@@ -137,8 +189,12 @@ impl ClusterState {
             cluster: cluster.into(),
             settings,
             nodes: BTreeMap::new(),
-            pods: HashMap::new(),
-            pods_cache: None,
+            pods: Arc::default(),
+            pod_nodes: HashMap::new(),
+            interner: Interner::default(),
+            summaries: HashMap::new(),
+            recount: true,
+            dirty: HashSet::new(),
             classes: Vec::new(),
             cpu: None,
             node_cpu: None,
@@ -233,23 +289,43 @@ impl ClusterState {
                 }
             }
             Update::PodApplied(mut pod) => {
-                clean_pod(&mut pod);
-                self.pods.insert((pod.namespace.clone(), pod.name.clone()), pod);
-                self.pods_cache = None;
+                clean_pod(&mut pod, &mut self.interner);
+                let node = pod.node.clone().unwrap_or_else(|| self.interner.get(""));
+                let names = self.pod_nodes.entry(pod.namespace.clone()).or_default();
+                let pods = Arc::make_mut(&mut self.pods);
+                if let Some(old) = names.insert(pod.name.clone(), node.clone())
+                    && old != node
+                {
+                    pods.remove(&old, &pod.namespace, &pod.name);
+                    self.dirty.insert(old);
+                }
+                pods.insert(pod);
+                self.dirty.insert(node);
             }
-            Update::PodDeleted { namespace, name } => {
-                self.pods.remove(&(namespace, name));
-                self.pods_cache = None;
+            Update::PodDeleted { mut namespace, mut name } => {
+                clean(&mut namespace);
+                clean(&mut name);
+                let Some(names) = self.pod_nodes.get_mut(namespace.as_str()) else { return false };
+                let Some(node) = names.remove(name.as_str()) else { return false };
+                if names.is_empty() {
+                    self.pod_nodes.remove(namespace.as_str());
+                }
+                Arc::make_mut(&mut self.pods).remove(&node, &namespace, &name);
+                self.dirty.insert(node);
             }
-            Update::PodsReplaced(pods) => {
-                self.pods = pods
-                    .into_iter()
-                    .map(|mut p| {
-                        clean_pod(&mut p);
-                        ((p.namespace.clone(), p.name.clone()), p)
-                    })
-                    .collect();
-                self.pods_cache = None;
+            Update::PodsReplaced(mut pods) => {
+                self.interner.prune();
+                pods.iter_mut().for_each(|p| clean_pod(p, &mut self.interner));
+                let pods = Pods::from_vec(pods);
+                self.pod_nodes.clear();
+                for (node, list) in pods.nodes() {
+                    for p in list {
+                        let names = self.pod_nodes.entry(p.namespace.clone()).or_default();
+                        names.insert(p.name.clone(), node.clone());
+                    }
+                }
+                self.pods = Arc::new(pods);
+                self.recount = true;
             }
             Update::RuntimeClasses(mut classes) => {
                 for c in &mut classes {
@@ -258,6 +334,7 @@ impl ClusterState {
                 }
                 classes.sort_by(|a, b| a.name.cmp(&b.name));
                 self.classes = classes;
+                self.recount = true;
             }
             Update::Cpu(mut curve) => {
                 curve.racks.iter_mut().for_each(|r| clean(&mut r.rack));
@@ -280,49 +357,47 @@ impl ClusterState {
                 self.node_cpu = Some(NodeCurve { node, points });
             }
             Update::MetricPods(mut pods) => {
-                pods.iter_mut().for_each(clean_pod);
-                self.metric_pods = Some(Arc::new(pods));
+                pods.iter_mut().for_each(|p| clean_pod(p, &mut self.interner));
+                self.metric_pods = Some(Arc::new(Pods::from_vec(pods)));
             }
         }
         true
     }
 
-    fn pods_sorted(&mut self) -> Arc<Vec<Pod>> {
-        if let Some(p) = &self.pods_cache {
-            return p.clone();
+    /// Bring each node's pod summary up to date, recounting only the nodes whose pods changed.
+    fn recount(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty);
+        let kinds = kinds(&self.classes);
+        let (pods, sums) = (&self.pods, &mut self.summaries);
+        if std::mem::replace(&mut self.recount, false) {
+            *sums = pods.nodes().map(|(n, list)| (n.clone(), summarize(list, &kinds))).collect();
+            return;
         }
-        let mut v: Vec<Pod> = self.pods.values().cloned().collect();
-        v.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        let arc = Arc::new(v);
-        self.pods_cache = Some(arc.clone());
-        arc
+        for node in dirty {
+            match pods.on_node(&node) {
+                [] => sums.remove(&node),
+                list => sums.insert(node, summarize(list, &kinds)),
+            };
+        }
     }
 
     /// Build the immutable snapshot at `now`, with all derived facts and findings.
     pub fn snapshot(&mut self, now: DateTime<Utc>) -> Snapshot {
-        let pods = match &self.metric_pods {
-            Some(m) if self.pods.is_empty() => m.clone(),
-            _ => self.pods_sorted(),
+        self.recount();
+        let metric_sums: HashMap<Arc<str>, PodSummary>;
+        let (pods, sums) = match &self.metric_pods {
+            Some(m) if self.pods.is_empty() => {
+                let kinds = kinds(&self.classes);
+                metric_sums = m.nodes().map(|(n, list)| (n.clone(), summarize(list, &kinds))).collect();
+                (m.clone(), &metric_sums)
+            }
+            _ => (self.pods.clone(), &self.summaries),
         };
         let settings = &self.settings;
-
-        // Runtime class name -> kind; pods without a class run the default runtime (runc).
-        let kinds: HashMap<&str, RuntimeKind> =
-            self.classes.iter().map(|c| (c.name.as_str(), c.kind)).collect();
-        let mut mix: HashMap<&str, (RuntimeMix, u32)> = HashMap::new();
         let mut class_pods: HashMap<&str, u32> = HashMap::new();
-        for p in pods.iter() {
-            if let Some(c) = &p.runtime_class {
-                *class_pods.entry(c.as_str()).or_default() += 1;
-            }
-            if let Some(n) = &p.node {
-                let kind = match &p.runtime_class {
-                    None => RuntimeKind::Runc,
-                    Some(c) => kinds.get(c.as_str()).copied().unwrap_or(RuntimeKind::Other),
-                };
-                let e = mix.entry(n.as_str()).or_default();
-                e.0.add(kind);
-                e.1 += 1;
+        for s in sums.values() {
+            for (c, k) in &s.classes {
+                *class_pods.entry(c).or_default() += k;
             }
         }
 
@@ -338,7 +413,8 @@ impl ClusterState {
                     _ => e.bgp.clone(),
                 };
                 let bgp_verdict = analysis::bgp::verdict(net.mode, &bgp);
-                let (runtime, pods) = mix.get(e.info.name.as_str()).copied().unwrap_or_default();
+                let (runtime, pods) =
+                    sums.get(e.info.name.as_str()).map_or_else(Default::default, |s| (s.runtime, s.pods));
                 Node {
                     name: e.info.name.clone(),
                     rack: e.info.rack.clone(),
@@ -478,5 +554,94 @@ mod tests {
         assert_eq!(n2.cpu_now(), Some(0.5), "the gap is filled");
         assert_eq!(n1.bgp.len(), 1);
         assert!(!n1.bgp[0].peer.contains('\x1b'), "sanitized");
+    }
+
+    #[test]
+    fn incremental_pod_counts_equal_a_recount() {
+        use crate::model::RuntimeKind;
+        let t = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let node = |name: &str| Update::NodeApplied {
+            node: NodeInfo {
+                name: name.into(),
+                rack: "r".into(),
+                tors: ["a".into(), "b".into()],
+                ready: true,
+                labels: Default::default(),
+                signals: Vec::new(),
+            },
+            at: t,
+        };
+        let pod = |i: u32, node: Option<u32>, class: Option<&str>| Pod {
+            namespace: format!("ns{}", i % 3).into(),
+            name: format!("p{i}").into(),
+            node: node.map(|n| format!("n{n}").into()),
+            runtime_class: class.map(Into::into),
+            priority_class: None,
+            host_network: false,
+            phase: "Running".into(),
+            offline: false,
+        };
+        let classes = Update::RuntimeClasses(vec![RuntimeClass {
+            name: "kata".into(),
+            handler: "kata-qemu".into(),
+            kind: RuntimeKind::Kata,
+            overhead_cpu_m: None,
+            overhead_mem_bytes: None,
+            node_selector: Default::default(),
+            pods: 0,
+        }]);
+        let mut live = ClusterState::new("c", Settings::default());
+        for n in 0..4 {
+            live.apply(node(&format!("n{n}")));
+        }
+        live.apply(classes.clone());
+        live.apply(Update::PodsReplaced((0..40).map(|i| pod(i, Some(i % 4), None)).collect()));
+        // A deterministic mix of creates, moves (scheduling), class changes and deletes, with
+        // snapshots in between so the counts are carried over, not recomputed from scratch.
+        let mut model: BTreeMap<(String, String), Pod> = (0..40)
+            .map(|i| pod(i, Some(i % 4), None))
+            .map(|p| ((p.namespace.to_string(), p.name.to_string()), p))
+            .collect();
+        let mut x = 7u32;
+        for step in 0..400 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let i = (x >> 8) % 60;
+            let class = (x >> 4).is_multiple_of(3).then_some("kata");
+            let u = match (x >> 16) % 4 {
+                0 => Update::PodDeleted { namespace: format!("ns{}", i % 3), name: format!("p{i}") },
+                1 => Update::PodApplied(pod(i, None, class)),
+                _ => Update::PodApplied(pod(i, Some((x >> 20) % 4), class)),
+            };
+            match &u {
+                Update::PodDeleted { namespace, name } => model.remove(&(namespace.clone(), name.clone())),
+                Update::PodApplied(p) => {
+                    model.insert((p.namespace.to_string(), p.name.to_string()), p.clone())
+                }
+                _ => None,
+            };
+            live.apply(u);
+            if step % 7 == 0 {
+                live.snapshot(t);
+            }
+        }
+        let got = live.snapshot(t);
+        let mut listed: Vec<&Pod> = got.pods.iter().collect();
+        listed.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        assert_eq!(listed, model.values().collect::<Vec<_>>(), "the pod set is the applied one");
+        let mut fresh = ClusterState::new("c", Settings::default());
+        for n in 0..4 {
+            fresh.apply(node(&format!("n{n}")));
+        }
+        fresh.apply(classes);
+        fresh.apply(Update::PodsReplaced(got.pods.iter().cloned().collect()));
+        let want = fresh.snapshot(t);
+        let counts = |s: &Snapshot| s.nodes.iter().map(|n| (n.pods, n.runtime)).collect::<Vec<_>>();
+        assert_eq!(counts(&got), counts(&want));
+        assert_eq!(got.runtime_classes, want.runtime_classes);
+        assert_eq!(got.pods, want.pods);
+        let on_nodes: u32 = got.nodes.iter().map(|n| n.pods).sum();
+        let unscheduled = got.pods.on_node("").len();
+        assert_eq!(on_nodes as usize + unscheduled, got.pods.len());
+        assert!(got.nodes.iter().any(|n| n.runtime.kata > 0), "the mix saw some kata pods");
     }
 }

@@ -27,16 +27,16 @@ fn fixture(name: &str) -> Value {
 fn node(name: &str) -> Ev {
     let n: Node = serde_json::from_value(fixture(name)).expect("node");
     let o = map::node_obj(&n);
-    Ev::InitApply(o.name.clone(), clustertop::sources::kube::state::Obj::Node(o))
+    Ev::InitApply(o.name.clone(), clustertop::sources::kube::state::Obj::Node(Box::new(o)))
 }
 
 fn pod(name: &str) -> Ev {
     let p: SlimPod = serde_json::from_value(fixture(name)).expect("pod");
     let agent = p.metadata.labels.as_ref().and_then(map::agent_cni);
-    let pod = map::pod(&p, &["koord-batch".into()], &["BE".into()]);
+    let pod = map::pod(&p, &["koord-batch".into()], &["BE".into()], &mut Default::default());
     Ev::InitApply(
         format!("{}/{}", pod.namespace, pod.name),
-        clustertop::sources::kube::state::Obj::Pod(pod, agent),
+        clustertop::sources::kube::state::Obj::Pod(Box::new(pod), agent),
     )
 }
 
@@ -107,7 +107,7 @@ fn flannel_vxlan_node_is_bridge_vxlan() {
         })
         .expect("pods replaced after the initial list");
     assert_eq!(pods.len(), 1);
-    assert_eq!(pods[0].name, "spark-exec-17");
+    assert_eq!(&*pods[0].name, "spark-exec-17");
     assert!(pods[0].offline);
     assert_eq!(pods[0].runtime_class.as_deref(), Some("kata-qemu"));
 }
@@ -176,7 +176,10 @@ fn empty_bgp_status_is_unknown_not_isolated() {
     let n: Node = serde_json::from_value(cilium).expect("node");
     let o = map::node_obj(&n);
     let (_, out) = run(vec![
-        (Kind::Nodes, vec![Ev::InitApply(o.name.clone(), clustertop::sources::kube::state::Obj::Node(o))]),
+        (
+            Kind::Nodes,
+            vec![Ev::InitApply(o.name.clone(), clustertop::sources::kube::state::Obj::Node(Box::new(o)))],
+        ),
         (Kind::BgpNodeConfigs, vec![dynamic(Kind::BgpNodeConfigs, "ciliumbgpnodeconfig-empty-status.json")]),
     ]);
     let info = node_info(&out, "r02-n08");
@@ -198,7 +201,7 @@ fn slim_pod_ignores_unknown_fields() {
     assert_eq!(p.status.phase.as_deref(), Some("Running"));
     // A minimal pod (no spec/status) still parses.
     let bare: SlimPod = serde_json::from_value(serde_json::json!({"metadata": {"name": "x"}})).expect("bare");
-    assert_eq!(map::pod(&bare, &[], &[]).phase, "Unknown");
+    assert_eq!(&*map::pod(&bare, &[], &[], &mut Default::default()).phase, "Unknown");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Container runtimes: RuntimeClasses, slim pods and the per-node mix.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -52,17 +53,18 @@ pub struct RuntimeClass {
     pub pods: u32,
 }
 
-/// A pod, slimmed to what clustertop needs (never whole Pod objects).
+/// A pod, slimmed to what clustertop needs (never whole Pod objects). Strings are `Arc<str>` so
+/// that the store can intern the repeated ones (`model::pods::Interner`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Pod {
-    pub namespace: String,
-    pub name: String,
-    pub node: Option<String>,
+    pub namespace: Arc<str>,
+    pub name: Arc<str>,
+    pub node: Option<Arc<str>>,
     /// `spec.runtimeClassName`; `None` is the node's default runtime (runc).
-    pub runtime_class: Option<String>,
-    pub priority_class: Option<String>,
+    pub runtime_class: Option<Arc<str>>,
+    pub priority_class: Option<Arc<str>>,
     pub host_network: bool,
-    pub phase: String,
+    pub phase: Arc<str>,
     /// Offline (batch/colocated) work, by priority class or QoS label.
     pub offline: bool,
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::{CpuCurve, Finding, Node, NodeCurve, Pod, RuntimeClass, SourceStatus, Window, WindowFill};
+use super::{CpuCurve, Finding, Node, NodeCurve, Pods, RuntimeClass, SourceStatus, Window, WindowFill};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Snapshot {
@@ -18,7 +18,7 @@ pub struct Snapshot {
     /// Sorted by name.
     pub nodes: Vec<Node>,
     #[serde(skip)]
-    pub pods: Arc<Vec<Pod>>,
+    pub pods: Arc<Pods>,
     pub runtime_classes: Vec<RuntimeClass>,
     pub cpu: Option<CpuCurve>,
     /// The CPU history of the node whose detail is open, when a metrics backend has it.

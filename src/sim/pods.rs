@@ -52,7 +52,7 @@ const ONLINE: &[(&str, &str, Option<&str>)] = &[
 fn pod(ns: &str, name: String, node: &str) -> Pod {
     Pod {
         namespace: ns.into(),
-        name,
+        name: name.into(),
         node: Some(node.into()),
         runtime_class: None,
         priority_class: None,
@@ -103,7 +103,7 @@ impl Churn {
         for _ in 0..creates {
             let node = &nodes[rng.random_range(0..nodes.len())];
             let p = self.online(rng.random_range(0..ONLINE.len()), &node.name);
-            self.pool.push((p.namespace.clone(), p.name.clone()));
+            self.pool.push((p.namespace.to_string(), p.name.to_string()));
             out.push(Update::PodApplied(p));
         }
     }
@@ -180,7 +180,7 @@ pub(crate) fn generate(
             let churnable = churn.serial.is_multiple_of(16);
             let p = churn.online(rng.random_range(0..ONLINE.len()), &node.name);
             if churnable {
-                churn.pool.push((p.namespace.clone(), p.name.clone()));
+                churn.pool.push((p.namespace.to_string(), p.name.to_string()));
             }
             pods.push(p);
         }

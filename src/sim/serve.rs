@@ -290,8 +290,8 @@ impl Control {
             .iter()
             .map(|((ns, name), m)| ServedPod {
                 key: format!("{ns}/{name}"),
-                node: m.node.clone(),
-                runtime_class: m.runtime_class.clone(),
+                node: m.node.as_deref().map(str::to_string),
+                runtime_class: m.runtime_class.as_deref().map(str::to_string),
                 agent: m.agent,
             })
             .collect();

@@ -103,11 +103,11 @@ fn pod_names_are_unique_and_about_thirty_per_node() {
         panic!("no pods")
     };
     let keys: std::collections::HashSet<(&str, &str)> =
-        pods.iter().map(|p| (p.namespace.as_str(), p.name.as_str())).collect();
+        pods.iter().map(|p| (&*p.namespace, &*p.name)).collect();
     assert_eq!(keys.len(), pods.len());
     let avg = pods.len() as f64 / 48.0;
     assert!((26.0..=34.0).contains(&avg), "{avg}");
-    assert!(pods.iter().all(|p| p.phase == "Running" && p.node.is_some()));
+    assert!(pods.iter().all(|p| &*p.phase == "Running" && p.node.is_some()));
     assert!(pods.iter().any(|p| p.name.starts_with("cilium-") && p.name.len() == "cilium-x7k2p".len()));
     assert!(pods.iter().any(|p| p.name.starts_with("kube-flannel-ds-")));
     let kata = pods.iter().filter(|p| p.runtime_class.as_deref() == Some("kata"));

@@ -243,7 +243,7 @@ pub fn snapshot() -> Snapshot {
         cluster: "test".into(),
         sources,
         nodes,
-        pods: Arc::new(Vec::new()),
+        pods: Arc::default(),
         runtime_classes: classes,
         cpu: Some(curve(tz, 7)),
         node_cpu: None,

@@ -177,7 +177,7 @@ mod tests {
     fn run(nodes: Vec<Node>, classes: Vec<RuntimeClass>, pods: Vec<Pod>) -> Vec<Finding> {
         let mut snap = snapshot(nodes);
         snap.runtime_classes = classes;
-        snap.pods = Arc::new(pods);
+        snap.pods = Arc::new(crate::model::Pods::from_vec(pods));
         let mut out = Vec::new();
         check(&snap, &mut out);
         out

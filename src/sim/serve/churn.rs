@@ -77,8 +77,8 @@ impl Churn {
             let name = format!("churn-{}", super::super::pods::suffix(self.serial, 0x4348));
             self.serial += 1;
             let pod = Pod {
-                namespace: model.0,
-                name,
+                namespace: model.0.into(),
+                name: name.into(),
                 node: meta.node,
                 runtime_class: meta.runtime_class,
                 priority_class: None,
@@ -86,7 +86,7 @@ impl Churn {
                 phase: "Running".into(),
                 offline: false,
             };
-            self.pool.push((pod.namespace.clone(), pod.name.clone()));
+            self.pool.push((pod.namespace.to_string(), pod.name.to_string()));
             st.apply(Update::PodApplied(pod));
             made += 2;
         }

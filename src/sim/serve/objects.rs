@@ -149,13 +149,13 @@ pub(crate) fn pod_labels(p: &Pod, agent: Option<Cni>) -> BTreeMap<String, String
 pub(crate) fn pod(p: &Pod, labels: &BTreeMap<String, String>, created: DateTime<Utc>) -> Value {
     let mut spec = Map::new();
     if let Some(n) = &p.node {
-        spec.insert("nodeName".into(), n.clone().into());
+        spec.insert("nodeName".into(), n.to_string().into());
     }
     if let Some(rc) = &p.runtime_class {
-        spec.insert("runtimeClassName".into(), rc.clone().into());
+        spec.insert("runtimeClassName".into(), rc.to_string().into());
     }
     if let Some(pc) = &p.priority_class {
-        spec.insert("priorityClassName".into(), pc.clone().into());
+        spec.insert("priorityClassName".into(), pc.to_string().into());
     }
     if p.host_network {
         spec.insert("hostNetwork".into(), true.into());

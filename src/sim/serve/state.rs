@@ -37,8 +37,8 @@ pub(crate) type Key = (String, String);
 /// What the served Pod object says about placement: (node, runtimeClassName, CNI agent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PodMeta {
-    pub node: Option<String>,
-    pub runtime_class: Option<String>,
+    pub node: Option<Arc<str>>,
+    pub runtime_class: Option<Arc<str>>,
     pub agent: bool,
 }
 
@@ -191,12 +191,12 @@ impl State {
     }
 
     fn put_pod(&mut self, p: &Pod) {
-        let agent = self.agents.get(&p.name).map(|a| a.0);
+        let agent = self.agents.get(&*p.name).map(|a| a.0);
         let labels = objects::pod_labels(p, agent);
         let value = objects::pod(p, &labels, self.now);
         let meta =
             PodMeta { node: p.node.clone(), runtime_class: p.runtime_class.clone(), agent: agent.is_some() };
-        self.pod_meta.insert((p.namespace.clone(), p.name.clone()), meta);
+        self.pod_meta.insert((p.namespace.to_string(), p.name.to_string()), meta);
         self.put(PODS, p.node.as_deref().unwrap_or(""), labels, value);
     }
 
@@ -306,15 +306,15 @@ impl State {
     /// (or fewer workload pods) to reach the configured total.
     fn replace_pods(&mut self, mut pods: Vec<Pod>) {
         let mut listed: std::collections::HashSet<Key> =
-            pods.iter().map(|p| (p.namespace.clone(), p.name.clone())).collect();
+            pods.iter().map(|p| (p.namespace.to_string(), p.name.to_string())).collect();
         let mut agents: Vec<(&String, &(Cni, String, String))> = self.agents.iter().collect();
         agents.sort();
         for (name, (_, ns, node)) in agents {
             if listed.insert((ns.clone(), name.clone())) {
                 pods.push(Pod {
-                    namespace: ns.clone(),
-                    name: name.clone(),
-                    node: Some(node.clone()),
+                    namespace: ns.as_str().into(),
+                    name: name.as_str().into(),
+                    node: Some(node.as_str().into()),
                     runtime_class: None,
                     priority_class: Some("system-node-critical".into()),
                     host_network: true,
@@ -327,7 +327,7 @@ impl State {
             self.fit(&mut pods, target);
         }
         let keep: std::collections::HashSet<Key> =
-            pods.iter().map(|p| (p.namespace.clone(), p.name.clone())).collect();
+            pods.iter().map(|p| (p.namespace.to_string(), p.name.to_string())).collect();
         let gone: Vec<Key> = self.stores[PODS].keys().filter(|k| !keep.contains(*k)).cloned().collect();
         for (ns, name) in gone {
             self.delete(PODS, &ns, &name);
@@ -343,7 +343,7 @@ impl State {
             let agents = &self.agents;
             let mut extra = pods.len() - target;
             pods.retain(|p| {
-                if extra > 0 && !agents.contains_key(&p.name) {
+                if extra > 0 && !agents.contains_key(&*p.name) {
                     extra -= 1;
                     return false;
                 }
@@ -362,8 +362,8 @@ impl State {
             self.filler += 1;
             pods.push(Pod {
                 namespace: "load".into(),
-                name,
-                node: Some(node),
+                name: name.into(),
+                node: Some(node.into()),
                 runtime_class: None,
                 priority_class: None,
                 host_network: false,

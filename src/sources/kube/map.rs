@@ -8,7 +8,9 @@ use k8s_openapi::api::node::v1::RuntimeClass as K8sRuntimeClass;
 use serde_json::Value;
 
 use super::slim::SlimPod;
-use crate::model::{BgpSession, BgpState, Cni, Pod, RuntimeClass, RuntimeKind, Signal, SourceHealth};
+use crate::model::{
+    BgpSession, BgpState, Cni, Interner, Pod, RuntimeClass, RuntimeKind, Signal, SourceHealth,
+};
 use crate::sources::NodeInfo;
 
 /// Node annotations that carry CNI evidence (data-sources §7). Other annotations are dropped.
@@ -117,20 +119,28 @@ pub fn node_info(n: &NodeObj, x: &NodeExtras, rack_label: &str) -> NodeInfo {
 }
 
 /// A workload pod; offline by priority class or QoS label.
-pub fn pod(p: &SlimPod, offline_priority_classes: &[String], offline_qos: &[String]) -> Pod {
+pub fn pod(
+    p: &SlimPod,
+    offline_priority_classes: &[String],
+    offline_qos: &[String],
+    interner: &mut Interner,
+) -> Pod {
     let m = &p.metadata;
-    let pc = p.spec.priority_class_name.clone().filter(|s| !s.is_empty());
+    let pc = p.spec.priority_class_name.as_deref().filter(|s| !s.is_empty());
     let qos = m.labels.as_ref().and_then(|l| l.get(QOS_LABEL));
-    let offline = pc.as_ref().is_some_and(|c| offline_priority_classes.contains(c))
+    let offline = pc.is_some_and(|c| offline_priority_classes.iter().any(|o| o == c))
         || qos.is_some_and(|q| offline_qos.contains(q));
+    let mut some = |s: &Option<String>| s.as_deref().filter(|s| !s.is_empty()).map(|s| interner.get(s));
+    let (node, runtime_class, priority_class) =
+        (some(&p.spec.node_name), some(&p.spec.runtime_class_name), some(&p.spec.priority_class_name));
     Pod {
-        namespace: m.namespace.clone().unwrap_or_default(),
-        name: m.name.clone().unwrap_or_default(),
-        node: p.spec.node_name.clone().filter(|s| !s.is_empty()),
-        runtime_class: p.spec.runtime_class_name.clone().filter(|s| !s.is_empty()),
-        priority_class: pc,
+        namespace: interner.get(m.namespace.as_deref().unwrap_or_default()),
+        name: m.name.as_deref().unwrap_or_default().into(),
+        node,
+        runtime_class,
+        priority_class,
         host_network: p.spec.host_network.unwrap_or(false),
-        phase: p.status.phase.clone().unwrap_or_else(|| "Unknown".into()),
+        phase: interner.get(p.status.phase.as_deref().unwrap_or("Unknown")),
         offline,
     }
 }

@@ -41,11 +41,14 @@ impl Kind {
 
 /// One object, already reduced to what clustertop keeps.
 #[derive(Debug, Clone, PartialEq)]
+/// Boxed variants keep the enum small: the pod cache holds one per pod (150,000 at scale).
 pub enum Obj {
-    Node(NodeObj),
+    Node(Box<NodeObj>),
     /// A pod; `Some(cni)` for CNI agent pods (not workload pods).
-    Pod(Pod, Option<Cni>),
-    RuntimeClass(RuntimeClass),
+    Pod(Box<Pod>, Option<Cni>),
+    /// A workload pod already handed to the store: only its key is kept here.
+    Workload,
+    RuntimeClass(Box<RuntimeClass>),
     /// The object exists (CiliumNode, NodeMetric).
     Present,
     /// A CiliumBGPNodeConfig's sessions (`None`: empty status).
@@ -162,12 +165,15 @@ impl State {
             }
             Ev::Apply(k, o) => {
                 let agent = matches!(o, Obj::Pod(_, Some(_)));
-                let workload = if let Obj::Pod(p, None) = &o { Some(p.clone()) } else { None };
+                let (o, workload) = match o {
+                    Obj::Pod(p, None) => (Obj::Workload, Some(p)),
+                    o => (o, None),
+                };
                 let old = cache.items.insert(k.clone(), o);
                 let was_agent = matches!(old, Some(Obj::Pod(_, Some(_))));
-                let was_workload = matches!(old, Some(Obj::Pod(_, None)));
+                let was_workload = matches!(old, Some(Obj::Pod(_, None) | Obj::Workload));
                 if let Some(p) = workload {
-                    pod_change = Some((k, Some(p)));
+                    pod_change = Some((k, Some(*p)));
                 } else if was_workload {
                     pod_change = Some((k, None));
                 }
@@ -178,7 +184,7 @@ impl State {
             Ev::Delete(k) => {
                 if let Some(old) = cache.items.remove(&k) {
                     match old {
-                        Obj::Pod(_, None) => pod_change = Some((k, None)),
+                        Obj::Pod(_, None) | Obj::Workload => pod_change = Some((k, None)),
                         _ => self.dirty_nodes = true,
                     }
                 }
@@ -208,13 +214,18 @@ impl State {
     pub fn flush(&mut self, now: DateTime<Utc>, recompute: bool) -> Vec<Update> {
         let mut out = Vec::new();
         if std::mem::take(&mut self.pods_replaced) {
-            let pods = self
-                .items(Kind::Pods)
-                .filter_map(|(_, o)| match o {
-                    Obj::Pod(p, None) => Some(p.clone()),
-                    _ => None,
-                })
-                .collect();
+            // Moved to the store, not copied: only the keys stay here.
+            let mut pods = Vec::new();
+            if let Some(c) = self.caches.get_mut(&Kind::Pods) {
+                pods.reserve_exact(c.items.values().filter(|o| matches!(o, Obj::Pod(_, None))).count());
+                for o in c.items.values_mut() {
+                    if matches!(o, Obj::Pod(_, None))
+                        && let Obj::Pod(p, _) = std::mem::replace(o, Obj::Workload)
+                    {
+                        pods.push(*p);
+                    }
+                }
+            }
             out.push(Update::PodsReplaced(pods));
         }
         for (k, p) in std::mem::take(&mut self.pod_updates) {
@@ -230,7 +241,7 @@ impl State {
             let rcs: Vec<RuntimeClass> = self
                 .items(Kind::RuntimeClasses)
                 .filter_map(|(_, o)| match o {
-                    Obj::RuntimeClass(r) => Some(r.clone()),
+                    Obj::RuntimeClass(r) => Some((**r).clone()),
                     _ => None,
                 })
                 .collect();
@@ -252,13 +263,13 @@ impl State {
         let mut agents: BTreeMap<String, Vec<Signal>> = BTreeMap::new();
         for (_, o) in self.items(Kind::Pods) {
             if let Obj::Pod(p, Some(cni)) = o
-                && p.phase == "Running"
+                && &*p.phase == "Running"
                 && let Some(n) = &p.node
             {
                 agents
-                    .entry(n.clone())
+                    .entry(n.to_string())
                     .or_default()
-                    .push(Signal::AgentPod { cni: *cni, pod: p.name.clone() });
+                    .push(Signal::AgentPod { cni: *cni, pod: p.name.to_string() });
             }
         }
         let mut bgp: BTreeMap<String, Vec<BgpSession>> = BTreeMap::new();
@@ -285,7 +296,7 @@ impl State {
         let nodes: Vec<NodeObj> = self
             .items(Kind::Nodes)
             .filter_map(|(_, o)| match o {
-                Obj::Node(n) => Some(n.clone()),
+                Obj::Node(n) => Some((**n).clone()),
                 _ => None,
             })
             .collect();

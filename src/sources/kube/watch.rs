@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use super::map;
 use super::slim::SlimPod;
 use super::state::{Ev, Kind, Obj};
-use crate::model::SourceHealth;
+use crate::model::{Interner, SourceHealth};
 
 /// What a watcher task tells the source loop.
 #[derive(Debug)]
@@ -136,16 +136,19 @@ pub async fn nodes(client: Client, page_size: u32, tx: mpsc::Sender<Msg>) {
     let f = |mut n: K8sNode| {
         n.managed_fields_mut().clear();
         let o = map::node_obj(&n);
-        Some((o.name.clone(), Obj::Node(o)))
+        Some((o.name.clone(), Obj::Node(Box::new(o))))
     };
     watch(Api::<K8sNode>::all(client), config(page_size), Kind::Nodes, f, tx).await
 }
 
 pub async fn pods(client: Client, page_size: u32, r: Reduce, tx: mpsc::Sender<Msg>) {
+    // Pods' repeated strings (namespace, node, classes, phase) share one allocation each.
+    let interner = std::sync::Mutex::new(Interner::default());
     let f = move |p: SlimPod| {
         let agent = p.metadata.labels.as_ref().and_then(map::agent_cni);
-        let pod = map::pod(&p, &r.offline_priority_classes, &r.offline_qos);
-        Some((format!("{}/{}", pod.namespace, pod.name), Obj::Pod(pod, agent)))
+        let mut interner = interner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let pod = map::pod(&p, &r.offline_priority_classes, &r.offline_qos, &mut interner);
+        Some((format!("{}/{}", pod.namespace, pod.name), Obj::Pod(Box::new(pod), agent)))
     };
     watch(Api::<SlimPod>::all(client), config(page_size), Kind::Pods, f, tx).await
 }
@@ -153,7 +156,7 @@ pub async fn pods(client: Client, page_size: u32, r: Reduce, tx: mpsc::Sender<Ms
 pub async fn runtime_classes(client: Client, page_size: u32, tx: mpsc::Sender<Msg>) {
     let f = |rc: K8sRuntimeClass| {
         let c = map::runtime_class(&rc);
-        Some((c.name.clone(), Obj::RuntimeClass(c)))
+        Some((c.name.clone(), Obj::RuntimeClass(Box::new(c))))
     };
     watch(Api::<K8sRuntimeClass>::all(client), config(page_size), Kind::RuntimeClasses, f, tx).await
 }

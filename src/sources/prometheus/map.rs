@@ -237,11 +237,11 @@ pub fn pods(pod_nodes: &[Series], runtime: &[Series], offline_classes: &BTreeSet
             let runtime_class = classes.get(&(namespace.clone(), name.clone())).cloned();
             Some(Pod {
                 offline: priority_class.as_ref().is_some_and(|p| offline_classes.contains(p)),
-                namespace,
-                name,
-                node: s.label("node").map(str::to_string),
-                runtime_class,
-                priority_class,
+                namespace: namespace.into(),
+                name: name.into(),
+                node: s.label("node").map(Into::into),
+                runtime_class: runtime_class.map(Into::into),
+                priority_class: priority_class.map(Into::into),
                 host_network: false,
                 phase: "Running".into(),
             })

@@ -151,7 +151,7 @@ fn pods_carry_runtime_class_and_offline_priority() {
     let off: BTreeSet<String> = ["koord-batch".to_string()].into();
     let p = pods(&nodes, &rc, &off);
     assert_eq!(p.len(), 2);
-    assert_eq!((p[0].name.as_str(), p[0].runtime_class.as_deref(), p[0].offline), ("p2", None, false));
+    assert_eq!((&*p[0].name, p[0].runtime_class.as_deref(), p[0].offline), ("p2", None, false));
     assert_eq!(
         (p[1].node.as_deref(), p[1].runtime_class.as_deref(), p[1].offline),
         (Some("n1"), Some("kata-qemu"), true)

@@ -20,9 +20,7 @@ const EVIDENCE_CAP: usize = 6;
 /// What is wrong comes first (summary, findings, BGP), then the evidence, then the rest.
 pub fn all(ctx: &Ctx, node: &Node, width: u16) -> Vec<Line<'static>> {
     let w = usize::from(width);
-    // One pass over the (possibly 150k) pods per frame.
-    let pods: Vec<&Pod> =
-        ctx.snap.pods.iter().filter(|p| p.node.as_deref() == Some(node.name.as_str())).collect();
+    let pods: Vec<&Pod> = ctx.snap.pods.on_node(&node.name).iter().collect();
     let mut out = summary(ctx, node, w);
     for section in [
         findings(ctx, node, &pods, w),
@@ -388,7 +386,7 @@ fn findings(ctx: &Ctx, node: &Node, pods: &[&Pod], w: usize) -> Vec<Line<'static
     let mine = |subject: &str| {
         subject
             .split_once('/')
-            .is_some_and(|(ns, name)| pods.iter().any(|p| p.namespace == ns && p.name == name))
+            .is_some_and(|(ns, name)| pods.iter().any(|p| &*p.namespace == ns && &*p.name == name))
     };
     let mut list: Vec<&Finding> =
         s.findings.iter().filter(|f| f.subject == node.name || mine(&f.subject)).collect();
