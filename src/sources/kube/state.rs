@@ -44,10 +44,9 @@ impl Kind {
 /// Boxed variants keep the enum small: the pod cache holds one per pod (150,000 at scale).
 pub enum Obj {
     Node(Box<NodeObj>),
-    /// A pod; `Some(cni)` for CNI agent pods (not workload pods).
+    /// A pod; `Some(cni)` for CNI agent pods (not workload pods). Only agent pods stay in the
+    /// cache: workload pods go to the store, which keeps them.
     Pod(Box<Pod>, Option<Cni>),
-    /// A workload pod already handed to the store: only its key is kept here.
-    Workload,
     RuntimeClass(Box<RuntimeClass>),
     /// The object exists (CiliumNode, NodeMetric).
     Present,
@@ -88,7 +87,8 @@ pub struct State {
     rack_label: String,
     caches: BTreeMap<Kind, Cache>,
     pod_updates: BTreeMap<String, Option<Pod>>,
-    pods_replaced: bool,
+    /// The workload pods of a relist, not yet flushed.
+    pods_replaced: Option<Vec<Pod>>,
     dirty_nodes: bool,
     dirty_rc: bool,
     sent_nodes: BTreeMap<String, NodeInfo>,
@@ -105,7 +105,7 @@ impl State {
             rack_label: rack_label.to_string(),
             caches: BTreeMap::new(),
             pod_updates: BTreeMap::new(),
-            pods_replaced: false,
+            pods_replaced: None,
             dirty_nodes: false,
             dirty_rc: false,
             sent_nodes: BTreeMap::new(),
@@ -152,48 +152,58 @@ impl State {
         }
         let cache = self.caches.entry(kind).or_default();
         let mut pod_change: Option<(String, Option<Pod>)> = None;
-        let mut done = false;
+        let mut relisted = None;
         match ev {
             Ev::Init => cache.buf = Some(BTreeMap::new()),
             Ev::InitApply(k, o) => {
                 cache.buf.get_or_insert_with(BTreeMap::new).insert(k, o);
             }
             Ev::InitDone => {
-                cache.items = cache.buf.take().unwrap_or_default();
+                let mut items = cache.buf.take().unwrap_or_default();
+                if kind == Kind::Pods {
+                    // Workload pods move to the store here, freeing the list buffer before the
+                    // store groups them: only CNI agent pods stay.
+                    let (mut pods, mut agents) = (Vec::new(), BTreeMap::new());
+                    pods.reserve_exact(items.values().filter(|o| matches!(o, Obj::Pod(_, None))).count());
+                    while let Some((k, o)) = items.pop_first() {
+                        match o {
+                            Obj::Pod(p, None) => pods.push(*p),
+                            o => drop(agents.insert(k, o)),
+                        }
+                    }
+                    items = agents;
+                    relisted = Some(pods);
+                }
+                cache.items = items;
                 cache.synced = true;
-                done = true;
+            }
+            // A workload pod: to the store (it may have been an agent pod before).
+            Ev::Apply(k, Obj::Pod(p, None)) if kind == Kind::Pods => {
+                if cache.items.remove(&k).is_some() {
+                    self.dirty_nodes = true;
+                }
+                pod_change = Some((k, Some(*p)));
             }
             Ev::Apply(k, o) => {
-                let agent = matches!(o, Obj::Pod(_, Some(_)));
-                let (o, workload) = match o {
-                    Obj::Pod(p, None) => (Obj::Workload, Some(p)),
-                    o => (o, None),
-                };
-                let old = cache.items.insert(k.clone(), o);
-                let was_agent = matches!(old, Some(Obj::Pod(_, Some(_))));
-                let was_workload = matches!(old, Some(Obj::Pod(_, None) | Obj::Workload));
-                if let Some(p) = workload {
-                    pod_change = Some((k, Some(*p)));
-                } else if was_workload {
+                cache.items.insert(k.clone(), o);
+                if kind == Kind::Pods {
+                    // An agent pod: the store drops it if it knew it as a workload pod.
                     pod_change = Some((k, None));
-                }
-                if agent || was_agent {
                     self.dirty_nodes = true;
                 }
             }
             Ev::Delete(k) => {
-                if let Some(old) = cache.items.remove(&k) {
-                    match old {
-                        Obj::Pod(_, None) | Obj::Workload => pod_change = Some((k, None)),
-                        _ => self.dirty_nodes = true,
-                    }
+                if cache.items.remove(&k).is_none() && kind == Kind::Pods {
+                    pod_change = Some((k, None));
+                } else if kind == Kind::Pods {
+                    self.dirty_nodes = true;
                 }
             }
         }
         match kind {
             Kind::Pods => {
-                if done {
-                    self.pods_replaced = true;
+                if let Some(pods) = relisted {
+                    self.pods_replaced = Some(pods);
                     self.pod_updates.clear();
                     self.dirty_nodes = true;
                 } else if let Some((k, p)) = pod_change {
@@ -213,19 +223,7 @@ impl State {
     /// forces node/BGP recomputation (resets age out of the hour).
     pub fn flush(&mut self, now: DateTime<Utc>, recompute: bool) -> Vec<Update> {
         let mut out = Vec::new();
-        if std::mem::take(&mut self.pods_replaced) {
-            // Moved to the store, not copied: only the keys stay here.
-            let mut pods = Vec::new();
-            if let Some(c) = self.caches.get_mut(&Kind::Pods) {
-                pods.reserve_exact(c.items.values().filter(|o| matches!(o, Obj::Pod(_, None))).count());
-                for o in c.items.values_mut() {
-                    if matches!(o, Obj::Pod(_, None))
-                        && let Obj::Pod(p, _) = std::mem::replace(o, Obj::Workload)
-                    {
-                        pods.push(*p);
-                    }
-                }
-            }
+        if let Some(pods) = self.pods_replaced.take() {
             out.push(Update::PodsReplaced(pods));
         }
         for (k, p) in std::mem::take(&mut self.pod_updates) {
