@@ -1,5 +1,7 @@
 //! Filtering and sorting of nodes, shared by `app` (cursor bounds) and `views` (rows drawn).
 
+use std::sync::Arc;
+
 use crate::model::{Node, Snapshot};
 
 /// Columns the Nodes table can be sorted by.
@@ -72,7 +74,7 @@ fn cmp_f(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
 
 /// The nodes that pass the filter, sorted; ties broken by name so the order is stable.
 pub fn node_rows<'a>(snap: &'a Snapshot, filter: &str, sort: SortKey, desc: bool) -> Vec<&'a Node> {
-    let mut rows: Vec<&Node> = snap.nodes.iter().filter(|n| matches(n, filter)).collect();
+    let mut rows: Vec<&Node> = snap.nodes.iter().map(Arc::as_ref).filter(|n| matches(n, filter)).collect();
     rows.sort_by(|a, b| {
         let o = match sort {
             SortKey::Name => std::cmp::Ordering::Equal,

@@ -34,7 +34,7 @@ struct SnapshotJson<'a> {
     keepalive_idle_s: u64,
     sources: &'a [SourceStatus],
     summary: Summary,
-    nodes: &'a [Node],
+    nodes: &'a [std::sync::Arc<Node>],
     runtime_classes: &'a [RuntimeClass],
     windows: Vec<String>,
     fills: &'a [WindowFill],

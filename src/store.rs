@@ -24,6 +24,37 @@ struct NodeEntry {
     host_signals: Vec<Signal>,
     /// From a metrics backend; the node's own sources win where both know a value.
     metrics: Option<Aged<NodeMetrics>>,
+    /// The node as the last snapshot showed it; dropped when anything above changes.
+    built: Option<Arc<Node>>,
+}
+
+impl NodeEntry {
+    /// The node with its derived facts and its pods' counts.
+    fn build(&self, runtime: RuntimeMix, pods: u32) -> Node {
+        let mut signals = self.info.signals.clone();
+        signals.extend(self.host_signals.iter().cloned());
+        let net = analysis::netmode::classify(&signals);
+        let bgp = match (&self.metrics, self.bgp.is_empty()) {
+            (Some(m), true) => m.value.bgp.clone().unwrap_or_default(),
+            _ => self.bgp.clone(),
+        };
+        let bgp_verdict = analysis::bgp::verdict(net.mode, &bgp);
+        Node {
+            name: self.info.name.clone(),
+            rack: self.info.rack.clone(),
+            tors: self.info.tors.clone(),
+            ready: self.info.ready,
+            labels: self.info.labels.clone(),
+            signals,
+            net,
+            bgp,
+            bgp_verdict,
+            runtime,
+            pods,
+            host: merged_host(self.host.as_ref(), self.metrics.as_ref()),
+            seen: self.seen,
+        }
+    }
 }
 
 /// Everything the sources have told us, before analysis.
@@ -249,6 +280,7 @@ impl ClusterState {
                     Some(e) => {
                         e.info = node;
                         e.seen = at;
+                        e.built = None;
                     }
                     None => {
                         let name = node.name.clone();
@@ -259,6 +291,7 @@ impl ClusterState {
                             host: None,
                             host_signals: Vec::new(),
                             metrics: None,
+                            built: None,
                         };
                         let waiting = self.pending.remove(&name).unwrap_or_default();
                         self.nodes.insert(name, entry);
@@ -275,17 +308,20 @@ impl ClusterState {
                 if let Some(e) = self.nodes.get_mut(&node) {
                     clean_sessions(&mut sessions);
                     e.bgp = sessions;
+                    e.built = None;
                 }
             }
             Update::Host { node, facts, at } => {
                 if let Some(e) = self.nodes.get_mut(&node) {
                     e.host = Some(Aged::new(facts, at));
+                    e.built = None;
                 }
             }
             Update::HostSignals { node, mut signals } => {
                 if let Some(e) = self.nodes.get_mut(&node) {
                     signals.iter_mut().for_each(clean_signal);
                     e.host_signals = signals;
+                    e.built = None;
                 }
             }
             Update::PodApplied(mut pod) => {
@@ -346,6 +382,7 @@ impl ClusterState {
                         clean_sessions(s);
                     }
                     e.metrics = Some(Aged::new(metrics, at));
+                    e.built = None;
                 }
             }
             Update::NodeCpu { mut node, points } => {
@@ -401,35 +438,21 @@ impl ClusterState {
             }
         }
 
-        let nodes: Vec<Node> = self
+        // Nodes that did not change (and whose pod counts did not) are shared, not rebuilt.
+        let nodes: Vec<Arc<Node>> = self
             .nodes
-            .values()
+            .values_mut()
             .map(|e| {
-                let mut signals = e.info.signals.clone();
-                signals.extend(e.host_signals.iter().cloned());
-                let net = analysis::netmode::classify(&signals);
-                let bgp = match (&e.metrics, e.bgp.is_empty()) {
-                    (Some(m), true) => m.value.bgp.clone().unwrap_or_default(),
-                    _ => e.bgp.clone(),
-                };
-                let bgp_verdict = analysis::bgp::verdict(net.mode, &bgp);
                 let (runtime, pods) =
                     sums.get(e.info.name.as_str()).map_or_else(Default::default, |s| (s.runtime, s.pods));
-                Node {
-                    name: e.info.name.clone(),
-                    rack: e.info.rack.clone(),
-                    tors: e.info.tors.clone(),
-                    ready: e.info.ready,
-                    labels: e.info.labels.clone(),
-                    signals,
-                    net,
-                    bgp,
-                    bgp_verdict,
-                    runtime,
-                    pods,
-                    host: merged_host(e.host.as_ref(), e.metrics.as_ref()),
-                    seen: e.seen,
+                if let Some(b) = &e.built
+                    && (b.runtime, b.pods) == (runtime, pods)
+                {
+                    return b.clone();
                 }
+                let node = Arc::new(e.build(runtime, pods));
+                e.built = Some(node.clone());
+                node
             })
             .collect();
 
@@ -643,5 +666,45 @@ mod tests {
         let unscheduled = got.pods.on_node("").len();
         assert_eq!(on_nodes as usize + unscheduled, got.pods.len());
         assert!(got.nodes.iter().any(|n| n.runtime.kata > 0), "the mix saw some kata pods");
+    }
+
+    #[test]
+    fn unchanged_nodes_are_shared_and_changed_ones_rebuilt() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let mut s = ClusterState::new("c", Settings::default());
+        for n in ["n1", "n2"] {
+            let info = NodeInfo {
+                name: n.into(),
+                rack: "r".into(),
+                tors: ["a".into(), "b".into()],
+                ready: true,
+                labels: Default::default(),
+                signals: Vec::new(),
+            };
+            s.apply(Update::NodeApplied { node: info, at: t });
+        }
+        let a = s.snapshot(t);
+        let b = s.snapshot(t + Duration::seconds(1));
+        assert!(a.nodes.iter().zip(&b.nodes).all(|(x, y)| Arc::ptr_eq(x, y)), "nothing changed");
+        let facts = HostFacts { kvm: Some(true), ..HostFacts::default() };
+        s.apply(Update::Host { node: "n1".into(), facts, at: t });
+        let pod = Pod {
+            namespace: "ns".into(),
+            name: "p".into(),
+            node: Some("n2".into()),
+            runtime_class: None,
+            priority_class: None,
+            host_network: false,
+            phase: "Running".into(),
+            offline: false,
+        };
+        s.apply(Update::PodApplied(pod));
+        let c = s.snapshot(t + Duration::seconds(2));
+        assert_eq!(c.nodes[0].kvm(), Some(true), "host facts rebuilt n1");
+        assert_eq!((c.nodes[1].pods, c.nodes[1].runtime.runc), (1, 1), "pod counts rebuilt n2");
+        s.apply(Update::PodDeleted { namespace: "ns".into(), name: "p".into() });
+        let d = s.snapshot(t + Duration::seconds(3));
+        assert!(Arc::ptr_eq(&c.nodes[0], &d.nodes[0]));
+        assert_eq!(d.nodes[1].pods, 0);
     }
 }

@@ -15,8 +15,8 @@ pub struct Snapshot {
     /// What is being shown: a kube context, or `demo (seed N, scenario S)`.
     pub cluster: String,
     pub sources: Vec<SourceStatus>,
-    /// Sorted by name.
-    pub nodes: Vec<Node>,
+    /// Sorted by name. Shared with the store and the previous snapshot while unchanged.
+    pub nodes: Vec<Arc<Node>>,
     #[serde(skip)]
     pub pods: Arc<Pods>,
     pub runtime_classes: Vec<RuntimeClass>,
@@ -34,6 +34,6 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub fn node(&self, name: &str) -> Option<&Node> {
-        self.nodes.binary_search_by(|n| n.name.as_str().cmp(name)).ok().map(|i| &self.nodes[i])
+        self.nodes.binary_search_by(|n| n.name.as_str().cmp(name)).ok().map(|i| &*self.nodes[i])
     }
 }

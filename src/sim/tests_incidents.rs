@@ -152,7 +152,7 @@ fn healthy_has_no_incident() {
 #[test]
 fn migration_layout_signals() {
     let s = snap(Scenario::Migration);
-    let in_rack = |r: &'static str| s.nodes.iter().filter(move |n| n.rack == r);
+    let in_rack = |r: &'static str| s.nodes.iter().map(|n| &**n).filter(move |n| n.rack == r);
     for r in ["rack-1", "rack-2"] {
         assert!(in_rack(r).all(|n| runs(n, Cni::Flannel) && !runs(n, Cni::Cilium) && n.bgp.is_empty()));
         assert!(in_rack(r).all(|n| has(n, &Signal::Interface { name: "flannel.1".into() })));
@@ -187,7 +187,7 @@ fn migration_layout_signals() {
 #[test]
 fn tor_outage_leaves_every_rack5_node_at_one_of_two() {
     let s = snap(Scenario::TorOutage);
-    let r5: Vec<&Node> = s.nodes.iter().filter(|n| n.rack == "rack-5").collect();
+    let r5: Vec<&Node> = s.nodes.iter().map(|n| &**n).filter(|n| n.rack == "rack-5").collect();
     assert_eq!(r5.len(), 8);
     for n in r5 {
         assert_eq!(up(n), 1, "{}", n.name);

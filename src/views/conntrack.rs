@@ -24,7 +24,7 @@ pub fn rows<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Node> {
         .nodes
         .iter()
         .filter(|n| query::matches(n, filter))
-        .map(|n| (n.conntrack().map_or(-1.0, Conntrack::fill), n))
+        .map(|n| (n.conntrack().map_or(-1.0, Conntrack::fill), &**n))
         .collect();
     v.sort_unstable_by(|(fa, a), (fb, b)| fb.total_cmp(fa).then_with(|| a.name.cmp(&b.name)));
     v.into_iter().map(|(_, n)| n).collect()
@@ -235,9 +235,10 @@ mod tests {
     #[test]
     fn cursor_pages_and_filter_empty() {
         let mut snap = fixture::snapshot();
-        let base = snap.nodes[0].clone();
-        snap.nodes =
-            (0..500).map(|i| crate::model::Node { name: format!("n{i:04}"), ..base.clone() }).collect();
+        let base = (*snap.nodes[0]).clone();
+        snap.nodes = (0..500)
+            .map(|i| std::sync::Arc::new(crate::model::Node { name: format!("n{i:04}"), ..base.clone() }))
+            .collect();
         let mut model = Model::default();
         model.cursor[View::Conntrack.index()] = 450;
         let th = crate::theme::Theme::builtin("mono", true).unwrap();

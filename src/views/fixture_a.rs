@@ -338,7 +338,7 @@ pub fn snapshot() -> Snapshot {
             health: SourceHealth::Ok,
             updated: Some(now()),
         }],
-        nodes,
+        nodes: nodes.into_iter().map(Arc::new).collect(),
         pods: Arc::new(Pods::from_vec(pods)),
         runtime_classes: classes,
         cpu: Some(curve(13.0 * 64.0)),

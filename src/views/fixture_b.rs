@@ -242,7 +242,7 @@ pub fn snapshot() -> Snapshot {
         now: now(),
         cluster: "test".into(),
         sources,
-        nodes,
+        nodes: nodes.into_iter().map(Arc::new).collect(),
         pods: Arc::default(),
         runtime_classes: classes,
         cpu: Some(curve(tz, 7)),

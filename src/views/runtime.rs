@@ -2,6 +2,7 @@
 //! Kata class selects, the per-node mix where Kata or gVisor runs, and misplacements.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -18,7 +19,11 @@ use crate::query;
 
 /// Nodes running Kata or gVisor pods that pass the filter, by name.
 pub fn rows<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Node> {
-    snap.nodes.iter().filter(|n| n.runtime.kata + n.runtime.gvisor > 0 && query::matches(n, filter)).collect()
+    snap.nodes
+        .iter()
+        .map(Arc::as_ref)
+        .filter(|n| n.runtime.kata + n.runtime.gvisor > 0 && query::matches(n, filter))
+        .collect()
 }
 
 /// Number of selectable rows (for cursor bounds).
@@ -360,7 +365,7 @@ mod tests {
     #[test]
     fn selector_mismatch_is_a_misplacement() {
         let mut snap = fixture::snapshot();
-        snap.nodes[2].labels.clear(); // node-b1 runs 5 kata pods
+        Arc::make_mut(&mut snap.nodes[2]).labels.clear(); // node-b1 runs 5 kata pods
         let m = misplacements(&snap);
         assert!(m.iter().any(|m| m.subject == "node-b1" && m.rule == "runtimeclass-selector-mismatch"));
         assert!(

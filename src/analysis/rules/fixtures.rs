@@ -22,7 +22,7 @@ pub fn snapshot(nodes: Vec<Node>) -> Snapshot {
         now: now(),
         cluster: "test".into(),
         sources: Vec::new(),
-        nodes,
+        nodes: nodes.into_iter().map(Arc::new).collect(),
         pods: Arc::default(),
         runtime_classes: Vec::new(),
         cpu: None,

@@ -2,6 +2,7 @@
 //! on nodes their RuntimeClass's `scheduling.nodeSelector` does not match.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::list;
 use crate::model::{Finding, Node, Pod, Rule, RuntimeClass, RuntimeKind, Severity, Snapshot};
@@ -20,14 +21,17 @@ pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
     if kata.is_empty() {
         return;
     }
-    for p in snap.pods.iter() {
-        let Some(class) = p.runtime_class.as_deref().and_then(|c| kata.get(c)) else { continue };
-        let node = p.node.as_deref().and_then(|n| snap.node(n));
-        if let Some(n) = node.filter(|n| n.kvm() == Some(false)) {
-            pod_without_kvm(p, class, n, out);
-        }
-        if p.host_network {
-            host_network(p, class, out);
+    // By node: each node is looked up once, not once per pod (150,000 at scale).
+    for (node, pods) in snap.pods.nodes() {
+        let no_kvm = snap.node(node).filter(|n| n.kvm() == Some(false));
+        for p in pods {
+            let Some(class) = p.runtime_class.as_deref().and_then(|c| kata.get(c)) else { continue };
+            if let Some(n) = no_kvm {
+                pod_without_kvm(p, class, n, out);
+            }
+            if p.host_network {
+                host_network(p, class, out);
+            }
         }
     }
     let mut classes: Vec<&&RuntimeClass> = kata.values().collect();
@@ -85,7 +89,7 @@ fn selects(c: &RuntimeClass, n: &Node) -> bool {
     c.node_selector.iter().all(|(k, v)| n.labels.get(k) == Some(v))
 }
 
-fn class_without_kvm(c: &RuntimeClass, nodes: &[Node], out: &mut Vec<Finding>) {
+fn class_without_kvm(c: &RuntimeClass, nodes: &[Arc<Node>], out: &mut Vec<Finding>) {
     let bad: Vec<&str> =
         nodes.iter().filter(|n| n.kvm() == Some(false) && selects(c, n)).map(|n| n.name.as_str()).collect();
     if bad.is_empty() {
@@ -127,9 +131,12 @@ fn mismatch(snap: &Snapshot, out: &mut Vec<Finding>) {
     if classes.is_empty() {
         return;
     }
-    for p in snap.pods.iter() {
-        let Some(c) = p.runtime_class.as_deref().and_then(|c| classes.get(c)) else { continue };
-        let Some(n) = p.node.as_deref().and_then(|n| snap.node(n)) else { continue };
+    let classes = &classes;
+    // By node: each node is looked up once, not once per pod.
+    let pods = snap.pods.nodes().filter_map(|(node, pods)| Some((snap.node(node)?, pods)));
+    for (n, p, c) in pods.flat_map(|(n, pods)| {
+        pods.iter().filter_map(move |p| Some((n, p, *classes.get(p.runtime_class.as_deref()?)?)))
+    }) {
         if selects(c, n) {
             continue;
         }

@@ -127,7 +127,7 @@ pub fn runtime(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
 pub fn conntrack(ctx: &Ctx, n: usize, width: u16) -> Vec<Line<'static>> {
     let (t, s) = (ctx.theme, ctx.snap);
     let mut v: Vec<(f64, &crate::model::Node)> =
-        s.nodes.iter().filter_map(|nd| nd.conntrack().map(|c| (c.fill(), nd))).collect();
+        s.nodes.iter().filter_map(|nd| nd.conntrack().map(|c| (c.fill(), &**nd))).collect();
     if v.is_empty() {
         return vec![Line::from(Span::styled(" no conntrack data (node agents?)", t.muted))];
     }
