@@ -117,6 +117,17 @@ pub struct Model {
     pub quit: bool,
     /// Terminal size, columns x rows.
     pub size: (u16, u16),
+    /// The node lists for `snap`, `filter` and `sort`, derived once (not per frame).
+    pub rows: crate::query::Rows,
+}
+
+impl Model {
+    /// The node lists for the current snapshot, filter and sort (derived now if `update` has
+    /// not, as in a model built by hand); `None` before the first snapshot.
+    pub fn rows(&self) -> Option<std::borrow::Cow<'_, crate::query::Rows>> {
+        let s = self.snap.as_ref()?;
+        Some(self.rows.for_snapshot(s, &self.filter, self.sort, self.sort_desc))
+    }
 }
 
 /// Everything that can happen to the UI. Keys become `Msg`s through `keymap`.
@@ -164,22 +175,11 @@ pub enum Effect {
 
 /// Rows a view lists, so the cursor can be clamped. Views clamp again when drawing.
 pub fn row_count(model: &Model, view: View) -> usize {
-    let Some(snap) = &model.snap else { return 0 };
+    let (Some(snap), Some(rows)) = (&model.snap, model.rows()) else { return 0 };
     match view {
-        View::Conntrack => crate::views::conntrack::len(snap, &model.filter),
-        View::Nodes => crate::query::node_rows(snap, &model.filter, model.sort, model.sort_desc).len(),
-        View::Network => {
-            let mut racks: Vec<&str> = snap
-                .nodes
-                .iter()
-                .filter(|n| crate::query::matches(n, &model.filter))
-                .map(|n| n.rack.as_str())
-                .collect();
-            racks.dedup();
-            racks.sort_unstable();
-            racks.dedup();
-            racks.len()
-        }
+        View::Conntrack => rows.conntrack.len(),
+        View::Nodes => rows.nodes.len(),
+        View::Network => rows.racks.len(),
         View::Runtime => snap.nodes.len().max(snap.runtime_classes.len()),
         View::Triage => {
             snap.findings.iter().filter(|f| crate::query::finding_matches(f, &model.filter)).count()
@@ -193,13 +193,19 @@ const PAGE: usize = 10;
 /// The node behind the selected row: the row itself in node lists; in Triage the finding's
 /// subject when it is a node, or the node of the pod it names.
 fn selected_node(model: &Model, snap: &Snapshot) -> Option<String> {
-    use crate::views::{conntrack, runtime, triage};
+    use crate::views::triage;
     let cur = model.cursor[model.view.index()];
     let f = &model.filter;
     let node = match model.view {
-        View::Nodes => crate::query::node_rows(snap, f, model.sort, model.sort_desc).get(cur).copied(),
-        View::Conntrack => conntrack::rows(snap, f).get(cur).copied(),
-        View::Runtime => runtime::rows(snap, f).get(cur).copied(),
+        View::Nodes | View::Conntrack | View::Runtime => {
+            let rows = model.rows()?;
+            let list = match model.view {
+                View::Nodes => &rows.nodes,
+                View::Conntrack => &rows.conntrack,
+                _ => &rows.runtime,
+            };
+            list.get(cur).map(|&i| &*snap.nodes[i])
+        }
         View::Triage => {
             let subject = &triage::rows(snap, f).get(cur)?.subject;
             snap.node(subject).or_else(|| {
@@ -268,12 +274,19 @@ fn run_command(model: &mut Model, line: &str) -> Vec<Effect> {
 
 /// The whole UI logic: apply one message to the model; return effects for the runtime.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    let effects = apply(model, msg);
+    model.rows.refresh(model.snap.as_ref(), &model.filter, model.sort, model.sort_desc);
+    effects
+}
+
+fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
     if !matches!(msg, Msg::Snapshot(_) | Msg::Resize(..) | Msg::Notice(_)) {
         model.message = None;
     }
     match msg {
         Msg::Snapshot(s) => {
             model.snap = Some(s);
+            model.rows.refresh(model.snap.as_ref(), &model.filter, model.sort, model.sort_desc);
             for v in View::ALL {
                 let n = row_count(model, v);
                 let c = &mut model.cursor[v.index()];

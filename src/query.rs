@@ -1,8 +1,10 @@
 //! Filtering and sorting of nodes, shared by `app` (cursor bounds) and `views` (rows drawn).
 
-use std::sync::Arc;
+pub mod rows;
 
 use crate::model::{Node, Snapshot};
+
+pub use rows::Rows;
 
 /// Columns the Nodes table can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,8 +76,23 @@ fn cmp_f(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
 
 /// The nodes that pass the filter, sorted; ties broken by name so the order is stable.
 pub fn node_rows<'a>(snap: &'a Snapshot, filter: &str, sort: SortKey, desc: bool) -> Vec<&'a Node> {
-    let mut rows: Vec<&Node> = snap.nodes.iter().map(Arc::as_ref).filter(|n| matches(n, filter)).collect();
-    rows.sort_by(|a, b| {
+    let passing = (0..snap.nodes.len()).filter(|&i| matches(&snap.nodes[i], filter)).collect();
+    node_order(snap, passing, sort, desc).into_iter().map(|i| &*snap.nodes[i]).collect()
+}
+
+/// `rows` (indices into `snap.nodes`) sorted by `sort`, ties by name.
+fn node_order(snap: &Snapshot, mut rows: Vec<usize>, sort: SortKey, desc: bool) -> Vec<usize> {
+    let node = |i: usize| -> &Node { &snap.nodes[i] };
+    if sort == SortKey::Name {
+        // Already in name order.
+        if desc {
+            rows.reverse();
+        }
+        return rows;
+    }
+    rows.sort_by(|&a, &b| {
+        let (ia, ib) = (a, b);
+        let (a, b) = (node(a), node(b));
         let o = match sort {
             SortKey::Name => std::cmp::Ordering::Equal,
             SortKey::Rack => a.rack.cmp(&b.rack),
@@ -88,7 +105,7 @@ pub fn node_rows<'a>(snap: &'a Snapshot, filter: &str, sort: SortKey, desc: bool
             SortKey::Age => b.host.as_ref().map(|h| h.at).cmp(&a.host.as_ref().map(|h| h.at)),
         };
         let o = if desc { o.reverse() } else { o };
-        o.then_with(|| a.name.cmp(&b.name))
+        o.then(ia.cmp(&ib))
     });
     rows
 }

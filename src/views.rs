@@ -18,7 +18,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::{Paragraph, Widget};
 
 use crate::app::{Mode, Model, View};
-use crate::model::Snapshot;
+use crate::model::{Node, Snapshot};
 use crate::theme::Theme;
 
 /// What every view draws from.
@@ -27,6 +27,27 @@ pub struct Ctx<'a> {
     pub snap: &'a Snapshot,
     pub model: &'a Model,
     pub theme: &'a Theme,
+}
+
+impl Ctx<'_> {
+    /// The node lists of this frame: the model's (derived once per snapshot, filter and sort)
+    /// when they are this snapshot's, else derived now.
+    pub fn rows(&self) -> std::borrow::Cow<'_, crate::query::Rows> {
+        let m = self.model;
+        match &m.snap {
+            Some(s) if std::ptr::eq(&**s, self.snap) => {
+                m.rows.for_snapshot(s, &m.filter, m.sort, m.sort_desc)
+            }
+            _ => {
+                std::borrow::Cow::Owned(crate::query::Rows::derive(self.snap, &m.filter, m.sort, m.sort_desc))
+            }
+        }
+    }
+
+    /// The nodes at `indices` (from `rows()`).
+    pub fn nodes_at(&self, indices: &[usize]) -> Vec<&Node> {
+        indices.iter().map(|&i| &*self.snap.nodes[i]).collect()
+    }
 }
 
 pub const MIN_WIDTH: u16 = 40;

@@ -12,28 +12,9 @@ use unicode_width::UnicodeWidthStr;
 use super::Ctx;
 use super::widgets;
 use crate::app::View;
-use crate::model::{Conntrack, Node, Snapshot};
-use crate::query;
+use crate::model::{Conntrack, Node};
 
 use crate::analysis::rules::conntrack::{CONNTRACK_CRIT as CRIT, CONNTRACK_WARN as WARN};
-
-/// Filtered nodes, fullest table first; nodes without conntrack data last, by name.
-pub fn rows<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Node> {
-    // Fill computed once per node; nodes without data sort after every fill (-1), then by name.
-    let mut v: Vec<(f64, &Node)> = snap
-        .nodes
-        .iter()
-        .filter(|n| query::matches(n, filter))
-        .map(|n| (n.conntrack().map_or(-1.0, Conntrack::fill), &**n))
-        .collect();
-    v.sort_unstable_by(|(fa, a), (fb, b)| fb.total_cmp(fa).then_with(|| a.name.cmp(&b.name)));
-    v.into_iter().map(|(_, n)| n).collect()
-}
-
-/// Number of selectable rows (for cursor bounds).
-pub fn len(snap: &Snapshot, filter: &str) -> usize {
-    snap.nodes.iter().filter(|n| query::matches(n, filter)).count()
-}
 
 fn timeout_trap(c: &Conntrack, keepalive: u64) -> bool {
     c.tcp_established_timeout_s.is_some_and(|t| t < keepalive)
@@ -164,7 +145,8 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if inner.is_empty() {
         return;
     }
-    let rows = rows(ctx.snap, &ctx.model.filter);
+    let order = ctx.rows();
+    let rows = ctx.nodes_at(&order.conntrack);
     let head_h = if inner.width >= 120 { 1 } else { 2 };
     let [head, body] = Layout::vertical([Constraint::Length(head_h), Constraint::Min(0)]).areas(inner);
     Widget::render(Paragraph::new(summary(ctx, &rows)).wrap(Wrap { trim: true }), head, buf);
@@ -227,9 +209,10 @@ mod tests {
         assert!(pos("node-b1") < pos("node-b2-k") && pos("node-b2-k") < pos("node-c1"));
         assert!(wide.contains("300s < 900s keep-alive"), "{wide}");
         assert!(wide.contains("no data"));
-        let names: Vec<&str> = rows(&snap, "").iter().map(|n| n.name.as_str()).collect();
+        let rows = |f: &str| crate::query::Rows::derive(&snap, f, Default::default(), false).conntrack;
+        let names: Vec<&str> = rows("").iter().map(|&i| snap.nodes[i].name.as_str()).collect();
         assert_eq!(names, ["node-a1", "node-a2", "node-b1", "node-b2-k", "node-c1"]);
-        assert_eq!(rows(&snap, "rack-b").len(), 2);
+        assert_eq!(rows("rack-b").len(), 2);
     }
 
     #[test]

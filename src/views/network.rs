@@ -10,8 +10,6 @@ mod sessions;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
-
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -23,58 +21,46 @@ use super::Ctx;
 use super::widgets;
 use crate::app::View;
 use crate::model::{BgpVerdict, NetMode, Node};
-use crate::query;
+use crate::query::rows::VERDICTS;
 
-/// One rack's nodes (those passing the filter) and what they add up to.
+/// One rack's nodes (those passing the filter). What they add up to is counted when its row is
+/// drawn, so racks off screen cost nothing.
 pub struct Rack<'a> {
     pub name: &'a str,
     pub tors: [&'a str; 2],
     pub nodes: Vec<&'a Node>,
-    /// Nodes at 2/2, 1/2, 0/2 and ?/2, counted once per frame.
-    verdicts: [usize; 4],
-    /// Sessions up and in total to each TOR, counted once per frame.
-    tor_sessions: [(usize, usize); 2],
 }
 
-const VERDICTS: [BgpVerdict; 4] =
-    [BgpVerdict::Healthy, BgpVerdict::Degraded, BgpVerdict::Isolated, BgpVerdict::Unknown];
-
 impl<'a> Rack<'a> {
-    fn new(name: &'a str, nodes: Vec<&'a Node>) -> Self {
+    fn new(nodes: Vec<&'a Node>) -> Self {
+        let name = nodes.first().map_or("", |n| n.rack.as_str());
         let tors = nodes.first().map_or(["", ""], |n| [n.tors[0].as_str(), n.tors[1].as_str()]);
-        let mut verdicts = [0; 4];
-        let mut tor_sessions = [(0, 0); 2];
-        for n in &nodes {
-            if let Some(i) = VERDICTS.iter().position(|v| *v == n.bgp_verdict) {
-                verdicts[i] += 1;
-            }
-            for (i, tor) in tors.iter().enumerate() {
-                let (up, all) = widgets::tor_sessions(n, tor);
-                tor_sessions[i].0 += up;
-                tor_sessions[i].1 += all;
-            }
-        }
-        Rack { name, tors, nodes, verdicts, tor_sessions }
+        Rack { name, tors, nodes }
     }
     fn count(&self, f: impl Fn(&Node) -> bool) -> usize {
         self.nodes.iter().filter(|n| f(n)).count()
     }
+    /// Nodes at 2/2, 1/2, 0/2 and ?/2.
     fn verdicts(&self) -> [usize; 4] {
-        self.verdicts
+        let mut v = [0; 4];
+        for n in &self.nodes {
+            if let Some(i) = VERDICTS.iter().position(|x| *x == n.bgp_verdict) {
+                v[i] += 1;
+            }
+        }
+        v
     }
     /// Sessions up and in total to the rack's TOR `i` (0 or 1).
     pub fn tor(&self, i: usize) -> (usize, usize) {
-        self.tor_sessions[i.min(1)]
+        let tor = self.tors[i.min(1)];
+        self.nodes.iter().map(|n| widgets::tor_sessions(n, tor)).fold((0, 0), |(u, a), (x, y)| (u + x, a + y))
     }
 }
 
-/// Racks in name order, as `app::row_count` counts them.
-pub fn racks<'a>(snap: &'a crate::model::Snapshot, filter: &str) -> Vec<Rack<'a>> {
-    let mut by: BTreeMap<&str, Vec<&Node>> = BTreeMap::new();
-    for n in snap.nodes.iter().filter(|n| query::matches(n, filter)) {
-        by.entry(n.rack.as_str()).or_default().push(n);
-    }
-    by.into_iter().map(|(name, nodes)| Rack::new(name, nodes)).collect()
+/// Racks in name order, as `app::row_count` counts them (`query::Rows::racks`).
+pub fn racks<'a>(ctx: &Ctx<'a>) -> Vec<Rack<'a>> {
+    let snap: &'a crate::model::Snapshot = ctx.snap;
+    ctx.rows().racks.iter().map(|r| Rack::new(r.iter().map(|&i| &*snap.nodes[i]).collect())).collect()
 }
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
@@ -82,7 +68,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if area.width < 3 || area.height < 3 {
         return;
     }
-    let racks = racks(s, &m.filter);
+    let racks = racks(ctx);
     if racks.is_empty() {
         let block = widgets::block(t, "Network by rack");
         let inner = block.inner(area);

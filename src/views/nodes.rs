@@ -14,7 +14,7 @@ use super::Ctx;
 use super::widgets;
 use crate::app::View;
 use crate::model::Node;
-use crate::query::{self, SortKey};
+use crate::query::SortKey;
 
 /// The node column never gets narrower than this.
 const NAME_MIN: usize = 8;
@@ -149,7 +149,8 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if area.width < 3 || area.height < 3 {
         return;
     }
-    let rows = query::node_rows(s, &m.filter, m.sort, m.sort_desc);
+    let order = ctx.rows();
+    let rows = ctx.nodes_at(&order.nodes);
     let inner_h = usize::from(area.height.saturating_sub(3));
     let (cur, offset) = widgets::scroll(rows.len(), m.cursor[View::Nodes.index()], inner_h.max(1));
     let mut title = format!("Nodes {}/{}", rows.len(), s.nodes.len());

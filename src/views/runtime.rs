@@ -2,7 +2,6 @@
 //! Kata class selects, the per-node mix where Kata or gVisor runs, and misplacements.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -15,21 +14,6 @@ use super::Ctx;
 use super::widgets;
 use crate::app::View;
 use crate::model::{Node, Rule, RuntimeClass, RuntimeKind, RuntimeMix, Severity, Snapshot};
-use crate::query;
-
-/// Nodes running Kata or gVisor pods that pass the filter, by name.
-pub fn rows<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Node> {
-    snap.nodes
-        .iter()
-        .map(Arc::as_ref)
-        .filter(|n| n.runtime.kata + n.runtime.gvisor > 0 && query::matches(n, filter))
-        .collect()
-}
-
-/// Number of selectable rows (for cursor bounds).
-pub fn len(snap: &Snapshot, filter: &str) -> usize {
-    rows(snap, filter).len()
-}
 
 fn selects(sel: &BTreeMap<String, String>, n: &Node) -> bool {
     sel.iter().all(|(k, v)| n.labels.get(k) == Some(v))
@@ -225,7 +209,8 @@ fn kvm_cell<'a>(ctx: &Ctx, n: &Node) -> Cell<'a> {
 
 fn node_mix(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let th = ctx.theme;
-    let rows = rows(ctx.snap, &ctx.model.filter);
+    let order = ctx.rows();
+    let rows = ctx.nodes_at(&order.runtime);
     let title = format!("Nodes running Kata or gVisor: {}", rows.len());
     let block = widgets::block(th, &title);
     let inner = block.inner(area);
@@ -359,13 +344,13 @@ mod tests {
         );
         assert!(wide.contains("kata-pod-without-kvm node-a2"), "{wide}");
         // node-b1 runs gVisor pods; node-b2-k too; node-a2 runs Kata: three rows.
-        assert_eq!(rows(&snap, "").len(), 3);
+        assert_eq!(crate::query::Rows::derive(&snap, "", Default::default(), false).runtime.len(), 3);
     }
 
     #[test]
     fn selector_mismatch_is_a_misplacement() {
         let mut snap = fixture::snapshot();
-        Arc::make_mut(&mut snap.nodes[2]).labels.clear(); // node-b1 runs 5 kata pods
+        std::sync::Arc::make_mut(&mut snap.nodes[2]).labels.clear(); // node-b1 runs 5 kata pods
         let m = misplacements(&snap);
         assert!(m.iter().any(|m| m.subject == "node-b1" && m.rule == "runtimeclass-selector-mismatch"));
         assert!(

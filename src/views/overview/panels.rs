@@ -4,30 +4,19 @@ use ratatui::text::{Line, Span};
 
 use super::super::Ctx;
 use super::super::widgets;
-use crate::model::{BgpVerdict, NetMode, RuntimeMix};
+use crate::model::{BgpVerdict, NetMode};
 
 /// Mode counts (largest first, as many as fit), migration progress, then BGP health.
 pub fn network(ctx: &Ctx, height: u16, width: u16) -> Vec<Line<'static>> {
     let (t, s) = (ctx.theme, ctx.snap);
     let total = s.nodes.len();
-    let mut counts: Vec<(NetMode, usize)> = NetMode::ALL
-        .iter()
-        .map(|m| (*m, s.nodes.iter().filter(|n| n.net.mode == *m).count()))
-        .filter(|(_, c)| *c > 0)
-        .collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-
-    let verdicts = |v: BgpVerdict| s.nodes.iter().filter(|n| n.bgp_verdict == v).count();
-    let (healthy, degraded, isolated, unknown) = (
-        verdicts(BgpVerdict::Healthy),
-        verdicts(BgpVerdict::Degraded),
-        verdicts(BgpVerdict::Isolated),
-        verdicts(BgpVerdict::Unknown),
-    );
+    let rows = ctx.rows();
+    let counts = &rows.totals.modes;
+    let [healthy, degraded, isolated, unknown] = rows.totals.verdicts;
     let bgp_nodes = healthy + degraded + isolated + unknown;
 
     let mut tail = Vec::new();
-    let migrated = s.nodes.iter().filter(|n| n.net.mode == NetMode::CiliumBgp).count();
+    let migrated = counts.iter().find(|(m, _)| *m == NetMode::CiliumBgp).map_or(0, |(_, c)| *c);
     let share = if total == 0 { 0.0 } else { migrated as f64 / total as f64 };
     let gauge_w = usize::from(width).saturating_sub(27).clamp(4, 20);
     tail.push(Line::from(vec![
@@ -90,10 +79,8 @@ pub fn network(ctx: &Ctx, height: u16, width: u16) -> Vec<Line<'static>> {
 /// Cluster-wide pods per runtime, with a share gauge; Kata-capable nodes when there is room.
 pub fn runtime(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
     let (t, s) = (ctx.theme, ctx.snap);
-    let mut mix = RuntimeMix::default();
-    for n in &s.nodes {
-        mix.merge(&n.runtime);
-    }
+    let rows = ctx.rows();
+    let mix = rows.totals.runtime;
     let total = mix.total();
     let gauge_w = usize::from(width).saturating_sub(24).min(20);
     let mut lines = Vec::new();
@@ -112,8 +99,7 @@ pub fn runtime(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
         }
         lines.push(Line::from(spans));
     }
-    let kvm = s.nodes.iter().filter(|n| n.kvm() == Some(true)).count();
-    let known = s.nodes.iter().filter(|n| n.kvm().is_some()).count();
+    let (kvm, known) = (rows.totals.kvm, rows.totals.kvm_known);
     let text = if known == 0 && !s.nodes.is_empty() {
         " kata-capable (KVM) nodes: no data (node agents?)".to_string()
     } else {

@@ -1,0 +1,181 @@
+//! What the node lists show, derived once per snapshot, filter and sort (by `app::update`) so that
+//! drawing a frame costs the rows on screen, not the nodes off it.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Weak};
+
+use super::{SortKey, matches, node_order};
+use crate::model::{BgpVerdict, Conntrack, NetMode, RuntimeMix, Snapshot};
+
+/// Indices into `Snapshot::nodes`, per list, and the cluster-wide counts the Overview shows.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    /// What these rows were derived from (a `Weak` so the address cannot be reused meanwhile).
+    key: Option<(Weak<Snapshot>, String, SortKey, bool)>,
+    /// The Nodes table: filtered and sorted.
+    pub nodes: Vec<usize>,
+    /// The Conntrack table: filtered, fullest first, nodes without data last.
+    pub conntrack: Vec<usize>,
+    /// The Runtime view's nodes: filtered, running Kata or gVisor pods, by name.
+    pub runtime: Vec<usize>,
+    /// The Network view's racks (filtered nodes grouped by rack), by rack name.
+    pub racks: Vec<Vec<usize>>,
+    pub totals: Totals,
+}
+
+/// Counts over every node (the filter does not apply).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Totals {
+    /// Nodes per network mode, most first.
+    pub modes: Vec<(NetMode, usize)>,
+    /// Nodes at 2/2, 1/2, 0/2 and ?/2.
+    pub verdicts: [usize; 4],
+    pub runtime: RuntimeMix,
+    /// Nodes known to have KVM, and nodes whose KVM is known at all.
+    pub kvm: usize,
+    pub kvm_known: usize,
+}
+
+pub const VERDICTS: [BgpVerdict; 4] =
+    [BgpVerdict::Healthy, BgpVerdict::Degraded, BgpVerdict::Isolated, BgpVerdict::Unknown];
+
+impl Rows {
+    pub fn compute(snap: &Arc<Snapshot>, filter: &str, sort: SortKey, desc: bool) -> Rows {
+        Rows {
+            key: Some((Arc::downgrade(snap), filter.to_string(), sort, desc)),
+            ..Rows::derive(snap, filter, sort, desc)
+        }
+    }
+
+    /// The rows of any snapshot, not remembered.
+    pub fn derive(snap: &Snapshot, filter: &str, sort: SortKey, desc: bool) -> Rows {
+        let nodes = &snap.nodes;
+        let passing: Vec<usize> = (0..nodes.len()).filter(|&i| matches(&nodes[i], filter)).collect();
+        let fill = |i: usize| nodes[i].conntrack().map_or(-1.0, Conntrack::fill);
+        let mut conntrack: Vec<(f64, usize)> = passing.iter().map(|&i| (fill(i), i)).collect();
+        // Nodes are sorted by name, so the index breaks ties by name.
+        conntrack.sort_unstable_by(|(fa, a), (fb, b)| fb.total_cmp(fa).then(a.cmp(b)));
+        let runtime = passing
+            .iter()
+            .copied()
+            .filter(|&i| nodes[i].runtime.kata + nodes[i].runtime.gvisor > 0)
+            .collect();
+        let mut racks: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for &i in &passing {
+            racks.entry(nodes[i].rack.as_str()).or_default().push(i);
+        }
+        Rows {
+            key: None,
+            nodes: node_order(snap, passing, sort, desc),
+            conntrack: conntrack.into_iter().map(|(_, i)| i).collect(),
+            runtime,
+            racks: racks.into_values().collect(),
+            totals: Totals::of(snap),
+        }
+    }
+
+    fn is_for(&self, snap: &Arc<Snapshot>, filter: &str, sort: SortKey, desc: bool) -> bool {
+        self.key.as_ref().is_some_and(|(s, f, k, d)| {
+            Weak::ptr_eq(s, &Arc::downgrade(snap)) && f == filter && *k == sort && *d == desc
+        })
+    }
+
+    /// Bring the rows up to date (a no-op when nothing they depend on changed).
+    pub fn refresh(&mut self, snap: Option<&Arc<Snapshot>>, filter: &str, sort: SortKey, desc: bool) {
+        match snap {
+            Some(s) if !self.is_for(s, filter, sort, desc) => *self = Rows::compute(s, filter, sort, desc),
+            Some(_) => {}
+            None => *self = Rows::default(),
+        }
+    }
+
+    /// These rows when they match, else rows derived now (a model built without `update`).
+    pub fn for_snapshot<'a>(
+        &'a self,
+        snap: &Arc<Snapshot>,
+        filter: &str,
+        sort: SortKey,
+        desc: bool,
+    ) -> Cow<'a, Rows> {
+        if self.is_for(snap, filter, sort, desc) {
+            Cow::Borrowed(self)
+        } else {
+            Cow::Owned(Rows::compute(snap, filter, sort, desc))
+        }
+    }
+}
+
+impl Totals {
+    fn of(snap: &Snapshot) -> Totals {
+        let mut t = Totals::default();
+        let mut modes: BTreeMap<NetMode, usize> = BTreeMap::new();
+        for n in &snap.nodes {
+            *modes.entry(n.net.mode).or_default() += 1;
+            if let Some(i) = VERDICTS.iter().position(|v| *v == n.bgp_verdict) {
+                t.verdicts[i] += 1;
+            }
+            t.runtime.merge(&n.runtime);
+            t.kvm += usize::from(n.kvm() == Some(true));
+            t.kvm_known += usize::from(n.kvm().is_some());
+        }
+        t.modes = modes.into_iter().collect();
+        t.modes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Settings;
+    use crate::sim::{SimConfig, snapshot_at};
+    use chrono::{TimeZone, Utc};
+
+    fn snap() -> Arc<Snapshot> {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        Arc::new(snapshot_at(SimConfig::default(), now, Settings::default()))
+    }
+
+    #[test]
+    fn derived_once_and_again_only_when_an_input_changes() {
+        let s = snap();
+        let mut rows = Rows::default();
+        rows.refresh(Some(&s), "", SortKey::Conntrack, true);
+        let first = rows.nodes.clone();
+        rows.nodes.clear(); // a refresh with the same inputs keeps what is there
+        rows.refresh(Some(&s), "", SortKey::Conntrack, true);
+        assert!(rows.nodes.is_empty());
+        rows.refresh(Some(&s), "", SortKey::Conntrack, false);
+        assert_eq!(rows.nodes.len(), first.len());
+        let other = snap();
+        assert!(matches!(rows.for_snapshot(&other, "", SortKey::Conntrack, false), Cow::Owned(_)));
+        rows.refresh(None, "", SortKey::Name, false);
+        assert!(rows.nodes.is_empty() && rows.key.is_none());
+    }
+
+    #[test]
+    fn lists_agree_with_the_filter_and_sort() {
+        let s = snap();
+        for sort in SortKey::ALL {
+            for desc in [false, true] {
+                let r = Rows::derive(&s, "rack-2", sort, desc);
+                let names: Vec<&str> = r.nodes.iter().map(|&i| s.nodes[i].name.as_str()).collect();
+                let want: Vec<&str> = super::super::node_rows(&s, "rack-2", sort, desc)
+                    .iter()
+                    .map(|n| n.name.as_str())
+                    .collect();
+                assert_eq!(names, want);
+                assert!(names.iter().all(|n| s.node(n).is_some_and(|n| n.rack == "rack-2")));
+            }
+        }
+        let by_name = Rows::derive(&s, "", SortKey::Name, true).nodes;
+        assert!(by_name.windows(2).all(|w| s.nodes[w[0]].name > s.nodes[w[1]].name), "name, descending");
+        let all = Rows::derive(&s, "", SortKey::Name, false);
+        assert_eq!(all.racks.iter().map(Vec::len).sum::<usize>(), s.nodes.len());
+        assert_eq!(all.totals.modes.iter().map(|(_, c)| c).sum::<usize>(), s.nodes.len());
+        let fills: Vec<f64> =
+            all.conntrack.iter().filter_map(|&i| s.nodes[i].conntrack().map(Conntrack::fill)).collect();
+        assert!(fills.windows(2).all(|w| w[0] >= w[1]), "fullest first");
+    }
+}
