@@ -7,6 +7,7 @@ use std::sync::{Arc, Weak};
 
 use super::{SortKey, matches, node_order};
 use crate::model::{BgpVerdict, Conntrack, NetMode, RuntimeMix, Snapshot};
+use crate::views::conntrack::Tally;
 
 /// Indices into `Snapshot::nodes`, per list, and the cluster-wide counts the Overview shows.
 #[derive(Debug, Clone, Default)]
@@ -22,6 +23,10 @@ pub struct Rows {
     /// The Network view's racks (filtered nodes grouped by rack), by rack name.
     pub racks: Vec<Vec<usize>>,
     pub totals: Totals,
+    /// The Conntrack view's summary line, over `conntrack`.
+    pub conntrack_tally: crate::views::conntrack::Tally,
+    /// The Runtime view's summary, over every node.
+    pub runtime_summary: crate::views::runtime::Summary,
 }
 
 /// Counts over every node (the filter does not apply).
@@ -35,6 +40,10 @@ pub struct Totals {
     /// Nodes known to have KVM, and nodes whose KVM is known at all.
     pub kvm: usize,
     pub kvm_known: usize,
+    /// Nodes with conntrack data, fullest table first (the Overview shows the first few).
+    pub fullest: Vec<usize>,
+    /// Nodes running Kata or gVisor pods, by name.
+    pub exotic: Vec<usize>,
 }
 
 pub const VERDICTS: [BgpVerdict; 4] =
@@ -65,13 +74,17 @@ impl Rows {
         for &i in &passing {
             racks.entry(nodes[i].rack.as_str()).or_default().push(i);
         }
+        let conntrack: Vec<usize> = conntrack.into_iter().map(|(_, i)| i).collect();
+        let tally = Tally::of(conntrack.iter().map(|&i| &*nodes[i]), snap.keepalive_idle_s);
         Rows {
             key: None,
             nodes: node_order(snap, passing, sort, desc),
-            conntrack: conntrack.into_iter().map(|(_, i)| i).collect(),
+            conntrack,
             runtime,
             racks: racks.into_values().collect(),
             totals: Totals::of(snap),
+            conntrack_tally: tally,
+            runtime_summary: crate::views::runtime::Summary::of(snap),
         }
     }
 
@@ -110,7 +123,10 @@ impl Totals {
     fn of(snap: &Snapshot) -> Totals {
         let mut t = Totals::default();
         let mut modes: BTreeMap<NetMode, usize> = BTreeMap::new();
-        for n in &snap.nodes {
+        for (i, n) in snap.nodes.iter().enumerate() {
+            if n.runtime.kata + n.runtime.gvisor > 0 {
+                t.exotic.push(i);
+            }
             *modes.entry(n.net.mode).or_default() += 1;
             if let Some(i) = VERDICTS.iter().position(|v| *v == n.bgp_verdict) {
                 t.verdicts[i] += 1;
@@ -119,6 +135,10 @@ impl Totals {
             t.kvm += usize::from(n.kvm() == Some(true));
             t.kvm_known += usize::from(n.kvm().is_some());
         }
+        let mut fullest: Vec<(f64, usize)> =
+            (snap.nodes.iter().enumerate()).filter_map(|(i, n)| Some((n.conntrack()?.fill(), i))).collect();
+        fullest.sort_unstable_by(|(fa, a), (fb, b)| fb.total_cmp(fa).then(a.cmp(b)));
+        t.fullest = fullest.into_iter().map(|(_, i)| i).collect();
         t.modes = modes.into_iter().collect();
         t.modes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         t

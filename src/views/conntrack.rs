@@ -24,22 +24,42 @@ fn bridge_trap(n: &Node, c: &Conntrack) -> bool {
     c.bridge_nf_call_iptables == Some(true) && n.net.mode.is_bridge()
 }
 
-fn summary<'a>(ctx: &Ctx, rows: &[&Node]) -> Line<'a> {
+/// The summary line's counts over the listed nodes (derived once per snapshot, in `query::Rows`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    crit: usize,
+    warn: usize,
+    ins: usize,
+    tmo: usize,
+    brn: usize,
+    nodata: usize,
+    total: usize,
+}
+
+impl Tally {
+    pub fn of<'a>(nodes: impl Iterator<Item = &'a Node>, keepalive_idle_s: u64) -> Tally {
+        let mut t = Tally::default();
+        for n in nodes {
+            t.total += 1;
+            let Some(c) = n.conntrack() else {
+                t.nodata += 1;
+                continue;
+            };
+            let f = c.fill();
+            t.crit += usize::from(f >= CRIT);
+            t.warn += usize::from(f >= WARN);
+            t.ins += usize::from(c.insert_failed_per_s > 0.0);
+            t.tmo += usize::from(timeout_trap(c, keepalive_idle_s));
+            t.brn += usize::from(bridge_trap(n, c));
+        }
+        t
+    }
+}
+
+fn summary<'a>(ctx: &Ctx, tally: &Tally) -> Line<'a> {
     let th = ctx.theme;
     let ka = ctx.snap.keepalive_idle_s;
-    let (mut crit, mut warn, mut ins, mut tmo, mut brn, mut nodata) = (0, 0, 0, 0, 0, 0);
-    for n in rows {
-        let Some(c) = n.conntrack() else {
-            nodata += 1;
-            continue;
-        };
-        let f = c.fill();
-        crit += usize::from(f >= CRIT);
-        warn += usize::from(f >= WARN);
-        ins += usize::from(c.insert_failed_per_s > 0.0);
-        tmo += usize::from(timeout_trap(c, ka));
-        brn += usize::from(bridge_trap(n, c));
-    }
+    let Tally { crit, warn, ins, tmo, brn, nodata, total } = *tally;
     let item = |n: usize, glyph: &'static str, st: Style, text: String| {
         let st = if n > 0 { st } else { th.muted };
         let g = if n > 0 { glyph } else { th.sym.ok };
@@ -51,7 +71,6 @@ fn summary<'a>(ctx: &Ctx, rows: &[&Node]) -> Line<'a> {
     spans.extend(item(ins, th.sym.crit, th.crit, "insert-failing".into()));
     spans.extend(item(tmo, th.sym.warn, th.warn, format!("timeout<{}", widgets::secs(ka))));
     spans.extend(item(brn, th.sym.warn, th.warn, "bridge-nf traps".into()));
-    let total = rows.len();
     spans.push(Span::styled(format!("of {total} nodes"), th.muted));
     if nodata > 0 {
         spans.push(Span::styled(format!(", {nodata} without data"), th.muted));
@@ -149,7 +168,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let rows = ctx.nodes_at(&order.conntrack);
     let head_h = if inner.width >= 120 { 1 } else { 2 };
     let [head, body] = Layout::vertical([Constraint::Length(head_h), Constraint::Min(0)]).areas(inner);
-    Widget::render(Paragraph::new(summary(ctx, &rows)).wrap(Wrap { trim: true }), head, buf);
+    Widget::render(Paragraph::new(summary(ctx, &order.conntrack_tally)).wrap(Wrap { trim: true }), head, buf);
     if rows.is_empty() {
         let msg = if ctx.snap.nodes.is_empty() {
             "no nodes reported yet".to_string()

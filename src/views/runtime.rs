@@ -55,7 +55,8 @@ impl What<'_> {
     }
 }
 
-fn misplacements(snap: &Snapshot) -> Vec<Misplaced<'_>> {
+/// `exotic`: the nodes running Kata or gVisor pods (`query::Rows`' totals).
+fn misplacements<'a>(snap: &'a Snapshot, exotic: &[usize]) -> Vec<Misplaced<'a>> {
     let rules = [Rule::KataWithoutKvm, Rule::KataClassWithoutKvm, Rule::KataHostNetwork];
     let mut v: Vec<Misplaced> = snap
         .findings
@@ -79,7 +80,7 @@ fn misplacements(snap: &Snapshot) -> Vec<Misplaced<'_>> {
         if classes.iter().any(|c| c.node_selector.is_empty()) {
             continue;
         }
-        for n in snap.nodes.iter().filter(|n| count(&n.runtime) > 0) {
+        for n in exotic.iter().map(|&i| &snap.nodes[i]).filter(|n| count(&n.runtime) > 0) {
             if !classes.iter().any(|c| selects(&c.node_selector, n)) {
                 v.push(Misplaced {
                     severity: Severity::Warning,
@@ -141,28 +142,47 @@ fn share(n: u32, total: u32) -> String {
     if total == 0 { "-".into() } else { widgets::pct(f64::from(n) / f64::from(total)) }
 }
 
-fn summary<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
-    let (snap, th) = (ctx.snap, ctx.theme);
-    let mut mix = RuntimeMix::default();
-    let (mut kvm, mut kvm_unknown) = (0usize, 0usize);
-    let (mut kata_nodes, mut kata_no_kvm, mut kata_unknown) = (0usize, 0usize, 0usize);
-    let kata: Vec<&RuntimeClass> = selective(snap, RuntimeKind::Kata).collect();
-    for n in &snap.nodes {
-        mix.merge(&n.runtime);
-        match n.kvm() {
-            Some(true) => kvm += 1,
-            Some(false) => {}
-            None => kvm_unknown += 1,
-        }
-        if kata.iter().any(|c| selects(&c.node_selector, n)) {
-            kata_nodes += 1;
+/// The summary's counts over every node (derived once per snapshot, in `query::Rows`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    mix: RuntimeMix,
+    kvm: usize,
+    kvm_unknown: usize,
+    /// Some Kata class restricts nodes with a nodeSelector.
+    kata_selective: bool,
+    kata_nodes: usize,
+    kata_no_kvm: usize,
+    kata_unknown: usize,
+}
+
+impl Summary {
+    pub fn of(snap: &Snapshot) -> Summary {
+        let kata: Vec<&RuntimeClass> = selective(snap, RuntimeKind::Kata).collect();
+        let mut s = Summary { kata_selective: !kata.is_empty(), ..Summary::default() };
+        for n in &snap.nodes {
+            s.mix.merge(&n.runtime);
             match n.kvm() {
-                Some(true) => {}
-                Some(false) => kata_no_kvm += 1,
-                None => kata_unknown += 1,
+                Some(true) => s.kvm += 1,
+                Some(false) => {}
+                None => s.kvm_unknown += 1,
+            }
+            if kata.iter().any(|c| selects(&c.node_selector, n)) {
+                s.kata_nodes += 1;
+                match n.kvm() {
+                    Some(true) => {}
+                    Some(false) => s.kata_no_kvm += 1,
+                    None => s.kata_unknown += 1,
+                }
             }
         }
+        s
     }
+}
+
+fn summary<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
+    let (snap, th) = (ctx.snap, ctx.theme);
+    let Summary { mix, kvm, kvm_unknown, kata_selective, kata_nodes, kata_no_kvm, kata_unknown } =
+        ctx.rows().runtime_summary;
     let t = mix.total();
     let mut l1 = vec![Span::styled("pods ", th.header)];
     for (k, n) in [("runc", mix.runc), ("kata", mix.kata), ("gvisor", mix.gvisor), ("other", mix.other)] {
@@ -178,7 +198,7 @@ fn summary<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
     if kvm_unknown > 0 {
         l2.push(Span::styled(format!(" ({} {kvm_unknown} unknown)", th.sym.unknown), th.unknown));
     }
-    if kata.is_empty() {
+    if !kata_selective {
         l2.push(Span::styled("   no Kata class restricts nodes (no nodeSelector)", th.muted));
     } else {
         l2.push(Span::styled("   Kata-labelled ", th.header));
@@ -269,7 +289,7 @@ fn node_mix(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
 
 fn misplaced(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let th = ctx.theme;
-    let items = misplacements(ctx.snap);
+    let items = misplacements(ctx.snap, &ctx.rows().totals.exotic);
     let title = format!("Misplacements: {}", items.len());
     let block = widgets::block(th, &title);
     let inner = block.inner(area);
@@ -351,7 +371,8 @@ mod tests {
     fn selector_mismatch_is_a_misplacement() {
         let mut snap = fixture::snapshot();
         std::sync::Arc::make_mut(&mut snap.nodes[2]).labels.clear(); // node-b1 runs 5 kata pods
-        let m = misplacements(&snap);
+        let rows = crate::query::Rows::derive(&snap, "", Default::default(), false);
+        let m = misplacements(&snap, &rows.totals.exotic);
         assert!(m.iter().any(|m| m.subject == "node-b1" && m.rule == "runtimeclass-selector-mismatch"));
         assert!(
             m.iter().any(|m| m.what.text() == "5 kata pods, node lacks katacontainers.io/kata-runtime=true")

@@ -112,12 +112,13 @@ pub fn runtime(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
 /// The `n` fullest conntrack tables: glyph, node, gauge, fill and insert failures.
 pub fn conntrack(ctx: &Ctx, n: usize, width: u16) -> Vec<Line<'static>> {
     let (t, s) = (ctx.theme, ctx.snap);
-    let mut v: Vec<(f64, &crate::model::Node)> =
-        s.nodes.iter().filter_map(|nd| nd.conntrack().map(|c| (c.fill(), &**nd))).collect();
+    let rows = ctx.rows();
+    let v: Vec<(f64, &crate::model::Node)> = (rows.totals.fullest.iter().take(n))
+        .filter_map(|&i| Some((s.nodes[i].conntrack()?.fill(), &*s.nodes[i])))
+        .collect();
     if v.is_empty() {
         return vec![Line::from(Span::styled(" no conntrack data (node agents?)", t.muted))];
     }
-    v.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
     // " ✖ " name " " gauge " 93%" " 12/s fail": 19 cells besides the name and the gauge.
     let free = usize::from(width).saturating_sub(19);
     let gauge_w = (free / 3).min(16);
