@@ -21,12 +21,42 @@ pub struct Rows {
     /// The Runtime view's nodes: filtered, running Kata or gVisor pods, by name.
     pub runtime: Vec<usize>,
     /// The Network view's racks (filtered nodes grouped by rack), by rack name.
-    pub racks: Vec<Vec<usize>>,
+    pub racks: Vec<RackRows>,
     pub totals: Totals,
     /// The Conntrack view's summary line, over `conntrack`.
     pub conntrack_tally: crate::views::conntrack::Tally,
     /// The Runtime view's summary, over every node.
     pub runtime_summary: crate::views::runtime::Summary,
+}
+
+/// One rack's nodes that pass the filter, and what they add up to.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RackRows {
+    pub nodes: Vec<usize>,
+    /// Nodes at 2/2, 1/2, 0/2 and ?/2.
+    pub verdicts: [usize; 4],
+    /// Sessions up and in total to each of the rack's TORs (those of its first node).
+    pub tors: [(usize, usize); 2],
+}
+
+impl RackRows {
+    fn of(snap: &Snapshot, nodes: Vec<usize>) -> RackRows {
+        let mut r = RackRows { verdicts: [0; 4], tors: [(0, 0); 2], nodes: Vec::new() };
+        let tors = nodes.first().map(|&i| &snap.nodes[i].tors);
+        for &i in &nodes {
+            let n = &snap.nodes[i];
+            if let Some(v) = VERDICTS.iter().position(|x| *x == n.bgp_verdict) {
+                r.verdicts[v] += 1;
+            }
+            for (k, tor) in tors.into_iter().flatten().enumerate() {
+                let (up, all) = crate::views::widgets::tor_sessions(n, tor);
+                r.tors[k].0 += up;
+                r.tors[k].1 += all;
+            }
+        }
+        r.nodes = nodes;
+        r
+    }
 }
 
 /// Counts over every node (the filter does not apply).
@@ -81,7 +111,7 @@ impl Rows {
             nodes: node_order(snap, passing, sort, desc),
             conntrack,
             runtime,
-            racks: racks.into_values().collect(),
+            racks: racks.into_values().map(|r| RackRows::of(snap, r)).collect(),
             totals: Totals::of(snap),
             conntrack_tally: tally,
             runtime_summary: crate::views::runtime::Summary::of(snap),
@@ -192,7 +222,7 @@ mod tests {
         let by_name = Rows::derive(&s, "", SortKey::Name, true).nodes;
         assert!(by_name.windows(2).all(|w| s.nodes[w[0]].name > s.nodes[w[1]].name), "name, descending");
         let all = Rows::derive(&s, "", SortKey::Name, false);
-        assert_eq!(all.racks.iter().map(Vec::len).sum::<usize>(), s.nodes.len());
+        assert_eq!(all.racks.iter().map(|r| r.nodes.len()).sum::<usize>(), s.nodes.len());
         assert_eq!(all.totals.modes.iter().map(|(_, c)| c).sum::<usize>(), s.nodes.len());
         let fills: Vec<f64> =
             all.conntrack.iter().filter_map(|&i| s.nodes[i].conntrack().map(Conntrack::fill)).collect();

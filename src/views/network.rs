@@ -21,46 +21,42 @@ use super::Ctx;
 use super::widgets;
 use crate::app::View;
 use crate::model::{BgpVerdict, NetMode, Node};
-use crate::query::rows::VERDICTS;
 
-/// One rack's nodes (those passing the filter). What they add up to is counted when its row is
-/// drawn, so racks off screen cost nothing.
+/// One rack's nodes (those passing the filter) and what they add up to (`query::Rows`, counted
+/// once per snapshot).
 pub struct Rack<'a> {
     pub name: &'a str,
     pub tors: [&'a str; 2],
     pub nodes: Vec<&'a Node>,
+    verdicts: [usize; 4],
+    tor_sessions: [(usize, usize); 2],
 }
 
 impl<'a> Rack<'a> {
-    fn new(nodes: Vec<&'a Node>) -> Self {
-        let name = nodes.first().map_or("", |n| n.rack.as_str());
-        let tors = nodes.first().map_or(["", ""], |n| [n.tors[0].as_str(), n.tors[1].as_str()]);
-        Rack { name, tors, nodes }
-    }
     fn count(&self, f: impl Fn(&Node) -> bool) -> usize {
         self.nodes.iter().filter(|n| f(n)).count()
     }
     /// Nodes at 2/2, 1/2, 0/2 and ?/2.
     fn verdicts(&self) -> [usize; 4] {
-        let mut v = [0; 4];
-        for n in &self.nodes {
-            if let Some(i) = VERDICTS.iter().position(|x| *x == n.bgp_verdict) {
-                v[i] += 1;
-            }
-        }
-        v
+        self.verdicts
     }
     /// Sessions up and in total to the rack's TOR `i` (0 or 1).
     pub fn tor(&self, i: usize) -> (usize, usize) {
-        let tor = self.tors[i.min(1)];
-        self.nodes.iter().map(|n| widgets::tor_sessions(n, tor)).fold((0, 0), |(u, a), (x, y)| (u + x, a + y))
+        self.tor_sessions[i.min(1)]
     }
 }
 
 /// Racks in name order, as `app::row_count` counts them (`query::Rows::racks`).
 pub fn racks<'a>(ctx: &Ctx<'a>) -> Vec<Rack<'a>> {
     let snap: &'a crate::model::Snapshot = ctx.snap;
-    ctx.rows().racks.iter().map(|r| Rack::new(r.iter().map(|&i| &*snap.nodes[i]).collect())).collect()
+    (ctx.rows().racks.iter())
+        .map(|r| {
+            let nodes: Vec<&Node> = r.nodes.iter().map(|&i| &*snap.nodes[i]).collect();
+            let name = nodes.first().map_or("", |n| n.rack.as_str());
+            let tors = nodes.first().map_or(["", ""], |n| [n.tors[0].as_str(), n.tors[1].as_str()]);
+            Rack { name, tors, nodes, verdicts: r.verdicts, tor_sessions: r.tors }
+        })
+        .collect()
 }
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
