@@ -18,6 +18,7 @@ pub mod host;
 pub mod metrics;
 pub mod report;
 pub mod server;
+pub mod token;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -41,6 +42,9 @@ pub struct AgentConfig {
     pub node_name: String,
     /// Timeout of each socket conversation.
     pub socket_timeout: Duration,
+    /// When set, `/v1/node` and `/metrics` need `Authorization: Bearer <token>` (`/healthz` does
+    /// not, for probes).
+    pub token: Option<token::Token>,
 }
 
 impl Default for AgentConfig {
@@ -55,6 +59,7 @@ impl Default for AgentConfig {
             cilium_socket: None,
             node_name: String::new(),
             socket_timeout: Duration::from_secs(2),
+            token: None,
         }
     }
 }

@@ -71,6 +71,9 @@ pub struct UiFlags {
     /// labelled app.kubernetes.io/name=clustertop-agent, port 9977), or `off`.
     #[arg(long, global = true, env = "CLUSTERTOP_AGENTS")]
     pub agents: Option<String>,
+    /// Bearer token for agents started with --token-file, read from this file.
+    #[arg(long, global = true, env = "CLUSTERTOP_AGENT_TOKEN_FILE")]
+    pub agent_token_file: Option<std::path::PathBuf>,
     /// Config file (default: $XDG_CONFIG_HOME/clustertop/config.toml, if it exists).
     #[arg(long, global = true)]
     pub config: Option<std::path::PathBuf>,
@@ -147,6 +150,10 @@ pub struct AgentFlags {
     /// Node name reported (default: $NODE_NAME, else the host name under --proc).
     #[arg(long, env = "NODE_NAME")]
     pub node_name: Option<String>,
+    /// Require `Authorization: Bearer <token>` on /v1/node and /metrics, the token read from
+    /// this file (e.g. a mounted Secret); /healthz stays open for probes.
+    #[arg(long)]
+    pub token_file: Option<std::path::PathBuf>,
     /// Print one JSON report on stdout and exit.
     #[arg(long)]
     pub once: bool,

@@ -7,7 +7,7 @@ mod support;
 
 use clustertop::agent::report::{Fact, NodeReport, SCHEMA};
 use serde_json::Value;
-use support::agent::{Agent, fixture, request};
+use support::agent::{Agent, fixture, request, request_with};
 
 const MAX: usize = 64 * 1024;
 
@@ -134,4 +134,50 @@ fn once_prints_one_report_and_sigterm_stops_the_server() {
     };
     assert!(status.success(), "{status}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn with_a_token_file_only_the_bearer_gets_the_report() {
+    let dir = fixture("fx-token");
+    let token = dir.join("token");
+    std::fs::write(&token, "t0ken-for-tests\n").unwrap();
+    let agent = Agent::start_with(&dir, &["--token-file".as_ref(), token.as_os_str()]);
+    for (path, headers) in [
+        ("/v1/node", ""),
+        ("/metrics", ""),
+        ("/v1/node", "Authorization: Bearer wrong\r\n"),
+        ("/v1/node", "Authorization: Bearer t0ken-for-test\r\n"),
+        ("/v1/node", "Authorization: Basic t0ken-for-tests\r\n"),
+    ] {
+        let (code, head, body) = request_with(agent.addr, "GET", path, headers);
+        assert_eq!(code, 401, "{path} {headers:?}: {head}");
+        assert!(head.to_ascii_lowercase().contains("www-authenticate: bearer"), "{head}");
+        assert!(!String::from_utf8_lossy(&body).contains("t0ken"), "the token is never echoed");
+    }
+    let ok = "Authorization: Bearer t0ken-for-tests\r\n";
+    for path in ["/v1/node", "/metrics"] {
+        let (code, head, _) = request_with(agent.addr, "GET", path, ok);
+        assert_eq!(code, 200, "{path}: {head}");
+    }
+    let (code, _, body) = request(agent.addr, "GET", "/healthz");
+    assert_eq!((code, body.as_slice()), (200, b"ok".as_slice()), "probes need no token");
+    let (code, ..) = request_with(agent.addr, "POST", "/v1/node", ok);
+    assert_eq!(code, 405, "still read-only with the token");
+}
+
+#[test]
+fn an_empty_or_missing_token_file_is_a_clear_error() {
+    let dir = fixture("fx-token-bad");
+    let empty = dir.join("empty");
+    std::fs::write(&empty, "\n").unwrap();
+    for f in [empty, dir.join("missing")] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_clustertop"))
+            .args(["agent", "--listen", "127.0.0.1:0", "--once", "--token-file"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{err}");
+        assert!(err.contains("token file") && err.contains(&*f.to_string_lossy()), "{err}");
+    }
 }

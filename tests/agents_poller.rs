@@ -145,3 +145,19 @@ async fn auto_discovery_lists_agent_pods_and_says_when_there_are_none() {
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The poller sends the bearer token of `--agent-token-file`; without it the agent says 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_poller_sends_the_agent_token() {
+    let dir = fixture("fx-tok");
+    let file = dir.join("token");
+    std::fs::write(&file, "poller-t0ken\n").unwrap();
+    let agent = Agent::start_with(&dir, &["--token-file".as_ref(), file.as_os_str()]);
+    let token = clustertop::agent::token::Token::from_file(&file).unwrap();
+    let with = agents::client(Some(&token)).unwrap();
+    let report = agents::fetch(&with, &agent.url(), 256 * 1024).await.unwrap();
+    assert_eq!(report.node, "fx-tok");
+    let without = agents::client(None).unwrap();
+    let err = agents::fetch(&without, &agent.url(), 256 * 1024).await.unwrap_err();
+    assert!(err.contains("401"), "{err}");
+}

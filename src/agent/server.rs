@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::Mutex;
@@ -115,6 +116,21 @@ async fn not_found() -> (StatusCode, &'static str) {
     (StatusCode::NOT_FOUND, "not found: try /v1/node, /metrics or /healthz\n")
 }
 
+/// With `--token-file`, every route but `/healthz` needs the bearer token: 401 otherwise.
+async fn authorize(State(a): State<Arc<Agent>>, req: Request, next: Next) -> Response {
+    let Some(token) = &a.cfg.token else { return next.run(req).await };
+    let header = req.headers().get(header::AUTHORIZATION).map(|h| h.as_bytes());
+    if req.uri().path() == "/healthz" || token.accepts(header) {
+        return next.run(req).await;
+    }
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        "unauthorized: send the agent's bearer token\n",
+    )
+        .into_response()
+}
+
 fn router(cfg: AgentConfig) -> Router {
     let agent = Arc::new(Agent { cfg, last: Mutex::new(None) });
     Router::new()
@@ -122,6 +138,7 @@ fn router(cfg: AgentConfig) -> Router {
         .route("/metrics", get(prometheus))
         .route("/healthz", get(healthz))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(agent.clone(), authorize))
         .with_state(agent)
 }
 

@@ -71,24 +71,21 @@ fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOption
     Ok(Some((backend, prom)))
 }
 
-/// The node agents from `--agents`: URLs, `off` (or nothing) for none.
+/// The node agents from `--agents`: URLs, `auto` (no URLs: discovered), `off` (or nothing) for
+/// none; with the bearer token of `--agent-token-file`.
 fn agents(ui: &UiFlags) -> Result<Option<crate::sources::agents::AgentsOptions>> {
     let list = ui.agents.as_deref().unwrap_or("off").trim();
-    match list {
+    let urls: Vec<String> = match list {
         "off" | "" => return Ok(None),
-        "auto" => {
-            return Err(ConfigError(
-                "--agents auto (discovery) is not supported yet: list the agents' URLs".into(),
-            )
-            .into());
-        }
-        _ => {}
-    }
-    let urls: Vec<String> = list.split(',').map(|u| u.trim().trim_end_matches('/').to_string()).collect();
+        "auto" => Vec::new(),
+        _ => list.split(',').map(|u| u.trim().trim_end_matches('/').to_string()).collect(),
+    };
     if let Some(bad) = urls.iter().find(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
-        return Err(ConfigError(format!("agent URL {bad:?}: expected http://host:port")).into());
+        return Err(ConfigError(format!("agent URL {bad:?}: expected http://host:port, auto or off")).into());
     }
-    Ok(Some(crate::sources::agents::AgentsOptions { urls, ..Default::default() }))
+    let token = ui.agent_token_file.as_deref().map(crate::agent::token::Token::from_file).transpose();
+    let token = token.map_err(|e| ConfigError(format!("--agent-token-file: {e:#}")))?;
+    Ok(Some(crate::sources::agents::AgentsOptions { urls, token, ..Default::default() }))
 }
 
 async fn connect(k: &KubeFlags, ui: &UiFlags) -> Result<(::kube::Client, String, KubeOptions)> {
@@ -290,6 +287,7 @@ pub async fn agent(f: &AgentFlags) -> Result<()> {
         bird_socket: f.bird_socket.clone(),
         cilium_socket: f.cilium_socket.clone(),
         node_name: node_name.trim().to_string(),
+        token: f.token_file.as_deref().map(crate::agent::token::Token::from_file).transpose()?,
         ..Default::default()
     };
     if f.once {

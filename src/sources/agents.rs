@@ -31,6 +31,8 @@ pub struct AgentsOptions {
     pub max_body: usize,
     /// Agents polled at once.
     pub concurrency: usize,
+    /// Sent as `Authorization: Bearer …` to agents that require it.
+    pub token: Option<crate::agent::token::Token>,
 }
 
 impl Default for AgentsOptions {
@@ -41,14 +43,25 @@ impl Default for AgentsOptions {
             timeout: Duration::from_secs(2),
             max_body: 256 * 1024,
             concurrency: 32,
+            token: None,
         }
     }
 }
 
-fn client() -> Result<reqwest::Client, String> {
+/// The HTTP client for every agent; with a token, it goes on every request (marked sensitive, so
+/// it never shows in logs).
+pub fn client(token: Option<&crate::agent::token::Token>) -> Result<reqwest::Client, String> {
     // Plain http needs no TLS, but reqwest's rustls wants a provider installed to build at all.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().no_proxy().build().map_err(|e| format!("cannot build the HTTP client: {e}"))
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(t) = token {
+        let mut v = reqwest::header::HeaderValue::from_str(&t.header())
+            .map_err(|_| "the agent token cannot go in an HTTP header".to_string())?;
+        v.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, v);
+    }
+    let b = reqwest::Client::builder().no_proxy().default_headers(headers);
+    b.build().map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
 /// One agent's report, or why there is none.
@@ -178,7 +191,7 @@ pub async fn run_discovered(client: kube::Client, opts: AgentsOptions, tx: mpsc:
 }
 
 async fn run_with(mut opts: AgentsOptions, kube: Option<kube::Client>, tx: mpsc::Sender<Vec<Update>>) {
-    let http = match client() {
+    let http = match client(opts.token.as_ref()) {
         Ok(c) => c,
         Err(e) => {
             let _ = tx.send(vec![health("", SourceHealth::Unreachable { error: e })]).await;

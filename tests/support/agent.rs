@@ -50,6 +50,10 @@ impl Agent {
     /// Start `clustertop agent --listen 127.0.0.1:0` on `fixture` and read the bound address from
     /// its stderr.
     pub fn start(fixture: &Path) -> Agent {
+        Agent::start_with(fixture, &[])
+    }
+    /// The same with more arguments (`--token-file …`).
+    pub fn start_with(fixture: &Path, extra: &[&std::ffi::OsStr]) -> Agent {
         let mut child = Command::new(env!("CARGO_BIN_EXE_clustertop"))
             .args(["agent", "--listen", "127.0.0.1:0"])
             .arg("--proc")
@@ -60,6 +64,7 @@ impl Agent {
             .arg(fixture.join("dev"))
             .arg("--cni-dir")
             .arg(fixture.join("cni"))
+            .args(extra)
             .env_remove("NODE_NAME")
             .env_remove("CLUSTERTOP_LOG")
             .stdin(Stdio::null())
@@ -101,10 +106,16 @@ impl Drop for Agent {
 
 /// A raw HTTP/1.1 exchange: (status, head, body).
 pub fn request(addr: SocketAddr, method: &str, path: &str) -> (u16, String, Vec<u8>) {
+    request_with(addr, method, path, "")
+}
+
+/// The same with extra header lines (each ending in `\r\n`).
+pub fn request_with(addr: SocketAddr, method: &str, path: &str, headers: &str) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect(addr).expect("connect to agent");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let req =
-        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}Content-Length: 0\r\n\r\n"
+    );
     s.write_all(req.as_bytes()).unwrap();
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).unwrap();
