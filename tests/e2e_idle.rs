@@ -18,66 +18,17 @@
 //! machine stalls for seconds). Every process is stopped by PID; the tmux session is killed.
 //! With `CI=true`, a missing tmux fails.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::time::{Duration, Instant};
 
 use clustertop::runtime::{LOG_FRAMES, RESNAPSHOT};
+use support::tui::{Harness, have_tmux, poll, read};
 
-const BIN: &str = env!("CARGO_BIN_EXE_clustertop");
 /// How long the frame count must stay put before the idle window starts.
 const SETTLE: Duration = Duration::from_millis(1500);
 /// The idle window: a few seconds, well under `RESNAPSHOT`.
 const IDLE: Duration = Duration::from_secs(5);
-const DEADLINE: Duration = Duration::from_secs(30);
-
-fn have_tmux() -> bool {
-    let ok = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
-    if !ok && std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("tmux is required for the end-to-end tests in CI (scripts/setup installs it)");
-    }
-    ok
-}
-
-fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux").args(args).output().expect("tmux runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Everything the test started, stopped on drop: the server by PID, the tmux session by name
-/// (which ends the dashboard), and the scratch directory.
-struct Harness {
-    server: Child,
-    session: Option<String>,
-    dir: PathBuf,
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        if let Some(s) = &self.session {
-            let _ = Command::new("tmux").args(["kill-session", "-t", s]).output();
-        }
-        let _ = self.server.kill();
-        let _ = self.server.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
-}
-
-/// Poll `probe` until it returns `Some`, or panic with `what` and the last `context()`.
-fn poll<T>(what: &str, mut probe: impl FnMut() -> Option<T>, context: impl Fn() -> String) -> T {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}:\n{}", context());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// The number in the last `frame N` line of the log (0 before the first frame).
 fn frames(log: &str) -> u64 {
@@ -100,45 +51,9 @@ fn an_idle_dashboard_draws_no_frames() {
         eprintln!("skipping: tmux not installed");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("clustertop-e2e-idle-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (kubeconfig, serve_log, log) = (dir.join("kubeconfig"), dir.join("serve.log"), dir.join("ui.log"));
-    let server = Command::new(BIN)
-        .args(["sim", "serve", "--listen", "127.0.0.1:0", "--static", "--nodes", "48", "--kubeconfig-out"])
-        .arg(&kubeconfig)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&serve_log).unwrap())
-        .spawn()
-        .expect("sim serve starts");
-    let mut h = Harness { server, session: None, dir: dir.clone() };
-    poll(
-        "sim serve to listen",
-        || read(&serve_log).contains("Kubernetes API on").then_some(()),
-        || read(&serve_log),
-    );
-
-    let session = format!("ct-idle-{}", std::process::id());
-    let cmd = format!("sh -c '{BIN} --kubeconfig {}; echo EXIT=$?; sleep 60'", kubeconfig.display());
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "200",
-        "-y",
-        "50",
-        "-e",
-        "TERM=xterm-256color",
-        "-e",
-        &format!("CLUSTERTOP_LOG={}", log.display()),
-        "-e",
-        &format!("{LOG_FRAMES}=1"),
-        &cmd,
-    ]);
-    h.session = Some(session.clone());
-    let screen = || tmux(&["capture-pane", "-p", "-t", &session]);
+    let h = Harness::start("e2e-idle", &[format!("{LOG_FRAMES}=1")]);
+    let log = h.log.clone();
+    let screen = || h.screen();
     poll("the kube source to be ok", || screen().contains("kube ok").then_some(()), screen);
 
     // Settle: the frame count has not moved for SETTLE.
@@ -164,7 +79,7 @@ fn an_idle_dashboard_draws_no_frames() {
     let after = frames(&read(&log));
     let window = last_frame_at.elapsed();
 
-    tmux(&["send-keys", "-t", &session, "q"]);
+    h.keys(&["q"]);
     let quit = poll("the quit line", || quit_count(&read(&log)), || read(&log));
     poll("the dashboard to exit", || screen().contains("EXIT=0").then_some(()), screen);
     assert_eq!(quit, frames(&read(&log)), "quit count and frame lines disagree:\n{}", read(&log));

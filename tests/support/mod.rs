@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod om_expect;
 pub mod prom;
+pub mod tui;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
