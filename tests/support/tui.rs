@@ -53,7 +53,7 @@ impl Harness {
     /// `env` added to the dashboard's environment; returns once the server listens.
     pub fn start(tag: &str, env: &[String]) -> Harness {
         let dir = std::env::temp_dir().join(format!("clustertop-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&dir).expect("scratch directory");
         let (kubeconfig, serve_log, log) =
             (dir.join("kubeconfig"), dir.join("serve.log"), dir.join("ui.log"));
         let server = Command::new(BIN)
@@ -70,7 +70,7 @@ impl Harness {
             .arg(&kubeconfig)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&serve_log).unwrap())
+            .stderr(std::fs::File::create(&serve_log).expect("serve log"))
             .spawn()
             .expect("sim serve starts");
         let session = format!("ct-{tag}-{}", std::process::id());
