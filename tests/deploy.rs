@@ -9,16 +9,22 @@ use std::process::Command;
 use serde_json::Value;
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/agent.yaml");
+const RBAC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/rbac.yaml");
 
-/// The documents as JSON, through python3 + PyYAML; None (skip) when they are missing, unless
-/// CI=true.
+/// The agent's documents as JSON.
 fn docs() -> Option<Vec<Value>> {
+    docs_of(PATH)
+}
+
+/// The documents of `path` as JSON, through python3 + PyYAML; None (skip) when they are missing,
+/// unless CI=true.
+fn docs_of(path: &str) -> Option<Vec<Value>> {
     let script = "import json,sys,yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))";
-    let out = Command::new("python3").args(["-c", script, PATH]).output();
+    let out = Command::new("python3").args(["-c", script, path]).output();
     match out {
         Ok(o) if o.status.success() => Some(serde_json::from_slice(&o.stdout).unwrap()),
         Ok(o) if String::from_utf8_lossy(&o.stderr).contains("No module named 'yaml'") => skip("PyYAML"),
-        Ok(o) => panic!("deploy/agent.yaml does not parse: {}", String::from_utf8_lossy(&o.stderr)),
+        Ok(o) => panic!("{path} does not parse: {}", String::from_utf8_lossy(&o.stderr)),
         Err(_) => skip("python3"),
     }
 }
@@ -100,4 +106,34 @@ fn kubectl_client_dry_run_when_a_cluster_is_reachable() {
         return;
     }
     assert!(o.status.success(), "kubectl rejected deploy/agent.yaml: {err}");
+}
+
+/// The dashboard's ClusterRole reads and never writes: only get, list and watch, on named
+/// resources (no wildcards), and never secrets or configmaps.
+#[test]
+fn dashboard_rbac_grants_no_write_verbs_and_no_secrets() {
+    let Some(docs) = docs_of(RBAC) else { return };
+    let roles: Vec<&Value> =
+        docs.iter().filter(|d| d["kind"] == "ClusterRole" || d["kind"] == "Role").collect();
+    assert!(!roles.is_empty(), "no role in deploy/rbac.yaml");
+    let mut resources = Vec::new();
+    for role in roles {
+        for rule in role["rules"].as_array().unwrap() {
+            assert!(rule.get("nonResourceURLs").is_none(), "{rule}");
+            for verb in rule["verbs"].as_array().unwrap() {
+                assert!(["get", "list", "watch"].contains(&verb.as_str().unwrap()), "write verb: {rule}");
+            }
+            for r in rule["resources"].as_array().unwrap() {
+                let r = r.as_str().unwrap();
+                assert!(!r.contains('*') && r != "secrets" && r != "configmaps", "{rule}");
+                resources.push(r.to_string());
+            }
+            assert!(rule["apiGroups"].as_array().unwrap().iter().all(|g| g != "*"), "{rule}");
+        }
+    }
+    for needed in ["nodes", "pods", "runtimeclasses"] {
+        assert!(resources.iter().any(|r| r == needed), "{needed} missing from {resources:?}");
+    }
+    let binding = docs.iter().find(|d| d["kind"] == "ClusterRoleBinding").unwrap();
+    assert_eq!(binding["roleRef"]["name"], "clustertop-readonly");
 }
