@@ -52,6 +52,12 @@ impl Harness {
     /// `sim serve --static --nodes 48` and the dashboard against it in tmux at 200x50, with
     /// `env` added to the dashboard's environment; returns once the server listens.
     pub fn start(tag: &str, env: &[String]) -> Harness {
+        Harness::start_then(tag, env, "")
+    }
+
+    /// The same, running the shell commands `then` in the pane after the dashboard exits (and
+    /// after it prints `EXIT=<code>`).
+    pub fn start_then(tag: &str, env: &[String], then: &str) -> Harness {
         let dir = std::env::temp_dir().join(format!("clustertop-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("scratch directory");
         let (kubeconfig, serve_log, log) =
@@ -81,7 +87,8 @@ impl Harness {
             || read(&serve_log),
         );
         h.api = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_default().to_string();
-        let cmd = format!("sh -c '{BIN} --kubeconfig {}; echo EXIT=$?; sleep 60'", kubeconfig.display());
+        let cmd =
+            format!("sh -c '{BIN} --kubeconfig {}; echo EXIT=$?; {then} sleep 60'", kubeconfig.display());
         let mut args: Vec<String> = ["new-session", "-d", "-s", &session, "-x", "200", "-y", "50"]
             .iter()
             .map(|s| s.to_string())
@@ -98,6 +105,13 @@ impl Harness {
         args.push(cmd);
         tmux(&args.iter().map(String::as_str).collect::<Vec<_>>());
         h
+    }
+
+    /// The dashboard's PID: the pane's shell's child.
+    pub fn dashboard_pid(&self) -> Option<String> {
+        let shell = tmux(&["display", "-p", "-t", &self.session, "#{pane_pid}"]);
+        let out = Command::new("pgrep").args(["-P", shell.trim()]).output().ok()?;
+        String::from_utf8_lossy(&out.stdout).lines().next().map(str::to_string)
     }
 
     pub fn screen(&self) -> String {

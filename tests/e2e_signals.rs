@@ -1,0 +1,42 @@
+//! The terminal is restored when the dashboard is stopped by SIGTERM or SIGHUP (an SSH session
+//! dropped): after it exits, tmux says the pane left the alternate screen and shows the cursor,
+//! and `stty` in the same terminal says canonical mode (raw mode off). Polls with deadlines; the
+//! server and the tmux session are stopped on drop.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::process::Command;
+
+use support::tui::{Harness, have_tmux, poll, tmux};
+
+fn stopped_by(signal: &str) {
+    // After the dashboard: one line saying whether the terminal is in canonical mode.
+    let then = r#"stty -a | tr " " "\n" | grep -x -e icanon -e -icanon | sed s/^/MODE=/;"#;
+    let h = Harness::start_then(&format!("e2e-{}", signal.to_lowercase()), &[], then);
+    let screen = || h.screen();
+    poll("the kube source to be ok", || screen().contains("kube ok").then_some(()), screen);
+    assert_eq!(tmux(&["display", "-p", "-t", &h.session, "#{alternate_on}"]).trim(), "1", "running");
+    let pid = poll("the dashboard's pid", || h.dashboard_pid(), screen);
+    assert!(Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
+    let text = poll("the dashboard to exit", || screen().contains("MODE=").then(screen), screen);
+    let state = tmux(&["display", "-p", "-t", &h.session, "#{alternate_on} #{cursor_flag}"]);
+    assert_eq!(state.trim(), "0 1", "alternate screen left, cursor shown after SIG{signal}:\n{text}");
+    assert!(text.contains("MODE=icanon"), "raw mode off after SIG{signal}:\n{text}");
+    assert!(!text.contains("panicked"), "{text}");
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    if have_tmux() {
+        stopped_by("TERM");
+    }
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    if have_tmux() {
+        stopped_by("HUP");
+    }
+}
