@@ -27,6 +27,8 @@ const MAX_FPS: u64 = 30;
 pub const RESNAPSHOT: Duration = Duration::from_secs(15);
 /// `CLUSTERTOP_LOG_FRAMES=1`: log `frame N` after every frame drawn (with `CLUSTERTOP_LOG`).
 pub const LOG_FRAMES: &str = "CLUSTERTOP_LOG_FRAMES";
+/// Debug builds only: panic after the first frame with data (the terminal-restore test).
+pub const TEST_PANIC: &str = "CLUSTERTOP_TEST_PANIC";
 
 /// Apply batches of updates and publish a snapshot after each burst that changed something, and
 /// at least every `RESNAPSHOT` (ages and staleness move on even when nothing else does).
@@ -125,6 +127,12 @@ pub async fn run(mut snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Option
                     "first frame with data after {:.1} ms",
                     opts.started.elapsed().as_secs_f64() * 1e3
                 );
+                // The panic path's terminal restore is tested on debug builds only
+                // (`tests/e2e_signals.rs`); release builds have no such switch.
+                #[cfg(debug_assertions)]
+                if std::env::var_os(TEST_PANIC).is_some() {
+                    panic!("{TEST_PANIC} is set: panicking after the first frame with data");
+                }
             }
         }
         let mut msgs = Vec::new();
