@@ -58,3 +58,25 @@ fn sighup_restores_the_terminal() {
         stopped_by("HUP");
     }
 }
+
+/// Shrunk to 20x5 the dashboard says it is too small (no panic, nothing drawn outside); grown back
+/// to 200x50 it draws everything again, and still quits cleanly with the terminal restored.
+#[test]
+fn shrunk_to_20x5_and_grown_back() {
+    if !have_tmux() {
+        return;
+    }
+    let h = Harness::start_then("e2e-resize", &[], THEN);
+    let screen = || h.screen();
+    poll("the kube source to be ok", || screen().contains("kube ok").then_some(()), screen);
+    for view in ["2", "3", "6"] {
+        h.keys(&[view]);
+        tmux(&["resize-window", "-t", &h.session, "-x", "20", "-y", "5"]);
+        poll("the too-small notice", || screen().contains("terminal 20x5 is too").then_some(()), screen);
+        tmux(&["resize-window", "-t", &h.session, "-x", "200", "-y", "50"]);
+        poll("the full screen again", || screen().contains("kube ok").then_some(()), screen);
+    }
+    h.keys(&["q"]);
+    let text = restored(&h, "q after resizes");
+    assert!(text.contains("EXIT=0") && !text.contains("panicked"), "{text}");
+}
