@@ -90,7 +90,8 @@ pub struct SimFlags {
     /// Seed of the deterministic simulation.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Scenario: migration, healthy, tor-outage, conntrack-storm.
+    /// Scenario: migration, healthy, tor-outage, conntrack-storm, hostile (escape sequences and
+    /// control characters in rack names, BGP errors and pod names).
     #[arg(long, default_value = "migration", value_parser = Scenario::parse)]
     pub scenario: Scenario,
 }

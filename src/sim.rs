@@ -11,6 +11,7 @@
 mod bgp;
 mod cpu;
 mod host;
+pub mod hostile;
 mod incidents;
 mod noise;
 pub mod openmetrics;
@@ -50,11 +51,19 @@ pub enum Scenario {
     TorOutage,
     /// Like `Migration`, and a third of the nodes have nearly full conntrack tables.
     ConntrackStorm,
+    /// Like `Migration`, with escape sequences, control characters, bidi overrides and very long
+    /// strings in rack names, BGP errors and pod names (`sim::hostile`).
+    Hostile,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 4] =
-        [Scenario::Migration, Scenario::Healthy, Scenario::TorOutage, Scenario::ConntrackStorm];
+    pub const ALL: [Scenario; 5] = [
+        Scenario::Migration,
+        Scenario::Healthy,
+        Scenario::TorOutage,
+        Scenario::ConntrackStorm,
+        Scenario::Hostile,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -62,6 +71,7 @@ impl Scenario {
             Scenario::Healthy => "healthy",
             Scenario::TorOutage => "tor-outage",
             Scenario::ConntrackStorm => "conntrack-storm",
+            Scenario::Hostile => "hostile",
         }
     }
 
@@ -191,6 +201,13 @@ impl Sim {
         out.push(Update::PodsReplaced(pods));
         out.push(Update::Cpu(self.cpu.curve(at)));
         self.cpu_sent = Some(cpu::bucket(at));
+        self.finish(out)
+    }
+
+    fn finish(&self, mut out: Vec<Update>) -> Vec<Update> {
+        if self.cfg.scenario == Scenario::Hostile {
+            out.iter_mut().for_each(hostile::mangle);
+        }
         out
     }
 
@@ -228,7 +245,7 @@ impl Sim {
             out.push(Update::Cpu(self.cpu.curve(now)));
             self.cpu_sent = Some(b);
         }
-        out
+        self.finish(out)
     }
 }
 

@@ -85,7 +85,7 @@ impl Incidents {
                     inc.storm[i] = true;
                 }
             }
-            Scenario::Migration | Scenario::Healthy => {}
+            Scenario::Migration | Scenario::Healthy | Scenario::Hostile => {}
         }
         inc
     }

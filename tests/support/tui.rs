@@ -58,6 +58,11 @@ impl Harness {
     /// The same, running the shell commands `then` in the pane after the dashboard exits (and
     /// after it prints `EXIT=<code>`).
     pub fn start_then(tag: &str, env: &[String], then: &str) -> Harness {
+        Harness::start_full(tag, &[], env, then)
+    }
+
+    /// The same with more `sim serve` arguments (`--scenario hostile`).
+    pub fn start_full(tag: &str, serve: &[&str], env: &[String], then: &str) -> Harness {
         let dir = std::env::temp_dir().join(format!("clustertop-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("scratch directory");
         let (kubeconfig, serve_log, log) =
@@ -74,6 +79,7 @@ impl Harness {
                 "--kubeconfig-out",
             ])
             .arg(&kubeconfig)
+            .args(serve)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&serve_log).expect("serve log"))
