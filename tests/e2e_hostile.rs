@@ -15,8 +15,7 @@ use unicode_width::UnicodeWidthStr;
 /// What may be left raw on a captured screen: SGR colour/attribute codes (`ESC [ … m`) only.
 fn raw_escapes(captured: &str) -> Vec<String> {
     let mut bad = Vec::new();
-    let mut it = captured.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
+    for (i, c) in captured.char_indices() {
         if c == '\u{1b}' {
             let rest = &captured[i + 1..];
             let sgr = rest.starts_with('[')
