@@ -369,4 +369,32 @@ mod tests {
         let down = backend("http://127.0.0.1:9", None, Duration::from_secs(2));
         assert!(matches!(down.instant("capacity", None, 0).await, Err(QueryError::Transport(_))));
     }
+
+    #[tokio::test]
+    async fn a_503_or_garbage_is_a_clear_error() {
+        for (code, body) in [(503u16, "Service Unavailable"), (200, "<html>proxy login</html>"), (429, "")] {
+            let app = Router::new().route(
+                "/api/v1/query",
+                get(move || async move { (axum::http::StatusCode::from_u16(code).unwrap(), body) }),
+            );
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", l.local_addr().unwrap());
+            let server = tokio::spawn(async move { axum::serve(l, app).await });
+            let e =
+                backend(&url, None, Duration::from_secs(5)).instant("capacity", None, 0).await.unwrap_err();
+            let text = match &e {
+                QueryError::Transport(t) | QueryError::Query(t) => t.clone(),
+            };
+            assert!(!text.is_empty() && text.len() < 300, "{code}: {e:?}");
+            if code != 200 {
+                assert!(
+                    text.contains(&code.to_string())
+                        || text.to_lowercase().contains("unavailable")
+                        || text.contains("many"),
+                    "{code}: {text}"
+                );
+            }
+            server.abort();
+        }
+    }
 }
