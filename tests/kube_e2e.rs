@@ -40,15 +40,18 @@ impl Drop for TempDir {
     }
 }
 
-async fn start(forbid: &[&str], page_size: u32) -> Harness {
-    let cfg = ServeConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
+fn serve_config(listen: &str, forbid: &[&str]) -> ServeConfig {
+    ServeConfig {
+        listen: listen.parse().unwrap(),
         sim: sim(),
         forbid: forbid.iter().map(|s| s.to_string()).collect(),
         step: Duration::from_millis(200),
         ..ServeConfig::default()
-    };
-    let server = Server::start(cfg).await.expect("sim serve starts");
+    }
+}
+
+async fn start(forbid: &[&str], page_size: u32) -> Harness {
+    let server = Server::start(serve_config("127.0.0.1:0", forbid)).await.expect("sim serve starts");
     let dir = std::env::temp_dir().join(format!(
         "clustertop-kube-e2e-{}-{}",
         std::process::id(),
@@ -218,6 +221,8 @@ async fn a_410_gone_relists_with_no_lost_or_ghost_objects() {
     }
     h.server.control().pause_churn(true);
     let want = h.server_pods().await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    eprintln!("DEBUG requests after restart: {:?}", h.server.control().requests());
     let snap = h.until("pods equal the server's after the relist", |s| pods_per_node(s) == want).await;
     let nodes: Api<Node> = Api::all(h.client.clone());
     let names: Vec<String> = nodes
@@ -253,5 +258,60 @@ async fn a_forbidden_kind_leaves_the_others_working() {
         snap.findings.iter().any(|f| f.rule == clustertop::model::Rule::SourceForbidden),
         "the Triage view gets a finding"
     );
+    h.stop().await;
+}
+
+/// The API server killed mid-watch: the Kubernetes source says unreachable (with the reason) and
+/// the last known nodes and pods stay; it comes back on the same port (a restarted API server or
+/// its load balancer): current again within 5 s of its return, with the new server's pods exactly
+/// (no duplicates, no ghosts), and no request storm while it was down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_server_killed_and_restarted_on_the_same_port() {
+    let mut h = start(&[], 50).await;
+    h.synced().await;
+    let addr = h.server.addr;
+    h.server.stop().await;
+    let down = h
+        .until("the source to say the API server is unreachable", |s| {
+            s.sources.iter().any(|x| {
+                x.source == SourceId::Kubernetes
+                    && x.scope.is_empty()
+                    && matches!(x.health, SourceHealth::Unreachable { .. })
+            })
+        })
+        .await;
+    assert_eq!(down.nodes.len(), NODES, "the last known nodes stay");
+    assert!(!down.pods.is_empty(), "the last known pods stay");
+    // A few seconds of outage: the watchers back off (0.5 s doubling to 2 s, jittered).
+    let outage = tokio::time::Instant::now();
+    while outage.elapsed() < Duration::from_secs(6) {
+        if let Ok(Some(b)) = tokio::time::timeout(Duration::from_millis(200), h.rx.recv()).await {
+            b.into_iter().for_each(|u| {
+                h.state.apply(u);
+            });
+        }
+    }
+    h.server = Server::start(serve_config(&addr.to_string(), &[]))
+        .await
+        .expect("sim serve restarts on the same port");
+    h.server.control().pause_churn(true);
+    let back = tokio::time::Instant::now();
+    let want = h.server_pods().await;
+    let snap = h
+        .until("the same pods as the restarted server", |s| {
+            s.sources
+                .iter()
+                .any(|x| x.source == SourceId::Kubernetes && x.scope.is_empty() && x.health.is_ok())
+                && pods_per_node(s) == want
+        })
+        .await;
+    let took = back.elapsed();
+    eprintln!("current again {took:?} after the server's return");
+    // The goal is 5 s (3.0 s measured on an idle machine: the watchers retry every 1-2 s and a
+    // connection error not repeated for 3 s is over); 8 s leaves room for a busy CI machine.
+    assert!(took <= Duration::from_secs(8), "current again {took:?} after the server's return");
+    assert_eq!(snap.nodes.len(), NODES);
+    let stats = h.server.control().request_stats();
+    assert!(stats.requests < 100, "requests to the new server since it started: {}", stats.line());
     h.stop().await;
 }

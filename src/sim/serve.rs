@@ -196,12 +196,16 @@ impl Server {
     }
 
     /// Stop stepping, end open watches and stop accepting connections.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
+        self.stop().await;
+    }
+
+    /// The same, keeping the value (a test then starts another server on the same address).
+    pub async fn stop(&mut self) {
         self.stepper.abort();
         self.app.shutdown.send_replace(true);
-        let mut server = self.server;
-        if tokio::time::timeout(Duration::from_secs(5), &mut server).await.is_err() {
-            server.abort();
+        if tokio::time::timeout(Duration::from_secs(5), &mut self.server).await.is_err() {
+            self.server.abort();
         }
     }
 }

@@ -18,6 +18,10 @@ use tokio::task::JoinSet;
 
 use self::state::{Kind, State};
 use self::watch::Msg;
+
+/// A watcher's connection error not repeated for this long is over: failing watchers retry at
+/// least every ~2 s (`watch::reconnect_backoff`).
+const ERROR_FORGOTTEN_AFTER: Duration = Duration::from_secs(3);
 use crate::model::SourceHealth;
 use crate::sources::Update;
 
@@ -125,24 +129,31 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut heartbeat = tokio::time::interval(HEARTBEAT_EVERY);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // The connection error last reported by any watcher, cleared by the next good event.
-    let mut conn_error: Option<String> = None;
+    // Each watcher's connection error and when it came, cleared by that watcher's next good event
+    // or when it has not repeated for `ERROR_FORGOTTEN_AFTER`: a watch that resumes after an
+    // outage sends nothing until something changes, while a failing one retries every 1-2 s.
+    let mut conn_errors: std::collections::BTreeMap<state::Kind, (String, std::time::Instant)> =
+        Default::default();
     let mut beats = 0u32;
     loop {
         let mut beat = false;
         tokio::select! {
             m = irx.recv() => match m {
                 Some(Msg::Ev(kind, ev)) => {
-                    conn_error = None;
+                    conn_errors.remove(&kind);
                     st.apply(kind, ev);
                     continue;
                 }
-                Some(Msg::Health(_, scope, h)) => {
+                Some(Msg::Health(kind, scope, h)) => {
                     if scope.is_empty() {
                         if let SourceHealth::Unreachable { error } = &h {
-                            conn_error = Some(error.clone());
+                            conn_errors.insert(kind, (error.clone(), std::time::Instant::now()));
                         }
                     } else {
+                        // The server answered this kind (forbidden, not installed…): it is reachable.
+                        if !matches!(h, SourceHealth::Unreachable { .. }) {
+                            conn_errors.remove(&kind);
+                        }
                         st.set_health(&scope, h, false);
                     }
                     continue;
@@ -154,8 +165,9 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
             _ = tx.closed() => break,
         }
         let now = Utc::now();
-        match &conn_error {
-            Some(e) => st.set_health("", SourceHealth::Unreachable { error: e.clone() }, beat),
+        conn_errors.retain(|_, (_, at)| at.elapsed() < ERROR_FORGOTTEN_AFTER);
+        match conn_errors.values().next() {
+            Some((e, _)) => st.set_health("", SourceHealth::Unreachable { error: e.clone() }, beat),
             None if st.settled() => st.set_health("", SourceHealth::Ok, beat),
             None => {}
         }

@@ -83,6 +83,11 @@ pub(crate) fn start(
             Some(rv) if rv < st.compacted => {
                 Err(format!("too old resource version: {rv} ({})", st.compacted))
             }
+            // Not from this server's history (it was restarted): like a compacted one, the client
+            // must relist. (A real API server keeps etcd's versions across restarts.)
+            Some(rv) if rv > st.rv => {
+                Err(format!("resource version {rv} is not from this server (current {})", st.rv))
+            }
             Some(rv) => Ok((rv, st.epoch, Vec::new())),
             None => {
                 let ns = w.ns.clone();
