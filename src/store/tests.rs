@@ -1,0 +1,191 @@
+//! The store's tests: merging, pending facts, incremental pod counts, shared nodes.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use super::*;
+
+fn t() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
+}
+
+/// A node's API object in rack `r` behind TORs `a` and `b`.
+fn node(name: &str) -> NodeInfo {
+    NodeInfo {
+        name: name.into(),
+        rack: "r".into(),
+        tors: ["a".into(), "b".into()],
+        ready: true,
+        labels: Default::default(),
+        signals: Vec::new(),
+    }
+}
+
+#[test]
+fn a_repeated_health_is_not_a_change_but_a_new_one_is() {
+    let t = t();
+    let mut s = ClusterState::new("c", Settings::default());
+    let health = |h: SourceHealth, at| Update::Health {
+        source: SourceId::Kubernetes,
+        scope: String::new(),
+        health: h,
+        at,
+    };
+    assert!(s.apply(health(SourceHealth::Ok, t)), "first report");
+    assert!(!s.apply(health(SourceHealth::Ok, t + Duration::seconds(10))), "heartbeat");
+    let down = SourceHealth::Unreachable { error: "refused".into() };
+    assert!(s.apply(health(down.clone(), t + Duration::seconds(20))));
+    assert!(!s.apply(health(down, t + Duration::seconds(30))));
+    // The heartbeat still moved `updated` on, so staleness is judged from the latest one.
+    assert!(s.apply(health(SourceHealth::Ok, t + Duration::seconds(40))));
+    let snap = s.snapshot(t + Duration::seconds(41));
+    assert_eq!(snap.sources[0].updated, Some(t + Duration::seconds(40)));
+    assert!(s.apply(Update::RuntimeClasses(Vec::new())), "data updates count as changes");
+}
+
+#[test]
+fn metrics_fill_gaps_but_the_node_own_sources_win() {
+    use crate::model::{BgpState, Conntrack};
+    use crate::sources::NodeMetrics;
+    let t = t();
+    let mut s = ClusterState::new("c", Settings::default());
+    let ct = |entries| Conntrack {
+        entries,
+        limit: 1000,
+        insert_failed_per_s: 0.0,
+        drop_per_s: 0.0,
+        early_drop_per_s: 0.0,
+        tcp_established_timeout_s: None,
+        bridge_nf_call_iptables: None,
+    };
+    s.apply(Update::NodeApplied { node: node("n1"), at: t });
+    s.apply(Update::NodeApplied { node: node("n2"), at: t });
+    let peer = BgpSession::new("p\x1b[2J".into(), "10.0.0.1".into(), 1, 2, BgpState::Established);
+    let metrics = NodeMetrics { cpu_now: Some(0.5), conntrack: Some(ct(900)), bgp: Some(vec![peer]) };
+    for n in ["n1", "n2"] {
+        s.apply(Update::NodeMetrics { node: n.into(), metrics: metrics.clone(), at: t });
+    }
+    s.apply(Update::NodeMetrics { node: "ghost".into(), metrics: metrics.clone(), at: t });
+    s.apply(Update::Host { node: "late".into(), facts: HostFacts::default(), at: t });
+    let own = HostFacts { conntrack: Some(ct(10)), ..HostFacts::default() };
+    s.apply(Update::Host { node: "n2".into(), facts: own, at: t });
+    let snap = s.snapshot(t);
+    assert_eq!(snap.nodes.len(), 2, "metrics never create nodes");
+    s.apply(Update::NodeApplied { node: node("late"), at: t });
+    let late = s.snapshot(t);
+    assert!(late.nodes.iter().any(|n| n.name == "late" && n.host.is_some()), "facts that came first wait");
+    let (n1, n2) = (&snap.nodes[0], &snap.nodes[1]);
+    assert_eq!((n1.conntrack().map(|c| c.entries), n1.cpu_now()), (Some(900), Some(0.5)));
+    assert_eq!(n2.conntrack().map(|c| c.entries), Some(10), "the agent's value wins");
+    assert_eq!(n2.cpu_now(), Some(0.5), "the gap is filled");
+    assert_eq!(n1.bgp.len(), 1);
+    assert!(!n1.bgp[0].peer.contains('\x1b'), "sanitized");
+}
+
+#[test]
+fn incremental_pod_counts_equal_a_recount() {
+    use crate::model::RuntimeKind;
+    let t = t();
+    let applied = |name: &str| Update::NodeApplied { node: node(name), at: t };
+    let pod = |i: u32, node: Option<u32>, class: Option<&str>| Pod {
+        namespace: format!("ns{}", i % 3).into(),
+        name: format!("p{i}").into(),
+        node: node.map(|n| format!("n{n}").into()),
+        runtime_class: class.map(Into::into),
+        priority_class: None,
+        host_network: false,
+        phase: "Running".into(),
+        offline: false,
+    };
+    let classes = Update::RuntimeClasses(vec![RuntimeClass {
+        name: "kata".into(),
+        handler: "kata-qemu".into(),
+        kind: RuntimeKind::Kata,
+        overhead_cpu_m: None,
+        overhead_mem_bytes: None,
+        node_selector: Default::default(),
+        pods: 0,
+    }]);
+    let mut live = ClusterState::new("c", Settings::default());
+    for n in 0..4 {
+        live.apply(applied(&format!("n{n}")));
+    }
+    live.apply(classes.clone());
+    live.apply(Update::PodsReplaced((0..40).map(|i| pod(i, Some(i % 4), None)).collect()));
+    // A deterministic mix of creates, moves (scheduling), class changes and deletes, with
+    // snapshots in between so the counts are carried over, not recomputed from scratch.
+    let mut model: BTreeMap<(String, String), Pod> = (0..40)
+        .map(|i| pod(i, Some(i % 4), None))
+        .map(|p| ((p.namespace.to_string(), p.name.to_string()), p))
+        .collect();
+    let mut x = 7u32;
+    for step in 0..400 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let i = (x >> 8) % 60;
+        let class = (x >> 4).is_multiple_of(3).then_some("kata");
+        let u = match (x >> 16) % 4 {
+            0 => Update::PodDeleted { namespace: format!("ns{}", i % 3), name: format!("p{i}") },
+            1 => Update::PodApplied(pod(i, None, class)),
+            _ => Update::PodApplied(pod(i, Some((x >> 20) % 4), class)),
+        };
+        match &u {
+            Update::PodDeleted { namespace, name } => model.remove(&(namespace.clone(), name.clone())),
+            Update::PodApplied(p) => model.insert((p.namespace.to_string(), p.name.to_string()), p.clone()),
+            _ => None,
+        };
+        live.apply(u);
+        if step % 7 == 0 {
+            live.snapshot(t);
+        }
+    }
+    let got = live.snapshot(t);
+    let mut listed: Vec<&Pod> = got.pods.iter().collect();
+    listed.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    assert_eq!(listed, model.values().collect::<Vec<_>>(), "the pod set is the applied one");
+    let mut fresh = ClusterState::new("c", Settings::default());
+    for n in 0..4 {
+        fresh.apply(applied(&format!("n{n}")));
+    }
+    fresh.apply(classes);
+    fresh.apply(Update::PodsReplaced(got.pods.iter().cloned().collect()));
+    let want = fresh.snapshot(t);
+    let counts = |s: &Snapshot| s.nodes.iter().map(|n| (n.pods, n.runtime)).collect::<Vec<_>>();
+    assert_eq!(counts(&got), counts(&want));
+    assert_eq!(got.runtime_classes, want.runtime_classes);
+    assert_eq!(got.pods, want.pods);
+    let on_nodes: u32 = got.nodes.iter().map(|n| n.pods).sum();
+    let unscheduled = got.pods.on_node("").len();
+    assert_eq!(on_nodes as usize + unscheduled, got.pods.len());
+    assert!(got.nodes.iter().any(|n| n.runtime.kata > 0), "the mix saw some kata pods");
+}
+
+#[test]
+fn unchanged_nodes_are_shared_and_changed_ones_rebuilt() {
+    let t = t();
+    let mut s = ClusterState::new("c", Settings::default());
+    for n in ["n1", "n2"] {
+        s.apply(Update::NodeApplied { node: node(n), at: t });
+    }
+    let a = s.snapshot(t);
+    let b = s.snapshot(t + Duration::seconds(1));
+    assert!(a.nodes.iter().zip(&b.nodes).all(|(x, y)| Arc::ptr_eq(x, y)), "nothing changed");
+    let facts = HostFacts { kvm: Some(true), ..HostFacts::default() };
+    s.apply(Update::Host { node: "n1".into(), facts, at: t });
+    let pod = Pod {
+        namespace: "ns".into(),
+        name: "p".into(),
+        node: Some("n2".into()),
+        runtime_class: None,
+        priority_class: None,
+        host_network: false,
+        phase: "Running".into(),
+        offline: false,
+    };
+    s.apply(Update::PodApplied(pod));
+    let c = s.snapshot(t + Duration::seconds(2));
+    assert_eq!(c.nodes[0].kvm(), Some(true), "host facts rebuilt n1");
+    assert_eq!((c.nodes[1].pods, c.nodes[1].runtime.runc), (1, 1), "pod counts rebuilt n2");
+    s.apply(Update::PodDeleted { namespace: "ns".into(), name: "p".into() });
+    let d = s.snapshot(t + Duration::seconds(3));
+    assert!(Arc::ptr_eq(&c.nodes[0], &d.nodes[0]));
+    assert_eq!(d.nodes[1].pods, 0);
+}
