@@ -85,9 +85,10 @@ pub struct ClusterState {
     health: BTreeMap<(SourceId, String), SourceStatus>,
 }
 
-fn clean(s: &mut String) {
-    if let std::borrow::Cow::Owned(c) = sanitize(s) {
-        *s = c;
+/// Sanitize in place (a `String`, or a pod's shared `Arc<str>`); untouched when already clean.
+fn clean<S: AsRef<str> + From<String>>(s: &mut S) {
+    if let std::borrow::Cow::Owned(c) = sanitize(s.as_ref()) {
+        *s = c.into();
     }
 }
 
@@ -105,21 +106,15 @@ fn clean_signal(s: &mut Signal) {
     }
 }
 
-fn clean_shared(s: &mut Arc<str>) {
-    if let std::borrow::Cow::Owned(c) = sanitize(s) {
-        *s = c.into();
-    }
-}
-
 /// Sanitize a pod's strings and share its repeated ones.
 fn clean_pod(p: &mut Pod, interner: &mut Interner) {
-    clean_shared(&mut p.namespace);
-    clean_shared(&mut p.name);
-    clean_shared(&mut p.phase);
+    clean(&mut p.namespace);
+    clean(&mut p.name);
+    clean(&mut p.phase);
     interner.share(&mut p.namespace);
     interner.share(&mut p.phase);
     for s in [&mut p.node, &mut p.runtime_class, &mut p.priority_class].into_iter().flatten() {
-        clean_shared(s);
+        clean(s);
         interner.share(s);
     }
 }
@@ -136,6 +131,11 @@ struct PodSummary {
 /// RuntimeClass name -> what its handler runs.
 fn kinds(classes: &[RuntimeClass]) -> HashMap<&str, RuntimeKind> {
     classes.iter().map(|c| (c.name.as_str(), c.kind)).collect()
+}
+
+/// Every node's summary.
+fn summarize_all(pods: &Pods, kinds: &HashMap<&str, RuntimeKind>) -> HashMap<Arc<str>, PodSummary> {
+    pods.nodes().map(|(n, list)| (n.clone(), summarize(list, kinds))).collect()
 }
 
 fn summarize(pods: &[Pod], kinds: &HashMap<&str, RuntimeKind>) -> PodSummary {
@@ -407,7 +407,7 @@ impl ClusterState {
         let kinds = kinds(&self.classes);
         let (pods, sums) = (&self.pods, &mut self.summaries);
         if std::mem::replace(&mut self.recount, false) {
-            *sums = pods.nodes().map(|(n, list)| (n.clone(), summarize(list, &kinds))).collect();
+            *sums = summarize_all(pods, &kinds);
             return;
         }
         for node in dirty {
@@ -425,7 +425,7 @@ impl ClusterState {
         let (pods, sums) = match &self.metric_pods {
             Some(m) if self.pods.is_empty() => {
                 let kinds = kinds(&self.classes);
-                metric_sums = m.nodes().map(|(n, list)| (n.clone(), summarize(list, &kinds))).collect();
+                metric_sums = summarize_all(m, &kinds);
                 (m.clone(), &metric_sums)
             }
             _ => (self.pods.clone(), &self.summaries),
