@@ -193,10 +193,14 @@ impl State {
                 }
             }
             Ev::Delete(k) => {
-                if cache.items.remove(&k).is_none() && kind == Kind::Pods {
-                    pod_change = Some((k, None));
-                } else if kind == Kind::Pods {
-                    self.dirty_nodes = true;
+                let cached = cache.items.remove(&k).is_some();
+                // A cached pod is a CNI agent pod (node signals); any other is the store's.
+                if kind == Kind::Pods {
+                    if cached {
+                        self.dirty_nodes = true;
+                    } else {
+                        pod_change = Some((k, None));
+                    }
                 }
             }
         }
