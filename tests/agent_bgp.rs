@@ -5,34 +5,19 @@
 //!   `bird` (Debian: `apt-get install -y bird2`); skipped otherwise, failed with `CI=true`.
 //! - `bird_socket_errors`, `cilium_*`: fake UNIX-socket servers; run everywhere.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clustertop::agent::report::BgpPeer;
 use clustertop::agent::{bird, cilium};
+use support::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
 
 const TIMEOUT: Duration = Duration::from_secs(1);
-
-/// A fresh directory under the temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("ctb-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Real BIRD in network namespaces.

@@ -9,7 +9,9 @@
 //! Needs root, `ip`, `nft` and `python3`. Without them the tests skip with a message; with
 //! `CI=true` they fail.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 use clustertop::agent::AgentConfig;
@@ -17,6 +19,7 @@ use clustertop::agent::host::{HostFacts, host_signals, read_host};
 use clustertop::agent::report::Fact;
 use clustertop::analysis::netmode::classify;
 use clustertop::model::NetMode;
+use support::TempDir;
 
 const PRINT_ENV: &str = "CTT_PRINT_HOST_FACTS";
 const CNI_ENV: &str = "CTT_CNI_DIR";
@@ -126,24 +129,6 @@ impl Netns {
 impl Drop for Netns {
     fn drop(&mut self) {
         let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
-    }
-}
-
-/// A temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(suffix: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("ctt-{}-{suffix}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("mkdir");
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

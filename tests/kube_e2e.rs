@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -16,6 +18,7 @@ use clustertop::sources::kube::{self as source, KubeOptions};
 use clustertop::store::ClusterState;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, ListParams};
+use support::TempDir;
 use tokio::sync::mpsc;
 
 const NODES: usize = 24;
@@ -33,13 +36,6 @@ struct Harness {
     _dir: TempDir,
 }
 
-struct TempDir(std::path::PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn serve_config(listen: &str, forbid: &[&str]) -> ServeConfig {
     ServeConfig {
         listen: listen.parse().unwrap(),
@@ -52,26 +48,14 @@ fn serve_config(listen: &str, forbid: &[&str]) -> ServeConfig {
 
 async fn start(forbid: &[&str], page_size: u32) -> Harness {
     let server = Server::start(serve_config("127.0.0.1:0", forbid)).await.expect("sim serve starts");
-    let dir = std::env::temp_dir().join(format!(
-        "clustertop-kube-e2e-{}-{}",
-        std::process::id(),
-        server.addr.port()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
+    let dir = TempDir::new("kube-e2e");
+    let kubeconfig = dir.0.join("kubeconfig");
     std::fs::write(&kubeconfig, server.kubeconfig()).unwrap();
     let opts = KubeOptions { kubeconfig: Some(kubeconfig), page_size, ..KubeOptions::default() };
     let (client, label) = source::connect(&opts).await.expect("connects through the kubeconfig");
     let (tx, rx) = mpsc::channel(256);
     let task = tokio::spawn(source::run(client.clone(), opts, tx));
-    Harness {
-        server,
-        state: ClusterState::new(label, Settings::default()),
-        rx,
-        client,
-        task,
-        _dir: TempDir(dir),
-    }
+    Harness { server, state: ClusterState::new(label, Settings::default()), rx, client, task, _dir: dir }
 }
 
 impl Harness {
