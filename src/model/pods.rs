@@ -70,9 +70,8 @@ impl Pods {
         for p in &pods {
             *counts.entry(node_key(p)).or_default() += 1;
         }
-        let counts: BTreeMap<Arc<str>, usize> = counts.into_iter().map(|(k, n)| (Arc::from(k), n)).collect();
         let mut by_node: BTreeMap<Arc<str>, Vec<Pod>> =
-            counts.into_iter().map(|(k, n)| (k, Vec::with_capacity(n))).collect();
+            counts.into_iter().map(|(k, n)| (Arc::from(k), Vec::with_capacity(n))).collect();
         for p in pods {
             if let Some(list) = by_node.get_mut(node_key(&p)) {
                 list.push(p);
