@@ -241,6 +241,10 @@ pub struct ServeFlags {
     /// few per step, to measure the cost of a busy cluster.
     #[arg(long, value_name = "PER_SECOND")]
     pub churn: Option<f64>,
+    /// Inject a fault into every API request, to test a client against an overloaded or failing
+    /// API server: slow=<seconds>s, <status> (500, 503…) or <status>,retry-after=<seconds> (429).
+    #[arg(long, default_value = "none")]
+    pub fault: crate::sim::serve::Fault,
     #[command(flatten)]
     pub sim: SimFlags,
 }

@@ -217,6 +217,7 @@ pub async fn serve(ui: &UiFlags, f: &ServeFlags) -> Result<()> {
         forbid: f.forbid.clone(),
         step: Duration::from_secs_f64(ui.refresh),
         churn: f.churn.filter(|c| c.is_finite() && *c > 0.0),
+        fault: f.fault,
         ..ServeConfig::default()
     };
     let server = Server::start(cfg).await.with_context(|| format!("cannot serve on {}", f.listen))?;
@@ -227,6 +228,9 @@ pub async fn serve(ui: &UiFlags, f: &ServeFlags) -> Result<()> {
         eprintln!("clustertop sim serve: kubeconfig written to {}", path.display());
     }
     eprintln!("clustertop sim serve: Kubernetes API on http://{} (Ctrl-C to stop)", server.addr);
+    if f.fault != crate::sim::serve::Fault::None {
+        eprintln!("clustertop sim serve: every API request gets the fault {}", f.fault);
+    }
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
     let mut usr1 = signal(SignalKind::user_defined1())?;

@@ -11,6 +11,7 @@
 
 mod api;
 mod churn;
+mod fault;
 mod kinds;
 mod objects;
 mod select;
@@ -18,6 +19,7 @@ mod state;
 mod stats;
 mod watch;
 
+pub use self::fault::Fault;
 pub use self::stats::{RequestStats, VERBS, VerbStats};
 
 use std::collections::{HashSet, VecDeque};
@@ -53,6 +55,8 @@ pub struct ServeConfig {
     /// Extra pod changes per second (deletes and creates, in pairs), on top of the simulator's
     /// few per step; `None` = only the simulator's.
     pub churn: Option<f64>,
+    /// A fault injected into every API request ([`Fault`]).
+    pub fault: Fault,
 }
 
 impl Default for ServeConfig {
@@ -65,6 +69,7 @@ impl Default for ServeConfig {
             step: Duration::from_secs(1),
             history: 10_000,
             churn: None,
+            fault: Fault::None,
         }
     }
 }
@@ -82,6 +87,7 @@ pub(crate) struct App {
     forbidden: Mutex<HashSet<String>>,
     requests: Mutex<VecDeque<(String, String)>>,
     paused: AtomicBool,
+    fault: Mutex<Fault>,
     addr: String,
 }
 
@@ -102,6 +108,9 @@ impl App {
             r.pop_front();
         }
         r.push_back((method.to_string(), path.to_string()));
+    }
+    pub(crate) fn fault(&self) -> Fault {
+        *lock(&self.fault)
     }
     pub(crate) fn is_forbidden(&self, plural: &str) -> bool {
         lock(&self.forbidden).contains(plural)
@@ -160,6 +169,7 @@ impl Server {
             forbidden: Mutex::new(cfg.forbid.iter().cloned().collect()),
             requests: Mutex::new(VecDeque::new()),
             paused: AtomicBool::new(false),
+            fault: Mutex::new(cfg.fault),
             addr: addr.to_string(),
         });
         let router = axum::Router::new().fallback(api::handle).with_state(app.clone());
@@ -262,6 +272,11 @@ impl Control {
         if changed {
             self.app.notify();
         }
+    }
+
+    /// Inject `fault` into every API request from now on (`Fault::None` ends it).
+    pub fn set_fault(&self, fault: Fault) {
+        *lock(&self.app.fault) = fault;
     }
 
     /// Stop (or resume) stepping the simulator: no pod churn and no BGP flaps while paused.

@@ -2,12 +2,14 @@
 //! reduced to `Update`s. Read-only: only get/list/watch requests (see `deploy/rbac.yaml`).
 
 pub mod map;
+pub mod retry_after;
 pub mod slim;
 pub mod state;
 pub mod watch;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use chrono::Utc;
@@ -19,8 +21,8 @@ use tokio::task::JoinSet;
 use self::state::{Kind, State};
 use self::watch::Msg;
 
-/// A watcher's connection error not repeated for this long is over: failing watchers retry at
-/// least every ~2 s (`watch::reconnect_backoff`).
+/// A watcher's error not repeated for this long (after any Retry-After) is over: failing watchers
+/// retry at least every ~2 s (`watch::reconnect_backoff`).
 const ERROR_FORGOTTEN_AFTER: Duration = Duration::from_secs(3);
 use crate::model::SourceHealth;
 use crate::sources::Update;
@@ -74,7 +76,7 @@ fn config_error(e: KubeconfigError, opts: &KubeOptions, path: Option<&PathBuf>) 
 /// The error is one line; the caller adds a hint.
 pub async fn connect(opts: &KubeOptions) -> anyhow::Result<(Client, String)> {
     let kco = KubeConfigOptions { context: opts.context.clone(), ..Default::default() };
-    let (config, context) = if let Some(path) = &opts.kubeconfig {
+    let (mut config, context) = if let Some(path) = &opts.kubeconfig {
         if !path.exists() {
             return Err(anyhow!("kubeconfig {}: no such file", path.display()));
         }
@@ -93,14 +95,29 @@ pub async fn connect(opts: &KubeOptions) -> anyhow::Result<(Client, String)> {
         let ctx = Kubeconfig::read().ok().and_then(|k| k.current_context);
         (cfg, ctx)
     };
+    // kube's own retry of 429/503/504 (up to 15 times, with a backoff growing to minutes) would
+    // hide an overloaded API server and keep a watcher away long after it recovers. The watchers
+    // retry on their own short backoff instead, and `retry_after` makes the whole client wait
+    // the time the server names.
+    config.default_retry = false;
     let server = config.cluster_url.to_string();
     let label = match context {
         Some(c) => format!("{c} {}", server.trim_end_matches('/')),
         None => server.trim_end_matches('/').to_string(),
     };
-    let client =
-        Client::try_from(config).map_err(|e| anyhow!("{label}: {}", map::one_line(&e.to_string())))?;
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| anyhow!("{label}: {}", map::one_line(&e.to_string())))?
+        .with_layer(&retry_after::RetryAfterLayer::default())
+        .build();
     Ok((client, label))
+}
+
+/// A watcher's error that holds until `until` unless it repeats.
+struct Transient {
+    /// "" for the connection, else the kind's scope.
+    scope: String,
+    error: String,
+    until: Instant,
 }
 
 /// Watch everything and send batches of updates until `tx` is closed. API errors become health.
@@ -129,31 +146,30 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut heartbeat = tokio::time::interval(HEARTBEAT_EVERY);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // Each watcher's connection error and when it came, cleared by that watcher's next good event
-    // or when it has not repeated for `ERROR_FORGOTTEN_AFTER`: a watch that resumes after an
-    // outage sends nothing until something changes, while a failing one retries every 1-2 s.
-    let mut conn_errors: std::collections::BTreeMap<state::Kind, (String, std::time::Instant)> =
-        Default::default();
+    // The errors that hold only while they repeat: each watcher's connection error (scope "")
+    // or its kind's server error (500, 429…). A watch that resumes after an outage sends nothing
+    // until something changes, while a failing one retries every 1-2 s (or after the server's
+    // Retry-After): an error not repeated for `ERROR_FORGOTTEN_AFTER` past that is over.
+    let mut transient: BTreeMap<Kind, Transient> = BTreeMap::new();
     let mut beats = 0u32;
     loop {
         let mut beat = false;
         tokio::select! {
             m = irx.recv() => match m {
                 Some(Msg::Ev(kind, ev)) => {
-                    conn_errors.remove(&kind);
+                    transient.remove(&kind);
                     st.apply(kind, ev);
                     continue;
                 }
-                Some(Msg::Health(kind, scope, h)) => {
-                    if scope.is_empty() {
-                        if let SourceHealth::Unreachable { error } = &h {
-                            conn_errors.insert(kind, (error.clone(), std::time::Instant::now()));
-                        }
-                    } else {
+                Some(Msg::Health(kind, scope, h, retry)) => {
+                    if let SourceHealth::Unreachable { error } = &h {
+                        let until = Instant::now() + ERROR_FORGOTTEN_AFTER + retry;
+                        transient.insert(kind, Transient { scope: scope.clone(), error: error.clone(), until });
+                    } else if !scope.is_empty() {
                         // The server answered this kind (forbidden, not installed…): it is reachable.
-                        if !matches!(h, SourceHealth::Unreachable { .. }) {
-                            conn_errors.remove(&kind);
-                        }
+                        transient.remove(&kind);
+                    }
+                    if !scope.is_empty() {
                         st.set_health(&scope, h, false);
                     }
                     continue;
@@ -165,9 +181,19 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
             _ = tx.closed() => break,
         }
         let now = Utc::now();
-        conn_errors.retain(|_, (_, at)| at.elapsed() < ERROR_FORGOTTEN_AFTER);
-        match conn_errors.values().next() {
-            Some((e, _)) => st.set_health("", SourceHealth::Unreachable { error: e.clone() }, beat),
+        let instant = Instant::now();
+        transient.retain(|_, t| {
+            let over = t.until <= instant;
+            if over
+                && !t.scope.is_empty()
+                && matches!(st.health(&t.scope), Some(SourceHealth::Unreachable { .. }))
+            {
+                st.set_health(&t.scope, SourceHealth::Ok, false);
+            }
+            !over
+        });
+        match transient.values().find(|t| t.scope.is_empty()) {
+            Some(t) => st.set_health("", SourceHealth::Unreachable { error: t.error.clone() }, beat),
             None if st.settled() => st.set_health("", SourceHealth::Ok, beat),
             None => {}
         }

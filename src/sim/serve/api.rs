@@ -59,6 +59,14 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, method: Method, uri: Uri
     }
     let verb = verb(&method, &uri);
     app.counters.request(verb);
+    let fault = app.fault();
+    if let Some(resp) = fault.response() {
+        app.log(method.as_str(), uri.path());
+        return resp;
+    }
+    if let super::Fault::Slow(d) = fault {
+        tokio::time::sleep(d).await;
+    }
     let resp = route(&app, method, uri);
     super::stats::counted(app.counters.clone(), verb, resp)
 }

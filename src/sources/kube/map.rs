@@ -292,10 +292,14 @@ pub fn api_error_health(e: &kube::Error, verb: &str, resource: &str) -> (String,
             (resource.into(), SourceHealth::Forbidden { verb: verb.into(), resource: resource.into() })
         }
         kube::Error::Api(s) if s.code == 404 => (resource.into(), SourceHealth::NotInstalled),
-        kube::Error::Api(s) => (
-            resource.into(),
-            SourceHealth::Unreachable { error: one_line(&format!("{} {}: {}", s.code, s.reason, s.message)) },
-        ),
+        kube::Error::Api(s) => {
+            let retry = match s.details.as_ref().map_or(0, |d| d.retry_after_seconds) {
+                0 => String::new(),
+                n => format!(" (retry after {n} s)"),
+            };
+            let error = one_line(&format!("{} {}: {}{retry}", s.code, s.reason, s.message));
+            (resource.into(), SourceHealth::Unreachable { error })
+        }
         kube::Error::Discovery(_) => (resource.into(), SourceHealth::NotInstalled),
         other => (String::new(), SourceHealth::Unreachable { error: one_line(&other.to_string()) }),
     }
@@ -315,6 +319,21 @@ pub fn watch_error_health(
         W::WatchError(s) => Some(api_error_health(&kube::Error::Api(s.clone()), "watch", resource)),
         W::NoResourceVersion => None,
     }
+}
+
+/// How long the server asked the client to wait before retrying (`details.retryAfterSeconds` of
+/// a 429 or 503 Status); zero when it did not say.
+pub fn retry_after(e: &kube::runtime::watcher::Error) -> std::time::Duration {
+    use kube::runtime::watcher::Error as W;
+    let status = match e {
+        W::InitialListFailed(kube::Error::Api(s))
+        | W::WatchStartFailed(kube::Error::Api(s))
+        | W::WatchFailed(kube::Error::Api(s)) => Some(&**s),
+        W::WatchError(s) => Some(&**s),
+        _ => None,
+    };
+    let secs = status.and_then(|s| s.details.as_ref()).map_or(0, |d| d.retry_after_seconds);
+    std::time::Duration::from_secs(secs.into())
 }
 
 /// Collapse whitespace so an error fits the status line.

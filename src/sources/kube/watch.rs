@@ -23,8 +23,9 @@ use crate::model::{Interner, SourceHealth};
 #[derive(Debug)]
 pub enum Msg {
     Ev(Kind, Ev),
-    /// A health change for `scope` (the kind's scope, or "" for the connection).
-    Health(Kind, String, SourceHealth),
+    /// A health change for `scope` (the kind's scope, or "" for the connection), with the wait
+    /// the server asked for before a retry (`Retry-After`; zero when none).
+    Health(Kind, String, SourceHealth, Duration),
 }
 
 /// Options the reducers need.
@@ -126,7 +127,7 @@ where
                     None => continue,
                 },
                 Err(e) => match map::watch_error_health(&e, kind.scope()) {
-                    Some((scope, h)) => Msg::Health(kind, scope, h),
+                    Some((scope, h)) => Msg::Health(kind, scope, h, map::retry_after(&e)),
                     None => continue,
                 },
             };
@@ -221,7 +222,14 @@ pub async fn crd(client: Client, crd: &'static Crd, page_size: u32, tx: mpsc::Se
         if let Err(e) = probe
             && map::api_error_health(&e, "list", crd.kind.scope()).1 == SourceHealth::NotInstalled
         {
-            let _ = tx.send(Msg::Health(crd.kind, crd.kind.scope().into(), SourceHealth::NotInstalled)).await;
+            let _ = tx
+                .send(Msg::Health(
+                    crd.kind,
+                    crd.kind.scope().into(),
+                    SourceHealth::NotInstalled,
+                    Duration::ZERO,
+                ))
+                .await;
             return;
         }
     }
