@@ -27,6 +27,9 @@ const ERROR_FORGOTTEN_AFTER: Duration = Duration::from_secs(3);
 use crate::model::SourceHealth;
 use crate::sources::Update;
 
+/// The connection's health until every kind has listed once (an API server answering slowly).
+pub const WAITING: &str = "waiting for the API server's first answers";
+
 /// How often changes are coalesced into one batch.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(150);
 /// How often a healthy source says so (the store marks a source stale after 60 s of silence).
@@ -195,7 +198,8 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
         match transient.values().find(|t| t.scope.is_empty()) {
             Some(t) => st.set_health("", SourceHealth::Unreachable { error: t.error.clone() }, beat),
             None if st.settled() => st.set_health("", SourceHealth::Ok, beat),
-            None => {}
+            // Honest about a slow API server: no data yet, and why.
+            None => st.set_health("", SourceHealth::NoData { reason: WAITING.into() }, beat),
         }
         let recompute = beat && {
             beats = beats.wrapping_add(1);
