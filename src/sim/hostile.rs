@@ -4,6 +4,7 @@
 //! escape sequences (clear screen, cursor moves, window title, clipboard), control characters,
 //! bidi overrides and very long strings. The dashboard must show them inert (`sanitize`).
 
+use crate::model::Signal;
 use crate::sources::Update;
 
 /// One of each kind of trouble.
@@ -22,7 +23,8 @@ fn all() -> String {
 }
 
 /// Mangle one update's text fields: rack 1's name, rack 2's name (2,000 characters), every
-/// BGP session's last error, and every 25th pod's name.
+/// node's network annotation values and NetworkUnavailable condition reason, every BGP peer's
+/// name (a CRD status field) and last error, and every 25th pod's name.
 pub fn mangle(u: &mut Update) {
     match u {
         Update::NodeApplied { node, .. } => {
@@ -31,8 +33,19 @@ pub fn mangle(u: &mut Update) {
             } else if node.rack == "rack-2" {
                 node.rack.push_str(&"-long".repeat(400));
             }
+            for sig in &mut node.signals {
+                match sig {
+                    Signal::Annotation { value, .. } => value.push_str(&all()),
+                    Signal::ConditionReason { reason } => reason.push_str(&all()),
+                    _ => {}
+                }
+            }
         }
         Update::Bgp { sessions, .. } => {
+            for s in sessions.iter_mut() {
+                s.peer.push_str(SAMPLES[2]);
+                s.peer.push_str(SAMPLES[4]);
+            }
             for s in sessions.iter_mut().filter(|s| s.last_error.is_some()) {
                 s.last_error = Some(format!("Hold timer expired{}", all()));
             }
