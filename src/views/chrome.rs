@@ -64,7 +64,14 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         if group.len() <= MAX_SCOPES_SHOWN {
             for src in group {
                 let (st, g) = widgets::source_health(t, &src.health);
-                spans.push(Span::styled(format!(" {g} {} {}", src.label(), src.health.word()), st));
+                // A source that stopped answering: how old is what is on screen?
+                let old = match (&src.health, src.updated) {
+                    (SourceHealth::Unreachable { .. } | SourceHealth::Stale { .. }, Some(at)) => {
+                        format!(", data {} old", widgets::age(s.now, Some(at)))
+                    }
+                    _ => String::new(),
+                };
+                spans.push(Span::styled(format!(" {g} {} {}{old}", src.label(), src.health.word()), st));
             }
             continue;
         }
@@ -148,5 +155,21 @@ mod tests {
         let line = fixture::render(&snap, &Model::default(), &th, 200, 1, status).join("");
         assert!(line.contains("X agents 39/40 ok"), "{line}");
         assert!(!line.contains("10.0.0."), "{line}");
+    }
+
+    #[test]
+    fn a_source_that_stopped_answering_says_how_old_its_data_is() {
+        let mut snap = fixture::snapshot();
+        snap.sources.retain(|s| s.source != SourceId::Kubernetes);
+        snap.sources.push(SourceStatus {
+            source: SourceId::Kubernetes,
+            scope: String::new(),
+            health: SourceHealth::Unreachable { error: "connection refused".into() },
+            updated: Some(snap.now - chrono::Duration::seconds(40)),
+        });
+        snap.sources.sort_by(|a, b| (a.source, &a.scope).cmp(&(b.source, &b.scope)));
+        let th = crate::theme::Theme::builtin("mono", true).unwrap();
+        let line = fixture::render(&snap, &Model::default(), &th, 200, 1, status).join("");
+        assert!(line.contains("kube unreachable, data 40s old"), "{line}");
     }
 }
