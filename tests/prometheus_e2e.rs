@@ -249,6 +249,18 @@ fn real_prometheus_curve_split_fills_report_missing_metric_and_outage() {
     wait_for(&mut state, "recovery", &backend_is(true));
     let screen = render(state.snapshot(Utc::now()), View::Utilization);
     assert!(!screen.contains("unreachable"), "{screen}");
+    // 5b. Prometheus frozen (SIGSTOP): it accepts connections and answers nothing, like one stuck
+    // for 30 s or more. Each request is cut off at the backend's 5 s timeout and the panel says
+    // so over the kept curve; thawed, it is ok again.
+    p.freeze(true);
+    wait_for(&mut state, "the frozen Prometheus to be noticed", &|u| {
+        matches!(u, Update::Health { source: SourceId::Prometheus, scope, health: SourceHealth::Unreachable { error }, .. }
+            if scope.is_empty() && error.contains("no answer within the timeout"))
+    });
+    let screen = render(state.snapshot(Utc::now()), View::Utilization);
+    assert!(screen.contains("no answer within the timeout") && screen.contains("curve as of"), "{screen}");
+    p.freeze(false);
+    wait_for(&mut state, "recovery after the thaw", &backend_is(true));
     task.abort();
 
     // 6. Unreachable backend and no data: exit 2 with a clear message.

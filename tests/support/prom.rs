@@ -100,6 +100,7 @@ impl Prom {
 
     /// SIGTERM by PID, wait up to 10 s, then SIGKILL.
     pub fn stop(&mut self) {
+        self.freeze(false);
         let Some(mut child) = self.child.take() else { return };
         let _ = Command::new("kill").arg(child.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -111,6 +112,14 @@ impl Prom {
         }
         let _ = child.kill();
         let _ = child.wait();
+    }
+
+    /// Freeze (SIGSTOP) or thaw (SIGCONT) the process by PID: frozen, it still accepts
+    /// connections (the kernel does) but answers nothing, like a Prometheus stuck for minutes.
+    pub fn freeze(&self, frozen: bool) {
+        let Some(child) = &self.child else { return };
+        let sig = if frozen { "-STOP" } else { "-CONT" };
+        let _ = Command::new("kill").args([sig, &child.id().to_string()]).status();
     }
 
     /// Start again on the same port and data dir (after [`Prom::stop`]).
