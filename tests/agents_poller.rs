@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use clustertop::model::{SourceHealth, SourceId};
 use clustertop::sources::Update;
 use clustertop::sources::agents::{self, AgentsOptions};
-use support::agent::{Agent, fixture};
+use support::agent::{Agent, FakeAgent, Reply, fixture, ok_json, real_report};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// An "agent" that answers every request with a 10 MB body and no Content-Length, so the cap has
@@ -160,4 +160,98 @@ async fn the_poller_sends_the_agent_token() {
     let without = agents::client(None).unwrap();
     let err = agents::fetch(&without, &agent.url(), 256 * 1024).await.unwrap_err();
     assert!(err.contains("401"), "{err}");
+}
+
+/// A real agent's report, renamed to `node`, padded with spaces (still valid JSON) to `len` bytes.
+fn report_json(node: &str, len: usize) -> Vec<u8> {
+    let mut v = real_report("fx-json");
+    v["node"] = node.into();
+    let mut body = serde_json::to_vec(&v).unwrap();
+    assert!(body.len() <= len, "the report is {} bytes", body.len());
+    body.resize(len, b' ');
+    body
+}
+
+/// Every batch the poller sends within `deadline` or until `done` holds, each with when it came.
+async fn collect(
+    opts: AgentsOptions,
+    deadline: Duration,
+    mut done: impl FnMut(&[(Duration, Update)]) -> bool,
+) -> Vec<(Duration, Update)> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let started = Instant::now();
+    let poller = tokio::spawn(agents::run(opts, tx));
+    let mut got = Vec::new();
+    while !done(&got) {
+        let left = deadline.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Some(batch)) => got.extend(batch.into_iter().map(|u| (started.elapsed(), u))),
+            _ => break,
+        }
+    }
+    poller.abort();
+    got
+}
+
+/// Each agent's health reports in order, with when they came.
+fn healths(got: &[(Duration, Update)], url: &str) -> Vec<(Duration, SourceHealth)> {
+    got.iter()
+        .filter_map(|(at, u)| match u {
+            Update::Health { source: SourceId::Agents, scope, health, .. } if scope == url => {
+                Some((*at, health.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn host_updates<'a>(got: &'a [(Duration, Update)], node: &str) -> Vec<&'a Update> {
+    got.iter().map(|(_, u)| u).filter(|u| matches!(u, Update::Host { node: n, .. } if n == node)).collect()
+}
+
+/// A fake agent that sends a valid report only after 6 s, with a 3 s timeout: unreachable,
+/// "timed out after 3.0 s", with its URL; a real agent in the same round answers at once, and a
+/// fake one that takes 1.5 s (within the timeout) delivers its node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_agent_times_out_alone_and_one_within_the_timeout_delivers() {
+    let fast_dir = fixture("fx-fast");
+    let fast = Agent::start(&fast_dir);
+    let slow_body = report_json("fx-slow", 4000);
+    let slow = FakeAgent::start(move |_| Reply { delay: Duration::from_secs(6), bytes: ok_json(&slow_body) });
+    let within_body = report_json("fx-within", 4000);
+    let within =
+        FakeAgent::start(move |_| Reply { delay: Duration::from_millis(1500), bytes: ok_json(&within_body) });
+    let urls = vec![fast.url(), slow.url(), within.url()];
+    let timeout = Duration::from_secs(3);
+    let opts = AgentsOptions {
+        urls: urls.clone(),
+        interval: Duration::from_secs(30),
+        timeout,
+        ..AgentsOptions::default()
+    };
+    let got =
+        collect(opts, timeout + Duration::from_secs(3), |g| urls.iter().all(|u| !healths(g, u).is_empty()))
+            .await;
+
+    let first = |u: &str| healths(&got, u).into_iter().next().unwrap_or_else(|| panic!("{u}: no health"));
+    let (slow_at, slow_h) = first(&urls[1]);
+    match &slow_h {
+        SourceHealth::Unreachable { error } => {
+            assert!(error.contains("timed out after 3.0 s"), "{error}");
+            assert!(error.contains(&urls[1]), "{error}");
+        }
+        other => panic!("slow agent: {other:?}"),
+    }
+    assert!(slow_at >= timeout && slow_at < timeout + Duration::from_secs(3), "{slow_at:?}");
+    let (fast_at, fast_h) = first(&urls[0]);
+    assert_eq!(fast_h, SourceHealth::Ok);
+    assert!(fast_at < timeout, "the real agent answered after {fast_at:?}: held up by the slow one?");
+    let (within_at, within_h) = first(&urls[2]);
+    assert_eq!(within_h, SourceHealth::Ok);
+    assert!(within_at >= Duration::from_millis(1500) && within_at < slow_at, "{within_at:?}");
+    assert_eq!(host_updates(&got, "fx-fast").len(), 1);
+    assert_eq!(host_updates(&got, "fx-within").len(), 1);
+    assert!(host_updates(&got, "fx-slow").is_empty(), "a timed-out answer delivered data");
+    drop(fast);
+    let _ = std::fs::remove_dir_all(fast_dir);
 }
