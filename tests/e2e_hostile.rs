@@ -4,7 +4,8 @@
 //! node's detail, the screen captured with `tmux capture-pane -e` holds none of them raw (only the
 //! dashboard's own colour codes), no line is wider than the terminal, the window title and the
 //! clipboard are untouched, and the escaped forms (`\x1b`, `\u{202e}`) are what is shown. The
-//! same holds for a node agent's report carrying such strings in every free-text field.
+//! same holds for a node agent's report carrying such strings in every free-text field, and for
+//! label values served by a real Prometheus.
 
 #![allow(clippy::unwrap_used)]
 
@@ -69,12 +70,22 @@ fn shows_escaped(text: &str) -> bool {
     text.contains("\\u{202e}") || text.contains("\\x1b") || text.contains("\\x0d")
 }
 
-/// Send `keys`, let them land (the status line shows on every view), and check the screen.
+/// Send `keys`, let them land (the tabs line shows on every view), and check the screen.
 fn visit(h: &Harness, keys: &[&str]) -> String {
     h.keys(keys);
-    poll("a redraw", || h.screen().contains("kube ok").then_some(()), || h.screen());
+    poll("a redraw", || h.screen().contains("1 Overview").then_some(()), || h.screen());
     std::thread::sleep(std::time::Duration::from_millis(300));
     checked_screen(h, 200, &format!("{keys:?}"))
+}
+
+/// The Nodes view filtered to `node` (the filter edited anew), then that node's detail.
+fn open_detail(h: &Harness, node: &str) {
+    h.keys(&["2", "/"]);
+    h.keys(&["BSpace"; 20]);
+    h.keys(&[node, "Enter"]);
+    poll("the filter", || h.screen().contains("Nodes 1/").then_some(()), || h.screen());
+    h.keys(&["Enter"]);
+    poll("the node detail", || h.screen().contains(&format!("Node {node}")).then_some(()), || h.screen());
 }
 
 /// Neither the window title nor tmux's paste buffers (the OSC 52 clipboard) changed.
@@ -103,12 +114,12 @@ fn hostile_strings_reach_the_screen_inert() {
 }
 
 /// Every kind of trouble at once, after `tag` (so each field can be found on screen): clear
-/// screen, cursor home and move, OSC 0 title, OSC 52 clipboard, colours, bidi override, C0, DEL,
-/// C1 (8-bit CSI).
+/// screen, cursor home and move, OSC 0 title, OSC 52 clipboard, colours, bidi override, C0
+/// (CR, LF, TAB, BS, NUL, SOH, a lone ESC), DEL, C1 (8-bit CSI).
 fn hostile(tag: &str) -> String {
     format!(
         "{tag}\u{1b}[2J\u{1b}[H\u{1b}[10;10Hmoved\u{1b}]0;pwned-title\u{07}\u{1b}]52;c;cHduZWQ=\u{07}\
-         \u{202e}desrever\u{202c}\u{1b}[31;1;5mred\u{1b}[0m\r\n\t\u{08}\u{7f}\u{9b}31m\u{1b}"
+         \u{202e}desrever\u{202c}\u{1b}[31;1;5mred\u{1b}[0m\r\n\t\u{08}\u{0}\u{1}\u{7f}\u{9b}31m\u{1b}"
     )
 }
 
@@ -169,18 +180,16 @@ fn hostile_agent_reports_reach_the_screen_inert() {
     let title = tmux(&["display", "-p", "-t", &h.session, "#{pane_title}"]);
 
     // The node's detail, found by filtering the Nodes view, once the agent's report is in.
-    h.keys(&["2", "/", "r4-n01", "Enter", "Enter"]);
+    open_detail(&h, "r4-n01");
     poll("the agent's BGP peers in the detail", || screen().contains("PEERNAME").then_some(()), screen);
     let mut seen = String::new();
     seen += &checked_screen(&h, 200, "the node detail");
     for keys in [&["Escape"][..], &["Escape", "3"], &["5"], &["7"], &["1"], &["6"], &["4"]] {
         seen += &visit(&h, keys);
     }
-    // Narrower: the detail's one-line-per-field layout. The filter is kept: edit it anew.
+    // Narrower: the detail's one-line-per-field layout.
     tmux(&["resize-window", "-t", &h.session, "-x", "100", "-y", "40"]);
-    h.keys(&["2", "/"]);
-    h.keys(&["BSpace"; 20]);
-    h.keys(&["r4-n01", "Enter", "Enter"]);
+    open_detail(&h, "r4-n01");
     poll("the detail at 100 columns", || screen().contains("PEERNAME").then_some(()), screen);
     std::thread::sleep(std::time::Duration::from_millis(300));
     seen += &checked_screen(&h, 100, "the node detail at 100 columns");
@@ -195,4 +204,156 @@ fn hostile_agent_reports_reach_the_screen_inert() {
     title_and_clipboard_untouched(&h, &title);
     drop(h);
     drop((agent, broken));
+}
+
+/// A label value in OpenMetrics text: `\`, `"` and newline escaped, everything else as is.
+fn om_value(v: &str) -> String {
+    v.replace('\\', r"\\").replace('"', r#"\""#).replace('\n', r"\n")
+}
+
+/// OpenMetrics for a real Prometheus, one sample a minute from 10 hours ago to 15 minutes
+/// ahead (so instant queries at "now" see them): node CPU and capacity for `r1-n01` with a
+/// hostile rack label, kube-state-metrics pods on `r1-n01` with hostile namespaces, names,
+/// priority and runtime classes (one name of 2,000 characters), and BGP sessions of bird (`name`,
+/// `state`), FRR (`peer`) and Cilium (`neighbor`) with hostile labels on three flannel nodes
+/// (whose API objects bring no BGP sessions, so the metrics' are shown).
+fn hostile_openmetrics() -> String {
+    let h = |tag: &str| om_value(&format!("{}\n", hostile(tag)));
+    let long = format!("LONGPOD{}", "x".repeat(2000));
+    let now = chrono::Utc::now().timestamp();
+    let times: Vec<i64> = (-600..=15).map(|m| now + m * 60).collect();
+    let mut out = String::new();
+    let mut family = |name: &str, kind: &str, series: &[(String, Box<dyn Fn(usize) -> f64>)]| {
+        out += &format!("# TYPE {name} {kind}\n");
+        let sample = if kind == "counter" { format!("{name}_total") } else { name.to_string() };
+        for (labels, value) in series {
+            for (i, t) in times.iter().enumerate() {
+                out += &format!("{sample}{{{labels}}} {} {t}\n", value(i));
+            }
+        }
+    };
+    family(
+        "node_cpu_seconds",
+        "counter",
+        &[
+            (r#"node="r1-n01",cpu="0",mode="user""#.into(), Box::new(|i| 30.0 * i as f64)),
+            (r#"node="r1-n01",cpu="0",mode="idle""#.into(), Box::new(|i| 30.0 * i as f64)),
+        ],
+    );
+    family(
+        "kube_node_labels",
+        "gauge",
+        &[(
+            format!(r#"node="r1-n01",label_topology_kubernetes_io_zone="{}""#, h("RACKZONE")),
+            Box::new(|_| 1.0),
+        )],
+    );
+    family(
+        "kube_node_status_capacity",
+        "gauge",
+        &[(r#"node="r1-n01",resource="cpu""#.into(), Box::new(|_| 1.0))],
+    );
+    let pod = |ns: &str, name: &str| format!(r#"namespace="{ns}",pod="{name}",node="r1-n01""#);
+    family(
+        "kube_pod_info",
+        "gauge",
+        &[
+            (
+                format!(r#"{},priority_class="{}""#, pod(&h("PODNS"), &h("PODNAME")), h("PRIO")),
+                Box::new(|_| 1.0),
+            ),
+            (format!(r#"{},priority_class="koord-batch""#, pod("web", &long)), Box::new(|_| 1.0)),
+        ],
+    );
+    family(
+        "kube_pod_runtimeclass_name_info",
+        "gauge",
+        &[
+            (
+                format!(r#"{},runtimeclass_name="{}""#, pod(&h("PODNS"), &h("PODNAME")), h("RTCLASS")),
+                Box::new(|_| 1.0),
+            ),
+            (format!(r#"{},runtimeclass_name="kata-qemu""#, pod("web", &long)), Box::new(|_| 1.0)),
+        ],
+    );
+    family(
+        "bird_protocol_up",
+        "gauge",
+        &[(
+            format!(r#"node="r1-n02",proto="BGP",name="{}",state="{}""#, h("BIRDNAME"), h("BIRDSTATE")),
+            Box::new(|_| 0.0),
+        )],
+    );
+    family(
+        "frr_bgp_peer_state",
+        "gauge",
+        &[(
+            format!(r#"node="r1-n03",peer="{}",peer_as="65001",local_as="65100""#, h("FRRPEER")),
+            Box::new(|_| 3.0),
+        )],
+    );
+    family(
+        "cilium_bgp_control_plane_session_state",
+        "gauge",
+        &[(format!(r#"node="r2-n01",neighbor="{}",neighbor_asn="65001""#, h("CILNB")), Box::new(|_| 0.0))],
+    );
+    out + "# EOF\n"
+}
+
+/// Hostile label values through a real Prometheus, backfilled by promtool from OpenMetrics (which
+/// carries ESC, BEL, CR, TAB, BS, NUL, SOH, DEL, C1 and bidi controls raw, and a newline escaped):
+/// the rack label of the CPU curve, the pods kube-state-metrics lists (used because `sim serve
+/// --forbid pods` forbids the pod watch) and BGP peers of bird, FRR and Cilium. The dashboard
+/// shows them inert in every view and in the nodes' details. (The pods' priority and runtime
+/// class names are not displayed: an unknown class shows as `other`.)
+#[test]
+fn hostile_prometheus_labels_reach_the_screen_inert() {
+    use support::prom::Prom;
+    if !have_tmux() || !support::require_tools() {
+        eprintln!("skipping: tmux, prometheus or promtool not installed");
+        return;
+    }
+    let dir = support::TempDir::new("hostile-om");
+    let om = dir.0.join("hostile.om");
+    std::fs::write(&om, hostile_openmetrics()).unwrap();
+    // A colocation window 7 to 6 hours ago, with its 2 h baseline and 4 h spill in the data, so
+    // the Utilization view lists its racks (the curve's rack label values).
+    let start = chrono::Utc::now() - chrono::Duration::hours(7);
+    let window =
+        format!("{}-{}", start.format("%H:%M"), (start + chrono::Duration::hours(1)).format("%H:%M"));
+    let xdg = dir.0.join("xdg");
+    std::fs::create_dir_all(xdg.join("clustertop")).unwrap();
+    std::fs::write(
+        xdg.join("clustertop/config.toml"),
+        format!("[colocation]\nwindows = [\"{window}\"]\ntz = \"Etc/UTC\"\n"),
+    )
+    .unwrap();
+    let prom = Prom::backfill_and_start(&om);
+    // Prometheus kept the raw bytes: the label comes back with ESC and the newline.
+    let got = prom.query("bird_protocol_up", chrono::Utc::now().timestamp());
+    let name = got[0]["metric"]["name"].as_str().unwrap_or_default();
+    assert!(name.contains("\u{1b}]0;pwned-title\u{7}") && name.contains('\n'), "{name:?}");
+
+    let env = [format!("CLUSTERTOP_PROMETHEUS={}", prom.url), format!("XDG_CONFIG_HOME={}", xdg.display())];
+    let h = Harness::start_full("e2e-hostile-prom", &["--scenario", "hostile", "--forbid", "pods"], &env, "");
+    let screen = || h.screen();
+    poll("prometheus to be ok", || screen().contains("prometheus ok").then_some(()), screen);
+    let title = tmux(&["display", "-p", "-t", &h.session, "#{pane_title}"]);
+    let mut seen = String::new();
+    for node in ["r1-n01", "r1-n02", "r1-n03", "r2-n01"] {
+        open_detail(&h, node);
+        seen += &visit(&h, &[]);
+        seen += &visit(&h, &["Escape"]);
+    }
+    h.keys(&["/"]);
+    h.keys(&["BSpace"; 20]);
+    h.keys(&["Enter"]);
+    for keys in [&["1"][..], &["3"], &["4"], &["5"], &["6"], &["7"]] {
+        seen += &visit(&h, keys);
+    }
+    for shown in ["PODNAME", "PODNS", "LONGPOD", "BIRDNAME", "FRRPEER", "CILNB", "RACKZONE"] {
+        assert!(seen.contains(shown), "{shown} never reached the screen:\n{seen}");
+    }
+    assert!(shows_escaped(&seen), "the hostile strings were shown escaped:\n{seen}");
+    title_and_clipboard_untouched(&h, &title);
 }

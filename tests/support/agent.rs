@@ -139,11 +139,9 @@ pub fn real_report(node: &str) -> serde_json::Value {
 
 /// A `200 OK` answer with `body` and its full `Content-Length`.
 pub fn ok_json(body: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
+    let n = body.len();
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {n}\r\n");
+    let mut out = (head + "Connection: close\r\n\r\n").into_bytes();
     out.extend_from_slice(body);
     out
 }
