@@ -88,6 +88,17 @@ fn open_detail(h: &Harness, node: &str) {
     poll("the node detail", || h.screen().contains(&format!("Node {node}")).then_some(()), || h.screen());
 }
 
+/// The open detail, checked page by page (it scrolls when a node has many findings).
+fn detail_pages(h: &Harness, width: usize) -> String {
+    let mut seen = checked_screen(h, width, "the node detail");
+    for page in 1..=3 {
+        h.keys(&["PageDown"]);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        seen += &checked_screen(h, width, &format!("the node detail, page {}", page + 1));
+    }
+    seen
+}
+
 /// Neither the window title nor tmux's paste buffers (the OSC 52 clipboard) changed.
 fn title_and_clipboard_untouched(h: &Harness, title: &str) {
     assert_eq!(tmux(&["display", "-p", "-t", &h.session, "#{pane_title}"]), title, "window title unchanged");
@@ -132,7 +143,8 @@ fn peer(name: &str, addr: &str, state: &str, last_error: &str) -> serde_json::Va
     })
 }
 
-/// A node agent for `r4-n01` (a BGP node of the simulated cluster) whose report carries hostile
+/// A node agent for `r1-n02` (a flannel node of the simulated cluster, whose API object brings no
+/// BGP sessions that would replace the agent's until its next round) whose report carries hostile
 /// text in every free-text field: interface names and kinds, CNI config files and plugin types,
 /// BGP peer names, addresses, states and last errors (one of 2,000 characters), the agent
 /// version, the CPU flag and the reasons of absent facts. A second agent answers JSON that
@@ -148,12 +160,13 @@ fn hostile_agent_reports_reach_the_screen_inert() {
         eprintln!("skipping: tmux not installed");
         return;
     }
-    let mut r = real_report("r4-n01");
+    let mut r = real_report("r1-n02");
     r["agent_version"] = hostile("ver").into();
     r["interfaces"] = serde_json::json!({"value": [
         {"name": "cilium_host", "kind": "veth", "up": true},
         {"name": hostile("lxcIFACE"), "kind": hostile("kind"), "up": true},
         {"name": hostile("cilium_vxlan"), "kind": "vxlan", "up": true},
+        {"name": hostile("flannel.IFACE"), "kind": "vxlan", "up": true},
     ]});
     r["cni_configs"] =
         serde_json::json!({"value": [{"file": hostile("05-CNIFILE"), "types": [hostile("cilium-cni")]}]});
@@ -168,7 +181,7 @@ fn hostile_agent_reports_reach_the_screen_inert() {
     ]});
     let good = serde_json::to_vec(&r).unwrap();
     let agent = FakeAgent::start(move |_| Reply { delay: std::time::Duration::ZERO, bytes: ok_json(&good) });
-    let mut bad = real_report("r4-n02");
+    let mut bad = real_report("r1-n03");
     bad["bgp_bird"] = serde_json::json!({ hostile("BADKEY"): 1 });
     let bad = serde_json::to_vec(&bad).unwrap();
     let broken = FakeAgent::start(move |_| Reply { delay: std::time::Duration::ZERO, bytes: ok_json(&bad) });
@@ -180,24 +193,22 @@ fn hostile_agent_reports_reach_the_screen_inert() {
     let title = tmux(&["display", "-p", "-t", &h.session, "#{pane_title}"]);
 
     // The node's detail, found by filtering the Nodes view, once the agent's report is in.
-    open_detail(&h, "r4-n01");
+    open_detail(&h, "r1-n02");
     poll("the agent's BGP peers in the detail", || screen().contains("PEERNAME").then_some(()), screen);
-    let mut seen = String::new();
-    seen += &checked_screen(&h, 200, "the node detail");
+    let mut seen = detail_pages(&h, 200);
     for keys in [&["Escape"][..], &["Escape", "3"], &["5"], &["7"], &["1"], &["6"], &["4"]] {
         seen += &visit(&h, keys);
     }
     // Narrower: the detail's one-line-per-field layout.
     tmux(&["resize-window", "-t", &h.session, "-x", "100", "-y", "40"]);
-    open_detail(&h, "r4-n01");
+    open_detail(&h, "r1-n02");
     poll("the detail at 100 columns", || screen().contains("PEERNAME").then_some(()), screen);
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    seen += &checked_screen(&h, 100, "the node detail at 100 columns");
+    seen += &detail_pages(&h, 100);
     h.keys(&["Escape", "Escape", "3"]);
     poll("the Network view at 100 columns", || screen().contains("PEERERR").then_some(()), screen);
     seen += &checked_screen(&h, 100, "the Network view at 100 columns");
 
-    for shown in ["PEERNAME", "PEERADDR", "PEERERR", "LONGERR", "lxcIFACE", "05-CNIFILE", "BADKEY"] {
+    for shown in ["PEERNAME", "PEERADDR", "PEERERR", "LONGERR", "flannel.IFACE", "05-CNIFILE", "BADKEY"] {
         assert!(seen.contains(shown), "{shown} never reached the screen:\n{seen}");
     }
     assert!(shows_escaped(&seen), "the hostile strings were shown escaped:\n{seen}");
@@ -223,12 +234,14 @@ fn hostile_openmetrics() -> String {
     let now = chrono::Utc::now().timestamp();
     let times: Vec<i64> = (-600..=15).map(|m| now + m * 60).collect();
     let mut out = String::new();
-    let mut family = |name: &str, kind: &str, series: &[(String, Box<dyn Fn(usize) -> f64>)]| {
+    // A counter's value grows by `v` a sample; a gauge's stays `v`.
+    let mut family = |name: &str, kind: &str, series: &[(String, f64)]| {
         out += &format!("# TYPE {name} {kind}\n");
         let sample = if kind == "counter" { format!("{name}_total") } else { name.to_string() };
-        for (labels, value) in series {
+        for (labels, v) in series {
             for (i, t) in times.iter().enumerate() {
-                out += &format!("{sample}{{{labels}}} {} {t}\n", value(i));
+                let value = if kind == "counter" { v * i as f64 } else { *v };
+                out += &format!("{sample}{{{labels}}} {value} {t}\n");
             }
         }
     };
@@ -236,66 +249,47 @@ fn hostile_openmetrics() -> String {
         "node_cpu_seconds",
         "counter",
         &[
-            (r#"node="r1-n01",cpu="0",mode="user""#.into(), Box::new(|i| 30.0 * i as f64)),
-            (r#"node="r1-n01",cpu="0",mode="idle""#.into(), Box::new(|i| 30.0 * i as f64)),
+            (r#"node="r1-n01",cpu="0",mode="user""#.into(), 30.0),
+            (r#"node="r1-n01",cpu="0",mode="idle""#.into(), 30.0),
         ],
     );
     family(
         "kube_node_labels",
         "gauge",
-        &[(
-            format!(r#"node="r1-n01",label_topology_kubernetes_io_zone="{}""#, h("RACKZONE")),
-            Box::new(|_| 1.0),
-        )],
+        &[(format!(r#"node="r1-n01",label_topology_kubernetes_io_zone="{}""#, h("RACKZONE")), 1.0)],
     );
-    family(
-        "kube_node_status_capacity",
-        "gauge",
-        &[(r#"node="r1-n01",resource="cpu""#.into(), Box::new(|_| 1.0))],
-    );
+    family("kube_node_status_capacity", "gauge", &[(r#"node="r1-n01",resource="cpu""#.into(), 1.0)]);
     let pod = |ns: &str, name: &str| format!(r#"namespace="{ns}",pod="{name}",node="r1-n01""#);
     family(
         "kube_pod_info",
         "gauge",
         &[
-            (
-                format!(r#"{},priority_class="{}""#, pod(&h("PODNS"), &h("PODNAME")), h("PRIO")),
-                Box::new(|_| 1.0),
-            ),
-            (format!(r#"{},priority_class="koord-batch""#, pod("web", &long)), Box::new(|_| 1.0)),
+            (format!(r#"{},priority_class="{}""#, pod(&h("PODNS"), &h("PODNAME")), h("PRIO")), 1.0),
+            (format!(r#"{},priority_class="koord-batch""#, pod("web", &long)), 1.0),
         ],
     );
     family(
         "kube_pod_runtimeclass_name_info",
         "gauge",
         &[
-            (
-                format!(r#"{},runtimeclass_name="{}""#, pod(&h("PODNS"), &h("PODNAME")), h("RTCLASS")),
-                Box::new(|_| 1.0),
-            ),
-            (format!(r#"{},runtimeclass_name="kata-qemu""#, pod("web", &long)), Box::new(|_| 1.0)),
+            (format!(r#"{},runtimeclass_name="{}""#, pod(&h("PODNS"), &h("PODNAME")), h("RTCLASS")), 1.0),
+            (format!(r#"{},runtimeclass_name="kata-qemu""#, pod("web", &long)), 1.0),
         ],
     );
     family(
         "bird_protocol_up",
         "gauge",
-        &[(
-            format!(r#"node="r1-n02",proto="BGP",name="{}",state="{}""#, h("BIRDNAME"), h("BIRDSTATE")),
-            Box::new(|_| 0.0),
-        )],
+        &[(format!(r#"node="r1-n02",proto="BGP",name="{}",state="{}""#, h("BIRDNAME"), h("BIRDSTATE")), 0.0)],
     );
     family(
         "frr_bgp_peer_state",
         "gauge",
-        &[(
-            format!(r#"node="r1-n03",peer="{}",peer_as="65001",local_as="65100""#, h("FRRPEER")),
-            Box::new(|_| 3.0),
-        )],
+        &[(format!(r#"node="r1-n03",peer="{}",peer_as="65001",local_as="65100""#, h("FRRPEER")), 3.0)],
     );
     family(
         "cilium_bgp_control_plane_session_state",
         "gauge",
-        &[(format!(r#"node="r2-n01",neighbor="{}",neighbor_asn="65001""#, h("CILNB")), Box::new(|_| 0.0))],
+        &[(format!(r#"node="r2-n01",neighbor="{}",neighbor_asn="65001""#, h("CILNB")), 0.0)],
     );
     out + "# EOF\n"
 }
@@ -342,7 +336,7 @@ fn hostile_prometheus_labels_reach_the_screen_inert() {
     let mut seen = String::new();
     for node in ["r1-n01", "r1-n02", "r1-n03", "r2-n01"] {
         open_detail(&h, node);
-        seen += &visit(&h, &[]);
+        seen += &detail_pages(&h, 200);
         seen += &visit(&h, &["Escape"]);
     }
     h.keys(&["/"]);
