@@ -88,13 +88,25 @@ fn open_detail(h: &Harness, node: &str) {
     poll("the node detail", || h.screen().contains(&format!("Node {node}")).then_some(()), || h.screen());
 }
 
-/// The open detail, checked page by page (it scrolls when a node has many findings).
+/// The open detail, checked page by page: it scrolls (`lines 1-45 of 74`) when a node has many
+/// findings; each PageDown is waited for until the last line is on screen.
 fn detail_pages(h: &Harness, width: usize) -> String {
+    // `(first-last, total)` of the scroll indicator, if the detail scrolls.
+    let lines = || -> Option<(String, String)> {
+        let screen = h.screen();
+        let rest = screen.split("lines ").nth(1)?;
+        let mut w = rest.split_whitespace();
+        let (range, of, total) = (w.next()?, w.next()?, w.next()?);
+        (of == "of").then(|| (range.to_string(), total.to_string()))
+    };
     let mut seen = checked_screen(h, width, "the node detail");
-    for page in 1..=3 {
+    while let Some((range, total)) = lines() {
+        if range.ends_with(&format!("-{total}")) {
+            break;
+        }
         h.keys(&["PageDown"]);
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        seen += &checked_screen(h, width, &format!("the node detail, page {}", page + 1));
+        poll("the next page", || lines().filter(|(r, _)| *r != range).map(|_| ()), || h.screen());
+        seen += &checked_screen(h, width, &format!("the node detail, {range} before"));
     }
     seen
 }
