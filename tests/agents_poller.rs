@@ -162,6 +162,8 @@ async fn the_poller_sends_the_agent_token() {
     let without = agents::client(None).unwrap();
     let err = agents::fetch(&without, &agent.url(), 256 * 1024).await.unwrap_err();
     assert!(err.contains("401"), "{err}");
+    drop(agent);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// A real agent's report, renamed to `node`, padded with spaces (still valid JSON) to `len` bytes.
