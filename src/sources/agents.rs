@@ -76,7 +76,8 @@ pub async fn fetch(http: &reqwest::Client, url: &str, max_body: usize) -> Result
         return Err(format!("response too large: {n} bytes, over the {max_body}-byte cap"));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| format!("reading the body: {e}"))? {
+    let expected = resp.content_length();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| body_error(&e, body.len(), expected))? {
         if body.len() + chunk.len() > max_body {
             return Err(format!("response too large: over the {max_body}-byte cap"));
         }
@@ -90,6 +91,27 @@ pub async fn fetch(http: &reqwest::Client, url: &str, max_body: usize) -> Result
         return Err("the report names no node".into());
     }
     Ok(r)
+}
+
+/// Why reading a body failed, in plain words. reqwest's own text ("error decoding response body")
+/// reads like a JSON problem; the innermost cause says what happened (`end of file before message
+/// length reached`, `connection closed before message completed`).
+fn body_error(e: &reqwest::Error, got: usize, expected: Option<u64>) -> String {
+    let mut root: &dyn std::error::Error = e;
+    let mut eof = false;
+    while let Some(s) = root.source() {
+        root = s;
+        eof |= s
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof)
+            || s.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_incomplete_message);
+    }
+    let of = expected.map(|n| format!(" of {n}")).unwrap_or_default();
+    if eof {
+        format!("the connection closed mid-body, after {got}{of} bytes ({root})")
+    } else {
+        format!("reading the body failed after {got}{of} bytes: {root}")
+    }
 }
 
 fn health(url: &str, health: SourceHealth) -> Update {

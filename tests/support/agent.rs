@@ -124,3 +124,93 @@ pub fn request_with(addr: SocketAddr, method: &str, path: &str, headers: &str) -
     let code = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
     (code, head, buf[split + 4..].to_vec())
 }
+
+/// A real agent's `/v1/node` report for a fixture named `node`, as JSON: a real agent is started
+/// on a fresh fixture, asked once, and stopped (by its PID).
+pub fn real_report(node: &str) -> serde_json::Value {
+    let fx = fixture(node);
+    let agent = Agent::start(&fx);
+    let (code, _, body) = request(agent.addr, "GET", "/v1/node");
+    drop(agent);
+    let _ = std::fs::remove_dir_all(&fx);
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).unwrap()
+}
+
+/// A `200 OK` answer with `body` and its full `Content-Length`.
+pub fn ok_json(body: &[u8]) -> Vec<u8> {
+    let n = body.len();
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {n}\r\n");
+    let mut out = (head + "Connection: close\r\n\r\n").into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// What a fake agent does with one request: waits `delay`, writes `bytes` (head and body, raw),
+/// then closes the connection.
+pub struct Reply {
+    pub delay: Duration,
+    pub bytes: Vec<u8>,
+}
+
+/// A fake agent on loopback (port 0) that answers request number `n` (from 0) with `reply(n)`,
+/// each connection on its own thread so a slow answer holds up no other. Stops accepting on drop.
+pub struct FakeAgent {
+    pub addr: SocketAddr,
+    /// Requests received so far.
+    pub hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    accept: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeAgent {
+    pub fn start(reply: impl Fn(usize) -> Reply + Send + Sync + 'static) -> FakeAgent {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let (hits, stop) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
+        let (h, st, reply) = (hits.clone(), stop.clone(), Arc::new(reply));
+        let accept = std::thread::spawn(move || {
+            for s in l.incoming() {
+                if st.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(mut s) = s else { continue };
+                let n = h.fetch_add(1, Ordering::SeqCst);
+                let reply = reply.clone();
+                std::thread::spawn(move || {
+                    // Read the request head (a GET has no body).
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match s.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(k) => head.extend_from_slice(&buf[..k]),
+                        }
+                    }
+                    let r = reply(n);
+                    std::thread::sleep(r.delay);
+                    let _ = s.write_all(&r.bytes);
+                    let _ = s.flush();
+                    let _ = s.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        FakeAgent { addr, hits, stop, accept: Some(accept) }
+    }
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for FakeAgent {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr); // wake the accept loop so it sees `stop`
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+    }
+}
