@@ -11,7 +11,7 @@ mod support;
 use std::time::Duration;
 
 use clustertop::model::{SourceHealth, SourceId};
-use clustertop::sim::serve::{Fault, Server};
+use clustertop::sim::serve::{Fault, ServeConfig, Server};
 use support::kube::{
     Forward, Harness, NODES, kube_error_with, kube_health, pods_per_node, serve_config, start, start_with,
 };
@@ -39,11 +39,30 @@ async fn current_again(h: &mut Harness, since: Instant) -> Duration {
     since.elapsed()
 }
 
-/// Requests `sim serve` answered while the source ran for `d` (updates applied meanwhile).
-async fn requests_during(h: &mut Harness, d: Duration) -> u64 {
-    let before = h.server.control().request_stats().requests;
-    h.drain_for(d).await;
-    h.server.control().request_stats().requests - before
+/// What `sim serve` was asked while the source ran for `d` (updates applied meanwhile): the
+/// number of requests, and the most for any one path (a watcher's list and watch share one).
+/// All along, no kind may claim to be ok (kube's watcher says `Init` before each list it
+/// retries, which is no answer from the server).
+async fn requests_during(h: &mut Harness, d: Duration) -> (usize, usize) {
+    let before = h.server.control().requests().len();
+    let end = Instant::now() + d;
+    while Instant::now() < end {
+        h.drain_for(Duration::from_millis(200)).await;
+        let snap = h.state.snapshot(chrono::Utc::now());
+        let ok: Vec<_> = snap
+            .sources
+            .iter()
+            .filter(|x| x.source == SourceId::Kubernetes && !x.scope.is_empty() && x.health.is_ok())
+            .collect();
+        assert!(ok.is_empty(), "kinds said ok while every request failed: {ok:?}");
+    }
+    let reqs = h.server.control().requests();
+    let mut per_path = std::collections::BTreeMap::<&str, usize>::new();
+    for (_, q) in &reqs[before..] {
+        *per_path.entry(q.split('?').next().unwrap_or(q)).or_default() += 1;
+    }
+    eprintln!("requests per path: {per_path:?}");
+    (reqs.len() - before, per_path.values().copied().max().unwrap_or(0))
 }
 
 async fn until_unreachable(h: &mut Harness, why: &str) {
@@ -109,10 +128,10 @@ async fn api_server_answering_500_backs_off_and_recovers() {
     c.set_fault(Fault::Status { code: 500, retry_after: None });
     c.drop_watches();
     until_unreachable(&mut h, "500 InternalError").await;
-    let n = requests_during(&mut h, Duration::from_secs(10)).await;
-    eprintln!("500: {n} requests in 10 s");
-    // 8 watchers at most, each retrying after >= 1 s once the first 0.5 s retry has failed.
-    assert!(n <= 8 * 11, "{n} requests in 10 s of 500s: a request storm");
+    let (n, most) = requests_during(&mut h, Duration::from_secs(10)).await;
+    eprintln!("500: {n} requests in 10 s, at most {most} for one path");
+    // Each watcher retries after >= 0.5 s, then >= 1 s.
+    assert!(most <= 11, "{most} requests for one path in 10 s of 500s: a request storm");
     c.set_fault(Fault::None);
     let took = current_again(&mut h, Instant::now()).await;
     eprintln!("500: current again {took:?} after the errors stopped");
@@ -120,9 +139,9 @@ async fn api_server_answering_500_backs_off_and_recovers() {
     h.stop().await;
 }
 
-/// 429 with `Retry-After: 5` on every request: the client holds all its requests for the 5 s the
-/// server asked (not the watchers' own 1-2 s backoff), so in 10 s at most three rounds of the
-/// waiting watchers reach it; each kind says `429 TooManyRequests`.
+/// 429 with `Retry-After: 5` on every request: each watcher's next request waits the 5 s the
+/// server asked (not the watchers' own 1-2 s backoff), so in 10 s no path is asked more than
+/// three times; each kind says `429 TooManyRequests … (retry after 5 s)`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_server_answering_429_gets_its_retry_after() {
     let mut h = start(&[], 500).await;
@@ -131,9 +150,9 @@ async fn api_server_answering_429_gets_its_retry_after() {
     c.set_fault(Fault::Status { code: 429, retry_after: Some(5) });
     c.drop_watches();
     until_unreachable(&mut h, "429 TooManyRequests").await;
-    let n = requests_during(&mut h, Duration::from_secs(10)).await;
-    eprintln!("429 with Retry-After 5: {n} requests in 10 s");
-    assert!(n <= 8 * 3, "{n} requests in 10 s of 429s with Retry-After: 5");
+    let (n, most) = requests_during(&mut h, Duration::from_secs(10)).await;
+    eprintln!("429 with Retry-After 5: {n} requests in 10 s, at most {most} for one path");
+    assert!(most <= 3, "{most} requests for one path in 10 s of 429s with Retry-After: 5");
     c.set_fault(Fault::None);
     let took = current_again(&mut h, Instant::now()).await;
     eprintln!("429: current again {took:?} after the throttling stopped");
@@ -144,17 +163,44 @@ async fn api_server_answering_429_gets_its_retry_after() {
     h.stop().await;
 }
 
+/// 429 from the very first request: the initial lists are retried on the server's schedule, and
+/// no kind claims to be ok meanwhile (kube's watcher says `Init` before each list it retries).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_server_answering_429_from_the_start() {
+    let fault = Fault::Status { code: 429, retry_after: Some(5) };
+    let cfg = ServeConfig { fault, ..serve_config("127.0.0.1:0", &[]) };
+    let mut h = start_with(cfg, 500, None).await;
+    h.until("the source to say 429", |s| kube_error_with(s, "429 TooManyRequests")).await;
+    let (n, most) = requests_during(&mut h, Duration::from_secs(10)).await;
+    eprintln!("429 from the start: {n} requests in 10 s, at most {most} for one path");
+    assert!(most <= 3, "{most} requests for one path in 10 s of 429s with Retry-After: 5");
+    h.server.control().set_fault(Fault::None);
+    let took = current_again(&mut h, Instant::now()).await;
+    eprintln!("429 from the start: synced {took:?} after the throttling stopped");
+    // The CRDs it watched blind (discovery was throttled) but the server does not serve are
+    // reported not installed and no longer asked for.
+    let snap = h
+        .until("calico to be not installed", |s| {
+            s.sources
+                .iter()
+                .any(|x| x.scope.starts_with("caliconodestatuses") && x.health == SourceHealth::NotInstalled)
+        })
+        .await;
+    assert_eq!(snap.nodes.len(), NODES);
+    let before = h.server.control().requests().len();
+    h.drain_for(Duration::from_secs(3)).await;
+    let reqs = h.server.control().requests();
+    let calico: Vec<_> = reqs[before..].iter().filter(|(_, q)| q.contains("caliconodestatuses")).collect();
+    assert!(calico.is_empty(), "a CRD the server does not serve is still asked for: {calico:?}");
+    h.stop().await;
+}
+
 /// Every answer 10 s late, from the start: the source waits (no timeouts, no retries piling up:
 /// every request is made once) and syncs with the server's pods.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_server_answering_after_10_s_still_syncs_with_one_request_each() {
     let slow = Fault::Slow(Duration::from_secs(10));
-    let mut h = start_with(
-        clustertop::sim::serve::ServeConfig { fault: slow, ..serve_config("127.0.0.1:0", &[]) },
-        500,
-        None,
-    )
-    .await;
+    let mut h = start_with(ServeConfig { fault: slow, ..serve_config("127.0.0.1:0", &[]) }, 500, None).await;
     let started = Instant::now();
     h.server.control().pause_churn(true);
     let snap = h

@@ -21,11 +21,12 @@ use tokio::task::JoinSet;
 use self::state::{Kind, State};
 use self::watch::Msg;
 
+use crate::model::SourceHealth;
+use crate::sources::Update;
+
 /// A watcher's error not repeated for this long (after any Retry-After) is over: failing watchers
 /// retry at least every ~2 s (`watch::reconnect_backoff`).
 const ERROR_FORGOTTEN_AFTER: Duration = Duration::from_secs(3);
-use crate::model::SourceHealth;
-use crate::sources::Update;
 
 /// The connection's health until every kind has listed once (an API server answering slowly).
 pub const WAITING: &str = "waiting for the API server's first answers";
@@ -100,8 +101,8 @@ pub async fn connect(opts: &KubeOptions) -> anyhow::Result<(Client, String)> {
     };
     // kube's own retry of 429/503/504 (up to 15 times, with a backoff growing to minutes) would
     // hide an overloaded API server and keep a watcher away long after it recovers. The watchers
-    // retry on their own short backoff instead, and `retry_after` makes the whole client wait
-    // the time the server names.
+    // retry on their own short backoff instead, and `retry_after` makes a watcher's next request
+    // wait the time the server names.
     config.default_retry = false;
     let server = config.cluster_url.to_string();
     let label = match context {
@@ -160,7 +161,10 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
         tokio::select! {
             m = irx.recv() => match m {
                 Some(Msg::Ev(kind, ev)) => {
-                    transient.remove(&kind);
+                    // kube's watcher says `Init` before it asks the server: no news of it.
+                    if !matches!(ev, state::Ev::Init) {
+                        transient.remove(&kind);
+                    }
                     st.apply(kind, ev);
                     continue;
                 }

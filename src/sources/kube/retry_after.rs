@@ -1,39 +1,44 @@
 //! Honour the API server's `Retry-After`. An overloaded API server (API Priority and Fairness)
 //! answers 429, or 503, with the seconds to wait; kube's watchers would retry on their own short
-//! backoff regardless. This layer holds every request of the client (all watchers, discovery)
-//! until the time the server named, capped at [`MAX_WAIT`]: one client, one pause, no storm.
+//! backoff regardless. This layer holds the next request for the same path (a watcher's list and
+//! watch share one) until the time the server named, capped at [`MAX_WAIT`], as client-go does.
+//!
+//! The wait is in the response future, before the inner service's future is first polled: the
+//! kube stack (hyper's client under it) sends nothing until then.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::{Response, StatusCode, header};
-use tokio::time::{Instant, Sleep};
+use http::{Request, Response, StatusCode, header};
+use tokio::time::Instant;
 use tower::{Layer, Service};
 
 /// A longer `Retry-After` is cut to this: the dashboard must come back soon after the server does.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
 
-/// The layer; every service it makes shares one hold time.
+type Holds = Arc<Mutex<HashMap<String, Instant>>>;
+
+/// The layer; every service it makes shares one table of holds by path.
 #[derive(Debug, Clone, Default)]
 pub struct RetryAfterLayer {
-    until: Arc<Mutex<Option<Instant>>>,
+    holds: Holds,
 }
 
 impl<S> Layer<S> for RetryAfterLayer {
     type Service = RetryAfter<S>;
 
     fn layer(&self, inner: S) -> RetryAfter<S> {
-        RetryAfter { inner, until: self.until.clone(), sleep: None }
+        RetryAfter { inner, holds: self.holds.clone() }
     }
 }
 
 pub struct RetryAfter<S> {
     inner: S,
-    until: Arc<Mutex<Option<Instant>>>,
-    sleep: Option<Pin<Box<Sleep>>>,
+    holds: Holds,
 }
 
 /// The seconds of a `Retry-After` on a 429 or 503 answer (the HTTP-date form is not used by the
@@ -46,17 +51,9 @@ pub fn wait_of<B>(resp: &Response<B>) -> Option<Duration> {
     Some(Duration::from_secs(secs).min(MAX_WAIT))
 }
 
-fn hold(until: &Mutex<Option<Instant>>, wait: Duration) {
-    let mut u = until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let t = Instant::now() + wait;
-    if u.is_none_or(|old| old < t) {
-        *u = Some(t);
-    }
-}
-
-impl<S, Req, B> Service<Req> for RetryAfter<S>
+impl<S, ReqB, B> Service<Request<ReqB>> for RetryAfter<S>
 where
-    S: Service<Req, Response = Response<B>>,
+    S: Service<Request<ReqB>, Response = Response<B>>,
     S::Future: Send + 'static,
     B: Send + 'static,
 {
@@ -65,27 +62,24 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Response<B>, S::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        let until = *self.until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(t) = until.filter(|t| *t > Instant::now()) {
-            let sleep = self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(t)));
-            if sleep.deadline() != t {
-                sleep.as_mut().reset(t);
-            }
-            if sleep.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-        }
-        self.sleep = None;
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Req) -> Self::Future {
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
+        let path = req.uri().path().to_string();
+        let holds = self.holds.clone();
+        let hold = holds.lock().unwrap_or_else(PoisonError::into_inner).get(&path).copied();
         let fut = self.inner.call(req);
-        let until = self.until.clone();
         Box::pin(async move {
+            if let Some(t) = hold {
+                tokio::time::sleep_until(t).await;
+            }
             let resp = fut.await?;
+            let mut h = holds.lock().unwrap_or_else(PoisonError::into_inner);
+            let now = Instant::now();
+            h.retain(|_, t| *t > now);
             if let Some(wait) = wait_of(&resp) {
-                hold(&until, wait);
+                h.insert(path, now + wait);
             }
             Ok(resp)
         })
@@ -116,22 +110,30 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn requests_wait_until_the_time_the_server_named() {
-        use tower::ServiceExt;
+    async fn a_path_waits_until_the_time_the_server_named() {
         let calls = Arc::new(Mutex::new(Vec::new()));
         let log = calls.clone();
-        let inner = tower::service_fn(move |code: u16| {
-            log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(Instant::now());
-            async move { Ok::<_, std::convert::Infallible>(resp(code, Some("5"))) }
+        // The inner future logs when it is first polled, as the request would then be sent.
+        let inner = tower::service_fn(move |req: Request<u16>| {
+            let log = log.clone();
+            async move {
+                let path = req.uri().path().to_string();
+                log.lock().unwrap_or_else(PoisonError::into_inner).push((path, Instant::now()));
+                Ok::<_, std::convert::Infallible>(resp(*req.body(), Some("5")))
+            }
         });
         let mut svc = RetryAfterLayer::default().layer(inner);
         let start = Instant::now();
-        let r = svc.ready().await.unwrap_or_else(|e| match e {}).call(429).await;
-        assert_eq!(r.map(|r| r.status().as_u16()).ok(), Some(429));
-        let r = svc.ready().await.unwrap_or_else(|e| match e {}).call(200).await;
-        assert_eq!(r.map(|r| r.status().as_u16()).ok(), Some(200));
-        let at: Vec<Duration> =
-            calls.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|t| *t - start).collect();
-        assert_eq!(at, vec![Duration::ZERO, Duration::from_secs(5)]);
+        let req = |path: &str, code: u16| Request::builder().uri(path).body(code).unwrap_or_default();
+        let mut status =
+            async |path: &str, code: u16| svc.call(req(path, code)).await.map(|r| r.status().as_u16());
+        assert_eq!(status("/api/v1/pods", 429).await, Ok(429));
+        // Another path is not held; the same path (a watch after the list) waits the 5 s.
+        assert_eq!(status("/api/v1/nodes", 200).await, Ok(200));
+        assert_eq!(status("/api/v1/pods?watch=true", 200).await, Ok(200));
+        assert_eq!(status("/api/v1/pods", 200).await, Ok(200));
+        let log = calls.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let at: Vec<(&str, u64)> = log.iter().map(|(p, t)| (p.as_str(), (*t - start).as_secs())).collect();
+        assert_eq!(at, [("/api/v1/pods", 0), ("/api/v1/nodes", 0), ("/api/v1/pods", 5), ("/api/v1/pods", 5)]);
     }
 }

@@ -147,7 +147,9 @@ impl State {
     }
 
     pub fn apply(&mut self, kind: Kind, ev: Ev) {
-        if !matches!(self.health.get(kind.scope()), None | Some(SourceHealth::Ok)) {
+        // Any event but `Init` (said before the list request) shows the server answered.
+        if !matches!(ev, Ev::Init) && !matches!(self.health.get(kind.scope()), None | Some(SourceHealth::Ok))
+        {
             self.set_health(kind.scope(), SourceHealth::Ok, false);
         }
         let cache = self.caches.entry(kind).or_default();

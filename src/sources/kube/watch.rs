@@ -131,7 +131,10 @@ where
                     None => continue,
                 },
             };
-            if tx.send(msg).await.is_err() {
+            // The server says the resource does not exist (a CRD watched because discovery
+            // failed, e.g. throttled): stop, as for a CRD absent from discovery.
+            let gone = matches!(&msg, Msg::Health(_, _, SourceHealth::NotInstalled, _));
+            if tx.send(msg).await.is_err() || gone {
                 return;
             }
         }
