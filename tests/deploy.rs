@@ -1,6 +1,7 @@
-//! `deploy/agent.yaml`: parses (PyYAML, as kubectl needs a server for even a client dry run),
-//! and holds what the agent's safety depends on. When a cluster is reachable, `kubectl apply
-//! --dry-run=client` is run too.
+//! `deploy/agent.yaml` and `deploy/rbac.yaml`: parse (PyYAML, as kubectl needs a server for even
+//! a client dry run), match the Kubernetes API types field for field (a schema check), and hold
+//! what safety depends on (a read-only agent; get/list/watch only, no secrets). When a cluster is
+//! reachable, `kubectl apply --dry-run=client` is run too.
 
 #![allow(clippy::unwrap_used)]
 
@@ -136,4 +137,35 @@ fn dashboard_rbac_grants_no_write_verbs_and_no_secrets() {
     }
     let binding = docs.iter().find(|d| d["kind"] == "ClusterRoleBinding").unwrap();
     assert_eq!(binding["roleRef"]["name"], "clustertop-readonly");
+}
+
+/// A schema check without a cluster: every document is read into the Kubernetes API type of its
+/// kind (k8s-openapi, the same types the API server's OpenAPI describes) and written back; the
+/// result must equal the document, so a misspelt field (dropped by the type) or a wrong type
+/// (a string where a number goes) fails.
+#[test]
+fn every_manifest_matches_the_kubernetes_api_types() {
+    use k8s_openapi::api::apps::v1::DaemonSet;
+    use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+    fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(doc: &Value) -> Result<Value, String> {
+        let typed: T = serde_json::from_value(doc.clone()).map_err(|e| e.to_string())?;
+        serde_json::to_value(typed).map_err(|e| e.to_string())
+    }
+    for path in [PATH, RBAC] {
+        let Some(docs) = docs_of(path) else { return };
+        for doc in docs.iter().filter(|d| !d.is_null()) {
+            let kind = doc["kind"].as_str().unwrap_or_default();
+            let back = match kind {
+                "Namespace" => round_trip::<Namespace>(doc),
+                "ServiceAccount" => round_trip::<ServiceAccount>(doc),
+                "DaemonSet" => round_trip::<DaemonSet>(doc),
+                "ClusterRole" => round_trip::<ClusterRole>(doc),
+                "ClusterRoleBinding" => round_trip::<ClusterRoleBinding>(doc),
+                other => panic!("{path}: no schema check for kind {other:?}; add it here"),
+            };
+            let back = back.unwrap_or_else(|e| panic!("{path}: {kind} does not match the API type: {e}"));
+            assert_eq!(&back, doc, "{path}: {kind} has fields the API type does not know (or wrong types)");
+        }
+    }
 }
