@@ -101,7 +101,13 @@ async fn api_server_back_on_a_new_port_behind_the_same_kubeconfig() {
     let old = h.server.addr;
     h.server.stop().await;
     until_unreachable(&mut h, "error").await;
+    // The load balancer accepts and then drops every connection: count them for 4 s.
+    let before = lb.accepted.load(std::sync::atomic::Ordering::Relaxed);
     h.drain_for(Duration::from_secs(4)).await;
+    let tries = lb.accepted.load(std::sync::atomic::Ordering::Relaxed) - before;
+    eprintln!("new port: {tries} connections in 4 s with no server behind the load balancer");
+    // At most 8 watchers, each retrying after >= 0.5 s, then >= 1 s: 5 each in 4 s.
+    assert!(tries <= 8 * 5, "{tries} connections in 4 s: a reconnect storm");
     let new = Server::start(serve_config("127.0.0.1:0", &[])).await.expect("sim serve starts again");
     assert_ne!(new.addr, old, "the server moved");
     lb.retarget(new.addr);

@@ -162,6 +162,8 @@ pub fn pods_per_node(s: &Snapshot) -> BTreeMap<String, u32> {
 /// reset, as a load balancer failing over does. Stopped on drop.
 pub struct Forward {
     pub addr: SocketAddr,
+    /// Connections accepted so far.
+    pub accepted: Arc<std::sync::atomic::AtomicUsize>,
     target: Arc<Mutex<SocketAddr>>,
     cut: watch::Sender<u64>,
     task: tokio::task::JoinHandle<()>,
@@ -175,9 +177,11 @@ impl Forward {
         let addr = listener.local_addr().expect("local address");
         let target = Arc::new(Mutex::new(target));
         let cut = watch::channel(0u64).0;
-        let (t, c) = (target.clone(), cut.clone());
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (t, c, n) = (target.clone(), cut.clone(), accepted.clone());
         let task = tokio::spawn(async move {
             while let Ok((mut down, _)) = listener.accept().await {
+                n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let to = *t.lock().unwrap_or_else(|e| e.into_inner());
                 let mut cut = c.subscribe();
                 tokio::spawn(async move {
@@ -189,7 +193,7 @@ impl Forward {
                 });
             }
         });
-        Forward { addr, target, cut, task }
+        Forward { addr, accepted, target, cut, task }
     }
 
     /// Send new connections to `to`, and reset the open ones.
