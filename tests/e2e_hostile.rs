@@ -136,6 +136,29 @@ fn hostile_strings_reach_the_screen_inert() {
     title_and_clipboard_untouched(&h, &title);
 }
 
+/// An API server whose error messages (the `message` of a 500 Status, free text any server or
+/// proxy in front of it writes) carry the hostile strings: the status line and Triage show the
+/// error inert, at 200 and 80 columns.
+#[test]
+fn hostile_api_error_messages_reach_the_screen_inert() {
+    if !have_tmux() {
+        eprintln!("skipping: tmux not installed");
+        return;
+    }
+    let h = Harness::start_full("e2e-hostile-500", &["--scenario", "hostile", "--fault", "500"], &[], "");
+    let screen = || h.screen();
+    poll("the 500 to be reported", || screen().contains("unreachable").then_some(()), screen);
+    let title = tmux(&["display", "-p", "-t", &h.session, "#{pane_title}"]);
+    h.keys(&["7"]);
+    poll("Triage with the error", || screen().contains("500 InternalError").then_some(()), screen);
+    let text = checked_screen(&h, 200, "Triage");
+    assert!(shows_escaped(&text), "the hostile message is shown escaped:\n{text}");
+    tmux(&["resize-window", "-t", &h.session, "-x", "80", "-y", "24"]);
+    poll("the 80-column Triage", || screen().lines().all(|l| l.chars().count() <= 80).then_some(()), screen);
+    checked_screen(&h, 80, "Triage at 80 columns");
+    title_and_clipboard_untouched(&h, &title);
+}
+
 /// Every kind of trouble at once, after `tag` (so each field can be found on screen): clear
 /// screen, cursor home and move, OSC 0 title, OSC 52 clipboard, colours, bidi override, C0
 /// (CR, LF, TAB, BS, NUL, SOH, a lone ESC), DEL, C1 (8-bit CSI).

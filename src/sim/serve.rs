@@ -88,6 +88,8 @@ pub(crate) struct App {
     requests: Mutex<VecDeque<(String, String)>>,
     paused: AtomicBool,
     fault: Mutex<Fault>,
+    /// `--scenario hostile`: fault messages carry escape sequences too.
+    hostile: bool,
     addr: String,
 }
 
@@ -170,6 +172,7 @@ impl Server {
             requests: Mutex::new(VecDeque::new()),
             paused: AtomicBool::new(false),
             fault: Mutex::new(cfg.fault),
+            hostile: cfg.sim.scenario == super::Scenario::Hostile,
             addr: addr.to_string(),
         });
         let router = axum::Router::new().fallback(api::handle).with_state(app.clone());

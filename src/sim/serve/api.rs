@@ -60,7 +60,7 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, method: Method, uri: Uri
     let verb = verb(&method, &uri);
     app.counters.request(verb);
     let fault = app.fault();
-    if let Some(resp) = fault.response() {
+    if let Some(resp) = fault.response(app.hostile) {
         app.log(method.as_str(), uri.path());
         return resp;
     }

@@ -11,6 +11,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::api;
+use crate::sim::hostile::SAMPLES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Fault {
@@ -25,16 +26,19 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// The answer for `Status` faults.
-    pub(crate) fn response(&self) -> Option<Response> {
+    /// The answer for `Status` faults; with `hostile`, its message carries the hostile scenario's
+    /// escape sequences (a message is free text an API server or a proxy in front of it writes).
+    pub(crate) fn response(&self, hostile: bool) -> Option<Response> {
         let Fault::Status { code, retry_after } = *self else { return None };
         let (reason, message) = match code {
             429 => ("TooManyRequests", "Too many requests, please try again later."),
             503 => ("ServiceUnavailable", "The server is currently unable to handle the request"),
             _ => ("InternalError", "Internal error occurred: injected by sim serve --fault"),
         };
+        let message = if hostile { format!("{message}{}", SAMPLES.concat()) } else { message.to_string() };
         let details = retry_after.map(|s| json!({ "retryAfterSeconds": s }));
-        let body = serde_json::to_vec(&api::status_value(code, reason, message, details)).unwrap_or_default();
+        let body =
+            serde_json::to_vec(&api::status_value(code, reason, &message, details)).unwrap_or_default();
         let sc = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = api::json_bytes(sc, body.into());
         if let Some(s) = retry_after {
@@ -103,9 +107,9 @@ mod tests {
 
     #[test]
     fn a_429_says_when_to_retry_in_the_header_and_the_status() {
-        let r = Fault::Status { code: 429, retry_after: Some(5) }.response().unwrap();
+        let r = Fault::Status { code: 429, retry_after: Some(5) }.response(false).unwrap();
         assert_eq!(r.status(), 429);
         assert_eq!(r.headers()[header::RETRY_AFTER], "5");
-        assert!(Fault::Slow(Duration::from_secs(1)).response().is_none());
+        assert!(Fault::Slow(Duration::from_secs(1)).response(false).is_none());
     }
 }
