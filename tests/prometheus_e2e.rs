@@ -258,7 +258,7 @@ fn real_prometheus_curve_split_fills_report_missing_metric_and_outage() {
             if scope.is_empty() && error.contains("no answer within the timeout"))
     });
     let screen = render(state.snapshot(Utc::now()), View::Utilization);
-    assert!(screen.contains("no answer within the timeout") && screen.contains("curve as of"), "{screen}");
+    assert!(screen.contains("unreachable (http://127.0.0.1") && screen.contains("curve as of"), "{screen}");
     p.freeze(false);
     wait_for(&mut state, "recovery after the thaw", &backend_is(true));
     task.abort();

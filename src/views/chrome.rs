@@ -67,7 +67,10 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
                 // A source that stopped answering: how old is what is on screen?
                 let old = match (&src.health, src.updated) {
                     (SourceHealth::Unreachable { .. } | SourceHealth::Stale { .. }, Some(at)) => {
-                        format!(", data {} old", widgets::age(s.now, Some(at)))
+                        match widgets::age(s.now, Some(at)).as_str() {
+                            "now" => String::new(),
+                            age => format!(", data {age} old"),
+                        }
                     }
                     _ => String::new(),
                 };

@@ -6,6 +6,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget, Wrap};
+use unicode_width::UnicodeWidthStr;
 
 use super::Ctx;
 use super::widgets::{self, stacked_chart::StackedChart};
@@ -57,7 +58,7 @@ fn chart(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     };
     let want = last - chrono::Duration::seconds(zoom.seconds());
     let start = want.max(first);
-    let stale = stale_note(ctx);
+    let stale = stale_note(ctx, usize::from(inner.width));
     // The staleness gets a line of its own when there is room for it.
     let own_line = stale.is_some() && inner.height >= 10;
     let header_h = if own_line {
@@ -193,20 +194,26 @@ fn source_lines<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
 }
 
 /// The metrics backend's trouble, if the curve on screen is not current: "prometheus
-/// unreachable (…); curve as of 4m ago".
-fn stale_note(ctx: &Ctx) -> Option<String> {
+/// unreachable (…); curve as of 4m ago", in `width` cells: a long reason (a URL and an error chain)
+/// is cut with `…` so that the curve's age always shows.
+fn stale_note(ctx: &Ctx, width: usize) -> Option<String> {
     let snap = ctx.snap;
     let bad = snap.sources.iter().find(|s| {
         s.source == SourceId::Prometheus
             && (s.scope.is_empty() || s.scope == "cpu")
             && !matches!(s.health, SourceHealth::Ok | SourceHealth::NotInstalled)
     })?;
-    let what = match &bad.health {
-        SourceHealth::Unreachable { error } => format!("unreachable ({error})"),
-        SourceHealth::NoData { reason } => format!("no data ({reason})"),
-        h => h.word().to_string(),
+    let (word, reason) = match &bad.health {
+        SourceHealth::Unreachable { error } => ("unreachable", Some(error)),
+        SourceHealth::NoData { reason } => ("no data", Some(reason)),
+        h => (h.word(), None),
     };
-    Some(format!("{} {what}; curve as of {} ago", bad.label(), widgets::age(snap.now, bad.updated)))
+    let head = format!("{} {word}", bad.label());
+    let tail = format!("; curve as of {} ago", widgets::age(snap.now, bad.updated));
+    let Some(reason) = reason else { return Some(format!("{head}{tail}")) };
+    // The warning glyph and a space come before the note; " (" and ")" around the reason.
+    let room = width.saturating_sub(2 + head.width() + tail.width() + 3).max(8);
+    Some(format!("{head} ({}){tail}", widgets::truncate(ctx.theme, reason, room)))
 }
 
 fn num(v: f64) -> String {
@@ -397,6 +404,26 @@ mod tests {
         let text = fixture::preview("utilization-none", &snap, &model, render);
         assert!(text.contains("no CPU history from any source"), "{text}");
         assert!(text.contains("prometheus: unreachable: connect"), "{text}");
+    }
+
+    #[test]
+    fn a_long_reason_is_cut_so_the_curves_age_shows() {
+        let mut snap = fixture::snapshot();
+        snap.sources.retain(|s| s.source != SourceId::Prometheus);
+        let error = format!("http://prometheus.monitoring.svc:9090: {}", "error sending request ".repeat(8));
+        snap.sources.push(crate::model::SourceStatus {
+            source: SourceId::Prometheus,
+            scope: String::new(),
+            health: SourceHealth::Unreachable { error },
+            updated: Some(snap.now - chrono::Duration::minutes(4)),
+        });
+        let th = crate::theme::Theme::builtin("mono", true).unwrap();
+        for (w, h) in [(80, 24), (120, 40), (200, 50)] {
+            let text = fixture::render(&snap, &Model::default(), &th, w, h, render).join("\n");
+            assert!(text.contains("prometheus unreachable (http://prometheus"), "{w}x{h}:\n{text}");
+            let cut = format!("{}); curve as of 4m ago", th.sym.ellipsis);
+            assert!(text.contains(&cut), "{w}x{h}:\n{text}");
+        }
     }
 
     #[test]
