@@ -180,7 +180,9 @@ async fn run(
                 }
             }
             _ = tokio::time::sleep_until(deadline) => return,
-            _ = shutdown.changed() => return,
+            // `wait_for`, not `changed`: a watch that began as the server was stopping must end
+            // too (it kept a client connected to a stopped server, with no error, for minutes).
+            _ = async { shutdown.wait_for(|stop| *stop).await.is_ok() } => return,
             _ = cut.changed() => return,
             _ = tx.closed() => return,
         }
