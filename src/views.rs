@@ -29,7 +29,7 @@ pub struct Ctx<'a> {
     pub theme: &'a Theme,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// The node lists of this frame: the model's (derived once per snapshot, filter and sort)
     /// when they are this snapshot's, else derived now.
     pub fn rows(&self) -> std::borrow::Cow<'_, crate::query::Rows> {
@@ -45,7 +45,7 @@ impl Ctx<'_> {
     }
 
     /// The nodes at `indices` (from `rows()`).
-    pub fn nodes_at(&self, indices: &[usize]) -> Vec<&Node> {
+    pub fn nodes_at(&self, indices: &[usize]) -> Vec<&'a Node> {
         indices.iter().map(|&i| &*self.snap.nodes[i]).collect()
     }
 }

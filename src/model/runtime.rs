@@ -90,6 +90,10 @@ impl RuntimeMix {
     pub fn total(&self) -> u32 {
         self.runc + self.kata + self.gvisor + self.other
     }
+    /// Pods in a sandboxed runtime (Kata or gVisor).
+    pub fn sandboxed(&self) -> u32 {
+        self.kata + self.gvisor
+    }
     pub fn merge(&mut self, o: &RuntimeMix) {
         self.runc += o.runc;
         self.kata += o.kata;

@@ -45,7 +45,7 @@ impl RackRows {
         let tors = nodes.first().map(|&i| &snap.nodes[i].tors);
         for &i in &nodes {
             let n = &snap.nodes[i];
-            if let Some(v) = VERDICTS.iter().position(|x| *x == n.bgp_verdict) {
+            if let Some(v) = verdict_slot(n.bgp_verdict) {
                 r.verdicts[v] += 1;
             }
             for (k, tor) in tors.into_iter().flatten().enumerate() {
@@ -79,6 +79,17 @@ pub struct Totals {
 pub const VERDICTS: [BgpVerdict; 4] =
     [BgpVerdict::Healthy, BgpVerdict::Degraded, BgpVerdict::Isolated, BgpVerdict::Unknown];
 
+/// Where a verdict is counted in `verdicts` arrays.
+fn verdict_slot(v: BgpVerdict) -> Option<usize> {
+    VERDICTS.iter().position(|x| *x == v)
+}
+
+/// Node indices by conntrack fill, fullest first; ties by index, which is name order.
+fn fullest_first(mut fills: Vec<(f64, usize)>) -> Vec<usize> {
+    fills.sort_unstable_by(|(fa, a), (fb, b)| fb.total_cmp(fa).then(a.cmp(b)));
+    fills.into_iter().map(|(_, i)| i).collect()
+}
+
 impl Rows {
     pub fn compute(snap: &Arc<Snapshot>, filter: &str, sort: SortKey, desc: bool) -> Rows {
         Rows {
@@ -92,19 +103,12 @@ impl Rows {
         let nodes = &snap.nodes;
         let passing: Vec<usize> = (0..nodes.len()).filter(|&i| matches(&nodes[i], filter)).collect();
         let fill = |i: usize| nodes[i].conntrack().map_or(-1.0, Conntrack::fill);
-        let mut conntrack: Vec<(f64, usize)> = passing.iter().map(|&i| (fill(i), i)).collect();
-        // Nodes are sorted by name, so the index breaks ties by name.
-        conntrack.sort_unstable_by(|(fa, a), (fb, b)| fb.total_cmp(fa).then(a.cmp(b)));
-        let runtime = passing
-            .iter()
-            .copied()
-            .filter(|&i| nodes[i].runtime.kata + nodes[i].runtime.gvisor > 0)
-            .collect();
+        let conntrack = fullest_first(passing.iter().map(|&i| (fill(i), i)).collect());
+        let runtime = passing.iter().copied().filter(|&i| nodes[i].runtime.sandboxed() > 0).collect();
         let mut racks: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for &i in &passing {
             racks.entry(nodes[i].rack.as_str()).or_default().push(i);
         }
-        let conntrack: Vec<usize> = conntrack.into_iter().map(|(_, i)| i).collect();
         let tally = Tally::of(conntrack.iter().map(|&i| &*nodes[i]), snap.keepalive_idle_s);
         Rows {
             key: None,
@@ -120,7 +124,7 @@ impl Rows {
 
     fn is_for(&self, snap: &Arc<Snapshot>, filter: &str, sort: SortKey, desc: bool) -> bool {
         self.key.as_ref().is_some_and(|(s, f, k, d)| {
-            Weak::ptr_eq(s, &Arc::downgrade(snap)) && f == filter && *k == sort && *d == desc
+            std::ptr::eq(s.as_ptr(), Arc::as_ptr(snap)) && f == filter && *k == sort && *d == desc
         })
     }
 
@@ -154,21 +158,20 @@ impl Totals {
         let mut t = Totals::default();
         let mut modes: BTreeMap<NetMode, usize> = BTreeMap::new();
         for (i, n) in snap.nodes.iter().enumerate() {
-            if n.runtime.kata + n.runtime.gvisor > 0 {
+            if n.runtime.sandboxed() > 0 {
                 t.exotic.push(i);
             }
             *modes.entry(n.net.mode).or_default() += 1;
-            if let Some(i) = VERDICTS.iter().position(|v| *v == n.bgp_verdict) {
-                t.verdicts[i] += 1;
+            if let Some(v) = verdict_slot(n.bgp_verdict) {
+                t.verdicts[v] += 1;
             }
             t.runtime.merge(&n.runtime);
             t.kvm += usize::from(n.kvm() == Some(true));
             t.kvm_known += usize::from(n.kvm().is_some());
         }
-        let mut fullest: Vec<(f64, usize)> =
-            (snap.nodes.iter().enumerate()).filter_map(|(i, n)| Some((n.conntrack()?.fill(), i))).collect();
-        fullest.sort_unstable_by(|(fa, a), (fb, b)| fb.total_cmp(fa).then(a.cmp(b)));
-        t.fullest = fullest.into_iter().map(|(_, i)| i).collect();
+        t.fullest = fullest_first(
+            (snap.nodes.iter().enumerate()).filter_map(|(i, n)| Some((n.conntrack()?.fill(), i))).collect(),
+        );
         t.modes = modes.into_iter().collect();
         t.modes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         t

@@ -48,10 +48,9 @@ impl<'a> Rack<'a> {
 
 /// Racks in name order, as `app::row_count` counts them (`query::Rows::racks`).
 pub fn racks<'a>(ctx: &Ctx<'a>) -> Vec<Rack<'a>> {
-    let snap: &'a crate::model::Snapshot = ctx.snap;
     (ctx.rows().racks.iter())
         .map(|r| {
-            let nodes: Vec<&Node> = r.nodes.iter().map(|&i| &*snap.nodes[i]).collect();
+            let nodes = ctx.nodes_at(&r.nodes);
             let name = nodes.first().map_or("", |n| n.rack.as_str());
             let tors = nodes.first().map_or(["", ""], |n| [n.tors[0].as_str(), n.tors[1].as_str()]);
             Rack { name, tors, nodes, verdicts: r.verdicts, tor_sessions: r.tors }
