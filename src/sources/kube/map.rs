@@ -293,7 +293,7 @@ pub fn api_error_health(e: &kube::Error, verb: &str, resource: &str) -> (String,
         }
         kube::Error::Api(s) if s.code == 404 => (resource.into(), SourceHealth::NotInstalled),
         kube::Error::Api(s) => {
-            let retry = match s.details.as_ref().map_or(0, |d| d.retry_after_seconds) {
+            let retry = match retry_after_secs(s) {
                 0 => String::new(),
                 n => format!(" (retry after {n} s)"),
             };
@@ -332,8 +332,12 @@ pub fn retry_after(e: &kube::runtime::watcher::Error) -> std::time::Duration {
         W::WatchError(s) => Some(&**s),
         _ => None,
     };
-    let secs = status.and_then(|s| s.details.as_ref()).map_or(0, |d| d.retry_after_seconds);
-    std::time::Duration::from_secs(secs.into())
+    std::time::Duration::from_secs(status.map_or(0, retry_after_secs).into())
+}
+
+/// `details.retryAfterSeconds` of a Status; zero when absent.
+fn retry_after_secs(s: &kube::core::Status) -> u32 {
+    s.details.as_ref().map_or(0, |d| d.retry_after_seconds)
 }
 
 /// Collapse whitespace so an error fits the status line.
