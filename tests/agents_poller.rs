@@ -16,32 +16,16 @@ use clustertop::model::{SourceHealth, SourceId};
 use clustertop::sources::Update;
 use clustertop::sources::agents::{self, AgentsOptions};
 use support::agent::{Agent, FakeAgent, Reply, fixture, ok_json, real_report};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// An "agent" that answers every request with a 10 MB body and no Content-Length, so the cap has
 /// to be enforced while reading.
-async fn oversized() -> String {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let _ = s.read(&mut buf).await;
-                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
-                if s.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                let chunk = vec![b' '; 64 * 1024];
-                for _ in 0..160 {
-                    if s.write_all(&chunk).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    format!("http://{addr}")
+fn oversized() -> FakeAgent {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
+    FakeAgent::start(move |_| {
+        let mut bytes = head.as_bytes().to_vec();
+        bytes.resize(head.len() + 160 * 64 * 1024, b' ');
+        Reply { delay: Duration::ZERO, bytes }
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,7 +34,8 @@ async fn one_round_good_agents_promptly_bad_ones_with_reasons() {
     let procs: Vec<Agent> = dirs.iter().map(|d| Agent::start(d)).collect();
     let hung = &procs[2];
     assert!(Command::new("kill").args(["-STOP", &hung.pid()]).status().unwrap().success());
-    let big = oversized().await;
+    let oversized = oversized();
+    let big = oversized.url();
 
     let mut urls: Vec<String> = procs.iter().map(Agent::url).collect();
     urls.push(big.clone());

@@ -94,11 +94,7 @@ async fn a_410_gone_relists_with_no_lost_or_ghost_objects() {
     while !relisted(&h.server.control()) {
         assert!(std::time::Instant::now() < deadline, "the 410 did not lead to a relist of pods");
         // Keep applying updates while we wait, so the source is never blocked on a full channel.
-        if let Ok(Some(b)) = tokio::time::timeout(Duration::from_millis(50), h.rx.recv()).await {
-            b.into_iter().for_each(|u| {
-                h.state.apply(u);
-            });
-        }
+        h.drain_for(Duration::from_millis(50)).await;
     }
     h.server.control().pause_churn(true);
     let want = h.server_pods().await;

@@ -123,26 +123,34 @@ async fn api_server_back_on_a_new_port_behind_the_same_kubeconfig() {
     h.stop().await;
 }
 
+/// A synced source, then `fault` on every request and the open watches dropped: until each kind
+/// says `why`, then 10 s of requests counted (no kind may say ok meanwhile), then the fault
+/// lifted. Returns (requests, most for one path, how long until current again).
+async fn through_fault(fault: Fault, why: &str) -> (usize, usize, Duration) {
+    let mut h = start(&[], 500).await;
+    h.synced().await;
+    let c = h.server.control();
+    c.set_fault(fault);
+    c.drop_watches();
+    until_unreachable(&mut h, why).await;
+    let (n, most) = requests_during(&mut h, Duration::from_secs(10)).await;
+    c.set_fault(Fault::None);
+    let took = current_again(&mut h, Instant::now()).await;
+    h.stop().await;
+    eprintln!("{fault}: {n} requests in 10 s, at most {most} for one path; current again {took:?} after");
+    (n, most, took)
+}
+
 /// 500 on every request: each kind says `500 InternalError`, the last state stays, the
 /// watchers back off (at most one request per watcher per second after the first retry), and
 /// the source is current again soon after the errors stop.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_server_answering_500_backs_off_and_recovers() {
-    let mut h = start(&[], 500).await;
-    h.synced().await;
-    let c = h.server.control();
-    c.set_fault(Fault::Status { code: 500, retry_after: None });
-    c.drop_watches();
-    until_unreachable(&mut h, "500 InternalError").await;
-    let (n, most) = requests_during(&mut h, Duration::from_secs(10)).await;
-    eprintln!("500: {n} requests in 10 s, at most {most} for one path");
+    let (_, most, took) =
+        through_fault(Fault::Status { code: 500, retry_after: None }, "500 InternalError").await;
     // Each watcher retries after >= 0.5 s, then >= 1 s.
     assert!(most <= 11, "{most} requests for one path in 10 s of 500s: a request storm");
-    c.set_fault(Fault::None);
-    let took = current_again(&mut h, Instant::now()).await;
-    eprintln!("500: current again {took:?} after the errors stopped");
     assert!(took <= CURRENT_AGAIN, "current again {took:?} after the errors stopped");
-    h.stop().await;
 }
 
 /// 429 with `Retry-After: 5` on every request: each watcher's next request waits the 5 s the
@@ -150,23 +158,13 @@ async fn api_server_answering_500_backs_off_and_recovers() {
 /// three times; each kind says `429 TooManyRequests … (retry after 5 s)`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_server_answering_429_gets_its_retry_after() {
-    let mut h = start(&[], 500).await;
-    h.synced().await;
-    let c = h.server.control();
-    c.set_fault(Fault::Status { code: 429, retry_after: Some(5) });
-    c.drop_watches();
-    until_unreachable(&mut h, "429 TooManyRequests").await;
-    let (n, most) = requests_during(&mut h, Duration::from_secs(10)).await;
-    eprintln!("429 with Retry-After 5: {n} requests in 10 s, at most {most} for one path");
+    let fault = Fault::Status { code: 429, retry_after: Some(5) };
+    let (_, most, took) = through_fault(fault, "429 TooManyRequests").await;
     assert!(most <= 3, "{most} requests for one path in 10 s of 429s with Retry-After: 5");
-    c.set_fault(Fault::None);
-    let took = current_again(&mut h, Instant::now()).await;
-    eprintln!("429: current again {took:?} after the throttling stopped");
     assert!(
         took <= CURRENT_AGAIN + Duration::from_secs(5),
         "current again {took:?} after the throttling stopped"
     );
-    h.stop().await;
 }
 
 /// 429 from the very first request: the initial lists are retried on the server's schedule, and
