@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 
 use super::{SortKey, matches, node_order};
-use crate::model::{BgpVerdict, Conntrack, NetMode, RuntimeMix, Snapshot};
+use crate::model::{BgpVerdict, Conntrack, NetMode, Snapshot};
 use crate::views::conntrack::Tally;
 
 /// Indices into `Snapshot::nodes`, per list, and the cluster-wide counts the Overview shows.
@@ -25,7 +25,7 @@ pub struct Rows {
     pub totals: Totals,
     /// The Conntrack view's summary line, over `conntrack`.
     pub conntrack_tally: crate::views::conntrack::Tally,
-    /// The Runtime view's summary, over every node.
+    /// The Runtime view's summary, over every node (the Overview's runtime mix and KVM counts).
     pub runtime_summary: crate::views::runtime::Summary,
 }
 
@@ -66,10 +66,6 @@ pub struct Totals {
     pub modes: Vec<(NetMode, usize)>,
     /// Nodes at 2/2, 1/2, 0/2 and ?/2.
     pub verdicts: [usize; 4],
-    pub runtime: RuntimeMix,
-    /// Nodes known to have KVM, and nodes whose KVM is known at all.
-    pub kvm: usize,
-    pub kvm_known: usize,
     /// Nodes with conntrack data, fullest table first (the Overview shows the first few).
     pub fullest: Vec<usize>,
     /// Nodes running Kata or gVisor pods, by name.
@@ -165,9 +161,6 @@ impl Totals {
             if let Some(v) = verdict_slot(n.bgp_verdict) {
                 t.verdicts[v] += 1;
             }
-            t.runtime.merge(&n.runtime);
-            t.kvm += usize::from(n.kvm() == Some(true));
-            t.kvm_known += usize::from(n.kvm().is_some());
         }
         t.fullest = fullest_first(
             (snap.nodes.iter().enumerate()).filter_map(|(i, n)| Some((n.conntrack()?.fill(), i))).collect(),

@@ -145,9 +145,11 @@ fn share(n: u32, total: u32) -> String {
 /// The summary's counts over every node (derived once per snapshot, in `query::Rows`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
-    mix: RuntimeMix,
-    kvm: usize,
-    kvm_unknown: usize,
+    /// Pods per runtime, cluster-wide (the Overview shows it too).
+    pub mix: RuntimeMix,
+    /// Nodes known to have KVM, and nodes whose KVM is not known.
+    pub kvm: usize,
+    pub kvm_unknown: usize,
     /// Some Kata class restricts nodes with a nodeSelector.
     kata_selective: bool,
     kata_nodes: usize,

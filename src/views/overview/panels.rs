@@ -80,7 +80,7 @@ pub fn network(ctx: &Ctx, height: u16, width: u16) -> Vec<Line<'static>> {
 pub fn runtime(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
     let (t, s) = (ctx.theme, ctx.snap);
     let rows = ctx.rows();
-    let mix = rows.totals.runtime;
+    let mix = rows.runtime_summary.mix;
     let total = mix.total();
     let gauge_w = usize::from(width).saturating_sub(24).min(20);
     let mut lines = Vec::new();
@@ -99,7 +99,8 @@ pub fn runtime(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
         }
         lines.push(Line::from(spans));
     }
-    let (kvm, known) = (rows.totals.kvm, rows.totals.kvm_known);
+    let sum = &rows.runtime_summary;
+    let (kvm, known) = (sum.kvm, s.nodes.len() - sum.kvm_unknown);
     let text = if known == 0 && !s.nodes.is_empty() {
         " kata-capable (KVM) nodes: no data (node agents?)".to_string()
     } else {
