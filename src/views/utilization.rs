@@ -203,12 +203,12 @@ fn stale_note(ctx: &Ctx, width: usize) -> Option<String> {
             && (s.scope.is_empty() || s.scope == "cpu")
             && !matches!(s.health, SourceHealth::Ok | SourceHealth::NotInstalled)
     })?;
-    let (word, reason) = match &bad.health {
-        SourceHealth::Unreachable { error } => ("unreachable", Some(error)),
-        SourceHealth::NoData { reason } => ("no data", Some(reason)),
-        h => (h.word(), None),
+    let reason = match &bad.health {
+        SourceHealth::Unreachable { error } => Some(error),
+        SourceHealth::NoData { reason } => Some(reason),
+        _ => None,
     };
-    let head = format!("{} {word}", bad.label());
+    let head = format!("{} {}", bad.label(), bad.health.word());
     let tail = format!("; curve as of {} ago", widgets::age(snap.now, bad.updated));
     let Some(reason) = reason else { return Some(format!("{head}{tail}")) };
     // The warning glyph and a space come before the note; " (" and ")" around the reason.
