@@ -1,11 +1,12 @@
-//! Property tests ("fuzzing" on stable Rust) for every parser of outside input: procfs/sysfs
-//! files, BIRD's control-socket reply, the agent's JSON report, the config file, theme files, and
-//! sanitize. None may panic on any input, and sanitize's output never carries a control character
-//! or a bidi override.
+//! Property tests for every parser of outside input: procfs/sysfs files, BIRD's control-socket
+//! reply, the agent's JSON report, the config file, theme files, and sanitize. None may panic on
+//! any input, and sanitize's output never carries a control character or a bidi override. The
+//! coverage-guided fuzz targets for the same parsers are in `fuzz/` (run by `scripts/fuzz`).
 //!
 //! `.ci/run` runs each property for proptest's default 256 cases (a few seconds in all). Longer:
 //!   PROPTEST_CASES=200000 cargo test --release --test fuzz_parsers
-//! Any failure proptest finds is printed with its minimal input; add it to `regressions` below.
+//! Any failure proptest or a fuzz target finds is printed with its input; add it to `regressions`
+//! below.
 
 #![allow(clippy::unwrap_used)]
 
