@@ -19,7 +19,7 @@
 //!   smuggling"). The zero-width joiner `U+200D` is kept only between two pictographs (emoji
 //!   sequences such as a family or a profession); anywhere else it is escaped.
 //! * **The result is capped at [`MAX_CHARS`] characters**, ending in `…` when cut (never in the
-//!   middle of an escape).
+//!   middle of an escape, never just after a joiner).
 //!
 //! Plain text (any script, emoji) comes back as `Cow::Borrowed` without allocating.
 
@@ -103,6 +103,10 @@ impl Cleaner {
         if self.chars > MAX_CHARS {
             let cut = self.cut.unwrap_or(self.out.len());
             self.out.truncate(cut);
+            // A joiner kept before the cut now joins nothing; a second pass would escape it.
+            if self.out.ends_with('\u{200d}') {
+                self.out.pop();
+            }
             self.out.push(ELLIPSIS);
         }
         self.out
@@ -293,6 +297,9 @@ mod tests {
         let r = owned(&s);
         assert!(r.chars().count() <= MAX_CHARS);
         assert!(r.ends_with("\\x07…"));
+        // A joiner just before the cut is dropped with what it joined.
+        let s = format!("{}\u{1f468}\u{200d}\u{1f469}\u{1f469}", "a".repeat(MAX_CHARS - 3));
+        assert!(owned(&s).ends_with("a\u{1f468}…"));
         // Escapes that fit exactly are not cut.
         let s = format!("{}\n", "a".repeat(MAX_CHARS - 4));
         assert_eq!(owned(&s).chars().count(), MAX_CHARS);
