@@ -36,6 +36,9 @@ pub struct AgentConfig {
     pub cni_dir: PathBuf,
     /// BIRD control socket (`/var/run/calico/bird.ctl`, `/run/bird/bird.ctl`), if any.
     pub bird_socket: Option<PathBuf>,
+    /// BIRD 1.x's IPv6 control socket (Calico: `/var/run/calico/bird6.ctl`); when unset, the
+    /// `bird6.ctl` beside a `bird.ctl` is read if it exists.
+    pub bird6_socket: Option<PathBuf>,
     /// Cilium agent API socket (`/var/run/cilium/cilium.sock`), if any.
     pub cilium_socket: Option<PathBuf>,
     /// The node name reported (`--node-name`, `$NODE_NAME`, else the host name).
@@ -47,6 +50,16 @@ pub struct AgentConfig {
     pub token: Option<token::Token>,
 }
 
+impl AgentConfig {
+    /// The IPv6 BIRD socket to read: `--bird6-socket`, else `bird6.ctl` beside a `bird.ctl`.
+    pub fn bird6_socket(&self) -> Option<PathBuf> {
+        self.bird6_socket.clone().or_else(|| {
+            let v4 = self.bird_socket.as_ref().filter(|p| p.file_name().is_some_and(|n| n == "bird.ctl"))?;
+            Some(v4.with_file_name("bird6.ctl")).filter(|p| p.exists())
+        })
+    }
+}
+
 impl Default for AgentConfig {
     fn default() -> Self {
         AgentConfig {
@@ -56,6 +69,7 @@ impl Default for AgentConfig {
             dev_root: "/dev".into(),
             cni_dir: "/etc/cni/net.d".into(),
             bird_socket: None,
+            bird6_socket: None,
             cilium_socket: None,
             node_name: String::new(),
             socket_timeout: Duration::from_secs(2),

@@ -145,6 +145,10 @@ pub struct AgentFlags {
     /// BIRD control socket (Calico: /var/run/calico/bird.ctl).
     #[arg(long)]
     pub bird_socket: Option<std::path::PathBuf>,
+    /// BIRD 1.x's IPv6 control socket (Calico: /var/run/calico/bird6.ctl; default: bird6.ctl
+    /// beside a --bird-socket named bird.ctl, when it exists).
+    #[arg(long)]
+    pub bird6_socket: Option<std::path::PathBuf>,
     /// Cilium agent API socket (/var/run/cilium/cilium.sock).
     #[arg(long)]
     pub cilium_socket: Option<std::path::PathBuf>,

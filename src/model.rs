@@ -14,7 +14,9 @@ pub mod runtime;
 pub mod snapshot;
 pub mod source;
 
-pub use bgp::{BgpSession, BgpState, BgpVerdict};
+pub use bgp::{
+    BgpCounts, BgpSession, BgpState, BgpVerdict, ConfiguredPeer, ExpectedFrom, Family, FamilyCount, Report,
+};
 pub use conntrack::Conntrack;
 pub use cpu::{CpuCurve, CpuPoint, NodeCurve, RackCurve, Window, WindowFill};
 pub use finding::{Finding, Rule, Severity};

@@ -64,7 +64,7 @@ pub fn matches(node: &Node, filter: &str) -> bool {
         node.tors[0],
         node.tors[1],
         node.net.mode.label(),
-        node.bgp_verdict.label()
+        node.bgp_label()
     )
     .to_lowercase();
     filter.to_lowercase().split_whitespace().all(|w| hay.contains(w))

@@ -187,7 +187,12 @@ impl Sim {
         );
         for (node, sessions) in self.nodes.iter().zip(&self.bgp) {
             if node.role.has_bgp() {
-                out.push(Update::Bgp { node: node.name.clone(), sessions: sessions.clone(), at });
+                out.push(Update::Bgp {
+                    node: node.name.clone(),
+                    source: SourceId::Simulator,
+                    sessions: sessions.clone(),
+                    at,
+                });
             }
         }
         let mut rng = ChaCha8Rng::seed_from_u64(self.cfg.seed ^ SALT_INITIAL);
@@ -224,7 +229,12 @@ impl Sim {
             && flap.advance(now, sessions, &mut self.rng)
             && let Some(node) = self.nodes.get(flap.node)
         {
-            out.push(Update::Bgp { node: node.name.clone(), sessions: sessions.clone(), at: now });
+            out.push(Update::Bgp {
+                node: node.name.clone(),
+                source: SourceId::Simulator,
+                sessions: sessions.clone(),
+                at: now,
+            });
         }
 
         let utils = self.cpu.rack_utils(now);

@@ -48,7 +48,7 @@ fn summary(s: &Snapshot) -> Summary {
     for n in &s.nodes {
         *net_modes.entry(n.net.mode.label()).or_insert(0) += 1;
         if n.bgp_verdict != BgpVerdict::NotApplicable {
-            *bgp.entry(n.bgp_verdict.label()).or_insert(0) += 1;
+            *bgp.entry(n.bgp_verdict.word()).or_insert(0) += 1;
         }
         mix.merge(&n.runtime);
     }
@@ -138,7 +138,7 @@ pub fn text(s: &Snapshot) -> String {
             n.name,
             n.rack,
             n.net.mode.label(),
-            n.bgp_verdict.label(),
+            n.bgp_label(),
             n.pods
         );
     }

@@ -14,7 +14,9 @@ pub mod sim;
 use chrono::{DateTime, Utc};
 
 pub use self::prometheus::map::NodeMetrics;
-use crate::model::{BgpSession, CpuCurve, HostFacts, Pod, RuntimeClass, Signal, SourceHealth, SourceId};
+use crate::model::{
+    BgpSession, ConfiguredPeer, CpuCurve, HostFacts, Pod, RuntimeClass, Signal, SourceHealth, SourceId,
+};
 
 /// The part of a node that comes from its API object.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +28,9 @@ pub struct NodeInfo {
     pub labels: std::collections::BTreeMap<String, String>,
     /// Networking signals visible in the API (agent pods, condition reasons, annotations, CRs).
     pub signals: Vec<Signal>,
+    /// The BGP peers the node's own configuration names (CiliumBGPNodeConfig spec, a BGP v1
+    /// policy); `None` when it has none.
+    pub bgp_peers: Option<Vec<ConfiguredPeer>>,
 }
 
 /// One change reported by a source. The store applies updates in order.
@@ -45,9 +50,11 @@ pub enum Update {
     NodeDeleted {
         name: String,
     },
-    /// The full set of a node's BGP sessions, replacing what was known.
+    /// The full set of a node's BGP sessions as one source reads them, replacing what that
+    /// source said before (other sources' reports are kept and merged).
     Bgp {
         node: String,
+        source: SourceId,
         sessions: Vec<BgpSession>,
         at: DateTime<Utc>,
     },

@@ -19,7 +19,8 @@ use crate::sources::{NodeInfo, NodeMetrics, Update};
 struct NodeEntry {
     info: NodeInfo,
     seen: DateTime<Utc>,
-    bgp: Vec<BgpSession>,
+    /// Each source's last word on the node's sessions.
+    bgp: BTreeMap<SourceId, Aged<Vec<BgpSession>>>,
     host: Option<Aged<HostFacts>>,
     host_signals: Vec<Signal>,
     /// From a metrics backend; the node's own sources win where both know a value.
@@ -34,11 +35,19 @@ impl NodeEntry {
         let mut signals = self.info.signals.clone();
         signals.extend(self.host_signals.iter().cloned());
         let net = analysis::netmode::classify(&signals);
-        let bgp = match (&self.metrics, self.bgp.is_empty()) {
-            (Some(m), true) => m.value.bgp.clone().unwrap_or_default(),
-            _ => self.bgp.clone(),
-        };
-        let bgp_verdict = analysis::bgp::verdict(net.mode, &bgp);
+        let mut reports: Vec<analysis::bgp::SourceSessions> = self
+            .bgp
+            .iter()
+            .map(|(source, s)| analysis::bgp::SourceSessions { source: *source, at: s.at, sessions: &s.value })
+            .collect();
+        if let Some(m) = &self.metrics
+            && let Some(s) = &m.value.bgp
+        {
+            reports.push(analysis::bgp::SourceSessions { source: SourceId::Prometheus, at: m.at, sessions: s });
+        }
+        let bgp = analysis::bgp::merge(&reports);
+        let (bgp_verdict, bgp_counts) =
+            analysis::bgp::judge(net.mode, self.info.bgp_peers.as_deref(), &self.info.tors, &bgp);
         Node {
             name: self.info.name.clone(),
             rack: self.info.rack.clone(),
@@ -49,6 +58,7 @@ impl NodeEntry {
             net,
             bgp,
             bgp_verdict,
+            bgp_counts,
             runtime,
             pods,
             host: merged_host(self.host.as_ref(), self.metrics.as_ref()),
@@ -102,7 +112,8 @@ fn clean_signal(s: &mut Signal) {
         }
         Signal::Interface { name } => clean(name),
         Signal::CniConfig { file } => clean(file),
-        Signal::CiliumNode | Signal::BgpNodeConfig => {}
+        Signal::BgpConfigUnreadable { resource } => clean(resource),
+        Signal::CiliumNode | Signal::BgpNodeConfig { .. } => {}
     }
 }
 
@@ -175,8 +186,8 @@ fn clean_sessions(sessions: &mut [BgpSession]) {
     for s in sessions {
         clean(&mut s.peer);
         clean(&mut s.peer_addr);
-        if let Some(err) = &mut s.last_error {
-            clean(err);
+        for x in [&mut s.last_error, &mut s.peer_type].into_iter().flatten() {
+            clean(x);
         }
         if let crate::model::BgpState::Unknown(x) = &mut s.state {
             clean(x);
@@ -267,6 +278,10 @@ impl ClusterState {
                 clean(&mut node.name);
                 clean(&mut node.rack);
                 node.tors.iter_mut().for_each(clean);
+                for p in node.bgp_peers.iter_mut().flatten() {
+                    clean(&mut p.name);
+                    clean(&mut p.addr);
+                }
                 node.labels = std::mem::take(&mut node.labels)
                     .into_iter()
                     .map(|(mut k, mut v)| {
@@ -287,7 +302,7 @@ impl ClusterState {
                         let entry = NodeEntry {
                             info: node,
                             seen: at,
-                            bgp: Vec::new(),
+                            bgp: BTreeMap::new(),
                             host: None,
                             host_signals: Vec::new(),
                             metrics: None,
@@ -304,10 +319,10 @@ impl ClusterState {
             Update::NodeDeleted { name } => {
                 self.nodes.remove(&name);
             }
-            Update::Bgp { node, mut sessions, .. } => {
+            Update::Bgp { node, source, mut sessions, at } => {
                 if let Some(e) = self.nodes.get_mut(&node) {
                     clean_sessions(&mut sessions);
-                    e.bgp = sessions;
+                    e.bgp.insert(source, Aged::new(sessions, at));
                     e.built = None;
                 }
             }

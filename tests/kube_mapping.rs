@@ -2,8 +2,8 @@
 //! (data-sources §1-§3), through the source's own state to `Update`s, then through analysis.
 
 use chrono::{TimeZone, Utc};
-use clustertop::analysis::{bgp::verdict, netmode::classify};
-use clustertop::model::{BgpState, BgpVerdict, Cni, NetMode, RuntimeKind, Signal, SourceHealth};
+use clustertop::analysis::{bgp::judge, netmode::classify};
+use clustertop::model::{BgpSession, BgpState, BgpVerdict, Cni, NetMode, RuntimeKind, Signal, SourceHealth};
 use clustertop::sources::kube::map;
 use clustertop::sources::kube::slim::SlimPod;
 use clustertop::sources::kube::state::{Ev, Kind, State};
@@ -42,8 +42,13 @@ fn pod(name: &str) -> Ev {
 
 fn dynamic(kind: Kind, name: &str) -> Ev {
     let o: DynamicObject = serde_json::from_value(fixture(name)).expect("dynamic object");
-    let (k, obj) = reduce_dynamic(kind, &o).expect("named");
+    let (k, obj) = reduce_dynamic(kind, &o, now()).expect("named");
     Ev::InitApply(k, obj)
+}
+
+/// The verdict of a node as the store judges it.
+fn verdict(info: &NodeInfo, mode: NetMode, s: &[BgpSession]) -> BgpVerdict {
+    judge(mode, info.bgp_peers.as_deref(), &info.tors, s).0
 }
 
 /// Feed complete initial lists (each kind: Init, items, InitDone) and flush once.
@@ -122,11 +127,13 @@ fn cilium_node_with_bgp_v2_status_is_cilium_bgp_and_degraded() {
     ]);
     let info = node_info(&out, "r02-n07");
     assert!(info.signals.contains(&Signal::CiliumNode));
-    assert!(info.signals.contains(&Signal::BgpNodeConfig));
+    // The peer config the node's peers name was never listed: whether pod routes are advertised
+    // is unknown, and so is the node's routing.
+    assert!(info.signals.contains(&Signal::BgpNodeConfig { pod_routes: None }));
     // No TOR labels: the sorted BGP peer names.
     assert_eq!(info.tors, ["r02-tor-a".to_string(), "r02-tor-b".to_string()]);
     let mode = classify(&info.signals).mode;
-    assert_eq!(mode, NetMode::CiliumBgp);
+    assert_eq!(mode, NetMode::CiliumUndetermined);
     let s = sessions(&out, "r02-n07").expect("bgp update");
     assert_eq!(s.len(), 2);
     assert_eq!(s[0].state, BgpState::Established);
@@ -136,7 +143,7 @@ fn cilium_node_with_bgp_v2_status_is_cilium_bgp_and_degraded() {
     assert_eq!((s[0].local_asn, s[0].peer_asn), (64512, 65002));
     assert_eq!(s[1].state, BgpState::Active);
     assert_eq!(s[1].routes_received, None);
-    assert_eq!(verdict(mode, &s), BgpVerdict::Degraded);
+    assert_eq!(verdict(&info, mode, &s), BgpVerdict::Degraded);
 }
 
 #[test]
@@ -154,7 +161,7 @@ fn calico_node_is_calico_bgp() {
     let s = sessions(&out, "r03-n02").expect("calico sessions");
     assert_eq!(s.len(), 2);
     assert!(s.iter().all(|s| s.is_up()));
-    assert_eq!(verdict(mode, &s), BgpVerdict::Healthy);
+    assert_eq!(verdict(&info, mode, &s), BgpVerdict::Healthy);
     assert_eq!(info.tors, ["10.3.0.1".to_string(), "10.3.0.2".to_string()]);
 }
 
@@ -170,7 +177,7 @@ fn node_without_cni_evidence_is_unknown() {
 #[test]
 fn empty_bgp_status_is_unknown_not_isolated() {
     let data = fixture("ciliumbgpnodeconfig-empty-status.json");
-    assert_eq!(map::cilium_sessions(&data), None);
+    assert_eq!(clustertop::sources::kube::bgp::cilium_sessions(&data), None);
     let mut cilium = fixture("node-cilium.json");
     cilium["metadata"]["name"] = "r02-n08".into();
     let n: Node = serde_json::from_value(cilium).expect("node");
@@ -184,9 +191,8 @@ fn empty_bgp_status_is_unknown_not_isolated() {
     ]);
     let info = node_info(&out, "r02-n08");
     let mode = classify(&info.signals).mode;
-    assert_eq!(mode, NetMode::CiliumBgp);
     assert_eq!(sessions(&out, "r02-n08"), None, "no sessions reported");
-    assert_eq!(verdict(mode, &[]), BgpVerdict::Unknown);
+    assert_eq!(verdict(&info, mode, &[]), BgpVerdict::Unknown);
 }
 
 #[test]
@@ -260,7 +266,7 @@ fn relist_replaces_pods_and_counts_bgp_resets() {
     let mut cfg = fixture("ciliumbgpnodeconfig.json");
     cfg["status"]["bgpInstances"][0]["peers"][0]["peeringState"] = "idle".into();
     let o: DynamicObject = serde_json::from_value(cfg).expect("cfg");
-    let (k, obj) = reduce_dynamic(Kind::BgpNodeConfigs, &o).expect("named");
+    let (k, obj) = reduce_dynamic(Kind::BgpNodeConfigs, &o, now()).expect("named");
     st.apply(Kind::BgpNodeConfigs, Ev::Apply(k, obj));
     let out = st.flush(now(), false);
     let s = sessions(&out, "r02-n07").expect("changed");

@@ -1,7 +1,8 @@
-//! BGP sessions of a local BIRD (Calico's `bird.ctl`, or a plain `bird2`), read from its control
-//! socket: connect, read the `0001` greeting, send `show protocols all`, read the reply up to the
-//! line whose 4-digit code is followed by a space (`0000 ` ends an OK reply; `8xxx`/`9xxx` are
-//! errors), then keep the `BGP` protocols.
+//! BGP sessions of a local BIRD (Calico's BIRD 1.x `bird.ctl` and `bird6.ctl`, or a BIRD 2/3),
+//! read from its control socket: connect, read the `0001` greeting, send `show protocols all`,
+//! read the reply up to the line whose 4-digit code is followed by a space (`0000 ` ends an OK
+//! reply; `8xxx`/`9xxx` are errors), then keep the `BGP` protocols. The `Since` column (a time
+//! of day, a date, or both, in the daemon's local time, taken as UTC) becomes a time.
 //!
 //! Reply lines are `NNNN-text` (a line with code NNNN), ` text` (one more line of the previous
 //! code) or `NNNN text` (the last line). `birdc` prints the same reply without the codes, which
@@ -9,6 +10,8 @@
 
 use std::path::Path;
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
@@ -23,7 +26,7 @@ pub async fn peers(socket: &Path, timeout: Duration) -> Result<Vec<BgpPeer>, Str
     let reply = tokio::time::timeout(timeout, converse(socket, "show protocols all"))
         .await
         .map_err(|_| format!("{}: no complete reply within {timeout:?}", socket.display()))??;
-    Ok(parse_protocols_all(&reply))
+    Ok(parse_protocols_all(&reply, Utc::now()))
 }
 
 async fn converse(socket: &Path, command: &str) -> Result<String, String> {
@@ -100,9 +103,10 @@ fn short(s: &str) -> String {
     s.chars().take(200).collect()
 }
 
-/// The BGP protocols of a `show protocols all` reply, raw (with codes) or as `birdc` prints it.
-/// Never fails: a truncated or foreign reply gives the sessions it does describe.
-pub fn parse_protocols_all(reply: &str) -> Vec<BgpPeer> {
+/// The BGP protocols of a `show protocols all` reply, raw (with codes) or as `birdc` prints it;
+/// `now` reads a `Since` that is only a time of day. Never fails: a truncated or foreign reply
+/// gives the sessions it does describe.
+pub fn parse_protocols_all(reply: &str, now: DateTime<Utc>) -> Vec<BgpPeer> {
     let mut peers = Vec::new();
     let mut current: Option<BgpPeer> = None;
     let mut code = String::new();
@@ -122,7 +126,7 @@ pub fn parse_protocols_all(reply: &str) -> Vec<BgpPeer> {
         };
         if code == "1002" && !text.starts_with(char::is_whitespace) {
             peers.extend(current.take());
-            current = header_row(text);
+            current = header_row(text, now);
         } else if let Some(peer) = current.as_mut() {
             detail(peer, text.trim());
         }
@@ -138,12 +142,19 @@ fn split_code(line: &str) -> Option<(&str, &str)> {
         .then(|| (&line[..4], &line[5..]))
 }
 
-/// `tor1  BGP  ---  up  01:39:54.471  Established`: a BGP protocol starts a peer.
-fn header_row(text: &str) -> Option<BgpPeer> {
+/// `tor1  BGP  ---  up  01:39:54.471  Established`: a BGP protocol starts a peer. The `Since`
+/// column is one word (`01:39:54.471`, `2016-11-21`) or two (`2026-12-07 01:39:54`).
+fn header_row(text: &str, now: DateTime<Utc>) -> Option<BgpPeer> {
     let cols: Vec<&str> = text.split_whitespace().collect();
     if cols.get(1) != Some(&"BGP") {
         return None;
     }
+    let clock = |s: &&str| s.len() >= 8 && s.as_bytes()[2] == b':' && s.as_bytes()[5] == b':';
+    let since = match (cols.get(4), cols.get(5)) {
+        (Some(d), Some(t)) if !clock(d) && clock(t) => crate::model::bgp::parse_since(&format!("{d} {t}"), now),
+        (Some(d), _) => crate::model::bgp::parse_since(d, now),
+        _ => None,
+    };
     Some(BgpPeer {
         name: cols[0].to_string(),
         neighbor_address: String::new(),
@@ -157,6 +168,9 @@ fn header_row(text: &str) -> Option<BgpPeer> {
         routes_exported: None,
         hold_time_s: None,
         keepalive_s: None,
+        family: None,
+        since,
+        established_transitions: None,
     })
 }
 
@@ -165,7 +179,13 @@ fn detail(peer: &mut BgpPeer, text: &str) {
     let value = value.trim();
     match key.trim() {
         "BGP state" => peer.state = value.to_string(),
-        "Neighbor address" => peer.neighbor_address = value.to_string(),
+        "Neighbor address" => {
+            peer.neighbor_address = value.to_string();
+            peer.family = crate::model::Family::of_addr(value).map(|f| family_name(f).to_string());
+        }
+        k if k.eq_ignore_ascii_case("FSM established transitions") => {
+            peer.established_transitions = value.parse().ok()
+        }
         "Neighbor AS" => peer.neighbor_as = value.parse().ok(),
         "Local AS" => peer.local_as = value.parse().ok(),
         "Hold timer" => peer.hold_time_s = timer(value),
@@ -178,6 +198,14 @@ fn detail(peer: &mut BgpPeer, text: &str) {
             peer.routes_exported = add(peer.routes_exported, exported);
         }
         _ => {}
+    }
+}
+
+/// The wire name of a family (`ipv4`, `ipv6`).
+pub fn family_name(f: crate::model::Family) -> &'static str {
+    match f {
+        crate::model::Family::Ipv4 => "ipv4",
+        crate::model::Family::Ipv6 => "ipv6",
     }
 }
 

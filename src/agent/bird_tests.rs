@@ -1,4 +1,9 @@
+use chrono::TimeZone;
+
 use super::*;
+
+/// When the transcripts are read.
+const T0: DateTime<Utc> = DateTime::from_timestamp(1_796_644_800, 0).expect("2026-12-07T12:00:00Z");
 
 /// `show protocols all` of BIRD 2.0.12 on the node of the netns lab, both sessions up (raw
 /// control-socket text, with the reply codes).
@@ -8,7 +13,7 @@ const DOWN: &str = include_str!("../../tests/fixtures/agent/bird-protocols-all-d
 
 #[test]
 fn both_sessions_established() {
-    let peers = parse_protocols_all(UP);
+    let peers = parse_protocols_all(UP, T0);
     assert_eq!(peers.len(), 2, "device1 and static1 are not BGP: {peers:#?}");
     let tor1 = &peers[0];
     assert_eq!(
@@ -25,6 +30,9 @@ fn both_sessions_established() {
             routes_exported: Some(1),
             hold_time_s: Some(9),
             keepalive_s: Some(3),
+            family: Some("ipv4".into()),
+            since: Some(Utc.with_ymd_and_hms(2026, 12, 7, 1, 39, 54).unwrap() + chrono::Duration::milliseconds(471)),
+            established_transitions: None,
         }
     );
     assert_eq!(peers[1].name, "tor2");
@@ -35,7 +43,7 @@ fn both_sessions_established() {
 
 #[test]
 fn a_lost_neighbour_is_idle_with_its_last_error() {
-    let peers = parse_protocols_all(DOWN);
+    let peers = parse_protocols_all(DOWN, T0);
     assert_eq!(peers.len(), 2);
     let tor1 = &peers[0];
     assert_eq!(tor1.state, "Idle");
@@ -58,21 +66,21 @@ fn birdc_output_without_codes_reads_the_same() {
             None => format!("{}\n", &l[1.min(l.len())..]),
         })
         .collect();
-    assert_eq!(parse_protocols_all(&stripped), parse_protocols_all(UP));
+    assert_eq!(parse_protocols_all(&stripped, T0), parse_protocols_all(UP, T0));
 }
 
 #[test]
 fn a_truncated_reply_gives_what_it_describes() {
     let cut = &UP[..UP.find("Neighbor AS:      65002").expect("tor2 in fixture")];
-    let peers = parse_protocols_all(cut);
+    let peers = parse_protocols_all(cut, T0);
     assert_eq!(peers.len(), 2);
-    assert_eq!(peers[0], parse_protocols_all(UP)[0]);
+    assert_eq!(peers[0], parse_protocols_all(UP, T0)[0]);
     assert_eq!(peers[1].neighbor_address, "10.0.2.1");
     assert_eq!(peers[1].neighbor_as, None);
     // Every prefix of the fixture parses without panicking (cuts inside UTF-8 are not possible:
     // the fixture is ASCII).
     for n in 0..UP.len() {
-        let _ = parse_protocols_all(&UP[..n]);
+        let _ = parse_protocols_all(&UP[..n], T0);
     }
 }
 
@@ -88,11 +96,11 @@ fn garbage_and_foreign_replies_give_no_peers() {
         "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\n\r\n<html>",
         "\u{1b}[31m\u{0}\u{ffff}:::://///",
     ] {
-        let peers = parse_protocols_all(text);
+        let peers = parse_protocols_all(text, T0);
         assert!(peers.iter().all(|p| p.neighbor_as.is_none()), "{text:?} → {peers:?}");
     }
     // A header row with nothing else is still a (bare) BGP protocol.
-    let bare = parse_protocols_all("1002-x BGP");
+    let bare = parse_protocols_all("1002-x BGP", T0);
     assert_eq!(bare.len(), 1);
     assert_eq!(bare[0].state, "");
 }
@@ -113,7 +121,7 @@ fn bird1_layout() {
     Hold timer:       220/240\n  \
     Keepalive timer:  28/80\n\
 0000 \n";
-    let peers = parse_protocols_all(text);
+    let peers = parse_protocols_all(text, T0);
     assert_eq!(peers.len(), 1);
     let p = &peers[0];
     assert_eq!((p.name.as_str(), p.state.as_str()), ("Mesh_10_0_0_2", "Established"));
@@ -126,7 +134,7 @@ fn bird1_layout() {
 fn routes_of_two_channels_are_summed() {
     let text = "1002-t BGP --- up 00:00 Established\n1006-  Routes: 2 imported, 1 exported, 2 preferred\n \
      Routes: 3 imported, 0 filtered, 4 exported, 3 preferred\n0000 \n";
-    let p = &parse_protocols_all(text)[0];
+    let p = &parse_protocols_all(text, T0)[0];
     assert_eq!((p.routes_imported, p.routes_exported), (Some(5), Some(5)));
 }
 

@@ -18,6 +18,8 @@ use super::report::BgpPeer;
 /// Largest body read.
 pub const MAX_BODY: usize = 1 << 20;
 pub const PATH: &str = "/v1/bgp/peers";
+/// How a disabled BGP Control Plane reads: a fact, not an error.
+pub const NOT_ENABLED: &str = "BGP not enabled";
 
 /// Ask the Cilium agent behind `socket` for its BGP peers. `timeout` bounds the whole exchange.
 pub async fn peers(socket: &Path, timeout: Duration) -> Result<Vec<BgpPeer>, String> {
@@ -62,6 +64,11 @@ async fn get(socket: &Path, path: &str) -> Result<Bytes, String> {
             }
         })?
         .to_bytes();
+    // The agent answers 501 when its BGP Control Plane is off: nothing is wrong, BGP is just
+    // not in use on this node.
+    if status == StatusCode::NOT_IMPLEMENTED {
+        return Err(format!("{NOT_ENABLED} (the Cilium agent's BGP Control Plane is disabled: HTTP 501)"));
+    }
     if status != StatusCode::OK {
         let text: String = String::from_utf8_lossy(&body).trim().chars().take(200).collect();
         return Err(format!("cilium: {path}: HTTP {status}: {text}"));
@@ -72,6 +79,8 @@ async fn get(socket: &Path, path: &str) -> Result<Bytes, String> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct Peer {
+    /// The peer's name (newer Cilium; older ones name peers by address only).
+    name: Option<String>,
     peer_address: Option<String>,
     peer_asn: Option<i64>,
     local_asn: Option<i64>,
@@ -109,8 +118,9 @@ fn to_peer(p: Peer) -> BgpPeer {
             .try_fold(0u64, |acc, fam| u64::try_from(f(fam).unwrap_or(0)).ok().map(|n| acc.saturating_add(n)))
     };
     let address = p.peer_address.unwrap_or_default();
+    let family = crate::model::Family::of_addr(&address).map(|f| super::bird::family_name(f).to_string());
     BgpPeer {
-        name: address.clone(),
+        name: p.name.filter(|n| !n.is_empty()).unwrap_or_else(|| address.clone()),
         neighbor_address: address,
         neighbor_as: p.peer_asn.and_then(|n| u32::try_from(n).ok()),
         local_as: p.local_asn.and_then(|n| u32::try_from(n).ok()),
@@ -121,6 +131,9 @@ fn to_peer(p: Peer) -> BgpPeer {
         routes_exported: sum(|f| f.advertised),
         hold_time_s: p.applied_hold_time_seconds.and_then(|n| u32::try_from(n).ok()),
         keepalive_s: p.applied_keep_alive_time_seconds.and_then(|n| u32::try_from(n).ok()),
+        family,
+        since: None,
+        established_transitions: None,
     }
 }
 
@@ -148,6 +161,9 @@ mod tests {
                 routes_exported: Some(3),
                 hold_time_s: Some(9),
                 keepalive_s: Some(3),
+                family: Some("ipv4".into()),
+                since: None,
+                established_transitions: None,
             }
         );
         // A session that is not up: Go's omitempty drops the zero uptime and timers.

@@ -58,9 +58,17 @@ pub async fn collect(cfg: &AgentConfig) -> NodeReport {
     let c = cfg.clone();
     let host = tokio::task::spawn_blocking(move || read_host(&c));
     let t = cfg.socket_timeout;
-    let bird = peers(cfg.bird_socket.as_deref().map(|s| (s, bird::peers(s, t))), "--bird-socket", t);
-    let cilium = peers(cfg.cilium_socket.as_deref().map(|s| (s, cilium::peers(s, t))), "--cilium-socket", t);
-    let (host, bgp_bird, bgp_cilium) = tokio::join!(host, bird, cilium);
+    // Boxed: each holds a read buffer, and together they would crowd a small thread's stack.
+    let bird = Box::pin(peers(cfg.bird_socket.as_deref().map(|s| (s, bird::peers(s, t))), "--bird-socket", t));
+    let bird6 = cfg.bird6_socket();
+    let bird6 = Box::pin(peers(bird6.as_deref().map(|s| (s, bird::peers(s, t))), "--bird6-socket", t));
+    let cilium =
+        Box::pin(peers(cfg.cilium_socket.as_deref().map(|s| (s, cilium::peers(s, t))), "--cilium-socket", t));
+    let (host, bgp_bird, mut bgp_bird6, bgp_cilium) = tokio::join!(host, bird, bird6, cilium);
+    // BIRD 1.x's IPv6 daemon: its sessions are IPv6 whatever their addresses say.
+    if let Fact::Value(p) = &mut bgp_bird6 {
+        p.iter_mut().for_each(|p| p.family = Some("ipv6".into()));
+    }
     let h = host.unwrap_or_else(|e| absent_host(&format!("host reader failed: {e}")));
     NodeReport {
         schema: SCHEMA.into(),
@@ -69,6 +77,7 @@ pub async fn collect(cfg: &AgentConfig) -> NodeReport {
         read_at: Utc::now(),
         host: h,
         bgp_bird,
+        bgp_bird6,
         bgp_cilium,
     }
 }

@@ -88,6 +88,17 @@ pub struct BgpPeer {
     pub routes_exported: Option<u64>,
     pub hold_time_s: Option<u32>,
     pub keepalive_s: Option<u32>,
+    /// `ipv4` or `ipv6`: the socket's (BIRD 1.x serves IPv6 on `bird6.ctl`), else the neighbour
+    /// address's. Absent from agents before it was added, like the fields below.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    /// When the session entered its state (BIRD's `since` column, read on the node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    /// Times the session reached Established since the daemon started, where the daemon counts
+    /// (BIRD's `FSM established transitions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub established_transitions: Option<u64>,
 }
 
 /// The node facts of a `NodeReport` that come from files (everything but BGP); `agent::host`
@@ -124,5 +135,12 @@ pub struct NodeReport {
     #[serde(flatten)]
     pub host: HostFacts,
     pub bgp_bird: Fact<Vec<BgpPeer>>,
+    /// BIRD 1.x's IPv6 daemon (`bird6.ctl`); absent from agents before it was read.
+    #[serde(default = "not_reported")]
+    pub bgp_bird6: Fact<Vec<BgpPeer>>,
     pub bgp_cilium: Fact<Vec<BgpPeer>>,
+}
+
+fn not_reported<T>() -> Fact<T> {
+    Fact::absent("not reported by this agent version")
 }

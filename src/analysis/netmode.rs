@@ -81,7 +81,7 @@ fn read(s: &Signal) -> Reading {
                 "projectcalico.org" => match name {
                     "ASNumber" | "IPv4IPIPTunnelAddr" => cni(Cni::Calico, Some(NetMode::CalicoBgp)),
                     "IPv4VXLANTunnelAddr" | "IPv6VXLANTunnelAddr" => {
-                        cni(Cni::Calico, Some(NetMode::BridgeVxlan))
+                        cni(Cni::Calico, Some(NetMode::CalicoVxlan))
                     }
                     _ => cni(Cni::Calico, None),
                 },
@@ -91,11 +91,15 @@ fn read(s: &Signal) -> Reading {
             }
         }
         Signal::CiliumNode => cni(Cni::Cilium, None),
-        Signal::BgpNodeConfig => cni(Cni::Cilium, Some(NetMode::CiliumBgp)),
+        Signal::BgpNodeConfig { pod_routes: Some(true) } => cni(Cni::Cilium, Some(NetMode::CiliumBgp)),
+        Signal::BgpNodeConfig { pod_routes: Some(false) } => cni(Cni::Cilium, Some(NetMode::CiliumTunnel)),
+        Signal::BgpNodeConfig { pod_routes: None } => cni(Cni::Cilium, Some(NetMode::CiliumUndetermined)),
+        // Says nothing about which CNI runs; it only keeps a Cilium node's routing open.
+        Signal::BgpConfigUnreadable { .. } => NOTHING,
         Signal::Interface { name } => match name.as_str() {
             "cilium_host" | "cilium_net" => cni(Cni::Cilium, None),
             "cilium_vxlan" | "cilium_geneve" => cni(Cni::Cilium, Some(NetMode::CiliumTunnel)),
-            "vxlan.calico" | "vxlan-v6.calico" => cni(Cni::Calico, Some(NetMode::BridgeVxlan)),
+            "vxlan.calico" | "vxlan-v6.calico" => cni(Cni::Calico, Some(NetMode::CalicoVxlan)),
             "tunl0" => cni(Cni::Calico, Some(NetMode::CalicoBgp)),
             "cni0" | "docker0" => Reading { target: Target::Bridge, hint: None },
             n if n.starts_with("flannel.") || n.starts_with("flannel-v6.") => {
@@ -113,7 +117,7 @@ fn read(s: &Signal) -> Reading {
 fn rank(s: &Signal) -> u8 {
     match s {
         Signal::AgentPod { .. } => 0,
-        Signal::BgpNodeConfig => 1,
+        Signal::BgpNodeConfig { .. } | Signal::BgpConfigUnreadable { .. } => 1,
         Signal::ConditionReason { .. } => 2,
         Signal::Annotation { .. } => 3,
         Signal::CiliumNode => 4,
@@ -145,7 +149,8 @@ fn weight(s: &Signal, first_cfg: Option<&str>) -> u32 {
         Signal::ConditionReason { .. } => 4,
         Signal::CniConfig { file } if Some(file.as_str()) == first_cfg => 3,
         Signal::CniConfig { .. } | Signal::Interface { .. } => 1,
-        Signal::Annotation { .. } | Signal::CiliumNode | Signal::BgpNodeConfig => 2,
+        Signal::Annotation { .. } | Signal::CiliumNode | Signal::BgpNodeConfig { .. } => 2,
+        Signal::BgpConfigUnreadable { .. } => 0,
     }
 }
 
@@ -172,9 +177,18 @@ fn mode_for(c: Cni, signals: &[Signal]) -> NetMode {
         .collect();
     let has = |m: NetMode| hints.iter().any(|(h, _)| *h == m);
     match c {
+        // What the datapath does: BGP advertising the pod CIDR routes pods by BGP; BGP advertising
+        // no pod routes (Service addresses only), or a tunnel device, is a tunnel node; a BGP
+        // configuration that cannot be read (or whose advertisements cannot) leaves the routing
+        // unknown; no BGP configuration at all is Cilium's default, the tunnel.
         Cni::Cilium => {
+            let unreadable = signals.iter().any(|s| matches!(s, Signal::BgpConfigUnreadable { .. }));
             if has(NetMode::CiliumBgp) {
                 NetMode::CiliumBgp
+            } else if has(NetMode::CiliumTunnel) {
+                NetMode::CiliumTunnel
+            } else if has(NetMode::CiliumUndetermined) || unreadable {
+                NetMode::CiliumUndetermined
             } else {
                 NetMode::CiliumTunnel
             }
@@ -195,8 +209,8 @@ fn mode_for(c: Cni, signals: &[Signal]) -> NetMode {
                 .any(|s| matches!(s, Signal::Annotation { key, .. } if key == "projectcalico.org/ASNumber"));
             if asn {
                 NetMode::CalicoBgp
-            } else if has(NetMode::BridgeVxlan) {
-                NetMode::BridgeVxlan
+            } else if has(NetMode::CalicoVxlan) {
+                NetMode::CalicoVxlan
             } else {
                 NetMode::CalicoBgp
             }
@@ -323,6 +337,25 @@ mod tests {
         c.evidence.iter().all(|e| e.supports)
     }
 
+    const BGP_PODS: Signal = Signal::BgpNodeConfig { pod_routes: Some(true) };
+
+    #[test]
+    fn cilium_bgp_for_services_only_is_a_tunnel_node_and_unreadable_bgp_is_unknown() {
+        let svc = Signal::BgpNodeConfig { pod_routes: Some(false) };
+        let c = classify(&[pod(Cni::Cilium), Signal::CiliumNode, svc]);
+        assert_eq!(c.mode, NetMode::CiliumTunnel);
+        assert!(all_support(&c));
+        let unknown = Signal::BgpNodeConfig { pod_routes: None };
+        assert_eq!(classify(&[pod(Cni::Cilium), unknown.clone()]).mode, NetMode::CiliumUndetermined);
+        // The advertisements unknown, but a tunnel device says how pods are routed.
+        assert_eq!(classify(&[pod(Cni::Cilium), unknown, iface("cilium_vxlan")]).mode, NetMode::CiliumTunnel);
+        // A forbidden CiliumBGPNodeConfig never turns a node into a tunnel node.
+        let forbidden = Signal::BgpConfigUnreadable { resource: "ciliumbgpnodeconfigs.cilium.io".into() };
+        assert_eq!(classify(&[pod(Cni::Cilium), forbidden.clone()]).mode, NetMode::CiliumUndetermined);
+        // ...and says nothing about flannel nodes.
+        assert_eq!(classify(&[pod(Cni::Flannel), forbidden]).mode, NetMode::BridgeVxlan);
+    }
+
     #[test]
     fn no_signals_is_unknown() {
         assert_eq!(classify(&[]), NetClass::unknown());
@@ -335,11 +368,11 @@ mod tests {
     #[test]
     fn cilium_with_and_without_bgp() {
         let c =
-            classify(&[iface("cilium_host"), pod(Cni::Cilium), Signal::CiliumNode, Signal::BgpNodeConfig]);
+            classify(&[iface("cilium_host"), pod(Cni::Cilium), Signal::CiliumNode, BGP_PODS]);
         assert_eq!(c.mode, NetMode::CiliumBgp);
         assert!(all_support(&c));
         assert_eq!(c.evidence[0].signal, pod(Cni::Cilium));
-        assert_eq!(c.evidence[1].signal, Signal::BgpNodeConfig);
+        assert_eq!(c.evidence[1].signal, BGP_PODS);
         let c =
             classify(&[pod(Cni::Cilium), Signal::CiliumNode, iface("cilium_vxlan"), reason("CiliumIsUp")]);
         assert_eq!(c.mode, NetMode::CiliumTunnel);
@@ -376,7 +409,8 @@ mod tests {
             ann("projectcalico.org/IPv4VXLANTunnelAddr", "10.1.2.3"),
             iface("vxlan.calico"),
         ]);
-        assert_eq!(vx.mode, NetMode::BridgeVxlan);
+        assert_eq!(vx.mode, NetMode::CalicoVxlan);
+        assert!(!vx.mode.is_bridge(), "Calico routes veths with proxy ARP: no Linux bridge");
         assert!(all_support(&vx));
     }
 
@@ -412,7 +446,7 @@ mod tests {
         let bad: Vec<&Signal> = c.evidence.iter().filter(|e| !e.supports).map(|e| &e.signal).collect();
         assert_eq!(bad, vec![&reason("FlannelIsUp"), &iface("flannel.1")]);
         // Cilium BGP node that still has a tunnel device: the device conflicts with the mode.
-        let c = classify(&[pod(Cni::Cilium), Signal::BgpNodeConfig, iface("cilium_vxlan")]);
+        let c = classify(&[pod(Cni::Cilium), BGP_PODS, iface("cilium_vxlan")]);
         assert_eq!(c.mode, NetMode::CiliumBgp);
         assert!(!c.evidence[2].supports);
         assert!(explain(&c)[0].contains("1 signal(s) do not fit cilium/bgp"));
@@ -421,9 +455,9 @@ mod tests {
     #[test]
     fn weak_signals_decide_without_agent_pods() {
         let c =
-            classify(&[reason("CiliumIsUp"), Signal::CiliumNode, Signal::BgpNodeConfig, iface("flannel.1")]);
+            classify(&[reason("CiliumIsUp"), Signal::CiliumNode, BGP_PODS, iface("flannel.1")]);
         assert_eq!(c.mode, NetMode::CiliumBgp);
-        assert_eq!(c.evidence[0].signal, Signal::BgpNodeConfig);
+        assert_eq!(c.evidence[0].signal, BGP_PODS);
         let c =
             classify(&[ann("flannel.alpha.coreos.com/backend-type", "vxlan"), cfg("10-flannel.conflist")]);
         assert_eq!(c.mode, NetMode::BridgeVxlan);

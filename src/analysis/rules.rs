@@ -116,14 +116,15 @@ mod tests {
             labels: Default::default(),
             signals: vec![
                 Signal::AgentPod { cni: Cni::Cilium, pod: "cilium-x".into() },
-                Signal::BgpNodeConfig,
+                Signal::BgpNodeConfig { pod_routes: Some(true) },
             ],
+            bgp_peers: None,
         };
         st.apply(Update::NodeApplied { node: info, at: now() });
         let name = "n1".to_string();
         let sessions =
             vec![session("r1-tor-a", BgpState::Established), session("r1-tor-b", BgpState::Active)];
-        st.apply(Update::Bgp { node: name.clone(), sessions, at: now() });
+        st.apply(Update::Bgp { node: name.clone(), source: SourceId::Kubernetes, sessions, at: now() });
         let facts = HostFacts { conntrack: Some(ct(95, 100)), ..HostFacts::default() };
         st.apply(Update::Host { node: name, facts, at: now() });
         let snap = st.snapshot(now());

@@ -289,6 +289,7 @@ pub async fn agent(f: &AgentFlags) -> Result<()> {
         dev_root: f.dev_root.clone(),
         cni_dir: f.cni_dir.clone(),
         bird_socket: f.bird_socket.clone(),
+        bird6_socket: f.bird6_socket.clone(),
         cilium_socket: f.cilium_socket.clone(),
         node_name: node_name.trim().to_string(),
         token: f.token_file.as_deref().map(crate::agent::token::Token::from_file).transpose()?,

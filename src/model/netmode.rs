@@ -33,8 +33,11 @@ pub enum Signal {
     Annotation { key: String, value: String },
     /// `CiliumNode/<node>` exists.
     CiliumNode,
-    /// `CiliumBGPNodeConfig/<node>` exists, or a BGP v1 peering policy selects the node.
-    BgpNodeConfig,
+    /// `CiliumBGPNodeConfig/<node>` exists, or a BGP v1 peering policy selects the node;
+    /// `pod_routes`: whether its advertisements include the pod CIDR (`None`: not known).
+    BgpNodeConfig { pod_routes: Option<bool> },
+    /// The BGP configuration kind `resource` cannot be read (forbidden, failing, not yet listed).
+    BgpConfigUnreadable { resource: String },
     /// A network interface on the host (`cilium_host`, `flannel.1`, `cni0`, …), from the agent.
     Interface { name: String },
     /// A CNI config file in `/etc/cni/net.d`, from the agent; the first in sort order wins.
@@ -49,7 +52,14 @@ impl Signal {
             Signal::ConditionReason { reason } => format!("condition NetworkUnavailable reason {reason}"),
             Signal::Annotation { key, value } => format!("annotation {key}={value}"),
             Signal::CiliumNode => "CiliumNode object exists".into(),
-            Signal::BgpNodeConfig => "CiliumBGPNodeConfig exists".into(),
+            Signal::BgpNodeConfig { pod_routes: Some(true) } => "BGP configured, advertising pod routes".into(),
+            Signal::BgpNodeConfig { pod_routes: Some(false) } => {
+                "BGP configured, advertising no pod routes (Service addresses only)".into()
+            }
+            Signal::BgpNodeConfig { pod_routes: None } => {
+                "BGP configured; whether it advertises pod routes is unknown".into()
+            }
+            Signal::BgpConfigUnreadable { resource } => format!("{resource} cannot be read: BGP unknown"),
             Signal::Interface { name } => format!("interface {name}"),
             Signal::CniConfig { file } => format!("CNI config {file}"),
         }
@@ -59,16 +69,21 @@ impl Signal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NetMode {
-    /// Linux bridge with a VXLAN overlay (flannel vxlan, Calico VXLAN).
+    /// Linux bridge with a VXLAN overlay (flannel vxlan).
     BridgeVxlan,
     /// Linux bridge with NAT / host routes, no overlay (flannel host-gw, docker0).
     BridgeNat,
     /// Cilium with BGP-routed pod networks.
     CiliumBgp,
-    /// Cilium in tunnel mode (no BGP yet): typical mid-migration.
+    /// Cilium with a tunnel (VXLAN/Geneve) datapath; BGP, if any, advertises only Service
+    /// addresses.
     CiliumTunnel,
-    /// Calico with BIRD BGP.
+    /// Cilium whose routing cannot be told: its BGP configuration cannot be read.
+    CiliumUndetermined,
+    /// Calico with BIRD BGP (IPIP or native routes).
     CalicoBgp,
+    /// Calico with a VXLAN overlay: routed veths, no Linux bridge, no BGP.
+    CalicoVxlan,
     /// Two CNI agents on one node: a migration in flight.
     Migrating,
     Unknown,
@@ -81,7 +96,9 @@ impl NetMode {
             NetMode::BridgeNat => "bridge/nat",
             NetMode::CiliumBgp => "cilium/bgp",
             NetMode::CiliumTunnel => "cilium/tunnel",
+            NetMode::CiliumUndetermined => "cilium/?",
             NetMode::CalicoBgp => "calico/bgp",
+            NetMode::CalicoVxlan => "calico/vxlan",
             NetMode::Migrating => "migrating",
             NetMode::Unknown => "unknown",
         }
@@ -90,16 +107,22 @@ impl NetMode {
     pub fn is_bridge(self) -> bool {
         matches!(self, NetMode::BridgeVxlan | NetMode::BridgeNat)
     }
-    /// Nodes expected to peer with both TORs.
+    /// Nodes whose pod routes BGP announces (expected to peer with both TORs).
     pub fn uses_bgp(self) -> bool {
         matches!(self, NetMode::CiliumBgp | NetMode::CalicoBgp)
     }
-    pub const ALL: [NetMode; 7] = [
+    /// Nodes that may route pods by BGP: a BGP node, or one whose routing cannot be told.
+    pub fn may_use_bgp(self) -> bool {
+        self.uses_bgp() || self == NetMode::CiliumUndetermined
+    }
+    pub const ALL: [NetMode; 9] = [
         NetMode::BridgeVxlan,
         NetMode::BridgeNat,
         NetMode::CiliumBgp,
         NetMode::CiliumTunnel,
+        NetMode::CiliumUndetermined,
         NetMode::CalicoBgp,
+        NetMode::CalicoVxlan,
         NetMode::Migrating,
         NetMode::Unknown,
     ];

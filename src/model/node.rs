@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{BgpSession, BgpVerdict, Conntrack, NetClass, RuntimeMix, Signal};
+use super::{BgpCounts, BgpSession, BgpVerdict, Conntrack, NetClass, RuntimeMix, Signal};
 
 /// A value and when it was observed; views show the age against `Snapshot::now`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,8 +50,10 @@ pub struct Node {
     /// Network mode derived from `signals` (analysis::netmode).
     pub net: NetClass,
     pub bgp: Vec<BgpSession>,
-    /// Derived by analysis::bgp from `bgp` and `net`.
+    /// Derived by analysis::bgp from `bgp`, the node's configured peers and `net`.
     pub bgp_verdict: BgpVerdict,
+    /// The established and expected sessions per address family behind the verdict.
+    pub bgp_counts: BgpCounts,
     pub runtime: RuntimeMix,
     pub pods: u32,
     /// Host facts with the time they were read; `None` when no source has them.
@@ -66,6 +68,10 @@ impl Node {
     }
     pub fn cpu_now(&self) -> Option<f64> {
         self.host.as_ref().and_then(|h| h.value.cpu_now)
+    }
+    /// `2/2`, `1/2`, `v4 2/2 v6 1/2`, `?/2`, `-`.
+    pub fn bgp_label(&self) -> String {
+        self.bgp_counts.label(self.bgp_verdict)
     }
     pub fn kvm(&self) -> Option<bool> {
         self.host.as_ref().and_then(|h| h.value.kvm)

@@ -22,6 +22,7 @@ fn session(node: &SimNode, i: usize, since: DateTime<Utc>, routes_rx: u64) -> Bg
     BgpSession {
         peer: node.tor(i),
         peer_addr: format!("10.{}.{}.1", node.rack, i),
+        family: Some(crate::model::Family::Ipv4),
         peer_asn: 65000 + rack * 2 + i as u32,
         local_asn: LOCAL_ASN,
         state: BgpState::Established,
@@ -32,6 +33,8 @@ fn session(node: &SimNode, i: usize, since: DateTime<Utc>, routes_rx: u64) -> Bg
         hold_time_s: Some(HOLD_S),
         keepalive_s: Some(KEEPALIVE_S),
         last_error: None,
+        peer_type: None,
+        reports: Vec::new(),
     }
 }
 

@@ -198,7 +198,7 @@ fn flapping_session_toggles_over_a_few_minutes() {
     let node = &flapping[0].0;
     let mut states = Vec::new();
     for u in steps(&mut sim, t0(), 300).into_iter().flatten() {
-        if let Update::Bgp { node: n, sessions, at } = u {
+        if let Update::Bgp { node: n, sessions, at, .. } = u {
             assert_eq!(&n, node, "only the flapping node changes");
             let s = &sessions[0];
             assert_eq!(s.since, Some(s.since.unwrap_or(at)));

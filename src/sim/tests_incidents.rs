@@ -159,7 +159,7 @@ fn migration_layout_signals() {
     }
     for r in ["rack-4", "rack-5", "rack-6"] {
         assert!(
-            in_rack(r).all(|n| runs(n, Cni::Cilium) && has(n, &Signal::BgpNodeConfig) && n.bgp.len() == 2)
+            in_rack(r).all(|n| runs(n, Cni::Cilium) && has(n, &Signal::BgpNodeConfig { pod_routes: Some(true) }) && n.bgp.len() == 2)
         );
     }
     let r3: Vec<&Node> = in_rack("rack-3").collect();
@@ -168,12 +168,12 @@ fn migration_layout_signals() {
         .iter()
         .filter(|n| {
             !runs(n, Cni::Flannel)
-                && !has(n, &Signal::BgpNodeConfig)
+                && !has(n, &Signal::BgpNodeConfig { pod_routes: Some(true) })
                 && has(n, &Signal::Interface { name: "cilium_vxlan".into() })
         })
         .count();
     let flannel = r3.iter().filter(|n| runs(n, Cni::Flannel) && !runs(n, Cni::Cilium)).count();
-    let bgp = r3.iter().filter(|n| has(n, &Signal::BgpNodeConfig)).count();
+    let bgp = r3.iter().filter(|n| has(n, &Signal::BgpNodeConfig { pod_routes: Some(true) })).count();
     assert_eq!((both, tunnel), (1, 1));
     assert!(flannel >= 2 && bgp >= 2, "{flannel} flannel, {bgp} bgp");
     let migrating = r3.iter().find(|n| runs(n, Cni::Cilium) && runs(n, Cni::Flannel));

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Cni, Signal};
+use crate::model::{Cni, ConfiguredPeer, Signal};
 use crate::sources::NodeInfo;
 
 use super::pods::suffix;
@@ -181,7 +181,7 @@ impl SimNode {
             signals.push(Signal::CiliumNode);
         }
         if self.role.has_bgp() {
-            signals.push(Signal::BgpNodeConfig);
+            signals.push(Signal::BgpNodeConfig { pod_routes: Some(true) });
         }
 
         NodeInfo {
@@ -191,6 +191,10 @@ impl SimNode {
             ready: true,
             labels,
             signals,
+            // Each BGP node's CiliumBGPNodeConfig names its two TORs (as `sim::bgp` addresses them).
+            bgp_peers: self.role.has_bgp().then(|| {
+                (0..2).map(|i| ConfiguredPeer::new(self.tor(i), format!("10.{}.{i}.1", self.rack))).collect()
+            }),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The Kubernetes source: watchers on nodes, slim pods, RuntimeClasses and the CNI/BGP CRDs,
 //! reduced to `Update`s. Read-only: only get/list/watch requests (see `deploy/rbac.yaml`).
 
+pub mod bgp;
 pub mod map;
 pub mod retry_after;
 pub mod slim;

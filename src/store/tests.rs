@@ -17,6 +17,7 @@ fn node(name: &str) -> NodeInfo {
         ready: true,
         labels: Default::default(),
         signals: Vec::new(),
+        bgp_peers: None,
     }
 }
 

@@ -31,6 +31,7 @@ fn session(
     let up = state == BgpState::Established;
     BgpSession {
         peer: peer.into(),
+        family: crate::model::Family::of_addr(addr),
         peer_addr: addr.into(),
         peer_asn: 65000,
         local_asn: 65101,
@@ -42,6 +43,8 @@ fn session(
         hold_time_s: up.then_some(90),
         keepalive_s: up.then_some(30),
         last_error: err.map(str::to_string),
+        peer_type: None,
+        reports: Vec::new(),
     }
 }
 
@@ -57,7 +60,7 @@ fn evidence(mode: NetMode, name: &str) -> Vec<Evidence> {
         NetMode::CiliumBgp => vec![
             ev(true, cilium),
             ev(true, Signal::CiliumNode),
-            ev(true, Signal::BgpNodeConfig),
+            ev(true, Signal::BgpNodeConfig { pod_routes: Some(true) }),
             ev(true, Signal::Interface { name: "cilium_host".into() }),
         ],
         NetMode::CiliumTunnel => {
@@ -93,18 +96,6 @@ struct Spec {
     mix: [u32; 3],
     ready: bool,
     host: bool,
-}
-
-fn verdict(mode: NetMode, s: &[BgpSession]) -> BgpVerdict {
-    if !mode.uses_bgp() {
-        return BgpVerdict::NotApplicable;
-    }
-    match (s.len(), s.iter().filter(|s| s.is_up()).count()) {
-        (0, _) => BgpVerdict::Unknown,
-        (_, 2) => BgpVerdict::Healthy,
-        (_, 1) => BgpVerdict::Degraded,
-        _ => BgpVerdict::Isolated,
-    }
 }
 
 fn node(s: Spec) -> Node {
@@ -166,6 +157,11 @@ fn node(s: Spec) -> Node {
             now() - Duration::seconds(if s.name == "node-01" { 300 } else { 8 }),
         )
     });
+    let (bgp_verdict, bgp_counts) = if s.mode.uses_bgp() {
+        crate::analysis::bgp::judge(s.mode, None, &tors, &bgp)
+    } else {
+        (BgpVerdict::NotApplicable, Default::default())
+    };
     Node {
         name: s.name.into(),
         rack,
@@ -174,7 +170,8 @@ fn node(s: Spec) -> Node {
         labels,
         signals: Vec::new(),
         net: NetClass { mode: s.mode, evidence: evidence(s.mode, s.name) },
-        bgp_verdict: verdict(s.mode, &bgp),
+        bgp_verdict,
+        bgp_counts,
         bgp,
         runtime,
         pods: runtime.total(),

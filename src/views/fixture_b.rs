@@ -53,6 +53,15 @@ fn node(
         net: NetClass { mode, evidence: Vec::new() },
         bgp: Vec::new(),
         bgp_verdict: if mode.uses_bgp() { BgpVerdict::Healthy } else { BgpVerdict::NotApplicable },
+        bgp_counts: crate::model::BgpCounts {
+            expected_from: crate::model::ExpectedFrom::TorLabels,
+            families: if mode.uses_bgp() {
+                vec![crate::model::FamilyCount { family: None, expected: 2, established: Some(2) }]
+            } else {
+                Vec::new()
+            },
+            missing: Vec::new(),
+        },
         runtime,
         pods: runtime.total(),
         host: (kvm.is_some() || c.is_some()).then(|| {

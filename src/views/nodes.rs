@@ -98,7 +98,7 @@ fn cell<'a>(ctx: &Ctx, node: &Node, col: Col, width: usize) -> Cell<'a> {
         Col::Name => Line::styled(widgets::truncate(t, &node.name, width), t.base),
         Col::Rack => Line::styled(widgets::truncate(t, &node.rack, width), t.muted),
         Col::Mode => Line::styled(node.net.mode.label(), t.base),
-        Col::Bgp => Line::from(widgets::verdict_span(t, node.bgp_verdict)),
+        Col::Bgp => Line::from(widgets::verdict_span(t, node)),
         Col::Runtime => {
             let st = if node.runtime.kata + node.runtime.gvisor + node.runtime.other > 0 {
                 t.accent

@@ -64,13 +64,13 @@ pub fn verdict(theme: &Theme, v: BgpVerdict) -> (Style, &'static str) {
     }
 }
 
-/// `● 2/2`, `▲ 1/2`, `✖ 0/2`, `? ?/2`, `-`.
-pub fn verdict_span(theme: &Theme, v: BgpVerdict) -> Span<'static> {
-    let (st, g) = verdict(theme, v);
-    if v == BgpVerdict::NotApplicable {
+/// `● 2/2`, `▲ 1/2`, `✖ 0/2`, `▲ v4 2/2 v6 1/2`, `? ?/2`, `-`.
+pub fn verdict_span(theme: &Theme, node: &crate::model::Node) -> Span<'static> {
+    let (st, g) = verdict(theme, node.bgp_verdict);
+    if node.bgp_verdict == BgpVerdict::NotApplicable {
         Span::styled("-", st)
     } else {
-        Span::styled(format!("{g} {}", v.label()), st)
+        Span::styled(format!("{g} {}", node.bgp_label()), st)
     }
 }
 

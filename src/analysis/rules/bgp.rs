@@ -1,19 +1,18 @@
-//! BGP rules: ECMP degraded (1/2), isolated (0/2) and flapping sessions.
+//! BGP rules: degraded (some expected sessions down; with a TOR pair, ECMP at half bandwidth),
+//! isolated (a family with no session up), flapping sessions, and a single configured peer (an
+//! info note: healthy as configured, no redundancy).
 
-use crate::analysis::bgp::{peer_counts, peer_key};
 use crate::model::{BgpSession, BgpVerdict, Finding, Node, Rule, Severity, Snapshot};
 
 /// Resets in the last hour at which a session counts as flapping.
 pub const BGP_FLAP_RESETS: u32 = 3;
-
-/// Peers each BGP node is expected to have (its two TORs).
-const EXPECTED_PEERS: usize = 2;
 
 pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
     for n in &snap.nodes {
         match n.bgp_verdict {
             BgpVerdict::Degraded => degraded(n, out),
             BgpVerdict::Isolated => isolated(n, out),
+            BgpVerdict::Healthy if n.bgp_counts.expected() == 1 => single_peer(n, out),
             _ => {}
         }
         flapping(n, out);
@@ -25,6 +24,9 @@ fn describe(s: &BgpSession) -> String {
     if let Some(t) = s.since {
         line.push_str(&format!(" since {}", t.format("%Y-%m-%d %H:%M:%SZ")));
     }
+    if let Some(t) = &s.peer_type {
+        line.push_str(&format!(", {t}"));
+    }
     if s.resets_1h > 0 {
         line.push_str(&format!(", {} resets in 1h", s.resets_1h));
     }
@@ -34,51 +36,74 @@ fn describe(s: &BgpSession) -> String {
     if let Some(e) = &s.last_error {
         line.push_str(&format!(", last error: {e}"));
     }
+    let sources: Vec<&str> = s.reports.iter().map(|r| r.source.label()).collect();
+    if !sources.is_empty() {
+        line.push_str(&format!(" [{}]", sources.join(", ")));
+    }
     line
 }
 
-/// Sessions to peers with no Established session at all.
+/// Sessions that are not established.
 fn down_sessions(n: &Node) -> Vec<&BgpSession> {
-    n.bgp.iter().filter(|s| !n.bgp.iter().any(|o| o.is_up() && peer_key(o) == peer_key(s))).collect()
+    n.bgp.iter().filter(|s| !s.is_up()).collect()
 }
 
-/// Evidence: every session, then TORs of the node that reported no session at all.
+/// Evidence: every session, where the expected peers came from, then expected peers that no
+/// source reported a session for.
 fn evidence(n: &Node) -> Vec<String> {
     let mut ev: Vec<String> = n.bgp.iter().map(describe).collect();
-    let named_after_tors = n.bgp.iter().any(|s| n.tors.contains(&s.peer));
-    if named_after_tors {
-        for tor in n.tors.iter().filter(|t| !n.bgp.iter().any(|s| &s.peer == *t)) {
-            ev.push(format!("{tor}: no session reported"));
+    ev.push(format!(
+        "expected peers from {}",
+        match n.bgp_counts.expected_from {
+            crate::model::ExpectedFrom::Config => "the node's BGP configuration",
+            crate::model::ExpectedFrom::TorLabels => "the node's TOR labels",
+            crate::model::ExpectedFrom::Reported => "the sessions reported",
+            crate::model::ExpectedFrom::Nothing => "nothing",
         }
+    ));
+    for p in &n.bgp_counts.missing {
+        ev.push(format!("{p}: no session reported"));
     }
     ev
 }
 
+/// The first down session or missing peer, for the one-line summary.
+fn first_down(n: &Node) -> String {
+    match down_sessions(n).first() {
+        Some(d) => {
+            let mut s = format!("{} is {}", d.peer, d.state.label());
+            if let Some(e) = &d.last_error {
+                s.push_str(&format!(" ({e})"));
+            }
+            s
+        }
+        None => n.bgp_counts.missing.first().map(|p| format!("{p} reports no session")).unwrap_or_default(),
+    }
+}
+
 const CHECK_PEER: &str = "On the node: `birdc show protocols all` (Calico/BIRD) or `cilium bgp peers` \
-    (Cilium); on the TOR: the neighbor state and its log. Check the link (ip -s link, ethtool, LLDP), \
-    MTU and the peer's ASN/password. Until both sessions are up the node has no redundancy: \
+    (Cilium); on the peer: the neighbor state and its log. Check the link (ip -s link, ethtool, LLDP), \
+    MTU and the peer's ASN/password. Until every session is up the node has less redundancy: \
     avoid draining its rack peer or the other TOR.";
 
 fn degraded(n: &Node, out: &mut Vec<Finding>) {
-    let (peers, up) = peer_counts(&n.bgp);
-    let total = peers.max(EXPECTED_PEERS);
-    let down = down_sessions(n);
-    let mut since = down.iter().filter_map(|s| s.since).max();
-    let mut what = format!("ECMP degraded: {up}/{total} sessions, half bandwidth, no redundancy");
-    if let Some(d) = down.first() {
-        what.push_str(&format!("; {} is {}", d.peer, d.state.label()));
-        if let Some(e) = &d.last_error {
-            what.push_str(&format!(" ({e})"));
-        }
+    let label = n.bgp_label();
+    // A TOR pair (two expected sessions per family) loses half its ECMP paths.
+    let ecmp = n.bgp_counts.families.iter().all(|f| f.expected == 2);
+    let mut what = if ecmp {
+        format!("ECMP degraded: {label} sessions, half bandwidth, no redundancy")
     } else {
-        // Only one peer reported: the other TOR is missing altogether.
-        since = None;
+        format!("BGP degraded: {label} sessions established")
+    };
+    let down = first_down(n);
+    if !down.is_empty() {
+        what.push_str(&format!("; {down}"));
     }
     out.push(Finding {
         rule: Rule::BgpDegraded,
         severity: Severity::Warning,
         subject: n.name.clone(),
-        since,
+        since: down_sessions(n).iter().filter_map(|s| s.since).max(),
         what,
         evidence: evidence(n),
         remedy: CHECK_PEER.into(),
@@ -86,22 +111,45 @@ fn degraded(n: &Node, out: &mut Vec<Finding>) {
 }
 
 fn isolated(n: &Node, out: &mut Vec<Finding>) {
-    let (peers, _) = peer_counts(&n.bgp);
+    let dead: Vec<&str> = n
+        .bgp_counts
+        .families
+        .iter()
+        .filter(|f| f.established == Some(0))
+        .filter_map(|f| f.family.map(|f| f.label()))
+        .collect();
+    let scope = if dead.is_empty() || dead.len() == n.bgp_counts.families.len() {
+        "pod routes are not announced to the fabric".to_string()
+    } else {
+        format!("{} pod routes are not announced to the fabric", dead.join(" and "))
+    };
     out.push(Finding {
         rule: Rule::BgpIsolated,
         severity: Severity::Critical,
         subject: n.name.clone(),
         // The node became isolated when its last session went down.
-        since: n.bgp.iter().filter_map(|s| s.since).max(),
-        what: format!(
-            "BGP isolated: 0/{} sessions established; pod routes are not announced to the fabric",
-            peers.max(EXPECTED_PEERS)
-        ),
+        since: n.bgp.iter().filter(|s| !s.is_up()).filter_map(|s| s.since).max(),
+        what: format!("BGP isolated: {} sessions established; {scope}", n.bgp_label()),
         evidence: evidence(n),
         remedy: format!(
             "Cordon the node (its pods are unreachable from other nodes), then: {CHECK_PEER} \
-             If both TORs are fine, restart the BGP speaker (bird / cilium-agent) on the node."
+             If the peers are fine, restart the BGP speaker (bird / cilium-agent) on the node."
         ),
+    });
+}
+
+fn single_peer(n: &Node, out: &mut Vec<Finding>) {
+    out.push(Finding {
+        rule: Rule::BgpSinglePeer,
+        severity: Severity::Info,
+        subject: n.name.clone(),
+        since: None,
+        what: format!("BGP {} as configured, but with one peer: no redundancy", n.bgp_label()),
+        evidence: evidence(n),
+        remedy: "Healthy as configured. If the design expects two TORs, add the second peer to the \
+                 node's BGP configuration; until then, maintenance on that peer or its link isolates the \
+                 node."
+            .into(),
     });
 }
 
@@ -132,13 +180,16 @@ fn flapping(n: &Node, out: &mut Vec<Finding>) {
 mod tests {
     use super::super::fixtures::*;
     use super::*;
-    use crate::analysis::bgp::verdict;
-    use crate::model::{BgpState, NetMode};
+    use crate::analysis::bgp::judge;
+    use crate::model::{BgpState, ConfiguredPeer, NetMode};
     use chrono::Duration;
 
     fn bgp_node(sessions: Vec<BgpSession>) -> Node {
+        configured_node(None, sessions)
+    }
+    fn configured_node(cfg: Option<&[ConfiguredPeer]>, sessions: Vec<BgpSession>) -> Node {
         let mut n = with_mode(node("n1"), NetMode::CiliumBgp);
-        n.bgp_verdict = verdict(NetMode::CiliumBgp, &sessions);
+        (n.bgp_verdict, n.bgp_counts) = judge(NetMode::CiliumBgp, cfg, &n.tors, &sessions);
         n.bgp = sessions;
         n
     }
@@ -199,6 +250,34 @@ mod tests {
         let f = run(mk(3));
         assert_eq!((f[0].rule, f[0].severity), (Rule::BgpFlapping, Severity::Warning));
         assert!(f[0].what.contains("r1-tor-a reset up to 3 times"));
+    }
+
+    #[test]
+    fn a_single_configured_peer_is_an_info_note_not_ecmp_degraded() {
+        let s = session("tor", BgpState::Established);
+        let cfg = [ConfiguredPeer::new("tor", s.peer_addr.clone())];
+        let f = run(configured_node(Some(&cfg), vec![s]));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!((f[0].rule, f[0].severity), (Rule::BgpSinglePeer, Severity::Info));
+        assert!(f[0].what.contains("1/1"), "{}", f[0].what);
+    }
+
+    #[test]
+    fn three_peers_with_one_down_is_degraded_without_the_ecmp_words() {
+        let mut a = session("mesh-a", BgpState::Established);
+        a.peer_addr = "10.0.0.2".into();
+        let mut b = session("mesh-b", BgpState::Established);
+        b.peer_addr = "10.0.0.3".into();
+        let mut c = session("mesh-c", BgpState::OpenSent);
+        c.peer_addr = "10.0.0.4".into();
+        let mut n = with_mode(node("n1"), NetMode::CalicoBgp);
+        n.tors = ["?".into(), "?".into()];
+        let sessions = vec![a, b, c];
+        (n.bgp_verdict, n.bgp_counts) = judge(NetMode::CalicoBgp, None, &n.tors, &sessions);
+        n.bgp = sessions;
+        let f = run(n);
+        assert_eq!(f[0].rule, Rule::BgpDegraded);
+        assert!(f[0].what.starts_with("BGP degraded: 2/3 sessions established; mesh-c is opensent"), "{}", f[0].what);
     }
 
     #[test]

@@ -46,6 +46,7 @@ pub fn node(name: &str) -> Node {
         net: NetClass::unknown(),
         bgp: Vec::new(),
         bgp_verdict: BgpVerdict::NotApplicable,
+        bgp_counts: Default::default(),
         runtime: RuntimeMix::default(),
         pods: 0,
         host: None,
@@ -91,7 +92,8 @@ pub fn source(source: SourceId, health: SourceHealth) -> SourceStatus {
 pub fn session(peer: &str, state: BgpState) -> BgpSession {
     BgpSession {
         peer: peer.into(),
-        peer_addr: format!("10.0.0.{}", peer.len()),
+        peer_addr: format!("10.0.0.{}", peer.bytes().last().unwrap_or(b'0')),
+        family: Some(crate::model::Family::Ipv4),
         peer_asn: 65001,
         local_asn: 65101,
         state,
@@ -102,6 +104,8 @@ pub fn session(peer: &str, state: BgpState) -> BgpSession {
         hold_time_s: Some(9),
         keepalive_s: Some(3),
         last_error: None,
+        peer_type: None,
+        reports: Vec::new(),
     }
 }
 

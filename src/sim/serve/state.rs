@@ -284,7 +284,7 @@ impl State {
                     self.agents.insert(pod.clone(), (*cni, ns.to_string(), info.name.clone()));
                 }
                 Signal::CiliumNode => cilium = true,
-                Signal::BgpNodeConfig => bgp = true,
+                Signal::BgpNodeConfig { .. } => bgp = true,
                 _ => {}
             }
         }

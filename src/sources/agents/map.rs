@@ -5,15 +5,18 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::agent::report::{BgpPeer, Fact, NodeReport};
-use crate::model::{BgpSession, BgpState, Conntrack, HostFacts};
+use crate::agent::report::{BgpPeer, NodeReport};
+use crate::model::{BgpSession, BgpState, Conntrack, Family, HostFacts, SourceId};
 use crate::sources::Update;
 
-/// What is kept of a node's last report to compute rates from the next one.
+/// What is kept of a node's last reports to compute rates from the next one.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Counters {
     pub at: Option<DateTime<Utc>>,
     pub stat: BTreeMap<String, u64>,
+    /// Per BGP session (family and neighbour), the daemon's established-transitions counter as
+    /// read over the last hour, oldest first.
+    pub transitions: BTreeMap<String, Vec<(DateTime<Utc>, u64)>>,
 }
 
 /// Per-second increase of one counter; 0 on the first report, after a reset (the counter went
@@ -49,6 +52,17 @@ fn kvm(r: &NodeReport) -> Option<bool> {
     }
 }
 
+/// Calico names BIRD's protocols after the peer type: `Mesh_10_0_0_2` (node-to-node mesh),
+/// `Node_…` (a node-specific BGPPeer), `Global_…` (a global BGPPeer).
+fn calico_peer_type(name: &str) -> Option<&'static str> {
+    match name.split_once('_')?.0 {
+        "Mesh" => Some("NodeMesh"),
+        "Node" => Some("NodePeer"),
+        "Global" => Some("GlobalPeer"),
+        _ => None,
+    }
+}
+
 fn session(p: &BgpPeer, at: DateTime<Utc>) -> BgpSession {
     let mut s = BgpSession::new(
         p.name.clone(),
@@ -57,7 +71,15 @@ fn session(p: &BgpPeer, at: DateTime<Utc>) -> BgpSession {
         p.local_as.unwrap_or(0),
         BgpState::parse(&p.state),
     );
-    s.since = p.since_s.and_then(|d| i64::try_from(d).ok()).map(|d| at - chrono::Duration::seconds(d));
+    match p.family.as_deref() {
+        Some("ipv4") => s.family = Some(Family::Ipv4),
+        Some("ipv6") => s.family = Some(Family::Ipv6),
+        _ => {}
+    }
+    s.peer_type = calico_peer_type(&p.name).map(str::to_string);
+    s.since = p.since.or_else(|| {
+        p.since_s.and_then(|d| i64::try_from(d).ok()).map(|d| at - chrono::Duration::seconds(d))
+    });
     s.routes_received = p.routes_imported;
     s.routes_advertised = p.routes_exported;
     s.hold_time_s = p.hold_time_s;
@@ -86,16 +108,51 @@ pub fn updates(r: &NodeReport, prev: &Counters) -> (Vec<Update>, Counters) {
             signals: crate::agent::host::signals(&r.host.interfaces, &r.host.cni_configs),
         },
     ];
-    let peers: Vec<&BgpPeer> =
-        [&r.bgp_bird, &r.bgp_cilium].into_iter().filter_map(Fact::value).flatten().collect();
-    if r.bgp_bird.value().is_some() || r.bgp_cilium.value().is_some() {
-        out.push(Update::Bgp { node, sessions: peers.into_iter().map(|p| session(p, at)).collect(), at });
+    let daemons = [&r.bgp_bird, &r.bgp_bird6, &r.bgp_cilium];
+    let peers: Vec<&BgpPeer> = daemons.iter().filter_map(|d| d.value()).flatten().collect();
+    let mut transitions = BTreeMap::new();
+    if daemons.iter().any(|d| d.value().is_some()) {
+        let sessions = peers
+            .into_iter()
+            .map(|p| {
+                let mut s = session(p, at);
+                if let Some(n) = p.established_transitions {
+                    s.resets_1h = resets(prev, &mut transitions, &s, at, n);
+                }
+                s
+            })
+            .collect();
+        out.push(Update::Bgp { node, source: SourceId::Agents, sessions, at });
     }
-    let next = match r.host.conntrack.stat.value() {
-        Some(stat) => Counters { at: Some(at), stat: stat.clone() },
-        None => Counters::default(),
+    let stat = r.host.conntrack.stat.value();
+    let next = Counters {
+        at: stat.map(|_| at),
+        stat: stat.cloned().unwrap_or_default(),
+        transitions,
     };
     (out, next)
+}
+
+/// Resets in the last hour from a daemon's count of established transitions: each transition
+/// after the first is a session that went down and came back. The count's samples of the last
+/// hour are kept in `next`; a counter that went down (the daemon restarted) starts over.
+fn resets(
+    prev: &Counters,
+    next: &mut BTreeMap<String, Vec<(DateTime<Utc>, u64)>>,
+    s: &BgpSession,
+    at: DateTime<Utc>,
+    n: u64,
+) -> u32 {
+    let key = format!("{:?}|{}", s.family, s.key());
+    let mut samples: Vec<(DateTime<Utc>, u64)> = prev
+        .transitions
+        .get(&key)
+        .map(|v| v.iter().copied().filter(|(t, c)| at - *t < chrono::Duration::hours(1) && *c <= n).collect())
+        .unwrap_or_default();
+    samples.push((at, n));
+    let first = samples.first().map_or(n, |f| f.1);
+    next.insert(key, samples);
+    u32::try_from(n - first).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use chrono::TimeZone;
 
 use super::*;
-use crate::agent::report::{CniConfig, ConntrackFacts, Interface, SCHEMA};
+use crate::agent::report::{CniConfig, ConntrackFacts, Fact, Interface, SCHEMA};
 use crate::model::Signal;
 
 fn t0() -> DateTime<Utc> {
@@ -27,6 +27,9 @@ fn peer(name: &str, state: &str) -> BgpPeer {
         routes_exported: Some(1),
         hold_time_s: Some(90),
         keepalive_s: Some(30),
+        family: None,
+        since: None,
+        established_transitions: None,
     }
 }
 
@@ -65,6 +68,7 @@ fn report(at: DateTime<Utc>) -> NodeReport {
             cpu_cores: Fact::Value(64),
         },
         bgp_bird: Fact::absent("no --bird-socket"),
+        bgp_bird6: Fact::absent("no --bird6-socket"),
         bgp_cilium: Fact::Value(vec![peer("10.0.0.1", "established"), peer("10.0.0.2", "active")]),
     }
 }

@@ -2,15 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
 use k8s_openapi::api::core::v1::Node as K8sNode;
 use k8s_openapi::api::node::v1::RuntimeClass as K8sRuntimeClass;
-use serde_json::Value;
 
 use super::slim::SlimPod;
-use crate::model::{
-    BgpSession, BgpState, Cni, Interner, Pod, RuntimeClass, RuntimeKind, Signal, SourceHealth,
-};
+use crate::model::{Cni, ConfiguredPeer, Interner, Pod, RuntimeClass, RuntimeKind, Signal, SourceHealth};
 use crate::sources::NodeInfo;
 
 /// Node annotations that carry CNI evidence (data-sources §7). Other annotations are dropped.
@@ -80,7 +76,13 @@ pub struct NodeExtras {
     /// `AgentPod` signals of the Running agent pods on the node, sorted.
     pub agents: Vec<Signal>,
     pub cilium_node: bool,
-    pub bgp_node_config: bool,
+    /// A CiliumBGPNodeConfig or BGP v1 policy configures the node: `Some(pod_routes)`, where
+    /// `pod_routes` says whether it advertises pod routes (`None`: not known).
+    pub bgp_config: Option<Option<bool>>,
+    /// A BGP configuration kind that cannot be read (its scope).
+    pub bgp_unreadable: Option<String>,
+    /// The peers the node's BGP configuration names.
+    pub bgp_peers: Option<Vec<ConfiguredPeer>>,
     /// Peer names of the node's BGP sessions.
     pub peers: Vec<String>,
 }
@@ -112,10 +114,20 @@ pub fn node_info(n: &NodeObj, x: &NodeExtras, rack_label: &str) -> NodeInfo {
     if x.cilium_node {
         signals.push(Signal::CiliumNode);
     }
-    if x.bgp_node_config {
-        signals.push(Signal::BgpNodeConfig);
+    match (x.bgp_config, &x.bgp_unreadable) {
+        (Some(pod_routes), _) => signals.push(Signal::BgpNodeConfig { pod_routes }),
+        (None, Some(resource)) => signals.push(Signal::BgpConfigUnreadable { resource: resource.clone() }),
+        (None, None) => {}
     }
-    NodeInfo { name: n.name.clone(), rack, tors, ready: n.ready, labels: n.labels.clone(), signals }
+    NodeInfo {
+        name: n.name.clone(),
+        rack,
+        tors,
+        ready: n.ready,
+        labels: n.labels.clone(),
+        signals,
+        bgp_peers: x.bgp_peers.clone(),
+    }
 }
 
 /// A workload pod; offline by priority class or QoS label.
@@ -196,92 +208,6 @@ pub fn cpu_millis(s: &str) -> Option<u64> {
 
 pub fn mem_bytes(s: &str) -> Option<u64> {
     quantity(s).map(|v| v.round() as u64)
-}
-
-fn time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok().map(|t| t.and_utc()))
-}
-
-fn u32_of(v: Option<&Value>) -> Option<u32> {
-    v.and_then(Value::as_u64).and_then(|x| u32::try_from(x).ok())
-}
-
-/// Sessions from a CiliumBGPNodeConfig's `status.bgpInstances`; `None` when the status reports no
-/// instance (status reporting off, or not reconciled yet): BGP unknown, not down.
-pub fn cilium_sessions(data: &Value) -> Option<Vec<BgpSession>> {
-    let instances = data.pointer("/status/bgpInstances")?.as_array()?;
-    if instances.is_empty() {
-        return None;
-    }
-    let mut out = Vec::new();
-    for inst in instances {
-        let local = u32_of(inst.get("localASN")).unwrap_or(0);
-        for p in inst.get("peers").and_then(Value::as_array).into_iter().flatten() {
-            let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-            let state = BgpState::parse(&s("peeringState"));
-            let mut x = BgpSession::new(
-                s("name"),
-                s("peerAddress"),
-                u32_of(p.get("peerASN")).unwrap_or(0),
-                local,
-                state,
-            );
-            if x.is_up() {
-                x.since = p.get("establishedTime").and_then(Value::as_str).and_then(time);
-            }
-            if let Some(rc) = p.get("routeCount").and_then(Value::as_array) {
-                let sum = |k: &str| rc.iter().filter_map(|r| r.get(k).and_then(Value::as_u64)).sum::<u64>();
-                x.routes_received = Some(sum("received"));
-                x.routes_advertised = Some(sum("advertised"));
-            }
-            let timers = p.get("timers");
-            x.hold_time_s = u32_of(timers.and_then(|t| t.get("appliedHoldTimeSeconds")));
-            x.keepalive_s = u32_of(timers.and_then(|t| t.get("appliedKeepaliveSeconds")));
-            out.push(x);
-        }
-    }
-    Some(out)
-}
-
-/// The node a CalicoNodeStatus is about (`spec.node`, else its name) and its sessions from
-/// `status.bgp.peersV4/peersV6`; the local ASN is not reported there (0).
-pub fn calico_sessions(name: &str, data: &Value) -> (String, Vec<BgpSession>) {
-    let node = data.pointer("/spec/node").and_then(Value::as_str).unwrap_or(name).to_string();
-    let mut out = Vec::new();
-    for fam in ["/status/bgp/peersV4", "/status/bgp/peersV6"] {
-        for p in data.pointer(fam).and_then(Value::as_array).into_iter().flatten() {
-            let ip = p.get("peerIP").and_then(Value::as_str).unwrap_or_default().to_string();
-            let state = BgpState::parse(p.get("state").and_then(Value::as_str).unwrap_or_default());
-            let mut x = BgpSession::new(ip.clone(), ip, 0, 0, state);
-            x.since = p.get("since").and_then(Value::as_str).and_then(time);
-            out.push(x);
-        }
-    }
-    (node, out)
-}
-
-/// A BGP v1 policy's `spec.nodeSelector`: `Some(matchLabels)` (empty = every node), or `None`
-/// when it uses `matchExpressions` this reader does not evaluate (selects nothing).
-pub fn policy_selector(data: &Value) -> Option<BTreeMap<String, String>> {
-    let Some(sel) = data.pointer("/spec/nodeSelector") else { return Some(BTreeMap::new()) };
-    if sel.get("matchExpressions").and_then(Value::as_array).is_some_and(|e| !e.is_empty()) {
-        return None;
-    }
-    let labels = sel.get("matchLabels").and_then(Value::as_object);
-    Some(
-        labels
-            .into_iter()
-            .flatten()
-            .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-            .collect(),
-    )
-}
-
-pub fn selector_matches(sel: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
-    sel.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
 /// The health a kube client error means for `resource`, and its scope: API refusals (403) and

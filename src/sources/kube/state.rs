@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::bgp;
 use super::map::{self, NodeExtras, NodeObj};
-use crate::analysis::bgp::peer_key;
-use crate::model::{BgpSession, Cni, Pod, RuntimeClass, Signal, SourceHealth, SourceId};
+use crate::model::{BgpSession, Cni, ConfiguredPeer, Pod, RuntimeClass, Signal, SourceHealth, SourceId};
 use crate::sources::{NodeInfo, Update};
 
 /// The resource kinds the source watches.
@@ -18,9 +18,10 @@ pub enum Kind {
     RuntimeClasses,
     CiliumNodes,
     BgpNodeConfigs,
+    BgpPeerConfigs,
+    BgpAdvertisements,
     BgpPeeringPolicies,
     CalicoNodeStatuses,
-    NodeMetrics,
 }
 
 impl Kind {
@@ -32,9 +33,10 @@ impl Kind {
             Kind::RuntimeClasses => "runtimeclasses.node.k8s.io",
             Kind::CiliumNodes => "ciliumnodes.cilium.io",
             Kind::BgpNodeConfigs => "ciliumbgpnodeconfigs.cilium.io",
+            Kind::BgpPeerConfigs => "ciliumbgppeerconfigs.cilium.io",
+            Kind::BgpAdvertisements => "ciliumbgpadvertisements.cilium.io",
             Kind::BgpPeeringPolicies => "ciliumbgppeeringpolicies.cilium.io",
-            Kind::CalicoNodeStatuses => "caliconodestatuses.crd.projectcalico.org",
-            Kind::NodeMetrics => "nodemetrics.slo.koordinator.sh",
+            Kind::CalicoNodeStatuses => "caliconodestatuses.projectcalico.org",
         }
     }
 }
@@ -48,12 +50,16 @@ pub enum Obj {
     /// cache: workload pods go to the store, which keeps them.
     Pod(Box<Pod>, Option<Cni>),
     RuntimeClass(Box<RuntimeClass>),
-    /// The object exists (CiliumNode, NodeMetric).
+    /// The object exists (CiliumNode).
     Present,
-    /// A CiliumBGPNodeConfig's sessions (`None`: empty status).
-    BgpNodeConfig(Option<Vec<BgpSession>>),
-    /// A BGP v1 policy's node selector.
-    BgpPolicy(Option<BTreeMap<String, String>>),
+    /// A CiliumBGPNodeConfig's configured peers and reported sessions.
+    BgpNodeConfig(Box<bgp::NodeConfig>),
+    /// A CiliumBGPPeerConfig's advertisement selectors, one per family.
+    PeerConfig(Vec<Option<kube::core::Selector>>),
+    /// A CiliumBGPAdvertisement's labels, and whether it advertises pod routes.
+    Advertisement(BTreeMap<String, String>, bool),
+    /// A BGP v1 policy.
+    BgpPolicy(Box<bgp::Policy>),
     /// A CalicoNodeStatus: its node and sessions.
     Calico(String, Vec<BgpSession>),
 }
@@ -221,6 +227,13 @@ impl State {
         }
     }
 
+    /// Whether a kind's objects are known: listed, or known not to exist. A kind that is
+    /// forbidden, failing or not yet listed is not.
+    fn known(&self, kind: Kind) -> bool {
+        self.caches.get(&kind).is_some_and(|c| c.synced)
+            || matches!(self.health.get(kind.scope()), Some(SourceHealth::NotInstalled))
+    }
+
     fn items(&self, kind: Kind) -> impl Iterator<Item = (&String, &Obj)> {
         self.caches.get(&kind).into_iter().flat_map(|c| c.items.iter())
     }
@@ -277,11 +290,11 @@ impl State {
             }
         }
         let mut bgp: BTreeMap<String, Vec<BgpSession>> = BTreeMap::new();
-        let mut configs: BTreeSet<String> = BTreeSet::new();
+        let mut configs: BTreeMap<String, Vec<(ConfiguredPeer, Option<String>)>> = BTreeMap::new();
         for (name, o) in self.items(Kind::BgpNodeConfigs) {
-            configs.insert(name.clone());
-            if let Obj::BgpNodeConfig(Some(s)) = o {
-                bgp.entry(name.clone()).or_default().extend(s.iter().cloned());
+            if let Obj::BgpNodeConfig(c) = o {
+                configs.insert(name.clone(), c.peers.clone());
+                bgp.entry(name.clone()).or_default().extend(c.sessions.iter().flatten().cloned());
             }
         }
         for (_, o) in self.items(Kind::CalicoNodeStatuses) {
@@ -289,13 +302,36 @@ impl State {
                 bgp.entry(node.clone()).or_default().extend(s.iter().cloned());
             }
         }
-        let policies: Vec<BTreeMap<String, String>> = self
+        let policies: Vec<bgp::Policy> = self
             .items(Kind::BgpPeeringPolicies)
             .filter_map(|(_, o)| match o {
-                Obj::BgpPolicy(Some(sel)) => Some(sel.clone()),
+                Obj::BgpPolicy(p) => Some((**p).clone()),
                 _ => None,
             })
             .collect();
+        // Peer configs and advertisements: `None` while their kind is not readable.
+        let peer_configs: Option<BTreeMap<String, Vec<Option<kube::core::Selector>>>> =
+            self.known(Kind::BgpPeerConfigs).then(|| {
+                self.items(Kind::BgpPeerConfigs)
+                    .filter_map(|(k, o)| match o {
+                        Obj::PeerConfig(s) => Some((k.clone(), s.clone())),
+                        _ => None,
+                    })
+                    .collect()
+            });
+        let adverts: Option<Vec<(BTreeMap<String, String>, bool)>> = self.known(Kind::BgpAdvertisements).then(|| {
+            self.items(Kind::BgpAdvertisements)
+                .filter_map(|(_, o)| match o {
+                    Obj::Advertisement(l, p) => Some((l.clone(), *p)),
+                    _ => None,
+                })
+                .collect()
+        });
+        // A BGP configuration kind that cannot be read: no node's BGP can be ruled out.
+        let unreadable = [Kind::BgpNodeConfigs, Kind::BgpPeeringPolicies]
+            .into_iter()
+            .find(|k| !self.known(*k))
+            .map(|k| k.scope().to_string());
         let cilium: BTreeSet<String> = self.items(Kind::CiliumNodes).map(|(k, _)| k.clone()).collect();
         let nodes: Vec<NodeObj> = self
             .items(Kind::Nodes)
@@ -312,12 +348,23 @@ impl State {
             self.track(&n.name, &mut sessions, now, &mut seen_tracks);
             let mut node_agents = agents.remove(&n.name).unwrap_or_default();
             node_agents.sort_by_key(|a| a.describe());
+            let mut bgp_config = None;
+            let mut bgp_peers: Option<Vec<ConfiguredPeer>> = None;
+            if let Some(peers) = configs.get(&n.name) {
+                bgp_config = Some(bgp::pod_routes(peers, peer_configs.as_ref(), adverts.as_deref()));
+                bgp_peers = Some(peers.iter().map(|(p, _)| p.clone()).collect());
+            }
+            for p in policies.iter().filter(|p| p.selects(&n.labels)) {
+                bgp_config = Some(Some(p.pod_routes || bgp_config.flatten() == Some(true)));
+                bgp_peers.get_or_insert_with(Vec::new).extend(p.neighbors.iter().cloned());
+            }
             let extras = NodeExtras {
                 agents: node_agents,
                 cilium_node: cilium.contains(&n.name),
-                bgp_node_config: configs.contains(&n.name)
-                    || policies.iter().any(|s| map::selector_matches(s, &n.labels)),
-                peers: sessions.iter().map(|s| peer_key(s).to_string()).collect(),
+                bgp_config,
+                bgp_unreadable: unreadable.clone(),
+                bgp_peers,
+                peers: sessions.iter().map(|s| s.peer.clone()).collect(),
             };
             infos.push(map::node_info(n, &extras, &self.rack_label));
             sessions_by_node.insert(n.name.clone(), sessions);
@@ -340,7 +387,7 @@ impl State {
             let before = self.sent_bgp.get(&node);
             if before.map_or(!sessions.is_empty(), |b| *b != sessions) {
                 self.sent_bgp.insert(node.clone(), sessions.clone());
-                out.push(Update::Bgp { node, sessions, at: now });
+                out.push(Update::Bgp { node, source: SourceId::Kubernetes, sessions, at: now });
             }
         }
     }
@@ -355,7 +402,7 @@ impl State {
         seen: &mut BTreeSet<(String, String)>,
     ) {
         for s in sessions.iter_mut() {
-            let key = (node.to_string(), format!("{}|{}", peer_key(s), s.peer_addr));
+            let key = (node.to_string(), format!("{}|{:?}|{}", s.key(), s.family, s.peer));
             let up = s.is_up();
             let label = s.state.label().to_string();
             let t = self.tracks.entry(key.clone()).or_insert_with(|| Track {

@@ -14,8 +14,8 @@ use kube::{Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
-use super::map;
 use super::slim::SlimPod;
+use super::{bgp, map};
 use super::state::{Ev, Kind, Obj};
 use crate::model::{Interner, SourceHealth};
 
@@ -35,50 +35,50 @@ pub struct Reduce {
     pub offline_qos: Vec<String>,
 }
 
-/// An optional CRD: its group, the versions to try (preferred first), kind and plural.
+/// An optional CRD: the group/versions to try (preferred first), kind and plural.
 pub struct Crd {
     pub kind: Kind,
-    pub group: &'static str,
-    pub versions: &'static [&'static str],
+    pub versions: &'static [(&'static str, &'static str)],
     pub api_kind: &'static str,
     pub plural: &'static str,
 }
 
+/// Cilium's BGP kinds moved from `v2alpha1` (Cilium 1.14-1.17) to `v2` (1.18+); Calico serves
+/// `CalicoNodeStatus` as `projectcalico.org/v3` (its API server, or v3 CRDs) or as the CRD
+/// `crd.projectcalico.org/v1`.
+const CILIUM_BGP: &[(&str, &str)] = &[("cilium.io", "v2"), ("cilium.io", "v2alpha1")];
+
 pub const CRDS: &[Crd] = &[
-    Crd {
-        kind: Kind::CiliumNodes,
-        group: "cilium.io",
-        versions: &["v2"],
-        api_kind: "CiliumNode",
-        plural: "ciliumnodes",
-    },
+    Crd { kind: Kind::CiliumNodes, versions: &[("cilium.io", "v2")], api_kind: "CiliumNode", plural: "ciliumnodes" },
     Crd {
         kind: Kind::BgpNodeConfigs,
-        group: "cilium.io",
-        versions: &["v2", "v2alpha1"],
+        versions: CILIUM_BGP,
         api_kind: "CiliumBGPNodeConfig",
         plural: "ciliumbgpnodeconfigs",
     },
     Crd {
+        kind: Kind::BgpPeerConfigs,
+        versions: CILIUM_BGP,
+        api_kind: "CiliumBGPPeerConfig",
+        plural: "ciliumbgppeerconfigs",
+    },
+    Crd {
+        kind: Kind::BgpAdvertisements,
+        versions: CILIUM_BGP,
+        api_kind: "CiliumBGPAdvertisement",
+        plural: "ciliumbgpadvertisements",
+    },
+    Crd {
         kind: Kind::BgpPeeringPolicies,
-        group: "cilium.io",
-        versions: &["v2alpha1"],
+        versions: &[("cilium.io", "v2alpha1")],
         api_kind: "CiliumBGPPeeringPolicy",
         plural: "ciliumbgppeeringpolicies",
     },
     Crd {
         kind: Kind::CalicoNodeStatuses,
-        group: "crd.projectcalico.org",
-        versions: &["v1"],
+        versions: &[("projectcalico.org", "v3"), ("crd.projectcalico.org", "v1")],
         api_kind: "CalicoNodeStatus",
         plural: "caliconodestatuses",
-    },
-    Crd {
-        kind: Kind::NodeMetrics,
-        group: "slo.koordinator.sh",
-        versions: &["v1alpha1"],
-        api_kind: "NodeMetric",
-        plural: "nodemetrics",
     },
 ];
 
@@ -179,14 +179,18 @@ pub async fn runtime_classes(client: Client, page_size: u32, tx: mpsc::Sender<Ms
     watch(Api::<K8sRuntimeClass>::all(client), config(page_size), Kind::RuntimeClasses, f, tx).await
 }
 
-/// Reduce a custom object of `kind`.
-pub fn reduce_dynamic(kind: Kind, o: &DynamicObject) -> Option<(String, Obj)> {
+/// Reduce a custom object of `kind`; `now` reads BIRD's `since` times of day.
+pub fn reduce_dynamic(kind: Kind, o: &DynamicObject, now: chrono::DateTime<chrono::Utc>) -> Option<(String, Obj)> {
     let name = o.metadata.name.clone()?;
     let obj = match kind {
-        Kind::BgpNodeConfigs => Obj::BgpNodeConfig(map::cilium_sessions(&o.data)),
-        Kind::BgpPeeringPolicies => Obj::BgpPolicy(map::policy_selector(&o.data)),
+        Kind::BgpNodeConfigs => Obj::BgpNodeConfig(Box::new(bgp::node_config(&o.data))),
+        Kind::BgpPeerConfigs => Obj::PeerConfig(bgp::peer_config(&o.data)),
+        Kind::BgpAdvertisements => {
+            Obj::Advertisement(o.metadata.labels.clone().unwrap_or_default(), bgp::advertises_pods(&o.data))
+        }
+        Kind::BgpPeeringPolicies => Obj::BgpPolicy(Box::new(bgp::policy(&o.data))),
         Kind::CalicoNodeStatuses => {
-            let (node, s) = map::calico_sessions(&name, &o.data);
+            let (node, s) = bgp::calico_sessions(&name, &o.data, now);
             Obj::Calico(node, s)
         }
         _ => Obj::Present,
@@ -200,8 +204,8 @@ pub fn reduce_dynamic(kind: Kind, o: &DynamicObject) -> Option<(String, Obj)> {
 pub async fn crd(client: Client, crd: &'static Crd, page_size: u32, tx: mpsc::Sender<Msg>) {
     let mut resolved = None;
     let mut absent = 0;
-    for v in crd.versions {
-        let gvk = GroupVersionKind::gvk(crd.group, v, crd.api_kind);
+    for (g, v) in crd.versions {
+        let gvk = GroupVersionKind::gvk(g, v, crd.api_kind);
         match kube::discovery::pinned_kind(&client, &gvk).await {
             Ok((ar, _caps)) => {
                 resolved = Some(ar);
@@ -214,8 +218,8 @@ pub async fn crd(client: Client, crd: &'static Crd, page_size: u32, tx: mpsc::Se
         }
     }
     let ar = resolved.clone().unwrap_or_else(|| {
-        let v = crd.versions.first().copied().unwrap_or("v1");
-        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(crd.group, v, crd.api_kind), crd.plural)
+        let (g, v) = crd.versions.first().copied().unwrap_or(("", "v1"));
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(g, v, crd.api_kind), crd.plural)
     });
     let api: Api<DynamicObject> = Api::all_with(client, &ar);
     if resolved.is_none() && absent == crd.versions.len() {
@@ -237,5 +241,6 @@ pub async fn crd(client: Client, crd: &'static Crd, page_size: u32, tx: mpsc::Se
         }
     }
     let kind = crd.kind;
-    watch(api, config(page_size), kind, move |o: DynamicObject| reduce_dynamic(kind, &o), tx).await
+    watch(api, config(page_size), kind, move |o: DynamicObject| reduce_dynamic(kind, &o, chrono::Utc::now()), tx)
+        .await
 }

@@ -61,7 +61,7 @@ fn summary(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
             Span::raw("  "),
             ready,
             Span::styled(format!("   {}  BGP ", node.net.mode.label()), t.base),
-            widgets::verdict_span(t, node.bgp_verdict),
+            widgets::verdict_span(t, node),
         ]),
         Line::from(vec![
             label(ctx, "Rack"),

@@ -31,7 +31,7 @@ pub fn network(ctx: &Ctx, height: u16, width: u16) -> Vec<Line<'static>> {
         let (st, g) = widgets::verdict(t, BgpVerdict::Healthy);
         tail.push(Line::from(vec![
             Span::styled(" BGP ", t.header),
-            Span::styled(format!("{g} {healthy} at 2/2"), st),
+            Span::styled(format!("{g} {healthy} healthy"), st),
             Span::styled(format!(" ({} of {bgp_nodes} BGP nodes)", widgets::pct(hs)), t.muted),
         ]));
         let mut bad = Vec::new();
@@ -45,7 +45,7 @@ pub fn network(ctx: &Ctx, height: u16, width: u16) -> Vec<Line<'static>> {
             }
             let (st, g) = widgets::verdict(t, v);
             let st = if n > 0 { st } else { t.muted };
-            bad.push(Span::styled(format!(" {g} {n} at {} ", v.label()), st));
+            bad.push(Span::styled(format!(" {g} {n} {} ", v.word()), st));
             bad.push(Span::raw(" "));
         }
         tail.push(Line::from(bad));

@@ -10,7 +10,7 @@ fn preview_fixture() {
     let snap = fixture::snapshot();
     let wide = fb::preview("overview fixture", &snap, &Model::default(), super::render);
     assert!(wide.contains("13 nodes"), "{wide}");
-    assert!(wide.contains("1 at 0/2"), "{wide}");
+    assert!(wide.contains("1 isolated"), "{wide}");
     assert!(wide.contains("BGP isolated"), "{wide}");
     let th = Theme::builtin("default", false).unwrap();
     let small = fb::render(&snap, &Model::default(), &th, 80, 21, super::render).join("\n");
