@@ -38,12 +38,20 @@ impl NodeEntry {
         let mut reports: Vec<analysis::bgp::SourceSessions> = self
             .bgp
             .iter()
-            .map(|(source, s)| analysis::bgp::SourceSessions { source: *source, at: s.at, sessions: &s.value })
+            .map(|(source, s)| analysis::bgp::SourceSessions {
+                source: *source,
+                at: s.at,
+                sessions: &s.value,
+            })
             .collect();
         if let Some(m) = &self.metrics
             && let Some(s) = &m.value.bgp
         {
-            reports.push(analysis::bgp::SourceSessions { source: SourceId::Prometheus, at: m.at, sessions: s });
+            reports.push(analysis::bgp::SourceSessions {
+                source: SourceId::Prometheus,
+                at: m.at,
+                sessions: s,
+            });
         }
         let bgp = analysis::bgp::merge(&reports);
         let (bgp_verdict, bgp_counts) =

@@ -15,7 +15,8 @@ use std::path::Path;
 use clustertop::agent::bird::parse_protocols_all;
 
 /// Any fixed moment: the parsers read times of day against it.
-const T0: chrono::DateTime<chrono::Utc> = chrono::DateTime::from_timestamp(1_796_644_800, 0).expect("a valid time");
+const T0: chrono::DateTime<chrono::Utc> =
+    chrono::DateTime::from_timestamp(1_796_644_800, 0).expect("a valid time");
 use clustertop::agent::host::parse;
 use clustertop::agent::report::NodeReport;
 use clustertop::config::Config;

@@ -151,7 +151,9 @@ fn header_row(text: &str, now: DateTime<Utc>) -> Option<BgpPeer> {
     }
     let clock = |s: &&str| s.len() >= 8 && s.as_bytes()[2] == b':' && s.as_bytes()[5] == b':';
     let since = match (cols.get(4), cols.get(5)) {
-        (Some(d), Some(t)) if !clock(d) && clock(t) => crate::model::bgp::parse_since(&format!("{d} {t}"), now),
+        (Some(d), Some(t)) if !clock(d) && clock(t) => {
+            crate::model::bgp::parse_since(&format!("{d} {t}"), now)
+        }
         (Some(d), _) => crate::model::bgp::parse_since(d, now),
         _ => None,
     };

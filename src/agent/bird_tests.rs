@@ -31,7 +31,9 @@ fn both_sessions_established() {
             hold_time_s: Some(9),
             keepalive_s: Some(3),
             family: Some("ipv4".into()),
-            since: Some(Utc.with_ymd_and_hms(2026, 12, 7, 1, 39, 54).unwrap() + chrono::Duration::milliseconds(471)),
+            since: Some(
+                Utc.with_ymd_and_hms(2026, 12, 7, 1, 39, 54).unwrap() + chrono::Duration::milliseconds(471)
+            ),
             established_transitions: None,
         }
     );

@@ -59,7 +59,8 @@ pub async fn collect(cfg: &AgentConfig) -> NodeReport {
     let host = tokio::task::spawn_blocking(move || read_host(&c));
     let t = cfg.socket_timeout;
     // Boxed: each holds a read buffer, and together they would crowd a small thread's stack.
-    let bird = Box::pin(peers(cfg.bird_socket.as_deref().map(|s| (s, bird::peers(s, t))), "--bird-socket", t));
+    let bird =
+        Box::pin(peers(cfg.bird_socket.as_deref().map(|s| (s, bird::peers(s, t))), "--bird-socket", t));
     let bird6 = cfg.bird6_socket();
     let bird6 = Box::pin(peers(bird6.as_deref().map(|s| (s, bird::peers(s, t))), "--bird6-socket", t));
     let cilium =

@@ -72,7 +72,8 @@ pub fn judge(
             fams.insert(None);
         }
         for f in fams {
-            let up = tors.iter().filter(|t| sessions.iter().any(|s| &s.peer == *t && s.family == f && s.is_up()));
+            let up =
+                tors.iter().filter(|t| sessions.iter().any(|s| &s.peer == *t && s.family == f && s.is_up()));
             families.insert(f, (2, count(up.count())));
         }
         missing = tors.iter().filter(|t| !sessions.iter().any(|s| &s.peer == *t)).cloned().collect();
@@ -200,8 +201,10 @@ fn merged(group: &[(SourceId, DateTime<Utc>, &BgpSession)]) -> Option<BgpSession
         }
         s.resets_1h = s.resets_1h.max(o.resets_1h);
     }
-    s.reports =
-        group.iter().map(|(source, at, o)| Report { source: *source, at: *at, state: o.state.clone() }).collect();
+    s.reports = group
+        .iter()
+        .map(|(source, at, o)| Report { source: *source, at: *at, state: o.state.clone() })
+        .collect();
     Some(s)
 }
 

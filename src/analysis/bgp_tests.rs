@@ -20,7 +20,13 @@ const V6: Option<Family> = Some(Family::Ipv6);
 
 #[test]
 fn non_bgp_without_sessions_is_not_applicable() {
-    for m in [NetMode::BridgeVxlan, NetMode::BridgeNat, NetMode::CiliumTunnel, NetMode::Migrating, NetMode::Unknown] {
+    for m in [
+        NetMode::BridgeVxlan,
+        NetMode::BridgeNat,
+        NetMode::CiliumTunnel,
+        NetMode::Migrating,
+        NetMode::Unknown,
+    ] {
         let (v, c) = judge(m, None, &none(), &[]);
         assert_eq!((v, c.label(v).as_str()), (BgpVerdict::NotApplicable, "-"), "{m:?}");
     }
@@ -99,7 +105,8 @@ fn tor_labels_expect_both_tors() {
     let (v, c) = judge(NetMode::CiliumBgp, None, &tors(), &[s("r1-tor-a", "10.0.0.1", Established)]);
     assert_eq!((v, c.label(v).as_str()), (BgpVerdict::Degraded, "1/2"));
     assert_eq!(c.missing, vec!["r1-tor-b".to_string()]);
-    let (v, _) = judge(NetMode::CiliumBgp, None, &tors(), &[s("r1-tor-a", "", Idle), s("r1-tor-b", "", Connect)]);
+    let (v, _) =
+        judge(NetMode::CiliumBgp, None, &tors(), &[s("r1-tor-a", "", Idle), s("r1-tor-b", "", Connect)]);
     assert_eq!(v, BgpVerdict::Isolated);
     // Sessions not named after the TORs: judged on what is reported.
     let (v, c) = judge(NetMode::CiliumBgp, None, &tors(), &[s("10.0.0.1", "10.0.0.1", Established)]);
@@ -108,8 +115,12 @@ fn tor_labels_expect_both_tors() {
 
 #[test]
 fn migrating_node_with_sessions_is_judged_on_them() {
-    let (v, _) =
-        judge(NetMode::Migrating, None, &tors(), &[s("r1-tor-a", "", Established), s("r1-tor-b", "", Established)]);
+    let (v, _) = judge(
+        NetMode::Migrating,
+        None,
+        &tors(),
+        &[s("r1-tor-a", "", Established), s("r1-tor-b", "", Established)],
+    );
     assert_eq!(v, BgpVerdict::Healthy);
 }
 
@@ -121,9 +132,17 @@ fn merge_keeps_one_session_per_peer_names_stable_and_resets_max() {
     let agent = s("Node_10_0_0_1", "10.0.0.1", Established);
     let prom = s("10.0.0.1:179", "10.0.0.1:179", Established);
     let reports = [
-        SourceSessions { source: SourceId::Kubernetes, at: t0 - Duration::seconds(30), sessions: std::slice::from_ref(&api) },
+        SourceSessions {
+            source: SourceId::Kubernetes,
+            at: t0 - Duration::seconds(30),
+            sessions: std::slice::from_ref(&api),
+        },
         SourceSessions { source: SourceId::Agents, at: t0, sessions: std::slice::from_ref(&agent) },
-        SourceSessions { source: SourceId::Prometheus, at: t0 - Duration::seconds(10), sessions: std::slice::from_ref(&prom) },
+        SourceSessions {
+            source: SourceId::Prometheus,
+            at: t0 - Duration::seconds(10),
+            sessions: std::slice::from_ref(&prom),
+        },
     ];
     let m = merge(&reports);
     assert_eq!(m.len(), 1, "{m:#?}");

@@ -367,8 +367,7 @@ mod tests {
 
     #[test]
     fn cilium_with_and_without_bgp() {
-        let c =
-            classify(&[iface("cilium_host"), pod(Cni::Cilium), Signal::CiliumNode, BGP_PODS]);
+        let c = classify(&[iface("cilium_host"), pod(Cni::Cilium), Signal::CiliumNode, BGP_PODS]);
         assert_eq!(c.mode, NetMode::CiliumBgp);
         assert!(all_support(&c));
         assert_eq!(c.evidence[0].signal, pod(Cni::Cilium));
@@ -454,8 +453,7 @@ mod tests {
 
     #[test]
     fn weak_signals_decide_without_agent_pods() {
-        let c =
-            classify(&[reason("CiliumIsUp"), Signal::CiliumNode, BGP_PODS, iface("flannel.1")]);
+        let c = classify(&[reason("CiliumIsUp"), Signal::CiliumNode, BGP_PODS, iface("flannel.1")]);
         assert_eq!(c.mode, NetMode::CiliumBgp);
         assert_eq!(c.evidence[0].signal, BGP_PODS);
         let c =

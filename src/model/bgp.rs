@@ -16,6 +16,8 @@ pub enum BgpState {
     OpenSent,
     OpenConfirm,
     Established,
+    /// Shut down by configuration (frr's "Idle (Admin)", BIRD's disabled protocol).
+    AdminDown,
     Unknown(String),
 }
 
@@ -31,6 +33,7 @@ impl BgpState {
             "opensent" => BgpState::OpenSent,
             "openconfirm" => BgpState::OpenConfirm,
             "established" => BgpState::Established,
+            "admindown" | "idle (admin)" | "administrativelydown" => BgpState::AdminDown,
             _ => BgpState::Unknown(s.to_string()),
         }
     }
@@ -42,6 +45,7 @@ impl BgpState {
             BgpState::OpenSent => "opensent",
             BgpState::OpenConfirm => "openconfirm",
             BgpState::Established => "established",
+            BgpState::AdminDown => "admin down",
             BgpState::Unknown(s) => s,
         }
     }

@@ -52,7 +52,9 @@ impl Signal {
             Signal::ConditionReason { reason } => format!("condition NetworkUnavailable reason {reason}"),
             Signal::Annotation { key, value } => format!("annotation {key}={value}"),
             Signal::CiliumNode => "CiliumNode object exists".into(),
-            Signal::BgpNodeConfig { pod_routes: Some(true) } => "BGP configured, advertising pod routes".into(),
+            Signal::BgpNodeConfig { pod_routes: Some(true) } => {
+                "BGP configured, advertising pod routes".into()
+            }
             Signal::BgpNodeConfig { pod_routes: Some(false) } => {
                 "BGP configured, advertising no pod routes (Service addresses only)".into()
             }

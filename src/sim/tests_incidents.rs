@@ -158,9 +158,9 @@ fn migration_layout_signals() {
         assert!(in_rack(r).all(|n| has(n, &Signal::Interface { name: "flannel.1".into() })));
     }
     for r in ["rack-4", "rack-5", "rack-6"] {
-        assert!(
-            in_rack(r).all(|n| runs(n, Cni::Cilium) && has(n, &Signal::BgpNodeConfig { pod_routes: Some(true) }) && n.bgp.len() == 2)
-        );
+        assert!(in_rack(r).all(|n| runs(n, Cni::Cilium)
+            && has(n, &Signal::BgpNodeConfig { pod_routes: Some(true) })
+            && n.bgp.len() == 2));
     }
     let r3: Vec<&Node> = in_rack("rack-3").collect();
     let both = r3.iter().filter(|n| runs(n, Cni::Cilium) && runs(n, Cni::Flannel)).count();

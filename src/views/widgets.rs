@@ -287,9 +287,11 @@ pub fn session_state(theme: &Theme, st: &crate::model::BgpState) -> (Style, &'st
     use crate::model::BgpState;
     match st {
         BgpState::Established => (theme.ok, theme.sym.ok),
-        BgpState::Connect | BgpState::Active | BgpState::OpenSent | BgpState::OpenConfirm => {
-            (theme.warn, theme.sym.warn)
-        }
+        BgpState::Connect
+        | BgpState::Active
+        | BgpState::OpenSent
+        | BgpState::OpenConfirm
+        | BgpState::AdminDown => (theme.warn, theme.sym.warn),
         BgpState::Idle | BgpState::Unknown(_) => (theme.crit, theme.sym.crit),
     }
 }

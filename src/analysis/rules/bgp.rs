@@ -277,7 +277,11 @@ mod tests {
         n.bgp = sessions;
         let f = run(n);
         assert_eq!(f[0].rule, Rule::BgpDegraded);
-        assert!(f[0].what.starts_with("BGP degraded: 2/3 sessions established; mesh-c is opensent"), "{}", f[0].what);
+        assert!(
+            f[0].what.starts_with("BGP degraded: 2/3 sessions established; mesh-c is opensent"),
+            "{}",
+            f[0].what
+        );
     }
 
     #[test]

@@ -77,9 +77,9 @@ fn session(p: &BgpPeer, at: DateTime<Utc>) -> BgpSession {
         _ => {}
     }
     s.peer_type = calico_peer_type(&p.name).map(str::to_string);
-    s.since = p.since.or_else(|| {
-        p.since_s.and_then(|d| i64::try_from(d).ok()).map(|d| at - chrono::Duration::seconds(d))
-    });
+    s.since = p
+        .since
+        .or_else(|| p.since_s.and_then(|d| i64::try_from(d).ok()).map(|d| at - chrono::Duration::seconds(d)));
     s.routes_received = p.routes_imported;
     s.routes_advertised = p.routes_exported;
     s.hold_time_s = p.hold_time_s;
@@ -125,11 +125,7 @@ pub fn updates(r: &NodeReport, prev: &Counters) -> (Vec<Update>, Counters) {
         out.push(Update::Bgp { node, source: SourceId::Agents, sessions, at });
     }
     let stat = r.host.conntrack.stat.value();
-    let next = Counters {
-        at: stat.map(|_| at),
-        stat: stat.cloned().unwrap_or_default(),
-        transitions,
-    };
+    let next = Counters { at: stat.map(|_| at), stat: stat.cloned().unwrap_or_default(), transitions };
     (out, next)
 }
 

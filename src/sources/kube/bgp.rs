@@ -121,7 +121,8 @@ pub fn pod_routes(
             unknown |= !sels.is_empty();
             continue;
         };
-        let pods = sels.iter().flatten().any(|s| adverts.iter().any(|(labels, pods)| *pods && s.matches(labels)));
+        let pods =
+            sels.iter().flatten().any(|s| adverts.iter().any(|(labels, pods)| *pods && s.matches(labels)));
         if pods {
             return Some(true);
         }

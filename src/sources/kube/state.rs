@@ -319,14 +319,15 @@ impl State {
                     })
                     .collect()
             });
-        let adverts: Option<Vec<(BTreeMap<String, String>, bool)>> = self.known(Kind::BgpAdvertisements).then(|| {
-            self.items(Kind::BgpAdvertisements)
-                .filter_map(|(_, o)| match o {
-                    Obj::Advertisement(l, p) => Some((l.clone(), *p)),
-                    _ => None,
-                })
-                .collect()
-        });
+        let adverts: Option<Vec<(BTreeMap<String, String>, bool)>> =
+            self.known(Kind::BgpAdvertisements).then(|| {
+                self.items(Kind::BgpAdvertisements)
+                    .filter_map(|(_, o)| match o {
+                        Obj::Advertisement(l, p) => Some((l.clone(), *p)),
+                        _ => None,
+                    })
+                    .collect()
+            });
         // A BGP configuration kind that cannot be read: no node's BGP can be ruled out.
         let unreadable = [Kind::BgpNodeConfigs, Kind::BgpPeeringPolicies]
             .into_iter()

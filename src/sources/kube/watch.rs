@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
 use super::slim::SlimPod;
-use super::{bgp, map};
 use super::state::{Ev, Kind, Obj};
+use super::{bgp, map};
 use crate::model::{Interner, SourceHealth};
 
 /// What a watcher task tells the source loop.
@@ -49,7 +49,12 @@ pub struct Crd {
 const CILIUM_BGP: &[(&str, &str)] = &[("cilium.io", "v2"), ("cilium.io", "v2alpha1")];
 
 pub const CRDS: &[Crd] = &[
-    Crd { kind: Kind::CiliumNodes, versions: &[("cilium.io", "v2")], api_kind: "CiliumNode", plural: "ciliumnodes" },
+    Crd {
+        kind: Kind::CiliumNodes,
+        versions: &[("cilium.io", "v2")],
+        api_kind: "CiliumNode",
+        plural: "ciliumnodes",
+    },
     Crd {
         kind: Kind::BgpNodeConfigs,
         versions: CILIUM_BGP,
@@ -180,7 +185,11 @@ pub async fn runtime_classes(client: Client, page_size: u32, tx: mpsc::Sender<Ms
 }
 
 /// Reduce a custom object of `kind`; `now` reads BIRD's `since` times of day.
-pub fn reduce_dynamic(kind: Kind, o: &DynamicObject, now: chrono::DateTime<chrono::Utc>) -> Option<(String, Obj)> {
+pub fn reduce_dynamic(
+    kind: Kind,
+    o: &DynamicObject,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<(String, Obj)> {
     let name = o.metadata.name.clone()?;
     let obj = match kind {
         Kind::BgpNodeConfigs => Obj::BgpNodeConfig(Box::new(bgp::node_config(&o.data))),
@@ -241,6 +250,12 @@ pub async fn crd(client: Client, crd: &'static Crd, page_size: u32, tx: mpsc::Se
         }
     }
     let kind = crd.kind;
-    watch(api, config(page_size), kind, move |o: DynamicObject| reduce_dynamic(kind, &o, chrono::Utc::now()), tx)
-        .await
+    watch(
+        api,
+        config(page_size),
+        kind,
+        move |o: DynamicObject| reduce_dynamic(kind, &o, chrono::Utc::now()),
+        tx,
+    )
+    .await
 }

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{BgpSession, BgpState, Conntrack, CpuCurve, CpuPoint, Pod, RackCurve};
+use crate::model::bgp::normalize_addr;
+use crate::model::{BgpSession, BgpState, Conntrack, CpuCurve, CpuPoint, Family, Pod, RackCurve};
 
 /// One series of a result: its labels and `(unix seconds, value)` samples, oldest first.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -168,39 +169,62 @@ fn strip_port(a: &str) -> &str {
     }
 }
 
+/// The peer address in a Calico BIRD protocol name: `Mesh_10_0_0_2` → `10.0.0.2`,
+/// `Node_fd00_20_2__1` → `fd00:20:2::1` (Calico joins the address's parts with `_`).
+fn calico_peer_addr(name: &str) -> Option<String> {
+    let (_, rest) = name.split_once('_')?;
+    let parts: Vec<&str> = rest.split('_').collect();
+    let v4 = parts.join(".");
+    if v4.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Some(v4);
+    }
+    let v6 = parts.join(":");
+    v6.parse::<std::net::Ipv6Addr>().ok().map(|a| a.to_string())
+}
+
 fn asn(s: &Series, keys: &[&str]) -> u32 {
     keys.iter().find_map(|k| s.label(k).and_then(|v| v.parse().ok())).unwrap_or(0)
 }
 
-/// BGP sessions per node from Cilium (`neighbor` + one of `vrouter`/`instance_name`/`local_asn`),
-/// bird_exporter (`name`, value 1 = up, `state` = BGP state) and frr_exporter (`peer`, 1 =
-/// established, 2 = admin down). Peers are sorted by address for a stable order.
+/// BGP sessions per node from Cilium (`neighbor` + one of `vrouter`/`instance_name`/`local_asn`;
+/// 1 = established), bird_exporter (`name`, `ip_version`; 1 = BIRD's protocol is up; `state` is
+/// BIRD's whole info column: `Established`, `Active`, `Connect  Socket: Connection refused`)
+/// and frr_exporter (`peer`, `afi`; 1 = established, 0 = down, 2 = administratively down).
+/// Peers are sorted by address for a stable order.
 fn bgp_sessions(results: &HashMap<&str, Vec<Series>>, node_label: &str) -> BTreeMap<String, Vec<BgpSession>> {
     let mut out: BTreeMap<String, BTreeMap<String, BgpSession>> = BTreeMap::new();
     let get = |n: &str| results.get(n).map(Vec::as_slice).unwrap_or_default();
     let down = || BgpState::Unknown("not established".into());
+    let family = |v: Option<&str>| match v {
+        Some("4" | "ipv4" | "IPv4") => Some(Family::Ipv4),
+        Some("6" | "ipv6" | "IPv6") => Some(Family::Ipv6),
+        _ => None,
+    };
     for s in get("bgp_cilium") {
         let (Some(node), Some(nb), Some(v)) = (node_of(s, node_label), s.label("neighbor"), s.value()) else {
             continue;
         };
-        let addr = strip_port(nb).to_string();
+        let addr = normalize_addr(nb);
         let state = if v == 1.0 { BgpState::Established } else { down() };
         let local = asn(s, &["local_asn", "vrouter"]);
         let sess = BgpSession::new(addr.clone(), addr.clone(), asn(s, &["neighbor_asn"]), local, state);
-        out.entry(node).or_default().insert(addr, sess);
+        out.entry(node).or_default().insert(format!("{:?}{addr}", sess.family), sess);
     }
     for s in get("bgp_bird") {
         let (Some(node), Some(name), Some(v)) = (node_of(s, node_label), s.label("name"), s.value()) else {
             continue;
         };
-        let state = match s.label("state") {
-            Some(st) => BgpState::parse(st),
-            None if v == 1.0 => BgpState::Established,
-            None => down(),
+        // The BGP state is the info column's first word; a protocol that is up is Established.
+        let info = s.label("state").and_then(|st| st.split_whitespace().next());
+        let state = match info.map(BgpState::parse) {
+            _ if v == 1.0 => BgpState::Established,
+            Some(BgpState::Established) | None => down(),
+            Some(st) => st,
         };
-        let state = if v == 1.0 || state != BgpState::Established { state } else { down() };
-        let sess = BgpSession::new(name.to_string(), String::new(), 0, 0, state);
-        out.entry(node).or_default().insert(name.to_string(), sess);
+        let addr = calico_peer_addr(name).unwrap_or_default();
+        let mut sess = BgpSession::new(name.to_string(), addr, 0, 0, state);
+        sess.family = family(s.label("ip_version")).or(sess.family);
+        out.entry(node).or_default().insert(format!("{:?}{name}", sess.family), sess);
     }
     for s in get("bgp_frr") {
         let (Some(node), Some(peer), Some(v)) = (node_of(s, node_label), s.label("peer"), s.value()) else {
@@ -208,17 +232,18 @@ fn bgp_sessions(results: &HashMap<&str, Vec<Series>>, node_label: &str) -> BTree
         };
         let state = match v as i64 {
             1 => BgpState::Established,
-            2 => BgpState::Idle,
+            2 => BgpState::AdminDown,
             _ => down(),
         };
-        let sess = BgpSession::new(
+        let mut sess = BgpSession::new(
             peer.to_string(),
             peer.to_string(),
             asn(s, &["peer_as"]),
             asn(s, &["local_as"]),
             state,
         );
-        out.entry(node).or_default().insert(peer.to_string(), sess);
+        sess.family = family(s.label("afi")).or(sess.family);
+        out.entry(node).or_default().insert(format!("{:?}{peer}", sess.family), sess);
     }
     out.into_iter().map(|(n, m)| (n, m.into_values().collect())).collect()
 }

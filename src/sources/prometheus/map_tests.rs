@@ -134,8 +134,50 @@ fn bgp_sessions_from_all_three_cilium_label_generations_bird_and_frr() {
     assert!(!matches!(a[1].state, BgpState::Established));
     let b = &m["b"].bgp.as_ref().unwrap()[0];
     assert_eq!((b.peer_addr.as_str(), b.local_asn, b.peer_asn), ("fd00::1", 64512, 65002));
-    assert_eq!(m["c"].bgp.as_ref().unwrap()[0].state, BgpState::Active);
-    assert_eq!(m["d"].bgp.as_ref().unwrap()[0].state, BgpState::Idle);
+    let c = &m["c"].bgp.as_ref().unwrap()[0];
+    assert_eq!(c.state, BgpState::Active);
+    assert_eq!(c.peer_addr, "10.0.0.9", "Calico's protocol name carries the peer address");
+    // frr_exporter's 2 is "Administratively Down", not a session trying to connect.
+    assert_eq!(m["d"].bgp.as_ref().unwrap()[0].state, BgpState::AdminDown);
+}
+
+#[test]
+fn bird_exporter_state_is_the_info_column_and_ip_version_the_family() {
+    let mut r: HashMap<&str, Vec<Series>> = HashMap::new();
+    r.insert(
+        "bgp_bird",
+        vec![
+            s(
+                &[("node", "n"), ("name", "Mesh_10_0_0_2"), ("ip_version", "4"), ("state", "Established")],
+                &[(0, 1.0)],
+            ),
+            s(
+                &[
+                    ("node", "n"),
+                    ("name", "Node_10_0_0_1"),
+                    ("ip_version", "4"),
+                    ("state", "Connect       Socket: Connection refused"),
+                ],
+                &[(0, 0.0)],
+            ),
+            s(
+                &[("node", "n"), ("name", "Node_fd00_20_2__1"), ("ip_version", "6"), ("state", "")],
+                &[(0, 0.0)],
+            ),
+        ],
+    );
+    let m = node_metrics(&r, "node");
+    let b = m["n"].bgp.as_ref().unwrap();
+    let got: Vec<(&str, Option<Family>, String)> =
+        b.iter().map(|x| (x.peer_addr.as_str(), x.family, x.state.label().to_string())).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("10.0.0.2", Some(Family::Ipv4), "established".into()),
+            ("10.0.0.1", Some(Family::Ipv4), "connect".into()),
+            ("fd00:20:2::1", Some(Family::Ipv6), "not established".into()),
+        ]
+    );
 }
 
 #[test]
