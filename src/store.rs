@@ -31,7 +31,7 @@ struct NodeEntry {
 
 impl NodeEntry {
     /// The node with its derived facts and its pods' counts.
-    fn build(&self, runtime: RuntimeMix, pods: u32) -> Node {
+    fn build(&self, runtime: RuntimeMix, pods: u32, finished_pods: u32) -> Node {
         let mut signals = self.info.signals.clone();
         signals.extend(self.host_signals.iter().cloned());
         let net = analysis::netmode::classify(&signals);
@@ -69,6 +69,7 @@ impl NodeEntry {
             bgp_counts,
             runtime,
             pods,
+            finished_pods,
             host: merged_host(self.host.as_ref(), self.metrics.as_ref()),
             seen: self.seen,
         }
@@ -138,11 +139,12 @@ fn clean_pod(p: &mut Pod, interner: &mut Interner) {
     }
 }
 
-/// One node's pods, counted.
+/// One node's pods, counted; finished pods apart.
 #[derive(Debug, Clone, Default)]
 struct PodSummary {
     runtime: RuntimeMix,
     pods: u32,
+    finished: u32,
     /// Pods per RuntimeClass name.
     classes: Vec<(Arc<str>, u32)>,
 }
@@ -158,8 +160,13 @@ fn summarize_all(pods: &Pods, kinds: &HashMap<&str, RuntimeKind>) -> HashMap<Arc
 }
 
 fn summarize(pods: &[Pod], kinds: &HashMap<&str, RuntimeKind>) -> PodSummary {
-    let mut s = PodSummary { pods: u32::try_from(pods.len()).unwrap_or(u32::MAX), ..PodSummary::default() };
+    let mut s = PodSummary::default();
     for p in pods {
+        if p.finished() {
+            s.finished += 1;
+            continue;
+        }
+        s.pods += 1;
         // Pods without a class run the node's default runtime (runc).
         let kind = match &p.runtime_class {
             None => RuntimeKind::Runc,
@@ -466,14 +473,15 @@ impl ClusterState {
             .nodes
             .values_mut()
             .map(|e| {
-                let (runtime, pods) =
-                    sums.get(e.info.name.as_str()).map_or_else(Default::default, |s| (s.runtime, s.pods));
+                let (runtime, pods, finished) = sums
+                    .get(e.info.name.as_str())
+                    .map_or_else(Default::default, |s| (s.runtime, s.pods, s.finished));
                 if let Some(b) = &e.built
-                    && (b.runtime, b.pods) == (runtime, pods)
+                    && (b.runtime, b.pods, b.finished_pods) == (runtime, pods, finished)
                 {
                     return b.clone();
                 }
-                let node = Arc::new(e.build(runtime, pods));
+                let node = Arc::new(e.build(runtime, pods, finished));
                 e.built = Some(node.clone());
                 node
             })

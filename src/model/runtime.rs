@@ -69,6 +69,13 @@ pub struct Pod {
     pub offline: bool,
 }
 
+impl Pod {
+    /// Succeeded or Failed: listed until deleted, but no longer running anything.
+    pub fn finished(&self) -> bool {
+        matches!(&*self.phase, "Succeeded" | "Failed")
+    }
+}
+
 /// Pod counts per runtime kind on one node.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RuntimeMix {

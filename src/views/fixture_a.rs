@@ -175,6 +175,7 @@ fn node(s: Spec) -> Node {
         bgp,
         runtime,
         pods: runtime.total(),
+        finished_pods: 0,
         host,
         seen: now(),
     }

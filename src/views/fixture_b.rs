@@ -64,6 +64,7 @@ fn node(
         },
         runtime,
         pods: runtime.total(),
+        finished_pods: 0,
         host: (kvm.is_some() || c.is_some()).then(|| {
             Aged::new(HostFacts { kvm, conntrack: c, cpu_now: Some(0.5), ..HostFacts::default() }, now())
         }),

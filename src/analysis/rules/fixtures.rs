@@ -49,6 +49,7 @@ pub fn node(name: &str) -> Node {
         bgp_counts: Default::default(),
         runtime: RuntimeMix::default(),
         pods: 0,
+        finished_pods: 0,
         host: None,
         seen: now(),
     }

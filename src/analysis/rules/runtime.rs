@@ -1,5 +1,6 @@
 //! Runtime rules: Kata pods and classes on nodes without KVM, Kata pods with host networking, pods
-//! on nodes their RuntimeClass's `scheduling.nodeSelector` does not match.
+//! on nodes their RuntimeClass's `scheduling.nodeSelector` does not match. Finished pods
+//! (Succeeded, Failed) run nothing and are left out.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,7 +25,8 @@ pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
     // By node: each node is looked up once, not once per pod (150,000 at scale).
     for (node, pods) in snap.pods.nodes() {
         let no_kvm = snap.node(node).filter(|n| n.kvm() == Some(false));
-        for p in pods {
+        // A finished pod (a completed Job) needs no sandbox any more.
+        for p in pods.iter().filter(|p| !p.finished()) {
             let Some(class) = p.runtime_class.as_deref().and_then(|c| kata.get(c)) else { continue };
             if let Some(n) = no_kvm {
                 pod_without_kvm(p, class, n, out);
@@ -135,7 +137,9 @@ fn mismatch(snap: &Snapshot, out: &mut Vec<Finding>) {
     // By node: each node is looked up once, not once per pod.
     let pods = snap.pods.nodes().filter_map(|(node, pods)| Some((snap.node(node)?, pods)));
     for (n, p, c) in pods.flat_map(|(n, pods)| {
-        pods.iter().filter_map(move |p| Some((n, p, *classes.get(p.runtime_class.as_deref()?)?)))
+        pods.iter()
+            .filter(|p| !p.finished())
+            .filter_map(move |p| Some((n, p, *classes.get(p.runtime_class.as_deref()?)?)))
     }) {
         if selects(c, n) {
             continue;
@@ -214,6 +218,21 @@ mod tests {
             ]
         );
         assert!(f[1].evidence[1].contains("node bad"));
+    }
+
+    #[test]
+    fn finished_pods_raise_no_placement_finding() {
+        let sel = [("kvm", "yes")];
+        let nodes = vec![labelled("bad", Some(false), &[])];
+        let classes = vec![class("kata", "kata-qemu", &sel)];
+        let mut done = pod("batch", "job-1", "bad", Some("kata"));
+        done.phase = "Succeeded".into();
+        let mut failed = pod("batch", "job-2", "bad", Some("kata"));
+        failed.phase = "Failed".into();
+        failed.host_network = true;
+        let f = run(nodes, classes, vec![done, failed]);
+        let pods: Vec<&str> = f.iter().map(|f| f.subject.as_str()).filter(|s| s.contains('/')).collect();
+        assert!(pods.is_empty(), "{f:#?}");
     }
 
     #[test]

@@ -130,7 +130,32 @@ pub fn node_info(n: &NodeObj, x: &NodeExtras, rack_label: &str) -> NodeInfo {
     }
 }
 
-/// A workload pod; offline by priority class or QoS label.
+/// Koordinator's priority classes and their `spec.priority` bands (`apis/extension/priority.go`).
+pub const KOORD_BANDS: &[(&str, std::ops::RangeInclusive<i32>)] = &[
+    ("koord-prod", 9000..=9999),
+    ("koord-mid", 7000..=7999),
+    ("koord-batch", 5000..=5999),
+    ("koord-free", 3000..=3999),
+];
+/// The Koordinator priority-class label on pods.
+pub const KOORD_PRIORITY_LABEL: &str = "koordinator.sh/priority-class";
+
+/// A pod's Koordinator priority class as Koordinator decides it: its `koordinator.sh/priority-
+/// class` label, else the band its `spec.priority` falls in.
+pub fn koord_class<'a>(
+    labels: Option<&'a BTreeMap<String, String>>,
+    priority: Option<i32>,
+) -> Option<&'a str> {
+    if let Some(c) = labels.and_then(|l| l.get(KOORD_PRIORITY_LABEL)) {
+        return Some(c);
+    }
+    let p = priority?;
+    KOORD_BANDS.iter().find(|(_, band)| band.contains(&p)).map(|(c, _)| *c)
+}
+
+/// A pod; offline when its priority class is one of the offline classes, or its Koordinator
+/// class is (its `koordinator.sh/priority-class` label, else its `spec.priority` band), or its
+/// `koordinator.sh/qosClass` label is an offline QoS class.
 pub fn pod(
     p: &SlimPod,
     offline_priority_classes: &[String],
@@ -140,7 +165,9 @@ pub fn pod(
     let m = &p.metadata;
     let pc = p.spec.priority_class_name.as_deref().filter(|s| !s.is_empty());
     let qos = m.labels.as_ref().and_then(|l| l.get(QOS_LABEL));
-    let offline = pc.is_some_and(|c| offline_priority_classes.iter().any(|o| o == c))
+    let is_offline_class = |c: &str| offline_priority_classes.iter().any(|o| o == c);
+    let offline = pc.is_some_and(is_offline_class)
+        || koord_class(m.labels.as_ref(), p.spec.priority).is_some_and(is_offline_class)
         || qos.is_some_and(|q| offline_qos.contains(q));
     let mut some = |s: &Option<String>| s.as_deref().filter(|s| !s.is_empty()).map(|s| interner.get(s));
     let (node, runtime_class, priority_class) =

@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 
 /// `metadata.{name,namespace,uid,labels,resourceVersion}`, `spec.{nodeName,runtimeClassName,
-/// priorityClassName,hostNetwork}`, `status.phase`. Unknown fields are skipped by serde.
+/// priorityClassName,hostNetwork,priority}`, `status.phase`. Unknown fields are skipped by serde.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(from = "RawPod")]
 pub struct SlimPod {
@@ -25,6 +25,8 @@ pub struct SlimSpec {
     pub runtime_class_name: Option<String>,
     pub priority_class_name: Option<String>,
     pub host_network: Option<bool>,
+    /// `spec.priority`, resolved by admission from the priority class (Koordinator's bands).
+    pub priority: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

@@ -169,13 +169,18 @@ impl State {
             Ev::InitDone => {
                 let mut items = cache.buf.take().unwrap_or_default();
                 if kind == Kind::Pods {
-                    // Workload pods move to the store here, freeing the list buffer before the
-                    // store groups them: only CNI agent pods stay.
+                    // Pods move to the store here, freeing the list buffer before the store
+                    // groups them: only CNI agent pods also stay (they are node signals, and pods
+                    // like any other in the totals).
                     let (mut pods, mut agents) = (Vec::new(), BTreeMap::new());
-                    pods.reserve_exact(items.values().filter(|o| matches!(o, Obj::Pod(_, None))).count());
+                    pods.reserve_exact(items.len());
                     while let Some((k, o)) = items.pop_first() {
                         match o {
                             Obj::Pod(p, None) => pods.push(*p),
+                            Obj::Pod(p, Some(cni)) => {
+                                pods.push((*p).clone());
+                                agents.insert(k, Obj::Pod(p, Some(cni)));
+                            }
                             o => drop(agents.insert(k, o)),
                         }
                     }
@@ -193,22 +198,19 @@ impl State {
                 pod_change = Some((k, Some(*p)));
             }
             Ev::Apply(k, o) => {
-                cache.items.insert(k.clone(), o);
-                if kind == Kind::Pods {
-                    // An agent pod: the store drops it if it knew it as a workload pod.
-                    pod_change = Some((k, None));
+                if let Obj::Pod(p, _) = &o {
+                    // An agent pod: a pod in the store too.
+                    pod_change = Some((k.clone(), Some((**p).clone())));
                     self.dirty_nodes = true;
                 }
+                cache.items.insert(k, o);
             }
             Ev::Delete(k) => {
                 let cached = cache.items.remove(&k).is_some();
-                // A cached pod is a CNI agent pod (node signals); any other is the store's.
+                // Every pod is the store's; a cached one is also a CNI agent pod (node signals).
                 if kind == Kind::Pods {
-                    if cached {
-                        self.dirty_nodes = true;
-                    } else {
-                        pod_change = Some((k, None));
-                    }
+                    self.dirty_nodes |= cached;
+                    pod_change = Some((k, None));
                 }
             }
         }
@@ -229,8 +231,9 @@ impl State {
 
     /// Whether a kind's objects are known: listed, or known not to exist. A kind that is
     /// forbidden, failing or not yet listed is not.
+    /// A kind that is not watched at all is known to have nothing.
     fn known(&self, kind: Kind) -> bool {
-        self.caches.get(&kind).is_some_and(|c| c.synced)
+        self.caches.get(&kind).is_none_or(|c| c.synced)
             || matches!(self.health.get(kind.scope()), Some(SourceHealth::NotInstalled))
     }
 
@@ -359,11 +362,15 @@ impl State {
                 bgp_config = Some(Some(p.pod_routes || bgp_config.flatten() == Some(true)));
                 bgp_peers.get_or_insert_with(Vec::new).extend(p.neighbors.iter().cloned());
             }
+            // Only where Cilium runs does an unreadable BGP configuration leave the routing open.
+            let runs_cilium = cilium.contains(&n.name)
+                || n.net_reason.as_deref() == Some("CiliumIsUp")
+                || node_agents.iter().any(|a| matches!(a, Signal::AgentPod { cni: Cni::Cilium, .. }));
             let extras = NodeExtras {
-                agents: node_agents,
                 cilium_node: cilium.contains(&n.name),
+                agents: node_agents,
                 bgp_config,
-                bgp_unreadable: unreadable.clone(),
+                bgp_unreadable: unreadable.clone().filter(|_| runs_cilium),
                 bgp_peers,
                 peers: sessions.iter().map(|s| s.peer.clone()).collect(),
             };
