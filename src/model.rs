@@ -24,5 +24,5 @@ pub use netmode::{Cni, Evidence, NetClass, NetMode, Signal};
 pub use node::{Aged, HostFacts, Node};
 pub use pods::{Interner, Pods};
 pub use runtime::{Pod, RuntimeClass, RuntimeKind, RuntimeMix};
-pub use snapshot::Snapshot;
+pub use snapshot::{ForeignNode, Snapshot, UNKNOWN, Unknown, or_unknown};
 pub use source::{SourceHealth, SourceId, SourceStatus};

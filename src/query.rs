@@ -98,7 +98,7 @@ fn node_order(snap: &Snapshot, mut rows: Vec<usize>, sort: SortKey, desc: bool) 
             SortKey::Rack => a.rack.cmp(&b.rack),
             SortKey::Mode => a.net.mode.cmp(&b.net.mode),
             SortKey::Bgp => a.bgp_verdict.cmp(&b.bgp_verdict).reverse(),
-            SortKey::Runtime => a.runtime.sandboxed().cmp(&b.runtime.sandboxed()),
+            SortKey::Runtime => a.runtime.map(|r| r.sandboxed()).cmp(&b.runtime.map(|r| r.sandboxed())),
             SortKey::Conntrack => cmp_f(a.conntrack().map(|c| c.fill()), b.conntrack().map(|c| c.fill())),
             SortKey::Cpu => cmp_f(a.cpu_now(), b.cpu_now()),
             SortKey::Pods => a.pods.cmp(&b.pods),

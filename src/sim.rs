@@ -269,7 +269,7 @@ fn runtime_classes() -> Vec<RuntimeClass> {
             overhead_cpu_m: overhead.map(|o| o.0),
             overhead_mem_bytes: overhead.map(|o| o.1),
             node_selector: sel.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            pods: 0,
+            pods: None,
         };
     vec![
         class("runc", "runc", None, None),

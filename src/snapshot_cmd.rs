@@ -8,16 +8,23 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::model::{BgpVerdict, Finding, Node, RuntimeClass, Snapshot, SourceStatus, WindowFill};
+use crate::model::{
+    BgpVerdict, Finding, Node, RuntimeClass, Snapshot, SourceStatus, UNKNOWN, WindowFill, or_unknown,
+};
 
+/// Every count that depends on a kind that is not known is `null` (the reason is in `unknown`).
 #[derive(Serialize)]
 struct Summary {
-    nodes: usize,
-    ready: usize,
-    pods: usize,
+    nodes: Option<usize>,
+    ready: Option<usize>,
+    /// Every pod listed, as `kubectl get pods -A` counts them (finished ones included).
+    pods: Option<usize>,
+    /// Succeeded and Failed pods among them.
+    pods_finished: Option<usize>,
     net_modes: BTreeMap<&'static str, usize>,
     bgp: BTreeMap<&'static str, usize>,
-    runtime_pods: BTreeMap<&'static str, u32>,
+    /// Pods that have not finished, per runtime.
+    runtime_pods: Option<BTreeMap<&'static str, u32>>,
     findings: BTreeMap<&'static str, usize>,
     /// Latest point of the cluster CPU curve, cores.
     cpu_online_cores: Option<f64>,
@@ -34,6 +41,10 @@ struct SnapshotJson<'a> {
     keepalive_idle_s: u64,
     sources: &'a [SourceStatus],
     summary: Summary,
+    /// What is not known, and why.
+    unknown: &'a crate::model::Unknown,
+    /// Nodes some source reports that the API does not list.
+    foreign_nodes: &'a [crate::model::ForeignNode],
     nodes: &'a [std::sync::Arc<Node>],
     runtime_classes: &'a [RuntimeClass],
     windows: Vec<String>,
@@ -44,31 +55,38 @@ struct SnapshotJson<'a> {
 fn summary(s: &Snapshot) -> Summary {
     let mut net_modes = BTreeMap::new();
     let mut bgp = BTreeMap::new();
-    let mut mix = crate::model::RuntimeMix::default();
+    let mut mix = s.unknown.runtime_mix().is_none().then(crate::model::RuntimeMix::default);
     for n in &s.nodes {
         *net_modes.entry(n.net.mode.label()).or_insert(0) += 1;
         if n.bgp_verdict != BgpVerdict::NotApplicable {
             *bgp.entry(n.bgp_verdict.word()).or_insert(0) += 1;
         }
-        mix.merge(&n.runtime);
+        if let (Some(m), Some(r)) = (&mut mix, &n.runtime) {
+            m.merge(r);
+        }
     }
     let mut findings = BTreeMap::new();
     for f in &s.findings {
         *findings.entry(f.severity.label()).or_insert(0) += 1;
     }
     let last = s.cpu.as_ref().and_then(|c| c.points.last().map(|p| (p, c.capacity_cores)));
+    let nodes_known = s.unknown.nodes.is_none();
+    let pods_known = s.unknown.pods.is_none();
     Summary {
-        nodes: s.nodes.len(),
-        ready: s.nodes.iter().filter(|n| n.ready).count(),
-        pods: s.pods.len(),
+        nodes: nodes_known.then_some(s.nodes.len()),
+        ready: nodes_known.then(|| s.nodes.iter().filter(|n| n.ready).count()),
+        pods: pods_known.then_some(s.pods.len()),
+        pods_finished: pods_known.then(|| s.pods.iter().filter(|p| p.finished()).count()),
         net_modes,
         bgp,
-        runtime_pods: BTreeMap::from([
-            ("runc", mix.runc),
-            ("kata", mix.kata),
-            ("gvisor", mix.gvisor),
-            ("other", mix.other),
-        ]),
+        runtime_pods: mix.map(|mix| {
+            BTreeMap::from([
+                ("runc", mix.runc),
+                ("kata", mix.kata),
+                ("gvisor", mix.gvisor),
+                ("other", mix.other),
+            ])
+        }),
         findings,
         cpu_online_cores: last.map(|(p, _)| p.online),
         cpu_offline_cores: last.map(|(p, _)| p.offline),
@@ -85,6 +103,8 @@ pub fn json(s: &Snapshot) -> String {
         keepalive_idle_s: s.keepalive_idle_s,
         sources: &s.sources,
         summary: summary(s),
+        unknown: &s.unknown,
+        foreign_nodes: &s.foreign_nodes,
         nodes: &s.nodes,
         runtime_classes: &s.runtime_classes,
         windows: s.windows.iter().map(|w| w.label()).collect(),
@@ -106,12 +126,33 @@ pub fn text(s: &Snapshot) -> String {
     for src in &s.sources {
         let _ = writeln!(o, "source    {} {}", src.label(), src.health.word());
     }
-    let _ = writeln!(o, "nodes     {} ({} ready), pods {}", sum.nodes, sum.ready, sum.pods);
+    let _ = writeln!(
+        o,
+        "nodes     {} ({} ready), pods {} ({} finished)",
+        or_unknown(sum.nodes),
+        or_unknown(sum.ready),
+        or_unknown(sum.pods),
+        or_unknown(sum.pods_finished)
+    );
+    for (what, why) in
+        [("nodes", &s.unknown.nodes), ("pods", &s.unknown.pods), ("runtimes", &s.unknown.runtime_classes)]
+    {
+        if let Some(why) = why {
+            let _ = writeln!(o, "unknown   {what}: {why}");
+        }
+    }
+    for f in &s.foreign_nodes {
+        let by: Vec<&str> = f.sources.iter().map(|s| s.label()).collect();
+        let _ = writeln!(o, "foreign   {} (reported by {}, not listed by the API)", f.name, by.join(", "));
+    }
     let modes: Vec<String> = sum.net_modes.iter().map(|(k, v)| format!("{k} {v}")).collect();
     let _ = writeln!(o, "network   {}", modes.join(", "));
     let bgp: Vec<String> = sum.bgp.iter().map(|(k, v)| format!("{k} {v}")).collect();
     let _ = writeln!(o, "bgp       {}", bgp.join(", "));
-    let rt: Vec<String> = sum.runtime_pods.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let rt: Vec<String> = match &sum.runtime_pods {
+        Some(m) => m.iter().map(|(k, v)| format!("{k} {v}")).collect(),
+        None => vec![UNKNOWN.to_string()],
+    };
     let _ = writeln!(o, "runtimes  {}", rt.join(", "));
     if let (Some(on), Some(off), Some(cap)) =
         (sum.cpu_online_cores, sum.cpu_offline_cores, sum.cpu_capacity_cores)
@@ -139,7 +180,7 @@ pub fn text(s: &Snapshot) -> String {
             n.rack,
             n.net.mode.label(),
             n.bgp_label(),
-            n.pods
+            or_unknown(n.pods)
         );
     }
     let _ = writeln!(o, "\nFINDINGS ({})", s.findings.len());

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use crate::analysis::{self, Settings};
 use crate::model::{
-    Aged, BgpSession, CpuCurve, HostFacts, Interner, Node, NodeCurve, Pod, Pods, RuntimeClass, RuntimeKind,
-    RuntimeMix, Signal, Snapshot, SourceHealth, SourceId, SourceStatus,
+    Aged, BgpSession, CpuCurve, ForeignNode, HostFacts, Interner, Node, NodeCurve, Pod, Pods, RuntimeClass,
+    RuntimeKind, RuntimeMix, Signal, Snapshot, SourceHealth, SourceId, SourceStatus, Unknown,
 };
 use crate::sanitize::sanitize;
 use crate::sources::{NodeInfo, NodeMetrics, Update};
@@ -31,7 +31,7 @@ struct NodeEntry {
 
 impl NodeEntry {
     /// The node with its derived facts and its pods' counts.
-    fn build(&self, runtime: RuntimeMix, pods: u32, finished_pods: u32) -> Node {
+    fn build(&self, runtime: Option<RuntimeMix>, pods: Option<u32>, finished_pods: Option<u32>) -> Node {
         let mut signals = self.info.signals.clone();
         signals.extend(self.host_signals.iter().cloned());
         let net = analysis::netmode::classify(&signals);
@@ -185,6 +185,16 @@ fn summarize(pods: &[Pod], kinds: &HashMap<&str, RuntimeKind>) -> PodSummary {
 
 /// Nodes whose facts may wait for their API object; beyond this, such facts are dropped.
 const MAX_PENDING_NODES: usize = 20_000;
+
+/// Which source an update waiting for its node came from.
+fn update_source(u: &Update) -> Option<SourceId> {
+    match u {
+        Update::Bgp { source, .. } => Some(*source),
+        Update::Host { .. } | Update::HostSignals { .. } => Some(SourceId::Agents),
+        Update::NodeMetrics { .. } => Some(SourceId::Prometheus),
+        _ => None,
+    }
+}
 
 /// The node an update is about, for the updates that only add to a known node.
 fn per_node(u: &Update) -> Option<&str> {
@@ -448,9 +458,90 @@ impl ClusterState {
         }
     }
 
+    /// Why a kind of the API source is not known: forbidden, or never listed (a kind listed once
+    /// and failing since keeps its last state, shown with its age). `None` when it is known, or
+    /// when no API source runs (the simulator knows everything).
+    fn kind_unknown(&self, scope: &str) -> Option<String> {
+        let root = self.health.get(&(SourceId::Kubernetes, String::new()))?;
+        match self.health.get(&(SourceId::Kubernetes, scope.to_string())) {
+            Some(SourceStatus { health: SourceHealth::Forbidden { verb, resource }, .. }) => {
+                Some(format!("forbidden: cannot {verb} {resource}"))
+            }
+            Some(SourceStatus { health: SourceHealth::NotInstalled, .. }) => None,
+            Some(s) if s.updated.is_some() => None,
+            Some(SourceStatus { health: SourceHealth::Unreachable { error }, .. }) => {
+                Some(format!("{scope} not listed yet: {error}"))
+            }
+            _ => match &root.health {
+                SourceHealth::Unreachable { error } => Some(format!("{scope} not listed yet: {error}")),
+                _ => Some(format!("{scope} not listed yet")),
+            },
+        }
+    }
+
+    fn unknown(&self) -> Unknown {
+        Unknown {
+            nodes: self.kind_unknown("nodes"),
+            // Pods from kube-state-metrics stand in for pods the API does not give.
+            pods: self.kind_unknown("pods").filter(|_| self.metric_pods.is_none()),
+            runtime_classes: self.kind_unknown("runtimeclasses.node.k8s.io"),
+        }
+    }
+
+    /// Nodes some source reported that the API, once it listed the nodes, does not have.
+    fn foreign_nodes(&self, unknown: &Unknown) -> Vec<ForeignNode> {
+        if unknown.nodes.is_some() || self.nodes.is_empty() && self.health.is_empty() {
+            return Vec::new();
+        }
+        let mut out: Vec<ForeignNode> = self
+            .pending
+            .iter()
+            .map(|(name, updates)| {
+                let mut sources: Vec<SourceId> = updates.iter().filter_map(update_source).collect();
+                sources.sort();
+                sources.dedup();
+                ForeignNode { name: name.clone(), sources }
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    /// The sources' health as shown: a scope that says ok while its source as a whole is
+    /// unreachable or stale follows the source at once.
+    fn shown_health(&self, now: DateTime<Utc>) -> Vec<SourceStatus> {
+        let stale_after = self.settings.stale_after_s;
+        let aged = |s: &SourceStatus| match (&s.health, s.updated) {
+            (SourceHealth::Ok, Some(t)) if (now - t).num_seconds() > stale_after => {
+                SourceStatus { health: SourceHealth::Stale { since: t }, ..s.clone() }
+            }
+            _ => s.clone(),
+        };
+        self.health
+            .values()
+            .map(|s| {
+                let root =
+                    self.health.get(&(s.source, String::new())).filter(|_| !s.scope.is_empty()).map(aged);
+                match root {
+                    Some(r)
+                        if s.health.is_ok()
+                            && matches!(
+                                r.health,
+                                SourceHealth::Unreachable { .. } | SourceHealth::Stale { .. }
+                            ) =>
+                    {
+                        SourceStatus { health: r.health, ..s.clone() }
+                    }
+                    _ => aged(s),
+                }
+            })
+            .collect()
+    }
+
     /// Build the immutable snapshot at `now`, with all derived facts and findings.
     pub fn snapshot(&mut self, now: DateTime<Utc>) -> Snapshot {
         self.recount();
+        let unknown = self.unknown();
         let metric_sums: HashMap<Arc<str>, PodSummary>;
         let (pods, sums) = match &self.metric_pods {
             Some(m) if self.pods.is_empty() => {
@@ -476,6 +567,12 @@ impl ClusterState {
                 let (runtime, pods, finished) = sums
                     .get(e.info.name.as_str())
                     .map_or_else(Default::default, |s| (s.runtime, s.pods, s.finished));
+                let pods_known = unknown.pods.is_none();
+                let (runtime, pods, finished) = (
+                    unknown.runtime_mix().is_none().then_some(runtime),
+                    pods_known.then_some(pods),
+                    pods_known.then_some(finished),
+                );
                 if let Some(b) = &e.built
                     && (b.runtime, b.pods, b.finished_pods) == (runtime, pods, finished)
                 {
@@ -491,21 +588,13 @@ impl ClusterState {
             .classes
             .iter()
             .map(|c| RuntimeClass {
-                pods: class_pods.get(c.name.as_str()).copied().unwrap_or(0),
+                pods: unknown.pods.is_none().then(|| class_pods.get(c.name.as_str()).copied().unwrap_or(0)),
                 ..c.clone()
             })
             .collect();
 
-        let sources = self
-            .health
-            .values()
-            .map(|s| match (&s.health, s.updated) {
-                (SourceHealth::Ok, Some(t)) if (now - t).num_seconds() > settings.stale_after_s => {
-                    SourceStatus { health: SourceHealth::Stale { since: t }, ..s.clone() }
-                }
-                _ => s.clone(),
-            })
-            .collect();
+        let sources = self.shown_health(now);
+        let foreign_nodes = self.foreign_nodes(&unknown);
 
         let fills = match &self.cpu {
             Some(c) => analysis::colocation::fills(c, &settings.windows, settings.tz, now),
@@ -526,6 +615,8 @@ impl ClusterState {
             fills,
             findings: Vec::new(),
             keepalive_idle_s: settings.keepalive_idle_s,
+            unknown,
+            foreign_nodes,
         };
         snap.findings = analysis::rules::findings(&snap, settings);
         snap

@@ -54,11 +54,13 @@ pub struct Node {
     pub bgp_verdict: BgpVerdict,
     /// The established and expected sessions per address family behind the verdict.
     pub bgp_counts: BgpCounts,
-    pub runtime: RuntimeMix,
-    /// Pods on the node that have not finished (Succeeded and Failed pods are `finished_pods`).
-    pub pods: u32,
+    /// Pods per runtime; `None` when the pods or RuntimeClasses are not known.
+    pub runtime: Option<RuntimeMix>,
+    /// Pods on the node that have not finished (Succeeded and Failed pods are `finished_pods`);
+    /// `None` when the pods are not known.
+    pub pods: Option<u32>,
     /// Succeeded and Failed pods still listed on the node: not in `pods` or `runtime`.
-    pub finished_pods: u32,
+    pub finished_pods: Option<u32>,
     /// Host facts with the time they were read; `None` when no source has them.
     pub host: Option<Aged<HostFacts>>,
     /// When the node's API object was last seen.

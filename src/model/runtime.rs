@@ -49,8 +49,9 @@ pub struct RuntimeClass {
     pub overhead_mem_bytes: Option<u64>,
     /// `scheduling.nodeSelector`.
     pub node_selector: BTreeMap<String, String>,
-    /// Pods using this class, filled in when the snapshot is built.
-    pub pods: u32,
+    /// Pods using this class, filled in when the snapshot is built; `None` when the pods are not
+    /// known.
+    pub pods: Option<u32>,
 }
 
 /// A pod, slimmed to what clustertop needs (never whole Pod objects). Strings are `Arc<str>` so

@@ -100,7 +100,11 @@ impl Rows {
         let passing: Vec<usize> = (0..nodes.len()).filter(|&i| matches(&nodes[i], filter)).collect();
         let fill = |i: usize| nodes[i].conntrack().map_or(-1.0, Conntrack::fill);
         let conntrack = fullest_first(passing.iter().map(|&i| (fill(i), i)).collect());
-        let runtime = passing.iter().copied().filter(|&i| nodes[i].runtime.sandboxed() > 0).collect();
+        let runtime = passing
+            .iter()
+            .copied()
+            .filter(|&i| nodes[i].runtime.is_some_and(|r| r.sandboxed() > 0))
+            .collect();
         let mut racks: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for &i in &passing {
             racks.entry(nodes[i].rack.as_str()).or_default().push(i);
@@ -154,7 +158,7 @@ impl Totals {
         let mut t = Totals::default();
         let mut modes: BTreeMap<NetMode, usize> = BTreeMap::new();
         for (i, n) in snap.nodes.iter().enumerate() {
-            if n.runtime.sandboxed() > 0 {
+            if n.runtime.is_some_and(|r| r.sandboxed() > 0) {
                 t.exotic.push(i);
             }
             *modes.entry(n.net.mode).or_default() += 1;

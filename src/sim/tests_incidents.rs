@@ -53,7 +53,7 @@ fn seen(s: &Snapshot) -> Seen {
             out.flapping += 1;
         }
         let kata_label = n.labels.get("katacontainers.io/kata-runtime").map(String::as_str) == Some("true");
-        if kata_label && n.kvm() == Some(false) && n.runtime.kata > 0 {
+        if kata_label && n.kvm() == Some(false) && n.runtime.is_some_and(|r| r.kata > 0) {
             out.kata_no_kvm += 1;
         }
         if let Some(ct) = n.conntrack() {

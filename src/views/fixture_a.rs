@@ -173,9 +173,9 @@ fn node(s: Spec) -> Node {
         bgp_verdict,
         bgp_counts,
         bgp,
-        runtime,
-        pods: runtime.total(),
-        finished_pods: 0,
+        runtime: Some(runtime),
+        pods: Some(runtime.total()),
+        finished_pods: Some(0),
         host,
         seen: now(),
     }
@@ -277,7 +277,7 @@ pub fn snapshot() -> Snapshot {
             overhead_cpu_m: Some(250),
             overhead_mem_bytes: None,
             node_selector: BTreeMap::new(),
-            pods: 17,
+            pods: Some(17),
         },
         RuntimeClass {
             name: "gvisor".into(),
@@ -286,7 +286,7 @@ pub fn snapshot() -> Snapshot {
             overhead_cpu_m: None,
             overhead_mem_bytes: None,
             node_selector: BTreeMap::new(),
-            pods: 2,
+            pods: Some(2),
         },
     ];
     let window = Window::parse("01:00-06:00").unwrap();
@@ -346,5 +346,7 @@ pub fn snapshot() -> Snapshot {
         fills,
         findings,
         keepalive_idle_s: 900,
+        unknown: Default::default(),
+        foreign_nodes: Vec::new(),
     }
 }

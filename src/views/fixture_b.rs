@@ -62,9 +62,9 @@ fn node(
             },
             missing: Vec::new(),
         },
-        runtime,
-        pods: runtime.total(),
-        finished_pods: 0,
+        runtime: Some(runtime),
+        pods: Some(runtime.total()),
+        finished_pods: Some(0),
         host: (kvm.is_some() || c.is_some()).then(|| {
             Aged::new(HostFacts { kvm, conntrack: c, cpu_now: Some(0.5), ..HostFacts::default() }, now())
         }),
@@ -177,7 +177,7 @@ pub fn snapshot() -> Snapshot {
             overhead_cpu_m: None,
             overhead_mem_bytes: None,
             node_selector: BTreeMap::new(),
-            pods: 6,
+            pods: Some(6),
         },
         RuntimeClass {
             name: "kata".into(),
@@ -186,7 +186,7 @@ pub fn snapshot() -> Snapshot {
             overhead_cpu_m: Some(250),
             overhead_mem_bytes: Some(160 << 20),
             node_selector: [("katacontainers.io/kata-runtime".to_string(), "true".to_string())].into(),
-            pods: 8,
+            pods: Some(8),
         },
     ];
     let findings = vec![
@@ -262,6 +262,8 @@ pub fn snapshot() -> Snapshot {
         fills,
         findings,
         keepalive_idle_s: 900,
+        unknown: Default::default(),
+        foreign_nodes: Vec::new(),
     }
 }
 

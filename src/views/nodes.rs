@@ -50,7 +50,7 @@ fn columns(rows: &[&Node], width: usize) -> Vec<(Col, usize)> {
     let max = |f: &dyn Fn(&Node) -> usize| rows.iter().map(|n| f(n)).max().unwrap_or(0);
     let name_full = max(&|n| n.name.width()).clamp(NAME_MIN, 64);
     let rack_w = max(&|n| n.rack.width()).clamp(5, 14);
-    let runtime_w = max(&|n| widgets::runtime_mix(&n.runtime).width()).clamp(8, 16);
+    let runtime_w = max(&|n| widgets::runtime_mix(n.runtime.as_ref()).width()).clamp(8, 16);
     let mut cols: Vec<(Col, usize)> = SortKey::ALL
         .iter()
         .map(|c| {
@@ -100,12 +100,12 @@ fn cell<'a>(ctx: &Ctx, node: &Node, col: Col, width: usize) -> Cell<'a> {
         Col::Mode => Line::styled(node.net.mode.label(), t.base),
         Col::Bgp => Line::from(widgets::verdict_span(t, node)),
         Col::Runtime => {
-            let st = if node.runtime.kata + node.runtime.gvisor + node.runtime.other > 0 {
+            let st = if node.runtime.is_some_and(|r| r.kata + r.gvisor + r.other > 0) {
                 t.accent
             } else {
                 t.muted
             };
-            Line::styled(widgets::runtime_mix(&node.runtime), st)
+            Line::styled(widgets::runtime_mix(node.runtime.as_ref()), st)
         }
         Col::Conntrack => match node.conntrack() {
             Some(c) => {
@@ -116,7 +116,7 @@ fn cell<'a>(ctx: &Ctx, node: &Node, col: Col, width: usize) -> Cell<'a> {
             None => Line::styled("-", t.muted),
         },
         Col::Cpu => Line::styled(node.cpu_now().map_or("-".to_string(), widgets::pct), t.base),
-        Col::Pods => Line::styled(node.pods.to_string(), t.base),
+        Col::Pods => Line::styled(widgets::count(node.pods), t.base),
         Col::Age => {
             let at = node.host.as_ref().map(|h| h.at);
             let stale = at.is_none_or(|a| (s.now - a).num_seconds() > 60);

@@ -80,13 +80,21 @@ fn misplacements<'a>(snap: &'a Snapshot, exotic: &[usize]) -> Vec<Misplaced<'a>>
         if classes.iter().any(|c| c.node_selector.is_empty()) {
             continue;
         }
-        for n in exotic.iter().map(|&i| &snap.nodes[i]).filter(|n| count(&n.runtime) > 0) {
+        for n in exotic
+            .iter()
+            .map(|&i| &snap.nodes[i])
+            .filter(|n| n.runtime.as_ref().is_some_and(|r| count(r) > 0))
+        {
             if !classes.iter().any(|c| selects(&c.node_selector, n)) {
                 v.push(Misplaced {
                     severity: Severity::Warning,
                     rule: "runtimeclass-selector-mismatch",
                     subject: &n.name,
-                    what: What::Selector { n: count(&n.runtime), kind, sel: &first.node_selector },
+                    what: What::Selector {
+                        n: n.runtime.as_ref().map_or(0, count),
+                        kind,
+                        sel: &first.node_selector,
+                    },
                 });
             }
         }
@@ -121,7 +129,7 @@ fn classes(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
                 Cell::from(Span::styled(widgets::truncate(th, &c.handler, 12), th.base)),
                 Cell::from(Span::styled(c.kind.label(), th.base)),
                 Cell::from(Span::styled(format!("{cpu}/{mem}"), th.base)),
-                Cell::from(Span::styled(c.pods.to_string(), th.base)),
+                Cell::from(Span::styled(widgets::count(c.pods), th.base)),
                 Cell::from(Span::styled(widgets::truncate(th, &sel, sel_w), th.muted)),
             ])
         })
@@ -145,8 +153,8 @@ fn share(n: u32, total: u32) -> String {
 /// The summary's counts over every node (derived once per snapshot, in `query::Rows`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
-    /// Pods per runtime, cluster-wide (the Overview shows it too).
-    pub mix: RuntimeMix,
+    /// Pods per runtime, cluster-wide (the Overview shows it too); `None` when not known.
+    pub mix: Option<RuntimeMix>,
     /// Nodes known to have KVM, and nodes whose KVM is not known.
     pub kvm: usize,
     pub kvm_unknown: usize,
@@ -161,8 +169,11 @@ impl Summary {
     pub fn of(snap: &Snapshot) -> Summary {
         let kata: Vec<&RuntimeClass> = selective(snap, RuntimeKind::Kata).collect();
         let mut s = Summary { kata_selective: !kata.is_empty(), ..Summary::default() };
+        s.mix = snap.unknown.runtime_mix().is_none().then(RuntimeMix::default);
         for n in &snap.nodes {
-            s.mix.merge(&n.runtime);
+            if let (Some(m), Some(r)) = (&mut s.mix, &n.runtime) {
+                m.merge(r);
+            }
             match n.kvm() {
                 Some(true) => s.kvm += 1,
                 Some(false) => {}
@@ -185,13 +196,23 @@ fn summary<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
     let (snap, th) = (ctx.snap, ctx.theme);
     let Summary { mix, kvm, kvm_unknown, kata_selective, kata_nodes, kata_no_kvm, kata_unknown } =
         ctx.rows().runtime_summary;
-    let t = mix.total();
     let mut l1 = vec![Span::styled("pods ", th.header)];
-    for (k, n) in [("runc", mix.runc), ("kata", mix.kata), ("gvisor", mix.gvisor), ("other", mix.other)] {
-        if k == "other" && n == 0 {
-            continue;
+    match mix {
+        Some(mix) => {
+            let t = mix.total();
+            for (k, n) in
+                [("runc", mix.runc), ("kata", mix.kata), ("gvisor", mix.gvisor), ("other", mix.other)]
+            {
+                if k == "other" && n == 0 {
+                    continue;
+                }
+                l1.push(Span::styled(format!("{k} {} ({})  ", n, share(n, t)), th.base));
+            }
         }
-        l1.push(Span::styled(format!("{k} {} ({})  ", n, share(n, t)), th.base));
+        None => {
+            let why = snap.unknown.runtime_mix().unwrap_or_default();
+            l1.push(Span::styled(format!("{} runtime mix unknown: {why}", th.sym.unknown), th.unknown));
+        }
     }
     let mut l2 = vec![
         Span::styled("KVM-capable ", th.header),
@@ -222,7 +243,7 @@ fn kvm_cell<'a>(ctx: &Ctx, n: &Node) -> Cell<'a> {
     let th = ctx.theme;
     let (st, text): (Style, String) = match n.kvm() {
         Some(true) => (th.ok, format!("{} yes", th.sym.ok)),
-        Some(false) if n.runtime.kata > 0 => (th.crit, format!("{} no", th.sym.crit)),
+        Some(false) if n.runtime.is_some_and(|r| r.kata > 0) => (th.crit, format!("{} no", th.sym.crit)),
         Some(false) => (th.base, "  no".into()),
         None => (th.unknown, format!("{} unknown", th.sym.unknown)),
     };
@@ -261,9 +282,9 @@ fn node_mix(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
             let r = Row::new([
                 Cell::from(Span::styled(name, th.base)),
                 Cell::from(Span::styled(widgets::truncate(th, &n.rack, 8), th.muted)),
-                Cell::from(Span::styled(n.runtime.runc.to_string(), th.base)),
-                Cell::from(Span::styled(n.runtime.kata.to_string(), th.base)),
-                Cell::from(Span::styled(n.runtime.gvisor.to_string(), th.base)),
+                Cell::from(Span::styled(widgets::count(n.runtime.map(|r| r.runc)), th.base)),
+                Cell::from(Span::styled(widgets::count(n.runtime.map(|r| r.kata)), th.base)),
+                Cell::from(Span::styled(widgets::count(n.runtime.map(|r| r.gvisor)), th.base)),
                 kvm_cell(ctx, n),
             ]);
             if i == cur { r.style(th.selected) } else { r }

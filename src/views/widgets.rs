@@ -253,8 +253,15 @@ mod views_b_tests {
 
 // --- views-a helpers ---
 
-/// A node's pod mix per runtime, compact: `28r 2k 1g` (`o` for other runtimes); `-` for no pods.
-pub fn runtime_mix(m: &crate::model::RuntimeMix) -> String {
+/// A count, or `?` when it is not known.
+pub fn count<T: std::fmt::Display>(v: Option<T>) -> String {
+    crate::model::or_unknown(v)
+}
+
+/// A node's pod mix per runtime, compact: `28r 2k 1g` (`o` for other runtimes); `-` for no pods;
+/// `?` when not known.
+pub fn runtime_mix(m: Option<&crate::model::RuntimeMix>) -> String {
+    let Some(m) = m else { return crate::model::UNKNOWN.to_string() };
     let parts: Vec<String> = [(m.runc, "r"), (m.kata, "k"), (m.gvisor, "g"), (m.other, "o")]
         .iter()
         .filter(|(n, _)| *n > 0)
@@ -333,8 +340,9 @@ mod views_a_tests {
     #[test]
     fn mixes_spans_and_bars() {
         let t = Theme::builtin("default", false).unwrap();
-        assert_eq!(runtime_mix(&RuntimeMix { runc: 28, kata: 2, gvisor: 1, other: 0 }), "28r 2k 1g");
-        assert_eq!(runtime_mix(&RuntimeMix::default()), "-");
+        assert_eq!(runtime_mix(Some(&RuntimeMix { runc: 28, kata: 2, gvisor: 1, other: 0 })), "28r 2k 1g");
+        assert_eq!(runtime_mix(Some(&RuntimeMix::default())), "-");
+        assert_eq!(runtime_mix(None), "?");
         assert_eq!(fit(&t, "abc", 5), "abc  ");
         assert_eq!(fit(&t, "abcdef", 4), "abc…");
         assert_eq!(span(42), "42s");

@@ -154,7 +154,7 @@ impl Harness {
 }
 
 pub fn pods_per_node(s: &Snapshot) -> BTreeMap<String, u32> {
-    s.nodes.iter().filter(|n| n.pods > 0).map(|n| (n.name.clone(), n.pods)).collect()
+    s.nodes.iter().filter_map(|n| Some((n.name.clone(), n.pods.filter(|p| *p > 0)?))).collect()
 }
 
 /// A TCP forwarder on loopback, standing in for the load balancer a kubeconfig names: the API

@@ -32,6 +32,8 @@ pub fn snapshot(nodes: Vec<Node>) -> Snapshot {
         fills: Vec::new(),
         findings: Vec::new(),
         keepalive_idle_s: 900,
+        unknown: Default::default(),
+        foreign_nodes: Vec::new(),
     }
 }
 
@@ -47,9 +49,9 @@ pub fn node(name: &str) -> Node {
         bgp: Vec::new(),
         bgp_verdict: BgpVerdict::NotApplicable,
         bgp_counts: Default::default(),
-        runtime: RuntimeMix::default(),
-        pods: 0,
-        finished_pods: 0,
+        runtime: Some(RuntimeMix::default()),
+        pods: Some(0),
+        finished_pods: Some(0),
         host: None,
         seen: now(),
     }
@@ -131,6 +133,6 @@ pub fn class(name: &str, handler: &str, selector: &[(&str, &str)]) -> RuntimeCla
         overhead_cpu_m: None,
         overhead_mem_bytes: None,
         node_selector: selector.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        pods: 0,
+        pods: Some(0),
     }
 }

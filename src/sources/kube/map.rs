@@ -142,10 +142,7 @@ pub const KOORD_PRIORITY_LABEL: &str = "koordinator.sh/priority-class";
 
 /// A pod's Koordinator priority class as Koordinator decides it: its `koordinator.sh/priority-
 /// class` label, else the band its `spec.priority` falls in.
-pub fn koord_class<'a>(
-    labels: Option<&'a BTreeMap<String, String>>,
-    priority: Option<i32>,
-) -> Option<&'a str> {
+pub fn koord_class(labels: Option<&BTreeMap<String, String>>, priority: Option<i32>) -> Option<&str> {
     if let Some(c) = labels.and_then(|l| l.get(KOORD_PRIORITY_LABEL)) {
         return Some(c);
     }
@@ -194,7 +191,7 @@ pub fn runtime_class(rc: &K8sRuntimeClass) -> RuntimeClass {
         overhead_cpu_m: q("cpu").and_then(cpu_millis),
         overhead_mem_bytes: q("memory").and_then(mem_bytes),
         node_selector: rc.scheduling.as_ref().and_then(|s| s.node_selector.clone()).unwrap_or_default(),
-        pods: 0,
+        pods: None,
     }
 }
 

@@ -223,8 +223,15 @@ fn runtime(ctx: &Ctx, node: &Node, pods: &[&Pod]) -> Vec<Line<'static>> {
     let mut out = vec![
         Line::from(vec![
             label(ctx, "Runtime"),
-            Span::styled(widgets::runtime_mix(&node.runtime), t.accent),
-            Span::styled(format!("  ({} pods)", node.pods), t.muted),
+            Span::styled(widgets::runtime_mix(node.runtime.as_ref()), t.accent),
+            Span::styled(
+                match (node.pods, node.finished_pods) {
+                    (Some(p), Some(f)) if f > 0 => format!("  ({p} pods, {f} finished)"),
+                    (Some(p), _) => format!("  ({p} pods)"),
+                    (None, _) => format!("  (? pods: {})", s.unknown.pods.as_deref().unwrap_or("not known")),
+                },
+                t.muted,
+            ),
         ]),
         Line::from(vec![label(ctx, "  KVM"), kvm]),
     ];

@@ -80,10 +80,18 @@ pub fn network(ctx: &Ctx, height: u16, width: u16) -> Vec<Line<'static>> {
 pub fn runtime(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
     let (t, s) = (ctx.theme, ctx.snap);
     let rows = ctx.rows();
-    let mix = rows.runtime_summary.mix;
-    let total = mix.total();
     let gauge_w = usize::from(width).saturating_sub(24).min(20);
     let mut lines = Vec::new();
+    let Some(mix) = rows.runtime_summary.mix else {
+        let why = s.unknown.runtime_mix().unwrap_or_default();
+        lines.push(Line::from(Span::styled(
+            format!(" {} pods per runtime unknown", t.sym.unknown),
+            t.unknown,
+        )));
+        lines.push(Line::from(Span::styled(format!(" {why}"), t.muted)));
+        return lines;
+    };
+    let total = mix.total();
     for (label, n) in [("runc", mix.runc), ("kata", mix.kata), ("gvisor", mix.gvisor), ("other", mix.other)] {
         if label == "other" && n == 0 {
             continue;
@@ -99,10 +107,13 @@ pub fn runtime(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
         }
         lines.push(Line::from(spans));
     }
+    // The same counts as the Runtime view's: unknown nodes are said, never counted as no.
     let sum = &rows.runtime_summary;
-    let (kvm, known) = (sum.kvm, s.nodes.len() - sum.kvm_unknown);
-    let text = if known == 0 && !s.nodes.is_empty() {
-        " kata-capable (KVM) nodes: no data (node agents?)".to_string()
+    let (kvm, unknown) = (sum.kvm, sum.kvm_unknown);
+    let text = if unknown == s.nodes.len() && !s.nodes.is_empty() {
+        format!(" kata-capable (KVM) nodes: {} unknown (node agents?)", t.sym.unknown)
+    } else if unknown > 0 {
+        format!(" kata-capable (KVM) nodes: {kvm}/{} ({} {unknown} unknown)", s.nodes.len(), t.sym.unknown)
     } else {
         format!(" kata-capable (KVM) nodes: {kvm}/{}", s.nodes.len())
     };
