@@ -56,13 +56,18 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         Span::styled(format!(" {} {crit} crit", t.sym.crit), if crit > 0 { t.crit } else { t.muted }),
         Span::styled(format!(" {} {warn} warn ", t.sym.warn), if warn > 0 { t.warn } else { t.muted }),
     ];
-    // A kind that is not installed is not a problem: it is simply not shown. A source with many
-    // scopes (one per agent) is one summary, styled by its worst scope; Triage has the details.
-    let shown: Vec<&SourceStatus> =
+    // Per source: its own health, then its scopes that are not ok (a kind that is not installed
+    // is not a problem: it is simply not shown). A source without a health of its own (the
+    // agents: one scope per agent) shows its scopes. Many scopes are one summary, styled by the
+    // worst; Triage has the details.
+    let listed: Vec<&SourceStatus> =
         s.sources.iter().filter(|x| x.health != SourceHealth::NotInstalled).collect();
-    for group in shown.chunk_by(|a, b| a.source == b.source) {
-        if group.len() <= MAX_SCOPES_SHOWN {
-            for src in group {
+    for group in listed.chunk_by(|a, b| a.source == b.source) {
+        let has_root = group.iter().any(|x| x.scope.is_empty());
+        let shown: Vec<&&SourceStatus> =
+            group.iter().filter(|x| !has_root || x.scope.is_empty() || !x.health.is_ok()).collect();
+        if shown.len() <= MAX_SCOPES_SHOWN {
+            for src in shown {
                 let (st, g) = widgets::source_health(t, &src.health);
                 // A source that stopped answering: how old is what is on screen?
                 let old = match (&src.health, src.updated) {

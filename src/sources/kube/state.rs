@@ -153,8 +153,11 @@ impl State {
     }
 
     pub fn apply(&mut self, kind: Kind, ev: Ev) {
-        // Any event but `Init` (said before the list request) shows the server answered.
-        if !matches!(ev, Ev::Init) && !matches!(self.health.get(kind.scope()), None | Some(SourceHealth::Ok))
+        // Any event but `Init` (said before the list request) shows the server answered; the end
+        // of the first list says the kind is known (the store shows `?` for it until then).
+        let was = self.health.get(kind.scope());
+        if !matches!(ev, Ev::Init) && !matches!(was, None | Some(SourceHealth::Ok))
+            || matches!(ev, Ev::InitDone) && was.is_none()
         {
             self.set_health(kind.scope(), SourceHealth::Ok, false);
         }
