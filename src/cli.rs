@@ -249,6 +249,10 @@ pub struct ServeFlags {
     /// API server: slow=<seconds>s, <status> (500, 503…) or <status>,retry-after=<seconds> (429).
     #[arg(long, default_value = "none")]
     pub fault: crate::sim::serve::Fault,
+    /// Serve these Kubernetes objects instead of the simulated cluster: JSON files or
+    /// directories of them, one object or a List per file (`kubectl get ... -o json`).
+    #[arg(long, value_delimiter = ',', value_name = "PATH")]
+    pub objects: Vec<std::path::PathBuf>,
     #[command(flatten)]
     pub sim: SimFlags,
 }

@@ -218,6 +218,7 @@ pub async fn serve(ui: &UiFlags, f: &ServeFlags) -> Result<()> {
         step: Duration::from_secs_f64(ui.refresh),
         churn: f.churn.filter(|c| c.is_finite() && *c > 0.0),
         fault: f.fault,
+        objects: f.objects.clone(),
         ..ServeConfig::default()
     };
     let server = Server::start(cfg).await.with_context(|| format!("cannot serve on {}", f.listen))?;

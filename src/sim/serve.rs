@@ -13,6 +13,7 @@ mod api;
 mod churn;
 mod fault;
 mod kinds;
+mod load;
 mod objects;
 mod select;
 mod state;
@@ -24,6 +25,7 @@ pub use self::stats::{RequestStats, VERBS, VerbStats};
 
 use std::collections::{HashSet, VecDeque};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -57,6 +59,9 @@ pub struct ServeConfig {
     pub churn: Option<f64>,
     /// A fault injected into every API request ([`Fault`]).
     pub fault: Fault,
+    /// Serve these objects (JSON files, or directories of them; an object or a `List` per file)
+    /// instead of the simulated cluster: a dump of a real cluster, or upstream's examples.
+    pub objects: Vec<PathBuf>,
 }
 
 impl Default for ServeConfig {
@@ -70,6 +75,7 @@ impl Default for ServeConfig {
             history: 10_000,
             churn: None,
             fault: Fault::None,
+            objects: Vec::new(),
         }
     }
 }
@@ -90,6 +96,8 @@ pub(crate) struct App {
     fault: Mutex<Fault>,
     /// `--scenario hostile`: fault messages carry escape sequences too.
     hostile: bool,
+    /// The kinds served (indices into `kinds::KINDS`).
+    pub(crate) served: Vec<usize>,
     addr: String,
 }
 
@@ -153,15 +161,32 @@ impl Server {
             .with_context(|| format!("binding {}", cfg.listen))?;
         let addr = listener.local_addr()?;
         let (sim_cfg, history, pods) = (cfg.sim.clone(), cfg.history, cfg.pods);
+        let objects = if cfg.objects.is_empty() { None } else { Some(load::read_all(&cfg.objects)?) };
+        let mut served = kinds::SIMULATED.to_vec();
+        if let Some(o) = &objects {
+            served = kinds::CORE.to_vec();
+            served.extend(o.iter().map(|(k, _)| *k));
+            served.sort();
+            served.dedup();
+        }
         let (sim, st) = tokio::task::spawn_blocking(move || {
             let now = Utc::now();
-            let mut sim = Sim::new(sim_cfg, now);
             let mut st = State::new(history, pods, now);
-            st.load(sim.initial());
+            let sim = match objects {
+                Some(o) => {
+                    st.load_objects(o);
+                    None
+                }
+                None => {
+                    let mut sim = Sim::new(sim_cfg, now);
+                    st.load(sim.initial());
+                    Some(sim)
+                }
+            };
             (sim, st)
         })
         .await
-        .context("loading the simulated cluster")?;
+        .context("loading the cluster")?;
         let app = Arc::new(App {
             state: Mutex::new(st),
             changed: signal::channel(0).0,
@@ -173,6 +198,7 @@ impl Server {
             paused: AtomicBool::new(false),
             fault: Mutex::new(cfg.fault),
             hostile: cfg.sim.scenario == super::Scenario::Hostile,
+            served,
             addr: addr.to_string(),
         });
         let router = axum::Router::new().fallback(api::handle).with_state(app.clone());
@@ -187,7 +213,11 @@ impl Server {
         });
         let churn = cfg.churn.map(|rate| churn::Churn::new(rate, cfg.sim.seed));
         let period = cfg.step.max(Duration::from_millis(10));
-        let stepper = tokio::spawn(step_loop(app.clone(), sim, churn, period));
+        // Objects as given stay as they are: nothing steps them.
+        let stepper = match sim {
+            Some(sim) => tokio::spawn(step_loop(app.clone(), sim, churn, period)),
+            None => tokio::spawn(std::future::pending()),
+        };
         Ok(Server { addr, app, server, stepper })
     }
 

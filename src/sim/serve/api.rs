@@ -105,10 +105,10 @@ fn route(app: &Arc<App>, method: Method, uri: Uri) -> Response {
     let doc = match segs.as_slice() {
         ["version"] => Some(kinds::version()),
         ["api"] => Some(kinds::api_versions(&app.addr)),
-        ["apis"] => Some(kinds::group_list()),
-        ["api", "v1"] => kinds::resource_list("", "v1"),
-        ["apis", g] => kinds::group(g),
-        ["apis", g, v] => kinds::resource_list(g, v),
+        ["apis"] => Some(kinds::group_list(&app.served)),
+        ["api", "v1"] => kinds::resource_list(&app.served, "", "v1"),
+        ["apis", g] => kinds::group(&app.served, g),
+        ["apis", g, v] => kinds::resource_list(&app.served, g, v),
         ["api", "v1", rest @ ..] => return resource(app, "", "v1", rest, &params),
         ["apis", g, v, rest @ ..] => return resource(app, g, v, rest, &params),
         _ => None,
@@ -127,7 +127,7 @@ fn resource(app: &Arc<App>, group: &str, version: &str, rest: &[&str], q: &Param
         ["namespaces", ns, plural, name] => (Some(*ns), *plural, Some(*name)),
         _ => return not_found(&rest.join("/")),
     };
-    let Some(kind) = kinds::find(group, version, plural) else {
+    let Some(kind) = kinds::find(&app.served, group, version, plural) else {
         return not_found(plural);
     };
     let k = KINDS[kind];

@@ -38,8 +38,12 @@ pub(crate) const PODS: usize = 1;
 pub(crate) const RUNTIME_CLASSES: usize = 2;
 pub(crate) const CILIUM_NODES: usize = 3;
 pub(crate) const BGP_NODE_CONFIGS: usize = 4;
+pub(crate) const BGP_PEER_CONFIGS: usize = 5;
+pub(crate) const BGP_ADVERTISEMENTS: usize = 6;
 
-pub(crate) const KINDS: [Kind; 5] = [
+/// Every kind `sim serve` can serve: the simulated cluster's (the first seven), and the others a
+/// directory of objects (`--objects`) may hold, in the group versions upstream serves them.
+pub(crate) const KINDS: [Kind; 18] = [
     Kind {
         plural: "nodes",
         singular: "node",
@@ -85,14 +89,157 @@ pub(crate) const KINDS: [Kind; 5] = [
         namespaced: false,
         short: &["cbgpnode"],
     },
+    Kind {
+        plural: "ciliumbgppeerconfigs",
+        singular: "ciliumbgppeerconfig",
+        kind: "CiliumBGPPeerConfig",
+        group: "cilium.io",
+        version: "v2",
+        namespaced: false,
+        short: &[],
+    },
+    Kind {
+        plural: "ciliumbgpadvertisements",
+        singular: "ciliumbgpadvertisement",
+        kind: "CiliumBGPAdvertisement",
+        group: "cilium.io",
+        version: "v2",
+        namespaced: false,
+        short: &[],
+    },
+    Kind {
+        plural: "ciliumbgpclusterconfigs",
+        singular: "ciliumbgpclusterconfig",
+        kind: "CiliumBGPClusterConfig",
+        group: "cilium.io",
+        version: "v2",
+        namespaced: false,
+        short: &["cbgpcluster"],
+    },
+    Kind {
+        plural: "ciliumbgpnodeconfigs",
+        singular: "ciliumbgpnodeconfig",
+        kind: "CiliumBGPNodeConfig",
+        group: "cilium.io",
+        version: "v2alpha1",
+        namespaced: false,
+        short: &["cbgpnode"],
+    },
+    Kind {
+        plural: "ciliumbgppeerconfigs",
+        singular: "ciliumbgppeerconfig",
+        kind: "CiliumBGPPeerConfig",
+        group: "cilium.io",
+        version: "v2alpha1",
+        namespaced: false,
+        short: &[],
+    },
+    Kind {
+        plural: "ciliumbgpadvertisements",
+        singular: "ciliumbgpadvertisement",
+        kind: "CiliumBGPAdvertisement",
+        group: "cilium.io",
+        version: "v2alpha1",
+        namespaced: false,
+        short: &[],
+    },
+    Kind {
+        plural: "ciliumbgpclusterconfigs",
+        singular: "ciliumbgpclusterconfig",
+        kind: "CiliumBGPClusterConfig",
+        group: "cilium.io",
+        version: "v2alpha1",
+        namespaced: false,
+        short: &["cbgpcluster"],
+    },
+    Kind {
+        plural: "ciliumbgppeeringpolicies",
+        singular: "ciliumbgppeeringpolicy",
+        kind: "CiliumBGPPeeringPolicy",
+        group: "cilium.io",
+        version: "v2alpha1",
+        namespaced: false,
+        short: &["bgpp"],
+    },
+    Kind {
+        plural: "caliconodestatuses",
+        singular: "caliconodestatus",
+        kind: "CalicoNodeStatus",
+        group: "projectcalico.org",
+        version: "v3",
+        namespaced: false,
+        short: &["caliconodestatus"],
+    },
+    Kind {
+        plural: "caliconodestatuses",
+        singular: "caliconodestatus",
+        kind: "CalicoNodeStatus",
+        group: "crd.projectcalico.org",
+        version: "v1",
+        namespaced: false,
+        short: &[],
+    },
+    Kind {
+        plural: "nodemetrics",
+        singular: "nodemetric",
+        kind: "NodeMetric",
+        group: "slo.koordinator.sh",
+        version: "v1alpha1",
+        namespaced: false,
+        short: &[],
+    },
+    Kind {
+        plural: "priorityclasses",
+        singular: "priorityclass",
+        kind: "PriorityClass",
+        group: "scheduling.k8s.io",
+        version: "v1",
+        namespaced: false,
+        short: &["pc"],
+    },
+    Kind {
+        plural: "configmaps",
+        singular: "configmap",
+        kind: "ConfigMap",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short: &["cm"],
+    },
 ];
 
-/// The groups besides core, in discovery order: (group, version).
-const GROUPS: [(&str, &str); 2] = [("node.k8s.io", "v1"), ("cilium.io", "v2")];
+/// The kinds the simulated cluster serves.
+pub(crate) const SIMULATED: [usize; 7] =
+    [NODES, PODS, RUNTIME_CLASSES, CILIUM_NODES, BGP_NODE_CONFIGS, BGP_PEER_CONFIGS, BGP_ADVERTISEMENTS];
 
-/// The kind served at `group`/`version` under `plural`.
-pub(crate) fn find(group: &str, version: &str, plural: &str) -> Option<usize> {
-    KINDS.iter().position(|k| k.group == group && k.version == version && k.plural == plural)
+/// The kinds every server serves, with or without objects.
+pub(crate) const CORE: [usize; 3] = [NODES, PODS, RUNTIME_CLASSES];
+
+/// The kind of an object, by its `apiVersion` and `kind`.
+pub(crate) fn of_object(api_version: &str, kind: &str) -> Option<usize> {
+    KINDS.iter().position(|k| k.api_version() == api_version && k.kind == kind)
+}
+
+/// The groups besides core that `served` kinds are in, each with its versions (preferred first,
+/// as listed in `KINDS`).
+fn groups(served: &[usize]) -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut out: Vec<(&str, Vec<&str>)> = Vec::new();
+    for k in served.iter().map(|&i| &KINDS[i]).filter(|k| !k.group.is_empty()) {
+        match out.iter_mut().find(|(g, _)| *g == k.group) {
+            Some((_, vs)) if !vs.contains(&k.version) => vs.push(k.version),
+            Some(_) => {}
+            None => out.push((k.group, vec![k.version])),
+        }
+    }
+    out
+}
+
+/// The served kind at `group`/`version` under `plural`.
+pub(crate) fn find(served: &[usize], group: &str, version: &str, plural: &str) -> Option<usize> {
+    served.iter().copied().find(|&i| {
+        let k = &KINDS[i];
+        k.group == group && k.version == version && k.plural == plural
+    })
 }
 
 pub(crate) fn version() -> Value {
@@ -110,20 +257,21 @@ pub(crate) fn api_versions(addr: &str) -> Value {
     })
 }
 
-fn group_doc(group: &str, version: &str) -> Value {
-    let gv = json!({"groupVersion": format!("{group}/{version}"), "version": version});
-    json!({"name": group, "versions": [gv.clone()], "preferredVersion": gv})
+fn group_doc(group: &str, versions: &[&str]) -> Value {
+    let gv = |v: &str| json!({"groupVersion": format!("{group}/{v}"), "version": v});
+    let all: Vec<Value> = versions.iter().map(|v| gv(v)).collect();
+    json!({"name": group, "versions": all, "preferredVersion": gv(versions.first().copied().unwrap_or("v1"))})
 }
 
-pub(crate) fn group_list() -> Value {
-    let groups: Vec<Value> = GROUPS.iter().map(|(g, v)| group_doc(g, v)).collect();
+pub(crate) fn group_list(served: &[usize]) -> Value {
+    let groups: Vec<Value> = groups(served).iter().map(|(g, v)| group_doc(g, v)).collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
 /// `/apis/{group}`.
-pub(crate) fn group(name: &str) -> Option<Value> {
-    let (g, v) = GROUPS.iter().find(|(g, _)| *g == name)?;
-    let mut doc = group_doc(g, v);
+pub(crate) fn group(served: &[usize], name: &str) -> Option<Value> {
+    let (g, v) = groups(served).into_iter().find(|(g, _)| *g == name)?;
+    let mut doc = group_doc(g, &v);
     if let Some(o) = doc.as_object_mut() {
         o.insert("kind".into(), "APIGroup".into());
         o.insert("apiVersion".into(), "v1".into());
@@ -132,11 +280,11 @@ pub(crate) fn group(name: &str) -> Option<Value> {
 }
 
 /// `/api/v1` or `/apis/{group}/{version}`; `None` when nothing is served there.
-pub(crate) fn resource_list(group: &str, version: &str) -> Option<Value> {
-    let resources: Vec<Value> = KINDS
+pub(crate) fn resource_list(served: &[usize], group: &str, version: &str) -> Option<Value> {
+    let resources: Vec<Value> = served
         .iter()
-        .filter(|k| k.group == group && k.version == version)
-        .map(|k| {
+        .map(|&i| &KINDS[i])
+        .filter(|k| k.group == group && k.version == version)        .map(|k| {
             let mut r = json!({
                 "name": k.plural, "singularName": k.singular, "namespaced": k.namespaced,
                 "kind": k.kind, "verbs": ["get", "list", "watch"], "shortNames": k.short,

@@ -244,7 +244,10 @@ pub(crate) fn bgp_node_config(node: &str, sessions: &[BgpSession], created: Date
     let name = format!("instance-{asn}");
     let spec_peers: Vec<Value> = sessions
         .iter()
-        .map(|s| json!({"name": s.peer, "peerAddress": s.peer_addr, "peerASN": s.peer_asn}))
+        .map(|s| {
+            json!({"name": s.peer, "peerAddress": s.peer_addr, "peerASN": s.peer_asn,
+                   "peerConfigRef": {"name": PEER_CONFIG}})
+        })
         .collect();
     let status_peers: Vec<Value> = sessions.iter().map(peer_status).collect();
     json!({
@@ -252,5 +255,32 @@ pub(crate) fn bgp_node_config(node: &str, sessions: &[BgpSession], created: Date
         "metadata": {"name": node, "creationTimestamp": ts(created)},
         "spec": {"bgpInstances": [{"name": name, "localASN": asn, "peers": spec_peers}]},
         "status": {"bgpInstances": [{"name": name, "localASN": asn, "peers": status_peers}]}
+    })
+}
+
+/// The one CiliumBGPPeerConfig every simulated BGP node's peers name, as Cilium's docs write it:
+/// the pod CIDR advertised to the TORs (`advertise: pod-cidr`).
+pub(crate) const PEER_CONFIG: &str = "tor-pod-cidr";
+
+pub(crate) fn bgp_peer_config(created: DateTime<Utc>) -> Value {
+    json!({
+        "apiVersion": "cilium.io/v2", "kind": "CiliumBGPPeerConfig",
+        "metadata": {"name": PEER_CONFIG, "creationTimestamp": ts(created), "generation": 1},
+        "spec": {
+            "ebgpMultihop": 1,
+            "families": [{"afi": "ipv4", "safi": "unicast",
+                          "advertisements": {"matchLabels": {"advertise": "pod-cidr"}}}],
+            "gracefulRestart": {"enabled": true, "restartTimeSeconds": 120},
+            "timers": {"connectRetryTimeSeconds": 5, "holdTimeSeconds": 9, "keepAliveTimeSeconds": 3}
+        }
+    })
+}
+
+pub(crate) fn bgp_advertisement(created: DateTime<Utc>) -> Value {
+    json!({
+        "apiVersion": "cilium.io/v2", "kind": "CiliumBGPAdvertisement",
+        "metadata": {"name": "pod-cidr", "labels": {"advertise": "pod-cidr"},
+                     "creationTimestamp": ts(created), "generation": 1},
+        "spec": {"advertisements": [{"advertisementType": "PodCIDR"}]}
     })
 }

@@ -11,7 +11,9 @@ use serde_json::Value;
 use crate::model::{BgpSession, Cni, Pod, Signal};
 use crate::sources::{NodeInfo, Update};
 
-use super::kinds::{BGP_NODE_CONFIGS, CILIUM_NODES, KINDS, NODES, PODS, RUNTIME_CLASSES};
+use super::kinds::{
+    BGP_ADVERTISEMENTS, BGP_NODE_CONFIGS, BGP_PEER_CONFIGS, CILIUM_NODES, KINDS, NODES, PODS, RUNTIME_CLASSES,
+};
 use super::objects::{self, Place};
 
 /// One stored object: the fields selectors look at, and its JSON.
@@ -110,9 +112,32 @@ impl State {
         }
     }
 
+    /// Load objects as they are (`--objects`): each under its kind, pods placed by their
+    /// `spec.nodeName`. No watch events; the history starts after them.
+    pub fn load_objects(&mut self, objects: Vec<(usize, Value)>) {
+        self.record = false;
+        for (kind, value) in objects {
+            let labels: BTreeMap<String, String> = value
+                .pointer("/metadata/labels")
+                .and_then(|l| serde_json::from_value(l.clone()).ok())
+                .unwrap_or_default();
+            let node = match kind {
+                PODS => value.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("").to_string(),
+                _ => String::new(),
+            };
+            self.put(kind, &node, labels, value);
+        }
+        self.compacted = self.rv;
+        self.record = true;
+    }
+
     /// Load the initial state: no watch events, and the history starts after it.
     pub fn load(&mut self, updates: Vec<Update>) {
         self.record = false;
+        let peer_config = objects::bgp_peer_config(self.now);
+        self.put(BGP_PEER_CONFIGS, "", BTreeMap::new(), peer_config);
+        let advert = objects::bgp_advertisement(self.now);
+        self.put(BGP_ADVERTISEMENTS, "", [("advertise".to_string(), "pod-cidr".to_string())].into(), advert);
         for u in updates {
             self.apply(u);
         }
