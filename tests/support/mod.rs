@@ -7,6 +7,7 @@ pub mod kube;
 pub mod om_expect;
 pub mod prom;
 pub mod tui;
+pub mod upstream;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

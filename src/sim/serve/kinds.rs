@@ -284,7 +284,8 @@ pub(crate) fn resource_list(served: &[usize], group: &str, version: &str) -> Opt
     let resources: Vec<Value> = served
         .iter()
         .map(|&i| &KINDS[i])
-        .filter(|k| k.group == group && k.version == version)        .map(|k| {
+        .filter(|k| k.group == group && k.version == version)
+        .map(|k| {
             let mut r = json!({
                 "name": k.plural, "singularName": k.singular, "namespaced": k.namespaced,
                 "kind": k.kind, "verbs": ["get", "list", "watch"], "shortNames": k.short,

@@ -110,6 +110,9 @@ pub const NODE_QUERIES: &[&str] = &[
     "bgp_cilium",
     "bgp_bird",
     "bgp_frr",
+    "bgp_cilium_changes",
+    "bgp_bird_changes",
+    "bgp_frr_changes",
 ];
 
 /// A curve and what its fetch could not get (a query that returned nothing or failed).

@@ -191,9 +191,37 @@ fn asn(s: &Series, keys: &[&str]) -> u32 {
 /// BIRD's whole info column: `Established`, `Active`, `Connect  Socket: Connection refused`)
 /// and frr_exporter (`peer`, `afi`; 1 = established, 0 = down, 2 = administratively down).
 /// Peers are sorted by address for a stable order.
+///
+/// Resets in the last hour come from each series' `changes(…[1h])` (`bgp_*_changes`): every
+/// other change is the session going down.
 fn bgp_sessions(results: &HashMap<&str, Vec<Series>>, node_label: &str) -> BTreeMap<String, Vec<BgpSession>> {
     let mut out: BTreeMap<String, BTreeMap<String, BgpSession>> = BTreeMap::new();
     let get = |n: &str| results.get(n).map(Vec::as_slice).unwrap_or_default();
+    // A series' identity: its node and the labels that name the session.
+    let ident = |s: &Series, keys: &[&str]| -> Option<String> {
+        let mut id = node_of(s, node_label)?;
+        for k in keys {
+            id.push('|');
+            id.push_str(s.label(k).unwrap_or_default());
+        }
+        Some(id)
+    };
+    let changes = |name: &str, keys: &[&str]| -> HashMap<String, f64> {
+        get(name).iter().filter_map(|s| Some((ident(s, keys)?, s.value()?))).collect()
+    };
+    // Down transitions among `changes`, ending up (or not): up→down→up is one reset.
+    let resets = |c: Option<&f64>, up: bool| -> u32 {
+        let c = c.copied().unwrap_or(0.0).max(0.0).round() as u32;
+        if up { c / 2 } else { c.div_ceil(2) }
+    };
+    const CILIUM: &[&str] = &["neighbor", "vrouter", "instance_name", "local_asn"];
+    const BIRD: &[&str] = &["name", "ip_version"];
+    const FRR: &[&str] = &["peer", "afi", "safi", "vrf"];
+    let (cilium_changes, bird_changes, frr_changes) = (
+        changes("bgp_cilium_changes", CILIUM),
+        changes("bgp_bird_changes", BIRD),
+        changes("bgp_frr_changes", FRR),
+    );
     let down = || BgpState::Unknown("not established".into());
     let family = |v: Option<&str>| match v {
         Some("4" | "ipv4" | "IPv4") => Some(Family::Ipv4),
@@ -207,7 +235,8 @@ fn bgp_sessions(results: &HashMap<&str, Vec<Series>>, node_label: &str) -> BTree
         let addr = normalize_addr(nb);
         let state = if v == 1.0 { BgpState::Established } else { down() };
         let local = asn(s, &["local_asn", "vrouter"]);
-        let sess = BgpSession::new(addr.clone(), addr.clone(), asn(s, &["neighbor_asn"]), local, state);
+        let mut sess = BgpSession::new(addr.clone(), addr.clone(), asn(s, &["neighbor_asn"]), local, state);
+        sess.resets_1h = resets(ident(s, CILIUM).and_then(|i| cilium_changes.get(&i)), sess.is_up());
         out.entry(node).or_default().insert(format!("{:?}{addr}", sess.family), sess);
     }
     for s in get("bgp_bird") {
@@ -224,6 +253,7 @@ fn bgp_sessions(results: &HashMap<&str, Vec<Series>>, node_label: &str) -> BTree
         let addr = calico_peer_addr(name).unwrap_or_default();
         let mut sess = BgpSession::new(name.to_string(), addr, 0, 0, state);
         sess.family = family(s.label("ip_version")).or(sess.family);
+        sess.resets_1h = resets(ident(s, BIRD).and_then(|i| bird_changes.get(&i)), sess.is_up());
         out.entry(node).or_default().insert(format!("{:?}{name}", sess.family), sess);
     }
     for s in get("bgp_frr") {
@@ -243,6 +273,7 @@ fn bgp_sessions(results: &HashMap<&str, Vec<Series>>, node_label: &str) -> BTree
             state,
         );
         sess.family = family(s.label("afi")).or(sess.family);
+        sess.resets_1h = resets(ident(s, FRR).and_then(|i| frr_changes.get(&i)), sess.is_up());
         out.entry(node).or_default().insert(format!("{:?}{peer}", sess.family), sess);
     }
     out.into_iter().map(|(n, m)| (n, m.into_values().collect())).collect()

@@ -84,6 +84,10 @@ pub const TEMPLATES: &[(&str, Kind, &str)] = &[
     ("bgp_cilium", Kind::Instant, "cilium_bgp_control_plane_session_state"),
     ("bgp_bird", Kind::Instant, r#"bird_protocol_up{proto="BGP"}"#),
     ("bgp_frr", Kind::Instant, "frr_bgp_peer_state"),
+    // How often each session's state changed in the last hour: its flaps.
+    ("bgp_cilium_changes", Kind::Instant, "changes(cilium_bgp_control_plane_session_state[1h])"),
+    ("bgp_bird_changes", Kind::Instant, r#"changes(bird_protocol_up{proto="BGP"}[1h])"#),
+    ("bgp_frr_changes", Kind::Instant, "changes(frr_bgp_peer_state[1h])"),
     (
         "pod_runtimeclass",
         Kind::Instant,
