@@ -44,6 +44,7 @@ pub enum Rule {
     SourceForbidden,
     SourceUnreachable,
     SourceNoData,
+    ForeignNode,
 }
 
 impl Rule {
@@ -69,6 +70,7 @@ impl Rule {
             Rule::SourceForbidden => "source-forbidden",
             Rule::SourceUnreachable => "source-unreachable",
             Rule::SourceNoData => "source-no-data",
+            Rule::ForeignNode => "source-unknown-node",
         }
     }
 }

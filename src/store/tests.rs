@@ -194,3 +194,71 @@ fn unchanged_nodes_are_shared_and_changed_ones_rebuilt() {
     assert!(Arc::ptr_eq(&c.nodes[0], &d.nodes[0]));
     assert_eq!(d.nodes[1].pods, Some(0));
 }
+
+fn kube_health(scope: &str, health: SourceHealth, at: DateTime<Utc>) -> Update {
+    Update::Health { source: SourceId::Kubernetes, scope: scope.into(), health, at }
+}
+
+#[test]
+fn a_node_only_an_agent_reports_is_shown_once_the_nodes_are_listed() {
+    let t = t();
+    let mut s = ClusterState::new("c", Settings::default());
+    s.apply(kube_health("", SourceHealth::NoData { reason: "waiting".into() }, t));
+    s.apply(Update::Host { node: "ghost".into(), facts: HostFacts::default(), at: t });
+    // Nodes not listed yet: the agent may simply have answered first.
+    let snap = s.snapshot(t);
+    assert!(snap.foreign_nodes.is_empty());
+    assert!(
+        snap.unknown.nodes.as_deref().is_some_and(|r| r.contains("not listed yet")),
+        "{:?}",
+        snap.unknown
+    );
+    s.apply(kube_health("nodes", SourceHealth::Ok, t));
+    s.apply(kube_health("", SourceHealth::Ok, t));
+    s.apply(Update::NodeApplied { node: node("n1"), at: t });
+    let snap = s.snapshot(t);
+    assert_eq!(snap.unknown.nodes, None);
+    let names: Vec<&str> = snap.foreign_nodes.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, vec!["ghost"]);
+    assert_eq!(snap.foreign_nodes[0].sources, vec![SourceId::Agents]);
+    let f = snap.findings.iter().find(|f| f.subject == "ghost").expect("a finding about it");
+    assert_eq!(f.rule.id(), "source-unknown-node");
+}
+
+#[test]
+fn forbidden_or_unlisted_pods_are_unknown_not_zero() {
+    let t = t();
+    let mut s = ClusterState::new("c", Settings::default());
+    s.apply(kube_health("", SourceHealth::Ok, t));
+    s.apply(kube_health("nodes", SourceHealth::Ok, t));
+    s.apply(kube_health("runtimeclasses.node.k8s.io", SourceHealth::Ok, t));
+    s.apply(Update::NodeApplied { node: node("n1"), at: t });
+    let forbidden = SourceHealth::Forbidden { verb: "list".into(), resource: "pods".into() };
+    s.apply(kube_health("pods", forbidden, t));
+    let snap = s.snapshot(t);
+    assert_eq!(snap.unknown.pods.as_deref(), Some("forbidden: cannot list pods"));
+    assert_eq!((snap.nodes[0].pods, snap.nodes[0].runtime), (None, None));
+    // Listed once, then failing: the last state stays, with its age (not unknown).
+    s.apply(kube_health("pods", SourceHealth::Ok, t));
+    s.apply(kube_health("pods", SourceHealth::Unreachable { error: "500".into() }, t + Duration::seconds(5)));
+    let snap = s.snapshot(t + Duration::seconds(6));
+    assert_eq!(snap.unknown.pods, None);
+    assert_eq!(snap.nodes[0].pods, Some(0));
+}
+
+#[test]
+fn a_scope_that_says_ok_follows_its_unreachable_source() {
+    let t = t();
+    let mut s = ClusterState::new("c", Settings::default());
+    let prom = |scope: &str, h: SourceHealth| Update::Health {
+        source: SourceId::Prometheus,
+        scope: scope.into(),
+        health: h,
+        at: t,
+    };
+    s.apply(prom("cpu", SourceHealth::Ok));
+    s.apply(prom("", SourceHealth::Unreachable { error: "refused".into() }));
+    let snap = s.snapshot(t);
+    let cpu = snap.sources.iter().find(|x| x.scope == "cpu").expect("cpu scope");
+    assert!(matches!(cpu.health, SourceHealth::Unreachable { .. }), "{cpu:?}");
+}

@@ -89,6 +89,13 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         let (st, g) = widgets::source_health(t, &worst.health);
         spans.push(Span::styled(format!(" {g} {} {ok}/{} ok", group[0].source.label(), group.len()), st));
     }
+    if !s.foreign_nodes.is_empty() {
+        let n = s.foreign_nodes.len();
+        spans.push(Span::styled(
+            format!(" {} {n} unknown node{}", t.sym.warn, if n == 1 { "" } else { "s" }),
+            t.warn,
+        ));
+    }
     spans.push(Span::styled(format!("  {} ", local.format("%H:%M:%S %Z")), t.muted));
     spans.push(Span::styled(s.cluster.clone(), t.accent));
     if !ctx.model.filter.is_empty() && ctx.model.mode != Mode::Filter {

@@ -1,4 +1,5 @@
-//! Source rules: stale, forbidden and unreachable data sources. `NotInstalled` is not a problem.
+//! Source rules: stale, forbidden and unreachable data sources (`NotInstalled` is not a
+//! problem), and nodes a source reports that the API does not list.
 
 use super::span;
 use crate::model::{Finding, Rule, Severity, Snapshot, SourceHealth, SourceStatus};
@@ -8,6 +9,22 @@ pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
         if let Some(f) = judge(snap, s) {
             out.push(f);
         }
+    }
+    for n in &snap.foreign_nodes {
+        let by: Vec<&str> = n.sources.iter().map(|s| s.label()).collect();
+        let by = if by.is_empty() { "a source".to_string() } else { by.join(" and ") };
+        out.push(Finding {
+            rule: Rule::ForeignNode,
+            severity: Severity::Warning,
+            subject: n.name.clone(),
+            since: None,
+            what: format!("{by} report node {}, which the API does not list", n.name),
+            evidence: vec![format!("facts about {} from {by}; no Node object of that name", n.name)],
+            remedy: "A node deleted from the cluster but still running (its agent or exporter still \
+                     answers), an agent whose --node-name or NODE_NAME is wrong, or a metrics label that \
+                     is not the node's name: check `kubectl get node NAME` and the agent's node name."
+                .into(),
+        });
     }
 }
 
