@@ -153,7 +153,10 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let rows = ctx.nodes_at(&order.nodes);
     let inner_h = usize::from(area.height.saturating_sub(3));
     let (cur, offset) = widgets::scroll(rows.len(), m.cursor[View::Nodes.index()], inner_h.max(1));
-    let mut title = format!("Nodes {}/{}", rows.len(), s.nodes.len());
+    let mut title = match &s.unknown.nodes {
+        None => format!("Nodes {}/{}", rows.len(), s.nodes.len()),
+        Some(why) => format!("Nodes {}/? ({why})", rows.len()),
+    };
     if !m.filter.trim().is_empty() {
         title.push_str(&format!("  filter: {}", m.filter.trim()));
     }

@@ -129,17 +129,24 @@ fn headline(ctx: &Ctx, wide: bool) -> Line<'static> {
     let (t, s) = (ctx.theme, ctx.snap);
     let ready = s.nodes.iter().filter(|n| n.ready).count();
     let not_ready = s.nodes.len() - ready;
-    let mut spans = vec![
-        Span::styled(format!(" {} nodes ", s.nodes.len()), t.accent),
-        Span::styled(format!(" {} {ready} ready ", t.sym.ok), t.ok),
-        if not_ready > 0 {
-            Span::styled(format!(" {} {not_ready} not ready ", t.sym.crit), t.crit)
-        } else {
-            Span::styled(" 0 not ready ", t.muted)
-        },
-        Span::styled(format!("  {} pods", widgets::si(s.pods.len() as u64)), t.accent),
-        Span::styled("   findings ", t.muted),
-    ];
+    let mut spans = match &s.unknown.nodes {
+        None => vec![
+            Span::styled(format!(" {} nodes ", s.nodes.len()), t.accent),
+            Span::styled(format!(" {} {ready} ready ", t.sym.ok), t.ok),
+            if not_ready > 0 {
+                Span::styled(format!(" {} {not_ready} not ready ", t.sym.crit), t.crit)
+            } else {
+                Span::styled(" 0 not ready ", t.muted)
+            },
+        ],
+        Some(why) => vec![Span::styled(format!(" {} ? nodes ({why}) ", t.sym.unknown), t.unknown)],
+    };
+    spans.push(match &s.unknown.pods {
+        None => Span::styled(format!("  {} pods", widgets::si(s.pods.len() as u64)), t.accent),
+        Some(_) if s.unknown.nodes.is_some() => Span::styled("  ? pods", t.unknown),
+        Some(why) => Span::styled(format!("  ? pods ({why})"), t.unknown),
+    });
+    spans.push(Span::styled("   findings ", t.muted));
     for sev in [Severity::Critical, Severity::Warning, Severity::Info] {
         let n = s.findings.iter().filter(|f| f.severity == sev).count();
         let (st, g) = widgets::severity(t, sev);
