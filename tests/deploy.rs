@@ -135,6 +135,18 @@ fn dashboard_rbac_grants_no_write_verbs_and_no_secrets() {
     for needed in ["nodes", "pods", "runtimeclasses"] {
         assert!(resources.iter().any(|r| r == needed), "{needed} missing from {resources:?}");
     }
+    // Every kind the source watches, in every group it may be served from.
+    let grants = |group: &str, plural: &str| {
+        docs.iter().filter(|d| d["kind"] == "ClusterRole").flat_map(|d| d["rules"].as_array().unwrap()).any(|r| {
+            r["apiGroups"].as_array().unwrap().iter().any(|g| g == group)
+                && r["resources"].as_array().unwrap().iter().any(|x| x == plural)
+        })
+    };
+    for crd in clustertop::sources::kube::watch::CRDS {
+        for (group, _) in crd.versions {
+            assert!(grants(group, crd.plural), "{}.{group} is watched but not granted", crd.plural);
+        }
+    }
     let binding = docs.iter().find(|d| d["kind"] == "ClusterRoleBinding").unwrap();
     assert_eq!(binding["roleRef"]["name"], "clustertop-readonly");
 }
