@@ -33,6 +33,14 @@ pub struct NodeInfo {
     pub bgp_peers: Option<Vec<ConfiguredPeer>>,
 }
 
+impl NodeInfo {
+    /// Whether `tors` come from the node's TOR labels (else they are guessed from peer names).
+    pub fn tor_labels(&self) -> bool {
+        use crate::model::node::{TOR_A_LABEL, TOR_B_LABEL};
+        self.labels.contains_key(TOR_A_LABEL) && self.labels.contains_key(TOR_B_LABEL)
+    }
+}
+
 /// One change reported by a source. The store applies updates in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {

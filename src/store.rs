@@ -54,8 +54,9 @@ impl NodeEntry {
             });
         }
         let bgp = analysis::bgp::merge(&reports);
+        let tors = self.info.tor_labels().then_some(&self.info.tors);
         let (bgp_verdict, bgp_counts) =
-            analysis::bgp::judge(net.mode, self.info.bgp_peers.as_deref(), &self.info.tors, &bgp);
+            analysis::bgp::judge(net.mode, self.info.bgp_peers.as_deref(), tors, &bgp);
         Node {
             name: self.info.name.clone(),
             rack: self.info.rack.clone(),

@@ -137,10 +137,12 @@ fn dashboard_rbac_grants_no_write_verbs_and_no_secrets() {
     }
     // Every kind the source watches, in every group it may be served from.
     let grants = |group: &str, plural: &str| {
-        docs.iter().filter(|d| d["kind"] == "ClusterRole").flat_map(|d| d["rules"].as_array().unwrap()).any(|r| {
-            r["apiGroups"].as_array().unwrap().iter().any(|g| g == group)
-                && r["resources"].as_array().unwrap().iter().any(|x| x == plural)
-        })
+        docs.iter().filter(|d| d["kind"] == "ClusterRole").flat_map(|d| d["rules"].as_array().unwrap()).any(
+            |r| {
+                r["apiGroups"].as_array().unwrap().iter().any(|g| g == group)
+                    && r["resources"].as_array().unwrap().iter().any(|x| x == plural)
+            },
+        )
     };
     for crd in clustertop::sources::kube::watch::CRDS {
         for (group, _) in crd.versions {

@@ -48,7 +48,7 @@ fn dynamic(kind: Kind, name: &str) -> Ev {
 
 /// The verdict of a node as the store judges it.
 fn verdict(info: &NodeInfo, mode: NetMode, s: &[BgpSession]) -> BgpVerdict {
-    judge(mode, info.bgp_peers.as_deref(), &info.tors, s).0
+    judge(mode, info.bgp_peers.as_deref(), info.tor_labels().then_some(&info.tors), s).0
 }
 
 /// Feed complete initial lists (each kind: Init, items, InitDone) and flush once.

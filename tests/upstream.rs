@@ -46,3 +46,13 @@ async fn kubernetes_workloads() {
 async fn koordinator() {
     corpus("koordinator").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calico() {
+    corpus("calico").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bird() {
+    corpus("bird").await;
+}

@@ -31,8 +31,9 @@ pub fn is_session_of(p: &ConfiguredPeer, s: &BgpSession) -> bool {
     }
 }
 
-/// The node's two TORs when both are known and the sessions are named after them.
-fn named_tors<'a>(tors: &'a [String; 2], sessions: &[BgpSession]) -> Option<&'a [String; 2]> {
+/// The node's two TORs (from its TOR labels) when the sessions are named after them.
+fn named_tors<'a>(tors: Option<&'a [String; 2]>, sessions: &[BgpSession]) -> Option<&'a [String; 2]> {
+    let tors = tors?;
     let known = tors.iter().all(|t| !t.is_empty() && t != "?");
     (known && sessions.iter().any(|s| tors.contains(&s.peer))).then_some(tors)
 }
@@ -42,11 +43,12 @@ fn count(n: usize) -> u32 {
 }
 
 /// The verdict and its counts for a node in `mode` with its `configured` peers (from its own BGP
-/// configuration, if any), TOR labels and merged `sessions`.
+/// configuration, if any), its TOR labels (`None` without them: TORs guessed from peer names
+/// prove nothing) and merged `sessions`.
 pub fn judge(
     mode: NetMode,
     configured: Option<&[ConfiguredPeer]>,
-    tors: &[String; 2],
+    tors: Option<&[String; 2]>,
     sessions: &[BgpSession],
 ) -> (BgpVerdict, BgpCounts) {
     let configured = configured.filter(|c| !c.is_empty());

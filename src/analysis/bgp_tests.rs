@@ -9,9 +9,6 @@ fn s(peer: &str, addr: &str, state: BgpState) -> BgpSession {
 fn tors() -> [String; 2] {
     ["r1-tor-a".into(), "r1-tor-b".into()]
 }
-fn none() -> [String; 2] {
-    ["?".into(), "?".into()]
-}
 fn fams(c: &BgpCounts) -> Vec<(Option<Family>, u32, Option<u32>)> {
     c.families.iter().map(|f| (f.family, f.expected, f.established)).collect()
 }
@@ -27,19 +24,19 @@ fn non_bgp_without_sessions_is_not_applicable() {
         NetMode::Migrating,
         NetMode::Unknown,
     ] {
-        let (v, c) = judge(m, None, &none(), &[]);
+        let (v, c) = judge(m, None, None, &[]);
         assert_eq!((v, c.label(v).as_str()), (BgpVerdict::NotApplicable, "-"), "{m:?}");
     }
 }
 
 #[test]
 fn bgp_without_sessions_is_unknown_never_zero() {
-    let (v, c) = judge(NetMode::CiliumBgp, None, &tors(), &[]);
+    let (v, c) = judge(NetMode::CiliumBgp, None, Some(&tors()), &[]);
     assert_eq!((v, c.label(v).as_str()), (BgpVerdict::Unknown, "?/2"));
     assert_eq!(fams(&c), vec![(None, 2, None)]);
     // Configured peers but no status: unknown, with what is expected.
     let cfg = [ConfiguredPeer::new("tor-a", "10.0.0.1"), ConfiguredPeer::new("tor-b", "10.0.0.2")];
-    let (v, c) = judge(NetMode::CiliumBgp, Some(&cfg), &none(), &[]);
+    let (v, c) = judge(NetMode::CiliumBgp, Some(&cfg), None, &[]);
     assert_eq!((v, c.label(v).as_str()), (BgpVerdict::Unknown, "?/2"));
     assert!(c.missing.is_empty(), "nothing reported: nothing is known to be missing");
 }
@@ -47,7 +44,7 @@ fn bgp_without_sessions_is_unknown_never_zero() {
 #[test]
 fn single_configured_peer_up_is_healthy_as_configured() {
     let cfg = [ConfiguredPeer::new("tor", "10.0.0.1")];
-    let (v, c) = judge(NetMode::CiliumBgp, Some(&cfg), &none(), &[s("tor", "10.0.0.1", Established)]);
+    let (v, c) = judge(NetMode::CiliumBgp, Some(&cfg), None, &[s("tor", "10.0.0.1", Established)]);
     assert_eq!((v, c.label(v).as_str()), (BgpVerdict::Healthy, "1/1"));
     assert_eq!(c.expected_from, ExpectedFrom::Config);
 }
@@ -55,7 +52,7 @@ fn single_configured_peer_up_is_healthy_as_configured() {
 #[test]
 fn configured_peer_missing_from_status_is_not_up() {
     let cfg = [ConfiguredPeer::new("tor-a", "10.0.0.1"), ConfiguredPeer::new("tor-b", "10.0.0.2")];
-    let (v, c) = judge(NetMode::CiliumBgp, Some(&cfg), &none(), &[s("tor-a", "10.0.0.1", Established)]);
+    let (v, c) = judge(NetMode::CiliumBgp, Some(&cfg), None, &[s("tor-a", "10.0.0.1", Established)]);
     assert_eq!((v, c.label(v).as_str()), (BgpVerdict::Degraded, "1/2"));
     assert_eq!(c.missing, vec!["tor-b".to_string()]);
 }
@@ -69,7 +66,7 @@ fn dual_stack_lost_one_tor_on_both_families_is_degraded() {
         s("fd00::1", "fd00::1", Established),
         s("fd00::2", "fd00::2", Connect),
     ];
-    let (v, c) = judge(NetMode::CalicoBgp, None, &none(), &sessions);
+    let (v, c) = judge(NetMode::CalicoBgp, None, None, &sessions);
     assert_eq!((v, c.label(v).as_str()), (BgpVerdict::Degraded, "1/2"));
     assert_eq!(fams(&c), vec![(V4, 2, Some(1)), (V6, 2, Some(1))]);
 }
@@ -82,10 +79,10 @@ fn families_that_differ_are_shown_apart_and_the_worst_decides() {
         s("a6", "fd00::1", Established),
         s("b6", "fd00::2", Idle),
     ];
-    let (v, c) = judge(NetMode::CalicoBgp, None, &none(), &sessions);
+    let (v, c) = judge(NetMode::CalicoBgp, None, None, &sessions);
     assert_eq!((v, c.label(v).as_str()), (BgpVerdict::Degraded, "v4 2/2 v6 1/2"));
     let sessions = [s("a", "10.0.0.1", Established), s("a6", "fd00::1", Idle)];
-    let (v, c) = judge(NetMode::CalicoBgp, None, &none(), &sessions);
+    let (v, c) = judge(NetMode::CalicoBgp, None, None, &sessions);
     assert_eq!((v, c.label(v).as_str()), (BgpVerdict::Isolated, "v4 1/1 v6 0/1"));
 }
 
@@ -96,20 +93,24 @@ fn full_mesh_with_a_peer_in_opensent_is_degraded() {
         s("Mesh_10_0_0_3", "10.0.0.3", Established),
         s("Mesh_10_0_0_4", "10.0.0.4", OpenSent),
     ];
-    let (v, c) = judge(NetMode::CalicoBgp, None, &none(), &mesh);
+    let (v, c) = judge(NetMode::CalicoBgp, None, None, &mesh);
     assert_eq!((v, c.label(v).as_str()), (BgpVerdict::Degraded, "2/3"));
 }
 
 #[test]
 fn tor_labels_expect_both_tors() {
-    let (v, c) = judge(NetMode::CiliumBgp, None, &tors(), &[s("r1-tor-a", "10.0.0.1", Established)]);
+    let (v, c) = judge(NetMode::CiliumBgp, None, Some(&tors()), &[s("r1-tor-a", "10.0.0.1", Established)]);
     assert_eq!((v, c.label(v).as_str()), (BgpVerdict::Degraded, "1/2"));
     assert_eq!(c.missing, vec!["r1-tor-b".to_string()]);
-    let (v, _) =
-        judge(NetMode::CiliumBgp, None, &tors(), &[s("r1-tor-a", "", Idle), s("r1-tor-b", "", Connect)]);
+    let (v, _) = judge(
+        NetMode::CiliumBgp,
+        None,
+        Some(&tors()),
+        &[s("r1-tor-a", "", Idle), s("r1-tor-b", "", Connect)],
+    );
     assert_eq!(v, BgpVerdict::Isolated);
     // Sessions not named after the TORs: judged on what is reported.
-    let (v, c) = judge(NetMode::CiliumBgp, None, &tors(), &[s("10.0.0.1", "10.0.0.1", Established)]);
+    let (v, c) = judge(NetMode::CiliumBgp, None, Some(&tors()), &[s("10.0.0.1", "10.0.0.1", Established)]);
     assert_eq!((v, c.expected_from), (BgpVerdict::Healthy, ExpectedFrom::Reported));
 }
 
@@ -118,7 +119,7 @@ fn migrating_node_with_sessions_is_judged_on_them() {
     let (v, _) = judge(
         NetMode::Migrating,
         None,
-        &tors(),
+        Some(&tors()),
         &[s("r1-tor-a", "", Established), s("r1-tor-b", "", Established)],
     );
     assert_eq!(v, BgpVerdict::Healthy);

@@ -7,6 +7,10 @@ use serde::Serialize;
 
 use super::{BgpCounts, BgpSession, BgpVerdict, Conntrack, NetClass, RuntimeMix, Signal};
 
+/// Node labels naming the two top-of-rack switches a node peers with.
+pub const TOR_A_LABEL: &str = "clustertop.io/tor-a";
+pub const TOR_B_LABEL: &str = "clustertop.io/tor-b";
+
 /// A value and when it was observed; views show the age against `Snapshot::now`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Aged<T> {

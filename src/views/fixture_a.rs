@@ -158,7 +158,7 @@ fn node(s: Spec) -> Node {
         )
     });
     let (bgp_verdict, bgp_counts) = if s.mode.uses_bgp() {
-        crate::analysis::bgp::judge(s.mode, None, &tors, &bgp)
+        crate::analysis::bgp::judge(s.mode, None, Some(&tors), &bgp)
     } else {
         (BgpVerdict::NotApplicable, Default::default())
     };

@@ -190,6 +190,19 @@ pub async fn run(case: &Case, prom: Option<&super::prom::Prom>) -> Snapshot {
         }
     };
     for node in agent_nodes(case) {
+        if case.kube.is_empty() {
+            // Only the node's own sockets: the node as the API would list it, without evidence.
+            let info = clustertop::sources::NodeInfo {
+                name: node.clone(),
+                rack: "?".into(),
+                tors: ["?".into(), "?".into()],
+                ready: true,
+                labels: Default::default(),
+                signals: Vec::new(),
+                bgp_peers: None,
+            };
+            state.apply(clustertop::sources::Update::NodeApplied { node: info, at: Utc::now() });
+        }
         for u in agent_updates(case, &node, &dir.0).await {
             state.apply(u);
         }

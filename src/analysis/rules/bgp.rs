@@ -189,7 +189,7 @@ mod tests {
     }
     fn configured_node(cfg: Option<&[ConfiguredPeer]>, sessions: Vec<BgpSession>) -> Node {
         let mut n = with_mode(node("n1"), NetMode::CiliumBgp);
-        (n.bgp_verdict, n.bgp_counts) = judge(NetMode::CiliumBgp, cfg, &n.tors, &sessions);
+        (n.bgp_verdict, n.bgp_counts) = judge(NetMode::CiliumBgp, cfg, Some(&n.tors), &sessions);
         n.bgp = sessions;
         n
     }
@@ -273,7 +273,7 @@ mod tests {
         let mut n = with_mode(node("n1"), NetMode::CalicoBgp);
         n.tors = ["?".into(), "?".into()];
         let sessions = vec![a, b, c];
-        (n.bgp_verdict, n.bgp_counts) = judge(NetMode::CalicoBgp, None, &n.tors, &sessions);
+        (n.bgp_verdict, n.bgp_counts) = judge(NetMode::CalicoBgp, None, None, &sessions);
         n.bgp = sessions;
         let f = run(n);
         assert_eq!(f[0].rule, Rule::BgpDegraded);

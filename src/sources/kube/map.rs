@@ -24,8 +24,7 @@ pub const NET_ANNOTATIONS: &[&str] = &[
 
 /// The rack label used when the configured one is absent.
 pub const FALLBACK_RACK_LABEL: &str = "clustertop.io/rack";
-pub const TOR_A_LABEL: &str = "clustertop.io/tor-a";
-pub const TOR_B_LABEL: &str = "clustertop.io/tor-b";
+pub use crate::model::node::{TOR_A_LABEL, TOR_B_LABEL};
 /// The Koordinator QoS label on pods.
 pub const QOS_LABEL: &str = "koordinator.sh/qosClass";
 
