@@ -53,7 +53,8 @@ impl Pump {
 fn expected(c: &Control) -> (BTreeMap<String, (u32, RuntimeMix)>, BTreeSet<String>) {
     let mut by: BTreeMap<String, (u32, RuntimeMix)> = BTreeMap::new();
     let mut keys = BTreeSet::new();
-    for p in c.served_pods().into_iter().filter(|p| !p.agent) {
+    // Every pod, CNI agent pods too: totals match `kubectl get pods -A`.
+    for p in c.served_pods() {
         keys.insert(p.key);
         let Some(node) = p.node else { continue };
         let kind = match p.runtime_class.as_deref() {

@@ -127,20 +127,17 @@ impl Harness {
     pub async fn server_pods(&self) -> BTreeMap<String, u32> {
         self.server_view().await.0
     }
-    /// Workload pods per node and per runtime class name, from the API server.
+    /// Pods per node (CNI agent pods too, as `kubectl get pods -A` counts them; finished ones
+    /// apart) and per runtime class name, from the API server.
     pub async fn server_view(&self) -> (BTreeMap<String, u32>, BTreeMap<String, u32>) {
         let mut classes = BTreeMap::new();
         let pods: Api<Pod> = Api::all(self.client.clone());
         let mut by = BTreeMap::new();
         for p in pods.list(&ListParams::default()).await.expect("pods listed") {
-            // CNI agent pods are evidence about their node, not workload.
-            let labels = p.metadata.labels.clone().unwrap_or_default();
-            let agent =
-                [("k8s-app", "cilium"), ("app", "flannel"), ("k8s-app", "calico-node"), ("k8s-app", "canal")]
-                    .iter()
-                    .any(|(k, v)| labels.get(*k).map(String::as_str) == Some(*v));
+            let phase = p.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
+            let finished = matches!(phase.as_str(), "Succeeded" | "Failed");
             let spec = p.spec.unwrap_or_default();
-            if let (false, Some(n)) = (agent, spec.node_name) {
+            if let (false, Some(n)) = (finished, spec.node_name) {
                 *by.entry(n).or_insert(0) += 1;
                 *classes.entry(spec.runtime_class_name.unwrap_or_else(|| "runc".into())).or_insert(0) += 1;
             }

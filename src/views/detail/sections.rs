@@ -6,7 +6,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::super::Ctx;
 use super::super::widgets;
-use crate::model::{BgpSession, Finding, Node, Pod, RuntimeKind};
+use crate::model::{BgpSession, BgpVerdict, ExpectedFrom, Finding, Node, Pod, RuntimeKind};
 
 /// Label column width.
 const LW: usize = 12;
@@ -149,20 +149,33 @@ fn routes(s: &BgpSession) -> String {
 
 fn bgp(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
     let (t, snap) = (ctx.theme, ctx.snap);
-    let up = node.bgp.iter().filter(|s| s.is_up()).count();
+    let expected = match node.bgp_counts.expected_from {
+        ExpectedFrom::Config => "peers from the node's BGP configuration",
+        ExpectedFrom::TorLabels => "peers: the node's two TORs",
+        ExpectedFrom::Reported => "peers as reported",
+        ExpectedFrom::Nothing => "",
+    };
     if node.bgp.is_empty() {
-        let why = if node.net.mode.uses_bgp() {
-            "no sessions reported (node agent or CiliumBGPNodeConfig status missing)".to_string()
+        let why = if node.net.mode.may_use_bgp() || node.bgp_verdict == BgpVerdict::Unknown {
+            format!(
+                "{} no sessions reported (node agent or BGP status missing); {expected}",
+                node.bgp_label()
+            )
         } else {
             format!("not a BGP node ({})", node.net.mode.label())
         };
-        let st = if node.net.mode.uses_bgp() { t.warn } else { t.muted };
+        let st = if node.net.mode.may_use_bgp() { t.warn } else { t.muted };
         return vec![Line::from(vec![label(ctx, "BGP"), Span::styled(why, st)])];
     }
+    let (vst, _) = widgets::verdict(t, node.bgp_verdict);
     let mut out = vec![Line::from(vec![
         label(ctx, "BGP"),
-        Span::styled(format!("{up}/{} sessions established", node.bgp.len()), t.base),
+        Span::styled(format!("{} established", node.bgp_label()), vst),
+        Span::styled(format!("  ({expected})"), t.muted),
     ])];
+    for m in &node.bgp_counts.missing {
+        out.push(Line::styled(format!("   {} {m}: expected, no session reported", t.sym.crit), t.crit));
+    }
     let wide = w >= 110;
     if wide {
         out.push(Line::styled(
@@ -209,6 +222,19 @@ fn bgp(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
                 out.push(Line::styled(format!("       error: {e}"), if s.is_up() { t.muted } else { st }));
             }
         }
+    }
+    // Who said so, and how long ago: the freshest report of each source.
+    let mut sources: Vec<(&str, chrono::DateTime<chrono::Utc>)> = Vec::new();
+    for r in node.bgp.iter().flat_map(|s| &s.reports) {
+        match sources.iter_mut().find(|(l, _)| *l == r.source.label()) {
+            Some((_, at)) => *at = (*at).max(r.at),
+            None => sources.push((r.source.label(), r.at)),
+        }
+    }
+    if !sources.is_empty() {
+        let said: Vec<String> =
+            sources.iter().map(|(l, at)| format!("{l} {}", widgets::age(snap.now, Some(*at)))).collect();
+        out.push(Line::styled(format!("     reported by {}", said.join(", ")), t.muted));
     }
     out
 }

@@ -31,8 +31,8 @@ pub fn network(ctx: &Ctx, height: u16, width: u16) -> Vec<Line<'static>> {
         let (st, g) = widgets::verdict(t, BgpVerdict::Healthy);
         tail.push(Line::from(vec![
             Span::styled(" BGP ", t.header),
-            Span::styled(format!("{g} {healthy} healthy"), st),
-            Span::styled(format!(" ({} of {bgp_nodes} BGP nodes)", widgets::pct(hs)), t.muted),
+            Span::styled(format!("{g} {healthy}/{bgp_nodes} nodes healthy"), st),
+            Span::styled(format!(" ({})", widgets::pct(hs)), t.muted),
         ]));
         let mut bad = Vec::new();
         for (v, n) in [
