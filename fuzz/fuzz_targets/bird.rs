@@ -4,7 +4,8 @@
 
 use clustertop::agent::bird::parse_protocols_all;
 
-const T0: chrono::DateTime<chrono::Utc> = chrono::DateTime::from_timestamp(1_796_644_800, 0).expect("a valid time");
+const T0: chrono::DateTime<chrono::Utc> =
+    chrono::DateTime::from_timestamp(1_796_644_800, 0).expect("a valid time");
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
