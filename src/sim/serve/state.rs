@@ -334,18 +334,9 @@ impl State {
             pods.iter().map(|p| (p.namespace.to_string(), p.name.to_string())).collect();
         let mut agents: Vec<(&String, &(Cni, String, String))> = self.agents.iter().collect();
         agents.sort();
-        for (name, (_, ns, node)) in agents {
+        for (name, (cni, ns, node)) in agents {
             if listed.insert((ns.clone(), name.clone())) {
-                pods.push(Pod {
-                    namespace: ns.as_str().into(),
-                    name: name.as_str().into(),
-                    node: Some(node.as_str().into()),
-                    runtime_class: None,
-                    priority_class: Some("system-node-critical".into()),
-                    host_network: true,
-                    phase: "Running".into(),
-                    offline: false,
-                });
+                pods.push(crate::sim::pods::agent_pod(*cni, name, node));
             }
         }
         if let Some(target) = self.pods_target {
