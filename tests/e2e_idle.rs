@@ -22,7 +22,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use clustertop::runtime::{LOG_FRAMES, RESNAPSHOT};
+use clustertop::event_loop::{LOG_FRAMES, RESNAPSHOT};
 use support::tui::{Harness, have_tmux, poll, read};
 
 /// How long the frame count must stay put before the idle window starts.

@@ -40,7 +40,7 @@ fn a_panic_restores_the_terminal_and_says_why() {
     if !have_tmux() {
         return;
     }
-    let h = Harness::start_then("e2e-panic", &[format!("{}=1", clustertop::runtime::TEST_PANIC)], THEN);
+    let h = Harness::start_then("e2e-panic", &[format!("{}=1", clustertop::event_loop::TEST_PANIC)], THEN);
     let text = restored(&h, "a panic");
     assert!(text.contains("panicking after the first frame") && text.contains("EXIT=101"), "{text}");
 }

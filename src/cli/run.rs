@@ -7,9 +7,9 @@ use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
 use super::{AgentFlags, CapacityFlags, Format, KubeFlags, ServeFlags, SimFlags, UiFlags, no_color};
+use crate::event_loop::{self, Options};
 use crate::model::{SourceHealth, SourceId};
 use crate::report::{self, build::ReportOptions};
-use crate::runtime::{self, Options};
 use crate::sim::Sim;
 use crate::sim::serve::{ServeConfig, Server};
 use crate::sources::Update;
@@ -105,9 +105,9 @@ fn start_ui(
     let theme = ui.theme()?;
     let (utx, urx) = mpsc::channel(256);
     let (stx, srx) = watch::channel(None);
-    tokio::spawn(runtime::store_task(state, urx, stx));
+    tokio::spawn(event_loop::store_task(state, urx, stx));
     let opts = Options { theme, ascii: ui.ascii, no_color: no_color(), started, interest };
-    Ok((utx, runtime::run(srx, opts)))
+    Ok((utx, event_loop::run(srx, opts)))
 }
 
 pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()> {

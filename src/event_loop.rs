@@ -1,7 +1,9 @@
-//! The running dashboard: source tasks → store task → watch channel → UI loop.
+//! The event loop: source tasks → store task → watch channel → UI loop.
 //!
 //! The UI task owns the `Model`; data arrives as `Arc<Snapshot>`. It redraws only when something
-//! changed (a snapshot, a key, a resize), at most `MAX_FPS` times a second, bursts coalesced.
+//! changed (a snapshot, a key, a resize), at most `MAX_FPS` times a second, bursts coalesced. The
+//! loop (`run_main_loop`) is generic over the ratatui backend and the event stream, so it is
+//! tested in-process on a `TestBackend` with scripted events under tokio's paused time.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +11,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use chrono::Utc;
 use crossterm::event::{Event, EventStream};
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
+use ratatui::backend::Backend;
+use ratatui::{DefaultTerminal, Terminal};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -92,34 +96,78 @@ pub fn interest(model: &Model) -> Interest {
 }
 
 /// Run the TUI until the user quits or a signal arrives. The terminal is restored on return.
-pub async fn run(mut snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Options) -> Result<()> {
-    let mut theme = opts.theme;
+pub async fn run(snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Options) -> Result<()> {
     let (mut term, _guard) = tui::init()?;
-    let size = term.size()?;
+    let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+    let mut sighup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
+    let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
+    let quit = async move {
+        tokio::select! {
+            _ = sigterm.recv() => {}
+            _ = sighup.recv() => {}
+            _ = sigint.recv() => {}
+        }
+    };
+    let synced = |t: &mut DefaultTerminal, f: &mut dyn FnMut(&mut ratatui::Frame)| tui::draw(t, f);
+    run_main_loop(&mut term, EventStream::new(), snaps, opts, quit, synced).await.map(|_| ())
+}
+
+/// Draw straight onto any backend (tests).
+pub fn plain_draw<B: Backend>(t: &mut Terminal<B>, f: &mut dyn FnMut(&mut ratatui::Frame)) -> Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    t.draw(|frame| f(frame))?;
+    Ok(())
+}
+
+/// What a run of the loop did, for tests and the log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoopStats {
+    pub frames: u64,
+}
+
+/// The loop itself, on any backend and any event stream: redraw only when something changed, at
+/// most `MAX_FPS` frames a second (the first frame with data at once), bursts coalesced; apply
+/// each message, then tell the metrics source what is on screen; return on `Effect::Quit`, when
+/// `quit` resolves or the events end.
+pub async fn run_main_loop<B, E>(
+    term: &mut Terminal<B>,
+    mut events: E,
+    mut snaps: watch::Receiver<Option<Arc<Snapshot>>>,
+    opts: Options,
+    quit: impl Future<Output = ()>,
+    draw: impl Fn(&mut Terminal<B>, &mut dyn FnMut(&mut ratatui::Frame)) -> Result<()>,
+) -> Result<LoopStats>
+where
+    B: Backend,
+    E: Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    let mut theme = opts.theme;
+    let size = term.size().map_err(|e| anyhow::anyhow!("reading the terminal size: {e}"))?;
     let mut model = Model { theme: theme.name.clone(), size: (size.width, size.height), ..Model::default() };
     if let Some(s) = snaps.borrow_and_update().clone() {
         update(&mut model, Msg::Snapshot(s));
     }
-    let mut events = EventStream::new();
-    let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
-    let mut sighup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
-    let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
     let frame = Duration::from_millis(1000 / MAX_FPS);
     let mut dirty = true;
     let mut last_draw = Instant::now() - frame;
-    let (mut frames, mut logged_first) = (0u64, false);
+    let mut stats = LoopStats::default();
+    let mut logged_first = false;
     // One log line per drawn frame, for the idle-redraw test (`tests/e2e_idle.rs`).
     let log_frames = std::env::var_os(LOG_FRAMES).is_some_and(|v| v == "1");
+    let mut quit = std::pin::pin!(quit);
+    let mut told: Option<Interest> = None;
 
     loop {
         // The frame cap never delays the first frame with data.
         if dirty && (last_draw.elapsed() >= frame || (!logged_first && model.snap.is_some())) {
-            tui::draw(&mut term, |f| views::render(&model, &theme, f.area(), f.buffer_mut()))?;
+            draw(term, &mut |f| views::render(&model, &theme, f.area(), f.buffer_mut()))?;
             last_draw = Instant::now();
             dirty = false;
-            frames += 1;
+            stats.frames += 1;
             if log_frames {
-                tracing::info!("frame {frames}");
+                tracing::info!("frame {}", stats.frames);
             }
             if !logged_first && model.snap.is_some() {
                 logged_first = true;
@@ -142,7 +190,7 @@ pub async fn run(mut snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Option
                 Some(Ok(Event::Resize(w, h))) => msgs.push(Msg::Resize(w, h)),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e).context("reading terminal input"),
-                None => return Ok(()),
+                None => return Ok(stats),
             },
             changed = snaps.changed() => {
                 if changed.is_err() {
@@ -153,21 +201,15 @@ pub async fn run(mut snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Option
                 }
             }
             _ = tokio::time::sleep_until(last_draw + frame), if dirty => {}
-            _ = sigterm.recv() => return Ok(()),
-            _ = sighup.recv() => return Ok(()),
-            _ = sigint.recv() => return Ok(()),
-        }
-        if let Some(tx) = &opts.interest {
-            let want = interest(&model);
-            tx.send_if_modified(|cur| (*cur != want).then(|| *cur = want).is_some());
+            _ = &mut quit => return Ok(stats),
         }
         for msg in msgs {
             dirty = true;
             for effect in update(&mut model, msg) {
                 match effect {
                     Effect::Quit => {
-                        tracing::info!("quit after {frames} frames");
-                        return Ok(());
+                        tracing::info!("quit after {} frames", stats.frames);
+                        return Ok(stats);
                     }
                     Effect::LoadTheme(name) => {
                         let notice = match Theme::load(&name, opts.ascii) {
@@ -189,8 +231,21 @@ pub async fn run(mut snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Option
                 }
             }
         }
+        // After the messages are applied: the node just opened, the zoom just chosen, reach the
+        // metrics source now, not at the next event.
+        if let Some(tx) = &opts.interest {
+            let want = interest(&model);
+            if told.as_ref() != Some(&want) {
+                tx.send_if_modified(|cur| (*cur != want).then(|| *cur = want.clone()).is_some());
+                told = Some(want);
+            }
+        }
     }
 }
+
+#[cfg(test)]
+#[path = "event_loop/tests.rs"]
+mod loop_tests;
 
 #[cfg(test)]
 mod tests {
