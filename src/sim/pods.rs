@@ -189,6 +189,21 @@ pub(crate) fn generate(
     (pods, churn)
 }
 
+/// A CNI agent's pod on `node`: host network, system-node-critical, in its CNI's namespace.
+pub(crate) fn agent_pod(cni: crate::model::Cni, name: &str, node: &str) -> Pod {
+    let ns = if cni == crate::model::Cni::Flannel { "kube-flannel" } else { "kube-system" };
+    Pod {
+        namespace: ns.into(),
+        name: name.into(),
+        node: Some(node.into()),
+        runtime_class: None,
+        priority_class: Some("system-node-critical".into()),
+        host_network: true,
+        phase: "Running".into(),
+        offline: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,20 +217,5 @@ mod tests {
             assert!(x.bytes().all(|b| ALPHABET.contains(&b)));
             assert!(seen.insert(x));
         }
-    }
-}
-
-/// A CNI agent's pod on `node`: host network, system-node-critical, in its CNI's namespace.
-pub(crate) fn agent_pod(cni: crate::model::Cni, name: &str, node: &str) -> Pod {
-    let ns = if cni == crate::model::Cni::Flannel { "kube-flannel" } else { "kube-system" };
-    Pod {
-        namespace: ns.into(),
-        name: name.into(),
-        node: Some(node.into()),
-        runtime_class: None,
-        priority_class: Some("system-node-critical".into()),
-        host_network: true,
-        phase: "Running".into(),
-        offline: false,
     }
 }
