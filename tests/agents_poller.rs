@@ -146,7 +146,10 @@ async fn the_poller_sends_the_agent_token() {
     assert_eq!(report.node, "fx-tok");
     let without = agents::client(None).unwrap();
     let err = agents::fetch(&without, &agent.url(), 256 * 1024).await.unwrap_err();
-    assert!(err.contains("401"), "{err}");
+    assert!(err.to_string().contains("HTTP 401 for /v1/node"), "{err}");
+    // Refused is forbidden, not unreachable: the agent is there, we may not read it.
+    let h = err.health(&agent.url());
+    assert!(matches!(&h, clustertop::model::SourceHealth::Forbidden { .. }), "{h:?}");
     drop(agent);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -64,31 +64,80 @@ pub fn client(token: Option<&crate::agent::token::Token>) -> Result<reqwest::Cli
     b.build().map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
+/// The path every agent serves its report on.
+pub const REPORT_PATH: &str = "/v1/node";
+
+/// Why an agent gave no report.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FetchError {
+    /// The agent refused us (401: it wants a bearer token; 403): it is reachable, we may not read.
+    #[error("HTTP {status} for {REPORT_PATH}: {hint}")]
+    Refused { status: u16, hint: &'static str },
+    /// Any other HTTP status, with the path asked (a 404 is a wrong port or an older agent).
+    #[error("HTTP {status} for {REPORT_PATH}")]
+    Status { status: u16 },
+    #[error("{0}")]
+    Transport(String),
+    #[error("timed out after {0:.1} s")]
+    Timeout(f64),
+    #[error("response too large: {0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    Body(String),
+    #[error("{0}")]
+    Report(String),
+}
+
+impl FetchError {
+    /// The health this error means for the agent at `url`: refused is forbidden (the agent is
+    /// there), everything else unreachable.
+    pub fn health(&self, url: &str) -> SourceHealth {
+        match self {
+            FetchError::Refused { .. } => SourceHealth::Forbidden {
+                verb: "get".into(),
+                resource: format!("{url}{REPORT_PATH} ({self})"),
+            },
+            e => SourceHealth::Unreachable { error: format!("{url}: {e}") },
+        }
+    }
+}
+
 /// One agent's report, or why there is none.
-pub async fn fetch(http: &reqwest::Client, url: &str, max_body: usize) -> Result<NodeReport, String> {
-    let target = format!("{}/v1/node", url.trim_end_matches('/'));
-    let mut resp = http.get(&target).send().await.map_err(|e| format!("{e}"))?;
+pub async fn fetch(http: &reqwest::Client, url: &str, max_body: usize) -> Result<NodeReport, FetchError> {
+    let target = format!("{}{REPORT_PATH}", url.trim_end_matches('/'));
+    let mut resp = http.get(&target).send().await.map_err(|e| FetchError::Transport(e.to_string()))?;
     let status = resp.status();
-    if !status.is_success() {
-        return Err(format!("HTTP {status}"));
+    match status.as_u16() {
+        401 => {
+            return Err(FetchError::Refused {
+                status: 401,
+                hint: "the agent wants a token (--agent-token-file)",
+            });
+        }
+        403 => return Err(FetchError::Refused { status: 403, hint: "the agent refused this token" }),
+        s if !status.is_success() => return Err(FetchError::Status { status: s }),
+        _ => {}
     }
     if let Some(n) = resp.content_length().filter(|n| *n > max_body as u64) {
-        return Err(format!("response too large: {n} bytes, over the {max_body}-byte cap"));
+        return Err(FetchError::TooLarge(format!("{n} bytes, over the {max_body}-byte cap")));
     }
     let mut body = Vec::new();
     let expected = resp.content_length();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| body_error(&e, body.len(), expected))? {
+    while let Some(chunk) =
+        resp.chunk().await.map_err(|e| FetchError::Body(body_error(&e, body.len(), expected)))?
+    {
         if body.len() + chunk.len() > max_body {
-            return Err(format!("response too large: over the {max_body}-byte cap"));
+            return Err(FetchError::TooLarge(format!("over the {max_body}-byte cap")));
         }
         body.extend_from_slice(&chunk);
     }
-    let r: NodeReport = serde_json::from_slice(&body).map_err(|e| format!("malformed report: {e}"))?;
+    let r: NodeReport =
+        serde_json::from_slice(&body).map_err(|e| FetchError::Report(format!("malformed report: {e}")))?;
     if r.schema != SCHEMA {
-        return Err(format!("schema {:?}, expected {SCHEMA:?}", r.schema));
+        return Err(FetchError::Report(format!("schema {:?}, expected {SCHEMA:?}", r.schema)));
     }
     if r.node.is_empty() {
-        return Err("the report names no node".into());
+        return Err(FetchError::Report("the report names no node".into()));
     }
     Ok(r)
 }
@@ -119,10 +168,14 @@ fn health(url: &str, health: SourceHealth) -> Update {
 }
 
 /// `fetch` within `timeout`.
-async fn fetch_within(http: &reqwest::Client, url: &str, o: &AgentsOptions) -> Result<NodeReport, String> {
+async fn fetch_within(
+    http: &reqwest::Client,
+    url: &str,
+    o: &AgentsOptions,
+) -> Result<NodeReport, FetchError> {
     match tokio::time::timeout(o.timeout, fetch(http, url, o.max_body)).await {
         Ok(r) => r,
-        Err(_) => Err(format!("timed out after {:.1} s", o.timeout.as_secs_f64())),
+        Err(_) => Err(FetchError::Timeout(o.timeout.as_secs_f64())),
     }
 }
 
@@ -156,7 +209,7 @@ pub async fn round(
             }
             Err(e) => {
                 tracing::info!("agent {url}: {e}");
-                vec![health(&url, SourceHealth::Unreachable { error: format!("{url}: {e}") })]
+                vec![health(&url, e.health(&url))]
             }
         };
         if tx.send(batch).await.is_err() {
