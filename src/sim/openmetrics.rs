@@ -112,7 +112,7 @@ pub fn write(cfg: &OmConfig, out: &mut impl Write) -> io::Result<OmStats> {
     let shares = times.iter().map(|&t| at(t).map(|t| sim.cpu.rack_shares(t))).collect::<io::Result<_>>()?;
     let grid = nodes::Grid { times, step, shares };
     let plan = nodes::plan(&sim);
-    let ctx = families::Ctx {
+    let ctx = families::Families {
         seed: cfg.sim.seed,
         cpus: cfg.cpus,
         grid: &grid,

@@ -1,8 +1,9 @@
 //! `sim serve`: the simulator as a Kubernetes-API-compatible HTTP server on loopback.
 //!
-//! The objects (Node, Pod incl. CNI agent pods, RuntimeClass, CiliumNode, CiliumBGPNodeConfig)
-//! come from an in-process [`Sim`] stepped every [`ServeConfig::step`]; shapes follow
-//! ISSUE3_CONTRACT.md. Discovery, list (`limit`/`continue`, label and field selectors), get and
+//! The objects (Node, Pod incl. CNI agent pods, RuntimeClass, CiliumNode, CiliumBGPNodeConfig,
+//! CiliumBGPPeerConfig, CiliumBGPAdvertisement) come from an in-process [`Sim`] stepped every
+//! [`ServeConfig::step`], in upstream's shapes (`objects.rs`), or from files (`--objects`,
+//! `load.rs`). Discovery, list (`limit`/`continue`, label and field selectors), get and
 //! watch (bookmarks, `timeoutSeconds`, 410 `Expired` after compaction) are served; anything else
 //! is 404 and non-GET methods are 405. Unlike the simulator itself, the server reads the clock.
 //!

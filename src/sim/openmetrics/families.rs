@@ -7,7 +7,7 @@ use super::nodes::{Grid, NodePlan, PodKind, node_ms};
 use super::text::{OmWriter, Val};
 
 /// What every family writer needs.
-pub(crate) struct Ctx<'a> {
+pub(crate) struct Families<'a> {
     pub seed: u64,
     pub cpus: u32,
     pub grid: &'a Grid,
@@ -16,7 +16,7 @@ pub(crate) struct Ctx<'a> {
     pub every: usize,
 }
 
-impl Ctx<'_> {
+impl Families<'_> {
     /// Per sample index: the node's (online, offline) milliseconds of one CPU in the interval
     /// ending there (index 0, the first sample, has no interval: (0, 0)).
     pub(crate) fn node_ms(&self, n: &NodePlan) -> Vec<(u64, u64)> {
@@ -48,7 +48,7 @@ fn counter(start: u64, inc: impl Fn(usize) -> u64) -> impl FnMut(usize) -> u64 {
     }
 }
 
-pub(crate) fn node_exporter<W: Write>(c: &Ctx, w: &mut OmWriter<W>) -> io::Result<()> {
+pub(crate) fn node_exporter<W: Write>(c: &Families, w: &mut OmWriter<W>) -> io::Result<()> {
     let job = ("job", "node-exporter");
     let q = c.grid.q();
     w.family("node_cpu_seconds", "counter", "Seconds the CPUs spent in each mode.")?;
@@ -132,7 +132,7 @@ pub(crate) fn node_exporter<W: Write>(c: &Ctx, w: &mut OmWriter<W>) -> io::Resul
     Ok(())
 }
 
-pub(crate) fn kube_state_metrics<W: Write>(c: &Ctx, w: &mut OmWriter<W>) -> io::Result<()> {
+pub(crate) fn kube_state_metrics<W: Write>(c: &Families, w: &mut OmWriter<W>) -> io::Result<()> {
     let (inst, job) = (("instance", "ksm:8080"), ("job", "kube-state-metrics"));
     let one = |_| Val::Int(1);
     let name = "kube_node_status_capacity";
@@ -201,7 +201,7 @@ pub(crate) fn kube_state_metrics<W: Write>(c: &Ctx, w: &mut OmWriter<W>) -> io::
     Ok(())
 }
 
-pub(crate) fn cadvisor<W: Write>(c: &Ctx, w: &mut OmWriter<W>) -> io::Result<()> {
+pub(crate) fn cadvisor<W: Write>(c: &Families, w: &mut OmWriter<W>) -> io::Result<()> {
     w.family("container_cpu_usage_seconds", "counter", "Cumulative cpu time consumed in seconds.")?;
     let cpus = u64::from(c.cpus);
     for n in c.nodes {
@@ -240,7 +240,7 @@ pub(crate) fn cadvisor<W: Write>(c: &Ctx, w: &mut OmWriter<W>) -> io::Result<()>
     Ok(())
 }
 
-pub(crate) fn cilium<W: Write>(c: &Ctx, w: &mut OmWriter<W>) -> io::Result<()> {
+pub(crate) fn cilium<W: Write>(c: &Families, w: &mut OmWriter<W>) -> io::Result<()> {
     let name = "cilium_bgp_control_plane_session_state";
     w.family(name, "gauge", "Current state of the BGP session with the peer, Up = 1 or Down = 0")?;
     let end = c.grid.times.last().copied().unwrap_or(0);

@@ -1,5 +1,6 @@
-//! Kubernetes objects in their real JSON shapes, built from the simulator's slim model
-//! (see ISSUE3_CONTRACT.md). Builders leave `metadata.resourceVersion` and `uid` to the store.
+//! Kubernetes objects in their real JSON shapes (checked against the upstream corpus in
+//! `tests/fixtures/upstream/`), built from the simulator's slim model. Builders leave
+//! `metadata.resourceVersion` and `uid` to the store.
 
 use std::collections::BTreeMap;
 
