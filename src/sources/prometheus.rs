@@ -147,7 +147,7 @@ pub async fn run(
         let now = Utc::now();
         let started = std::time::Instant::now();
         let queries = backend::NODE_QUERIES.len()
-            + if with_curve { 6 } else { 0 }
+            + if with_curve { backend::CURVE_QUERIES.len() } else { 0 }
             + usize::from(want.node.is_some())
             + if want.pods { 2 } else { 0 };
         let result = refresh(&b, &opts, &want, with_curve, now).await;

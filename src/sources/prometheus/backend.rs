@@ -112,6 +112,18 @@ pub const NODE_QUERIES: &[&str] = &[
     "bgp_frr",
 ];
 
+/// The range queries of one curve, in the order [`map::CurveInput`] takes them.
+pub const CURVE_QUERIES: &[&str] = &[
+    "cpu_used",
+    "cpu_offline",
+    "cpu_measured",
+    "capacity",
+    "cpu_used_by_rack",
+    "cpu_offline_by_rack",
+    "cpu_measured_by_rack",
+    "capacity_by_rack",
+];
+
 /// A curve and what its fetch could not get (a query that returned nothing or failed).
 #[derive(Debug, Clone, Default)]
 pub struct CurveFetch {
@@ -203,21 +215,13 @@ impl Backend {
     }
 
     /// The cluster and per-rack CPU curve over `[end - span, end]` at `step` (aligned to the
-    /// step), in 6 range queries run concurrently; capacity is the last value in the range, so a
-    /// backend whose newest samples are a few minutes old still has one. A transport failure is
-    /// an error; a query that fails or returns nothing is a note.
+    /// step), in 8 range queries run concurrently: busy, offline, measured cores and capacity, for
+    /// the cluster and by rack. A transport failure is an error; a query that fails or returns
+    /// nothing is a note.
     pub async fn curve(&self, end: DateTime<Utc>, span_s: i64, step: i64) -> Result<CurveFetch, QueryError> {
         let end = end.timestamp().div_euclid(step) * step;
         let start = end - span_s;
-        let names = [
-            "cpu_used",
-            "cpu_offline",
-            "cpu_used_by_rack",
-            "cpu_offline_by_rack",
-            "capacity",
-            "capacity_by_rack",
-        ];
-        let results = join_all(names.iter().map(|n| self.range(n, None, start, end, step))).await;
+        let results = join_all(CURVE_QUERIES.iter().map(|n| self.range(n, None, start, end, step))).await;
         let mut notes = Vec::new();
         let mut take = |name: &str, r: Result<Vec<Series>, QueryError>| -> Result<Vec<Series>, QueryError> {
             match r {
@@ -237,18 +241,19 @@ impl Backend {
             }
         };
         let mut r = Vec::new();
-        for (n, res) in names.iter().zip(results) {
+        for (n, res) in CURVE_QUERIES.iter().zip(results) {
             r.push(take(n, res)?);
         }
-        let capacity = r[4].iter().filter_map(Series::value).fold(0.0, |a, b| a + b);
         let curve = map::curve(&CurveInput {
             step_s: step as u32,
-            capacity,
             used: &r[0],
             offline: &r[1],
-            used_by_rack: &r[2],
-            offline_by_rack: &r[3],
-            capacity_by_rack: &r[5],
+            measured: &r[2],
+            capacity: &r[3],
+            used_by_rack: &r[4],
+            offline_by_rack: &r[5],
+            measured_by_rack: &r[6],
+            capacity_by_rack: &r[7],
             rack_label: self.queries.rack_label(),
         });
         if !self.queries.has_offline() {

@@ -44,15 +44,26 @@ pub const TEMPLATES: &[(&str, Kind, &str)] = &[
         Kind::Range,
         r#"sum by ($rack_label) ((sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!="", image!=""}[5m])) and on (namespace, pod) ($offline_pods)) * on (namespace, pod) group_left ($rack_label) $pod_rack)"#,
     ),
+    ("cpu_measured", Kind::Range, r#"count(rate(node_cpu_seconds_total{mode="idle"}[5m]))"#),
+    (
+        "cpu_measured_by_rack",
+        Kind::Range,
+        r#"sum by ($rack_label) (count by ($node_label) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * on ($node_label) group_left ($rack_label) max by ($node_label, $rack_label) (label_replace(kube_node_labels, "$node_label", "$1", "node", "(.*)")))"#,
+    ),
     (
         "capacity",
         Kind::Range,
-        r#"sum(kube_node_status_capacity{resource="cpu"}) or count(node_cpu_seconds_total{mode="idle"})"#,
+        r#"sum($node_capacity) or count(rate(node_cpu_seconds_total{mode="idle"}[5m]))"#,
     ),
     (
         "capacity_by_rack",
         Kind::Range,
-        r#"sum by ($rack_label) (kube_node_status_capacity{resource="cpu"} * on (node) group_left ($rack_label) max by (node, $rack_label) (kube_node_labels))"#,
+        r#"sum by ($rack_label) (($node_capacity) * on (node) group_left ($rack_label) max by (node, $rack_label) (kube_node_labels))"#,
+    ),
+    (
+        "node_capacity",
+        Kind::Fragment,
+        r#"max by (node) (kube_node_status_capacity{resource="cpu"}) and on (node) max by (node) (kube_node_status_capacity{resource="cpu"} offset 5m)"#,
     ),
     (
         "node_util",
@@ -64,11 +75,22 @@ pub const TEMPLATES: &[(&str, Kind, &str)] = &[
         Kind::Range,
         r#"sum(rate(node_cpu_seconds_total{$node_label="$node_name", mode!~"idle|iowait|steal"}[5m])) / count(node_cpu_seconds_total{$node_label="$node_name", mode="idle"})"#,
     ),
-    ("node_cores", Kind::Instant, r#"count by ($node_label) (node_cpu_seconds_total{mode="idle"})"#),
     (
-        "node_racks",
+        "node_cores",
         Kind::Instant,
-        r#"max by ($node_label, $rack_label) (label_replace(kube_node_labels, "$node_label", "$1", "node", "(.*)"))"#,
+        r#"max by (node) (kube_node_status_capacity{resource="cpu", node=~"$node_name"})"#,
+    ),
+    ("node_racks", Kind::Instant, r#"max by (node, $rack_label) (kube_node_labels{node=~"$node_name"})"#),
+    (
+        "capacity_changes",
+        Kind::Instant,
+        r#"label_replace(($node_capacity) unless on (node) ($node_capacity_before), "change", "joined", "", "") or label_replace(($node_capacity_before) unless on (node) ($node_capacity), "change", "left", "", "") or label_replace((kube_node_spec_unschedulable == 1) unless on (node) (kube_node_spec_unschedulable offset 5m == 1), "change", "cordoned", "", "") or label_replace((kube_node_spec_unschedulable offset 5m == 1) unless on (node) (kube_node_spec_unschedulable == 1), "change", "uncordoned", "", "")"#,
+    ),
+    ("cordoned", Kind::Range, "sum(kube_node_spec_unschedulable)"),
+    (
+        "node_capacity_before",
+        Kind::Fragment,
+        r#"max by (node) (kube_node_status_capacity{resource="cpu"} offset 5m) and on (node) max by (node) (kube_node_status_capacity{resource="cpu"} offset 10m)"#,
     ),
     ("conntrack_entries", Kind::Instant, "node_nf_conntrack_entries"),
     ("conntrack_limit", Kind::Instant, "node_nf_conntrack_entries_limit"),
@@ -215,6 +237,8 @@ impl Queries {
         let get = |n: &str| self.templates.get(n).cloned().unwrap_or_default();
         t.replace("$offline_pods", &get("offline_pods"))
             .replace("$pod_rack", &get("pod_rack"))
+            .replace("$node_capacity_before", &get("node_capacity_before"))
+            .replace("$node_capacity", &get("node_capacity"))
             .replace("$node_label", &self.node_label)
             .replace("$rack_label", &self.rack_label)
             .replace("$node_name", &quote(node.unwrap_or("")))
