@@ -79,6 +79,9 @@ pub struct CapacityReport {
     pub tz: Tz,
     /// Where the data came from (the Prometheus base URL, credentials never included).
     pub source: String,
+    /// Which series the figures come from: the label scheme and recording rules detected, and
+    /// whether downsampled data may be used.
+    pub series: String,
     pub capacity_cores: f64,
     pub windows: Vec<Window>,
     /// Window occurrences overlapping the range: the cluster (`rack: None`) first, then each rack,

@@ -139,7 +139,7 @@ const CASES: &[Case] = &[
 
 fn backend(url: &str) -> Backend {
     let off = offline_pods(&["koord-batch".into(), "koord-free".into()], &["BE".into()]);
-    let q = Queries::new("node", "topology.kubernetes.io/zone", off, &BTreeMap::new()).unwrap();
+    let q = Queries::new(None, "topology.kubernetes.io/zone", off, &BTreeMap::new()).unwrap();
     Backend::new(&BackendOptions { url: url.into(), auth: None, timeout: Duration::from_secs(20) }, q)
         .unwrap()
 }

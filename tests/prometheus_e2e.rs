@@ -41,7 +41,7 @@ fn data_end() -> DateTime<Utc> {
 fn backend(url: &str, overrides: &[(&str, &str)]) -> Backend {
     let o: BTreeMap<String, String> = overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let off = offline_pods(&["koord-batch".into(), "koord-free".into()], &["BE".into()]);
-    let q = Queries::new("node", "topology.kubernetes.io/zone", off, &o).unwrap();
+    let q = Queries::new(None, "topology.kubernetes.io/zone", off, &o).unwrap();
     let opts = BackendOptions { url: url.into(), auth: None, timeout: Duration::from_secs(5) };
     Backend::new(&opts, q).unwrap()
 }

@@ -51,7 +51,7 @@ fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOption
     }
     let off = &ui.file.offline;
     let queries = Queries::new(
-        p.node_label.as_deref().unwrap_or("node"),
+        p.node_label.as_deref(),
         p.rack_label.as_deref().unwrap_or(&k.rack_label),
         offline_pods(&off.priority_classes, &off.qos_classes),
         &ui.file.queries,

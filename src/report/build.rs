@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use super::{CapacityChange, CapacityReport, NodeFill, notes};
 use crate::analysis::colocation;
 use crate::model::{CpuCurve, Window, WindowFill};
+use crate::sources::prometheus::backend::DOWNSAMPLED_AFTER_S;
 use crate::sources::prometheus::map::{Series, node_of};
 use crate::sources::prometheus::{Backend, CURVE_STEP_S, LOOKBACK_S, QueryError};
 
@@ -41,6 +42,7 @@ fn unreachable(b: &Backend, e: QueryError) -> NoReport {
 
 pub async fn build(b: &Backend, o: &ReportOptions) -> Result<CapacityReport, NoReport> {
     let span = RANGE_S + LOOKBACK_S;
+    let detected = b.detect(aligned(o.end)).await.map_err(|e| unreachable(b, e))?;
     let (fetched, cordoned) = futures::join!(
         b.curve(o.end, span, CURVE_STEP_S),
         b.range("cordoned", None, aligned(o.end) - RANGE_S, aligned(o.end), CURVE_STEP_S)
@@ -59,6 +61,14 @@ pub async fn build(b: &Backend, o: &ReportOptions) -> Result<CapacityReport, NoR
         )));
     };
     let mut r = assemble(curve, o, &b.url, fetched.notes);
+    r.series = detected.describe();
+    if span > DOWNSAMPLED_AFTER_S {
+        r.series.push_str(&format!(
+            "; the {} h range queries pass max_source_resolution=auto (Thanos then reads raw data at this {}-minute step)",
+            span / 3600,
+            CURVE_STEP_S / 60
+        ));
+    }
     changes(b, &mut r, &cordoned.unwrap_or_default()).await.map_err(|e| unreachable(b, e))?;
     let mut under_filled = Vec::new();
     let occurrences: Vec<WindowFill> =
@@ -174,6 +184,7 @@ pub fn assemble(curve: CpuCurve, o: &ReportOptions, source: &str, mut notes: Vec
         end,
         tz: o.tz,
         source: source.to_string(),
+        series: String::new(),
         capacity_cores: curve.capacity_cores,
         windows: o.windows.clone(),
         fills,
@@ -189,7 +200,7 @@ pub fn assemble(curve: CpuCurve, o: &ReportOptions, source: &str, mut notes: Vec
 /// covering the occurrence), computed on the server; then the cores and rack of just those
 /// nodes. A node without a known capacity has unknown idle core-hours (NaN, shown `n/a`).
 async fn node_fills(b: &Backend, f: &WindowFill, top: usize) -> Result<Vec<NodeFill>, QueryError> {
-    let util = b.queries.render("node_util", None);
+    let util = b.render("node_util", None);
     if util.is_empty() || top == 0 {
         return Ok(Vec::new());
     }
@@ -198,9 +209,8 @@ async fn node_fills(b: &Backend, f: &WindowFill, top: usize) -> Result<Vec<NodeF
     let from = f.start.timestamp().div_euclid(step) * step;
     let expr = format!("bottomk({top}, avg_over_time(({util})[{}s:{step}s]))", to - from - 1);
     let avg = b.instant_expr("under-filled nodes", &expr, to).await?;
-    let label = b.queries.node_label().to_string();
     let nodes: Vec<(String, f64)> =
-        avg.iter().filter_map(|s| Some((node_of(s, &label)?, s.value()?.clamp(0.0, 1.0)))).collect();
+        avg.iter().filter_map(|s| Some((node_of(s, "node")?, s.value()?.clamp(0.0, 1.0)))).collect();
     if nodes.is_empty() {
         return Ok(Vec::new());
     }

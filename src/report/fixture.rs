@@ -88,6 +88,7 @@ pub(crate) fn fixture() -> CapacityReport {
         end,
         tz: chrono_tz::Asia::Shanghai,
         source: "http://prometheus.monitoring:9090".into(),
+        series: "node_exporter `instance` is IP:port, mapped to nodes by kube_node_info's internal_ip (kube-prometheus-stack); node CPU from recording rules instance:node_cpu_utilisation:rate5m and instance:node_num_cpu:sum; pod CPU from raw container_cpu_usage_seconds_total".into(),
         capacity_cores: 1200.0,
         windows: vec![win(late), win(night)],
         fills: vec![

@@ -18,10 +18,19 @@ pub(super) fn render(r: &CapacityReport) -> String {
     let windows = if windows.is_empty() { "none".to_string() } else { windows.join(", ") };
     let _ = writeln!(
         out,
-        "Source: {}. Capacity: {} cores. Windows: {windows} ({}).\n",
+        "Source: {}. Capacity: {} cores at the end. Windows: {windows} ({}).\n",
         text(&r.source),
         number(r.capacity_cores, 0),
         r.tz.name()
+    );
+    if !r.series.is_empty() {
+        let _ = writeln!(out, "Series: {}.\n", text(&r.series));
+    }
+    out.push_str(
+        "Each figure integrates the 5-minute points over exactly the span it names (a point describes the 5 minutes \
+         before it): utilisation = used / measured core-hours; idle = measured capacity left unused; time without \
+         data is neither (see Coverage); spill = offline core-hours in the 4 h after the window above the highest \
+         offline level of the 2 h before it.\n\n",
     );
     summary(&mut out, r);
     fills_table(&mut out, r, false);
@@ -235,6 +244,7 @@ mod tests {
             f.spill_core_hours = f64::NAN;
         }
         r.capacity_cores = f64::NAN;
+        r.series.clear(); // names like kube_node_info hold "inf"
         let md = render(&r).to_lowercase();
         assert!(!md.contains("nan") && !md.contains("inf"), "{md}");
     }

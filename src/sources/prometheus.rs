@@ -10,6 +10,8 @@
 pub mod backend;
 pub mod map;
 pub mod queries;
+pub mod scheme;
+mod templates;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -89,6 +91,8 @@ pub async fn refresh(
 ) -> Result<Vec<Update>, String> {
     let at = now.timestamp();
     let mut out = Vec::new();
+    let detected = b.detect(at).await.map_err(|e| e.to_string())?;
+    out.push(Update::Note { source: SourceId::Prometheus, scope: String::new(), note: detected.describe() });
     let (nodes, notes) = b.node_metrics(at).await.map_err(|e| e.to_string())?;
     let conntrack = nodes.values().any(|m| m.conntrack.is_some());
     let bgp = nodes.values().any(|m| m.bgp.is_some());

@@ -341,6 +341,7 @@ pub fn snapshot() -> Snapshot {
             source: SourceId::Simulator,
             health: SourceHealth::Ok,
             updated: Some(now()),
+            note: None,
         }],
         nodes: nodes.into_iter().map(Arc::new).collect(),
         pods: Arc::new(Pods::from_vec(pods)),

@@ -225,18 +225,21 @@ pub fn snapshot() -> Snapshot {
             scope: String::new(),
             health: SourceHealth::Ok,
             updated: Some(now()),
+            note: None,
         },
         SourceStatus {
             scope: String::new(),
             source: SourceId::Prometheus,
             health: SourceHealth::Unreachable { error: "connect: connection refused".into() },
             updated: Some(now() - Duration::minutes(3)),
+            note: None,
         },
         SourceStatus {
             scope: String::new(),
             source: SourceId::Agents,
             health: SourceHealth::Forbidden { verb: "list".into(), resource: "pods".into() },
             updated: None,
+            note: None,
         },
     ];
     let mut fills: Vec<WindowFill> = (0..3).map(|d| fill(d, None, true)).collect();

@@ -417,6 +417,7 @@ mod tests {
             scope: String::new(),
             health: SourceHealth::Unreachable { error },
             updated: Some(snap.now - chrono::Duration::minutes(4)),
+            note: None,
         });
         let th = crate::theme::Theme::builtin("mono", true).unwrap();
         for (w, h) in [(80, 24), (120, 40), (200, 50)] {

@@ -12,6 +12,7 @@ use reqwest::header;
 
 use super::map::{self, CurveInput, NodeMetrics, Series};
 use super::queries::Queries;
+use super::scheme::{self, Detected, Scheme};
 use crate::config::Auth;
 use crate::model::{CpuCurve, Pod};
 
@@ -95,7 +96,14 @@ pub struct Backend {
     /// The base URL, for messages (credentials are never in it: they go in headers).
     pub url: String,
     timeout: Duration,
+    /// The label scheme and recording rules, once the probes found node_exporter data.
+    detected: std::sync::Arc<std::sync::OnceLock<Detected>>,
 }
+
+/// Range queries longer than this ask Thanos for `max_source_resolution=auto` (it then picks
+/// downsampled data only when the step is at least five times the resolution: never at the
+/// curve's 5-minute step); Prometheus and Mimir ignore the parameter.
+pub const DOWNSAMPLED_AFTER_S: i64 = 40 * 3600;
 
 /// The instant templates of one metrics refresh, queried together.
 pub const NODE_QUERIES: &[&str] = &[
@@ -170,7 +178,44 @@ impl Backend {
         let url = opts.url.trim_end_matches('/').to_string();
         let client = Client::from(http, &url)
             .map_err(|e| format!("Prometheus URL {url:?}: {}", one_line(&e.to_string())))?;
-        Ok(Backend { client, queries, url, timeout: opts.timeout })
+        Ok(Backend { client, queries, url, timeout: opts.timeout, detected: Default::default() })
+    }
+
+    /// The label scheme and rules in use: as detected, else the configured node label (or
+    /// `node`) and raw series.
+    pub fn detected(&self) -> Detected {
+        self.detected.get().cloned().unwrap_or_else(|| Detected {
+            scheme: Scheme::Label(self.queries.node_label().unwrap_or("node").to_string()),
+            ..Detected::default()
+        })
+    }
+
+    /// Probe the label scheme and the recording rules at `at` (two instant queries), once: the
+    /// answer is cached when the probes found node_exporter data, else probed again next time.
+    pub async fn detect(&self, at: i64) -> Result<Detected, QueryError> {
+        if let Some(d) = self.detected.get() {
+            return Ok(d.clone());
+        }
+        let (sp, rp) = (scheme::scheme_probe(), scheme::rules_probe());
+        let (s, r) = futures::join!(
+            self.instant_expr("label scheme probe", &sp, at),
+            self.instant_expr("recording rules probe", &rp, at)
+        );
+        let keep = |r: Result<Vec<Series>, QueryError>| match r {
+            Err(QueryError::Transport(e)) => Err(QueryError::Transport(e)),
+            Err(QueryError::Query(_)) => Ok(Vec::new()),
+            Ok(v) => Ok(v),
+        };
+        let d = scheme::interpret(&keep(s)?, &keep(r)?, self.queries.node_label());
+        if d.probed {
+            let _ = self.detected.set(d.clone());
+        }
+        Ok(d)
+    }
+
+    /// The PromQL of a template for the detected scheme.
+    pub fn render(&self, name: &str, node: Option<&str>) -> String {
+        self.queries.render(&self.detected(), name, node)
     }
 
     fn server_timeout_ms(&self) -> i64 {
@@ -179,7 +224,7 @@ impl Backend {
 
     /// One instant query at `at`; an empty or unknown template gives no series.
     pub async fn instant(&self, name: &str, node: Option<&str>, at: i64) -> Result<Vec<Series>, QueryError> {
-        let q = self.queries.render(name, node);
+        let q = self.render(name, node);
         if q.is_empty() {
             return Ok(Vec::new());
         }
@@ -201,16 +246,15 @@ impl Backend {
         end: i64,
         step: i64,
     ) -> Result<Vec<Series>, QueryError> {
-        let q = self.queries.render(name, node);
+        let q = self.render(name, node);
         if q.is_empty() {
             return Ok(Vec::new());
         }
-        let r = self
-            .client
-            .query_range(&q, start, end, step as f64)
-            .timeout(self.server_timeout_ms())
-            .get()
-            .await;
+        let mut b = self.client.query_range(&q, start, end, step as f64).timeout(self.server_timeout_ms());
+        if end - start > DOWNSAMPLED_AFTER_S {
+            b = b.query("max_source_resolution", "auto");
+        }
+        let r = b.get().await;
         r.map(|r| series(r.into_inner().0)).map_err(|e| classify(name, e))
     }
 
@@ -279,7 +323,7 @@ impl Backend {
                 Err(QueryError::Query(e)) => notes.push(e),
             }
         }
-        Ok((map::node_metrics(&by_name, self.queries.node_label()), notes))
+        Ok((map::node_metrics(&by_name, "node"), notes))
     }
 
     /// Every scheduled pod with its runtime class, from kube-state-metrics.
@@ -342,7 +386,7 @@ mod tests {
     }
 
     fn backend(url: &str, auth: Option<Auth>, timeout: Duration) -> Backend {
-        let q = Queries::new("node", "zone", offline_pods(&[], &[]), &BTreeMap::new()).unwrap();
+        let q = Queries::new(None, "zone", offline_pods(&[], &[]), &BTreeMap::new()).unwrap();
         Backend::new(&BackendOptions { url: url.into(), auth, timeout }, q).unwrap()
     }
 
