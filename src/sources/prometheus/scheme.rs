@@ -4,7 +4,8 @@
 //! (`data-sources.md` §9):
 //!
 //! * a `node` label (a relabelling adds it; `[prometheus] node_label` names another one);
-//! * `instance` = the node's name (kube-prometheus jsonnet relabels it so);
+//! * `instance` = the node's name (kube-prometheus jsonnet relabels it so), or `name:port`: the
+//!   host part names the node (also the fallback when nothing else maps);
 //! * `instance` = `InternalIP:port` with the exporter pod's `namespace`/`pod` and no node label
 //!   (kube-prometheus-stack): mapped to the node on the server through `kube_node_info`'s
 //!   `internal_ip`.
@@ -18,7 +19,7 @@ use super::map::Series;
 pub enum Scheme {
     /// Series carry the node's name in this label.
     Label(String),
-    /// `instance` is the node's name.
+    /// `instance`'s host part (without a `:port`) is the node's name.
     InstanceName,
     /// `instance` is `InternalIP:port`; `kube_node_info{internal_ip}` names the node.
     InstanceIp,
@@ -78,7 +79,8 @@ pub fn rules_probe() -> String {
 }
 
 /// The scheme from the probe's counts: a node label if most series have one, else `instance`
-/// naming nodes, else `instance` addressing them; `None` without node_exporter data.
+/// addressing nodes by their InternalIP if more series map that way than by name, else
+/// `instance` naming them (also when nothing maps: the host part is the best name there is).
 pub fn interpret(scheme: &[Series], rules: &[Series], configured: Option<&str>) -> Detected {
     let count = |tag: &str| {
         scheme.iter().find(|s| s.label("scheme") == Some(tag)).and_then(Series::value).unwrap_or(0.0)
@@ -88,8 +90,8 @@ pub fn interpret(scheme: &[Series], rules: &[Series], configured: Option<&str>) 
     let scheme = match configured {
         Some(l) => Scheme::Label(l.to_string()),
         None if node > 0.0 && node * 2.0 >= any => Scheme::Label("node".into()),
-        None if name > 0.0 && name >= ip => Scheme::InstanceName,
-        None if ip > 0.0 => Scheme::InstanceIp,
+        None if ip > 0.0 && ip > name => Scheme::InstanceIp,
+        None if any > 0.0 => Scheme::InstanceName,
         None => Scheme::Label("node".into()),
     };
     let has =
@@ -116,7 +118,9 @@ impl Detected {
         match &self.scheme {
             Scheme::Label(l) if l == "node" => expr.to_string(),
             Scheme::Label(l) => format!(r#"label_replace({expr}, "node", "$1", "{l}", "(.+)")"#),
-            Scheme::InstanceName => format!(r#"label_replace({expr}, "node", "$1", "instance", "(.+)")"#),
+            Scheme::InstanceName => format!(
+                r#"label_replace(label_replace({expr}, "node", "$1", "instance", "(.+)"), "node", "$1", "instance", {HOST_RE})"#
+            ),
             Scheme::InstanceIp => format!(
                 r#"(label_replace({expr}, "internal_ip", "$1", "instance", {HOST_RE}) * on (internal_ip) group_left (node) topk by (internal_ip) (1, max by (internal_ip, node) (kube_node_info)))"#
             ),
@@ -129,7 +133,11 @@ impl Detected {
         let v = super::queries::quote(node);
         match &self.scheme {
             Scheme::Label(l) => format!(r#"{l}="{v}","#),
-            Scheme::InstanceName => format!(r#"instance="{v}","#),
+            Scheme::InstanceName => {
+                let re: String =
+                    v.chars().flat_map(|c| if c == '.' { vec!['\\', '\\', '.'] } else { vec![c] }).collect();
+                format!(r#"instance=~"{re}(:[0-9]+)?","#)
+            }
             Scheme::InstanceIp => String::new(),
         }
     }
@@ -138,7 +146,9 @@ impl Detected {
     pub fn describe(&self) -> String {
         let scheme = match &self.scheme {
             Scheme::Label(l) => format!("node_exporter series name their node in the `{l}` label"),
-            Scheme::InstanceName => "node_exporter `instance` is the node's name (kube-prometheus)".to_string(),
+            Scheme::InstanceName => {
+                "node_exporter `instance` (without its port) is the node's name (kube-prometheus)".to_string()
+            }
             Scheme::InstanceIp => {
                 "node_exporter `instance` is IP:port, mapped to nodes by kube_node_info's internal_ip (kube-prometheus-stack)"
                     .to_string()
@@ -180,6 +190,8 @@ mod tests {
             d(vec![s(("scheme", "instance"), 40.0), s(("scheme", "any"), 48.0)]),
             Scheme::InstanceName
         );
+        // No kube-state-metrics to match with: instance names the node.
+        assert_eq!(d(vec![s(("scheme", "any"), 48.0)]), Scheme::InstanceName);
         assert_eq!(
             d(vec![s(("scheme", "instance-ip"), 40.0), s(("scheme", "any"), 48.0)]),
             Scheme::InstanceIp
@@ -201,7 +213,7 @@ mod tests {
         assert!(w.contains(r#""instance", "\\[?(.+?)\\]?:[0-9]+")"#) && w.contains("kube_node_info"), "{w}");
         assert_eq!(ip.node_matcher("n1"), "");
         let name = Detected { scheme: Scheme::InstanceName, ..Detected::default() };
-        assert_eq!(name.node_matcher(r#"a"b"#), r#"instance="a\"b","#);
+        assert_eq!(name.node_matcher(r#"a"b.c"#), r#"instance=~"a\"b\\.c(:[0-9]+)?","#);
         assert_eq!(Detected::default().to_node("x"), "x");
         assert!(Detected::default().describe().contains("`node` label"));
     }
