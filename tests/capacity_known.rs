@@ -56,6 +56,8 @@ pub fn scenario() -> Scenario {
         default: (35, 0),
         gaps: vec![(ts("2026-11-02T02:00"), ts("2026-11-02T02:20"))],
         scheme: Scheme::NodeLabel,
+        step: support::known::STEP,
+        rules: false,
     }
 }
 
@@ -284,6 +286,39 @@ fn check_notes(c: &Case, r: &CapacityReport) {
         }
         _ => {}
     }
+}
+
+/// The benchmark's data (`scripts/bench-report`): `$KNOWN_BENCH_NODES` (default 5,000) nodes of 2
+/// CPUs in racks of 40, kube-prometheus-stack labels (`instance="IP:9100"`), node-mixin's
+/// recording rules, samples every 5 minutes from 29 Nov 10:00 to 30 Nov 12:00 UTC; the issue's
+/// day (01:00-06:00 20 % online + 50 % offline, 06:00-07:00 30 % + 10 %, else 35 % online).
+/// Written to `$KNOWN_BENCH_OM`, with the expected figures printed.
+#[test]
+#[ignore]
+fn write_bench_om() {
+    let Ok(path) = std::env::var("KNOWN_BENCH_OM") else { return };
+    let n = std::env::var("KNOWN_BENCH_NODES").ok().and_then(|v| v.parse().ok()).unwrap_or(5000);
+    let seg = |from: &str, to: &str, online, offline| Segment { from: ts(from), to: ts(to), online, offline };
+    let s = Scenario {
+        start: ts("2026-11-29T10:00"),
+        end: ts("2026-11-30T12:00"),
+        nodes: support::known::nodes_in_racks(n, 2, 40),
+        segments: vec![
+            seg("2026-11-30T01:00", "2026-11-30T06:00", 20, 50),
+            seg("2026-11-30T06:00", "2026-11-30T07:00", 30, 10),
+        ],
+        default: (35, 0),
+        gaps: vec![],
+        scheme: Scheme::InstanceIp,
+        step: 300,
+        rules: true,
+    };
+    s.write(std::path::Path::new(&path));
+    let t = s.truth(ts("2026-11-30T01:00"), ts("2026-11-30T06:00"));
+    println!(
+        "expected 01:00-06:00 UTC on 30 Nov: util {:.4} idle {:.1} spill {:.1} capacity {:.1}",
+        t.avg_util, t.idle_core_hours, t.spill_core_hours, t.capacity_core_hours
+    );
 }
 
 /// Writes the scenario to `$KNOWN_OM` and prints the expected figures (for measuring a build).

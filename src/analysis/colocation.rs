@@ -135,6 +135,25 @@ pub fn fills(curve: &CpuCurve, windows: &[Window], tz: Tz, now: DateTime<Utc>) -
     out
 }
 
+/// What a review of `[from, to)` must fetch: the curve from the earliest window occurrence that
+/// overlaps it, less the baseline hours (else from `from`), and the per-rack curves only around
+/// those occurrences (baseline to spill hours, up to `to`); `None` without an occurrence.
+pub fn needed(
+    windows: &[Window],
+    tz: Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> (DateTime<Utc>, Option<(DateTime<Utc>, DateTime<Utc>)>) {
+    let spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = windows
+        .iter()
+        .flat_map(|w| occurrences(w, tz, from, to))
+        .map(|(a, b)| (a - Duration::hours(BASELINE_HOURS), (b + Duration::hours(SPILL_HOURS)).min(to)))
+        .collect();
+    let first = spans.iter().map(|s| s.0).min();
+    let last = spans.iter().map(|s| s.1).max();
+    (first.map_or(from, |f| f.min(from)), first.zip(last))
+}
+
 /// The wall-clock length of a window (what it lasts on a day without a clock change).
 pub fn nominal(w: &Window) -> Duration {
     let d = w.end - w.start;

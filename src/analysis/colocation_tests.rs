@@ -248,3 +248,15 @@ fn empty_and_degenerate_curves() {
     let w = Window { start: NaiveTime::MIN, end: NaiveTime::MIN };
     assert!(fills(&curve(), &[w], Tz::UTC, now()).is_empty());
 }
+
+#[test]
+fn a_review_fetches_its_occurrences_with_their_baseline_and_racks_only_around_them() {
+    let w = [win("01:00-06:00")];
+    // Run at 12:00: today's window, 23:00 (baseline) to 10:00 (spill).
+    let (from, racks) = needed(&w, Tz::UTC, at(23, 12), at(24, 12));
+    assert_eq!((from, racks), (at(23, 12), Some((at(23, 23), at(24, 10)))));
+    // Run at 03:00: yesterday's window straddles the start: from 23:00 two days ago.
+    let (from, racks) = needed(&w, Tz::UTC, at(23, 3), at(24, 3));
+    assert_eq!((from, racks), (at(22, 23), Some((at(22, 23), at(24, 3)))));
+    assert_eq!(needed(&[], Tz::UTC, at(23, 3), at(24, 3)), (at(23, 3), None));
+}

@@ -41,10 +41,15 @@ fn unreachable(b: &Backend, e: QueryError) -> NoReport {
 }
 
 pub async fn build(b: &Backend, o: &ReportOptions) -> Result<CapacityReport, NoReport> {
-    let span = RANGE_S + LOOKBACK_S;
     let detected = b.detect(aligned(o.end)).await.map_err(|e| unreachable(b, e))?;
+    // The range, the occurrences that overlap it with their baseline hours, and the racks only
+    // around those occurrences.
+    let to = DateTime::from_timestamp(aligned(o.end), 0).unwrap_or(o.end);
+    let (from, racks) = colocation::needed(&o.windows, o.tz, to - Duration::seconds(RANGE_S), to);
+    let span = (to - from).num_seconds().clamp(RANGE_S, RANGE_S + LOOKBACK_S);
+    let racks = racks.map(|(a, z)| (a.timestamp(), z.timestamp()));
     let (fetched, cordoned) = futures::join!(
-        b.curve(o.end, span, CURVE_STEP_S),
+        b.curve_racks(o.end, span, CURVE_STEP_S, racks),
         b.range("cordoned", None, aligned(o.end) - RANGE_S, aligned(o.end), CURVE_STEP_S)
     );
     let fetched = fetched.map_err(|e| unreachable(b, e))?;
@@ -200,7 +205,7 @@ pub fn assemble(curve: CpuCurve, o: &ReportOptions, source: &str, mut notes: Vec
 /// covering the occurrence), computed on the server; then the cores and rack of just those
 /// nodes. A node without a known capacity has unknown idle core-hours (NaN, shown `n/a`).
 async fn node_fills(b: &Backend, f: &WindowFill, top: usize) -> Result<Vec<NodeFill>, QueryError> {
-    let util = b.render("node_util", None);
+    let util = b.render("node_util", None, None);
     if util.is_empty() || top == 0 {
         return Ok(Vec::new());
     }

@@ -54,6 +54,11 @@ pub struct PromOptions {
     /// The curve changes every 5 minutes; it is refetched at most this often.
     pub curve_every: Duration,
     pub offline_priority_classes: BTreeSet<String>,
+    /// The colocation windows and their zone: the per-rack curves are fetched only around the
+    /// occurrences of the last 24 h (they cost per node and step). Without windows, over the
+    /// whole history.
+    pub windows: Vec<crate::model::Window>,
+    pub tz: chrono_tz::Tz,
 }
 
 impl Default for PromOptions {
@@ -62,6 +67,8 @@ impl Default for PromOptions {
             refresh: Duration::from_secs(15),
             curve_every: Duration::from_secs(60),
             offline_priority_classes: ["koord-batch", "koord-free"].into_iter().map(String::from).collect(),
+            windows: Vec::new(),
+            tz: chrono_tz::Tz::UTC,
         }
     }
 }
@@ -107,8 +114,19 @@ pub async fn refresh(
     }
     out.extend(nodes.into_iter().map(|(node, metrics)| Update::NodeMetrics { node, metrics, at: now }));
     if with_curve {
-        let f =
-            b.curve(now, interest.history_s + LOOKBACK_S, CURVE_STEP_S).await.map_err(|e| e.to_string())?;
+        let racks = (!opts.windows.is_empty()).then(|| {
+            let (_, r) = crate::analysis::colocation::needed(
+                &opts.windows,
+                opts.tz,
+                now - chrono::Duration::seconds(DEFAULT_HISTORY_S),
+                now,
+            );
+            r.map(|(a, z)| (a.timestamp(), z.timestamp())).unwrap_or((at, at))
+        });
+        let f = b
+            .curve_racks(now, interest.history_s + LOOKBACK_S, CURVE_STEP_S, racks)
+            .await
+            .map_err(|e| e.to_string())?;
         out.push(family("cpu", &f.notes, f.curve.is_some(), now));
         if let Some(c) = f.curve {
             out.push(Update::Cpu(c));

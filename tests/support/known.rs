@@ -19,6 +19,8 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
+/// A minute: the resolution of usage (and the sample interval unless `Scenario::step` says
+/// otherwise).
 pub const STEP: i64 = 60;
 
 /// How node_exporter series name their node (see `data-sources.md` §9).
@@ -64,6 +66,12 @@ pub struct Scenario {
     pub default: (u32, u32),
     pub gaps: Vec<(i64, i64)>,
     pub scheme: Scheme,
+    /// Seconds between samples (a multiple of a minute; segment edges on its multiples).
+    pub step: i64,
+    /// Also write node-mixin's recording rules as Prometheus would evaluate them every `step`:
+    /// `instance:node_cpu_utilisation:rate5m` (the busy share of the 5 minutes before) and
+    /// `instance:node_num_cpu:sum`.
+    pub rules: bool,
 }
 
 /// What a capacity review should say about `[a, b)`, computed minute by minute.
@@ -131,10 +139,15 @@ impl Scenario {
         }
     }
 
+    /// The sum of `f(usage)` over the minutes of `[m, m + step)`.
+    fn over(&self, m: i64, f: impl Fn((u32, u32)) -> u64) -> u64 {
+        (m..m + self.step).step_by(STEP as usize).map(|x| f(self.usage(x))).sum()
+    }
+
     fn times(&self, n: &Node) -> impl Iterator<Item = i64> + '_ {
         let first = n.joins.unwrap_or(self.start).max(self.start);
         (first..=self.end)
-            .step_by(STEP as usize)
+            .step_by(self.step as usize)
             .filter(|&t| !self.gaps.iter().any(|&(g0, g1)| t > g0 && t < g1))
     }
 
@@ -147,12 +160,12 @@ impl Scenario {
         let mut t = first;
         while t <= self.end {
             if t > first {
-                acc = if n.reboots.contains(&t) { inc(t - STEP) } else { acc + inc(t - STEP) };
+                acc = if n.reboots.contains(&t) { inc(t - self.step) } else { acc + inc(t - self.step) };
             }
             if !self.gaps.iter().any(|&(g0, g1)| t > g0 && t < g1) {
                 out.push((t, acc));
             }
-            t += STEP;
+            t += self.step;
         }
         out
     }
@@ -168,6 +181,31 @@ impl Scenario {
                 n.ip,
                 n.name.trim_start_matches("node-")
             ),
+        }
+    }
+
+    /// The recording rules' series, evaluated at each sample time with 5 minutes of data.
+    fn write_rules(&self, s: &mut String) {
+        let _ = writeln!(s, "# TYPE instance:node_cpu_utilisation:rate5m gauge");
+        for n in &self.nodes {
+            let labels = self.exporter_labels(n);
+            let first = n.joins.unwrap_or(self.start).max(self.start) + 300;
+            for t in self.times(n).filter(|t| *t >= first) {
+                let busy: u32 =
+                    (t - 300..t).step_by(STEP as usize).map(|m| self.usage(m)).map(|(a, b)| a + b).sum();
+                let _ = writeln!(
+                    s,
+                    "instance:node_cpu_utilisation:rate5m{{{labels}}} {} {t}",
+                    f64::from(busy) / 500.0
+                );
+            }
+        }
+        let _ = writeln!(s, "# TYPE instance:node_num_cpu:sum gauge");
+        for n in &self.nodes {
+            let labels = self.exporter_labels(n);
+            for t in self.times(n) {
+                let _ = writeln!(s, "instance:node_num_cpu:sum{{{labels}}} {} {t}", n.cpus);
+            }
         }
     }
 
@@ -223,9 +261,10 @@ impl Scenario {
             for cpu in 0..n.cpus {
                 for (mode, busy) in [("idle", false), ("user", true)] {
                     let per = |m: i64| {
-                        let (on, off) = self.usage(m);
-                        let b = u64::from(on + off) * 600;
-                        if busy { b } else { 60_000 - b }
+                        self.over(m, |(on, off)| {
+                            let b = u64::from(on + off) * 600;
+                            if busy { b } else { 60_000 - b }
+                        })
                     };
                     let start = if busy { 1_000_000 } else { 5_000_000 };
                     for (t, v) in self.counter(n, start, per) {
@@ -239,14 +278,19 @@ impl Scenario {
                 }
             }
         }
+        if self.rules {
+            self.write_rules(&mut s);
+            flush(&mut w, &mut s);
+        }
         s.push_str("# TYPE container_cpu_usage_seconds counter\n");
         for n in &self.nodes {
             for (pod, ns, offline) in
                 [(format!("online-{}", n.name), "web", false), (format!("batch-{}", n.name), "batch", true)]
             {
                 let per = |m: i64| {
-                    let (on, off) = self.usage(m);
-                    u64::from(if offline { off } else { on }) * 600 * u64::from(n.cpus)
+                    self.over(m, |(on, off)| {
+                        u64::from(if offline { off } else { on }) * 600 * u64::from(n.cpus)
+                    })
                 };
                 for (t, v) in self.counter(n, 2_000_000, per) {
                     let _ = writeln!(
@@ -278,13 +322,19 @@ impl Scenario {
     }
 }
 
-/// `n` nodes `node-01`.. of `cpus` CPUs in racks of five (`rack-1`, ...), IPs `10.0.<rack>.<i>`.
+/// `n` nodes `node-01`.. of `cpus` CPUs in racks of five (`rack-1`, ...), IPs `10.<rack>.<i>`.
 pub fn nodes(n: usize, cpus: u32) -> Vec<Node> {
+    nodes_in_racks(n, cpus, 5)
+}
+
+/// `n` nodes of `cpus` CPUs, `per_rack` to a rack.
+pub fn nodes_in_racks(n: usize, cpus: u32, per_rack: usize) -> Vec<Node> {
+    let width = n.to_string().len().max(2);
     (1..=n)
         .map(|i| Node {
-            name: format!("node-{i:02}"),
-            ip: format!("10.0.{}.{}", (i - 1) / 5 + 1, i),
-            rack: format!("rack-{}", (i - 1) / 5 + 1),
+            name: format!("node-{i:0width$}"),
+            ip: format!("10.{}.{}.{}", (i - 1) / per_rack + 1, i / 250, i % 250 + 1),
+            rack: format!("rack-{}", (i - 1) / per_rack + 1),
             cpus,
             joins: None,
             reboots: Vec::new(),

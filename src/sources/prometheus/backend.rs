@@ -213,9 +213,9 @@ impl Backend {
         Ok(d)
     }
 
-    /// The PromQL of a template for the detected scheme.
-    pub fn render(&self, name: &str, node: Option<&str>) -> String {
-        self.queries.render(&self.detected(), name, node)
+    /// The PromQL of a template for the detected scheme (`range_s`: a range query's span).
+    pub fn render(&self, name: &str, node: Option<&str>, range_s: Option<i64>) -> String {
+        self.queries.render(&self.detected(), name, node, range_s)
     }
 
     fn server_timeout_ms(&self) -> i64 {
@@ -224,7 +224,7 @@ impl Backend {
 
     /// One instant query at `at`; an empty or unknown template gives no series.
     pub async fn instant(&self, name: &str, node: Option<&str>, at: i64) -> Result<Vec<Series>, QueryError> {
-        let q = self.render(name, node);
+        let q = self.render(name, node, None);
         if q.is_empty() {
             return Ok(Vec::new());
         }
@@ -246,7 +246,7 @@ impl Backend {
         end: i64,
         step: i64,
     ) -> Result<Vec<Series>, QueryError> {
-        let q = self.render(name, node);
+        let q = self.render(name, node, Some(end - start));
         if q.is_empty() {
             return Ok(Vec::new());
         }
@@ -263,9 +263,31 @@ impl Backend {
     /// the cluster and by rack. A transport failure is an error; a query that fails or returns
     /// nothing is a note.
     pub async fn curve(&self, end: DateTime<Utc>, span_s: i64, step: i64) -> Result<CurveFetch, QueryError> {
+        self.curve_racks(end, span_s, step, None).await
+    }
+
+    /// [`Backend::curve`] with the per-rack queries only over `racks` (unix seconds, widened to
+    /// the step), where the fills that need them are: they cost per node and step.
+    pub async fn curve_racks(
+        &self,
+        end: DateTime<Utc>,
+        span_s: i64,
+        step: i64,
+        racks: Option<(i64, i64)>,
+    ) -> Result<CurveFetch, QueryError> {
         let end = end.timestamp().div_euclid(step) * step;
         let start = end - span_s;
-        let results = join_all(CURVE_QUERIES.iter().map(|n| self.range(n, None, start, end, step))).await;
+        let (rs, re) = racks.map_or((start, end), |(a, b)| {
+            (a.div_euclid(step) * step, ((b + step - 1).div_euclid(step) * step).min(end))
+        });
+        let results = join_all(CURVE_QUERIES.iter().map(|n| {
+            if n.ends_with("_by_rack") {
+                self.range(n, None, rs.max(start), re, step)
+            } else {
+                self.range(n, None, start, end, step)
+            }
+        }))
+        .await;
         let mut notes = Vec::new();
         let mut take = |name: &str, r: Result<Vec<Series>, QueryError>| -> Result<Vec<Series>, QueryError> {
             match r {

@@ -41,15 +41,24 @@ const FRAGMENTS: &[&str] = &[
     "node_capacity",
     "node_busy",
     "node_measured",
+    "node_load",
+    "node_units",
+    "key_rack",
     "pod_cpu",
     "node_rack",
 ];
 
-/// Replace every `$to_node(EXPR)` (balanced parentheses) with `d.to_node(EXPR)`.
-fn expand_to_node(mut q: String, d: &Detected) -> String {
-    const MACRO: &str = "$to_node(";
-    while let Some(start) = q.find(MACRO) {
-        let open = start + MACRO.len();
+/// Replace every `$to_node(EXPR)` and `$to_node_once(EXPR)` (balanced parentheses) with
+/// `d.to_node(EXPR)` and `d.to_node_once(EXPR, range)`.
+fn expand_to_node(q: String, d: &Detected, range: &str) -> String {
+    let q = expand(q, "$to_node_once(", &|e| d.to_node_once(e, range));
+    expand(q, "$to_node(", &|e| d.to_node(e))
+}
+
+fn expand(mut q: String, macro_open: &str, f: &dyn Fn(&str) -> String) -> String {
+    let macro_len = macro_open.len();
+    while let Some(start) = q.find(macro_open) {
+        let open = start + macro_len;
         let mut depth = 1usize;
         let mut end = None;
         for (i, c) in q[open..].char_indices() {
@@ -66,7 +75,7 @@ fn expand_to_node(mut q: String, d: &Detected) -> String {
             }
         }
         let Some(end) = end else { break };
-        let inner = d.to_node(&q[open..end]);
+        let inner = f(&q[open..end]);
         q.replace_range(start..=end, &inner);
     }
     q
@@ -112,7 +121,12 @@ fn alternation(values: &[String]) -> String {
     values.iter().map(esc).collect::<Vec<_>>().join("|")
 }
 
-/// The set of offline pods as `{namespace, pod}` = 1, as Koordinator defines them: the pod's
+/// `{namespace, pod}` of every pod `selector` matched in the query's range, evaluated once.
+fn once(selector: &str) -> String {
+    format!("max by (namespace, pod) (last_over_time({selector}[$range] @ end()))")
+}
+
+/// The set of offline pods as `{namespace, pod}` = 1 (every such pod seen in the query's range), as Koordinator defines them: the pod's
 /// `priorityClassName` (`kube_pod_info`), or its `koordinator.sh/priority-class` label, in the
 /// priority classes, or its `koordinator.sh/qosClass` label in the QoS classes (the labels are in
 /// `kube_pod_labels` only when kube-state-metrics allow-lists them). Empty when neither list has
@@ -122,16 +136,12 @@ pub fn offline_pods(priority_classes: &[String], qos_classes: &[String]) -> Stri
     let mut parts = Vec::new();
     if !priority_classes.is_empty() {
         let re = alternation(priority_classes);
-        parts.push(format!(r#"max by (namespace, pod) (kube_pod_info{{priority_class=~"{re}"}})"#));
-        parts.push(format!(
-            r#"max by (namespace, pod) (kube_pod_labels{{label_koordinator_sh_priority_class=~"{re}"}})"#
-        ));
+        parts.push(once(&format!(r#"kube_pod_info{{priority_class=~"{re}"}}"#)));
+        parts.push(once(&format!(r#"kube_pod_labels{{label_koordinator_sh_priority_class=~"{re}"}}"#)));
     }
     if !qos_classes.is_empty() {
         let re = alternation(qos_classes);
-        parts.push(format!(
-            r#"max by (namespace, pod) (kube_pod_labels{{label_koordinator_sh_qos_class=~"{re}"}})"#
-        ));
+        parts.push(once(&format!(r#"kube_pod_labels{{label_koordinator_sh_qos_class=~"{re}"}}"#)));
     }
     parts.join(" or ")
 }
@@ -183,19 +193,23 @@ impl Queries {
     /// A fragment: the config's override, else the recording-rule form when `d` has the rules,
     /// else the default.
     fn fragment(&self, d: &Detected, name: &str) -> String {
-        let rules = match name {
-            "node_busy" | "node_measured" => d.node_rules,
-            "pod_cpu" => d.pod_rule,
-            _ => false,
+        let variant = match name {
+            _ if self.overridden.contains(name) => None,
+            "node_busy" | "node_measured" | "node_load" | "node_units" | "key_rack" if d.node_rules => {
+                Some("rules")
+            }
+            "pod_cpu" if d.pod_cgroups => Some("cgroups"),
+            "pod_cpu" if d.pod_rule => Some("rules"),
+            _ => None,
         };
-        let key =
-            if rules && !self.overridden.contains(name) { format!("{name}_rules") } else { name.to_string() };
+        let key = variant.map_or_else(|| name.to_string(), |v| format!("{name}_{v}"));
         self.templates.get(key.as_str()).cloned().unwrap_or_default()
     }
 
-    /// The PromQL for `name` on a backend like `d` (with `$node_name` = `node`, if given); empty
-    /// for an unknown name or a template overridden to "" (the caller skips it).
-    pub fn render(&self, d: &Detected, name: &str, node: Option<&str>) -> String {
+    /// The PromQL for `name` on a backend like `d` (with `$node_name` = `node`, if given; `$range`
+    /// = the query's span, `range_s` seconds, else a day); empty for an unknown name or a template
+    /// overridden to "" (the caller skips it).
+    pub fn render(&self, d: &Detected, name: &str, node: Option<&str>, range_s: Option<i64>) -> String {
         let Some(t) = self.templates.get(name) else { return String::new() };
         if t.is_empty() {
             return String::new();
@@ -212,14 +226,16 @@ impl Queries {
         }
         let matcher = node.map(|n| d.node_matcher(n)).unwrap_or_default();
         let this = format!(r#"label_replace(vector(1), "node", "{}", "", "")"#, quote(node.unwrap_or("")));
+        let range = format!("{}s", range_s.unwrap_or(86_400).max(300));
         let q = q
+            .replace("$range", &range)
             .replace("$match", &matcher)
             .replace("$this_node", &this)
             .replace("$node_key", d.node_key())
             .replace("$node_label", d.node_key())
             .replace("$rack_label", &self.rack_label)
             .replace("$node_name", &quote(node.unwrap_or("")));
-        expand_to_node(q, d)
+        expand_to_node(q, d, &range)
     }
 }
 
@@ -234,7 +250,7 @@ mod tests {
     }
 
     fn d(scheme: Scheme, rules: bool) -> Detected {
-        Detected { scheme, node_rules: rules, pod_rule: rules, probed: true }
+        Detected { scheme, node_rules: rules, pod_rule: rules, pod_cgroups: false, probed: true }
     }
 
     #[test]
@@ -257,7 +273,7 @@ mod tests {
             for rules in [false, true] {
                 let d = d(scheme.clone(), rules);
                 for (name, _, _) in TEMPLATES {
-                    let r = q.render(&d, name, Some(r#"node-"1""#));
+                    let r = q.render(&d, name, Some(r#"node-"1""#), Some(3600));
                     let left = r.replace(r#""$1""#, "");
                     assert!(!left.contains('$'), "{name} {scheme:?} {rules}: {r}");
                     assert_eq!(r.matches('(').count(), r.matches(')').count(), "{name}: {r}");
@@ -265,7 +281,7 @@ mod tests {
             }
         }
         let plain = d(Scheme::Label("node".into()), false);
-        let r = q.render(&plain, "cpu_offline_by_rack", None);
+        let r = q.render(&plain, "cpu_offline_by_rack", None, Some(3600));
         assert!(r.contains(r#"kube_pod_info{priority_class=~"koord-batch|koord-free"}"#), "{r}");
         assert!(
             r.contains(r#"kube_pod_labels{label_koordinator_sh_priority_class=~"koord-batch|koord-free"}"#),
@@ -274,16 +290,16 @@ mod tests {
         assert!(r.contains(r#"label_koordinator_sh_qos_class=~"BE""#), "{r}");
         assert!(r.contains("sum by (label_topology_kubernetes_io_zone)"), "{r}");
         // One node: narrowed in the selector and filtered by name.
-        let r = q.render(&plain, "node_util_range", Some(r#"a"b"#));
+        let r = q.render(&plain, "node_util_range", Some(r#"a"b"#), Some(3600));
         assert!(r.contains(r#"{node="a\"b",mode!~"#) && r.contains(r#""node", "a\"b", "", """#), "{r}");
-        // Recording rules replace the raw node CPU.
-        let r = q.render(&d(Scheme::InstanceIp, true), "cpu_used_by_rack", None);
+        // Recording rules replace the raw node CPU; the IP -> node -> rack map is evaluated once.
+        let r = q.render(&d(Scheme::InstanceIp, true), "cpu_used_by_rack", None, Some(3600));
         assert!(
-            r.contains("instance:node_cpu_utilisation:rate5m{}") && !r.contains("node_cpu_seconds_total"),
+            r.contains("instance:node_cpu_utilisation:rate5m") && !r.contains("node_cpu_seconds_total"),
             "{r}"
         );
-        assert!(r.contains("sum by (instance) (") && r.contains("kube_node_info"), "{r}");
-        let r = q.render(&d(Scheme::InstanceName, false), "conntrack_entries", None);
+        assert!(r.contains("last_over_time(kube_node_info[3600s] @ end())"), "{r}");
+        let r = q.render(&d(Scheme::InstanceName, false), "conntrack_entries", None, None);
         assert!(
             r.starts_with(r#"label_replace(label_replace(max by (instance) (node_nf_conntrack_entries), "node", "$1", "instance", "(.+)"), "node", "$1", "instance", "#),
             "{r}"
@@ -307,12 +323,31 @@ mod tests {
         o.insert("node_busy".to_string(), "sum by ($node_key) (my:busy)".to_string());
         let q = Queries::new(Some("instance"), "z", String::new(), &o).unwrap();
         let det = d(Scheme::Label("instance".into()), true);
-        assert_eq!(q.render(&det, "cpu_used", None), "sum(cluster:cpu_used:rate5m)");
+        assert_eq!(q.render(&det, "cpu_used", None, None), "sum(cluster:cpu_used:rate5m)");
         assert!(
-            q.render(&det, "node_util", None).starts_with("label_replace(sum by (instance) (my:busy) / ")
+            q.render(&det, "node_util", None, None)
+                .starts_with("label_replace(sum by (instance) (sum by (instance) (my:busy)) / ")
         );
         o.insert("cpu_usd".to_string(), "x".to_string());
         let e = Queries::new(None, "z", String::new(), &o).unwrap_err();
         assert!(e.contains("cpu_usd") && e.contains("cpu_used"), "{e}");
+    }
+}
+#[cfg(test)]
+#[test]
+#[ignore]
+fn print_rendered() {
+    use super::scheme::Scheme;
+    let off = offline_pods(&["koord-batch".into(), "koord-free".into()], &["BE".into()]);
+    let q = Queries::new(None, "topology.kubernetes.io/zone", off, &BTreeMap::new()).unwrap();
+    let d = Detected {
+        scheme: Scheme::InstanceIp,
+        node_rules: true,
+        pod_rule: false,
+        pod_cgroups: false,
+        probed: true,
+    };
+    for (n, _, _) in TEMPLATES {
+        println!("{n}\t{}", q.render(&d, n, None, Some(93_600)));
     }
 }

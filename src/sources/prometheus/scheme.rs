@@ -33,13 +33,21 @@ pub struct Detected {
     pub node_rules: bool,
     /// kubernetes-mixin's `node_namespace_pod_container:container_cpu_usage_seconds_total:sum_rate5m`.
     pub pod_rule: bool,
+    /// cAdvisor's pod-cgroup series (`container_cpu_usage_seconds_total{container="", pod!=""}`).
+    pub pod_cgroups: bool,
     /// Whether the probes found node_exporter data (else this is the default, probed again later).
     pub probed: bool,
 }
 
 impl Default for Detected {
     fn default() -> Self {
-        Detected { scheme: Scheme::Label("node".into()), node_rules: false, pod_rule: false, probed: false }
+        Detected {
+            scheme: Scheme::Label("node".into()),
+            node_rules: false,
+            pod_rule: false,
+            pod_cgroups: false,
+            probed: false,
+        }
     }
 }
 
@@ -69,6 +77,7 @@ pub fn scheme_probe() -> String {
             "instance-ip",
         ),
         tag(format!("count({cpu})"), "any"),
+        tag(r#"count(container_cpu_usage_seconds_total{container="", pod!=""})"#.into(), "pod-cgroups"),
     ]
     .join(" or ")
 }
@@ -100,6 +109,7 @@ pub fn interpret(scheme: &[Series], rules: &[Series], configured: Option<&str>) 
         scheme,
         node_rules: has(UTIL_RULE) && has(CPUS_RULE),
         pod_rule: has(POD_RULE),
+        pod_cgroups: count("pod-cgroups") > 0.0,
         probed: any > 0.0,
     }
 }
@@ -115,6 +125,17 @@ impl Detected {
 
     /// `expr` (aggregated by [`Detected::node_key`]) with a `node` label naming the node.
     pub fn to_node(&self, expr: &str) -> String {
+        self.to_node_from(expr, "kube_node_info")
+    }
+
+    /// [`Detected::to_node`] with the IP -> node map evaluated once per query, over `range`
+    /// (every node seen in it), so the whole expression is step-invariant for a step-invariant
+    /// `expr`.
+    pub fn to_node_once(&self, expr: &str, range: &str) -> String {
+        self.to_node_from(expr, &format!("last_over_time(kube_node_info[{range}] @ end())"))
+    }
+
+    fn to_node_from(&self, expr: &str, node_info: &str) -> String {
         match &self.scheme {
             Scheme::Label(l) if l == "node" => expr.to_string(),
             Scheme::Label(l) => format!(r#"label_replace({expr}, "node", "$1", "{l}", "(.+)")"#),
@@ -122,7 +143,7 @@ impl Detected {
                 r#"label_replace(label_replace({expr}, "node", "$1", "instance", "(.+)"), "node", "$1", "instance", {HOST_RE})"#
             ),
             Scheme::InstanceIp => format!(
-                r#"(label_replace({expr}, "internal_ip", "$1", "instance", {HOST_RE}) * on (internal_ip) group_left (node) topk by (internal_ip) (1, max by (internal_ip, node) (kube_node_info)))"#
+                r#"(label_replace({expr}, "internal_ip", "$1", "instance", {HOST_RE}) * on (internal_ip) group_left (node) topk by (internal_ip) (1, max by (internal_ip, node) ({node_info})))"#
             ),
         }
     }
@@ -159,10 +180,12 @@ impl Detected {
         } else {
             "node CPU from raw node_cpu_seconds_total (no node-mixin recording rules)".to_string()
         };
-        let pods = if self.pod_rule {
+        let pods = if self.pod_cgroups {
+            "pod CPU from cAdvisor's pod cgroups (Kata and gVisor pods included)".to_string()
+        } else if self.pod_rule {
             format!("pod CPU from recording rule {POD_RULE}")
         } else {
-            "pod CPU from raw container_cpu_usage_seconds_total".to_string()
+            "pod CPU from cAdvisor's containers".to_string()
         };
         let probed = if self.probed { "" } else { " (not detected yet: no node_exporter data)" };
         format!("{scheme}; {cpu}; {pods}{probed}")
