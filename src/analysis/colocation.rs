@@ -135,6 +135,9 @@ pub fn fills(curve: &CpuCurve, windows: &[Window], tz: Tz, now: DateTime<Utc>) -
     out
 }
 
+/// A span of time, `[start, end)`.
+pub type Span = (DateTime<Utc>, DateTime<Utc>);
+
 /// What a review of `[from, to)` must fetch: the curve from the earliest window occurrence that
 /// overlaps it, less the baseline hours (else from `from`), and the per-rack curves only around
 /// those occurrences (baseline to spill hours, up to `to`); `None` without an occurrence.
@@ -143,8 +146,8 @@ pub fn needed(
     tz: Tz,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> (DateTime<Utc>, Option<(DateTime<Utc>, DateTime<Utc>)>) {
-    let spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = windows
+) -> (DateTime<Utc>, Option<Span>) {
+    let spans: Vec<Span> = windows
         .iter()
         .flat_map(|w| occurrences(w, tz, from, to))
         .map(|(a, b)| (a - Duration::hours(BASELINE_HOURS), (b + Duration::hours(SPILL_HOURS)).min(to)))
