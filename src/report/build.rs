@@ -205,14 +205,17 @@ pub fn assemble(curve: CpuCurve, o: &ReportOptions, source: &str, mut notes: Vec
 /// covering the occurrence), computed on the server; then the cores and rack of just those
 /// nodes. A node without a known capacity has unknown idle core-hours (NaN, shown `n/a`).
 async fn node_fills(b: &Backend, f: &WindowFill, top: usize) -> Result<Vec<NodeFill>, QueryError> {
-    let util = b.render("node_util", None, None);
-    if util.is_empty() || top == 0 {
-        return Ok(Vec::new());
-    }
+    // Ranked by the exporter's own node key; only the `top` results are mapped to node names.
     let step = CURVE_STEP_S;
     let to = (f.end.timestamp() + step - 1).div_euclid(step) * step;
     let from = f.start.timestamp().div_euclid(step) * step;
-    let expr = format!("bottomk({top}, avg_over_time(({util})[{}s:{step}s]))", to - from - 1);
+    // The steps ending in (from, to]: a range of `to - from - 1` seconds before `to`.
+    let util = b.render("node_window_util", None, Some(to - from - 1));
+    if util.is_empty() || top == 0 {
+        return Ok(Vec::new());
+    }
+    let ranked = format!("bottomk({top}, {util})");
+    let expr = b.detected().to_node(&ranked);
     let avg = b.instant_expr("under-filled nodes", &expr, to).await?;
     let nodes: Vec<(String, f64)> =
         avg.iter().filter_map(|s| Some((node_of(s, "node")?, s.value()?.clamp(0.0, 1.0)))).collect();

@@ -35,6 +35,8 @@ pub struct Queries {
 
 /// Fragments substituted into templates, longest name first where one is a prefix of another.
 const FRAGMENTS: &[&str] = &[
+    "node_window_util",
+    "node_util_key",
     "offline_pods",
     "pod_rack",
     "node_capacity_before",
@@ -195,7 +197,9 @@ impl Queries {
     fn fragment(&self, d: &Detected, name: &str) -> String {
         let variant = match name {
             _ if self.overridden.contains(name) => None,
-            "node_busy" | "node_measured" | "node_load" | "node_units" | "key_rack" if d.node_rules => {
+            "node_busy" | "node_measured" | "node_load" | "node_units" | "key_rack" | "node_window_util"
+                if d.node_rules && !self.overridden.contains("node_busy") =>
+            {
                 Some("rules")
             }
             "pod_cpu" if d.pod_cgroups => Some("cgroups"),
@@ -210,11 +214,14 @@ impl Queries {
     /// = the query's span, `range_s` seconds, else a day); empty for an unknown name or a template
     /// overridden to "" (the caller skips it).
     pub fn render(&self, d: &Detected, name: &str, node: Option<&str>, range_s: Option<i64>) -> String {
-        let Some(t) = self.templates.get(name) else { return String::new() };
-        if t.is_empty() {
+        if !self.templates.contains_key(name) {
             return String::new();
         }
-        let mut q = t.clone();
+        // A fragment asked for by name takes its recording-rule form like an included one.
+        let mut q = self.fragment(d, name);
+        if q.is_empty() {
+            return String::new();
+        }
         // Fragments may include fragments (`capacity_changes` -> `node_capacity`): two passes.
         for _ in 0..2 {
             for f in FRAGMENTS {
@@ -299,6 +306,8 @@ mod tests {
             "{r}"
         );
         assert!(r.contains("last_over_time(kube_node_info[3600s] @ end())"), "{r}");
+        let r = q.render(&d(Scheme::InstanceIp, true), "node_window_util", None, Some(17_999));
+        assert_eq!(r, "avg_over_time(instance:node_cpu_utilisation:rate5m[17999s])");
         let r = q.render(&d(Scheme::InstanceName, false), "conntrack_entries", None, None);
         assert!(
             r.starts_with(r#"label_replace(label_replace(max by (instance) (node_nf_conntrack_entries), "node", "$1", "instance", "(.+)"), "node", "$1", "instance", "#),

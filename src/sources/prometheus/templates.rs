@@ -31,8 +31,8 @@ const NODE_MEASURED_RULES: &str = r#"instance:node_num_cpu:sum{$match}"#;
 /// Per step and node key, what `$key_rack`'s value multiplies into busy cores: busy cores (raw,
 /// the map's value is 1) or the busy share (rules, the map's value is the node's CPUs).
 const NODE_LOAD_RULES: &str = r#"instance:node_cpu_utilisation:rate5m"#;
-/// The same for measured CPUs: CPUs (raw) or 1 (rules).
-const NODE_UNITS_RULES: &str = r#"instance:node_cpu_utilisation:rate5m > bool -1"#;
+/// CPUs measured per node key, joined to `group by ($node_key, $rack_label) ($key_rack)`.
+const NODE_UNITS_RULES: &str = r#"instance:node_num_cpu:sum"#;
 /// Node key -> rack (`""` for nodes without one), valued 1 (raw) or the node's CPUs (rules).
 const KEY_RACK: &str = r#"max by ($node_key, $rack_label) (($to_node_once(group by ($node_key) (last_over_time(node_cpu_seconds_total{mode="idle"}[$range] @ end()))) * on (node) group_left ($rack_label) $node_rack) or on (node) $to_node_once(group by ($node_key) (last_over_time(node_cpu_seconds_total{mode="idle"}[$range] @ end()))))"#;
 const KEY_RACK_RULES: &str = r#"max by ($node_key, $rack_label) (($to_node_once(max by ($node_key) (last_over_time(instance:node_num_cpu:sum[$range] @ end()))) * on (node) group_left ($rack_label) $node_rack) or on (node) $to_node_once(max by ($node_key) (last_over_time(instance:node_num_cpu:sum[$range] @ end()))))"#;
@@ -45,8 +45,8 @@ const POD_CPU_RULES: &str = r#"node_namespace_pod_container:container_cpu_usage_
 /// The cores of the nodes in the cluster during the step: as of its start (a node that joins
 /// counts from the step its CPU is measured in; one that leaves stops when kube-state-metrics
 /// marks its series stale).
-const NODE_CAPACITY: &str = r#"max by (node) (kube_node_status_capacity{resource="cpu"} offset 5m)"#;
-const NODE_CAPACITY_BEFORE: &str = r#"max by (node) (kube_node_status_capacity{resource="cpu"} offset 10m)"#;
+const NODE_CAPACITY: &str = r#"kube_node_status_capacity{resource="cpu"} offset 5m"#;
+const NODE_CAPACITY_BEFORE: &str = r#"kube_node_status_capacity{resource="cpu"} offset 10m"#;
 const CAPACITY_CHANGES: &str = r#"label_replace(($node_capacity) unless on (node) ($node_capacity_before), "change", "joined", "", "") or label_replace(($node_capacity_before) unless on (node) ($node_capacity), "change", "left", "", "") or label_replace((kube_node_spec_unschedulable == 1) unless on (node) (kube_node_spec_unschedulable offset 5m == 1), "change", "cordoned", "", "") or label_replace((kube_node_spec_unschedulable offset 5m == 1) unless on (node) (kube_node_spec_unschedulable == 1), "change", "uncordoned", "", "")"#;
 
 /// `(name, kind, default)`. `offline_pods` is built from the `[offline]` settings.
@@ -63,12 +63,12 @@ pub const TEMPLATES: &[(&str, Kind, &str)] = &[
     (
         "cpu_offline_by_rack",
         Kind::Range,
-        "sum by ($rack_label) ((($pod_cpu) and on (namespace, pod) ($offline_pods)) * on (namespace, pod) group_left ($rack_label) $pod_rack)",
+        "sum by ($rack_label) (($pod_cpu) * on (namespace, pod) group_left ($rack_label) ($pod_rack and on (namespace, pod) ($offline_pods)))",
     ),
     (
         "cpu_measured_by_rack",
         Kind::Range,
-        "sum by ($rack_label) (($node_units) * on ($node_key) group_left ($rack_label) $key_rack)",
+        "sum by ($rack_label) (($node_units) * on ($node_key) group_left ($rack_label) group by ($node_key, $rack_label) ($key_rack))",
     ),
     (
         "capacity_by_rack",
@@ -76,16 +76,17 @@ pub const TEMPLATES: &[(&str, Kind, &str)] = &[
         "sum by ($rack_label) (($node_capacity) * on (node) group_left ($rack_label) $node_rack)",
     ),
     ("cordoned", Kind::Range, "sum(kube_node_spec_unschedulable)"),
+    ("node_util", Kind::Instant, "$to_node($node_util_key)"),
+    ("node_util_range", Kind::Range, "sum($to_node($node_util_key) and on (node) $this_node)"),
     (
-        "node_util",
-        Kind::Instant,
-        "$to_node(sum by ($node_key) ($node_busy) / sum by ($node_key) ($node_measured))",
+        "node_util_key",
+        Kind::Fragment,
+        "sum by ($node_key) ($node_busy) / sum by ($node_key) ($node_measured)",
     ),
-    (
-        "node_util_range",
-        Kind::Range,
-        "sum($to_node(sum by ($node_key) ($node_busy) / sum by ($node_key) ($node_measured)) and on (node) $this_node)",
-    ),
+    // Each node's average utilisation over the `$range` before the evaluation time, by node key
+    // (the report ranks the nodes with `bottomk` before naming them).
+    ("node_window_util", Kind::Fragment, "avg_over_time(($node_util_key)[$range:5m])"),
+    ("node_window_util_rules", Kind::Fragment, "avg_over_time(instance:node_cpu_utilisation:rate5m[$range])"),
     (
         "node_cores",
         Kind::Instant,
