@@ -58,7 +58,8 @@ pub struct NodeFill {
 /// capacity: their pods keep running).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CapacityChange {
-    /// The start of the first step with the new capacity.
+    /// The start of the first step with the new capacity; for a cordon alone, the first sample
+    /// that shows it.
     pub at: DateTime<Utc>,
     pub cores_before: f64,
     pub cores_after: f64,

@@ -27,8 +27,9 @@ use support::prom::Prom;
 /// - 1 Nov, New York's 25-hour day: 01:00 EDT to 06:00 EST (05:00-11:00 UTC) 20 % + 50 %,
 ///   then 25 % offline to 11:30;
 /// - 2 Nov 01:00-06:00 UTC as on 31 Oct, with Prometheus down from 02:00 to 02:20;
-/// - 2 Nov 10:00-14:00 UTC 30 % + 40 %, then 30 % offline to 14:20; node-11 joins at 12:00 and
-///   node-03 reboots at 13:00.
+/// - 2 Nov 10:00-14:00 UTC 30 % + 40 %, then 30 % offline to 14:20; node-05 is cordoned at
+///   11:00 (its cores stay: its pods keep running), node-11 joins at 12:00 and node-03 reboots at
+///   13:00.
 ///
 /// Otherwise 35 % online, no offline work.
 pub fn scenario() -> Scenario {
@@ -36,6 +37,7 @@ pub fn scenario() -> Scenario {
     let mut nodes = nodes(11, 8);
     nodes[10].joins = Some(ts("2026-11-02T12:00"));
     nodes[2].reboots = vec![ts("2026-11-02T13:00")];
+    nodes[4].cordoned = Some(ts("2026-11-02T11:00"));
     Scenario {
         start: ts("2026-10-30T22:00"),
         end: ts("2026-11-02T18:10"),
@@ -266,12 +268,18 @@ fn check_notes(c: &Case, r: &CapacityReport) {
             assert!(notes.contains("data covers 93.3 % of it (02:00-02:20 no data)"), "{notes}")
         }
         "node joins, node reboots" => {
-            let ch: Vec<(DateTime<Utc>, f64, f64, Vec<String>)> = r
+            let ch: Vec<(DateTime<Utc>, f64, f64, Vec<String>, Vec<String>)> = r
                 .capacity_changes
                 .iter()
-                .map(|c| (c.at, c.cores_before, c.cores_after, c.joined.clone()))
+                .map(|c| (c.at, c.cores_before, c.cores_after, c.joined.clone(), c.cordoned.clone()))
                 .collect();
-            assert_eq!(ch, vec![(utc("2026-11-02T12:00"), 80.0, 88.0, vec!["node-11".to_string()])]);
+            assert_eq!(
+                ch,
+                vec![
+                    (utc("2026-11-02T11:00"), 80.0, 80.0, vec![], vec!["node-05".to_string()]),
+                    (utc("2026-11-02T12:00"), 80.0, 88.0, vec!["node-11".to_string()], vec![]),
+                ]
+            );
             // The reboot at 13:00 (counters back to zero) is no spike: every step of the window
             // reads 70 %.
             let step = Duration::from_secs(300);

@@ -98,29 +98,36 @@ fn aligned(t: DateTime<Utc>) -> i64 {
 /// At most this many capacity changes are named (one small query each).
 const MAX_CHANGES: usize = 20;
 
-/// The capacity changes of the curve and the cordon changes of `cordoned` (the count of
-/// cordoned nodes over the range), each named by one instant query at the step it shows in.
+/// The capacity changes of the curve (dated at the start of the first step with the new
+/// capacity) and the cordon changes of `cordoned` (the count of cordoned nodes over the range,
+/// dated at the first sample that shows them), each named by one instant query at the step it
+/// shows in.
 async fn changes(b: &Backend, r: &mut CapacityReport, cordoned: &[Series]) -> Result<(), QueryError> {
     let step = Duration::seconds(CURVE_STEP_S);
-    let mut list = notes::capacity_changes(&r.curve);
+    // (change, when to ask who changed)
+    let mut list: Vec<(CapacityChange, i64)> = notes::capacity_changes(&r.curve)
+        .into_iter()
+        .map(|c| (c.clone(), (c.at + step).timestamp()))
+        .collect();
     if let Some(c) = cordoned.first() {
         for w in c.samples.windows(2).filter(|w| w[0].1 != w[1].1) {
             let Some(t) = DateTime::from_timestamp(w[1].0, 0) else { continue };
-            if t - step >= r.start && !list.iter().any(|c| c.at == t - step) {
+            if t > r.start && !list.iter().any(|(_, q)| *q == t.timestamp()) {
                 let cores = r.curve.points.iter().find(|p| p.t == t).map_or(f64::NAN, |p| p.capacity);
-                list.push(CapacityChange {
-                    at: t - step,
+                let change = CapacityChange {
+                    at: t,
                     cores_before: cores,
                     cores_after: cores,
                     joined: vec![],
                     left: vec![],
                     cordoned: vec![],
                     uncordoned: vec![],
-                });
+                };
+                list.push((change, t.timestamp()));
             }
         }
     }
-    list.sort_by_key(|c| c.at);
+    list.sort_by_key(|c| c.0.at);
     if list.len() > MAX_CHANGES {
         r.notes.push(format!(
             "{} capacity changes in the range; the first {MAX_CHANGES} are listed",
@@ -128,9 +135,8 @@ async fn changes(b: &Backend, r: &mut CapacityReport, cordoned: &[Series]) -> Re
         ));
         list.truncate(MAX_CHANGES);
     }
-    for c in &mut list {
-        let at = (c.at + step).timestamp();
-        let found = match b.instant("capacity_changes", None, at).await {
+    for (c, at) in &mut list {
+        let found = match b.instant("capacity_changes", None, *at).await {
             Ok(s) => s,
             Err(QueryError::Query(e)) => {
                 r.notes.push(format!("capacity changes: {e}"));
@@ -152,7 +158,7 @@ async fn changes(b: &Backend, r: &mut CapacityReport, cordoned: &[Series]) -> Re
             v.sort();
         }
     }
-    r.capacity_changes = list;
+    r.capacity_changes = list.into_iter().map(|(c, _)| c).collect();
     Ok(())
 }
 

@@ -44,6 +44,8 @@ pub struct Node {
     /// The first sample; `None`: there from the start.
     pub joins: Option<i64>,
     pub reboots: Vec<i64>,
+    /// Cordoned from this time on (`kube_node_spec_unschedulable` 1; its cores stay).
+    pub cordoned: Option<i64>,
 }
 
 /// `[from, to)`: every CPU `online` % busy with online work and `offline` % with offline work.
@@ -316,6 +318,14 @@ impl Scenario {
                 }
             }
         }
+        let _ = writeln!(s, "# TYPE kube_node_spec_unschedulable gauge");
+        for n in &self.nodes {
+            for t in self.times(n) {
+                let v = u8::from(n.cordoned.is_some_and(|c| t >= c));
+                let _ = writeln!(s, r#"kube_node_spec_unschedulable{{{ksm},node="{}"}} {v} {t}"#, n.name);
+            }
+            flush(&mut w, &mut s);
+        }
         s.push_str("# EOF\n");
         flush(&mut w, &mut s);
         w.flush().expect("flush");
@@ -338,6 +348,7 @@ pub fn nodes_in_racks(n: usize, cpus: u32, per_rack: usize) -> Vec<Node> {
             cpus,
             joins: None,
             reboots: Vec::new(),
+            cordoned: None,
         })
         .collect()
 }
