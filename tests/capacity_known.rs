@@ -268,17 +268,20 @@ fn check_notes(c: &Case, r: &CapacityReport) {
             assert!(notes.contains("data covers 93.3 % of it (02:00-02:20 no data)"), "{notes}")
         }
         "node joins, node reboots" => {
-            let ch: Vec<(DateTime<Utc>, f64, f64, Vec<String>, Vec<String>)> = r
+            let ch: Vec<String> = r
                 .capacity_changes
                 .iter()
-                .map(|c| (c.at, c.cores_before, c.cores_after, c.joined.clone(), c.cordoned.clone()))
+                .map(|c| {
+                    let at = c.at.format("%H:%M");
+                    format!(
+                        "{at} {}->{} +{:?} cordoned {:?}",
+                        c.cores_before, c.cores_after, c.joined, c.cordoned
+                    )
+                })
                 .collect();
             assert_eq!(
                 ch,
-                vec![
-                    (utc("2026-11-02T11:00"), 80.0, 80.0, vec![], vec!["node-05".to_string()]),
-                    (utc("2026-11-02T12:00"), 80.0, 88.0, vec!["node-11".to_string()], vec![]),
-                ]
+                ["11:00 80->80 +[] cordoned [\"node-05\"]", "12:00 80->88 +[\"node-11\"] cordoned []"]
             );
             // The reboot at 13:00 (counters back to zero) is no spike: every step of the window
             // reads 70 %.
