@@ -59,8 +59,18 @@ fn node_cpu_and_conntrack_under_each_label_scheme() {
         let at = DateTime::parse_from_rfc3339(case["at"].as_str().unwrap()).unwrap().to_utc();
         let mut p = Prom::backfill_and_start(&Path::new(DIR).join(file));
         let b = backend(&p.url);
-        let updates =
-            rt.block_on(prom::refresh(&b, &PromOptions::default(), &Interest::default(), false, at)).unwrap();
+        // The nodes' figures now, and one node's CPU history (its detail view).
+        let want_node = Interest { node: Some("mx-r4-n02".into()), ..Interest::default() };
+        let updates = rt.block_on(prom::refresh(&b, &PromOptions::default(), &want_node, false, at)).unwrap();
+        let history = updates.iter().find_map(|u| match u {
+            Update::NodeCpu { node, points } if node == "mx-r4-n02" => Some(points.clone()),
+            _ => None,
+        });
+        let history = history.unwrap_or_default();
+        assert!(history.len() >= 10, "{file}: mx-r4-n02's history: {history:?}");
+        let last = history.last().unwrap();
+        assert_eq!(last.0, at.timestamp());
+        close(last.1, 0.62, &format!("{file} mx-r4-n02 cpu history at the end"));
         let d = b.detected();
         assert_eq!(d.scheme, scheme, "{file}: {}", d.describe());
         assert!(d.node_rules, "{file}: the node-exporter recording rules are in the file");
