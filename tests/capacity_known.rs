@@ -203,9 +203,8 @@ fn capacity_review_matches_answers_known_by_construction() {
         check_notes(c, &r);
 
         // The TUI's figures come from the same curve and the same function: equal to the digit.
-        let updates = rt
-            .block_on(prom::refresh(&b, &PromOptions::default(), &Interest::default(), true, utc(c.end)))
-            .unwrap();
+        let opts = PromOptions { windows: vec![window], tz, ..PromOptions::default() };
+        let updates = rt.block_on(prom::refresh(&b, &opts, &Interest::default(), true, utc(c.end))).unwrap();
         let mut state =
             ClusterState::new("known", Settings { windows: vec![window], tz, ..Settings::default() });
         for u in updates {

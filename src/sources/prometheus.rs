@@ -114,19 +114,19 @@ pub async fn refresh(
     }
     out.extend(nodes.into_iter().map(|(node, metrics)| Update::NodeMetrics { node, metrics, at: now }));
     if with_curve {
-        let racks = (!opts.windows.is_empty()).then(|| {
-            let (_, r) = crate::analysis::colocation::needed(
-                &opts.windows,
-                opts.tz,
-                now - chrono::Duration::seconds(DEFAULT_HISTORY_S),
-                now,
-            );
-            r.map(|(a, z)| (a.timestamp(), z.timestamp())).unwrap_or((at, at))
-        });
-        let f = b
-            .curve_racks(now, interest.history_s + LOOKBACK_S, CURVE_STEP_S, racks)
-            .await
-            .map_err(|e| e.to_string())?;
+        // The history shown, back to the baseline of a window occurrence straddling its start;
+        // the racks only around the last 24 h's occurrences. Without windows: a day more.
+        let (span, racks) = if opts.windows.is_empty() {
+            (interest.history_s + LOOKBACK_S, None)
+        } else {
+            use crate::analysis::colocation::needed;
+            let ago = |s: i64| now - chrono::Duration::seconds(s);
+            let (from, _) = needed(&opts.windows, opts.tz, ago(interest.history_s), now);
+            let (_, r) = needed(&opts.windows, opts.tz, ago(DEFAULT_HISTORY_S), now);
+            let racks = r.map(|(a, z)| (a.timestamp(), z.timestamp())).unwrap_or((at, at));
+            ((now - from).num_seconds().max(interest.history_s), Some(racks))
+        };
+        let f = b.curve_racks(now, span, CURVE_STEP_S, racks).await.map_err(|e| e.to_string())?;
         out.push(family("cpu", &f.notes, f.curve.is_some(), now));
         if let Some(c) = f.curve {
             out.push(Update::Cpu(c));
