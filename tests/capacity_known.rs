@@ -6,17 +6,22 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use clustertop::analysis::Settings;
+use clustertop::app::{Model, View};
 use clustertop::model::{Window, WindowFill};
 use clustertop::report::CapacityReport;
 use clustertop::report::build::{ReportOptions, build};
 use clustertop::sources::prometheus::queries::{Queries, offline_pods};
 use clustertop::sources::prometheus::{self as prom, Backend, BackendOptions, Interest, PromOptions};
 use clustertop::store::ClusterState;
+use clustertop::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use support::known::{Scenario, Scheme, Segment, nodes, ts};
 use support::prom::Prom;
 
@@ -211,6 +216,9 @@ fn capacity_review_matches_answers_known_by_construction() {
             state.apply(u);
         }
         let snap = state.snapshot(utc(c.end));
+        if c.what == "20-minute gap" {
+            gap_on_screen(&snap);
+        }
         for rf in &r.fills {
             let tf = snap.fills.iter().find(|x| x.start == rf.start && x.rack == rf.rack);
             let tf = tf.unwrap_or_else(|| panic!("{}: the TUI has no {:?} {}", c.what, rf.rack, rf.start));
@@ -239,6 +247,35 @@ fn capacity_review_matches_answers_known_by_construction() {
     within(f["idle_core_hours"].as_f64().unwrap(), 120.0, "json idle core-hours");
     within(f["spill_core_hours"].as_f64().unwrap(), 8.0, "json spill core-hours");
     assert_eq!(f["coverage"], 1.0);
+}
+
+/// The dashboard shows the gap as one: `?` columns on the curve (never 0 %), the occurrence's
+/// share of data in its status.
+fn gap_on_screen(snap: &clustertop::model::Snapshot) {
+    use clustertop::views::widgets::stacked_chart::{buckets, gap_columns};
+    let curve = snap.cpu.as_ref().unwrap();
+    let (a, b) = (utc("2026-11-02T01:30"), utc("2026-11-02T02:30"));
+    let cols = buckets(&curve.points, curve.step_s, a, b, 12);
+    let gaps = gap_columns(&cols, &curve.points, curve.step_s, a, b);
+    let shown: Vec<usize> = (0..12).filter(|&i| gaps[i]).collect();
+    assert_eq!(shown, vec![6, 7, 8, 9], "02:00-02:20 is 4 gap columns of 5 minutes: {cols:?}");
+    assert!(
+        cols.iter()
+            .flatten()
+            .all(|(on, off)| (on + off - 0.7).abs() < 1e-9 || (on + off - 0.35).abs() < 1e-9)
+    );
+    let model = Model {
+        snap: Some(Arc::new(snap.clone())),
+        view: View::Utilization,
+        size: (160, 40),
+        ..Model::default()
+    };
+    let area = Rect::new(0, 0, 160, 40);
+    let mut buf = Buffer::empty(area);
+    clustertop::views::render(&model, &Theme::mono(true), area, &mut buf);
+    let screen: String =
+        (0..40).map(|y| (0..160).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n").collect();
+    assert!(screen.contains("7% gap"), "{screen}");
 }
 
 /// NaN-aware equality of two fills.

@@ -224,14 +224,17 @@ fn num(v: f64) -> String {
     format!("{:.1}", if v.abs() < 0.05 { 0.0 } else { v })
 }
 
-/// Why an occurrence's figures are not final yet: still open, spill hours still running, or
-/// the data does not cover it (with the share that has data).
+/// Why an occurrence's figures are not final yet: still open, the data does not cover it (with
+/// the share that is a gap), spill hours still running.
 fn pending(ctx: &Ctx, f: &WindowFill) -> String {
     let now = ctx.snap.now;
     if now < f.end {
         "open".into()
+    } else if f.coverage <= 0.0 {
+        "no data".into()
     } else if f.coverage < 1.0 - 1e-9 {
-        format!("{} data", widgets::pct(f.coverage))
+        // The uncovered share, rounded up: any gap shows.
+        format!("{:.0}% gap", ((1.0 - f.coverage) * 100.0).ceil())
     } else if now < f.end + chrono::Duration::hours(crate::analysis::colocation::SPILL_HOURS) {
         "spill…".into()
     } else {
