@@ -342,21 +342,3 @@ mod tests {
         assert!(e.contains("cpu_usd") && e.contains("cpu_used"), "{e}");
     }
 }
-#[cfg(test)]
-#[test]
-#[ignore]
-fn print_rendered() {
-    use super::scheme::Scheme;
-    let off = offline_pods(&["koord-batch".into(), "koord-free".into()], &["BE".into()]);
-    let q = Queries::new(None, "topology.kubernetes.io/zone", off, &BTreeMap::new()).unwrap();
-    let d = Detected {
-        scheme: Scheme::InstanceIp,
-        node_rules: true,
-        pod_rule: false,
-        pod_cgroups: false,
-        probed: true,
-    };
-    for (n, _, _) in TEMPLATES {
-        println!("{n}\t{}", q.render(&d, n, None, Some(93_600)));
-    }
-}
