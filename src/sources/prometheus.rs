@@ -27,8 +27,9 @@ use crate::sources::Update;
 pub const CURVE_STEP_S: i64 = 300;
 /// History fetched unless the UI asks for more (the 7-day zoom).
 pub const DEFAULT_HISTORY_S: i64 = 86_400;
-/// Fetched before the history shown, so the earliest window occurrence on screen (and its
-/// pre-window baseline) has all its data.
+/// At most this much is fetched before the history shown, so the earliest window occurrence on
+/// screen (and its pre-window baseline) has all its data (`colocation::needed` says how much;
+/// without windows, all of it).
 pub const LOOKBACK_S: i64 = 86_400;
 
 /// What the UI is looking at, so the source fetches only that: the 7-day history only while the
