@@ -261,6 +261,7 @@ mod tests {
                 scope: scope.to_string(),
                 health: health.clone(),
                 updated: None,
+                note: None,
             })
             .collect();
         Model { snap: Some(Arc::new(snap)), ..Model::default() }

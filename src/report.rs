@@ -3,6 +3,7 @@
 //! `build`; each output format has its own file and is a pure function of [`CapacityReport`].
 
 pub mod build;
+mod notes;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -52,6 +53,22 @@ pub struct NodeFill {
     pub idle_core_hours: f64,
 }
 
+/// A change of the cluster's capacity seen in the range: nodes that joined or left (capacity
+/// integrates them over time), and nodes cordoned or uncordoned (their cores stay in the
+/// capacity: their pods keep running).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CapacityChange {
+    /// The start of the first step with the new capacity; for a cordon alone, the first sample
+    /// that shows it.
+    pub at: DateTime<Utc>,
+    pub cores_before: f64,
+    pub cores_after: f64,
+    pub joined: Vec<String>,
+    pub left: Vec<String>,
+    pub cordoned: Vec<String>,
+    pub uncordoned: Vec<String>,
+}
+
 /// Everything the capacity review says; the formats only lay it out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CapacityReport {
@@ -63,6 +80,9 @@ pub struct CapacityReport {
     pub tz: Tz,
     /// Where the data came from (the Prometheus base URL, credentials never included).
     pub source: String,
+    /// Which series the figures come from: the label scheme and recording rules detected, and
+    /// whether downsampled data may be used.
+    pub series: String,
     pub capacity_cores: f64,
     pub windows: Vec<Window>,
     /// Window occurrences overlapping the range: the cluster (`rack: None`) first, then each rack,
@@ -72,6 +92,8 @@ pub struct CapacityReport {
     pub under_filled: Vec<NodeFill>,
     /// The cluster curve over the range (online and offline cores), for the chart; racks dropped.
     pub curve: CpuCurve,
+    /// Capacity changes in the range, oldest first.
+    pub capacity_changes: Vec<CapacityChange>,
     /// Caveats the reader must see (a query that returned nothing, a window cut by the range).
     pub notes: Vec<String>,
 }

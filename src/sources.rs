@@ -51,6 +51,12 @@ pub enum Update {
         health: SourceHealth,
         at: DateTime<Utc>,
     },
+    /// What a source found out about its backend (see [`crate::model::SourceStatus::note`]).
+    Note {
+        source: SourceId,
+        scope: String,
+        note: String,
+    },
     NodeApplied {
         node: NodeInfo,
         at: DateTime<Utc>,

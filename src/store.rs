@@ -296,8 +296,24 @@ impl ClusterState {
                 let updated =
                     if health.is_ok() { Some(at) } else { self.health.get(&key).and_then(|s| s.updated) };
                 let changed = previous.as_ref() != Some(&health);
-                let status = SourceStatus { source, scope: key.1.clone(), health, updated };
+                let note = self.health.get(&key).and_then(|s| s.note.clone());
+                let status = SourceStatus { source, scope: key.1.clone(), health, updated, note };
                 self.health.insert(key, status);
+                return changed;
+            }
+            Update::Note { source, mut scope, mut note } => {
+                clean(&mut scope);
+                clean(&mut note);
+                let key = (source, scope);
+                let status = self.health.entry(key.clone()).or_insert_with(|| SourceStatus {
+                    source,
+                    scope: key.1.clone(),
+                    health: SourceHealth::Ok,
+                    updated: None,
+                    note: None,
+                });
+                let changed = status.note.as_deref() != Some(note.as_str());
+                status.note = Some(note);
                 return changed;
             }
             Update::NodeApplied { mut node, at } => {

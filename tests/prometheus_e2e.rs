@@ -41,7 +41,7 @@ fn data_end() -> DateTime<Utc> {
 fn backend(url: &str, overrides: &[(&str, &str)]) -> Backend {
     let o: BTreeMap<String, String> = overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let off = offline_pods(&["koord-batch".into(), "koord-free".into()], &["BE".into()]);
-    let q = Queries::new("node", "topology.kubernetes.io/zone", off, &o).unwrap();
+    let q = Queries::new(None, "topology.kubernetes.io/zone", off, &o).unwrap();
     let opts = BackendOptions { url: url.into(), auth: None, timeout: Duration::from_secs(5) };
     Backend::new(&opts, q).unwrap()
 }
@@ -52,15 +52,16 @@ fn within(got: f64, want: f64, rel: f64, what: &str) {
 }
 
 /// The fill figures of one occurrence computed from the generated file alone, with the same
-/// definitions as `analysis::colocation` (5-minute points, each the mean of the 5 minutes before it).
+/// definitions as `analysis::colocation`: 5-minute points, the point at t the mean of the 5
+/// minutes before it, so the points describing `[a, b)` are those at t in `(a, b]`.
 fn expected_fill(e: &Expected, rack: Option<&str>, f: &WindowFill, cap: f64) -> (f64, f64, f64, f64) {
     let step = 300;
     let points = |from: i64, to: i64| -> Vec<(f64, f64)> {
         let first = from.div_euclid(step) * step;
-        (0..)
+        (1..)
             .map(|k| first + k * step)
-            .skip_while(|t| *t < from)
-            .take_while(|t| *t < to)
+            .skip_while(|t| *t <= from)
+            .take_while(|t| *t <= to)
             .map(|t| e.mean(rack, t - step, t))
             .collect()
     };

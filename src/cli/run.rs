@@ -51,7 +51,7 @@ fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOption
     }
     let off = &ui.file.offline;
     let queries = Queries::new(
-        p.node_label.as_deref().unwrap_or("node"),
+        p.node_label.as_deref(),
         p.rack_label.as_deref().unwrap_or(&k.rack_label),
         offline_pods(&off.priority_classes, &off.qos_classes),
         &ui.file.queries,
@@ -63,9 +63,12 @@ fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOption
         timeout: Duration::from_secs_f64(p.timeout_s.unwrap_or(10.0)),
     };
     let backend = Backend::new(&opts, queries).map_err(ConfigError)?;
+    let settings = ui.settings();
     let prom = PromOptions {
         refresh: Duration::from_secs_f64(p.refresh_s.unwrap_or(15.0)),
         offline_priority_classes: off.priority_classes.iter().cloned().collect(),
+        windows: settings.windows,
+        tz: settings.tz,
         ..PromOptions::default()
     };
     Ok(Some((backend, prom)))

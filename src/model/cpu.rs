@@ -3,15 +3,29 @@
 use chrono::{DateTime, NaiveTime, Utc};
 use serde::Serialize;
 
-/// CPU in use at one instant, in cores, split into online and offline work.
+/// CPU in use during one step of a curve, in cores, split into online and offline work.
+///
+/// A point describes the interval `(t - step, t]` that ENDS at `t`, as a `rate(x[5m])` sample at
+/// `t` does: every figure built on points integrates over the intervals they cover
+/// (`analysis::interval`), never over `[t, t + step)`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CpuPoint {
+    /// The end of the interval the point describes.
     pub t: DateTime<Utc>,
     pub online: f64,
     pub offline: f64,
+    /// Cores of the nodes in the cluster (or rack) during the interval.
+    pub capacity: f64,
+    /// Cores whose use was measured in the interval (nodes whose exporter answered), at most
+    /// `capacity`: usage is a share of these, and the rest of `capacity` is uncovered, not idle.
+    pub measured: f64,
 }
 
 impl CpuPoint {
+    /// A point whose whole capacity was measured.
+    pub fn new(t: DateTime<Utc>, online: f64, offline: f64, capacity: f64) -> CpuPoint {
+        CpuPoint { t, online, offline, capacity, measured: capacity }
+    }
     pub fn total(&self) -> f64 {
         self.online + self.offline
     }
@@ -20,14 +34,17 @@ impl CpuPoint {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RackCurve {
     pub rack: String,
+    /// The rack's capacity at its newest point.
     pub capacity_cores: f64,
     pub points: Vec<CpuPoint>,
 }
 
-/// Cluster CPU history at a fixed step, oldest first, plus the same per rack.
+/// Cluster CPU history at a fixed step, oldest first, plus the same per rack. A step with no
+/// point is a gap: nothing is known about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CpuCurve {
     pub step_s: u32,
+    /// The capacity at the newest point (each point carries its own).
     pub capacity_cores: f64,
     pub points: Vec<CpuPoint>,
     pub racks: Vec<RackCurve>,
@@ -86,14 +103,20 @@ pub struct WindowFill {
     pub end: DateTime<Utc>,
     /// `None` for the whole cluster.
     pub rack: Option<String>,
-    /// Average utilisation inside the window, 0.0..=1.0.
+    /// Used / measured core-hours inside the window, 0.0..=1.0 (NaN, shown `?`, without data).
     pub avg_util: f64,
-    /// Share of the in-window usage that was offline work.
+    /// Share of the in-window usage that was offline work (NaN without data).
     pub offline_share: f64,
-    /// Capacity left idle inside the window, core-hours.
+    /// Measured capacity left idle inside the window, core-hours (uncovered time is not idle).
     pub idle_core_hours: f64,
     /// Offline work done in the hours after the window closed (spill), core-hours.
     pub spill_core_hours: f64,
-    /// False while the window is still open or its data is partial.
+    /// Capacity integrated over the window's covered time, core-hours.
+    pub capacity_core_hours: f64,
+    /// Share of the window with data: time with a point, weighted by the share of capacity
+    /// measured, 0.0..=1.0.
+    pub coverage: f64,
+    /// False while the window is still open, its spill hours are not over, or its data is
+    /// partial (coverage below 1 inside the window or the spill hours).
     pub complete: bool,
 }

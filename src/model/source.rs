@@ -85,4 +85,8 @@ pub struct SourceStatus {
     pub health: SourceHealth,
     /// Last time the source delivered anything.
     pub updated: Option<DateTime<Utc>>,
+    /// What the source found out about its backend (Prometheus: the label scheme and recording
+    /// rules it detected), shown with its health.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }

@@ -1,13 +1,15 @@
 //! Building the capacity review from a Prometheus backend: the curve for the 24 h ending at `end`,
-//! window fill accounting (`analysis::colocation`, judged as of `end`), and the least-filled
-//! nodes of each complete window occurrence.
+//! window fill accounting (`analysis::colocation`, judged as of `end`, the same function the TUI
+//! uses), the capacity changes in the range, and the least-filled nodes of each complete window
+//! occurrence (`bottomk` on the server).
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use super::{CapacityReport, NodeFill};
+use super::{CapacityChange, CapacityReport, NodeFill, notes};
 use crate::analysis::colocation;
 use crate::model::{CpuCurve, Window, WindowFill};
+use crate::sources::prometheus::backend::DOWNSAMPLED_AFTER_S;
 use crate::sources::prometheus::map::{Series, node_of};
 use crate::sources::prometheus::{Backend, CURVE_STEP_S, LOOKBACK_S, QueryError};
 
@@ -39,7 +41,18 @@ fn unreachable(b: &Backend, e: QueryError) -> NoReport {
 }
 
 pub async fn build(b: &Backend, o: &ReportOptions) -> Result<CapacityReport, NoReport> {
-    let fetched = b.curve(o.end, RANGE_S + LOOKBACK_S, CURVE_STEP_S).await.map_err(|e| unreachable(b, e))?;
+    let detected = b.detect(aligned(o.end)).await.map_err(|e| unreachable(b, e))?;
+    // The range, the occurrences that overlap it with their baseline hours, and the racks only
+    // around those occurrences.
+    let to = DateTime::from_timestamp(aligned(o.end), 0).unwrap_or(o.end);
+    let (from, racks) = colocation::needed(&o.windows, o.tz, to - Duration::seconds(RANGE_S), to);
+    let span = (to - from).num_seconds().clamp(RANGE_S, RANGE_S + LOOKBACK_S);
+    let racks = racks.map(|(a, z)| (a.timestamp(), z.timestamp()));
+    let (fetched, cordoned) = futures::join!(
+        b.curve_racks(o.end, span, CURVE_STEP_S, racks),
+        b.range("cordoned", None, aligned(o.end) - RANGE_S, aligned(o.end), CURVE_STEP_S)
+    );
+    let fetched = fetched.map_err(|e| unreachable(b, e))?;
     let Some(curve) = fetched.curve else {
         let why = if fetched.notes.is_empty() {
             "the CPU queries returned no series".into()
@@ -53,11 +66,20 @@ pub async fn build(b: &Backend, o: &ReportOptions) -> Result<CapacityReport, NoR
         )));
     };
     let mut r = assemble(curve, o, &b.url, fetched.notes);
+    r.series = detected.describe();
+    if span > DOWNSAMPLED_AFTER_S {
+        r.series.push_str(&format!(
+            "; the {} h range queries pass max_source_resolution=auto (Thanos then reads raw data at this {}-minute step)",
+            span / 3600,
+            CURVE_STEP_S / 60
+        ));
+    }
+    changes(b, &mut r, &cordoned.unwrap_or_default()).await.map_err(|e| unreachable(b, e))?;
     let mut under_filled = Vec::new();
     let occurrences: Vec<WindowFill> =
         r.fills.iter().filter(|f| f.rack.is_none() && f.complete).cloned().collect();
     for f in &occurrences {
-        match node_fills(b, f).await {
+        match node_fills(b, f, o.top).await {
             Ok(n) => under_filled.extend(n),
             Err(QueryError::Transport(e)) => return Err(unreachable(b, QueryError::Transport(e))),
             Err(QueryError::Query(e)) => r.notes.push(format!("under-filled nodes: {e}")),
@@ -69,11 +91,83 @@ pub async fn build(b: &Backend, o: &ReportOptions) -> Result<CapacityReport, NoR
     Ok(r)
 }
 
+fn aligned(t: DateTime<Utc>) -> i64 {
+    t.timestamp().div_euclid(CURVE_STEP_S) * CURVE_STEP_S
+}
+
+/// At most this many capacity changes are named (one small query each).
+const MAX_CHANGES: usize = 20;
+
+/// The capacity changes of the curve (dated at the start of the first step with the new
+/// capacity) and the cordon changes of `cordoned` (the count of cordoned nodes over the range,
+/// dated at the first sample that shows them), each named by one instant query at the step it
+/// shows in.
+async fn changes(b: &Backend, r: &mut CapacityReport, cordoned: &[Series]) -> Result<(), QueryError> {
+    let step = Duration::seconds(CURVE_STEP_S);
+    // (change, when to ask who changed)
+    let mut list: Vec<(CapacityChange, i64)> = notes::capacity_changes(&r.curve)
+        .into_iter()
+        .map(|c| (c.clone(), (c.at + step).timestamp()))
+        .collect();
+    if let Some(c) = cordoned.first() {
+        for w in c.samples.windows(2).filter(|w| w[0].1 != w[1].1) {
+            let Some(t) = DateTime::from_timestamp(w[1].0, 0) else { continue };
+            if t > r.start && !list.iter().any(|(_, q)| *q == t.timestamp()) {
+                let cores = r.curve.points.iter().find(|p| p.t == t).map_or(f64::NAN, |p| p.capacity);
+                let change = CapacityChange {
+                    at: t,
+                    cores_before: cores,
+                    cores_after: cores,
+                    joined: vec![],
+                    left: vec![],
+                    cordoned: vec![],
+                    uncordoned: vec![],
+                };
+                list.push((change, t.timestamp()));
+            }
+        }
+    }
+    list.sort_by_key(|c| c.0.at);
+    if list.len() > MAX_CHANGES {
+        r.notes.push(format!(
+            "{} capacity changes in the range; the first {MAX_CHANGES} are listed",
+            list.len()
+        ));
+        list.truncate(MAX_CHANGES);
+    }
+    for (c, at) in &mut list {
+        let found = match b.instant("capacity_changes", None, *at).await {
+            Ok(s) => s,
+            Err(QueryError::Query(e)) => {
+                r.notes.push(format!("capacity changes: {e}"));
+                break;
+            }
+            Err(e) => return Err(e),
+        };
+        for s in &found {
+            let (Some(node), Some(kind)) = (s.label("node"), s.label("change")) else { continue };
+            let into = match kind {
+                "joined" => &mut c.joined,
+                "left" => &mut c.left,
+                "cordoned" => &mut c.cordoned,
+                _ => &mut c.uncordoned,
+            };
+            into.push(node.to_string());
+        }
+        for v in [&mut c.joined, &mut c.left, &mut c.cordoned, &mut c.uncordoned] {
+            v.sort();
+        }
+    }
+    r.capacity_changes = list.into_iter().map(|(c, _)| c).collect();
+    Ok(())
+}
+
 /// The report from a curve that reaches back `LOOKBACK_S` before the range (so an occurrence
 /// that began before it, last night's window in a report run at 02:00, is computed in full): every window
 /// occurrence that overlaps `[end - 24 h, end)` with figures over its whole span, judged as of
-/// `end` (one still open, or whose spill hours are not over, is partial and says why); the chart
-/// shows the range only.
+/// `end` (one still open, whose spill hours are not over, or whose data has gaps is partial and
+/// says why; one that daylight saving made short or long says so); the chart shows the range
+/// only.
 pub fn assemble(curve: CpuCurve, o: &ReportOptions, source: &str, mut notes: Vec<String>) -> CapacityReport {
     let end = curve.points.last().map(|p| p.t).unwrap_or(o.end);
     let start = end - Duration::seconds(RANGE_S);
@@ -81,17 +175,11 @@ pub fn assemble(curve: CpuCurve, o: &ReportOptions, source: &str, mut notes: Vec
         .into_iter()
         .filter(|f| f.end > start && f.start < end)
         .collect();
-    let local = |t: DateTime<Utc>| t.with_timezone(&o.tz).format("%a %d %b %H:%M").to_string();
-    for f in fills.iter().filter(|f| f.rack.is_none() && !f.complete) {
-        let spill_end = f.end + Duration::hours(colocation::SPILL_HOURS);
-        let why = if f.end > o.end {
-            "still open at the end of the range".to_string()
-        } else if spill_end > o.end {
-            format!("spill is counted only until the end of the range; final after {}", local(spill_end))
-        } else {
-            "the data does not cover it and the hours around it".to_string()
-        };
-        notes.push(format!("{} from {} is partial: {why}", f.window.label(), local(f.start)));
+    for f in fills.iter().filter(|f| f.rack.is_none()) {
+        if !f.complete {
+            notes.push(notes::partial(&curve, f, o.tz, o.end));
+        }
+        notes.extend(notes::clock_change(f, o.tz));
     }
     if o.windows.is_empty() {
         notes.push("no colocation window configured".into());
@@ -99,53 +187,65 @@ pub fn assemble(curve: CpuCurve, o: &ReportOptions, source: &str, mut notes: Vec
     fills.sort_by(|a, b| {
         a.rack.is_some().cmp(&b.rack.is_some()).then(a.start.cmp(&b.start)).then(a.rack.cmp(&b.rack))
     });
-    let points = curve.points.into_iter().filter(|p| p.t >= start).collect();
+    let step = Duration::seconds(i64::from(curve.step_s.max(1)));
+    // The points whose intervals overlap the range.
+    let points = curve.points.into_iter().filter(|p| p.t > start && p.t - step < end).collect();
     CapacityReport {
         start,
         end,
         tz: o.tz,
         source: source.to_string(),
+        series: String::new(),
         capacity_cores: curve.capacity_cores,
         windows: o.windows.clone(),
         fills,
         under_filled: Vec::new(),
         curve: CpuCurve { racks: Vec::new(), points, ..curve },
+        capacity_changes: Vec::new(),
         notes,
     }
 }
 
-/// Every node's average utilisation inside one window occurrence (a subquery over the
-/// `node_util` template evaluated at the occurrence's end), with its cores and rack.
-async fn node_fills(b: &Backend, f: &WindowFill) -> Result<Vec<NodeFill>, QueryError> {
-    let util = b.queries.render("node_util", None);
-    if util.is_empty() {
+/// The `top` least-filled nodes of one window occurrence: `bottomk` over each node's average
+/// utilisation (a subquery over the `node_util` template at the curve's step, over the steps
+/// covering the occurrence), computed on the server; then the cores and rack of just those
+/// nodes. A node without a known capacity has unknown idle core-hours (NaN, shown `n/a`).
+async fn node_fills(b: &Backend, f: &WindowFill, top: usize) -> Result<Vec<NodeFill>, QueryError> {
+    // Ranked by the exporter's own node key; only the `top` results are mapped to node names.
+    let step = CURVE_STEP_S;
+    let to = (f.end.timestamp() + step - 1).div_euclid(step) * step;
+    let from = f.start.timestamp().div_euclid(step) * step;
+    // The steps ending in (from, to]: a range of `to - from - 1` seconds before `to`.
+    let util = b.render("node_window_util", None, Some(to - from - 1));
+    if util.is_empty() || top == 0 {
         return Ok(Vec::new());
     }
-    let span = (f.end - f.start).num_seconds();
-    let expr = format!("avg_over_time(({util})[{span}s:{CURVE_STEP_S}s])");
-    let at = f.end.timestamp();
-    let (avg, cores, racks) = futures::join!(
-        b.instant_expr("node fill", &expr, at),
-        b.instant("node_cores", None, at),
-        b.instant("node_racks", None, at),
-    );
-    let label = b.queries.node_label().to_string();
+    let ranked = format!("bottomk({top}, {util})");
+    let expr = b.detected().to_node(&ranked);
+    let avg = b.instant_expr("under-filled nodes", &expr, to).await?;
+    let nodes: Vec<(String, f64)> =
+        avg.iter().filter_map(|s| Some((node_of(s, "node")?, s.value()?.clamp(0.0, 1.0)))).collect();
+    if nodes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<String> = nodes.iter().map(|(n, _)| n.clone()).collect();
+    let re = alternation(&names);
+    let (cores, racks) =
+        futures::join!(b.instant("node_cores", Some(&re), to), b.instant("node_racks", Some(&re), to));
     let by_node = |v: Vec<Series>, value: &dyn Fn(&Series) -> Option<String>| {
         v.iter()
-            .filter_map(|s| Some((node_of(s, &label)?, value(s)?)))
+            .filter_map(|s| Some((s.label("node")?.to_string(), value(s)?)))
             .collect::<std::collections::HashMap<_, _>>()
     };
     let cores = by_node(cores?, &|s| s.value().map(|v| v.to_string()));
     let rack_label = b.queries.rack_label().to_string();
     let racks = by_node(racks?, &|s| s.label(&rack_label).map(str::to_string));
-    let hours = span as f64 / 3600.0;
-    Ok(avg?
-        .iter()
-        .filter_map(|s| {
-            let node = node_of(s, &label)?;
-            let avg_util = s.value()?.clamp(0.0, 1.0);
-            let c: f64 = cores.get(&node).and_then(|c| c.parse().ok()).unwrap_or(0.0);
-            Some(NodeFill {
+    let hours = (f.end - f.start).num_seconds() as f64 / 3600.0;
+    Ok(nodes
+        .into_iter()
+        .map(|(node, avg_util)| {
+            let c: f64 = cores.get(&node).and_then(|c| c.parse().ok()).unwrap_or(f64::NAN);
+            NodeFill {
                 rack: racks.get(&node).cloned(),
                 window: f.window,
                 start: f.start,
@@ -153,9 +253,22 @@ async fn node_fills(b: &Backend, f: &WindowFill) -> Result<Vec<NodeFill>, QueryE
                 avg_util,
                 idle_core_hours: (1.0 - avg_util) * c * hours,
                 node,
-            })
+            }
         })
         .collect())
+}
+
+/// Node names as a PromQL regex alternation (regex metacharacters escaped; the caller quotes it).
+fn alternation(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| {
+            n.chars()
+                .flat_map(|c| if r"\.+*?()|[]{}^$".contains(c) { vec!['\\', c] } else { vec![c] })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 #[cfg(test)]
@@ -171,8 +284,8 @@ mod tests {
         let points = (0..=n)
             .map(|k| {
                 let t = end - Duration::seconds((n - k) * CURVE_STEP_S);
-                let night = (1..6).contains(&chrono::Timelike::hour(&t));
-                CpuPoint { t, online: 40.0, offline: if night { 40.0 } else { 0.0 } }
+                let night = (1..6).contains(&chrono::Timelike::hour(&(t - Duration::seconds(CURVE_STEP_S))));
+                CpuPoint::new(t, 40.0, if night { 40.0 } else { 0.0 }, 100.0)
             })
             .collect();
         CpuCurve { step_s: CURVE_STEP_S as u32, capacity_cores: 100.0, points, racks: Vec::new() }
@@ -203,8 +316,8 @@ mod tests {
         assert!(r.notes.iter().any(|n| n.contains("still open")), "{:?}", r.notes);
         assert_eq!(
             r.curve.points.first().unwrap().t,
-            end - Duration::seconds(RANGE_S),
-            "chart shows the range only"
+            end - Duration::seconds(RANGE_S - CURVE_STEP_S),
+            "chart shows the range only: the first point is the one describing its first step"
         );
     }
 

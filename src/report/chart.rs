@@ -1,16 +1,17 @@
 //! The 24 h CPU curve as plain ASCII text, for pasting into a review document.
 //!
-//! One column per 1/72 of the range (20 minutes for 24 h), [`ROWS`] rows of 10 % of capacity each.
-//! A column's value is the mean of the points whose step overlaps it; a cell is drawn when the
-//! stack reaches its midpoint: `#` online, `+` offline on top. Columns with no data leave a gap in
-//! the axis. Under the axis: hour labels every 3 hours in the report's zone, then each window
+//! One column per 1/72 of the range (20 minutes for 24 h), [`ROWS`] rows of 10 % each. A column's
+//! value is the integral over its slice of time (`analysis::interval`, as the figures and the TUI
+//! count it) as a share of the cores measured; a cell is drawn when the stack reaches its
+//! midpoint: `#` online, `+` offline on top. A column with no data is `?` on the axis (a gap, not
+//! 0 %). Under the axis: hour labels every 3 hours in the report's zone, then each window
 //! occurrence as `[label====]`.
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 
 use super::CapacityReport;
 use crate::analysis::colocation::occurrences;
-use crate::model::CpuPoint;
+use crate::analysis::interval;
 
 pub(super) const COLS: usize = 72;
 pub(super) const ROWS: usize = 10;
@@ -22,12 +23,8 @@ const GUTTER: usize = 6;
 /// The chart's lines, or one line saying why there is none. ASCII only.
 pub(super) fn lines(r: &CapacityReport) -> Vec<String> {
     let span = r.end - r.start;
-    let cap = r.capacity_cores;
     if span <= Duration::zero() {
         return vec!["(empty range: no chart)".into()];
-    }
-    if !(cap.is_finite() && cap > 0.0) {
-        return vec!["(capacity unknown: no chart)".into()];
     }
     let cols = columns(r, span);
     if cols.iter().all(Option::is_none) {
@@ -41,28 +38,42 @@ pub(super) fn lines(r: &CapacityReport) -> Vec<String> {
         let cells: String = cols
             .iter()
             .map(|c| match c {
-                Some((on, _)) if mid < on / cap => ONLINE,
-                Some((on, off)) if mid < (on + off) / cap => OFFLINE,
+                Some((on, _)) if mid < *on => ONLINE,
+                Some((on, off)) if mid < on + off => OFFLINE,
                 _ => ' ',
             })
             .collect();
         out.push(format!("{label:>4} |{cells}").trim_end().to_string());
     }
-    let axis: String = cols.iter().map(|c| if c.is_some() { '-' } else { ' ' }).collect();
+    let step = Duration::seconds(i64::from(r.curve.step_s.max(1)));
+    let first = r.curve.points.first().map(|p| p.t - step);
+    let axis: String = (0..COLS)
+        .map(|c| match cols[c] {
+            Some(_) => '-',
+            None if first.is_some_and(|f| col_start(r, span, c + 1) > f) => '?',
+            None => ' ',
+        })
+        .collect();
     out.push(format!("{:>4} +{axis}", "0%"));
     out.push(hour_labels(r, span));
     out.extend(window_rows(r, span));
     out.push(format!(
-        "{:GUTTER$}{ONLINE} online  {OFFLINE} offline  [=] colocation window  (times {}, % of {} cores)",
+        "{:GUTTER$}{ONLINE} online  {OFFLINE} offline  ? no data  [=] colocation window  (times {}, % of the cores measured; {} cores at the end)",
         "",
         r.tz.name(),
-        cores(cap)
+        cores(r.capacity_cores)
     ));
     out
 }
 
 fn cores(c: f64) -> String {
-    if c.fract() == 0.0 { format!("{c:.0}") } else { format!("{c:.1}") }
+    if !c.is_finite() {
+        "?".into()
+    } else if c.fract() == 0.0 {
+        format!("{c:.0}")
+    } else {
+        format!("{c:.1}")
+    }
 }
 
 /// The column holding instant `t`, if inside the range.
@@ -80,24 +91,13 @@ fn col_start(r: &CapacityReport, span: Duration, c: usize) -> DateTime<Utc> {
     r.start + Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 2))
 }
 
-/// Mean (online, offline) cores per column; `None` where no point covers the column.
+/// (online, offline) shares of the cores measured per column; `None` where no point covers it.
 fn columns(r: &CapacityReport, span: Duration) -> Vec<Option<(f64, f64)>> {
-    let pts = &r.curve.points;
     let step = Duration::seconds(i64::from(r.curve.step_s.max(1)));
     (0..COLS)
         .map(|c| {
-            let (a, b) = (col_start(r, span, c), col_start(r, span, c + 1));
-            let from = pts.partition_point(|p| p.t + step <= a);
-            let to = pts.partition_point(|p| p.t < b).max(from);
-            let good: Vec<&CpuPoint> =
-                pts[from..to].iter().filter(|p| p.online.is_finite() && p.offline.is_finite()).collect();
-            if good.is_empty() {
-                return None;
-            }
-            let n = good.len() as f64;
-            let on = good.iter().map(|p| p.online.max(0.0)).sum::<f64>() / n;
-            let off = good.iter().map(|p| p.offline.max(0.0)).sum::<f64>() / n;
-            Some((on, off))
+            let t = interval::tally(&r.curve.points, step, col_start(r, span, c), col_start(r, span, c + 1));
+            t.has_data().then(|| (t.online_util(), t.offline_util()))
         })
         .collect()
 }
@@ -196,11 +196,15 @@ mod tests {
         let mut r = fixture();
         r.curve.points.clear();
         assert_eq!(lines(&r), vec!["(no CPU data in the range: no chart)".to_string()]);
+        // No cores measured anywhere: no data, whatever the capacity says.
         let mut r = fixture();
-        r.capacity_cores = 0.0;
-        assert_eq!(lines(&r), vec!["(capacity unknown: no chart)".to_string()]);
-        r.capacity_cores = f64::NAN;
-        assert_eq!(lines(&r), vec!["(capacity unknown: no chart)".to_string()]);
+        r.curve.points.iter_mut().for_each(|p| p.measured = 0.0);
+        assert_eq!(lines(&r), vec!["(no CPU data in the range: no chart)".to_string()]);
+        // A gap is `?` on the axis.
+        let mut r = fixture();
+        r.curve.points.retain(|p| p.t < r.start + Duration::hours(2) || p.t > r.start + Duration::hours(3));
+        let axis = lines(&r).into_iter().find(|l| l.trim_start().starts_with("0% +")).expect("axis");
+        assert!(axis.contains("-????-"), "{axis}");
         let mut r = fixture();
         r.end = r.start;
         assert_eq!(lines(&r), vec!["(empty range: no chart)".to_string()]);

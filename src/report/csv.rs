@@ -2,7 +2,7 @@
 //! `,` `"` CR or LF quoted with `"` doubled).
 //!
 //! Columns: `scope,rack,node,window,start,end,avg_util,offline_share,idle_core_hours,
-//! spill_core_hours,complete`.
+//! spill_core_hours,complete,coverage,capacity_core_hours`.
 //!
 //! * `scope` is `cluster`, `rack` or `node`; rows come in that order, each in the report's order.
 //! * `rack` is empty for cluster rows (and for nodes without a rack label); `node` is set only on
@@ -13,12 +13,14 @@
 //!   `offline_share` and `spill_core_hours` are empty on `node` rows (not measured per node), and
 //!   any figure that is not a finite number is empty.
 //! * `complete` is `true` or `false`; node rows come from complete occurrences only.
+//! * `coverage` (0..1, 4 decimals) is the share of the occurrence with data, and
+//!   `capacity_core_hours` the capacity integrated over it; both empty on `node` rows.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::CapacityReport;
 
-const HEADER: [&str; 11] = [
+const HEADER: [&str; 13] = [
     "scope",
     "rack",
     "node",
@@ -30,6 +32,8 @@ const HEADER: [&str; 11] = [
     "idle_core_hours",
     "spill_core_hours",
     "complete",
+    "coverage",
+    "capacity_core_hours",
 ];
 
 pub(super) fn render(r: &CapacityReport) -> String {
@@ -52,6 +56,8 @@ pub(super) fn render(r: &CapacityReport) -> String {
                 num(f.idle_core_hours, 2),
                 num(f.spill_core_hours, 2),
                 f.complete.to_string(),
+                num(f.coverage, 4),
+                num(f.capacity_core_hours, 2),
             ],
         );
     }
@@ -70,6 +76,8 @@ pub(super) fn render(r: &CapacityReport) -> String {
                 num(n.idle_core_hours, 2),
                 String::new(),
                 "true".to_string(),
+                String::new(),
+                String::new(),
             ],
         );
     }
@@ -120,7 +128,7 @@ mod tests {
         let csv = render(&fixture());
         assert!(csv.ends_with("\r\n"));
         assert_eq!(csv.matches("\r\n").count(), 1 + 6 + 3);
-        assert!(csv.split("\r\n").filter(|l| !l.is_empty()).all(|l| l.matches(',').count() == 10));
+        assert!(csv.split("\r\n").filter(|l| !l.is_empty()).all(|l| l.matches(',').count() == 12));
     }
 
     #[test]

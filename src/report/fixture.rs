@@ -37,7 +37,7 @@ fn point(t: DateTime<Utc>) -> CpuPoint {
     } else {
         60.0
     };
-    CpuPoint { t, online, offline }
+    CpuPoint::new(t, online, offline, 1200.0)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -61,6 +61,9 @@ fn fill(
         offline_share,
         idle_core_hours,
         spill_core_hours,
+        capacity_core_hours: if rack.is_some() { 600.0 } else { 1200.0 } * (end - start).num_seconds() as f64
+            / 3600.0,
+        coverage: if complete { 1.0 } else { 0.8 },
         complete,
     }
 }
@@ -69,7 +72,13 @@ pub(crate) fn fixture() -> CapacityReport {
     let end = utc(24, 4, 0); // 12:00 in Shanghai
     let start = end - Duration::hours(24);
     let step = 1800;
-    let points = (0..48).map(|i| point(start + Duration::seconds(i * step))).collect();
+    // Each point describes the half hour before it: the level of that half hour's start.
+    let points = (1..=48)
+        .map(|i| CpuPoint {
+            t: start + Duration::seconds(i * step),
+            ..point(start + Duration::seconds((i - 1) * step))
+        })
+        .collect();
     let (late_s, late_e) = (utc(23, 13, 0), utc(23, 16, 30)); // 21:00-00:30 local
     let (night_s, night_e) = (utc(23, 17, 0), utc(23, 22, 0)); // 01:00-06:00 local
     let late = "21:00-00:30";
@@ -79,6 +88,7 @@ pub(crate) fn fixture() -> CapacityReport {
         end,
         tz: chrono_tz::Asia::Shanghai,
         source: "http://prometheus.monitoring:9090".into(),
+        series: "node_exporter `instance` is IP:port, mapped to nodes by kube_node_info's internal_ip (kube-prometheus-stack); node CPU from recording rules instance:node_cpu_utilisation:rate5m and instance:node_num_cpu:sum; pod CPU from raw container_cpu_usage_seconds_total".into(),
         capacity_cores: 1200.0,
         windows: vec![win(late), win(night)],
         fills: vec![
@@ -119,6 +129,15 @@ pub(crate) fn fixture() -> CapacityReport {
             },
         ],
         curve: CpuCurve { step_s: step as u32, capacity_cores: 1200.0, points, racks: vec![] },
+        capacity_changes: vec![super::CapacityChange {
+            at: utc(23, 20, 0),
+            cores_before: 1152.0,
+            cores_after: 1200.0,
+            joined: vec!["node-r2-12".into()],
+            left: vec![],
+            cordoned: vec![],
+            uncordoned: vec![],
+        }],
         notes: vec![
             "rack r2: no data after 07:30 on Tue 24 Nov; its 01:00-06:00 figures are partial.".into(),
         ],

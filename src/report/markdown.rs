@@ -18,14 +18,24 @@ pub(super) fn render(r: &CapacityReport) -> String {
     let windows = if windows.is_empty() { "none".to_string() } else { windows.join(", ") };
     let _ = writeln!(
         out,
-        "Source: {}. Capacity: {} cores. Windows: {windows} ({}).\n",
+        "Source: {}. Capacity: {} cores at the end. Windows: {windows} ({}).\n",
         text(&r.source),
         number(r.capacity_cores, 0),
         r.tz.name()
     );
+    if !r.series.is_empty() {
+        let _ = writeln!(out, "Series: {}.\n", text(&r.series));
+    }
+    out.push_str(
+        "Each figure integrates the 5-minute points over exactly the span it names (a point describes the 5 minutes \
+         before it): utilisation = used / measured core-hours; idle = measured capacity left unused; time without \
+         data is neither (see Coverage); spill = offline core-hours in the 4 h after the window above the highest \
+         offline level of the 2 h before it.\n\n",
+    );
     summary(&mut out, r);
     fills_table(&mut out, r, false);
     fills_table(&mut out, r, true);
+    changes(&mut out, r);
     under_filled(&mut out, r);
     out.push_str("## CPU over the range\n\n```text\n");
     for line in chart::lines(r) {
@@ -49,8 +59,13 @@ fn summary(out: &mut String, r: &CapacityReport) {
         return;
     }
     for f in cluster {
-        let partial =
-            if f.complete { "" } else { " (partial: cut short by the range or the data; not final)" };
+        let partial = if f.complete {
+            String::new()
+        } else if f.coverage < 1.0 - 1e-9 {
+            format!(" (partial: data covers {} of it; not final)", pct(f.coverage))
+        } else {
+            " (partial: cut short by the range or the data; not final)".to_string()
+        };
         let spill = if f.spill_core_hours.is_finite() && f.spill_core_hours < 0.05 {
             format!("no offline work spilled past {}", f.window.end.format("%H:%M"))
         } else {
@@ -82,9 +97,9 @@ fn fills_table(out: &mut String, r: &CapacityReport, racks: bool) {
             return;
         }
         out.push_str(
-            "| Rack | Window | Date | Avg util | Offline share | Idle core-h | Spill core-h | Complete |\n",
+            "| Rack | Window | Date | Avg util | Offline share | Idle core-h | Spill core-h | Capacity core-h | Coverage | Complete |\n",
         );
-        out.push_str("|---|---|---|--:|--:|--:|--:|---|\n");
+        out.push_str("|---|---|---|--:|--:|--:|--:|--:|--:|---|\n");
     } else {
         out.push_str("## Cluster\n\n");
         if rows.is_empty() {
@@ -92,9 +107,9 @@ fn fills_table(out: &mut String, r: &CapacityReport, racks: bool) {
             return;
         }
         out.push_str(
-            "| Window | Date | Avg util | Offline share | Idle core-h | Spill core-h | Complete |\n",
+            "| Window | Date | Avg util | Offline share | Idle core-h | Spill core-h | Capacity core-h | Coverage | Complete |\n",
         );
-        out.push_str("|---|---|--:|--:|--:|--:|---|\n");
+        out.push_str("|---|---|--:|--:|--:|--:|--:|--:|---|\n");
     }
     for f in rows {
         if let Some(rack) = &f.rack {
@@ -102,15 +117,47 @@ fn fills_table(out: &mut String, r: &CapacityReport, racks: bool) {
         }
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             f.window.label(),
             day(r, f.start),
             pct(f.avg_util),
             pct(f.offline_share),
             number(f.idle_core_hours, 1),
             number(f.spill_core_hours, 1),
+            number(f.capacity_core_hours, 1),
+            pct(f.coverage),
             if f.complete { "yes" } else { "partial" }
         );
+    }
+    out.push('\n');
+}
+
+fn changes(out: &mut String, r: &CapacityReport) {
+    if r.capacity_changes.is_empty() {
+        return;
+    }
+    out.push_str("## Capacity changes\n\n");
+    let fmt = |t: DateTime<Utc>| t.with_timezone(&r.tz).format("%a %-d %b %H:%M").to_string();
+    for c in &r.capacity_changes {
+        let mut what = Vec::new();
+        for (word, nodes) in [
+            ("joined", &c.joined),
+            ("left", &c.left),
+            ("cordoned", &c.cordoned),
+            ("uncordoned", &c.uncordoned),
+        ] {
+            if !nodes.is_empty() {
+                let names: Vec<String> = nodes.iter().map(|n| text(n)).collect();
+                what.push(format!("{word}: {}", names.join(", ")));
+            }
+        }
+        let cores = if c.cores_before == c.cores_after || !c.cores_before.is_finite() {
+            format!("{} cores", number(c.cores_after, 0))
+        } else {
+            format!("{} -> {} cores", number(c.cores_before, 0), number(c.cores_after, 0))
+        };
+        let what = if what.is_empty() { String::new() } else { format!(" ({})", what.join("; ")) };
+        let _ = writeln!(out, "- {}: {cores}{what}", fmt(c.at));
     }
     out.push('\n');
 }
@@ -197,6 +244,7 @@ mod tests {
             f.spill_core_hours = f64::NAN;
         }
         r.capacity_cores = f64::NAN;
+        r.series.clear(); // names like kube_node_info hold "inf"
         let md = render(&r).to_lowercase();
         assert!(!md.contains("nan") && !md.contains("inf"), "{md}");
     }

@@ -124,7 +124,8 @@ impl CpuModel {
         (0..self.rack_caps.len()).map(|r| self.util(r, &l)).collect()
     }
 
-    /// 7 days at 5-minute steps, ending at the last 5-minute boundary at or before `now`.
+    /// 7 days at 5-minute steps, ending at the last 5-minute boundary at or before `now`. The point
+    /// at `t` describes `(t - 5 min, t]`: the model at the middle of that interval.
     pub(crate) fn curve(&self, now: DateTime<Utc>) -> CpuCurve {
         let end = bucket(now) * STEP_S;
         let racks = self.rack_caps.len();
@@ -133,17 +134,17 @@ impl CpuModel {
         for k in 0..POINTS as i64 {
             let ts = end - (POINTS as i64 - 1 - k) * STEP_S;
             let Some(t) = DateTime::<Utc>::from_timestamp(ts, 0) else { continue };
-            let l = self.local(t);
+            let l = self.local(t - chrono::Duration::seconds(STEP_S / 2));
             let (mut on_sum, mut off_sum) = (0.0, 0.0);
             for (r, pts) in rack_points.iter_mut().enumerate() {
                 let cap = self.rack_caps[r];
                 let (on, off) = self.util(r, &l);
-                let p = CpuPoint { t, online: on * cap, offline: off * cap };
+                let p = CpuPoint::new(t, on * cap, off * cap, cap);
                 on_sum += p.online;
                 off_sum += p.offline;
                 pts.push(p);
             }
-            points.push(CpuPoint { t, online: on_sum, offline: off_sum });
+            points.push(CpuPoint::new(t, on_sum, off_sum, self.rack_caps.iter().sum()));
         }
         CpuCurve {
             step_s: STEP_S as u32,

@@ -12,8 +12,8 @@
 //! - node_exporter (`job="node-exporter"`, `instance="<n>:9100"`, `node`):
 //!   `node_cpu_seconds_total{cpu,mode="idle"|"user"}`: per CPU, in the interval `(t-step, t]`
 //!   `user` grows by `(u_on+u_off)*step` and `idle` by the rest, where the shares are those of
-//!   the interval's END `t` (the CPU model at `t`, plus the node's offset, quantised to whole
-//!   milliseconds); conntrack entries/limit, the insert_failed/drop/early_drop counters (typed
+//!   the interval's middle `t - step/2` (the CPU model there, plus the node's offset, quantised to
+//!   whole milliseconds), as the in-process curve's points are; conntrack entries/limit, the insert_failed/drop/early_drop counters (typed
 //!   gauge, as node_exporter does) and the established timeout sysctl.
 //! - kube-state-metrics (`job="kube-state-metrics"`, `instance="ksm:8080"`): node capacity
 //!   (`cpu`, `core`) = C, node labels (`label_topology_kubernetes_io_zone="rack-R"`), and three
@@ -109,7 +109,9 @@ pub fn write(cfg: &OmConfig, out: &mut impl Write) -> io::Result<OmStats> {
     let times = nodes::times(cfg.end, cfg.hours, step);
     let (first, last) = (at(times[0])?, at(times[times.len() - 1])?);
     let sim = Sim::new(cfg.sim.clone(), last);
-    let shares = times.iter().map(|&t| at(t).map(|t| sim.cpu.rack_shares(t))).collect::<io::Result<_>>()?;
+    // The interval ending at t takes the shares of its middle.
+    let shares =
+        times.iter().map(|&t| at(t - step / 2).map(|t| sim.cpu.rack_shares(t))).collect::<io::Result<_>>()?;
     let grid = nodes::Grid { times, step, shares };
     let plan = nodes::plan(&sim);
     let ctx = families::Families {

@@ -10,6 +10,8 @@
 pub mod backend;
 pub mod map;
 pub mod queries;
+pub mod scheme;
+mod templates;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -25,8 +27,9 @@ use crate::sources::Update;
 pub const CURVE_STEP_S: i64 = 300;
 /// History fetched unless the UI asks for more (the 7-day zoom).
 pub const DEFAULT_HISTORY_S: i64 = 86_400;
-/// Fetched before the history shown, so the earliest window occurrence on screen (and its
-/// pre-window baseline) has all its data.
+/// At most this much is fetched before the history shown, so the earliest window occurrence on
+/// screen (and its pre-window baseline) has all its data (`colocation::needed` says how much;
+/// without windows, all of it).
 pub const LOOKBACK_S: i64 = 86_400;
 
 /// What the UI is looking at, so the source fetches only that: the 7-day history only while the
@@ -52,6 +55,11 @@ pub struct PromOptions {
     /// The curve changes every 5 minutes; it is refetched at most this often.
     pub curve_every: Duration,
     pub offline_priority_classes: BTreeSet<String>,
+    /// The colocation windows and their zone: the per-rack curves are fetched only around the
+    /// occurrences of the last 24 h (they cost per node and step). Without windows, over the
+    /// whole history.
+    pub windows: Vec<crate::model::Window>,
+    pub tz: chrono_tz::Tz,
 }
 
 impl Default for PromOptions {
@@ -60,6 +68,8 @@ impl Default for PromOptions {
             refresh: Duration::from_secs(15),
             curve_every: Duration::from_secs(60),
             offline_priority_classes: ["koord-batch", "koord-free"].into_iter().map(String::from).collect(),
+            windows: Vec::new(),
+            tz: chrono_tz::Tz::UTC,
         }
     }
 }
@@ -89,6 +99,8 @@ pub async fn refresh(
 ) -> Result<Vec<Update>, String> {
     let at = now.timestamp();
     let mut out = Vec::new();
+    let detected = b.detect(at).await.map_err(|e| e.to_string())?;
+    out.push(Update::Note { source: SourceId::Prometheus, scope: String::new(), note: detected.describe() });
     let (nodes, notes) = b.node_metrics(at).await.map_err(|e| e.to_string())?;
     let conntrack = nodes.values().any(|m| m.conntrack.is_some());
     let bgp = nodes.values().any(|m| m.bgp.is_some());
@@ -103,8 +115,19 @@ pub async fn refresh(
     }
     out.extend(nodes.into_iter().map(|(node, metrics)| Update::NodeMetrics { node, metrics, at: now }));
     if with_curve {
-        let f =
-            b.curve(now, interest.history_s + LOOKBACK_S, CURVE_STEP_S).await.map_err(|e| e.to_string())?;
+        // The history shown, back to the baseline of a window occurrence straddling its start;
+        // the racks only around the last 24 h's occurrences. Without windows: a day more.
+        let (span, racks) = if opts.windows.is_empty() {
+            (interest.history_s + LOOKBACK_S, None)
+        } else {
+            use crate::analysis::colocation::needed;
+            let ago = |s: i64| now - chrono::Duration::seconds(s);
+            let (from, _) = needed(&opts.windows, opts.tz, ago(interest.history_s), now);
+            let (_, r) = needed(&opts.windows, opts.tz, ago(DEFAULT_HISTORY_S), now);
+            let racks = r.map(|(a, z)| (a.timestamp(), z.timestamp())).unwrap_or((at, at));
+            ((now - from).num_seconds().max(interest.history_s), Some(racks))
+        };
+        let f = b.curve_racks(now, span, CURVE_STEP_S, racks).await.map_err(|e| e.to_string())?;
         out.push(family("cpu", &f.notes, f.curve.is_some(), now));
         if let Some(c) = f.curve {
             out.push(Update::Cpu(c));
@@ -147,7 +170,7 @@ pub async fn run(
         let now = Utc::now();
         let started = std::time::Instant::now();
         let queries = backend::NODE_QUERIES.len()
-            + if with_curve { 6 } else { 0 }
+            + if with_curve { backend::CURVE_QUERIES.len() } else { 0 }
             + usize::from(want.node.is_some())
             + if want.pods { 2 } else { 0 };
         let result = refresh(&b, &opts, &want, with_curve, now).await;

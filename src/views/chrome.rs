@@ -163,6 +163,7 @@ mod tests {
                 scope: format!("http://10.0.0.{i}:9977"),
                 health,
                 updated: None,
+                note: None,
             });
         }
         snap.sources.sort_by(|a, b| (a.source, &a.scope).cmp(&(b.source, &b.scope)));
@@ -181,6 +182,7 @@ mod tests {
             scope: String::new(),
             health: SourceHealth::Unreachable { error: "connection refused".into() },
             updated: Some(snap.now - chrono::Duration::seconds(40)),
+            note: None,
         });
         snap.sources.sort_by(|a, b| (a.source, &a.scope).cmp(&(b.source, &b.scope)));
         let th = crate::theme::Theme::builtin("mono", true).unwrap();

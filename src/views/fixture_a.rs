@@ -225,10 +225,12 @@ fn curve(capacity: f64) -> CpuCurve {
     let points = (0..=n)
         .map(|i| {
             let t: DateTime<Utc> = now() - Duration::seconds(300 * (n - i));
-            let h = f64::from(t.hour()) + f64::from(t.minute()) / 60.0;
+            // The point ending at t describes the 5 minutes before it.
+            let s = t - Duration::seconds(300);
+            let h = f64::from(s.hour()) + f64::from(s.minute()) / 60.0;
             let online = capacity * (0.25 + 0.3 * (-((h - 15.0) / 4.0).powi(2)).exp());
             let offline = if (1.0..6.0).contains(&h) { capacity * 0.45 } else { capacity * 0.03 };
-            CpuPoint { t, online, offline }
+            CpuPoint::new(t, online, offline, capacity)
         })
         .collect();
     CpuCurve { step_s: 300, capacity_cores: capacity, points, racks: Vec::new() }
@@ -301,6 +303,8 @@ pub fn snapshot() -> Snapshot {
         offline_share: 0.42,
         idle_core_hours: 118.0,
         spill_core_hours: 6.5,
+        capacity_core_hours: 5.0 * 96.0,
+        coverage: 1.0,
         complete: true,
     }];
     let findings = vec![
@@ -335,6 +339,7 @@ pub fn snapshot() -> Snapshot {
             source: SourceId::Simulator,
             health: SourceHealth::Ok,
             updated: Some(now()),
+            note: None,
         }],
         nodes: nodes.into_iter().map(Arc::new).collect(),
         pods: Arc::new(Pods::from_vec(pods)),

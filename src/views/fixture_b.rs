@@ -78,7 +78,8 @@ pub fn curve(tz: chrono_tz::Tz, days: i64) -> CpuCurve {
     let points: Vec<CpuPoint> = (0..=n)
         .map(|i| {
             let t = now() - Duration::seconds(300 * (n - i));
-            let h = t.with_timezone(&tz).hour() as f64;
+            // The point ending at t describes the 5 minutes before it.
+            let h = (t - Duration::seconds(300)).with_timezone(&tz).hour() as f64;
             let online = 300.0 + 250.0 * (-((h - 15.0) / 5.0).powi(2)).exp();
             let offline = if (1.0..6.0).contains(&h) {
                 480.0
@@ -87,7 +88,7 @@ pub fn curve(tz: chrono_tz::Tz, days: i64) -> CpuCurve {
             } else {
                 20.0
             };
-            CpuPoint { t, online, offline }
+            CpuPoint::new(t, online, offline, 1000.0)
         })
         .collect();
     let half = |r: &str| RackCurve {
@@ -95,7 +96,7 @@ pub fn curve(tz: chrono_tz::Tz, days: i64) -> CpuCurve {
         capacity_cores: 500.0,
         points: points
             .iter()
-            .map(|p: &CpuPoint| CpuPoint { online: p.online / 2.0, offline: p.offline / 2.0, ..*p })
+            .map(|p: &CpuPoint| CpuPoint::new(p.t, p.online / 2.0, p.offline / 2.0, 500.0))
             .collect(),
     };
     let racks = vec![half("rack-a"), half("rack-b")];
@@ -114,6 +115,8 @@ fn fill(day: i64, rack: Option<&str>, complete: bool) -> WindowFill {
         offline_share: 0.6,
         idle_core_hours: 1100.0 + day as f64 * 40.0,
         spill_core_hours: if day == 1 || rack == Some("rack-b") { 130.5 } else { 0.0 },
+        capacity_core_hours: if rack.is_some() { 2500.0 } else { 5000.0 },
+        coverage: 1.0,
         complete,
     }
 }
@@ -232,18 +235,21 @@ pub fn snapshot() -> Snapshot {
             scope: String::new(),
             health: SourceHealth::Ok,
             updated: Some(now()),
+            note: None,
         },
         SourceStatus {
             scope: String::new(),
             source: SourceId::Prometheus,
             health: SourceHealth::Unreachable { error: "connect: connection refused".into() },
             updated: Some(now() - Duration::minutes(3)),
+            note: None,
         },
         SourceStatus {
             scope: String::new(),
             source: SourceId::Agents,
             health: SourceHealth::Forbidden { verb: "list".into(), resource: "pods".into() },
             updated: None,
+            note: None,
         },
     ];
     let mut fills: Vec<WindowFill> = (0..3).map(|d| fill(d, None, true)).collect();

@@ -26,9 +26,10 @@ pub fn len(snap: &Snapshot, filter: &str) -> usize {
     rows(snap, filter).len()
 }
 
-fn health_detail(ctx: &Ctx, h: &SourceHealth) -> String {
-    match h {
-        SourceHealth::Ok => String::new(),
+/// Why a source is not ok, else what it found out about its backend (its note).
+fn health_detail(ctx: &Ctx, s: &SourceStatus) -> String {
+    match &s.health {
+        SourceHealth::Ok => s.note.clone().unwrap_or_default(),
         SourceHealth::Stale { since } => format!("no data for {}", widgets::age(ctx.snap.now, Some(*since))),
         SourceHealth::Forbidden { verb, resource } => format!("may not {verb} {resource}"),
         SourceHealth::Unreachable { error } => error.clone(),
@@ -40,7 +41,7 @@ fn health_detail(ctx: &Ctx, h: &SourceHealth) -> String {
 fn source_row<'a>(ctx: &Ctx, s: &SourceStatus) -> Row<'a> {
     let th = ctx.theme;
     let (st, glyph) = widgets::source_health(ctx.theme, &s.health);
-    let detail = health_detail(ctx, &s.health);
+    let detail = health_detail(ctx, s);
     Row::new([
         Cell::from(Span::styled(format!("{glyph} {}", s.label()), st)),
         Cell::from(Span::styled(s.health.word(), st)),
@@ -202,7 +203,7 @@ fn sources_compact<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
     for s in &ctx.snap.sources {
         let (st, glyph) = widgets::source_health(ctx.theme, &s.health);
         spans.push(Span::styled(format!("{glyph} {} {}", s.label(), s.health.word()), st));
-        let d = health_detail(ctx, &s.health);
+        let d = health_detail(ctx, s);
         if !d.is_empty() {
             spans.push(Span::styled(format!(" ({d})"), th.muted));
         }

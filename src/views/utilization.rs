@@ -85,7 +85,6 @@ fn chart(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let w = StackedChart {
         points: &curve.points,
         step_s: curve.step_s,
-        capacity: curve.capacity_cores,
         start,
         end: last,
         tz: snap.tz,
@@ -116,14 +115,15 @@ fn status_line<'a>(
         spans
             .push(Span::styled(format!("{} only {have} of history ({z} requested)  ", th.sym.warn), th.warn));
     }
-    if curve.capacity_cores <= 0.0 {
+    if curve.points.last().is_some_and(|p| p.measured <= 0.0) {
         if let Some(p) = curve.points.last() {
             let msg =
                 format!("now {:.0} cores in use ({:.0} offline); capacity unknown", p.total(), p.offline);
             spans.push(Span::styled(msg, th.accent));
         }
     } else if let Some(p) = curve.points.last() {
-        let cap = curve.capacity_cores;
+        // Shares of the cores measured (a node whose exporter is down is neither busy nor idle).
+        let cap = p.measured;
         let (all, on, off) =
             (widgets::pct(p.total() / cap), widgets::pct(p.online / cap), widgets::pct(p.offline / cap));
         spans.push(Span::styled(format!("now {all}"), th.accent));
@@ -217,20 +217,28 @@ fn stale_note(ctx: &Ctx, width: usize) -> Option<String> {
 }
 
 fn num(v: f64) -> String {
+    if !v.is_finite() {
+        return "?".into();
+    }
     // Never "-0.0".
     format!("{:.1}", if v.abs() < 0.05 { 0.0 } else { v })
 }
 
-/// Why an occurrence's figures are not final yet: still open, spill hours still running, or
-/// the data does not cover it.
-fn pending(ctx: &Ctx, f: &WindowFill) -> &'static str {
+/// Why an occurrence's figures are not final yet: still open, the data does not cover it (with
+/// the share that is a gap), spill hours still running.
+fn pending(ctx: &Ctx, f: &WindowFill) -> String {
     let now = ctx.snap.now;
     if now < f.end {
-        "open"
+        "open".into()
+    } else if f.coverage <= 0.0 {
+        "no data".into()
+    } else if f.coverage < 1.0 - 1e-9 {
+        // The uncovered share, rounded up: any gap shows.
+        format!("{:.0}% gap", ((1.0 - f.coverage) * 100.0).ceil())
     } else if now < f.end + chrono::Duration::hours(crate::analysis::colocation::SPILL_HOURS) {
-        "spill…"
+        "spill…".into()
     } else {
-        "partial"
+        "partial".into()
     }
 }
 
@@ -272,11 +280,7 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let mut cluster: Vec<&WindowFill> = snap.fills.iter().filter(|f| f.rack.is_none()).collect();
     cluster.sort_by_key(|f| std::cmp::Reverse(f.start));
     if cluster.is_empty() {
-        let msg = if snap.cpu.as_ref().is_some_and(|c| c.capacity_cores <= 0.0) {
-            "capacity unknown (no capacity metric), so no fill figures"
-        } else {
-            "no window occurrence covered by the CPU curve yet"
-        };
+        let msg = "no window occurrence covered by the CPU curve yet";
         Widget::render(Paragraph::new(msg).style(th.muted), inner, buf);
         return;
     }
@@ -416,6 +420,7 @@ mod tests {
             scope: String::new(),
             health: SourceHealth::Unreachable { error },
             updated: Some(snap.now - chrono::Duration::minutes(4)),
+            note: None,
         });
         let th = crate::theme::Theme::builtin("mono", true).unwrap();
         for (w, h) in [(80, 24), (120, 40), (200, 50)] {

@@ -35,6 +35,10 @@ pub fn age(now: DateTime<Utc>, t: Option<DateTime<Utc>>) -> String {
 
 /// A fraction as a whole percentage: 0.753 -> "75%".
 pub fn pct(f: f64) -> String {
+    if !f.is_finite() {
+        // Unknown is never zero.
+        return "?".into();
+    }
     format!("{:.0}%", (f * 100.0).floor())
 }
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod known;
 pub mod kube;
 pub mod om_expect;
 pub mod prom;

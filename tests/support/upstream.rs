@@ -242,7 +242,7 @@ fn prom_queries() -> clustertop::sources::prometheus::queries::Queries {
         &["koord-batch".into(), "koord-free".into()],
         &["BE".into()],
     );
-    clustertop::sources::prometheus::queries::Queries::new("node", "", offline, &BTreeMap::new())
+    clustertop::sources::prometheus::queries::Queries::new(None, "", offline, &BTreeMap::new())
         .expect("default queries")
 }
 

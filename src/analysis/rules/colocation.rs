@@ -36,28 +36,16 @@ pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
             snap,
             fills,
             Rule::WindowSpill,
-            |f| spill_limit(snap, f).is_some_and(|l| f.spill_core_hours > l),
+            |f| spill_limit(f).is_some_and(|l| f.spill_core_hours > l),
             out,
         );
     }
 }
 
-/// Capacity of the subject, from the curve.
-fn capacity(snap: &Snapshot, f: &WindowFill) -> Option<f64> {
-    let cpu = snap.cpu.as_ref()?;
-    match &f.rack {
-        None => Some(cpu.capacity_cores),
-        Some(r) => cpu.racks.iter().find(|c| &c.rack == r).map(|c| c.capacity_cores),
-    }
-}
-
-fn hours(f: &WindowFill) -> f64 {
-    (f.end - f.start).num_seconds() as f64 / 3600.0
-}
-
-/// Spill above which a finding is raised: `SPILL_SHARE` of the window's capacity core-hours.
-fn spill_limit(snap: &Snapshot, f: &WindowFill) -> Option<f64> {
-    capacity(snap, f).map(|c| c * hours(f) * SPILL_SHARE)
+/// Spill above which a finding is raised: `SPILL_SHARE` of the window's capacity core-hours
+/// (integrated over the window, so nodes that joined or left count for the time they were there).
+fn spill_limit(f: &WindowFill) -> Option<f64> {
+    (f.capacity_core_hours > 0.0).then_some(f.capacity_core_hours * SPILL_SHARE)
 }
 
 /// `fills` are one subject's complete occurrences of one window, oldest first.
@@ -97,7 +85,7 @@ fn judge(
              at the window's opening.",
         )
     } else {
-        let cap_ch = capacity(snap, latest).unwrap_or(0.0) * hours(latest);
+        let cap_ch = latest.capacity_core_hours;
         let share = if cap_ch > 0.0 { latest.spill_core_hours / cap_ch } else { 0.0 };
         evidence.push(format!(
             "offline work above the pre-window baseline in the 4 h after {}: {:.1} core-hours",
@@ -140,10 +128,17 @@ fn rule_word(rule: Rule) -> &'static str {
 mod tests {
     use super::super::fixtures::*;
     use super::*;
-    use crate::model::{CpuCurve, RackCurve, Window};
+    use crate::model::Window;
 
     fn fill(day: i64, rack: Option<&str>, util: f64, spill: f64) -> WindowFill {
         let start = now() - Duration::days(day) - Duration::hours(11);
+        // Cluster 100 cores, rack r1 50 cores: 5 h windows => 500 / 250 core-hours, 2 % = 10 / 5;
+        // r2 has no capacity: it cannot be judged.
+        let capacity_core_hours = match rack {
+            None => 500.0,
+            Some("r1") => 250.0,
+            _ => 0.0,
+        };
         WindowFill {
             window: Window::parse("01:00-06:00").expect("window"),
             start,
@@ -153,14 +148,13 @@ mod tests {
             offline_share: 0.5,
             idle_core_hours: (1.0 - util) * 500.0,
             spill_core_hours: spill,
+            capacity_core_hours,
+            coverage: 1.0,
             complete: true,
         }
     }
     fn run(fills: Vec<WindowFill>) -> Vec<Finding> {
         let mut snap = snapshot(vec![]);
-        // Cluster 100 cores, rack r1 50 cores: 5 h windows => 500 / 250 core-hours, 2 % = 10 / 5.
-        let rack = RackCurve { rack: "r1".into(), capacity_cores: 50.0, points: vec![] };
-        snap.cpu = Some(CpuCurve { step_s: 300, capacity_cores: 100.0, points: vec![], racks: vec![rack] });
         snap.fills = fills;
         let mut out = Vec::new();
         check(&snap, &mut out);
@@ -211,7 +205,7 @@ mod tests {
             fill(0, Some("r2"), 0.9, 99.0),
         ]);
         let subjects: Vec<(Rule, &str)> = f.iter().map(|f| (f.rule, f.subject.as_str())).collect();
-        // r2 has no capacity in the curve: it cannot be judged.
+        // r2 has no capacity core-hours: it cannot be judged.
         assert_eq!(subjects, vec![(Rule::WindowSpill, "cluster"), (Rule::WindowSpill, "r1")]);
         assert!(
             f[1].evidence[2].starts_with("2.2 % of the window's 250 capacity core-hours"),

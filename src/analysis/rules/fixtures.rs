@@ -89,7 +89,7 @@ pub fn node_with_conntrack(name: &str, c: Conntrack) -> Node {
 }
 
 pub fn source(source: SourceId, health: SourceHealth) -> SourceStatus {
-    SourceStatus { source, scope: String::new(), health, updated: Some(now()) }
+    SourceStatus { source, scope: String::new(), health, updated: Some(now()), note: None }
 }
 
 pub fn session(peer: &str, state: BgpState) -> BgpSession {

@@ -91,7 +91,8 @@ fn user_seconds_follow_the_cpu_model() {
             .collect();
         assert_eq!(user.len(), 4);
         for k in 1..times.len() {
-            let t = DateTime::from_timestamp(times[k], 0).expect("time");
+            // The interval ending at times[k] has the shares of its middle.
+            let t = DateTime::from_timestamp(times[k] - 30, 0).expect("time");
             let rack = sim.cpu.rack_shares(t)[n.rack - 1];
             let (on, off) = node_ms(rack, n.host.cpu_offset, q);
             let (u_on, u_off) = (on as f64 / q as f64, off as f64 / q as f64);

@@ -279,7 +279,10 @@ impl State {
             Update::PodDeleted { namespace, name } => self.delete(PODS, &namespace, &name),
             Update::PodsReplaced(pods) => self.replace_pods(pods),
             // Metrics are not part of the Kubernetes API.
-            Update::NodeMetrics { .. } | Update::NodeCpu { .. } | Update::MetricPods(_) => {}
+            Update::NodeMetrics { .. }
+            | Update::NodeCpu { .. }
+            | Update::MetricPods(_)
+            | Update::Note { .. } => {}
             Update::RuntimeClasses(classes) => {
                 let keep: Vec<Key> = classes.iter().map(|c| (String::new(), c.name.clone())).collect();
                 let gone: Vec<Key> =

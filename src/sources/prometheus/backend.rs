@@ -12,6 +12,7 @@ use reqwest::header;
 
 use super::map::{self, CurveInput, NodeMetrics, Series};
 use super::queries::Queries;
+use super::scheme::{self, Detected, Scheme};
 use crate::config::Auth;
 use crate::model::{CpuCurve, Pod};
 
@@ -95,7 +96,14 @@ pub struct Backend {
     /// The base URL, for messages (credentials are never in it: they go in headers).
     pub url: String,
     timeout: Duration,
+    /// The label scheme and recording rules, once the probes found node_exporter data.
+    detected: std::sync::Arc<std::sync::OnceLock<Detected>>,
 }
+
+/// Range queries longer than this ask Thanos for `max_source_resolution=auto` (it then picks
+/// downsampled data only when the step is at least five times the resolution: never at the
+/// curve's 5-minute step); Prometheus and Mimir ignore the parameter.
+pub const DOWNSAMPLED_AFTER_S: i64 = 40 * 3600;
 
 /// The instant templates of one metrics refresh, queried together.
 pub const NODE_QUERIES: &[&str] = &[
@@ -113,6 +121,18 @@ pub const NODE_QUERIES: &[&str] = &[
     "bgp_cilium_changes",
     "bgp_bird_changes",
     "bgp_frr_changes",
+];
+
+/// The range queries of one curve, in the order [`map::CurveInput`] takes them.
+pub const CURVE_QUERIES: &[&str] = &[
+    "cpu_used",
+    "cpu_offline",
+    "cpu_measured",
+    "capacity",
+    "cpu_used_by_rack",
+    "cpu_offline_by_rack",
+    "cpu_measured_by_rack",
+    "capacity_by_rack",
 ];
 
 /// A curve and what its fetch could not get (a query that returned nothing or failed).
@@ -161,7 +181,44 @@ impl Backend {
         let url = opts.url.trim_end_matches('/').to_string();
         let client = Client::from(http, &url)
             .map_err(|e| format!("Prometheus URL {url:?}: {}", one_line(&e.to_string())))?;
-        Ok(Backend { client, queries, url, timeout: opts.timeout })
+        Ok(Backend { client, queries, url, timeout: opts.timeout, detected: Default::default() })
+    }
+
+    /// The label scheme and rules in use: as detected, else the configured node label (or
+    /// `node`) and raw series.
+    pub fn detected(&self) -> Detected {
+        self.detected.get().cloned().unwrap_or_else(|| Detected {
+            scheme: Scheme::Label(self.queries.node_label().unwrap_or("node").to_string()),
+            ..Detected::default()
+        })
+    }
+
+    /// Probe the label scheme and the recording rules at `at` (two instant queries), once: the
+    /// answer is cached when the probes found node_exporter data, else probed again next time.
+    pub async fn detect(&self, at: i64) -> Result<Detected, QueryError> {
+        if let Some(d) = self.detected.get() {
+            return Ok(d.clone());
+        }
+        let (sp, rp) = (scheme::scheme_probe(), scheme::rules_probe());
+        let (s, r) = futures::join!(
+            self.instant_expr("label scheme probe", &sp, at),
+            self.instant_expr("recording rules probe", &rp, at)
+        );
+        let keep = |r: Result<Vec<Series>, QueryError>| match r {
+            Err(QueryError::Transport(e)) => Err(QueryError::Transport(e)),
+            Err(QueryError::Query(_)) => Ok(Vec::new()),
+            Ok(v) => Ok(v),
+        };
+        let d = scheme::interpret(&keep(s)?, &keep(r)?, self.queries.node_label());
+        if d.probed {
+            let _ = self.detected.set(d.clone());
+        }
+        Ok(d)
+    }
+
+    /// The PromQL of a template for the detected scheme (`range_s`: a range query's span).
+    pub fn render(&self, name: &str, node: Option<&str>, range_s: Option<i64>) -> String {
+        self.queries.render(&self.detected(), name, node, range_s)
     }
 
     fn server_timeout_ms(&self) -> i64 {
@@ -170,7 +227,7 @@ impl Backend {
 
     /// One instant query at `at`; an empty or unknown template gives no series.
     pub async fn instant(&self, name: &str, node: Option<&str>, at: i64) -> Result<Vec<Series>, QueryError> {
-        let q = self.queries.render(name, node);
+        let q = self.render(name, node, None);
         if q.is_empty() {
             return Ok(Vec::new());
         }
@@ -192,35 +249,48 @@ impl Backend {
         end: i64,
         step: i64,
     ) -> Result<Vec<Series>, QueryError> {
-        let q = self.queries.render(name, node);
+        let q = self.render(name, node, Some(end - start));
         if q.is_empty() {
             return Ok(Vec::new());
         }
-        let r = self
-            .client
-            .query_range(&q, start, end, step as f64)
-            .timeout(self.server_timeout_ms())
-            .get()
-            .await;
+        let mut b = self.client.query_range(&q, start, end, step as f64).timeout(self.server_timeout_ms());
+        if end - start > DOWNSAMPLED_AFTER_S {
+            b = b.query("max_source_resolution", "auto");
+        }
+        let r = b.get().await;
         r.map(|r| series(r.into_inner().0)).map_err(|e| classify(name, e))
     }
 
     /// The cluster and per-rack CPU curve over `[end - span, end]` at `step` (aligned to the
-    /// step), in 6 range queries run concurrently; capacity is the last value in the range, so a
-    /// backend whose newest samples are a few minutes old still has one. A transport failure is
-    /// an error; a query that fails or returns nothing is a note.
+    /// step), in 8 range queries run concurrently: busy, offline, measured cores and capacity, for
+    /// the cluster and by rack. A transport failure is an error; a query that fails or returns
+    /// nothing is a note.
     pub async fn curve(&self, end: DateTime<Utc>, span_s: i64, step: i64) -> Result<CurveFetch, QueryError> {
+        self.curve_racks(end, span_s, step, None).await
+    }
+
+    /// [`Backend::curve`] with the per-rack queries only over `racks` (unix seconds, widened to
+    /// the step), where the fills that need them are: they cost per node and step.
+    pub async fn curve_racks(
+        &self,
+        end: DateTime<Utc>,
+        span_s: i64,
+        step: i64,
+        racks: Option<(i64, i64)>,
+    ) -> Result<CurveFetch, QueryError> {
         let end = end.timestamp().div_euclid(step) * step;
         let start = end - span_s;
-        let names = [
-            "cpu_used",
-            "cpu_offline",
-            "cpu_used_by_rack",
-            "cpu_offline_by_rack",
-            "capacity",
-            "capacity_by_rack",
-        ];
-        let results = join_all(names.iter().map(|n| self.range(n, None, start, end, step))).await;
+        let (rs, re) = racks.map_or((start, end), |(a, b)| {
+            (a.div_euclid(step) * step, ((b + step - 1).div_euclid(step) * step).min(end))
+        });
+        let results = join_all(CURVE_QUERIES.iter().map(|n| {
+            if n.ends_with("_by_rack") {
+                self.range(n, None, rs.max(start), re, step)
+            } else {
+                self.range(n, None, start, end, step)
+            }
+        }))
+        .await;
         let mut notes = Vec::new();
         let mut take = |name: &str, r: Result<Vec<Series>, QueryError>| -> Result<Vec<Series>, QueryError> {
             match r {
@@ -240,18 +310,19 @@ impl Backend {
             }
         };
         let mut r = Vec::new();
-        for (n, res) in names.iter().zip(results) {
+        for (n, res) in CURVE_QUERIES.iter().zip(results) {
             r.push(take(n, res)?);
         }
-        let capacity = r[4].iter().filter_map(Series::value).fold(0.0, |a, b| a + b);
         let curve = map::curve(&CurveInput {
             step_s: step as u32,
-            capacity,
             used: &r[0],
             offline: &r[1],
-            used_by_rack: &r[2],
-            offline_by_rack: &r[3],
-            capacity_by_rack: &r[5],
+            measured: &r[2],
+            capacity: &r[3],
+            used_by_rack: &r[4],
+            offline_by_rack: &r[5],
+            measured_by_rack: &r[6],
+            capacity_by_rack: &r[7],
             rack_label: self.queries.rack_label(),
         });
         if !self.queries.has_offline() {
@@ -277,7 +348,7 @@ impl Backend {
                 Err(QueryError::Query(e)) => notes.push(e),
             }
         }
-        Ok((map::node_metrics(&by_name, self.queries.node_label()), notes))
+        Ok((map::node_metrics(&by_name, "node"), notes))
     }
 
     /// Every scheduled pod with its runtime class, from kube-state-metrics.
@@ -302,102 +373,5 @@ impl Backend {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use axum::Router;
-    use axum::http::HeaderMap;
-    use axum::routing::get;
-
-    use super::*;
-    use crate::sources::prometheus::queries::offline_pods;
-
-    /// A stand-in Prometheus on 127.0.0.1:0 that records the Authorization header and answers an
-    /// empty vector, after `delay`.
-    async fn fake(delay: Duration) -> (String, Arc<Mutex<Vec<String>>>) {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let s = seen.clone();
-        let app = Router::new().route(
-            "/api/v1/query",
-            get(move |h: HeaderMap| {
-                let s = s.clone();
-                async move {
-                    let auth =
-                        h.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
-                    s.lock().unwrap().push(auth);
-                    tokio::time::sleep(delay).await;
-                    (
-                        [("content-type", "application/json")],
-                        r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#,
-                    )
-                }
-            }),
-        );
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", l.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(l, app).await });
-        (url, seen)
-    }
-
-    fn backend(url: &str, auth: Option<Auth>, timeout: Duration) -> Backend {
-        let q = Queries::new("node", "zone", offline_pods(&[], &[]), &BTreeMap::new()).unwrap();
-        Backend::new(&BackendOptions { url: url.into(), auth, timeout }, q).unwrap()
-    }
-
-    #[tokio::test]
-    async fn credentials_go_in_the_authorization_header() {
-        let (url, seen) = fake(Duration::ZERO).await;
-        let basic = Auth::Basic { username: "sre".into(), password: "s3cret".into() };
-        assert!(
-            backend(&url, Some(basic), Duration::from_secs(5))
-                .instant("capacity", None, 0)
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        let bearer = Auth::Bearer("tok".into());
-        backend(&url, Some(bearer), Duration::from_secs(5)).instant("capacity", None, 0).await.unwrap();
-        backend(&url, None, Duration::from_secs(5)).instant("capacity", None, 0).await.unwrap();
-        assert_eq!(*seen.lock().unwrap(), ["Basic c3JlOnMzY3JldA==", "Bearer tok", "-"]);
-    }
-
-    #[tokio::test]
-    async fn a_slow_backend_is_cut_off_by_the_client_timeout() {
-        let (url, _) = fake(Duration::from_secs(30)).await;
-        let b = backend(&url, None, Duration::from_millis(200));
-        let started = std::time::Instant::now();
-        let e = b.instant("capacity", None, 0).await.unwrap_err();
-        assert_eq!(e, QueryError::Transport("no answer within the timeout".into()));
-        assert!(started.elapsed() < Duration::from_secs(10), "not the server's 30 s");
-        let down = backend("http://127.0.0.1:9", None, Duration::from_secs(2));
-        assert!(matches!(down.instant("capacity", None, 0).await, Err(QueryError::Transport(_))));
-    }
-
-    #[tokio::test]
-    async fn a_503_or_garbage_is_a_clear_error() {
-        for (code, body) in [(503u16, "Service Unavailable"), (200, "<html>proxy login</html>"), (429, "")] {
-            let app = Router::new().route(
-                "/api/v1/query",
-                get(move || async move { (axum::http::StatusCode::from_u16(code).unwrap(), body) }),
-            );
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let url = format!("http://{}", l.local_addr().unwrap());
-            let server = tokio::spawn(async move { axum::serve(l, app).await });
-            let e =
-                backend(&url, None, Duration::from_secs(5)).instant("capacity", None, 0).await.unwrap_err();
-            let text = match &e {
-                QueryError::Transport(t) | QueryError::Query(t) => t.clone(),
-            };
-            assert!(!text.is_empty() && text.len() < 300, "{code}: {e:?}");
-            if code != 200 {
-                assert!(
-                    text.contains(&code.to_string())
-                        || text.to_lowercase().contains("unavailable")
-                        || text.contains("many"),
-                    "{code}: {text}"
-                );
-            }
-            server.abort();
-        }
-    }
-}
+#[path = "backend_tests.rs"]
+mod tests;

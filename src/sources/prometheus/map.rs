@@ -48,36 +48,63 @@ fn by_time(series: &[Series]) -> BTreeMap<i64, f64> {
     m
 }
 
-fn points(used: &BTreeMap<i64, f64>, offline: &BTreeMap<i64, f64>) -> Vec<CpuPoint> {
-    used.iter()
+/// One curve's series by timestamp.
+struct Maps {
+    used: BTreeMap<i64, f64>,
+    offline: BTreeMap<i64, f64>,
+    measured: BTreeMap<i64, f64>,
+    capacity: BTreeMap<i64, f64>,
+}
+
+/// A point per timestamp of `used` (the busy cores): offline work clamped to `0..=used`, online
+/// the rest. The cores measured default to the capacity when that query returned nothing at
+/// all (an override without it); the capacity defaults to the cores measured, and is never
+/// below them.
+fn points(m: &Maps) -> Vec<CpuPoint> {
+    m.used
+        .iter()
         .filter_map(|(&t, &u)| {
-            let t = DateTime::<Utc>::from_timestamp(t, 0)?;
-            let off = offline.get(&t.timestamp()).copied().unwrap_or(0.0).clamp(0.0, u.max(0.0));
-            Some(CpuPoint { t, online: (u - off).max(0.0), offline: off })
+            let at = DateTime::<Utc>::from_timestamp(t, 0)?;
+            let off = m.offline.get(&t).copied().unwrap_or(0.0).clamp(0.0, u.max(0.0));
+            let capacity = m.capacity.get(&t).copied();
+            let measured = match m.measured.get(&t) {
+                Some(&v) => v,
+                None if m.measured.is_empty() => capacity.unwrap_or(0.0),
+                None => 0.0,
+            };
+            let capacity = capacity.unwrap_or(measured).max(measured);
+            Some(CpuPoint { t: at, online: (u - off).max(0.0), offline: off, capacity, measured })
         })
         .collect()
 }
 
-/// The results the curve is built from; `*_by_rack` are grouped by `rack_label`.
+/// The results the curve is built from (range queries at `step_s`); `*_by_rack` are grouped by
+/// `rack_label`.
 pub struct CurveInput<'a> {
     pub step_s: u32,
-    pub capacity: f64,
     pub used: &'a [Series],
     pub offline: &'a [Series],
+    pub measured: &'a [Series],
+    pub capacity: &'a [Series],
     pub used_by_rack: &'a [Series],
     pub offline_by_rack: &'a [Series],
+    pub measured_by_rack: &'a [Series],
     pub capacity_by_rack: &'a [Series],
     pub rack_label: &'a str,
 }
 
 /// The cluster curve and one per rack. Offline work is CPU of offline pods (cAdvisor); online is
 /// the rest of the node's busy CPU (node_exporter), so `online + offline` is what the nodes used.
-/// `None` when the cluster query returned no points.
+/// A timestamp where the busy-CPU query has no value is a gap. `None` when the cluster query
+/// returned no points.
 pub fn curve(i: &CurveInput) -> Option<CpuCurve> {
-    let pts = points(&by_time(i.used), &by_time(i.offline));
-    if pts.is_empty() {
-        return None;
-    }
+    let pts = points(&Maps {
+        used: by_time(i.used),
+        offline: by_time(i.offline),
+        measured: by_time(i.measured),
+        capacity: by_time(i.capacity),
+    });
+    let capacity_cores = pts.last()?.capacity;
     let group = |series: &[Series]| -> BTreeMap<String, Vec<Series>> {
         let mut m: BTreeMap<String, Vec<Series>> = BTreeMap::new();
         for s in series {
@@ -87,23 +114,24 @@ pub fn curve(i: &CurveInput) -> Option<CpuCurve> {
         m
     };
     let used = group(i.used_by_rack);
-    let offline = group(i.offline_by_rack);
-    let caps: HashMap<String, f64> = group(i.capacity_by_rack)
-        .into_iter()
-        .map(|(r, s)| (r, s.iter().filter_map(Series::value).fold(0.0, |a, b| a + b)))
-        .collect();
+    let mut offline = group(i.offline_by_rack);
+    let mut measured = group(i.measured_by_rack);
+    let mut caps = group(i.capacity_by_rack);
+    let take =
+        |m: &mut BTreeMap<String, Vec<Series>>, rack: &str| by_time(&m.remove(rack).unwrap_or_default());
     let racks = used
         .iter()
-        .map(|(rack, s)| {
-            let off = offline.get(rack).map(|o| by_time(o)).unwrap_or_default();
-            RackCurve {
-                rack: rack.clone(),
-                capacity_cores: caps.get(rack).copied().unwrap_or(0.0),
-                points: points(&by_time(s), &off),
-            }
+        .filter_map(|(rack, s)| {
+            let points = points(&Maps {
+                used: by_time(s),
+                offline: take(&mut offline, rack),
+                measured: take(&mut measured, rack),
+                capacity: take(&mut caps, rack),
+            });
+            Some(RackCurve { rack: rack.clone(), capacity_cores: points.last()?.capacity, points })
         })
         .collect();
-    Some(CpuCurve { step_s: i.step_s, capacity_cores: i.capacity, points: pts, racks })
+    Some(CpuCurve { step_s: i.step_s, capacity_cores, points: pts, racks })
 }
 
 /// What Prometheus knows about one node right now.

@@ -24,27 +24,36 @@ fn node_names_come_from_the_label_else_the_instance_host() {
 fn curve_splits_online_and_offline_and_groups_racks() {
     let used = [s(&[], &[(300, 10.0), (600, 12.0), (900, f64::NAN)])];
     let offline = [s(&[], &[(300, 4.0), (600, 20.0)])];
+    let measured = [s(&[], &[(300, 24.0), (600, 32.0)])];
+    let capacity = [s(&[], &[(300, 32.0), (600, 32.0)])];
     let ubr = [s(&[("z", "r1")], &[(300, 6.0), (600, 7.0)]), s(&[("z", "r2")], &[(300, 4.0), (600, 5.0)])];
     let obr = [s(&[("z", "r1")], &[(300, 4.0)])];
-    let cap = [s(&[("z", "r1")], &[(600, 16.0)]), s(&[("z", "r2")], &[(600, 16.0)])];
+    let cap = [s(&[("z", "r1")], &[(300, 16.0), (600, 16.0)]), s(&[("z", "r2")], &[(600, 16.0)])];
     let c = curve(&CurveInput {
         step_s: 300,
-        capacity: 32.0,
         used: &used,
         offline: &offline,
+        measured: &measured,
+        capacity: &capacity,
         used_by_rack: &ubr,
         offline_by_rack: &obr,
+        measured_by_rack: &[],
         capacity_by_rack: &cap,
         rack_label: "z",
     })
     .unwrap();
     assert_eq!(c.points.len(), 2, "NaN points are dropped");
     assert_eq!((c.points[0].online, c.points[0].offline), (6.0, 4.0));
+    assert_eq!((c.points[0].capacity, c.points[0].measured), (32.0, 24.0), "a node's exporter was down");
     // Offline larger than the node's busy CPU (exporters disagree) is capped at it.
     assert_eq!((c.points[1].online, c.points[1].offline), (0.0, 12.0));
     assert_eq!(c.racks.len(), 2);
     assert_eq!((c.racks[0].rack.as_str(), c.racks[0].capacity_cores), ("r1", 16.0));
     assert_eq!(c.racks[0].points[1].offline, 0.0, "no offline sample: none");
+    // No measured cores query: all of the capacity counts as measured; no capacity at a
+    // timestamp: the measured cores (none: 0, so the point has no data).
+    assert_eq!((c.racks[0].points[0].capacity, c.racks[0].points[0].measured), (16.0, 16.0));
+    assert_eq!((c.racks[1].points[0].capacity, c.racks[1].points[0].measured), (0.0, 0.0));
     assert_eq!(c.capacity_cores, 32.0);
     let none = CurveInput { used: &[], ..CurveInput { rack_label: "z", ..curve_input_empty() } };
     assert!(curve(&none).is_none());
@@ -53,11 +62,13 @@ fn curve_splits_online_and_offline_and_groups_racks() {
 fn curve_input_empty() -> CurveInput<'static> {
     CurveInput {
         step_s: 300,
-        capacity: 0.0,
         used: &[],
         offline: &[],
+        measured: &[],
+        capacity: &[],
         used_by_rack: &[],
         offline_by_rack: &[],
+        measured_by_rack: &[],
         capacity_by_rack: &[],
         rack_label: "",
     }

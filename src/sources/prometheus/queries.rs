@@ -1,117 +1,86 @@
 //! Named PromQL templates with defaults that match node_exporter, cAdvisor, kube-state-metrics,
-//! Cilium, bird_exporter and frr_exporter naming; each may be overridden in the config file's
-//! `[queries]` table (for recording rules or other label schemes).
+//! Cilium, bird_exporter and frr_exporter naming (`templates`); each may be overridden in the
+//! config file's `[queries]` table.
 //!
 //! Templates may use these variables:
-//! - `$node_label`: the label that carries the node name on node_exporter/cAdvisor/Cilium series
-//!   (`[prometheus] node_label`, default `node`);
+//! - `$node_key`: the label(s) node_exporter series name their node by, as detected
+//!   (`scheme`): `node` (or `[prometheus] node_label`) or `instance` (`$node_label` is the same);
+//! - `$to_node(EXPR)`: EXPR, aggregated `by ($node_key)`, with a `node` label naming the node
+//!   (for `instance=IP:port`, joined to `kube_node_info`'s `internal_ip` on the server);
 //! - `$rack_label`: kube-state-metrics' name for the rack label (`label_` + the sanitized
 //!   `--rack-label`, e.g. `label_topology_kubernetes_io_zone`; needs kube-state-metrics'
 //!   `--metric-labels-allowlist=nodes=[topology.kubernetes.io/zone]`);
-//! - `$node_name`: the one node a per-node query is about (escaped for a PromQL string);
-//! - `$offline_pods`, `$pod_rack`: the `offline_pods` and `pod_rack` templates themselves.
+//! - `$node_name`: the one node a per-node query is about (escaped for a PromQL string), `$match`
+//!   a matcher narrowing node_exporter selectors to it, `$this_node` a `{node="..."}` vector;
+//! - `$node_busy`, `$node_measured`, `$pod_cpu`, `$node_capacity`, `$node_capacity_before`,
+//!   `$node_rack`, `$offline_pods`, `$pod_rack`: the fragments of those names (`node_busy` etc.
+//!   use the recording rules when the backend has them and the fragment is not overridden).
 //!
 //! Everything is aggregated on the server: a refresh moves a few kilobytes, not 5,000 series.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// How a template is evaluated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Over the curve's range at its step.
-    Range,
-    /// At one instant.
-    Instant,
-    /// A fragment other templates include.
-    Fragment,
-}
-
-/// `(name, kind, default)`. `offline_pods` is built from the `[offline]` settings.
-pub const TEMPLATES: &[(&str, Kind, &str)] = &[
-    ("cpu_used", Kind::Range, r#"sum(rate(node_cpu_seconds_total{mode!~"idle|iowait|steal"}[5m]))"#),
-    (
-        "cpu_offline",
-        Kind::Range,
-        r#"sum(sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!="", image!=""}[5m])) and on (namespace, pod) ($offline_pods))"#,
-    ),
-    (
-        "cpu_used_by_rack",
-        Kind::Range,
-        r#"sum by ($rack_label) (sum by ($node_label) (rate(node_cpu_seconds_total{mode!~"idle|iowait|steal"}[5m])) * on ($node_label) group_left ($rack_label) max by ($node_label, $rack_label) (label_replace(kube_node_labels, "$node_label", "$1", "node", "(.*)")))"#,
-    ),
-    (
-        "cpu_offline_by_rack",
-        Kind::Range,
-        r#"sum by ($rack_label) ((sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!="", image!=""}[5m])) and on (namespace, pod) ($offline_pods)) * on (namespace, pod) group_left ($rack_label) $pod_rack)"#,
-    ),
-    (
-        "capacity",
-        Kind::Range,
-        r#"sum(kube_node_status_capacity{resource="cpu"}) or count(node_cpu_seconds_total{mode="idle"})"#,
-    ),
-    (
-        "capacity_by_rack",
-        Kind::Range,
-        r#"sum by ($rack_label) (kube_node_status_capacity{resource="cpu"} * on (node) group_left ($rack_label) max by (node, $rack_label) (kube_node_labels))"#,
-    ),
-    (
-        "node_util",
-        Kind::Instant,
-        r#"sum by ($node_label) (rate(node_cpu_seconds_total{mode!~"idle|iowait|steal"}[5m])) / count by ($node_label) (node_cpu_seconds_total{mode="idle"})"#,
-    ),
-    (
-        "node_util_range",
-        Kind::Range,
-        r#"sum(rate(node_cpu_seconds_total{$node_label="$node_name", mode!~"idle|iowait|steal"}[5m])) / count(node_cpu_seconds_total{$node_label="$node_name", mode="idle"})"#,
-    ),
-    ("node_cores", Kind::Instant, r#"count by ($node_label) (node_cpu_seconds_total{mode="idle"})"#),
-    (
-        "node_racks",
-        Kind::Instant,
-        r#"max by ($node_label, $rack_label) (label_replace(kube_node_labels, "$node_label", "$1", "node", "(.*)"))"#,
-    ),
-    ("conntrack_entries", Kind::Instant, "node_nf_conntrack_entries"),
-    ("conntrack_limit", Kind::Instant, "node_nf_conntrack_entries_limit"),
-    ("conntrack_insert_failed", Kind::Instant, "rate(node_nf_conntrack_stat_insert_failed[5m])"),
-    ("conntrack_drop", Kind::Instant, "rate(node_nf_conntrack_stat_drop[5m])"),
-    ("conntrack_early_drop", Kind::Instant, "rate(node_nf_conntrack_stat_early_drop[5m])"),
-    (
-        "conntrack_tcp_timeout",
-        Kind::Instant,
-        "node_sysctl_net_netfilter_nf_conntrack_tcp_timeout_established",
-    ),
-    ("bridge_nf_call_iptables", Kind::Instant, "node_sysctl_net_bridge_bridge_nf_call_iptables"),
-    ("bgp_cilium", Kind::Instant, "cilium_bgp_control_plane_session_state"),
-    ("bgp_bird", Kind::Instant, r#"bird_protocol_up{proto="BGP"}"#),
-    ("bgp_frr", Kind::Instant, "frr_bgp_peer_state"),
-    // How often each session's state changed in the last hour: its flaps.
-    ("bgp_cilium_changes", Kind::Instant, "changes(cilium_bgp_control_plane_session_state[1h])"),
-    ("bgp_bird_changes", Kind::Instant, r#"changes(bird_protocol_up{proto="BGP"}[1h])"#),
-    ("bgp_frr_changes", Kind::Instant, "changes(frr_bgp_peer_state[1h])"),
-    (
-        "pod_runtimeclass",
-        Kind::Instant,
-        r#"kube_pod_runtimeclass_name_info * on (namespace, pod) group_left (node) topk by (namespace, pod) (1, max by (namespace, pod, node) (kube_pod_info{node!=""}))"#,
-    ),
-    (
-        "pod_nodes",
-        Kind::Instant,
-        r#"topk by (namespace, pod) (1, max by (namespace, pod, node, priority_class) (kube_pod_info{node!=""}))"#,
-    ),
-    (
-        "pod_rack",
-        Kind::Fragment,
-        r#"topk by (namespace, pod) (1, max by (namespace, pod, $rack_label) (kube_pod_info * on (node) group_left ($rack_label) max by (node, $rack_label) (kube_node_labels)))"#,
-    ),
-    ("offline_pods", Kind::Fragment, ""),
-];
+use super::scheme::Detected;
+pub use super::templates::{Kind, TEMPLATES};
 
 /// The templates in force: defaults, the `[offline]` classes, and the config's overrides.
 #[derive(Debug, Clone)]
 pub struct Queries {
     templates: BTreeMap<&'static str, String>,
-    node_label: String,
+    overridden: BTreeSet<String>,
+    /// `[prometheus] node_label`: no detection of the label scheme.
+    node_label: Option<String>,
     rack_label: String,
+}
+
+/// Fragments substituted into templates, longest name first where one is a prefix of another.
+const FRAGMENTS: &[&str] = &[
+    "node_window_util",
+    "node_util_key",
+    "offline_pods",
+    "pod_rack",
+    "node_capacity_before",
+    "node_capacity",
+    "node_busy",
+    "node_measured",
+    "node_load",
+    "node_units",
+    "key_rack",
+    "pod_cpu",
+    "node_rack",
+];
+
+/// Replace every `$to_node(EXPR)` and `$to_node_once(EXPR)` (balanced parentheses) with
+/// `d.to_node(EXPR)` and `d.to_node_once(EXPR, range)`.
+fn expand_to_node(q: String, d: &Detected, range: &str) -> String {
+    let q = expand(q, "$to_node_once(", &|e| d.to_node_once(e, range));
+    expand(q, "$to_node(", &|e| d.to_node(e))
+}
+
+fn expand(mut q: String, macro_open: &str, f: &dyn Fn(&str) -> String) -> String {
+    let macro_len = macro_open.len();
+    while let Some(start) = q.find(macro_open) {
+        let open = start + macro_len;
+        let mut depth = 1usize;
+        let mut end = None;
+        for (i, c) in q[open..].char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(open + i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else { break };
+        let inner = f(&q[open..end]);
+        q.replace_range(start..=end, &inner);
+    }
+    q
 }
 
 /// kube-state-metrics' label name for a Kubernetes label key: `label_` + the key with every
@@ -154,19 +123,27 @@ fn alternation(values: &[String]) -> String {
     values.iter().map(esc).collect::<Vec<_>>().join("|")
 }
 
-/// The set of offline pods as `{namespace, pod}` = 1, from priority classes and QoS labels;
-/// empty when neither list has anything (then nothing counts as offline).
+/// `{namespace, pod}` of every pod `selector` matched in the query's range, evaluated once.
+fn once(selector: &str) -> String {
+    format!("max by (namespace, pod) (last_over_time({selector}[$range] @ end()))")
+}
+
+/// The set of offline pods as `{namespace, pod}` = 1 (every such pod seen in the query's range), as Koordinator defines them: the pod's
+/// `priorityClassName` (`kube_pod_info`), or its `koordinator.sh/priority-class` label, in the
+/// priority classes, or its `koordinator.sh/qosClass` label in the QoS classes (the labels are in
+/// `kube_pod_labels` only when kube-state-metrics allow-lists them). Empty when neither list has
+/// anything (then nothing counts as offline). Koordinator's `spec.priority` bands are not in
+/// kube-state-metrics; the kube source applies them.
 pub fn offline_pods(priority_classes: &[String], qos_classes: &[String]) -> String {
     let mut parts = Vec::new();
     if !priority_classes.is_empty() {
         let re = alternation(priority_classes);
-        parts.push(format!(r#"max by (namespace, pod) (kube_pod_info{{priority_class=~"{re}"}})"#));
+        parts.push(once(&format!(r#"kube_pod_info{{priority_class=~"{re}"}}"#)));
+        parts.push(once(&format!(r#"kube_pod_labels{{label_koordinator_sh_priority_class=~"{re}"}}"#)));
     }
     if !qos_classes.is_empty() {
         let re = alternation(qos_classes);
-        parts.push(format!(
-            r#"max by (namespace, pod) (kube_pod_labels{{label_koordinator_sh_qos_class=~"{re}"}})"#
-        ));
+        parts.push(once(&format!(r#"kube_pod_labels{{label_koordinator_sh_qos_class=~"{re}"}}"#)));
     }
     parts.join(" or ")
 }
@@ -174,7 +151,7 @@ pub fn offline_pods(priority_classes: &[String], qos_classes: &[String]) -> Stri
 impl Queries {
     /// `overrides` names must be template names; anything else is an error that lists them.
     pub fn new(
-        node_label: &str,
+        node_label: Option<&str>,
         rack_key: &str,
         offline_pods: String,
         overrides: &BTreeMap<String, String>,
@@ -194,11 +171,17 @@ impl Queries {
                 }
             }
         }
-        Ok(Queries { templates, node_label: node_label.to_string(), rack_label: ksm_label(rack_key) })
+        Ok(Queries {
+            templates,
+            overridden: overrides.keys().cloned().collect(),
+            node_label: node_label.map(str::to_string),
+            rack_label: ksm_label(rack_key),
+        })
     }
 
-    pub fn node_label(&self) -> &str {
-        &self.node_label
+    /// The configured node label (no detection), if any.
+    pub fn node_label(&self) -> Option<&str> {
+        self.node_label.as_deref()
     }
     pub fn rack_label(&self) -> &str {
         &self.rack_label
@@ -209,58 +192,127 @@ impl Queries {
         self.templates.get("offline_pods").is_some_and(|q| !q.is_empty())
     }
 
-    /// The PromQL for `name` (with `$node_name` = `node`, if given); empty for an unknown name or
-    /// a template overridden to "" (the caller skips it).
-    pub fn render(&self, name: &str, node: Option<&str>) -> String {
-        let Some(t) = self.templates.get(name) else { return String::new() };
-        if t.is_empty() {
+    /// A fragment: the config's override, else the recording-rule form when `d` has the rules,
+    /// else the default.
+    fn fragment(&self, d: &Detected, name: &str) -> String {
+        let variant = match name {
+            _ if self.overridden.contains(name) => None,
+            "node_busy" | "node_measured" | "node_load" | "node_units" | "key_rack" | "node_window_util"
+                if d.node_rules && !self.overridden.contains("node_busy") =>
+            {
+                Some("rules")
+            }
+            "pod_cpu" if d.pod_cgroups => Some("cgroups"),
+            "pod_cpu" if d.pod_rule => Some("rules"),
+            _ => None,
+        };
+        let key = variant.map_or_else(|| name.to_string(), |v| format!("{name}_{v}"));
+        self.templates.get(key.as_str()).cloned().unwrap_or_default()
+    }
+
+    /// The PromQL for `name` on a backend like `d` (with `$node_name` = `node`, if given; `$range`
+    /// = the query's span, `range_s` seconds, else a day); empty for an unknown name or a template
+    /// overridden to "" (the caller skips it).
+    pub fn render(&self, d: &Detected, name: &str, node: Option<&str>, range_s: Option<i64>) -> String {
+        if !self.templates.contains_key(name) {
             return String::new();
         }
-        let get = |n: &str| self.templates.get(n).cloned().unwrap_or_default();
-        t.replace("$offline_pods", &get("offline_pods"))
-            .replace("$pod_rack", &get("pod_rack"))
-            .replace("$node_label", &self.node_label)
+        // A fragment asked for by name takes its recording-rule form like an included one.
+        let mut q = self.fragment(d, name);
+        if q.is_empty() {
+            return String::new();
+        }
+        // Fragments may include fragments (`capacity_changes` -> `node_capacity`): two passes.
+        for _ in 0..2 {
+            for f in FRAGMENTS {
+                let var = format!("${f}");
+                if q.contains(&var) {
+                    q = q.replace(&var, &self.fragment(d, f));
+                }
+            }
+        }
+        let matcher = node.map(|n| d.node_matcher(n)).unwrap_or_default();
+        let this = format!(r#"label_replace(vector(1), "node", "{}", "", "")"#, quote(node.unwrap_or("")));
+        let range = format!("{}s", range_s.unwrap_or(86_400).max(300));
+        let q = q
+            .replace("$range", &range)
+            .replace("$match", &matcher)
+            .replace("$this_node", &this)
+            .replace("$node_key", d.node_key())
+            .replace("$node_label", d.node_key())
             .replace("$rack_label", &self.rack_label)
-            .replace("$node_name", &quote(node.unwrap_or("")))
+            .replace("$node_name", &quote(node.unwrap_or("")));
+        expand_to_node(q, d, &range)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::scheme::Scheme;
     use super::*;
 
     fn q() -> Queries {
         let off = offline_pods(&["koord-batch".into(), "koord-free".into()], &["BE".into()]);
-        Queries::new("node", "topology.kubernetes.io/zone", off, &BTreeMap::new()).unwrap()
+        Queries::new(None, "topology.kubernetes.io/zone", off, &BTreeMap::new()).unwrap()
+    }
+
+    fn d(scheme: Scheme, rules: bool) -> Detected {
+        Detected { scheme, node_rules: rules, pod_rule: rules, pod_cgroups: false, probed: true }
     }
 
     #[test]
     fn ksm_label_names_match_kube_state_metrics() {
         assert_eq!(ksm_label("topology.kubernetes.io/zone"), "label_topology_kubernetes_io_zone");
         assert_eq!(ksm_label("koordinator.sh/qosClass"), "label_koordinator_sh_qos_class");
+        assert_eq!(ksm_label("koordinator.sh/priority-class"), "label_koordinator_sh_priority_class");
         assert_eq!(ksm_label("katacontainers.io/kata-runtime"), "label_katacontainers_io_kata_runtime");
     }
 
     #[test]
     fn variables_are_substituted_and_nothing_is_left_over() {
         let q = q();
-        for (name, _, _) in TEMPLATES {
-            let r = q.render(name, Some(r#"node-"1""#));
-            assert!(
-                !r.contains("$node")
-                    && !r.contains("$rack")
-                    && !r.contains("$offline")
-                    && !r.contains("$pod_"),
-                "{name}: {r}"
-            );
+        for scheme in [
+            Scheme::Label("node".into()),
+            Scheme::Label("host".into()),
+            Scheme::InstanceName,
+            Scheme::InstanceIp,
+        ] {
+            for rules in [false, true] {
+                let d = d(scheme.clone(), rules);
+                for (name, _, _) in TEMPLATES {
+                    let r = q.render(&d, name, Some(r#"node-"1""#), Some(3600));
+                    let left = r.replace(r#""$1""#, "");
+                    assert!(!left.contains('$'), "{name} {scheme:?} {rules}: {r}");
+                    assert_eq!(r.matches('(').count(), r.matches(')').count(), "{name}: {r}");
+                }
+            }
         }
-        let r = q.render("cpu_offline_by_rack", None);
+        let plain = d(Scheme::Label("node".into()), false);
+        let r = q.render(&plain, "cpu_offline_by_rack", None, Some(3600));
         assert!(r.contains(r#"kube_pod_info{priority_class=~"koord-batch|koord-free"}"#), "{r}");
+        assert!(
+            r.contains(r#"kube_pod_labels{label_koordinator_sh_priority_class=~"koord-batch|koord-free"}"#),
+            "{r}"
+        );
         assert!(r.contains(r#"label_koordinator_sh_qos_class=~"BE""#), "{r}");
         assert!(r.contains("sum by (label_topology_kubernetes_io_zone)"), "{r}");
-        assert!(q.render("node_util_range", Some(r#"a"b"#)).contains(r#"node="a\"b""#));
-        // label_replace's own `$1` survives.
-        assert!(q.render("cpu_used_by_rack", None).contains(r#""$1", "node""#));
+        // One node: narrowed in the selector and filtered by name.
+        let r = q.render(&plain, "node_util_range", Some(r#"a"b"#), Some(3600));
+        assert!(r.contains(r#"{node="a\"b",mode!~"#) && r.contains(r#""node", "a\"b", "", """#), "{r}");
+        // Recording rules replace the raw node CPU; the IP -> node -> rack map is evaluated once.
+        let r = q.render(&d(Scheme::InstanceIp, true), "cpu_used_by_rack", None, Some(3600));
+        assert!(
+            r.contains("instance:node_cpu_utilisation:rate5m") && !r.contains("node_cpu_seconds_total"),
+            "{r}"
+        );
+        assert!(r.contains("last_over_time(kube_node_info[3600s] @ end())"), "{r}");
+        let r = q.render(&d(Scheme::InstanceIp, true), "node_window_util", None, Some(17_999));
+        assert_eq!(r, "avg_over_time(instance:node_cpu_utilisation:rate5m[17999s])");
+        let r = q.render(&d(Scheme::InstanceName, false), "conntrack_entries", None, None);
+        assert!(
+            r.starts_with(r#"label_replace(label_replace(max by (instance) (node_nf_conntrack_entries), "node", "$1", "instance", "(.+)"), "node", "$1", "instance", "#),
+            "{r}"
+        );
     }
 
     #[test]
@@ -268,8 +320,8 @@ mod tests {
         assert_eq!(offline_pods(&[], &[]), "");
         let o = offline_pods(&["a.b".into()], &[]);
         assert!(o.contains(r#"priority_class=~"a\\.b""#), "{o}");
-        assert!(!o.contains(" or "));
-        let q = Queries::new("node", "z", String::new(), &BTreeMap::new()).unwrap();
+        assert_eq!(o.matches(" or ").count(), 1);
+        let q = Queries::new(None, "z", String::new(), &BTreeMap::new()).unwrap();
         assert!(!q.has_offline());
     }
 
@@ -277,10 +329,16 @@ mod tests {
     fn overrides_replace_defaults_and_unknown_names_are_errors() {
         let mut o = BTreeMap::new();
         o.insert("cpu_used".to_string(), " sum(cluster:cpu_used:rate5m) ".to_string());
-        let q = Queries::new("instance", "z", String::new(), &o).unwrap();
-        assert_eq!(q.render("cpu_used", None), "sum(cluster:cpu_used:rate5m)");
+        o.insert("node_busy".to_string(), "sum by ($node_key) (my:busy)".to_string());
+        let q = Queries::new(Some("instance"), "z", String::new(), &o).unwrap();
+        let det = d(Scheme::Label("instance".into()), true);
+        assert_eq!(q.render(&det, "cpu_used", None, None), "sum(cluster:cpu_used:rate5m)");
+        assert!(
+            q.render(&det, "node_util", None, None)
+                .starts_with("label_replace(sum by (instance) (sum by (instance) (my:busy)) / ")
+        );
         o.insert("cpu_usd".to_string(), "x".to_string());
-        let e = Queries::new("node", "z", String::new(), &o).unwrap_err();
+        let e = Queries::new(None, "z", String::new(), &o).unwrap_err();
         assert!(e.contains("cpu_usd") && e.contains("cpu_used"), "{e}");
     }
 }

@@ -43,8 +43,9 @@ fn lines(ctx: &Ctx, wide: bool) -> Vec<Line<'static>> {
     let (t, s) = (ctx.theme, ctx.snap);
     let mut out = Vec::new();
     match s.cpu.as_ref().and_then(|c| c.points.last().map(|p| (c, p))) {
-        Some((c, p)) if c.capacity_cores > 0.0 => {
-            let cap = c.capacity_cores;
+        Some((c, p)) if p.measured > 0.0 => {
+            // Shares of the cores measured; "of N cores" is the capacity.
+            let cap = p.measured;
             let mut spans = vec![
                 Span::styled(" now ", t.header),
                 Span::styled(widgets::pct(p.total() / cap), t.accent),
@@ -58,7 +59,7 @@ fn lines(ctx: &Ctx, wide: bool) -> Vec<Line<'static>> {
                 ),
             ];
             if wide {
-                spans.push(Span::styled(format!(" of {:.0} cores", cap), t.muted));
+                spans.push(Span::styled(format!(" of {:.0} cores", p.capacity), t.muted));
                 if (s.now - p.t).num_seconds() > 2 * i64::from(c.step_s.max(60)) {
                     spans.push(Span::styled(format!(" ({} old)", widgets::age(s.now, Some(p.t))), t.warn));
                 }
@@ -148,7 +149,7 @@ fn window_line(ctx: &Ctx) -> Line<'static> {
 /// (and, when `labels`, a second row holds time labels).
 fn curve(ctx: &Ctx, area: Rect, buf: &mut Buffer, labels: bool) {
     let (t, s) = (ctx.theme, ctx.snap);
-    let Some(c) = s.cpu.as_ref().filter(|c| c.capacity_cores > 0.0 && !c.points.is_empty()) else {
+    let Some(c) = s.cpu.as_ref().filter(|c| !c.points.is_empty()) else {
         return;
     };
     let label_rows = if labels && area.height >= 4 { 1 } else { 0 };
@@ -159,10 +160,9 @@ fn curve(ctx: &Ctx, area: Rect, buf: &mut Buffer, labels: bool) {
     }
     let end: DateTime<Utc> = s.now;
     let start = end - Duration::hours(24);
-    let values: Vec<Option<f64>> = stacked_chart::buckets(&c.points, c.step_s, start, end, n)
-        .into_iter()
-        .map(|b| b.map(|(on, off)| (on + off) / c.capacity_cores))
-        .collect();
+    let cols = stacked_chart::buckets(&c.points, c.step_s, start, end, n);
+    let gaps = stacked_chart::gap_columns(&cols, &c.points, c.step_s, start, end);
+    let values: Vec<Option<f64>> = cols.into_iter().map(|b| b.map(|(on, off)| on + off)).collect();
     let in_window = stacked_chart::window_columns(&s.windows, s.tz, start, end, n);
     let rows = widgets::bar_rows(t, &values, usize::from(plot_h));
     for (r, row) in rows.iter().enumerate() {
@@ -177,6 +177,13 @@ fn curve(ctx: &Ctx, area: Rect, buf: &mut Buffer, labels: bool) {
                 cell.set_symbol(g);
                 cell.set_style(st);
             }
+        }
+    }
+    // A gap is `?` on the bottom row, never an empty (0 %) column.
+    for (i, _) in gaps.iter().enumerate().filter(|(_, g)| **g) {
+        if let Some(cell) = buf.cell_mut((area.x + i as u16, area.y + plot_h - 1)) {
+            cell.set_symbol(t.sym.unknown);
+            cell.set_style(t.unknown);
         }
     }
     let my = area.y + plot_h;

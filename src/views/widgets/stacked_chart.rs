@@ -1,16 +1,24 @@
 //! A stacked CPU chart: online at the bottom, offline on top, one column per time bucket, eighth-block
 //! heights, colocation windows shaded and marked on a row under the plot, time labels in local time.
 //!
+//! Each column is the integral over its own slice of time (`analysis::interval`, the accounting the
+//! window fill figures and `report capacity` use): a point at `t` fills the columns its interval
+//! `(t - step, t]` overlaps, and a column no point covers is a gap, drawn as `?` on the bottom row,
+//! never as 0 %. Heights are shares of the cores measured in the slice. A column is shaded when
+//! its middle lies in a window occurrence (`analysis::colocation::occurrences`, so DST days are
+//! shaded as the figures count them).
+//!
 //! Layout inside its area (top to bottom): plot rows, the window-marker row, the time-label row; a
 //! y-axis gutter (`100%`, `50%`, `0%`) on the left when there is room.
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::Widget;
 
+use crate::analysis::{colocation, interval};
 use crate::model::{CpuPoint, Window};
 use crate::theme::Theme;
 
@@ -20,10 +28,8 @@ const GUTTER: u16 = 5;
 pub struct StackedChart<'a> {
     /// Oldest first; points outside `start..=end` are ignored.
     pub points: &'a [CpuPoint],
-    /// The curve's step, seconds: an empty column repeats the last point within one step.
+    /// The curve's step, seconds: a point describes the `step_s` seconds before it.
     pub step_s: u32,
-    /// 100 % on the y axis, cores.
-    pub capacity: f64,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub tz: Tz,
@@ -31,8 +37,8 @@ pub struct StackedChart<'a> {
     pub theme: &'a Theme,
 }
 
-/// Average `(online, offline)` per column: `n` equal slices of `start..=end`. A column with no
-/// point of its own repeats the latest earlier point if that is at most one step old.
+/// `(online, offline)` shares of the measured cores per column: `n` equal slices of
+/// `[start, end)`, each integrated over its slice; `None` where no point covers the slice.
 pub fn buckets(
     points: &[CpuPoint],
     step_s: u32,
@@ -44,39 +50,18 @@ pub fn buckets(
     if n == 0 || span <= 0 {
         return vec![None; n];
     }
-    let mut sums = vec![(0.0f64, 0.0f64, 0u32); n];
-    let first = points.partition_point(|p| p.t < start);
-    let last = points.partition_point(|p| p.t <= end);
-    for p in points.get(first..last).unwrap_or(&[]) {
-        let off = (p.t - start).num_milliseconds() as i128;
-        let col = ((off * n as i128) / span as i128).clamp(0, n as i128 - 1) as usize;
-        let s = &mut sums[col];
-        s.0 += p.online;
-        s.1 += p.offline;
-        s.2 += 1;
-    }
-    let hold = i64::from(step_s) * 1000;
+    let step = Duration::seconds(i64::from(step_s.max(1)));
     (0..n)
         .map(|c| {
-            let (on, off, k) = sums[c];
-            if k > 0 {
-                return Some((on / f64::from(k), off / f64::from(k)));
-            }
-            let mid = col_time(start, span, n, c as f64 + 0.5);
-            let i = points.partition_point(|p| p.t <= mid);
-            let p = points.get(i.checked_sub(1)?)?;
-            ((mid - p.t).num_milliseconds() < hold).then_some((p.online, p.offline))
+            let (a, b) = (col_time(start, span, n, c as f64), col_time(start, span, n, c as f64 + 1.0));
+            let t = interval::tally(points, step, a, b);
+            t.has_data().then(|| (t.online_util(), t.offline_util()))
         })
         .collect()
 }
 
 fn col_time(start: DateTime<Utc>, span_ms: i64, n: usize, col: f64) -> DateTime<Utc> {
-    start + chrono::Duration::milliseconds((span_ms as f64 * col / n as f64) as i64)
-}
-
-/// Local time of day at `t`.
-fn local_tod(t: DateTime<Utc>, tz: Tz) -> NaiveTime {
-    t.with_timezone(&tz).time()
+    start + Duration::milliseconds((span_ms as f64 * col / n as f64) as i64)
 }
 
 /// Seconds since the epoch on the local wall clock, to align ticks to local hours and midnights.
@@ -84,7 +69,7 @@ fn local_secs(t: DateTime<Utc>, tz: Tz) -> i64 {
     t.with_timezone(&tz).naive_local().and_utc().timestamp()
 }
 
-/// Which columns fall inside any window (by the column's middle, in local time).
+/// Which columns fall inside a window occurrence (by the column's middle).
 pub fn window_columns(
     windows: &[Window],
     tz: Tz,
@@ -93,11 +78,30 @@ pub fn window_columns(
     n: usize,
 ) -> Vec<bool> {
     let span = (end - start).num_milliseconds().max(0);
+    let spans: Vec<(DateTime<Utc>, DateTime<Utc>)> =
+        windows.iter().flat_map(|w| colocation::occurrences(w, tz, start, end)).collect();
     (0..n)
         .map(|c| {
-            let tod = local_tod(col_time(start, span, n, c as f64 + 0.5), tz);
-            windows.iter().any(|w| w.contains(tod))
+            let mid = col_time(start, span, n, c as f64 + 0.5);
+            spans.iter().any(|(a, b)| *a <= mid && mid < *b)
         })
+        .collect()
+}
+
+/// Which columns are gaps inside the curve: no data, and after the start of the first point's
+/// interval (columns before the curve's history are just empty).
+pub fn gap_columns(
+    cols: &[Option<(f64, f64)>],
+    points: &[CpuPoint],
+    step_s: u32,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Vec<bool> {
+    let n = cols.len();
+    let span = (end - start).num_milliseconds().max(0);
+    let from = points.first().map(|p| p.t - Duration::seconds(i64::from(step_s)));
+    (0..n)
+        .map(|c| cols[c].is_none() && from.is_some_and(|f| col_time(start, span, n, c as f64 + 0.5) >= f))
         .collect()
 }
 
@@ -109,12 +113,12 @@ impl StackedChart<'_> {
         }
     }
 
-    /// One column of the stack, bottom at `bottom`, `h` rows tall.
-    fn column(&self, buf: &mut Buffer, x: u16, bottom: u16, h: u16, (on, off): (f64, f64), cap: f64) {
+    /// One column of the stack (shares of the measured cores), bottom at `bottom`, `h` rows tall.
+    fn column(&self, buf: &mut Buffer, x: u16, bottom: u16, h: u16, (on, off): (f64, f64)) {
         let th = self.theme;
         let eighths = f64::from(h) * 8.0;
-        let on_e = ((on / cap).clamp(0.0, 1.0) * eighths).round() as u32;
-        let tot_e = (((on + off) / cap).clamp(0.0, 1.0) * eighths).round().max(f64::from(on_e)) as u32;
+        let on_e = (on.clamp(0.0, 1.0) * eighths).round() as u32;
+        let tot_e = ((on + off).clamp(0.0, 1.0) * eighths).round().max(f64::from(on_e)) as u32;
         for r in 0..u32::from(h) {
             let (lo, hi) = (r * 8, r * 8 + 8);
             let y = bottom - r as u16;
@@ -206,11 +210,7 @@ impl Widget for StackedChart<'_> {
 
         let in_win = window_columns(self.windows, self.tz, self.start, self.end, n);
         let cols = buckets(self.points, self.step_s, self.start, self.end, n);
-        let cap = if self.capacity > 0.0 {
-            self.capacity
-        } else {
-            cols.iter().flatten().map(|(a, b)| a + b).fold(1.0, f64::max)
-        };
+        let gaps = gap_columns(&cols, self.points, self.step_s, self.start, self.end);
         for (c, (col, win)) in cols.iter().zip(&in_win).enumerate() {
             let x = x0 + c as u16;
             if *win {
@@ -230,7 +230,9 @@ impl Widget for StackedChart<'_> {
                 }
             }
             if let Some(v) = col {
-                self.column(buf, x, bottom, plot_h, *v, cap);
+                self.column(buf, x, bottom, plot_h, *v);
+            } else if gaps[c] {
+                StackedChart::put(buf, x, bottom, th.sym.unknown, th.unknown);
             }
         }
         if labels {
@@ -247,11 +249,7 @@ mod tests {
 
     fn flat(start: DateTime<Utc>, n: usize, step: i64) -> Vec<CpuPoint> {
         (0..n)
-            .map(|i| CpuPoint {
-                t: start + chrono::Duration::seconds(step * i as i64),
-                online: 50.0,
-                offline: 25.0,
-            })
+            .map(|i| CpuPoint::new(start + chrono::Duration::seconds(step * i as i64), 50.0, 25.0, 100.0))
             .collect()
     }
 
@@ -262,7 +260,9 @@ mod tests {
         let pts = flat(start, 7 * 288 + 1, 300);
         let b = buckets(&pts, 300, start, end, 150);
         assert_eq!(b.len(), 150);
-        assert!(b.iter().all(|c| c.is_some_and(|(on, off)| (on - 50.0).abs() < 1e-9 && off == 25.0)));
+        assert!(
+            b.iter().all(|c| c.is_some_and(|(on, off)| (on - 0.5).abs() < 1e-9 && (off - 0.25).abs() < 1e-9))
+        );
         // Sparse: 1 h of 5-minute points over 150 columns: every column still shows a value.
         let s1 = end - chrono::Duration::hours(1);
         let b = buckets(&pts, 300, s1, end, 150);
@@ -271,6 +271,25 @@ mod tests {
         assert!(buckets(&[], 300, s1, end, 10).iter().all(Option::is_none));
         assert!(buckets(&pts, 300, s1, end, 0).is_empty());
         assert!(buckets(&pts, 300, end, s1, 5).iter().all(Option::is_none));
+        // A gap of 20 minutes inside the curve: its columns are None and marked as gaps; the
+        // columns before the curve's first point are not gaps.
+        let holed: Vec<CpuPoint> = pts
+            .iter()
+            .copied()
+            .filter(|p| {
+                !(p.t > end - chrono::Duration::minutes(40) && p.t <= end - chrono::Duration::minutes(20))
+            })
+            .collect();
+        let b = buckets(&holed, 300, end - chrono::Duration::hours(1), end, 12);
+        let none: Vec<usize> = (0..12).filter(|&c| b[c].is_none()).collect();
+        assert_eq!(none, vec![4, 5, 6, 7]);
+        let before = end - chrono::Duration::days(8);
+        let b = buckets(&holed, 300, before, end, 8);
+        let gaps = gap_columns(&b, &holed, 300, before, end);
+        assert_eq!(gaps, vec![false; 8], "the 20 minutes are inside a day-wide column with data");
+        let b = buckets(&holed, 300, end - chrono::Duration::hours(1), end, 12);
+        let gaps = gap_columns(&b, &holed, 300, end - chrono::Duration::hours(1), end);
+        assert_eq!(gaps.iter().filter(|g| **g).count(), 4);
     }
 
     #[test]
@@ -285,7 +304,6 @@ mod tests {
             let c = StackedChart {
                 points: &pts,
                 step_s: 300,
-                capacity: 100.0,
                 start,
                 end,
                 tz: Tz::UTC,
@@ -301,17 +319,8 @@ mod tests {
         // Drawn inside an inner area of a larger buffer: nothing lands outside it.
         let mut buf = Buffer::empty(Rect::new(0, 0, 40, 20));
         let inner = Rect::new(3, 2, 30, 10);
-        StackedChart {
-            points: &pts,
-            step_s: 300,
-            capacity: 100.0,
-            start,
-            end,
-            tz: Tz::UTC,
-            windows: &windows,
-            theme: &theme,
-        }
-        .render(inner, &mut buf);
+        StackedChart { points: &pts, step_s: 300, start, end, tz: Tz::UTC, windows: &windows, theme: &theme }
+            .render(inner, &mut buf);
         for y in 0..20 {
             for x in 0..40 {
                 if !inner.contains(ratatui::layout::Position { x, y }) {
@@ -351,24 +360,16 @@ mod alignment {
         let pts: Vec<CpuPoint> = (0..=288)
             .map(|i| {
                 let t = start + chrono::Duration::seconds(300 * i);
-                let h = t.with_timezone(&tz).hour();
-                CpuPoint { t, online: 10.0, offline: if (1..6).contains(&h) { 80.0 } else { 0.0 } }
+                // The point ending at t describes the 5 minutes before it.
+                let h = (t - chrono::Duration::minutes(5)).with_timezone(&tz).hour();
+                CpuPoint::new(t, 10.0, if (1..6).contains(&h) { 80.0 } else { 0.0 }, 100.0)
             })
             .collect();
         let windows = [Window::parse("01:00-06:00").unwrap()];
         let (w, h) = (125u16, 12u16);
         let mut buf = Buffer::empty(Rect::new(0, 0, w, h));
-        StackedChart {
-            points: &pts,
-            step_s: 300,
-            capacity: 100.0,
-            start,
-            end,
-            tz,
-            windows: &windows,
-            theme: &theme,
-        }
-        .render(buf.area, &mut buf);
+        StackedChart { points: &pts, step_s: 300, start, end, tz, windows: &windows, theme: &theme }
+            .render(buf.area, &mut buf);
         let row = |y: u16| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>();
         let top = row(2);
         let marks = row(10);

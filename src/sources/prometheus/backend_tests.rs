@@ -1,0 +1,95 @@
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::get;
+
+use super::*;
+use crate::sources::prometheus::queries::offline_pods;
+
+/// A stand-in Prometheus on 127.0.0.1:0 that records the Authorization header and answers an
+/// empty vector, after `delay`.
+async fn fake(delay: Duration) -> (String, Arc<Mutex<Vec<String>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let app = Router::new().route(
+        "/api/v1/query",
+        get(move |h: HeaderMap| {
+            let s = s.clone();
+            async move {
+                let auth = h.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
+                s.lock().unwrap().push(auth);
+                tokio::time::sleep(delay).await;
+                (
+                    [("content-type", "application/json")],
+                    r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#,
+                )
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await });
+    (url, seen)
+}
+
+fn backend(url: &str, auth: Option<Auth>, timeout: Duration) -> Backend {
+    let q = Queries::new(None, "zone", offline_pods(&[], &[]), &BTreeMap::new()).unwrap();
+    Backend::new(&BackendOptions { url: url.into(), auth, timeout }, q).unwrap()
+}
+
+#[tokio::test]
+async fn credentials_go_in_the_authorization_header() {
+    let (url, seen) = fake(Duration::ZERO).await;
+    let basic = Auth::Basic { username: "sre".into(), password: "s3cret".into() };
+    assert!(
+        backend(&url, Some(basic), Duration::from_secs(5))
+            .instant("capacity", None, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let bearer = Auth::Bearer("tok".into());
+    backend(&url, Some(bearer), Duration::from_secs(5)).instant("capacity", None, 0).await.unwrap();
+    backend(&url, None, Duration::from_secs(5)).instant("capacity", None, 0).await.unwrap();
+    assert_eq!(*seen.lock().unwrap(), ["Basic c3JlOnMzY3JldA==", "Bearer tok", "-"]);
+}
+
+#[tokio::test]
+async fn a_slow_backend_is_cut_off_by_the_client_timeout() {
+    let (url, _) = fake(Duration::from_secs(30)).await;
+    let b = backend(&url, None, Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    let e = b.instant("capacity", None, 0).await.unwrap_err();
+    assert_eq!(e, QueryError::Transport("no answer within the timeout".into()));
+    assert!(started.elapsed() < Duration::from_secs(10), "not the server's 30 s");
+    let down = backend("http://127.0.0.1:9", None, Duration::from_secs(2));
+    assert!(matches!(down.instant("capacity", None, 0).await, Err(QueryError::Transport(_))));
+}
+
+#[tokio::test]
+async fn a_503_or_garbage_is_a_clear_error() {
+    for (code, body) in [(503u16, "Service Unavailable"), (200, "<html>proxy login</html>"), (429, "")] {
+        let app = Router::new().route(
+            "/api/v1/query",
+            get(move || async move { (axum::http::StatusCode::from_u16(code).unwrap(), body) }),
+        );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        let server = tokio::spawn(async move { axum::serve(l, app).await });
+        let e = backend(&url, None, Duration::from_secs(5)).instant("capacity", None, 0).await.unwrap_err();
+        let text = match &e {
+            QueryError::Transport(t) | QueryError::Query(t) => t.clone(),
+        };
+        assert!(!text.is_empty() && text.len() < 300, "{code}: {e:?}");
+        if code != 200 {
+            assert!(
+                text.contains(&code.to_string())
+                    || text.to_lowercase().contains("unavailable")
+                    || text.contains("many"),
+                "{code}: {text}"
+            );
+        }
+        server.abort();
+    }
+}
