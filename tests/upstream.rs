@@ -56,3 +56,11 @@ async fn calico() {
 async fn bird() {
     corpus("bird").await;
 }
+
+/// BGP from bird_exporter (a sidecar pod reading Calico's BIRD 1.x v4 and v6 sockets: its series
+/// reach their node through kube_pod_info) and frr_exporter (on the host's address: through
+/// kube_node_info's InternalIP).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bgp_exporters() {
+    corpus_of("metrics", |name| name.contains("bird") || name.contains("frr")).await;
+}

@@ -50,6 +50,21 @@ const NODE_CAPACITY_BEFORE: &str = r#"kube_node_status_capacity{resource="cpu"} 
 const CAPACITY_CHANGES: &str = r#"label_replace(($node_capacity) unless on (node) ($node_capacity_before), "change", "joined", "", "") or label_replace(($node_capacity_before) unless on (node) ($node_capacity), "change", "left", "", "") or label_replace((kube_node_spec_unschedulable == 1) unless on (node) (kube_node_spec_unschedulable offset 5m == 1), "change", "cordoned", "", "") or label_replace((kube_node_spec_unschedulable offset 5m == 1) unless on (node) (kube_node_spec_unschedulable == 1), "change", "uncordoned", "", "")"#;
 
 /// `(name, kind, default)`. `offline_pods` is built from the `[offline]` settings.
+/// `PRE METRIC…} POST` for the series with a `node` label, joined to their node through their
+/// exporter pod or their instance's address for the others (`METRIC_OPEN` is the selector up to
+/// where more matchers go: `m{` or `m{a="b",`).
+macro_rules! by_node {
+    ($pre:literal, $open:literal, $post:literal) => {
+        concat!(
+            $pre, $open, r#"node!=""}"#, $post,
+            " or (", $pre, $open, r#"node="",pod!=""}"#, $post,
+            r#" * on (namespace, pod) group_left (node) max by (namespace, pod, node) (kube_pod_info{node!=""}))"#,
+            r#" or (label_replace("#, $pre, $open, r#"node="",pod=""}"#, $post,
+            r#", "internal_ip", "$1", "instance", "(.+):[0-9]+") * on (internal_ip) group_left (node) max by (internal_ip, node) (kube_node_info))"#
+        )
+    };
+}
+
 pub const TEMPLATES: &[(&str, Kind, &str)] = &[
     ("cpu_used", Kind::Range, "sum($node_busy)"),
     ("cpu_offline", Kind::Range, "sum(($pod_cpu) and on (namespace, pod) ($offline_pods))"),
@@ -117,13 +132,28 @@ pub const TEMPLATES: &[(&str, Kind, &str)] = &[
         Kind::Instant,
         "$to_node(max by ($node_key) (node_sysctl_net_bridge_bridge_nf_call_iptables))",
     ),
-    ("bgp_cilium", Kind::Instant, "cilium_bgp_control_plane_session_state"),
-    ("bgp_bird", Kind::Instant, r#"bird_protocol_up{proto="BGP"}"#),
-    ("bgp_frr", Kind::Instant, "frr_bgp_peer_state"),
+    // BGP exporters are scraped in their own ways (the Cilium agent with a `node` label, a
+    // bird_exporter sidecar as a pod, frr_exporter on the host's address): each series gets its
+    // node from its `node` label, else its exporter pod's (kube_pod_info), else its instance's
+    // InternalIP (kube_node_info). The three parts select disjoint series.
+    ("bgp_cilium", Kind::Instant, by_node!("", "cilium_bgp_control_plane_session_state{", "")),
+    ("bgp_bird", Kind::Instant, by_node!("", r#"bird_protocol_up{proto="BGP","#, "")),
+    ("bgp_frr", Kind::Instant, by_node!("", "frr_bgp_peer_state{", "")),
     // How often each session's state changed in the last hour: its flaps.
-    ("bgp_cilium_changes", Kind::Instant, "changes(cilium_bgp_control_plane_session_state[1h])"),
-    ("bgp_bird_changes", Kind::Instant, r#"changes(bird_protocol_up{proto="BGP"}[1h])"#),
-    ("bgp_frr_changes", Kind::Instant, "changes(frr_bgp_peer_state[1h])"),
+    (
+        "bgp_cilium_changes",
+        Kind::Instant,
+        by_node!("changes(", "cilium_bgp_control_plane_session_state{", "[1h])"),
+    ),
+    // bird_exporter's `state` label changes with the state (a new series): changes over the
+    // session, its `state` aggregated away (`min`: a series that just ended may linger up to the
+    // lookback without staleness markers, and must not hide the down one), at a 30 s resolution.
+    (
+        "bgp_bird_changes",
+        Kind::Instant,
+        by_node!("changes((min without (state) (", r#"bird_protocol_up{proto="BGP","#, "))[1h:30s])"),
+    ),
+    ("bgp_frr_changes", Kind::Instant, by_node!("changes(", "frr_bgp_peer_state{", "[1h])")),
     (
         "pod_runtimeclass",
         Kind::Instant,
