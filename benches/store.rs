@@ -19,8 +19,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use clustertop::analysis::{self, Settings};
 use clustertop::model::Snapshot;
+use clustertop::model::Update;
 use clustertop::sim::{Sim, SimConfig};
-use clustertop::sources::Update;
 use clustertop::store::ClusterState;
 use criterion::measurement::WallTime;
 use criterion::{

@@ -19,8 +19,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::app::{Effect, Mode, Model, Msg, Zoom, update};
+use crate::model::Update;
 use crate::model::{Snapshot, SourceId};
-use crate::sources::Update;
 use crate::sources::prometheus::{self, Interest};
 use crate::store::ClusterState;
 use crate::theme::Theme;

@@ -13,6 +13,7 @@ pub mod pods;
 pub mod runtime;
 pub mod snapshot;
 pub mod source;
+pub mod update;
 
 pub use bgp::{
     BgpCounts, BgpSession, BgpState, BgpVerdict, ConfiguredPeer, ExpectedFrom, Family, FamilyCount, Report,
@@ -26,3 +27,4 @@ pub use pods::{Interner, Pods};
 pub use runtime::{Pod, RuntimeClass, RuntimeKind, RuntimeMix};
 pub use snapshot::{ForeignNode, Snapshot, UNKNOWN, Unknown, or_unknown};
 pub use source::{SourceHealth, SourceId, SourceStatus};
+pub use update::{NodeInfo, NodeMetrics, Update};

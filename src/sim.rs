@@ -29,8 +29,8 @@ use chrono_tz::Tz;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::model::Update;
 use crate::model::{BgpSession, RuntimeClass, RuntimeKind, SourceHealth, SourceId};
-use crate::sources::Update;
 
 use self::bgp::Flap;
 use self::cpu::CpuModel;

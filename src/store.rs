@@ -12,8 +12,8 @@ use crate::model::{
     Aged, BgpSession, CpuCurve, ForeignNode, HostFacts, Interner, Node, NodeCurve, Pod, Pods, RuntimeClass,
     RuntimeKind, RuntimeMix, Signal, Snapshot, SourceHealth, SourceId, SourceStatus, Unknown,
 };
+use crate::model::{NodeInfo, NodeMetrics, Update};
 use crate::sanitize::sanitize;
-use crate::sources::{NodeInfo, NodeMetrics, Update};
 
 #[derive(Debug, Clone)]
 struct NodeEntry {

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use clustertop::model::Update;
 use clustertop::model::{SourceHealth, SourceId};
-use clustertop::sources::Update;
 use clustertop::sources::agents::{self, AgentsOptions};
 use support::agent::{Agent, FakeAgent, Reply, fixture, ok_json, real_report};
 
@@ -310,7 +310,7 @@ async fn an_agent_closing_mid_body_is_unreachable_keeps_its_facts_and_is_retried
     assert!(chunked.hits.load(std::sync::atomic::Ordering::SeqCst) >= 3);
 
     // The store keeps each node's facts from the good round, with their read time.
-    use clustertop::sources::NodeInfo;
+    use clustertop::model::NodeInfo;
     use clustertop::store::ClusterState;
     let mut state = ClusterState::new("c", Default::default());
     let t0 = chrono::Utc::now();

@@ -4,11 +4,11 @@
 use chrono::{TimeZone, Utc};
 use clustertop::analysis::{bgp::judge, netmode::classify};
 use clustertop::model::{BgpSession, BgpState, BgpVerdict, Cni, NetMode, RuntimeKind, Signal, SourceHealth};
+use clustertop::model::{NodeInfo, Update};
 use clustertop::sources::kube::map;
 use clustertop::sources::kube::slim::SlimPod;
 use clustertop::sources::kube::state::{Ev, Kind, State};
 use clustertop::sources::kube::watch::reduce_dynamic;
-use clustertop::sources::{NodeInfo, Update};
 use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::api::node::v1::RuntimeClass;
 use kube::api::DynamicObject;

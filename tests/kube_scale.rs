@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clustertop::analysis::Settings;
+use clustertop::model::Update;
 use clustertop::model::{RuntimeKind, RuntimeMix, Snapshot, SourceId};
 use clustertop::sim::SimConfig;
 use clustertop::sim::serve::{Control, ServeConfig, Server};
-use clustertop::sources::Update;
 use clustertop::sources::kube::{self as source, KubeOptions};
 use clustertop::store::ClusterState;
 use tokio::sync::mpsc;

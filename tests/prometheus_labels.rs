@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use chrono::DateTime;
 use clustertop::model::SourceId;
-use clustertop::sources::Update;
+use clustertop::model::Update;
 use clustertop::sources::prometheus::queries::{Queries, offline_pods};
 use clustertop::sources::prometheus::scheme::Scheme;
 use clustertop::sources::prometheus::{self as prom, Backend, BackendOptions, Interest, PromOptions};

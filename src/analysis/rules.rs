@@ -105,7 +105,7 @@ mod tests {
     #[test]
     fn through_the_store() {
         use crate::model::{BgpState, Cni, HostFacts, NetMode, Signal};
-        use crate::sources::{NodeInfo, Update};
+        use crate::model::{NodeInfo, Update};
         use crate::store::ClusterState;
         let mut st = ClusterState::new("t", Settings::default());
         let info = NodeInfo {

@@ -8,11 +8,11 @@ use tokio::sync::{mpsc, watch};
 
 use super::{AgentFlags, CapacityFlags, Format, KubeFlags, ServeFlags, SimFlags, UiFlags, no_color};
 use crate::event_loop::{self, Options};
+use crate::model::Update;
 use crate::model::{SourceHealth, SourceId};
 use crate::report::{self, build::ReportOptions};
 use crate::sim::Sim;
 use crate::sim::serve::{ServeConfig, Server};
-use crate::sources::Update;
 use crate::sources::kube::{self as kube_source, KubeOptions};
 use crate::sources::prometheus::queries::{Queries, offline_pods};
 use crate::sources::prometheus::{self as prom_source, Backend, BackendOptions, Interest, PromOptions};

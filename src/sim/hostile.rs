@@ -5,7 +5,7 @@
 //! bidi overrides and very long strings. The dashboard must show them inert (`sanitize`).
 
 use crate::model::Signal;
-use crate::sources::Update;
+use crate::model::Update;
 
 /// One of each kind of trouble.
 pub const SAMPLES: [&str; 7] = [

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::model::Pod;
-use crate::sources::Update;
+use crate::model::Update;
 
 use super::incidents::Incidents;
 use super::topology::SimNode;

@@ -69,7 +69,7 @@ fn default_is_48_nodes_in_6_racks_with_two_tors_each() {
     }
 }
 
-use crate::sources::NodeInfo;
+use crate::model::NodeInfo;
 
 #[test]
 fn tiny_empty_and_huge_clusters_work() {

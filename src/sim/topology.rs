@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::NodeInfo;
 use crate::model::{Cni, ConfiguredPeer, Signal};
-use crate::sources::NodeInfo;
 
 use super::pods::suffix;
 

@@ -16,8 +16,8 @@ use tokio::sync::mpsc;
 
 use self::map::Counters;
 use crate::agent::report::{NodeReport, SCHEMA};
+use crate::model::Update;
 use crate::model::{SourceHealth, SourceId};
-use crate::sources::Update;
 
 #[derive(Debug, Clone)]
 pub struct AgentsOptions {

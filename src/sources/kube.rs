@@ -23,7 +23,7 @@ use self::state::{Kind, State};
 use self::watch::Msg;
 
 use crate::model::SourceHealth;
-use crate::sources::Update;
+use crate::model::Update;
 
 /// A watcher's error not repeated for this long (after any Retry-After) is over: failing watchers
 /// retry at least every ~2 s (`watch::reconnect_backoff`).

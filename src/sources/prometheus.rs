@@ -20,8 +20,8 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 
 pub use self::backend::{Backend, BackendOptions, QueryError};
+use crate::model::Update;
 use crate::model::{SourceHealth, SourceId};
-use crate::sources::Update;
 
 /// Step of the CPU curve (the range query's resolution).
 pub const CURVE_STEP_S: i64 = 300;

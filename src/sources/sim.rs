@@ -5,8 +5,8 @@ use std::time::Duration;
 use tokio::sync::mpsc::Sender;
 use tokio::time::MissedTickBehavior;
 
+use crate::model::Update;
 use crate::sim::Sim;
-use crate::sources::Update;
 
 /// Send `sim.initial()` at once, then `sim.step(now)` every `period`; return when the receiver
 /// is gone. This is the only place the simulator meets the wall clock.

@@ -45,8 +45,8 @@ fn a_repeated_health_is_not_a_change_but_a_new_one_is() {
 
 #[test]
 fn metrics_fill_gaps_but_the_node_own_sources_win() {
+    use crate::model::NodeMetrics;
     use crate::model::{BgpState, Conntrack};
-    use crate::sources::NodeMetrics;
     let t = t();
     let mut s = ClusterState::new("c", Settings::default());
     let ct = |entries| Conntrack {

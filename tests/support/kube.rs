@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clustertop::analysis::Settings;
+use clustertop::model::Update;
 use clustertop::model::{Snapshot, SourceHealth, SourceId};
 use clustertop::sim::SimConfig;
 use clustertop::sim::serve::{ServeConfig, Server};
-use clustertop::sources::Update;
 use clustertop::sources::kube::{self as source, KubeOptions};
 use clustertop::store::ClusterState;
 use k8s_openapi::api::core::v1::Pod;

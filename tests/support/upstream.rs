@@ -133,7 +133,7 @@ fn bird_answer(file: &Path) -> (Vec<u8>, Vec<u8>) {
 }
 
 /// The node agent's updates for `node`, read from the case's replayed sockets.
-async fn agent_updates(case: &Case, node: &str, dir: &Path) -> Vec<clustertop::sources::Update> {
+async fn agent_updates(case: &Case, node: &str, dir: &Path) -> Vec<clustertop::model::Update> {
     let mut cfg = AgentConfig {
         node_name: node.into(),
         proc_root: dir.join("no-proc"),
@@ -192,7 +192,7 @@ pub async fn run(case: &Case, prom: Option<&super::prom::Prom>) -> Snapshot {
     for node in agent_nodes(case) {
         if case.kube.is_empty() {
             // Only the node's own sockets: the node as the API would list it, without evidence.
-            let info = clustertop::sources::NodeInfo {
+            let info = clustertop::model::NodeInfo {
                 name: node.clone(),
                 rack: "?".into(),
                 tors: ["?".into(), "?".into()],
@@ -201,7 +201,7 @@ pub async fn run(case: &Case, prom: Option<&super::prom::Prom>) -> Snapshot {
                 signals: Vec::new(),
                 bgp_peers: None,
             };
-            state.apply(clustertop::sources::Update::NodeApplied { node: info, at: Utc::now() });
+            state.apply(clustertop::model::Update::NodeApplied { node: info, at: Utc::now() });
         }
         for u in agent_updates(case, &node, &dir.0).await {
             state.apply(u);
@@ -212,7 +212,7 @@ pub async fn run(case: &Case, prom: Option<&super::prom::Prom>) -> Snapshot {
             kvm: facts.get("kvm").and_then(Value::as_bool),
             ..Default::default()
         };
-        state.apply(clustertop::sources::Update::Host { node: node.clone(), facts, at: Utc::now() });
+        state.apply(clustertop::model::Update::Host { node: node.clone(), facts, at: Utc::now() });
     }
     if let Some(p) = prom {
         let at = case.at.unwrap_or(crate_at());

@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::model::Pod;
-use crate::sources::Update;
+use crate::model::Update;
 
 use super::state::{Key, State};
 

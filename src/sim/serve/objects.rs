@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::model::NodeInfo;
 use crate::model::{BgpSession, BgpState, Cni, Pod, RuntimeClass, Signal};
-use crate::sources::NodeInfo;
 
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)

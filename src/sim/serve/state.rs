@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::model::{BgpSession, Cni, Pod, Signal};
-use crate::sources::{NodeInfo, Update};
+use crate::model::{NodeInfo, Update};
 
 use super::kinds::{
     BGP_ADVERTISEMENTS, BGP_NODE_CONFIGS, BGP_PEER_CONFIGS, CILIUM_NODES, KINDS, NODES, PODS, RUNTIME_CLASSES,

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::agent::report::{BgpPeer, NodeReport};
+use crate::model::Update;
 use crate::model::{BgpSession, BgpState, Conntrack, Family, HostFacts, SourceId};
-use crate::sources::Update;
 
 /// What is kept of a node's last reports to compute rates from the next one.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -6,8 +6,8 @@ use k8s_openapi::api::core::v1::Node as K8sNode;
 use k8s_openapi::api::node::v1::RuntimeClass as K8sRuntimeClass;
 
 use super::slim::SlimPod;
+use crate::model::NodeInfo;
 use crate::model::{Cni, ConfiguredPeer, Interner, Pod, RuntimeClass, RuntimeKind, Signal, SourceHealth};
-use crate::sources::NodeInfo;
 
 /// Node annotations that carry CNI evidence (data-sources §7). Other annotations are dropped.
 pub const NET_ANNOTATIONS: &[&str] = &[

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::bgp;
 use super::map::{self, NodeExtras, NodeObj};
 use crate::model::{BgpSession, Cni, ConfiguredPeer, Pod, RuntimeClass, Signal, SourceHealth, SourceId};
-use crate::sources::{NodeInfo, Update};
+use crate::model::{NodeInfo, Update};
 
 /// The resource kinds the source watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -10,10 +10,11 @@ use prometheus_http_query::response::Data;
 use prometheus_http_query::{Client, Error};
 use reqwest::header;
 
-use super::map::{self, CurveInput, NodeMetrics, Series};
+use super::map::{self, CurveInput, Series};
 use super::queries::Queries;
 use super::scheme::{self, Detected, Scheme};
 use crate::config::Auth;
+use crate::model::NodeMetrics;
 use crate::model::{CpuCurve, Pod};
 
 /// Why a query gave nothing usable.

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 
 use crate::model::bgp::normalize_addr;
-use crate::model::{BgpSession, BgpState, Conntrack, CpuCurve, CpuPoint, Family, Pod, RackCurve};
+use crate::model::{
+    BgpSession, BgpState, Conntrack, CpuCurve, CpuPoint, Family, NodeMetrics, Pod, RackCurve,
+};
 
 /// One series of a result: its labels and `(unix seconds, value)` samples, oldest first.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -132,16 +134,6 @@ pub fn curve(i: &CurveInput) -> Option<CpuCurve> {
         })
         .collect();
     Some(CpuCurve { step_s: i.step_s, capacity_cores, points: pts, racks })
-}
-
-/// What Prometheus knows about one node right now.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct NodeMetrics {
-    /// CPU utilisation, 0.0..=1.0.
-    pub cpu_now: Option<f64>,
-    pub conntrack: Option<Conntrack>,
-    /// `None` when no BGP metric mentions the node.
-    pub bgp: Option<Vec<BgpSession>>,
 }
 
 /// Instant results by template name (`conntrack_entries`, `node_util`, ...), per node.
