@@ -5,7 +5,7 @@
 //! writes; a missing input makes one field absent, with the reason.
 //!
 //! - `host.rs`: the facts read from `/proc`, `/sys`, `/dev` and the CNI directory.
-//! - `report.rs`: the `GET /v1/node` JSON (`clustertop.agent/v1`), shared with the poller.
+//! - `crate::wire`: the `GET /v1/node` JSON (`clustertop.agent/v1`), shared with the poller.
 //! - `bird.rs`, `cilium.rs`: BGP sessions from a BIRD control socket / the Cilium agent API.
 //! - `collect.rs`: one reading of the node (host facts and BGP peers, each bounded in time).
 //! - `server.rs`: the HTTP server (`/v1/node`, `/metrics`, `/healthz`).
@@ -16,7 +16,6 @@ pub mod cilium;
 pub mod collect;
 pub mod host;
 pub mod metrics;
-pub mod report;
 pub mod server;
 pub mod token;
 

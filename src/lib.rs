@@ -22,3 +22,4 @@ pub mod store;
 pub mod theme;
 pub mod tui;
 pub mod views;
+pub mod wire;

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use clustertop::agent::report::BgpPeer;
 use clustertop::agent::{bird, cilium};
+use clustertop::wire::BgpPeer;
 use support::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;

@@ -15,10 +15,11 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use clustertop::agent::AgentConfig;
-use clustertop::agent::host::{HostFacts, host_signals, read_host};
-use clustertop::agent::report::Fact;
+use clustertop::agent::host::{HostFacts, read_host};
 use clustertop::analysis::netmode::classify;
 use clustertop::model::NetMode;
+use clustertop::wire::Fact;
+use clustertop::wire::host_signals;
 use support::TempDir;
 
 const PRINT_ENV: &str = "CTT_PRINT_HOST_FACTS";

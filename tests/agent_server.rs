@@ -5,7 +5,7 @@
 
 mod support;
 
-use clustertop::agent::report::{Fact, NodeReport, SCHEMA};
+use clustertop::wire::{Fact, NodeReport, SCHEMA};
 use serde_json::Value;
 use support::agent::{Agent, fixture, request, request_with};
 

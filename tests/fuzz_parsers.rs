@@ -18,10 +18,10 @@ use clustertop::agent::bird::parse_protocols_all;
 const T0: chrono::DateTime<chrono::Utc> =
     chrono::DateTime::from_timestamp(1_796_644_800, 0).expect("a valid time");
 use clustertop::agent::host::parse;
-use clustertop::agent::report::NodeReport;
 use clustertop::config::Config;
 use clustertop::sanitize::sanitize;
 use clustertop::theme::Theme;
+use clustertop::wire::NodeReport;
 use proptest::prelude::*;
 
 /// Text that looks like the inputs: digits, spaces, tabs, newlines, procfs words, TOML and

@@ -2,7 +2,7 @@
 //! mapped into store updates, against a previous report's counters (so rates are computed too).
 #![no_main]
 
-use clustertop::agent::report::NodeReport;
+use clustertop::wire::NodeReport;
 use clustertop::sources::agents::map::{Counters, updates};
 use libfuzzer_sys::fuzz_target;
 

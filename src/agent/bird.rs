@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 
-use super::report::BgpPeer;
+use crate::wire::BgpPeer;
 
 /// Largest reply read (a BIRD with thousands of protocols stays far below).
 pub const MAX_REPLY: usize = 4 << 20;

@@ -13,7 +13,7 @@ use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use tokio::net::UnixStream;
 
-use super::report::BgpPeer;
+use crate::wire::BgpPeer;
 
 /// Largest body read.
 pub const MAX_BODY: usize = 1 << 20;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::AgentConfig;
-use super::report::{BgpPeer, ConntrackFacts, Fact, NodeReport, SCHEMA};
+use crate::wire::{BgpPeer, ConntrackFacts, Fact, NodeReport, SCHEMA};
 
 use super::host::{HostFacts, read_host};
 use super::{bird, cilium};

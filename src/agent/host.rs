@@ -17,8 +17,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::AgentConfig;
-use super::report::{CniConfig, ConntrackFacts, Fact, Interface};
-use crate::model::Signal;
+use crate::wire::{ConntrackFacts, Fact};
 
 /// Largest file read, in bytes; a bigger one is refused as a whole.
 pub const MAX_FILE: u64 = 1 << 20;
@@ -26,7 +25,7 @@ pub const MAX_FILE: u64 = 1 << 20;
 /// Modules reported from `/proc/modules`.
 pub const MODULES: [&str; 3] = ["br_netfilter", "vxlan", "overlay"];
 
-pub use super::report::HostFacts;
+pub use crate::wire::HostFacts;
 
 /// Why a file could not be read, in words.
 pub(crate) fn io_reason(e: &std::io::Error) -> String {
@@ -122,54 +121,4 @@ pub fn read_host(cfg: &AgentConfig) -> HostFacts {
         load: fact(&proc_root.join("loadavg"), parse::parse_loadavg),
         cpu_cores: cpuinfo.map(|c| c.cores).into(),
     }
-}
-
-/// Whether an interface name tells the network-mode classifier something: the CNIs' own devices
-/// (`cilium_host`, `flannel.1`, `vxlan.calico`, `tunl0`, `cni0`, …). Per-pod veths (`lxc…`,
-/// `cali…`) are many; `host_signals` keeps only the first of each.
-fn infra_interface(name: &str) -> bool {
-    matches!(
-        name,
-        "cilium_host"
-            | "cilium_net"
-            | "cilium_vxlan"
-            | "cilium_geneve"
-            | "vxlan.calico"
-            | "vxlan-v6.calico"
-            | "tunl0"
-            | "cni0"
-            | "docker0"
-    ) || name.starts_with("flannel.")
-        || name.starts_with("flannel-v6.")
-}
-
-/// Network-mode signals for the poller: the interfaces the classifier knows (one per-pod veth of
-/// each kind at most) and every CNI config file.
-pub fn host_signals(h: &HostFacts) -> Vec<Signal> {
-    signals(&h.interfaces, &h.cni_configs)
-}
-
-/// The networking signals in a reading's interfaces and CNI config files (what the poller turns
-/// into `Update::HostSignals`).
-pub fn signals(interfaces: &Fact<Vec<Interface>>, cni_configs: &Fact<Vec<CniConfig>>) -> Vec<Signal> {
-    let mut out = Vec::new();
-    if let Some(ifaces) = interfaces.value() {
-        let mut veth_seen = [false; 2];
-        for i in ifaces {
-            let keep = if infra_interface(&i.name) {
-                true
-            } else if let Some(k) = ["lxc", "cali"].iter().position(|p| i.name.starts_with(p)) {
-                !std::mem::replace(&mut veth_seen[k], true)
-            } else {
-                false
-            };
-            if keep {
-                out.push(Signal::Interface { name: i.name.clone() });
-            }
-        }
-    }
-    if let Some(cfgs) = cni_configs.value() {
-        out.extend(cfgs.iter().map(|c| Signal::CniConfig { file: c.file.clone() }));
-    }
-    out
 }

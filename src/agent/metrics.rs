@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::report::{BgpPeer, Fact, NodeReport};
+use crate::wire::{BgpPeer, Fact, NodeReport};
 
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 const P: &str = "clustertop_agent_";

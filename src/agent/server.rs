@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::Mutex;
 
-use super::report::{Fact, NodeReport};
 use super::{AgentConfig, collect, metrics};
+use crate::wire::{Fact, NodeReport};
 
 /// The largest body the agent sends.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -174,7 +174,7 @@ pub async fn run(cfg: AgentConfig) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::report::Interface;
+    use crate::wire::Interface;
 
     #[tokio::test]
     async fn a_huge_interface_list_is_cut_and_said() {

@@ -15,9 +15,9 @@ use rand::Rng;
 use tokio::sync::mpsc;
 
 use self::map::Counters;
-use crate::agent::report::{NodeReport, SCHEMA};
 use crate::model::Update;
 use crate::model::{SourceHealth, SourceId};
+use crate::wire::{NodeReport, SCHEMA};
 
 #[derive(Debug, Clone)]
 pub struct AgentsOptions {

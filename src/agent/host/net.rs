@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::{io_reason, parse, read_text};
-use crate::agent::report::{CniConfig, Fact, Interface};
+use crate::wire::{CniConfig, Fact, Interface};
 
 /// More entries than this in one directory are not read (a defence, not a real limit).
 const MAX_ENTRIES: usize = 65_536;

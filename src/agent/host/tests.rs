@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::agent::report::{CniConfig, Fact, Interface};
 use crate::analysis::netmode::classify;
 use crate::model::NetMode;
+use crate::wire::host_signals;
+use crate::wire::{CniConfig, Fact, Interface};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agent").join(name)

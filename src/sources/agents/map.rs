@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::agent::report::{BgpPeer, NodeReport};
 use crate::model::Update;
 use crate::model::{BgpSession, BgpState, Conntrack, Family, HostFacts, SourceId};
+use crate::wire::{BgpPeer, NodeReport};
 
 /// What is kept of a node's last reports to compute rates from the next one.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -105,7 +105,7 @@ pub fn updates(r: &NodeReport, prev: &Counters) -> (Vec<Update>, Counters) {
         Update::Host { node: node.clone(), facts, at },
         Update::HostSignals {
             node: node.clone(),
-            signals: crate::agent::host::signals(&r.host.interfaces, &r.host.cni_configs),
+            signals: crate::wire::signals(&r.host.interfaces, &r.host.cni_configs),
         },
     ];
     let daemons = [&r.bgp_bird, &r.bgp_bird6, &r.bgp_cilium];

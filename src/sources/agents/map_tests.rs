@@ -3,8 +3,8 @@
 use chrono::TimeZone;
 
 use super::*;
-use crate::agent::report::{CniConfig, ConntrackFacts, Fact, Interface, SCHEMA};
 use crate::model::Signal;
+use crate::wire::{CniConfig, ConntrackFacts, Fact, Interface, SCHEMA};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
@@ -40,7 +40,7 @@ fn report(at: DateTime<Utc>) -> NodeReport {
         node: "n1".into(),
         agent_version: "0.1.0".into(),
         read_at: at,
-        host: crate::agent::report::HostFacts {
+        host: crate::wire::HostFacts {
             conntrack: ConntrackFacts {
                 count: Fact::Value(500),
                 max: Fact::Value(1000),

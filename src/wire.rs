@@ -1,6 +1,7 @@
-//! `GET /v1/node`: what the node agent read, versioned (`clustertop.agent/v1`). Every fact is
-//! either a value or the reason it is absent, so a missing file degrades one field, never the
-//! report. The poller (`sources/agents.rs`) decodes this same type.
+//! The node agent's wire format, `GET /v1/node` (`clustertop.agent/v1`): what the agent read.
+//! Every fact is either a value or the reason it is absent, so a missing file degrades one field,
+//! never the report. The agent encodes this module's types and the poller (`sources/agents.rs`)
+//! decodes them; the networking signals a reading carries are read here too, for both.
 
 use std::collections::BTreeMap;
 
@@ -143,4 +144,57 @@ pub struct NodeReport {
 
 fn not_reported<T>() -> Fact<T> {
     Fact::absent("not reported by this agent version")
+}
+
+/// Whether an interface name tells the network-mode classifier something: the CNIs' own devices
+/// (`cilium_host`, `flannel.1`, `vxlan.calico`, `tunl0`, `cni0`, …). Per-pod veths (`lxc…`,
+/// `cali…`) are many; `host_signals` keeps only the first of each.
+fn infra_interface(name: &str) -> bool {
+    matches!(
+        name,
+        "cilium_host"
+            | "cilium_net"
+            | "cilium_vxlan"
+            | "cilium_geneve"
+            | "vxlan.calico"
+            | "vxlan-v6.calico"
+            | "tunl0"
+            | "cni0"
+            | "docker0"
+    ) || name.starts_with("flannel.")
+        || name.starts_with("flannel-v6.")
+}
+
+/// Network-mode signals for the poller: the interfaces the classifier knows (one per-pod veth of
+/// each kind at most) and every CNI config file.
+pub fn host_signals(h: &HostFacts) -> Vec<crate::model::Signal> {
+    signals(&h.interfaces, &h.cni_configs)
+}
+
+/// The networking signals in a reading's interfaces and CNI config files (what the poller turns
+/// into `Update::HostSignals`).
+pub fn signals(
+    interfaces: &Fact<Vec<Interface>>,
+    cni_configs: &Fact<Vec<CniConfig>>,
+) -> Vec<crate::model::Signal> {
+    let mut out = Vec::new();
+    if let Some(ifaces) = interfaces.value() {
+        let mut veth_seen = [false; 2];
+        for i in ifaces {
+            let keep = if infra_interface(&i.name) {
+                true
+            } else if let Some(k) = ["lxc", "cali"].iter().position(|p| i.name.starts_with(p)) {
+                !std::mem::replace(&mut veth_seen[k], true)
+            } else {
+                false
+            };
+            if keep {
+                out.push(crate::model::Signal::Interface { name: i.name.clone() });
+            }
+        }
+    }
+    if let Some(cfgs) = cni_configs.value() {
+        out.extend(cfgs.iter().map(|c| crate::model::Signal::CniConfig { file: c.file.clone() }));
+    }
+    out
 }
