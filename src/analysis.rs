@@ -3,6 +3,7 @@
 
 pub mod bgp;
 pub mod colocation;
+pub mod conntrack;
 pub mod interval;
 pub mod netmode;
 pub mod rules;

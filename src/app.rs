@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::model::Snapshot;
-use crate::query::SortKey;
+use crate::viewmodel::SortKey;
 
 /// The seven views, in key order (1-7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -118,13 +118,13 @@ pub struct Model {
     /// Terminal size, columns x rows.
     pub size: (u16, u16),
     /// The node lists for `snap`, `filter` and `sort`, derived once (not per frame).
-    pub rows: crate::query::Rows,
+    pub rows: crate::viewmodel::Rows,
 }
 
 impl Model {
     /// The node lists for the current snapshot, filter and sort (derived now if `update` has
     /// not, as in a model built by hand); `None` before the first snapshot.
-    pub fn rows(&self) -> Option<std::borrow::Cow<'_, crate::query::Rows>> {
+    pub fn rows(&self) -> Option<std::borrow::Cow<'_, crate::viewmodel::Rows>> {
         let s = self.snap.as_ref()?;
         Some(self.rows.for_snapshot(s, &self.filter, self.sort, self.sort_desc))
     }
@@ -182,7 +182,7 @@ pub fn row_count(model: &Model, view: View) -> usize {
         View::Network => rows.racks.len(),
         View::Runtime => snap.nodes.len().max(snap.runtime_classes.len()),
         View::Triage => {
-            snap.findings.iter().filter(|f| crate::query::finding_matches(f, &model.filter)).count()
+            snap.findings.iter().filter(|f| crate::viewmodel::finding_matches(f, &model.filter)).count()
         }
         View::Overview | View::Utilization => 0,
     }
@@ -193,7 +193,6 @@ const PAGE: usize = 10;
 /// The node behind the selected row: the row itself in node lists; in Triage the finding's
 /// subject when it is a node, or the node of the pod it names.
 fn selected_node(model: &Model, snap: &Snapshot) -> Option<String> {
-    use crate::views::triage;
     let cur = model.cursor[model.view.index()];
     let f = &model.filter;
     let node = match model.view {
@@ -207,7 +206,7 @@ fn selected_node(model: &Model, snap: &Snapshot) -> Option<String> {
             list.get(cur).map(|&i| &*snap.nodes[i])
         }
         View::Triage => {
-            let subject = &triage::rows(snap, f).get(cur)?.subject;
+            let subject = &crate::viewmodel::findings(snap, f).get(cur)?.subject;
             snap.node(subject).or_else(|| {
                 let (ns, name) = subject.split_once('/')?;
                 let pod = snap.pods.iter().find(|p| &*p.namespace == ns && &*p.name == name)?;
@@ -246,13 +245,13 @@ fn run_command(model: &mut Model, line: &str) -> Vec<Effect> {
                 ))
             }
         },
-        ("sort", k) => match crate::query::SortKey::parse(k) {
+        ("sort", k) => match crate::viewmodel::SortKey::parse(k) {
             Some(k) => {
                 model.sort = k;
                 model.view = View::Nodes;
             }
             None => {
-                let all: Vec<_> = crate::query::SortKey::ALL.iter().map(|k| k.label()).collect();
+                let all: Vec<_> = crate::viewmodel::SortKey::ALL.iter().map(|k| k.label()).collect();
                 model.message = Some(format!("unknown sort column {k:?}: {}", all.join(", ")));
             }
         },
@@ -365,7 +364,7 @@ fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::NextSort | Msg::ReverseSort => {
             if matches!(msg, Msg::NextSort) {
-                let all = crate::query::SortKey::ALL;
+                let all = crate::viewmodel::SortKey::ALL;
                 let i = all.iter().position(|k| *k == model.sort).unwrap_or(0);
                 model.sort = all[(i + 1) % all.len()];
             } else {

@@ -32,15 +32,18 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// The node lists of this frame: the model's (derived once per snapshot, filter and sort)
     /// when they are this snapshot's, else derived now.
-    pub fn rows(&self) -> std::borrow::Cow<'_, crate::query::Rows> {
+    pub fn rows(&self) -> std::borrow::Cow<'_, crate::viewmodel::Rows> {
         let m = self.model;
         match &m.snap {
             Some(s) if std::ptr::eq(&**s, self.snap) => {
                 m.rows.for_snapshot(s, &m.filter, m.sort, m.sort_desc)
             }
-            _ => {
-                std::borrow::Cow::Owned(crate::query::Rows::derive(self.snap, &m.filter, m.sort, m.sort_desc))
-            }
+            _ => std::borrow::Cow::Owned(crate::viewmodel::Rows::derive(
+                self.snap,
+                &m.filter,
+                m.sort,
+                m.sort_desc,
+            )),
         }
     }
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use clustertop::analysis::Settings;
 use clustertop::app::{Effect, Mode, Model, Msg, View, Zoom, update};
-use clustertop::query::{SortKey, node_rows};
 use clustertop::sim::{SimConfig, snapshot_at};
+use clustertop::viewmodel::{SortKey, node_rows};
 
 fn model() -> Model {
     let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
@@ -146,7 +146,7 @@ fn enter_on_a_finding_or_a_conntrack_row_opens_that_node() {
         .max_by(|a, b| a.conntrack().unwrap().fill().total_cmp(&b.conntrack().unwrap().fill()));
     assert_eq!(m.mode, Mode::Detail(fullest.unwrap().name.clone()), "conntrack rows are fullest first");
     // A finding about a pod opens the pod's node.
-    let pod_finding = clustertop::views::triage::rows(&snap, "").iter().position(|f| f.subject.contains('/'));
+    let pod_finding = clustertop::viewmodel::findings(&snap, "").iter().position(|f| f.subject.contains('/'));
     let idx = pod_finding.expect("the demo has pod findings");
     m.mode = Mode::Browse;
     run(&mut m, [Msg::ShowView(View::Triage)]);

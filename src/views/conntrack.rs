@@ -12,49 +12,10 @@ use unicode_width::UnicodeWidthStr;
 use super::Ctx;
 use super::widgets;
 use crate::app::View;
-use crate::model::{Conntrack, Node};
+use crate::model::Node;
 
-use crate::analysis::rules::conntrack::{CONNTRACK_CRIT as CRIT, CONNTRACK_WARN as WARN};
-
-fn timeout_trap(c: &Conntrack, keepalive: u64) -> bool {
-    c.tcp_established_timeout_s.is_some_and(|t| t < keepalive)
-}
-
-fn bridge_trap(n: &Node, c: &Conntrack) -> bool {
-    c.bridge_nf_call_iptables == Some(true) && n.net.mode.is_bridge()
-}
-
-/// The summary line's counts over the listed nodes (derived once per snapshot, in `query::Rows`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally {
-    crit: usize,
-    warn: usize,
-    ins: usize,
-    tmo: usize,
-    brn: usize,
-    nodata: usize,
-    total: usize,
-}
-
-impl Tally {
-    pub fn of<'a>(nodes: impl Iterator<Item = &'a Node>, keepalive_idle_s: u64) -> Tally {
-        let mut t = Tally::default();
-        for n in nodes {
-            t.total += 1;
-            let Some(c) = n.conntrack() else {
-                t.nodata += 1;
-                continue;
-            };
-            let f = c.fill();
-            t.crit += usize::from(f >= CRIT);
-            t.warn += usize::from(f >= WARN);
-            t.ins += usize::from(c.insert_failed_per_s > 0.0);
-            t.tmo += usize::from(timeout_trap(c, keepalive_idle_s));
-            t.brn += usize::from(bridge_trap(n, c));
-        }
-        t
-    }
-}
+use crate::analysis::conntrack::{CONNTRACK_CRIT as CRIT, CONNTRACK_WARN as WARN, bridge_trap, timeout_trap};
+use crate::viewmodel::Tally;
 
 fn summary<'a>(ctx: &Ctx, tally: &Tally) -> Line<'a> {
     let th = ctx.theme;
@@ -130,7 +91,7 @@ fn row<'a>(ctx: &Ctx, n: &Node, selected: bool, wide: bool, name_w: usize) -> Ro
     let ka = ctx.snap.keepalive_idle_s;
     cells.push(match c.tcp_established_timeout_s {
         None => Cell::from(Span::styled("n/a", th.muted)),
-        Some(t) if t < ka => {
+        Some(t) if timeout_trap(c, ka) => {
             let (t, k) = (widgets::secs(t), widgets::secs(ka));
             let text = if wide {
                 format!("{} {t} < {k} keep-alive", th.sym.warn)
@@ -144,9 +105,7 @@ fn row<'a>(ctx: &Ctx, n: &Node, selected: bool, wide: bool, name_w: usize) -> Ro
     cells.push(match c.bridge_nf_call_iptables {
         None => Cell::from(Span::styled("n/a", th.muted)),
         Some(false) => Cell::from(Span::styled("off", th.base)),
-        Some(true) if n.net.mode.is_bridge() => {
-            Cell::from(Span::styled(format!("{} on", th.sym.warn), th.warn))
-        }
+        Some(true) if bridge_trap(n, c) => Cell::from(Span::styled(format!("{} on", th.sym.warn), th.warn)),
         Some(true) => Cell::from(Span::styled("on", th.base)),
     });
     Row::new(cells)
@@ -228,7 +187,7 @@ mod tests {
         assert!(pos("node-b1") < pos("node-b2-k") && pos("node-b2-k") < pos("node-c1"));
         assert!(wide.contains("300s < 900s keep-alive"), "{wide}");
         assert!(wide.contains("no data"));
-        let rows = |f: &str| crate::query::Rows::derive(&snap, f, Default::default(), false).conntrack;
+        let rows = |f: &str| crate::viewmodel::Rows::derive(&snap, f, Default::default(), false).conntrack;
         let names: Vec<&str> = rows("").iter().map(|&i| snap.nodes[i].name.as_str()).collect();
         assert_eq!(names, ["node-a1", "node-a2", "node-b1", "node-b2-k", "node-c1"]);
         assert_eq!(rows("rack-b").len(), 2);

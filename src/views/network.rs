@@ -22,7 +22,7 @@ use super::widgets;
 use crate::app::View;
 use crate::model::{BgpVerdict, NetMode, Node};
 
-/// One rack's nodes (those passing the filter) and what they add up to (`query::Rows`, counted
+/// One rack's nodes (those passing the filter) and what they add up to (`viewmodel::Rows`, counted
 /// once per snapshot).
 pub struct Rack<'a> {
     pub name: &'a str,
@@ -46,7 +46,7 @@ impl<'a> Rack<'a> {
     }
 }
 
-/// Racks in name order, as `app::row_count` counts them (`query::Rows::racks`).
+/// Racks in name order, as `app::row_count` counts them (`viewmodel::Rows::racks`).
 pub fn racks<'a>(ctx: &Ctx<'a>) -> Vec<Rack<'a>> {
     (ctx.rows().racks.iter())
         .map(|r| {

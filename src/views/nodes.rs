@@ -14,7 +14,7 @@ use super::Ctx;
 use super::widgets;
 use crate::app::View;
 use crate::model::Node;
-use crate::query::SortKey;
+use crate::viewmodel::SortKey;
 
 /// The node column never gets narrower than this.
 const NAME_MIN: usize = 8;

@@ -19,11 +19,6 @@ fn selects(sel: &BTreeMap<String, String>, n: &Node) -> bool {
     sel.iter().all(|(k, v)| n.labels.get(k) == Some(v))
 }
 
-/// Classes of `kind` that restrict where they run (a non-empty nodeSelector).
-fn selective(snap: &Snapshot, kind: RuntimeKind) -> impl Iterator<Item = &RuntimeClass> {
-    snap.runtime_classes.iter().filter(move |c| c.kind == kind && !c.node_selector.is_empty())
-}
-
 /// What is wrong with a misplacement; formatted only for the rows on screen.
 enum What<'a> {
     Text(&'a str),
@@ -55,7 +50,7 @@ impl What<'_> {
     }
 }
 
-/// `exotic`: the nodes running Kata or gVisor pods (`query::Rows`' totals).
+/// `exotic`: the nodes running Kata or gVisor pods (`viewmodel::Rows`' totals).
 fn misplacements<'a>(snap: &'a Snapshot, exotic: &[usize]) -> Vec<Misplaced<'a>> {
     let rules = [Rule::KataWithoutKvm, Rule::KataClassWithoutKvm, Rule::KataHostNetwork];
     let mut v: Vec<Misplaced> = snap
@@ -150,52 +145,17 @@ fn share(n: u32, total: u32) -> String {
     if total == 0 { "-".into() } else { widgets::pct(f64::from(n) / f64::from(total)) }
 }
 
-/// The summary's counts over every node (derived once per snapshot, in `query::Rows`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Summary {
-    /// Pods per runtime, cluster-wide (the Overview shows it too); `None` when not known.
-    pub mix: Option<RuntimeMix>,
-    /// Nodes known to have KVM, and nodes whose KVM is not known.
-    pub kvm: usize,
-    pub kvm_unknown: usize,
-    /// Some Kata class restricts nodes with a nodeSelector.
-    kata_selective: bool,
-    kata_nodes: usize,
-    kata_no_kvm: usize,
-    kata_unknown: usize,
-}
-
-impl Summary {
-    pub fn of(snap: &Snapshot) -> Summary {
-        let kata: Vec<&RuntimeClass> = selective(snap, RuntimeKind::Kata).collect();
-        let mut s = Summary { kata_selective: !kata.is_empty(), ..Summary::default() };
-        s.mix = snap.unknown.runtime_mix().is_none().then(RuntimeMix::default);
-        for n in &snap.nodes {
-            if let (Some(m), Some(r)) = (&mut s.mix, &n.runtime) {
-                m.merge(r);
-            }
-            match n.kvm() {
-                Some(true) => s.kvm += 1,
-                Some(false) => {}
-                None => s.kvm_unknown += 1,
-            }
-            if kata.iter().any(|c| selects(&c.node_selector, n)) {
-                s.kata_nodes += 1;
-                match n.kvm() {
-                    Some(true) => {}
-                    Some(false) => s.kata_no_kvm += 1,
-                    None => s.kata_unknown += 1,
-                }
-            }
-        }
-        s
-    }
-}
-
 fn summary<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
     let (snap, th) = (ctx.snap, ctx.theme);
-    let Summary { mix, kvm, kvm_unknown, kata_selective, kata_nodes, kata_no_kvm, kata_unknown } =
-        ctx.rows().runtime_summary;
+    let crate::viewmodel::Summary {
+        mix,
+        kvm,
+        kvm_unknown,
+        kata_selective,
+        kata_nodes,
+        kata_no_kvm,
+        kata_unknown,
+    } = ctx.rows().runtime_summary;
     let mut l1 = vec![Span::styled("pods ", th.header)];
     match mix {
         Some(mix) => {
@@ -387,14 +347,14 @@ mod tests {
         );
         assert!(wide.contains("kata-pod-without-kvm node-a2"), "{wide}");
         // node-b1 runs gVisor pods; node-b2-k too; node-a2 runs Kata: three rows.
-        assert_eq!(crate::query::Rows::derive(&snap, "", Default::default(), false).runtime.len(), 3);
+        assert_eq!(crate::viewmodel::Rows::derive(&snap, "", Default::default(), false).runtime.len(), 3);
     }
 
     #[test]
     fn selector_mismatch_is_a_misplacement() {
         let mut snap = fixture::snapshot();
         std::sync::Arc::make_mut(&mut snap.nodes[2]).labels.clear(); // node-b1 runs 5 kata pods
-        let rows = crate::query::Rows::derive(&snap, "", Default::default(), false);
+        let rows = crate::viewmodel::Rows::derive(&snap, "", Default::default(), false);
         let m = misplacements(&snap, &rows.totals.exotic);
         assert!(m.iter().any(|m| m.subject == "node-b1" && m.rule == "runtimeclass-selector-mismatch"));
         assert!(

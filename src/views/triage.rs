@@ -12,20 +12,6 @@ use super::widgets;
 use crate::app::View;
 use crate::model::{Finding, Snapshot, SourceHealth, SourceStatus};
 
-/// Findings that pass the filter (`query::finding_matches`: subject, rule id, what, severity),
-/// most severe first.
-pub fn rows<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Finding> {
-    let mut v: Vec<&Finding> =
-        snap.findings.iter().filter(|f| crate::query::finding_matches(f, filter)).collect();
-    v.sort_by_key(|f| f.severity);
-    v
-}
-
-/// Number of selectable rows (for cursor bounds).
-pub fn len(snap: &Snapshot, filter: &str) -> usize {
-    rows(snap, filter).len()
-}
-
 /// Why a source is not ok, else what it found out about its backend (its note).
 fn health_detail(ctx: &Ctx, s: &SourceStatus) -> String {
     match &s.health {
@@ -217,7 +203,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if area.is_empty() {
         return;
     }
-    let rows = rows(ctx.snap, &ctx.model.filter);
+    let rows = crate::viewmodel::findings(ctx.snap, &ctx.model.filter);
     let compact = area.height < 30;
     let compact_lines = sources_compact(ctx);
     let src_h = if compact {
@@ -274,8 +260,8 @@ mod tests {
     #[test]
     fn filter_and_empty() {
         let mut snap = fixture::snapshot();
-        assert_eq!(rows(&snap, "KATA").len(), 2);
-        assert_eq!(rows(&snap, "node-a1 keep-alive").len(), 1);
+        assert_eq!(crate::viewmodel::findings(&snap, "KATA").len(), 2);
+        assert_eq!(crate::viewmodel::findings(&snap, "node-a1 keep-alive").len(), 1);
         let th = crate::theme::Theme::builtin("default", false).unwrap();
         let model = Model { filter: "zzz".into(), ..Model::default() };
         let text = fixture::render(&snap, &model, &th, 80, 24, render).join("\n");

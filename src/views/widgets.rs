@@ -307,14 +307,6 @@ pub fn session_state(theme: &Theme, st: &crate::model::BgpState) -> (Style, &'st
     }
 }
 
-/// Sessions up and in total from `node` to the peer named `tor`.
-pub fn tor_sessions(node: &crate::model::Node, tor: &str) -> (usize, usize) {
-    node.bgp
-        .iter()
-        .filter(|s| s.peer == tor)
-        .fold((0, 0), |(up, all), s| (up + usize::from(s.is_up()), all + 1))
-}
-
 /// Eighth-block bar rows (top row first) for values in 0..=1, one column per value, `height`
 /// rows tall; `None` columns stay blank.
 pub fn bar_rows(theme: &Theme, values: &[Option<f64>], height: usize) -> Vec<Vec<&'static str>> {

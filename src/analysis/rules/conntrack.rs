@@ -119,10 +119,11 @@ fn drops(n: &Node, c: &Conntrack, out: &mut Vec<Finding>) {
 }
 
 fn timeout(n: &Node, c: &Conntrack, keepalive_idle_s: u64, out: &mut Vec<Finding>) {
-    let Some(t) = c.tcp_established_timeout_s else { return };
-    if t >= keepalive_idle_s {
+    let Some(t) =
+        c.tcp_established_timeout_s.filter(|_| crate::analysis::conntrack::timeout_trap(c, keepalive_idle_s))
+    else {
         return;
-    }
+    };
     let d = |s: u64| span(chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX)));
     out.push(finding(
         n,
@@ -144,7 +145,7 @@ fn timeout(n: &Node, c: &Conntrack, keepalive_idle_s: u64, out: &mut Vec<Finding
 }
 
 fn bridge_nf(n: &Node, c: &Conntrack, out: &mut Vec<Finding>) {
-    if c.bridge_nf_call_iptables != Some(true) || !n.net.mode.is_bridge() {
+    if !crate::analysis::conntrack::bridge_trap(n, c) {
         return;
     }
     out.push(finding(

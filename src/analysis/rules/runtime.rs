@@ -86,8 +86,13 @@ fn host_network(p: &Pod, c: &RuntimeClass, out: &mut Vec<Finding>) {
     });
 }
 
+/// Classes of `kind` that restrict where they run (a non-empty nodeSelector).
+pub fn selective(snap: &Snapshot, kind: RuntimeKind) -> impl Iterator<Item = &RuntimeClass> {
+    snap.runtime_classes.iter().filter(move |c| c.kind == kind && !c.node_selector.is_empty())
+}
+
 /// All selector labels equal the node's labels (an empty selector matches every node).
-fn selects(c: &RuntimeClass, n: &Node) -> bool {
+pub fn selects(c: &RuntimeClass, n: &Node) -> bool {
     c.node_selector.iter().all(|(k, v)| n.labels.get(k) == Some(v))
 }
 

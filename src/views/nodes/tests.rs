@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::app::{Model, View};
-use crate::query::SortKey;
 use crate::theme::Theme;
+use crate::viewmodel::SortKey;
 use crate::views::overview::fixture;
 use crate::views::utilization::fixture as fb;
 

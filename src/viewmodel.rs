@@ -1,10 +1,37 @@
-//! Filtering and sorting of nodes, shared by `app` (cursor bounds) and `views` (rows drawn).
+//! The view-model: what the views show, derived once per snapshot, filter and sort, from the
+//! analysis' own predicates: the node lists, their filtering and sorting, the summaries and
+//! tallies. `app` uses it for cursor bounds and the selected row, `views` only lay it out.
 
 pub mod rows;
+pub mod runtime;
+pub mod tally;
 
-use crate::model::{Node, Snapshot};
+use crate::model::{Finding, Node, Snapshot};
 
 pub use rows::Rows;
+pub use runtime::Summary;
+pub use tally::Tally;
+
+/// Sessions up and in total from `node` to the peer named `tor`.
+pub fn tor_sessions(node: &Node, tor: &str) -> (usize, usize) {
+    node.bgp
+        .iter()
+        .filter(|s| s.peer == tor)
+        .fold((0, 0), |(up, all), s| (up + usize::from(s.is_up()), all + 1))
+}
+
+/// Findings that pass the filter (`finding_matches`: subject, rule id, what, severity),
+/// most severe first.
+pub fn findings<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Finding> {
+    let mut v: Vec<&Finding> = snap.findings.iter().filter(|f| finding_matches(f, filter)).collect();
+    v.sort_by_key(|f| f.severity);
+    v
+}
+
+/// Number of selectable rows (for cursor bounds).
+pub fn findings_len(snap: &Snapshot, filter: &str) -> usize {
+    findings(snap, filter).len()
+}
 
 /// Columns the Nodes table can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

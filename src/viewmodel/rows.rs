@@ -7,7 +7,7 @@ use std::sync::{Arc, Weak};
 
 use super::{SortKey, matches, node_order};
 use crate::model::{BgpVerdict, Conntrack, NetMode, Snapshot};
-use crate::views::conntrack::Tally;
+use crate::viewmodel::Tally;
 
 /// Indices into `Snapshot::nodes`, per list, and the cluster-wide counts the Overview shows.
 #[derive(Debug, Clone, Default)]
@@ -24,9 +24,9 @@ pub struct Rows {
     pub racks: Vec<RackRows>,
     pub totals: Totals,
     /// The Conntrack view's summary line, over `conntrack`.
-    pub conntrack_tally: crate::views::conntrack::Tally,
+    pub conntrack_tally: crate::viewmodel::Tally,
     /// The Runtime view's summary, over every node (the Overview's runtime mix and KVM counts).
-    pub runtime_summary: crate::views::runtime::Summary,
+    pub runtime_summary: crate::viewmodel::Summary,
 }
 
 /// One rack's nodes that pass the filter, and what they add up to.
@@ -49,7 +49,7 @@ impl RackRows {
                 r.verdicts[v] += 1;
             }
             for (k, tor) in tors.into_iter().flatten().enumerate() {
-                let (up, all) = crate::views::widgets::tor_sessions(n, tor);
+                let (up, all) = crate::viewmodel::tor_sessions(n, tor);
                 r.tors[k].0 += up;
                 r.tors[k].1 += all;
             }
@@ -118,7 +118,7 @@ impl Rows {
             racks: racks.into_values().map(|r| RackRows::of(snap, r)).collect(),
             totals: Totals::of(snap),
             conntrack_tally: tally,
-            runtime_summary: crate::views::runtime::Summary::of(snap),
+            runtime_summary: crate::viewmodel::Summary::of(snap),
         }
     }
 
