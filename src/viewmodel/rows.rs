@@ -68,8 +68,6 @@ pub struct Totals {
     pub verdicts: [usize; 4],
     /// Nodes with conntrack data, fullest table first (the Overview shows the first few).
     pub fullest: Vec<usize>,
-    /// Nodes running Kata or gVisor pods, by name.
-    pub exotic: Vec<usize>,
 }
 
 pub const VERDICTS: [BgpVerdict; 4] =
@@ -158,9 +156,6 @@ impl Totals {
         let mut t = Totals::default();
         let mut modes: BTreeMap<NetMode, usize> = BTreeMap::new();
         for (i, n) in snap.nodes.iter().enumerate() {
-            if n.runtime.is_some_and(|r| r.sandboxed() > 0) {
-                t.exotic.push(i);
-            }
             *modes.entry(n.net.mode).or_default() += 1;
             if let Some(v) = verdict_slot(n.bgp_verdict) {
                 t.verdicts[v] += 1;

@@ -1,8 +1,6 @@
 //! The runtime view: RuntimeClasses, the cluster runtime mix, KVM capacity against the nodes the
 //! Kata class selects, the per-node mix where Kata or gVisor runs, and misplacements.
 
-use std::collections::BTreeMap;
-
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -13,88 +11,15 @@ use unicode_width::UnicodeWidthStr;
 use super::Ctx;
 use super::widgets;
 use crate::app::View;
-use crate::model::{Node, Rule, RuntimeClass, RuntimeKind, RuntimeMix, Severity, Snapshot};
+use crate::model::{Finding, Node, Rule, Snapshot};
 
-fn selects(sel: &BTreeMap<String, String>, n: &Node) -> bool {
-    sel.iter().all(|(k, v)| n.labels.get(k) == Some(v))
-}
-
-/// What is wrong with a misplacement; formatted only for the rows on screen.
-enum What<'a> {
-    Text(&'a str),
-    /// `n` pods of `kind` on a node that lacks the class selector `sel`.
-    Selector {
-        n: u32,
-        kind: RuntimeKind,
-        sel: &'a BTreeMap<String, String>,
-    },
-}
-
-/// One misplacement: a finding from analysis, or a node-level RuntimeClass selector mismatch.
-struct Misplaced<'a> {
-    severity: Severity,
-    rule: &'static str,
-    subject: &'a str,
-    what: What<'a>,
-}
-
-impl What<'_> {
-    fn text(&self) -> String {
-        match self {
-            What::Text(t) => (*t).to_string(),
-            What::Selector { n, kind, sel } => {
-                let sel: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                format!("{n} {} pods, node lacks {}", kind.label(), sel.join(","))
-            }
-        }
-    }
-}
-
-/// `exotic`: the nodes running Kata or gVisor pods (`viewmodel::Rows`' totals).
-fn misplacements<'a>(snap: &'a Snapshot, exotic: &[usize]) -> Vec<Misplaced<'a>> {
-    let rules = [Rule::KataWithoutKvm, Rule::KataClassWithoutKvm, Rule::KataHostNetwork];
-    let mut v: Vec<Misplaced> = snap
-        .findings
-        .iter()
-        .filter(|f| rules.contains(&f.rule))
-        .map(|f| Misplaced {
-            severity: f.severity,
-            rule: f.rule.id(),
-            subject: &f.subject,
-            what: What::Text(&f.what),
-        })
-        .collect();
-    // Pods of a kind on a node that no class of that kind selects (labels changed after scheduling,
-    // or the class was edited): only when every class of the kind has a selector.
-    type Count = fn(&RuntimeMix) -> u32;
-    let kinds: [(RuntimeKind, Count); 2] =
-        [(RuntimeKind::Kata, |m| m.kata), (RuntimeKind::Gvisor, |m| m.gvisor)];
-    for (kind, count) in kinds {
-        let classes: Vec<&RuntimeClass> = snap.runtime_classes.iter().filter(|c| c.kind == kind).collect();
-        let Some(first) = classes.first() else { continue };
-        if classes.iter().any(|c| c.node_selector.is_empty()) {
-            continue;
-        }
-        for n in exotic
-            .iter()
-            .map(|&i| &snap.nodes[i])
-            .filter(|n| n.runtime.as_ref().is_some_and(|r| count(r) > 0))
-        {
-            if !classes.iter().any(|c| selects(&c.node_selector, n)) {
-                v.push(Misplaced {
-                    severity: Severity::Warning,
-                    rule: "runtimeclass-selector-mismatch",
-                    subject: &n.name,
-                    what: What::Selector {
-                        n: n.runtime.as_ref().map_or(0, count),
-                        kind,
-                        sel: &first.node_selector,
-                    },
-                });
-            }
-        }
-    }
-    v.sort_by_key(|m| m.severity);
+/// The runtime findings the rules made: Kata pods or classes on nodes without KVM, Kata pods on
+/// the host network, pods on nodes their RuntimeClass does not select. Most severe first.
+fn misplacements(snap: &Snapshot) -> Vec<&Finding> {
+    let rules =
+        [Rule::KataWithoutKvm, Rule::KataClassWithoutKvm, Rule::KataHostNetwork, Rule::RuntimeClassMismatch];
+    let mut v: Vec<&Finding> = snap.findings.iter().filter(|f| rules.contains(&f.rule)).collect();
+    v.sort_by_key(|f| f.severity);
     v
 }
 
@@ -272,7 +197,7 @@ fn node_mix(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
 
 fn misplaced(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let th = ctx.theme;
-    let items = misplacements(ctx.snap, &ctx.rows().totals.exotic);
+    let items = misplacements(ctx.snap);
     let title = format!("Misplacements: {}", items.len());
     let block = widgets::block(th, &title);
     let inner = block.inner(area);
@@ -289,10 +214,10 @@ fn misplaced(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         .iter()
         .take(shown)
         .map(|m| {
-            let head = format!(" {} ", m.rule);
-            let subject = widgets::truncate(th, m.subject, usize::from(inner.width / 3).clamp(8, 40));
+            let head = format!(" {} ", m.rule.id());
+            let subject = widgets::truncate(th, &m.subject, usize::from(inner.width / 3).clamp(8, 40));
             let used = 6 + head.width() + subject.width() + 2;
-            let what = widgets::truncate(th, &m.what.text(), usize::from(inner.width).saturating_sub(used));
+            let what = widgets::truncate(th, &m.what, usize::from(inner.width).saturating_sub(used));
             Line::from(vec![
                 widgets::severity_span(th, m.severity),
                 Span::styled(head, th.muted),
@@ -351,14 +276,25 @@ mod tests {
     }
 
     #[test]
-    fn selector_mismatch_is_a_misplacement() {
+    fn the_rules_mismatch_findings_are_the_misplacements() {
         let mut snap = fixture::snapshot();
-        std::sync::Arc::make_mut(&mut snap.nodes[2]).labels.clear(); // node-b1 runs 5 kata pods
-        let rows = crate::viewmodel::Rows::derive(&snap, "", Default::default(), false);
-        let m = misplacements(&snap, &rows.totals.exotic);
-        assert!(m.iter().any(|m| m.subject == "node-b1" && m.rule == "runtimeclass-selector-mismatch"));
-        assert!(
-            m.iter().any(|m| m.what.text() == "5 kata pods, node lacks katacontainers.io/kata-runtime=true")
-        );
+        std::sync::Arc::make_mut(&mut snap.nodes[2]).labels.clear(); // node-b1 loses its kata label
+        let pod = crate::model::Pod {
+            namespace: "batch".into(),
+            name: "render-1".into(),
+            node: Some(snap.nodes[2].name.as_str().into()),
+            runtime_class: Some("kata".into()),
+            priority_class: None,
+            host_network: false,
+            phase: "Running".into(),
+            offline: true,
+        };
+        snap.pods = std::sync::Arc::new(crate::model::Pods::from_vec(vec![pod]));
+        snap.findings = crate::analysis::rules::findings(&snap, &Default::default());
+        let m = misplacements(&snap);
+        let f =
+            m.iter().find(|f| f.rule == Rule::RuntimeClassMismatch).expect("the rule's finding is listed");
+        assert_eq!(f.subject, "batch/render-1");
+        assert!(f.what.contains("node-b1"), "{}", f.what);
     }
 }
