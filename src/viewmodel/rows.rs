@@ -155,7 +155,7 @@ impl Totals {
     fn of(snap: &Snapshot) -> Totals {
         let mut t = Totals::default();
         let mut modes: BTreeMap<NetMode, usize> = BTreeMap::new();
-        for (i, n) in snap.nodes.iter().enumerate() {
+        for n in &snap.nodes {
             *modes.entry(n.net.mode).or_default() += 1;
             if let Some(v) = verdict_slot(n.bgp_verdict) {
                 t.verdicts[v] += 1;
