@@ -111,7 +111,7 @@ pub enum Command {
         command: ReportCommand,
     },
     /// Serve this node's facts over HTTP for the dashboard (run as a DaemonSet).
-    Agent(AgentFlags),
+    Agent(crate::agent::cli::AgentFlags),
     /// Print the model and findings once, for scripts (the current kube context, or --demo).
     Snapshot {
         /// Use the embedded simulated cluster instead of a kube context.
@@ -125,43 +125,6 @@ pub enum Command {
         #[command(flatten)]
         sim: SimFlags,
     },
-}
-
-/// `clustertop agent`: the per-node reader (see `agent.rs`).
-#[derive(Args, Debug, Clone)]
-pub struct AgentFlags {
-    /// Address to serve on; the bound address is printed on stderr (port 0 picks a free one).
-    #[arg(long, default_value = "0.0.0.0:9977")]
-    pub listen: std::net::SocketAddr,
-    /// The host's /proc, /sys and /dev (e.g. /host/proc in a container).
-    #[arg(long = "proc", default_value = "/proc")]
-    pub proc_root: std::path::PathBuf,
-    #[arg(long = "sys", default_value = "/sys")]
-    pub sys_root: std::path::PathBuf,
-    #[arg(long = "dev", default_value = "/dev")]
-    pub dev_root: std::path::PathBuf,
-    #[arg(long, default_value = "/etc/cni/net.d")]
-    pub cni_dir: std::path::PathBuf,
-    /// BIRD control socket (Calico: /var/run/calico/bird.ctl).
-    #[arg(long)]
-    pub bird_socket: Option<std::path::PathBuf>,
-    /// BIRD 1.x's IPv6 control socket (Calico: /var/run/calico/bird6.ctl; default: bird6.ctl
-    /// beside a --bird-socket named bird.ctl, when it exists).
-    #[arg(long)]
-    pub bird6_socket: Option<std::path::PathBuf>,
-    /// Cilium agent API socket (/var/run/cilium/cilium.sock).
-    #[arg(long)]
-    pub cilium_socket: Option<std::path::PathBuf>,
-    /// Node name reported (default: $NODE_NAME, else the host name under --proc).
-    #[arg(long, env = "NODE_NAME")]
-    pub node_name: Option<String>,
-    /// Require `Authorization: Bearer <token>` on /v1/node and /metrics, the token read from
-    /// this file (e.g. a mounted Secret); /healthz stays open for probes.
-    #[arg(long)]
-    pub token_file: Option<std::path::PathBuf>,
-    /// Print one JSON report on stdout and exit.
-    #[arg(long)]
-    pub once: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -338,7 +301,7 @@ pub fn main() -> ExitCode {
         Some(Command::Snapshot { demo: false, format, wait, .. }) => {
             tokio_main(run::snapshot_cluster(&cli.ui, &cli.kube, *format, *wait))
         }
-        Some(Command::Agent(flags)) => tokio_main(run::agent(flags)),
+        Some(Command::Agent(flags)) => tokio_main(crate::agent::cli::run(flags)),
         Some(Command::Demo(flags)) => tokio_main(run::demo(&cli.ui, flags, started)),
         Some(Command::Sim { command: SimCommand::Serve(flags) }) => tokio_main(run::serve(&cli.ui, flags)),
         Some(Command::Report { command: ReportCommand::Capacity(flags) }) => {

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
-use super::{AgentFlags, CapacityFlags, Format, KubeFlags, ServeFlags, SimFlags, UiFlags, no_color};
+use super::{CapacityFlags, Format, KubeFlags, ServeFlags, SimFlags, UiFlags, no_color};
 use crate::event_loop::{self, Options};
 use crate::model::Update;
 use crate::model::{SourceHealth, SourceId};
@@ -280,31 +280,4 @@ pub fn openmetrics(ui: &UiFlags, f: &super::OpenMetricsFlags) -> Result<()> {
     };
     eprintln!("clustertop sim openmetrics: {stats}");
     Ok(())
-}
-
-/// `clustertop agent`: serve until SIGINT/SIGTERM, or with `--once` print one report.
-pub async fn agent(f: &AgentFlags) -> Result<()> {
-    let hostname = || std::fs::read_to_string(f.proc_root.join("sys/kernel/hostname")).ok();
-    let node_name = f.node_name.clone().filter(|n| !n.is_empty()).or_else(hostname).unwrap_or_default();
-    let cfg = crate::agent::AgentConfig {
-        listen: f.listen,
-        proc_root: f.proc_root.clone(),
-        sys_root: f.sys_root.clone(),
-        dev_root: f.dev_root.clone(),
-        cni_dir: f.cni_dir.clone(),
-        bird_socket: f.bird_socket.clone(),
-        bird6_socket: f.bird6_socket.clone(),
-        cilium_socket: f.cilium_socket.clone(),
-        node_name: node_name.trim().to_string(),
-        token: f.token_file.as_deref().map(crate::agent::token::Token::from_file).transpose()?,
-        ..Default::default()
-    };
-    if f.once {
-        let r = crate::agent::collect::collect(&cfg).await;
-        let json = serde_json::to_string_pretty(&r).context("cannot encode the report")?;
-        use std::io::Write;
-        writeln!(std::io::stdout().lock(), "{json}").context("cannot write to stdout")?;
-        return Ok(());
-    }
-    crate::agent::server::run(cfg).await
 }

@@ -11,7 +11,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::api;
-use crate::sim::hostile::SAMPLES;
+use crate::hostile::SAMPLES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Fault {

@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::nodes::{self, node_ms};
 use super::text::{Val, escape_label, push_val, series_prefix};
 use super::{OmConfig, write};
-use crate::sim::{Scenario, Sim, SimConfig};
+use crate::{Scenario, Sim, SimConfig};
 
 fn end() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).single().expect("valid time")

@@ -339,7 +339,7 @@ impl State {
         agents.sort();
         for (name, (cni, ns, node)) in agents {
             if listed.insert((ns.clone(), name.clone())) {
-                pods.push(crate::sim::pods::agent_pod(*cni, name, node));
+                pods.push(crate::pods::agent_pod(*cni, name, node));
             }
         }
         if let Some(target) = self.pods_target {
@@ -400,7 +400,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{Sim, SimConfig};
+    use crate::{Sim, SimConfig};
     use chrono::TimeZone;
 
     fn loaded(pods: Option<usize>) -> State {

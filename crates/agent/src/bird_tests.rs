@@ -7,9 +7,9 @@ const T0: DateTime<Utc> = DateTime::from_timestamp(1_796_644_800, 0).expect("202
 
 /// `show protocols all` of BIRD 2.0.12 on the node of the netns lab, both sessions up (raw
 /// control-socket text, with the reply codes).
-const UP: &str = include_str!("../../tests/fixtures/agent/bird-protocols-all.txt");
+const UP: &str = include_str!("../../../tests/fixtures/agent/bird-protocols-all.txt");
 /// The same a moment after `ip link set veth-n1 down`.
-const DOWN: &str = include_str!("../../tests/fixtures/agent/bird-protocols-all-down.txt");
+const DOWN: &str = include_str!("../../../tests/fixtures/agent/bird-protocols-all-down.txt");
 
 #[test]
 fn both_sessions_established() {

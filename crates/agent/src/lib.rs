@@ -11,8 +11,13 @@
 //! - `server.rs`: the HTTP server (`/v1/node`, `/metrics`, `/healthz`).
 //! - `metrics.rs`: the report as Prometheus text.
 
+#[cfg(test)]
+pub(crate) use clustertop_core::analysis;
+pub(crate) use clustertop_core::{model, wire};
+
 pub mod bird;
 pub mod cilium;
+pub mod cli;
 pub mod collect;
 pub mod host;
 pub mod metrics;

@@ -141,7 +141,7 @@ fn to_peer(p: Peer) -> BgpPeer {
 mod tests {
     use super::*;
 
-    const FIXTURE: &str = include_str!("../../tests/fixtures/agent/cilium-bgp-peers.json");
+    const FIXTURE: &str = include_str!("../../../tests/fixtures/agent/cilium-bgp-peers.json");
 
     #[test]
     fn fixture_maps_to_peers() {

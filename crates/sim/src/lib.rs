@@ -8,6 +8,8 @@
 //! `bgp` (sessions and the flapping one), `host` (host facts and conntrack), `pods` (slim pods and
 //! churn), `cpu` (the 7-day CPU curve), `noise` (hash-based deterministic noise).
 
+pub(crate) use clustertop_core::{analysis, model, store};
+
 mod bgp;
 mod cpu;
 mod host;

@@ -9,7 +9,7 @@ use crate::wire::host_signals;
 use crate::wire::{CniConfig, Fact, Interface};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agent").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/agent").join(name)
 }
 
 fn cfg_at(root: &Path) -> AgentConfig {

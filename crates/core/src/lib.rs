@@ -1,0 +1,14 @@
+//! clustertop's model and analysis: plain data and pure functions, shared by the dashboard, the
+//! node agent and the simulator. No async runtime, no terminal, no Kubernetes client.
+//!
+//! - `model`: what the views draw and what sources report (`Snapshot`, `Update`, …);
+//! - `analysis`: network mode, BGP verdicts, window accounting, the finding rules;
+//! - `store`: applies `Update`s and builds immutable snapshots;
+//! - `sanitize`: every outside string passes it before it can reach a terminal;
+//! - `wire`: the node agent's report (`clustertop.agent/v1`), for the agent and the poller.
+
+pub mod analysis;
+pub mod model;
+pub mod sanitize;
+pub mod store;
+pub mod wire;
