@@ -73,7 +73,19 @@ fn agent_daemonset_is_read_only_and_runs_everywhere() {
             .any(|e| e["name"] == "NODE_NAME" && e["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName")
     );
     let args: Vec<&str> = c["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-    assert_eq!(args[0], "agent");
+    // The image's entrypoint is the lean agent: its own command line must take these arguments.
+    assert_eq!(c["image"], "ghcr.io/clustertop/clustertop-agent:0.1.0");
+    #[derive(clap::Parser)]
+    struct Agent {
+        #[command(flatten)]
+        flags: clustertop::agent::cli::AgentFlags,
+    }
+    let parsed = <Agent as clap::Parser>::try_parse_from(
+        std::iter::once("clustertop-agent").chain(args.iter().copied()),
+    )
+    .unwrap_or_else(|e| panic!("the agent does not take the DaemonSet's arguments: {e}"));
+    assert_eq!(parsed.flags.proc_root, std::path::Path::new("/host/proc"));
+    assert!(!parsed.flags.once, "the DaemonSet serves");
     for a in ["--proc=/host/proc", "--sys=/host/sys"] {
         assert!(args.contains(&a), "{a} in {args:?}");
     }
@@ -182,4 +194,27 @@ fn every_manifest_matches_the_kubernetes_api_types() {
             assert_eq!(&back, doc, "{path}: {kind} has fields the API type does not know (or wrong types)");
         }
     }
+}
+
+/// The Containerfile builds what the DaemonSet runs: the agent crate's binary, as the DaemonSet's
+/// user, on the agent's port, with the entrypoint the DaemonSet's arguments follow.
+#[test]
+fn containerfile_matches_the_agent_binary_and_the_daemonset() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Containerfile")).unwrap();
+    let cargo =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/crates/agent/Cargo.toml")).unwrap();
+    assert!(cargo.contains("name = \"clustertop-agent\"\npath = \"src/main.rs\""), "the agent's binary");
+    assert!(text.contains("cargo build --release --locked -p clustertop-agent"), "builds the lean binary");
+    assert!(text.contains("strip -o /clustertop-agent target/release/clustertop-agent"));
+    assert!(text.contains("COPY --from=build /clustertop-agent /usr/local/bin/clustertop-agent"));
+    assert!(text.contains("ENTRYPOINT [\"/usr/local/bin/clustertop-agent\"]"));
+    assert!(text.contains("EXPOSE 9977"));
+    // A multi-stage build whose runtime is a distroless non-root base, run as the DaemonSet's user.
+    assert!(text.matches("FROM ").count() >= 2, "multi-stage");
+    assert!(text.contains("ARG RUNTIME=gcr.io/distroless/cc-debian12:nonroot"));
+    let Some(docs) = docs_of(PATH) else { return };
+    let ds = docs.iter().find(|d| d["kind"] == "DaemonSet").unwrap();
+    let sc = &ds["spec"]["template"]["spec"]["securityContext"];
+    let user = format!("USER {}:{}", sc["runAsUser"], sc["runAsGroup"]);
+    assert!(text.contains(&user), "the image runs as the DaemonSet's user ({user})");
 }

@@ -97,8 +97,10 @@ mod tests {
         assert_eq!(r.bgp_cilium, Fact::absent("no --cilium-socket"));
     }
 
-    #[tokio::test]
+    /// Paused time: the hung daemon's 30 s never pass; the cut comes at the timeout plus its grace.
+    #[tokio::test(start_paused = true)]
     async fn a_hung_daemon_is_cut_off() {
+        let t0 = tokio::time::Instant::now();
         let hang = async {
             tokio::time::sleep(Duration::from_secs(30)).await;
             Ok(Vec::new())
@@ -106,5 +108,6 @@ mod tests {
         let f = peers(Some((Path::new("/x.sock"), hang)), "--bird-socket", Duration::from_millis(10));
         let r = f.await;
         assert!(matches!(&r, Fact::Absent(e) if e.contains("no answer")), "{r:?}");
+        assert_eq!(t0.elapsed(), Duration::from_millis(1010), "the socket timeout plus 1 s of grace");
     }
 }
