@@ -3,11 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::agent::{Agent, fixture, request, request_with};
 use clustertop::wire::{Fact, NodeReport, SCHEMA};
 use serde_json::Value;
-use support::agent::{Agent, fixture, request, request_with};
 
 const MAX: usize = 64 * 1024;
 

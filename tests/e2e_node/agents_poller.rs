@@ -1,21 +1,19 @@
 //! The agents poller against real `clustertop agent` processes: two healthy, one hung (SIGSTOP),
 //! and a fake agent that streams 10 MB. One round delivers the healthy nodes promptly and marks
 //! the hung and oversized ones unreachable with the reason; nothing waits on the bad ones. Fake
-//! agents (`support::agent::FakeAgent`) serving a real agent's report answer too slowly, or
+//! agents (`crate::support::agent::FakeAgent`) serving a real agent's report answer too slowly, or
 //! close the connection in the middle of the body.
 
 #![allow(clippy::unwrap_used)]
-
-mod support;
 
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::support::agent::{Agent, FakeAgent, Reply, fixture, ok_json, real_report};
 use clustertop::model::Update;
 use clustertop::model::{SourceHealth, SourceId};
 use clustertop::sources::agents::{self, AgentsOptions};
-use support::agent::{Agent, FakeAgent, Reply, fixture, ok_json, real_report};
 
 /// An "agent" that answers every request with a 10 MB body and no Content-Length, so the cap has
 /// to be enforced while reading.
@@ -108,7 +106,7 @@ async fn auto_discovery_lists_agent_pods_and_says_when_there_are_none() {
     use clustertop::sources::kube::{self as source, KubeOptions};
     let cfg = ServeConfig { listen: "127.0.0.1:0".parse().unwrap(), ..ServeConfig::default() };
     let server = Server::start(cfg).await.unwrap();
-    let dir = support::unique_dir("agents-auto");
+    let dir = crate::support::unique_dir("agents-auto");
     let kubeconfig = dir.join("kubeconfig");
     std::fs::write(&kubeconfig, server.kubeconfig()).unwrap();
     let opts = KubeOptions { kubeconfig: Some(kubeconfig), ..KubeOptions::default() };

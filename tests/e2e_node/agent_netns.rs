@@ -9,18 +9,16 @@
 //! Needs root, `ip`, `nft` and `python3`. Without them the tests skip with a message; with
 //! `CI=true` they fail.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::support::TempDir;
 use clustertop::agent::AgentConfig;
 use clustertop::agent::host::{HostFacts, read_host};
 use clustertop::analysis::netmode::classify;
 use clustertop::model::NetMode;
 use clustertop::wire::Fact;
 use clustertop::wire::host_signals;
-use support::TempDir;
 
 const PRINT_ENV: &str = "CTT_PRINT_HOST_FACTS";
 const CNI_ENV: &str = "CTT_CNI_DIR";

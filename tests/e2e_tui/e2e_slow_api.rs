@@ -3,9 +3,7 @@
 //! at once while no answer has come, and the wait or the throttling is said in the status line
 //! and in Triage. With the slow server the data then arrives. With `CI=true`, a missing tmux fails.
 
-mod support;
-
-use support::tui::{Harness, have_tmux, poll};
+use crate::support::tui::{Harness, have_tmux, poll};
 
 /// Switch to Triage and to Nodes while the API server has not answered yet: Triage says `why`,
 /// and the Nodes view, empty (`Nodes 0/?`: not listed yet, not zero), shows the keys were handled

@@ -1,14 +1,14 @@
 //! `report capacity` against a real Prometheus (promtool backfill) holding data whose answers are
-//! known by construction (`support::known`): each figure within 0.5 % of the exact integral.
+//! known by construction (`crate::support::known`): each figure within 0.5 % of the exact integral.
 
 #![allow(clippy::unwrap_used)]
-
-mod support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::known::{Scenario, Scheme, Segment, nodes, ts};
+use crate::support::prom::Prom;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use clustertop::analysis::Settings;
@@ -22,8 +22,6 @@ use clustertop::store::ClusterState;
 use clustertop::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use support::known::{Scenario, Scheme, Segment, nodes, ts};
-use support::prom::Prom;
 
 /// 10 nodes of 8 CPUs (an 11th joins at noon on 2 Nov), 30 Oct 22:00 to 2 Nov 18:10 UTC:
 /// - 31 Oct 01:00-06:00 UTC 20 % online + 50 % offline, 06:00-07:00 30 % + 10 % (the case);
@@ -63,7 +61,7 @@ pub fn scenario() -> Scenario {
         default: (35, 0),
         gaps: vec![(ts("2026-11-02T02:00"), ts("2026-11-02T02:20"))],
         scheme: Scheme::NodeLabel,
-        step: support::known::STEP,
+        step: crate::support::known::STEP,
         rules: false,
     }
 }
@@ -165,11 +163,11 @@ fn utc(s: &str) -> DateTime<Utc> {
 
 #[test]
 fn capacity_review_matches_answers_known_by_construction() {
-    if !support::require_tools() {
+    if !crate::support::require_tools() {
         return;
     }
     let s = scenario();
-    let dir = support::TempDir::new("known");
+    let dir = crate::support::TempDir::new("known");
     let om = dir.0.join("known.om");
     s.write(&om);
     let prom = Prom::backfill_and_start(&om);
@@ -349,7 +347,7 @@ fn write_bench_om() {
     let s = Scenario {
         start: ts("2026-11-29T10:00"),
         end: ts("2026-11-30T12:00"),
-        nodes: support::known::nodes_in_racks(n, 2, 40),
+        nodes: crate::support::known::nodes_in_racks(n, 2, 40),
         segments: vec![
             seg("2026-11-30T01:00", "2026-11-30T06:00", 20, 50),
             seg("2026-11-30T06:00", "2026-11-30T07:00", 30, 10),

@@ -5,15 +5,13 @@
 //!   `bird` (Debian: `apt-get install -y bird2`); skipped otherwise, failed with `CI=true`.
 //! - `bird_socket_errors`, `cilium_*`: fake UNIX-socket servers; run everywhere.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::TempDir;
 use clustertop::agent::{bird, cilium};
 use clustertop::wire::BgpPeer;
-use support::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
 
@@ -329,7 +327,7 @@ fn http_head(status: &str, len: usize) -> Vec<u8> {
 #[tokio::test]
 async fn cilium_fake_agent() {
     let dir = TempDir::new("fakecilium");
-    let fixture = include_bytes!("fixtures/agent/cilium-bgp-peers.json").to_vec();
+    let fixture = include_bytes!("../fixtures/agent/cilium-bgp-peers.json").to_vec();
     let big = vec![b' '; 5 << 20];
     let cases: Vec<(&str, Vec<u8>, Vec<u8>, bool)> = vec![
         ("ok", http_head("200 OK", fixture.len()), fixture, false),

@@ -5,14 +5,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::tui::{Harness, have_tmux, poll};
 use serde_json::Value;
-use support::tui::{Harness, have_tmux, poll};
 
 fn requests(api: &str) -> Value {
     let port: u16 = api.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap();
-    let (code, body) = support::http_get(port, "/debug/requests");
+    let (code, body) = crate::support::http_get(port, "/debug/requests");
     assert_eq!(code, 200, "{body}");
     serde_json::from_str(&body).unwrap()
 }

@@ -3,17 +3,15 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::kube::{NODES, pods_per_node, sim, start};
 use chrono::Utc;
 use clustertop::analysis::Settings;
 use clustertop::model::{BgpState, NetMode, Snapshot, SourceHealth};
 use clustertop::sim::snapshot_at;
 use k8s_openapi::api::core::v1::Node;
 use kube::api::{Api, ListParams};
-use support::kube::{NODES, pods_per_node, sim, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshot_matches_the_simulated_cluster() {

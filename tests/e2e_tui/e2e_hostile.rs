@@ -9,9 +9,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
-use support::tui::{Harness, have_tmux, poll, tmux};
+use crate::support::tui::{Harness, have_tmux, poll, tmux};
 use unicode_width::UnicodeWidthStr;
 
 /// What may be left raw on a captured screen: SGR colour/attribute codes (`ESC [ … m`) only.
@@ -190,7 +188,7 @@ fn peer(name: &str, addr: &str, state: &str, last_error: &str) -> serde_json::Va
 /// error; the version, kinds, plugin types, CPU flag and absent reasons are not shown at all.)
 #[test]
 fn hostile_agent_reports_reach_the_screen_inert() {
-    use support::agent::{FakeAgent, Reply, ok_json, real_report};
+    use crate::support::agent::{FakeAgent, Reply, ok_json, real_report};
     if !have_tmux() {
         eprintln!("skipping: tmux not installed");
         return;
@@ -337,12 +335,12 @@ fn hostile_openmetrics() -> String {
 /// class names are not displayed: an unknown class shows as `other`.)
 #[test]
 fn hostile_prometheus_labels_reach_the_screen_inert() {
-    use support::prom::Prom;
-    if !have_tmux() || !support::require_tools() {
+    use crate::support::prom::Prom;
+    if !have_tmux() || !crate::support::require_tools() {
         eprintln!("skipping: tmux, prometheus or promtool not installed");
         return;
     }
-    let dir = support::TempDir::new("hostile-om");
+    let dir = crate::support::TempDir::new("hostile-om");
     let om = dir.0.join("hostile.om");
     std::fs::write(&om, hostile_openmetrics()).unwrap();
     // A colocation window 7 to 6 hours ago, with its 2 h baseline and 4 h spill in the data, so

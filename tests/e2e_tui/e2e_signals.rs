@@ -5,11 +5,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::process::Command;
 
-use support::tui::{Harness, have_tmux, poll, tmux};
+use crate::support::tui::{Harness, have_tmux, poll, tmux};
 
 /// After the dashboard: one line saying whether the terminal is in canonical mode.
 const THEN: &str = r#"stty -a | tr " " "\n" | grep -x -e icanon -e -icanon | sed s/^/MODE=/;"#;

@@ -8,12 +8,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::prom::Prom;
 use chrono::DateTime;
 use clustertop::model::SourceId;
 use clustertop::model::Update;
@@ -21,7 +20,6 @@ use clustertop::sources::prometheus::queries::{Queries, offline_pods};
 use clustertop::sources::prometheus::scheme::Scheme;
 use clustertop::sources::prometheus::{self as prom, Backend, BackendOptions, Interest, PromOptions};
 use serde_json::Value;
-use support::prom::Prom;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/upstream/metrics");
 
@@ -38,7 +36,7 @@ fn close(got: f64, want: f64, what: &str) {
 
 #[test]
 fn node_cpu_and_conntrack_under_each_label_scheme() {
-    if !support::require_tools() {
+    if !crate::support::require_tools() {
         return;
     }
     let expected: Value =

@@ -6,15 +6,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::time::Duration;
 
-use clustertop::model::{SourceHealth, SourceId};
-use clustertop::sim::serve::{Fault, ServeConfig, Server};
-use support::kube::{
+use crate::support::kube::{
     Forward, Harness, NODES, kube_error_with, kube_health, pods_per_node, serve_config, start, start_with,
 };
+use clustertop::model::{SourceHealth, SourceId};
+use clustertop::sim::serve::{Fault, ServeConfig, Server};
 use tokio::time::Instant;
 
 /// The goal for "current again" is 5 s; the assertions allow 8 s for a busy CI machine and the

@@ -1,12 +1,10 @@
-//! The upstream corpus through the real code paths (see `support::upstream`): every case of every
+//! The upstream corpus through the real code paths (see `crate::support::upstream`): every case of every
 //! project's `expected.json` must give the verdict an SRE would give.
-
-mod support;
 
 use std::collections::BTreeMap;
 
-use support::prom::Prom;
-use support::upstream::{cases, check, root, run};
+use crate::support::prom::Prom;
+use crate::support::upstream::{cases, check, root, run};
 
 /// Run every case of `dir`, sharing one backfilled Prometheus per metrics file, and fail with
 /// every disagreement at once.
@@ -21,7 +19,7 @@ async fn corpus_of(dir: &str, pick: impl Fn(&str) -> bool) {
     assert!(!all.is_empty(), "{dir}: no cases");
     for case in &all {
         let prom = match &case.metrics {
-            Some(m) if support::require_tools() => {
+            Some(m) if crate::support::require_tools() => {
                 Some(&*proms.entry(m.clone()).or_insert_with(|| Prom::backfill_and_start(&root().join(m))))
             }
             _ => None,

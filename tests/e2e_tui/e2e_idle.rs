@@ -18,12 +18,10 @@
 //! machine stalls for seconds). Every process is stopped by PID; the tmux session is killed.
 //! With `CI=true`, a missing tmux fails.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::tui::{Harness, have_tmux, poll, read};
 use clustertop::event_loop::{LOG_FRAMES, RESNAPSHOT};
-use support::tui::{Harness, have_tmux, poll, read};
 
 /// How long the frame count must stay put before the idle window starts.
 const SETTLE: Duration = Duration::from_millis(1500);

@@ -2,10 +2,9 @@
 //! API server that fails every request from the start, no figure derived from the missing kind
 //! is shown as a number: the snapshot JSON has `null` with the reason, the views `?`.
 
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::kube::{kube_health, serve_config, start_with};
 use clustertop::app::{Model, Msg, View, update};
 use clustertop::model::{NetMode, Snapshot};
 use clustertop::sim::serve::Fault;
@@ -13,7 +12,6 @@ use clustertop::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use serde_json::Value;
-use support::kube::{kube_health, serve_config, start_with};
 
 /// Every view at 160x45, as text.
 fn screens(snap: &Snapshot) -> Vec<(View, String)> {

@@ -1,14 +1,12 @@
 //! `clustertop sim openmetrics` into a real Prometheus (promtool backfill), checked against an
 //! independent reading of the generated file.
 
-mod support;
-
 use std::time::Instant;
 
 use chrono::{Duration, DurationRound, Utc};
 
-use support::om_expect::Expected;
-use support::prom::{Prom, points, scalar};
+use crate::support::om_expect::Expected;
+use crate::support::prom::{Prom, points, scalar};
 
 fn close(got: f64, want: f64, rel: f64) -> bool {
     (got - want).abs() <= rel * want.abs().max(1e-9)
@@ -16,7 +14,7 @@ fn close(got: f64, want: f64, rel: f64) -> bool {
 
 #[test]
 fn backfilled_prometheus_serves_the_simulated_day() {
-    if !support::require_tools() {
+    if !crate::support::require_tools() {
         return;
     }
     let t0 = Instant::now();
@@ -24,10 +22,10 @@ fn backfilled_prometheus_serves_the_simulated_day() {
     // then misbehaves) and well inside the 30-day retention.
     let end = (Utc::now() - Duration::days(2)).duration_trunc(Duration::hours(1)).expect("truncate");
     let (end_ts, start_ts) = (end.timestamp(), end.timestamp() - 24 * 3600);
-    let dir = support::unique_dir("om");
+    let dir = crate::support::unique_dir("om");
     let om = dir.join("sim.om");
     let end_arg = end.to_rfc3339();
-    support::generate(&["--tz", "UTC", "--nodes", "12", "--cpus", "4", "--end", &end_arg], &om);
+    crate::support::generate(&["--tz", "UTC", "--nodes", "12", "--cpus", "4", "--end", &end_arg], &om);
     let size = std::fs::metadata(&om).map(|m| m.len()).unwrap_or(0);
     let generated = t0.elapsed();
 

@@ -1,17 +1,18 @@
 //! The Prometheus source and `report capacity` against a real Prometheus (Debian package),
 //! backfilled by promtool with 30 h from `clustertop sim openmetrics`, on 127.0.0.1.
-//! Expected figures are computed independently from the generated file (`support::om_expect`).
+//! Expected figures are computed independently from the generated file (`crate::support::om_expect`).
 //! With `CI=true` a missing prometheus/promtool fails the test instead of skipping it.
 
 #![allow(clippy::unwrap_used)]
-
-mod support;
 
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::om_expect::Expected;
+use crate::support::prom::Prom;
+use crate::support::{generate, require_tools};
 use chrono::{DateTime, Duration as CDuration, Utc};
 use chrono_tz::Tz;
 use clustertop::analysis::{Settings, colocation};
@@ -24,9 +25,6 @@ use clustertop::store::ClusterState;
 use clustertop::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use support::om_expect::Expected;
-use support::prom::Prom;
-use support::{generate, require_tools};
 
 const NODES: &str = "12";
 

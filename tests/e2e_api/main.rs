@@ -1,0 +1,11 @@
+//! Real-process tier: the real kube-rs client over HTTP against `sim serve` (faults, scale,
+//! kubectl, unknown kinds).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod kube_e2e;
+mod kube_faults;
+mod kube_scale;
+mod sim_serve_kubectl;
+mod unknown;

@@ -1,0 +1,11 @@
+//! Real-process tier: a real Prometheus (backfilled with promtool) behind the Prometheus source
+//! and `report capacity`, and the upstream corpus through every real path.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod capacity_known;
+mod prometheus_backfill;
+mod prometheus_e2e;
+mod prometheus_labels;
+mod upstream;

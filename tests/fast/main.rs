@@ -1,0 +1,11 @@
+//! The fast tier besides the unit tests and view snapshots: in-process app updates, the CLI's
+//! errors, the deploy manifests, the kube source's mapping, the parsers under proptest.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod app_update;
+mod cli;
+mod deploy;
+mod fuzz_parsers;
+mod kube_mapping;
