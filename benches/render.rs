@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 use clustertop::analysis::Settings;
 use clustertop::app::{Model, Msg, View, update};
 use clustertop::sim::{Sim, SimConfig, snapshot_at};
@@ -20,7 +20,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
 fn render(c: &mut Criterion) {
-    let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+    let now = clustertop_core::testkit::T0;
     let theme = Theme::builtin("default", false).unwrap();
     let area = Rect::new(0, 0, 200, 50);
     let mut g = c.benchmark_group("render");

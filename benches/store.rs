@@ -16,7 +16,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use clustertop::analysis::{self, Settings};
 use clustertop::model::Snapshot;
 use clustertop::model::Update;
@@ -40,7 +40,7 @@ struct Fixture {
 }
 
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
+    clustertop_core::testkit::T0
 }
 
 fn fixture(nodes: usize) -> Fixture {

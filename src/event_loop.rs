@@ -253,7 +253,7 @@ mod tests {
     use crate::model::{SourceHealth, SourceStatus};
 
     fn model(kube: &[(&str, SourceHealth)]) -> Model {
-        let mut snap = crate::views::utilization::fixture::snapshot();
+        let mut snap = crate::testkit::cluster_b::snapshot();
         snap.sources = kube
             .iter()
             .map(|(scope, health)| SourceStatus {

@@ -17,6 +17,9 @@ pub mod tui;
 pub mod viewmodel;
 pub mod views;
 
+#[cfg(test)]
+pub(crate) mod testkit;
+
 // The layers below the dashboard, each its own crate (see the README's crate diagram), under
 // the paths the dashboard and its tests have always used.
 pub use clustertop_agent as agent;

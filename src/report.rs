@@ -13,8 +13,6 @@ use crate::model::{CpuCurve, Window, WindowFill};
 
 mod chart;
 mod csv;
-#[cfg(test)]
-pub(crate) mod fixture;
 mod json;
 mod markdown;
 

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
 use clustertop::analysis::Settings;
 use clustertop::app::{Mode, Model, Msg, View, update};
 use clustertop::sim::{SimConfig, snapshot_at};
@@ -18,7 +17,7 @@ use ratatui::style::Color;
 const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
 
 fn model(view: View, mode: Mode) -> Model {
-    let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+    let now = clustertop_core::testkit::T0;
     let snap = Arc::new(snapshot_at(SimConfig::default(), now, Settings::default()));
     let mut m = Model::default();
     update(&mut m, Msg::Snapshot(snap));

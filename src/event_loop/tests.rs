@@ -4,7 +4,6 @@
 
 use std::io;
 
-use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use futures::channel::mpsc as fmpsc;
 use ratatui::backend::TestBackend;
@@ -14,7 +13,7 @@ use crate::analysis::Settings;
 use crate::sim::{SimConfig, snapshot_at};
 
 fn snap() -> Arc<Snapshot> {
-    let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+    let now = crate::testkit::T0;
     Arc::new(snapshot_at(SimConfig { nodes: 12, ..SimConfig::default() }, now, Settings::default()))
 }
 

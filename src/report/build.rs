@@ -328,7 +328,7 @@ mod tests {
         let today = r.fills.iter().rfind(|f| f.rack.is_none()).unwrap();
         assert!(!today.complete);
         assert!(r.notes.iter().any(|n| n.contains("final after Tue 24 Nov 10:00")), "{:?}", r.notes);
-        let end = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let end = crate::testkit::T0;
         let r = report(end);
         assert_eq!(
             r.fills.iter().filter(|f| f.rack.is_none()).count(),

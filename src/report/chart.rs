@@ -178,7 +178,7 @@ fn window_rows(r: &CapacityReport, span: Duration) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::fixture;
+    use crate::testkit::report::fixture;
 
     #[test]
     fn ascii_and_bounded_width() {

@@ -115,7 +115,7 @@ fn num(x: f64, decimals: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::fixture;
+    use crate::testkit::report::fixture;
 
     #[test]
     fn snapshot() {

@@ -29,7 +29,7 @@ pub(super) fn render(r: &CapacityReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::fixture;
+    use crate::testkit::report::fixture;
 
     #[test]
     fn snapshot() {

@@ -220,7 +220,7 @@ fn cell(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::fixture;
+    use crate::testkit::report::fixture;
 
     #[test]
     fn snapshot() {

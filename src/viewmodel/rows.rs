@@ -175,10 +175,9 @@ mod tests {
     use super::*;
     use crate::analysis::Settings;
     use crate::sim::{SimConfig, snapshot_at};
-    use chrono::{TimeZone, Utc};
 
     fn snap() -> Arc<Snapshot> {
-        let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let now = crate::testkit::T0;
         Arc::new(snapshot_at(SimConfig::default(), now, Settings::default()))
     }
 

@@ -146,7 +146,7 @@ mod tests {
     use super::*;
     use crate::app::Model;
     use crate::model::SourceId;
-    use crate::views::utilization::fixture;
+    use crate::testkit::cluster_b as fixture;
 
     #[test]
     fn many_agents_are_one_summary_in_the_status_line() {

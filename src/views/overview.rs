@@ -9,9 +9,6 @@ mod cpu;
 mod panels;
 
 #[cfg(test)]
-#[path = "fixture_a.rs"]
-pub(crate) mod fixture;
-#[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;

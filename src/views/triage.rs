@@ -242,7 +242,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
 mod tests {
     use super::*;
     use crate::app::Model;
-    use crate::views::utilization::fixture;
+    use crate::testkit::cluster_b as fixture;
 
     #[test]
     fn preview_and_selection() {

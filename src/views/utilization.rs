@@ -12,10 +12,6 @@ use super::Ctx;
 use super::widgets::{self, stacked_chart::StackedChart};
 use crate::model::{CpuCurve, SourceHealth, SourceId, WindowFill};
 
-#[cfg(test)]
-#[path = "fixture_b.rs"]
-pub(crate) mod fixture;
-
 /// Spill below this many core-hours is rounding noise, not worth a glyph.
 const SPILL_EPS: f64 = 0.05;
 
@@ -374,9 +370,9 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::fixture;
     use super::*;
     use crate::app::{Model, Zoom};
+    use crate::testkit::cluster_b as fixture;
 
     #[test]
     fn preview_and_content() {
@@ -450,8 +446,8 @@ mod tests {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod analyzed {
-    use super::fixture;
     use crate::app::Model;
+    use crate::testkit::cluster_b as fixture;
 
     /// Every view over the hand-made cluster with the real analysis' fills and findings.
     #[test]
@@ -469,8 +465,8 @@ mod analyzed {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod simulated {
-    use super::fixture;
     use crate::app::{Model, View, Zoom};
+    use crate::testkit::cluster_b as fixture;
     use crate::theme::Theme;
 
     /// The four views on the simulated cluster, full screen, as a user would see them.

@@ -155,11 +155,10 @@ pub fn page_offset(selected: usize, height: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     #[test]
     fn ages_and_percentages() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let now = crate::testkit::T0;
         assert_eq!(age(now, None), "-");
         assert_eq!(age(now, Some(now)), "now");
         assert_eq!(age(now, Some(now - chrono::Duration::seconds(42))), "42s");

@@ -9,7 +9,7 @@ use clustertop::sim::{SimConfig, snapshot_at};
 use clustertop::viewmodel::{SortKey, node_rows};
 
 fn model() -> Model {
-    let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+    let now = clustertop_core::testkit::T0;
     let snap = Arc::new(snapshot_at(SimConfig::default(), now, Settings::default()));
     let mut m = Model { size: (120, 40), ..Model::default() };
     update(&mut m, Msg::Snapshot(snap));

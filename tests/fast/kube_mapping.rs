@@ -15,7 +15,7 @@ use kube::api::DynamicObject;
 use serde_json::Value;
 
 fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).single().expect("valid time")
+    clustertop_core::testkit::T0
 }
 
 fn fixture(name: &str) -> Value {

@@ -11,4 +11,6 @@ pub mod analysis;
 pub mod model;
 pub mod sanitize;
 pub mod store;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 pub mod wire;

@@ -1,12 +1,12 @@
 //! Simulator tests: determinism, topology, scale, the CPU curve, stepping, scenarios.
 
-use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Duration, Timelike, Utc};
 
 use super::*;
 use crate::model::{BgpState, CpuCurve};
 
 pub(super) fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).single().unwrap_or_default()
+    clustertop_core::testkit::T0
 }
 
 pub(super) fn cfg(nodes: usize, scenario: Scenario) -> SimConfig {

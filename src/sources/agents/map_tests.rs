@@ -1,13 +1,11 @@
 #![allow(clippy::unwrap_used)]
 
-use chrono::TimeZone;
-
 use super::*;
 use crate::model::Signal;
 use crate::wire::{CniConfig, ConntrackFacts, Fact, Interface, SCHEMA};
 
 fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
+    crate::testkit::T0
 }
 
 fn stat(insert_failed: u64, drop: u64) -> Fact<BTreeMap<String, u64>> {

@@ -1,9 +1,9 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::app::{Mode, Model};
+use crate::testkit::cluster_a as fixture;
+use crate::testkit::cluster_b as fb;
 use crate::theme::Theme;
-use crate::views::overview::fixture;
-use crate::views::utilization::fixture as fb;
 
 fn detail(name: &str) -> Model {
     Model { mode: Mode::Detail(name.into()), ..Model::default() }

@@ -1,9 +1,9 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::app::{Model, View};
+use crate::testkit::cluster_a as fixture;
+use crate::testkit::cluster_b as fb;
 use crate::theme::Theme;
-use crate::views::overview::fixture;
-use crate::views::utilization::fixture as fb;
 
 fn at_rack(i: usize) -> Model {
     let mut m = Model::default();

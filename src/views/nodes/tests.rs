@@ -1,10 +1,10 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::app::{Model, View};
+use crate::testkit::cluster_a as fixture;
+use crate::testkit::cluster_b as fb;
 use crate::theme::Theme;
 use crate::viewmodel::SortKey;
-use crate::views::overview::fixture;
-use crate::views::utilization::fixture as fb;
 
 fn text(model: &Model, w: u16, h: u16) -> String {
     let th = Theme::builtin("default", false).unwrap();

@@ -1,9 +1,9 @@
 #![allow(clippy::unwrap_used)]
 
-use super::fixture;
 use crate::app::Model;
+use crate::testkit::cluster_a as fixture;
+use crate::testkit::cluster_b as fb;
 use crate::theme::Theme;
-use crate::views::utilization::fixture as fb;
 
 #[test]
 fn preview_fixture() {

@@ -255,7 +255,7 @@ mod tests {
 
     #[test]
     fn buckets_average_and_never_exceed_width() {
-        let end = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let end = crate::testkit::T0;
         let start = end - chrono::Duration::days(7);
         let pts = flat(start, 7 * 288 + 1, 300);
         let b = buckets(&pts, 300, start, end, 150);
@@ -349,13 +349,13 @@ mod tests {
 #[allow(clippy::unwrap_used)]
 mod alignment {
     use super::*;
-    use chrono::{TimeZone, Timelike};
+    use chrono::Timelike;
 
     #[test]
     fn offline_columns_line_up_with_marks() {
         let theme = Theme::builtin("mono", true).unwrap();
         let tz: Tz = "Europe/Berlin".parse().unwrap();
-        let end = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let end = crate::testkit::T0;
         let start = end - chrono::Duration::hours(24);
         let pts: Vec<CpuPoint> = (0..=288)
             .map(|i| {

@@ -9,9 +9,6 @@ pub mod host;
 pub mod runtime;
 pub mod sources;
 
-#[cfg(test)]
-pub(crate) mod fixtures;
-
 use chrono::Duration;
 
 use super::Settings;
@@ -60,9 +57,9 @@ pub(crate) fn list<T: AsRef<str>>(items: &[T], max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::fixtures::*;
     use super::*;
     use crate::model::{Rule, Severity, SourceHealth, SourceId};
+    use crate::testkit::*;
 
     #[test]
     fn helpers() {

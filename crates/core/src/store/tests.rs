@@ -1,11 +1,11 @@
 //! The store's tests: merging, pending facts, incremental pod counts, shared nodes.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::*;
 
 fn t() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
+    crate::testkit::T0
 }
 
 /// A node's API object in rack `r` behind TORs `a` and `b`.

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 use super::nodes::{self, node_ms};
 use super::text::{Val, escape_label, push_val, series_prefix};
@@ -8,7 +8,7 @@ use super::{OmConfig, write};
 use crate::{Scenario, Sim, SimConfig};
 
 fn end() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).single().expect("valid time")
+    clustertop_core::testkit::T0
 }
 
 fn cfg(nodes: usize, hours: u32, cpus: u32) -> OmConfig {

@@ -401,10 +401,9 @@ impl State {
 mod tests {
     use super::*;
     use crate::{Sim, SimConfig};
-    use chrono::TimeZone;
 
     fn loaded(pods: Option<usize>) -> State {
-        let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).single().expect("time");
+        let now = clustertop_core::testkit::T0;
         let mut sim = Sim::new(SimConfig { nodes: 12, ..SimConfig::default() }, now);
         let mut st = State::new(100, pods, now);
         st.load(sim.initial());

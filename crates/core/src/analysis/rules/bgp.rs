@@ -178,10 +178,10 @@ fn flapping(n: &Node, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
     use crate::analysis::bgp::judge;
     use crate::model::{BgpState, ConfiguredPeer, NetMode};
+    use crate::testkit::*;
     use chrono::Duration;
 
     fn bgp_node(sessions: Vec<BgpSession>) -> Node {

@@ -126,9 +126,9 @@ fn rule_word(rule: Rule) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
     use crate::model::Window;
+    use crate::testkit::*;
 
     fn fill(day: i64, rack: Option<&str>, util: f64, spill: f64) -> WindowFill {
         let start = now() - Duration::days(day) - Duration::hours(11);

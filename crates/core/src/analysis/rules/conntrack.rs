@@ -170,9 +170,9 @@ fn bridge_nf(n: &Node, c: &Conntrack, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
     use crate::model::NetMode;
+    use crate::testkit::*;
 
     fn run(nodes: Vec<Node>) -> Vec<Finding> {
         let mut out = Vec::new();

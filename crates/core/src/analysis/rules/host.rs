@@ -45,9 +45,9 @@ pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
     use crate::model::HostFacts;
+    use crate::testkit::*;
 
     fn run(file_nr: Option<(u64, u64)>) -> Vec<(Rule, Severity)> {
         let n = with_host(node("n1"), HostFacts { file_nr, ..HostFacts::default() });

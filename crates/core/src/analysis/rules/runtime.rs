@@ -181,8 +181,8 @@ fn mismatch(snap: &Snapshot, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::testkit::*;
     use std::sync::Arc;
 
     fn labelled(name: &str, kvm: Option<bool>, labels: &[(&str, &str)]) -> Node {

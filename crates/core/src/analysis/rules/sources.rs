@@ -89,9 +89,9 @@ fn judge(snap: &Snapshot, s: &SourceStatus) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
     use crate::model::SourceId;
+    use crate::testkit::*;
     use chrono::Duration;
 
     fn run(h: SourceHealth) -> Vec<Finding> {

@@ -1,9 +1,11 @@
-//! Synthetic snapshots for the rule tests (there is no simulator dependency here).
+//! The test kit every crate's tests share: the fixed test time, and small builders of nodes,
+//! sessions, pods, classes and snapshots (there is no simulator dependency here). Built for the
+//! crate's own tests and, with the `testkit` feature, for the other crates' tests.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::model::{
@@ -11,8 +13,15 @@ use crate::model::{
     RuntimeKind, RuntimeMix, Snapshot, SourceHealth, SourceId, SourceStatus, Window,
 };
 
+/// The fixed time tests compute against: 2026-11-24T12:00:00Z.
+pub const T0: DateTime<Utc> = match DateTime::from_timestamp(1_795_521_600, 0) {
+    Some(t) => t,
+    None => panic!("a valid time"),
+};
+
+/// [`T0`].
 pub fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).single().expect("valid time")
+    T0
 }
 
 pub fn snapshot(nodes: Vec<Node>) -> Snapshot {

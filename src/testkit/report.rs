@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
 
-use super::{CapacityReport, NodeFill};
 use crate::model::{CpuCurve, CpuPoint, Window, WindowFill};
+use crate::report::{CapacityReport, NodeFill};
 
 fn utc(d: u32, h: u32, m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).single().expect("valid fixture time")
@@ -129,7 +129,7 @@ pub(crate) fn fixture() -> CapacityReport {
             },
         ],
         curve: CpuCurve { step_s: step as u32, capacity_cores: 1200.0, points, racks: vec![] },
-        capacity_changes: vec![super::CapacityChange {
+        capacity_changes: vec![crate::report::CapacityChange {
             at: utc(23, 20, 0),
             cores_before: 1152.0,
             cores_after: 1200.0,

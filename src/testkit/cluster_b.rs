@@ -15,7 +15,7 @@ use crate::theme::Theme;
 use crate::views::Ctx;
 
 pub fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
+    crate::testkit::T0
 }
 
 fn ct(entries: u64, limit: u64, ins: f64, timeout: u64, brnf: Option<bool>) -> Conntrack {

@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Timelike};
 
 use crate::model::*;
 
-pub use crate::views::utilization::fixture::now;
+pub use crate::testkit::cluster_b::now;
 
 pub const LONG: &str = "very-long-node-name-from-the-vendor-0001.dc1.example.internal";
 
