@@ -15,6 +15,7 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::{Ctx, widgets};
 use crate::app::{Mode, View};
+use crate::format::Age;
 use crate::keymap;
 use crate::model::{Severity, SourceHealth, SourceStatus};
 
@@ -72,8 +73,8 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
                 // A source that stopped answering: how old is what is on screen?
                 let old = match (&src.health, src.updated) {
                     (SourceHealth::Unreachable { .. } | SourceHealth::Stale { .. }, Some(at)) => {
-                        match widgets::age(s.now, Some(at)).as_str() {
-                            "now" => String::new(),
+                        match widgets::age(s.now, Some(at)) {
+                            Age::Now => String::new(),
                             age => format!(", data {age} old"),
                         }
                     }

@@ -185,7 +185,7 @@ mod tests {
         let pos = |s: &str| wide.find(s).unwrap_or_else(|| panic!("{s} missing:\n{wide}"));
         assert!(pos("node-a1") < pos("node-a2") && pos("node-a2") < pos("node-b1"));
         assert!(pos("node-b1") < pos("node-b2-k") && pos("node-b2-k") < pos("node-c1"));
-        assert!(wide.contains("300s < 900s keep-alive"), "{wide}");
+        assert!(wide.contains("5m < 15m keep-alive"), "{wide}");
         assert!(wide.contains("no data"));
         let rows = |f: &str| crate::viewmodel::Rows::derive(&snap, f, Default::default(), false).conntrack;
         let names: Vec<&str> = rows("").iter().map(|&i| snap.nodes[i].name.as_str()).collect();

@@ -120,7 +120,7 @@ fn cell<'a>(ctx: &Ctx, node: &Node, col: Col, width: usize) -> Cell<'a> {
         Col::Age => {
             let at = node.host.as_ref().map(|h| h.at);
             let stale = at.is_none_or(|a| (s.now - a).num_seconds() > 60);
-            Line::styled(widgets::age(s.now, at), if stale { t.warn } else { t.muted })
+            Line::styled(widgets::age(s.now, at).to_string(), if stale { t.warn } else { t.muted })
         }
     };
     let line = if right_aligned(col) { line.right_aligned() } else { line };

@@ -31,7 +31,7 @@ fn source_row<'a>(ctx: &Ctx, s: &SourceStatus) -> Row<'a> {
     Row::new([
         Cell::from(Span::styled(format!("{glyph} {}", s.label()), st)),
         Cell::from(Span::styled(s.health.word(), st)),
-        Cell::from(Span::styled(widgets::age(ctx.snap.now, s.updated), th.muted)),
+        Cell::from(Span::styled(widgets::age(ctx.snap.now, s.updated).to_string(), th.muted)),
         Cell::from(Span::styled(detail, th.base)),
     ])
 }
@@ -108,7 +108,7 @@ fn findings(ctx: &Ctx, rows: &[&Finding], area: Rect, buf: &mut Buffer) {
                 )),
                 Cell::from(Span::styled(widgets::truncate(th, f.rule.id(), rule_w), th.muted)),
                 Cell::from(Span::styled(widgets::truncate(th, &f.subject, subject_w), th.accent)),
-                Cell::from(Span::styled(widgets::age(snap.now, f.since), th.muted)),
+                Cell::from(Span::styled(widgets::age(snap.now, f.since).to_string(), th.muted)),
                 Cell::from(Span::styled(widgets::truncate(th, &f.what, what_w), th.base)),
             ]);
             if i == cur { r.style(th.selected) } else { r }

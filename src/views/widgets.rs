@@ -8,6 +8,8 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders};
 use unicode_width::UnicodeWidthStr;
 
+use crate::format::{Age, Precision, duration};
+
 use crate::model::{BgpVerdict, Severity};
 use crate::theme::Theme;
 
@@ -20,17 +22,14 @@ pub fn block<'a>(theme: &Theme, title: &'a str) -> Block<'a> {
         .title(Span::styled(format!(" {title} "), theme.title))
 }
 
-/// "42s", "7m", "3h", "2d"; "-" when unknown; "now" for future times.
-pub fn age(now: DateTime<Utc>, t: Option<DateTime<Utc>>) -> String {
-    let Some(t) = t else { return "-".into() };
-    let s = (now - t).num_seconds();
-    match s {
-        i64::MIN..=0 => "now".into(),
-        1..=119 => format!("{s}s"),
-        120..=7199 => format!("{}m", s / 60),
-        7200..=172_799 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
-    }
+/// How long ago `t` was: "42s", "7m", "3h", "2d"; "-" when unknown; "now" for future times.
+pub fn age(now: DateTime<Utc>, t: Option<DateTime<Utc>>) -> Age {
+    Age::since(now, t)
+}
+
+/// A duration in seconds, exact: `300s` is `5m`, `5400s` is `1h 30m`.
+pub fn secs(s: u64) -> String {
+    duration(s, Precision::Exact)
 }
 
 /// A fraction as a whole percentage: 0.753 -> "75%".
@@ -152,38 +151,6 @@ pub fn page_offset(selected: usize, height: usize) -> usize {
     selected.checked_div(height).map_or(0, |page| page * height)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_and_percentages() {
-        let now = crate::testkit::T0;
-        assert_eq!(age(now, None), "-");
-        assert_eq!(age(now, Some(now)), "now");
-        assert_eq!(age(now, Some(now - chrono::Duration::seconds(42))), "42s");
-        assert_eq!(age(now, Some(now - chrono::Duration::minutes(7))), "7m");
-        assert_eq!(age(now, Some(now - chrono::Duration::hours(3))), "3h");
-        assert_eq!(age(now, Some(now - chrono::Duration::days(3))), "3d");
-        assert_eq!(pct(0.749), "74%");
-        assert_eq!(pct(0.75), "75%");
-        assert_eq!(page_offset(0, 10), 0);
-        assert_eq!(page_offset(10, 10), 10);
-        assert_eq!(page_offset(25, 10), 20);
-    }
-
-    #[test]
-    fn truncate_respects_width() {
-        let t = Theme::builtin("default", false).unwrap();
-        assert_eq!(truncate(&t, "abcdef", 10), "abcdef");
-        assert_eq!(truncate(&t, "abcdef", 4), "abc…");
-        let a = Theme::builtin("default", true).unwrap();
-        assert_eq!(truncate(&a, "abcdef", 4), "abc~");
-    }
-}
-
-// --- views-b helpers ---
-
 /// A count in short form: 950, 12.3k, 812k, 1.2M.
 pub fn si(n: u64) -> String {
     let f = n as f64;
@@ -193,16 +160,6 @@ pub fn si(n: u64) -> String {
         99_950..=999_499 => format!("{:.0}k", f / 1e3),
         999_500..=99_949_999 => format!("{:.1}M", f / 1e6),
         _ => format!("{:.0}M", f / 1e6),
-    }
-}
-
-/// A duration in seconds, kept in seconds below an hour (`300s`), else `2h`, `5d`, `1h30m`.
-pub fn secs(s: u64) -> String {
-    match s {
-        0..=3599 => format!("{s}s"),
-        _ if s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
-        _ if s.is_multiple_of(3600) => format!("{}h", s / 3600),
-        _ => format!("{}h{}m", s / 3600, (s % 3600) / 60),
     }
 }
 
@@ -230,32 +187,6 @@ pub fn select_mark(theme: &Theme, selected: bool) -> String {
     if selected { theme.sym.selected.to_string() } else { " ".repeat(theme.sym.selected.width()) }
 }
 
-#[cfg(test)]
-mod views_b_tests {
-    use super::*;
-
-    #[test]
-    fn short_numbers() {
-        assert_eq!(si(950), "950");
-        assert_eq!(si(12_345), "12.3k");
-        assert_eq!(si(812_000), "812k");
-        assert_eq!(si(1_048_576), "1.0M");
-        assert_eq!(si(999_700), "1.0M");
-        assert_eq!(si(99_990), "100k");
-        assert_eq!(secs(300), "300s");
-        assert_eq!(secs(432_000), "5d");
-        assert_eq!(secs(7200), "2h");
-        assert_eq!(secs(5400), "1h30m");
-        assert_eq!(bytes(160 << 20), "160Mi");
-        assert_eq!(bytes(1536), "1.5Ki");
-        assert_eq!(bytes(10), "10B");
-        assert_eq!(scroll(0, 5, 10), (0, 0));
-        assert_eq!(scroll(25, 30, 10), (24, 20));
-    }
-}
-
-// --- views-a helpers ---
-
 /// A count, or `?` when it is not known.
 pub fn count<T: std::fmt::Display>(v: Option<T>) -> String {
     crate::model::or_unknown(v)
@@ -278,17 +209,6 @@ pub fn fit(theme: &Theme, s: &str, width: usize) -> String {
     let t = truncate(theme, s, width);
     let pad = width.saturating_sub(t.width());
     format!("{t}{}", " ".repeat(pad))
-}
-
-/// A span of seconds as the two largest units: `45s`, `12m`, `3h20m`, `2d4h`.
-pub fn span(secs: i64) -> String {
-    let s = secs.max(0);
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m", s / 60),
-        3600..=86_399 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        _ => format!("{}d{}h", s / 86_400, (s % 86_400) / 3600),
-    }
 }
 
 /// Style and glyph for one BGP session: up is ok, a session trying to come up is a warning,
@@ -328,9 +248,44 @@ pub fn bar_rows(theme: &Theme, values: &[Option<f64>], height: usize) -> Vec<Vec
 }
 
 #[cfg(test)]
-mod views_a_tests {
+mod tests {
     use super::*;
     use crate::model::RuntimeMix;
+
+    #[test]
+    fn percentages_and_pages() {
+        assert_eq!(pct(0.749), "74%");
+        assert_eq!(pct(0.75), "75%");
+        assert_eq!(page_offset(0, 10), 0);
+        assert_eq!(page_offset(10, 10), 10);
+        assert_eq!(page_offset(25, 10), 20);
+    }
+
+    #[test]
+    fn truncate_respects_width() {
+        let t = Theme::builtin("default", false).unwrap();
+        assert_eq!(truncate(&t, "abcdef", 10), "abcdef");
+        assert_eq!(truncate(&t, "abcdef", 4), "abc…");
+        let a = Theme::builtin("default", true).unwrap();
+        assert_eq!(truncate(&a, "abcdef", 4), "abc~");
+    }
+
+    #[test]
+    fn short_numbers() {
+        assert_eq!(si(950), "950");
+        assert_eq!(si(12_345), "12.3k");
+        assert_eq!(si(812_000), "812k");
+        assert_eq!(si(1_048_576), "1.0M");
+        assert_eq!(si(999_700), "1.0M");
+        assert_eq!(si(99_990), "100k");
+        assert_eq!(secs(300), "5m");
+        assert_eq!(secs(5400), "1h 30m");
+        assert_eq!(bytes(160 << 20), "160Mi");
+        assert_eq!(bytes(1536), "1.5Ki");
+        assert_eq!(bytes(10), "10B");
+        assert_eq!(scroll(0, 5, 10), (0, 0));
+        assert_eq!(scroll(25, 30, 10), (24, 20));
+    }
 
     #[test]
     fn mixes_spans_and_bars() {
@@ -340,9 +295,6 @@ mod views_a_tests {
         assert_eq!(runtime_mix(None), "?");
         assert_eq!(fit(&t, "abc", 5), "abc  ");
         assert_eq!(fit(&t, "abcdef", 4), "abc…");
-        assert_eq!(span(42), "42s");
-        assert_eq!(span(3 * 3600 + 20 * 60), "3h20m");
-        assert_eq!(span(2 * 86_400 + 4 * 3600), "2d4h");
         assert_eq!(
             bar_rows(&t, &[Some(1.0), Some(0.5), None, Some(0.0)], 2),
             vec![vec!["█", " ", " ", " "], vec!["█", "█", " ", " "]]

@@ -111,7 +111,13 @@ impl Netns {
         let out = Command::new("ip")
             .args(["netns", "exec", &self.0])
             .arg(exe)
-            .args(["--exact", "agent_netns::host_facts_in_this_netns", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "agent_netns::host_facts_in_this_netns",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(PRINT_ENV, "1")
             .env(CNI_ENV, cni_dir)
             .output()

@@ -4,10 +4,12 @@
 //! - `model`: what the views draw and what sources report (`Snapshot`, `Update`, …);
 //! - `analysis`: network mode, BGP verdicts, window accounting, the finding rules;
 //! - `store`: applies `Update`s and builds immutable snapshots;
+//! - `format`: durations and ages, written one way everywhere;
 //! - `sanitize`: every outside string passes it before it can reach a terminal;
 //! - `wire`: the node agent's report (`clustertop.agent/v1`), for the agent and the poller.
 
 pub mod analysis;
+pub mod format;
 pub mod model;
 pub mod sanitize;
 pub mod store;

@@ -13,7 +13,9 @@ use crate::model::{
     RuntimeKind, RuntimeMix, Signal, Snapshot, SourceHealth, SourceId, SourceStatus, Unknown,
 };
 use crate::model::{NodeInfo, NodeMetrics, Update};
-use crate::sanitize::sanitize;
+use clean::Clean;
+
+mod clean;
 
 #[derive(Debug, Clone)]
 struct NodeEntry {
@@ -105,37 +107,12 @@ pub struct ClusterState {
     health: BTreeMap<(SourceId, String), SourceStatus>,
 }
 
-/// Sanitize in place (a `String`, or a pod's shared `Arc<str>`); untouched when already clean.
-fn clean<S: AsRef<str> + From<String>>(s: &mut S) {
-    if let std::borrow::Cow::Owned(c) = sanitize(s.as_ref()) {
-        *s = c.into();
-    }
-}
-
-fn clean_signal(s: &mut Signal) {
-    match s {
-        Signal::AgentPod { pod, .. } => clean(pod),
-        Signal::ConditionReason { reason } => clean(reason),
-        Signal::Annotation { key, value } => {
-            clean(key);
-            clean(value)
-        }
-        Signal::Interface { name } => clean(name),
-        Signal::CniConfig { file } => clean(file),
-        Signal::BgpConfigUnreadable { resource } => clean(resource),
-        Signal::CiliumNode | Signal::BgpNodeConfig { .. } => {}
-    }
-}
-
 /// Sanitize a pod's strings and share its repeated ones.
 fn clean_pod(p: &mut Pod, interner: &mut Interner) {
-    clean(&mut p.namespace);
-    clean(&mut p.name);
-    clean(&mut p.phase);
+    p.clean();
     interner.share(&mut p.namespace);
     interner.share(&mut p.phase);
     for s in [&mut p.node, &mut p.runtime_class, &mut p.priority_class].into_iter().flatten() {
-        clean(s);
         interner.share(s);
     }
 }
@@ -208,19 +185,6 @@ fn per_node(u: &Update) -> Option<&str> {
     }
 }
 
-fn clean_sessions(sessions: &mut [BgpSession]) {
-    for s in sessions {
-        clean(&mut s.peer);
-        clean(&mut s.peer_addr);
-        for x in [&mut s.last_error, &mut s.peer_type].into_iter().flatten() {
-            clean(x);
-        }
-        if let crate::model::BgpState::Unknown(x) = &mut s.state {
-            clean(x);
-        }
-    }
-}
-
 /// The node's host facts: its own source's, with what a metrics backend knows filling the gaps.
 fn merged_host(
     host: Option<&Aged<HostFacts>>,
@@ -237,18 +201,6 @@ fn merged_host(
         h.value.cpu_now = m.value.cpu_now;
     }
     Some(h)
-}
-
-fn clean_health(h: &mut SourceHealth) {
-    match h {
-        SourceHealth::Forbidden { verb, resource } => {
-            clean(verb);
-            clean(resource)
-        }
-        SourceHealth::Unreachable { error } => clean(error),
-        SourceHealth::NoData { reason } => clean(reason),
-        _ => {}
-    }
 }
 
 impl ClusterState {
@@ -289,8 +241,8 @@ impl ClusterState {
         }
         match update {
             Update::Health { source, mut scope, mut health, at } => {
-                clean(&mut scope);
-                clean_health(&mut health);
+                scope.clean();
+                health.clean();
                 let key = (source, scope);
                 let previous = self.health.get(&key).map(|s| s.health.clone());
                 let updated =
@@ -302,8 +254,8 @@ impl ClusterState {
                 return changed;
             }
             Update::Note { source, mut scope, mut note } => {
-                clean(&mut scope);
-                clean(&mut note);
+                scope.clean();
+                note.clean();
                 let key = (source, scope);
                 let status = self.health.entry(key.clone()).or_insert_with(|| SourceStatus {
                     source,
@@ -317,22 +269,7 @@ impl ClusterState {
                 return changed;
             }
             Update::NodeApplied { mut node, at } => {
-                clean(&mut node.name);
-                clean(&mut node.rack);
-                node.tors.iter_mut().for_each(clean);
-                for p in node.bgp_peers.iter_mut().flatten() {
-                    clean(&mut p.name);
-                    clean(&mut p.addr);
-                }
-                node.labels = std::mem::take(&mut node.labels)
-                    .into_iter()
-                    .map(|(mut k, mut v)| {
-                        clean(&mut k);
-                        clean(&mut v);
-                        (k, v)
-                    })
-                    .collect();
-                node.signals.iter_mut().for_each(clean_signal);
+                node.clean();
                 match self.nodes.get_mut(&node.name) {
                     Some(e) => {
                         e.info = node;
@@ -358,25 +295,27 @@ impl ClusterState {
                     }
                 }
             }
-            Update::NodeDeleted { name } => {
+            Update::NodeDeleted { mut name } => {
+                name.clean();
                 self.nodes.remove(&name);
             }
             Update::Bgp { node, source, mut sessions, at } => {
                 if let Some(e) = self.nodes.get_mut(&node) {
-                    clean_sessions(&mut sessions);
+                    sessions.clean();
                     e.bgp.insert(source, Aged::new(sessions, at));
                     e.built = None;
                 }
             }
-            Update::Host { node, facts, at } => {
+            Update::Host { node, mut facts, at } => {
                 if let Some(e) = self.nodes.get_mut(&node) {
+                    facts.clean();
                     e.host = Some(Aged::new(facts, at));
                     e.built = None;
                 }
             }
             Update::HostSignals { node, mut signals } => {
                 if let Some(e) = self.nodes.get_mut(&node) {
-                    signals.iter_mut().for_each(clean_signal);
+                    signals.clean();
                     e.host_signals = signals;
                     e.built = None;
                 }
@@ -396,8 +335,8 @@ impl ClusterState {
                 self.dirty.insert(node);
             }
             Update::PodDeleted { mut namespace, mut name } => {
-                clean(&mut namespace);
-                clean(&mut name);
+                namespace.clean();
+                name.clean();
                 let Some(names) = self.pod_nodes.get_mut(namespace.as_str()) else { return false };
                 let Some(node) = names.remove(name.as_str()) else { return false };
                 if names.is_empty() {
@@ -421,29 +360,24 @@ impl ClusterState {
                 self.recount = true;
             }
             Update::RuntimeClasses(mut classes) => {
-                for c in &mut classes {
-                    clean(&mut c.name);
-                    clean(&mut c.handler);
-                }
+                classes.clean();
                 classes.sort_by(|a, b| a.name.cmp(&b.name));
                 self.classes = classes;
                 self.recount = true;
             }
             Update::Cpu(mut curve) => {
-                curve.racks.iter_mut().for_each(|r| clean(&mut r.rack));
+                curve.clean();
                 self.cpu = Some(curve)
             }
             Update::NodeMetrics { node, mut metrics, at } => {
                 if let Some(e) = self.nodes.get_mut(&node) {
-                    if let Some(s) = &mut metrics.bgp {
-                        clean_sessions(s);
-                    }
+                    metrics.clean();
                     e.metrics = Some(Aged::new(metrics, at));
                     e.built = None;
                 }
             }
             Update::NodeCpu { mut node, points } => {
-                clean(&mut node);
+                node.clean();
                 let points = points
                     .into_iter()
                     .filter_map(|(t, v)| Some((DateTime::<Utc>::from_timestamp(t, 0)?, v)))

@@ -6,6 +6,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::super::Ctx;
 use super::super::widgets;
+use crate::format::Age;
 use crate::model::{BgpSession, BgpVerdict, ExpectedFrom, Finding, Node, Pod, RuntimeKind};
 
 /// Label column width.
@@ -102,9 +103,9 @@ fn labels(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
 
 /// `8s ago`, `just now`, `never`.
 fn ago(now: chrono::DateTime<chrono::Utc>, t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    match widgets::age(now, t).as_str() {
-        "now" => "just now".into(),
-        "-" => "never".into(),
+    match widgets::age(now, t) {
+        Age::Now => "just now".into(),
+        Age::Unknown => "never".into(),
         a => format!("{a} ago"),
     }
 }

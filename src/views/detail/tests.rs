@@ -26,7 +26,7 @@ fn preview_isolated_and_conntrack_nodes() {
     assert!(wide.contains("on, on a bridge node"), "{wide}");
     assert!(wide.contains("insert-failed 12.5/s"), "{wide}");
     let t = text(&detail("node-03"), 80, 40);
-    assert!(t.contains("below keep-alive idle 900s"), "{t}");
+    assert!(t.contains("below keep-alive idle 15m"), "{t}");
     let t = text(&detail("node-05"), 200, 50);
     assert!(t.contains("batch/transcode-2") && t.contains("kata-host-network"), "pod finding shown:\n{t}");
     let t = text(&detail("node-08"), 120, 50);

@@ -140,7 +140,7 @@ pub fn render(ctx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
             Cell::from(widgets::truncate(t, &n.name, node_w)),
             Cell::from(Span::styled(widgets::truncate(t, &s.peer, peer_w), t.base)),
             Cell::from(Span::styled(widgets::truncate(t, s.state.label(), 11), st)),
-            Cell::from(Line::styled(widgets::age(ctx.snap.now, s.since), t.base).right_aligned()),
+            Cell::from(Line::styled(widgets::age(ctx.snap.now, s.since).to_string(), t.base).right_aligned()),
             Cell::from(
                 Line::styled(s.resets_1h.to_string(), if s.resets_1h > 0 { t.warn } else { t.muted })
                     .right_aligned(),

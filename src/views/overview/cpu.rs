@@ -126,12 +126,12 @@ fn window_line(ctx: &Ctx) -> Line<'static> {
     }
     let local = s.now.with_timezone(&s.tz).time();
     let secs_of = |x: chrono::NaiveTime| i64::from(chrono::Timelike::num_seconds_from_midnight(&x));
-    let until = |x: chrono::NaiveTime| (secs_of(x) - secs_of(local)).rem_euclid(86_400);
+    let until = |x: chrono::NaiveTime| (secs_of(x) - secs_of(local)).rem_euclid(86_400).unsigned_abs();
     if let Some(w) = s.windows.iter().find(|w| w.contains(local)) {
         return Line::from(vec![
             Span::styled(" in window ", t.header),
             Span::styled(w.label(), t.accent),
-            Span::styled(format!(", closes in {}", widgets::span(until(w.end))), t.base),
+            Span::styled(format!(", closes in {}", widgets::secs(until(w.end))), t.base),
         ]);
     }
     let next = s.windows.iter().min_by_key(|w| until(w.start));
@@ -139,7 +139,7 @@ fn window_line(ctx: &Ctx) -> Line<'static> {
         Some(w) => Line::from(vec![
             Span::styled(" next window ", t.header),
             Span::styled(w.label(), t.accent),
-            Span::styled(format!(" in {}", widgets::span(until(w.start))), t.base),
+            Span::styled(format!(" in {}", widgets::secs(until(w.start))), t.base),
         ]),
         None => Line::from(""),
     }

@@ -16,7 +16,7 @@ fn preview_fixture() {
     let small = fb::render(&snap, &Model::default(), &th, 80, 21, super::render).join("\n");
     assert!(small.contains("node-02"), "fullest conntrack shown:\n{small}");
     assert!(small.contains("94%"), "{small}");
-    assert!(small.contains("next window 01:00-06:00 in 13h00m"), "{small}");
+    assert!(small.contains("next window 01:00-06:00 in 13h"), "{small}");
     assert!(small.contains("CRIT"), "{small}");
 }
 

@@ -9,8 +9,6 @@ pub mod host;
 pub mod runtime;
 pub mod sources;
 
-use chrono::Duration;
-
 use super::Settings;
 use crate::model::{Finding, Snapshot};
 
@@ -33,17 +31,7 @@ pub(crate) fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
 }
 
-/// A duration as the largest two units: `3d 4h`, `2h 5m`, `4m 10s`, `12s`.
-pub(crate) fn span(d: Duration) -> String {
-    let s = d.num_seconds().max(0);
-    let (days, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
-    match (days, h, m) {
-        (0, 0, 0) => format!("{sec}s"),
-        (0, 0, _) => format!("{m}m {sec}s"),
-        (0, _, _) => format!("{h}h {m}m"),
-        _ => format!("{days}d {h}h"),
-    }
-}
+pub(crate) use crate::format::span;
 
 /// Up to `max` items joined with `, `, then `… and N more`.
 pub(crate) fn list<T: AsRef<str>>(items: &[T], max: usize) -> String {
@@ -64,10 +52,6 @@ mod tests {
     #[test]
     fn helpers() {
         assert_eq!(pct(0.8734), "87.3 %");
-        assert_eq!(span(Duration::seconds(12)), "12s");
-        assert_eq!(span(Duration::seconds(250)), "4m 10s");
-        assert_eq!(span(Duration::seconds(7500)), "2h 5m");
-        assert_eq!(span(Duration::hours(76)), "3d 4h");
         assert_eq!(list(&["a", "b", "c"], 2), "a, b … and 1 more");
     }
 

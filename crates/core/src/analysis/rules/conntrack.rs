@@ -1,7 +1,7 @@
 //! Conntrack rules: table pressure, insert failures, drops, the keep-alive timeout trap and
 //! `bridge-nf-call-iptables` on bridge nodes.
 
-use super::{pct, span};
+use super::pct;
 use crate::analysis::Settings;
 use crate::model::{Conntrack, Finding, Node, Rule, Severity, Snapshot};
 
@@ -124,7 +124,7 @@ fn timeout(n: &Node, c: &Conntrack, keepalive_idle_s: u64, out: &mut Vec<Finding
     else {
         return;
     };
-    let d = |s: u64| span(chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX)));
+    let d = |s: u64| crate::format::duration(s, crate::format::Precision::Exact);
     out.push(finding(
         n,
         Rule::ConntrackTimeoutBelowKeepalive,
@@ -236,7 +236,7 @@ mod tests {
             "n1",
             Conntrack { tcp_established_timeout_s: Some(600), ..ct(1, 100) },
         )]);
-        assert!(f[0].evidence[0].ends_with("= 600 s (10m 0s)"));
+        assert!(f[0].evidence[0].ends_with("= 600 s (10m)"));
         assert!(f[0].what.contains("502"));
         assert!(f[0].remedy.contains("nf_conntrack_tcp_timeout_established"));
     }
