@@ -2,8 +2,8 @@
 //! mapped into store updates, against a previous report's counters (so rates are computed too).
 #![no_main]
 
-use clustertop::wire::NodeReport;
 use clustertop::sources::agents::map::{Counters, updates};
+use clustertop::wire::NodeReport;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
