@@ -38,13 +38,18 @@ fn a_full_session_makes_only_get_requests() {
         (&["2", "/", "rack-2", "Enter"], "filter: rack-2"),
         (&["s"], "Nodes"),
         (&["?"], "Help  (Esc or ? to close"),
-        (&["Escape"], "filter: rack-2"),
+        // `!text`: wait until it is gone (the filter shows behind the overlay too).
+        (&["Escape"], "!Help  (Esc"),
         (&[":", "theme mono", "Enter"], "theme mono"),
         (&["1"], "Runtime mix"),
     ];
     for (keys, want) in steps {
         h.keys(keys);
-        poll(&format!("{want:?} after {keys:?}"), || screen().contains(want).then_some(()), screen);
+        let shown = |s: &str| match want.strip_prefix('!') {
+            Some(gone) => !s.contains(gone),
+            None => s.contains(want),
+        };
+        poll(&format!("{want:?} after {keys:?}"), || shown(&screen()).then_some(()), screen);
     }
     h.keys(&["q"]);
     poll("the dashboard to exit", || screen().contains("EXIT=0").then_some(()), screen);
