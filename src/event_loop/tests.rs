@@ -42,6 +42,7 @@ fn start() -> Running {
         no_color: false,
         started: std::time::Instant::now(),
         interest: Some(itx),
+        mouse: true,
     };
     let task = tokio::spawn(async move {
         let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
@@ -125,6 +126,7 @@ async fn the_loop_ends_with_its_events_or_its_quit_signal() {
         no_color: true,
         started: std::time::Instant::now(),
         interest: None,
+        mouse: false,
     };
     drop(keys);
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
@@ -139,6 +141,7 @@ async fn the_loop_ends_with_its_events_or_its_quit_signal() {
         no_color: true,
         started: std::time::Instant::now(),
         interest: None,
+        mouse: false,
     };
     let quit = tokio::time::sleep(Duration::from_secs(1));
     run_main_loop(&mut term, events, rx, opts, quit, plain_draw).await.expect("SIGTERM-like stop");
