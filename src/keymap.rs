@@ -450,7 +450,7 @@ pub const COMMANDS: &[Command] = &[
         name: "view",
         args: "NAME",
         help: "show a view: overview, nodes, network, runtime, conntrack, utilization, triage; \
-               `:nodes`, `:triage`… do the same, and so do `:no` `:net` `:rt` `:ct` `:util` `:tr`",
+               each view's name is a command too (`:nodes`, `:triage`), and so are `:no` `:net` `:rt` `:ct` `:util` `:tr`",
         values: Values::Views,
     },
     Command {

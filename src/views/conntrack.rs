@@ -122,7 +122,11 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     }
     let th = ctx.theme;
     let sort = ctx.model.sorts.conntrack;
-    let title = format!("Conntrack by node  {}", sort.describe());
+    let title = if sort == crate::viewmodel::Sorts::default().conntrack {
+        "Conntrack by table fill".to_string()
+    } else {
+        format!("Conntrack  {}", sort.describe())
+    };
     let block = widgets::block(th, &title);
     let inner = block.inner(area);
     Widget::render(block, area, buf);

@@ -75,6 +75,14 @@ fn reference<'a>(ctx: &Ctx, width: usize) -> Vec<Line<'a>> {
         out.extend(entry(ctx, &usage, COMMAND_W, c.help, "", width));
     }
     out.push(Line::default());
+    out.push(header(t.header, "Sort columns (s steps through them; :sort NAME picks one)"));
+    let sorts = crate::viewmodel::Sorts::default();
+    for v in crate::app::View::ALL {
+        if let Some(table) = v.table() {
+            out.extend(entry(ctx, v.title(), KEY_W, &sorts.get(table).names().join(" "), "", width));
+        }
+    }
+    out.push(Line::default());
     out.push(header(t.header, "Mouse (off: --no-mouse, or mouse = false in the config)"));
     for (k, h) in keymap::MOUSE {
         out.extend(entry(ctx, k, KEY_W, h, "", width));
@@ -110,10 +118,8 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if area.width < 10 || area.height < 4 {
         return;
     }
-    // Full width up to 80 columns; a margin on wider screens.
-    let margin = if area.width > 84 { 2 } else { 0 };
-    let w = area.width - 2 * margin;
-    let popup = Rect { x: area.x + margin, y: area.y, width: w, height: area.height };
+    // Over the whole view: every row is worth having.
+    let popup = area;
     Clear.render(popup, buf);
     let inner = widgets::block(ctx.theme, "").inner(popup);
     let h = usize::from(inner.height);

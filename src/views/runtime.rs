@@ -141,7 +141,10 @@ fn node_mix(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let order = ctx.rows();
     let rows = ctx.nodes_at(&order.runtime);
     let sort = ctx.model.sorts.runtime;
-    let title = format!("Nodes running Kata or gVisor: {}  {}", rows.len(), sort.describe());
+    let mut title = format!("Nodes running Kata or gVisor: {}", rows.len());
+    if sort != crate::viewmodel::Sorts::default().runtime {
+        title.push_str(&format!("  {}", sort.describe()));
+    }
     let block = widgets::block(th, &title);
     let inner = block.inner(area);
     Widget::render(block, area, buf);
