@@ -260,7 +260,10 @@ pub enum Effect {
     Copy(String),
     /// Write the current view to a file, as plain text or markdown; the outcome comes back as
     /// `Msg::Notice`.
-    Export { path: PathBuf, markdown: bool },
+    Export {
+        path: PathBuf,
+        markdown: bool,
+    },
 }
 
 /// Rows a view lists, so the cursor can be clamped (one rule for every table:
@@ -301,9 +304,10 @@ fn move_cursor(model: &mut Model, m: Move) {
 fn finding_view(rule: Rule) -> Option<View> {
     match rule {
         Rule::WindowUnderfill | Rule::WindowSpill => Some(View::Utilization),
-        Rule::KataClassWithoutKvm | Rule::RuntimeClassMismatch | Rule::KataWithoutKvm | Rule::KataHostNetwork => {
-            Some(View::Runtime)
-        }
+        Rule::KataClassWithoutKvm
+        | Rule::RuntimeClassMismatch
+        | Rule::KataWithoutKvm
+        | Rule::KataHostNetwork => Some(View::Runtime),
         _ => None,
     }
 }
@@ -391,7 +395,8 @@ fn history(model: &mut Model, up: bool) {
         Mode::Command => &mut model.command_history,
         _ => return,
     };
-    let line = if up { h.prev(model.input.text()).map(str::to_string) } else { h.next().map(str::to_string) };
+    let line =
+        if up { h.older(model.input.text()).map(str::to_string) } else { h.newer().map(str::to_string) };
     if let Some(l) = line {
         model.input.set(&l);
         model.completion = None;
@@ -549,7 +554,11 @@ fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::NextSort | Msg::ReverseSort => match model.view.table() {
             Some(t) => {
                 let s = model.sorts.get_mut(t);
-                if matches!(msg, Msg::NextSort) { s.next() } else { s.reverse() }
+                if matches!(msg, Msg::NextSort) {
+                    s.next()
+                } else {
+                    s.reverse()
+                }
                 model.message = Some(format!("{} (s: next column, r: reverse)", s.describe()));
             }
             None => model.message = Some(format!("{} has no table to sort", model.view.title())),
@@ -569,7 +578,8 @@ fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Copy => match copy_text(model) {
             Some(text) => {
                 let first = text.lines().next().unwrap_or("").to_string();
-                model.message = Some(format!("copied {first:?} (OSC 52: the terminal puts it on the clipboard)"));
+                model.message =
+                    Some(format!("copied {first:?} (OSC 52: the terminal puts it on the clipboard)"));
                 return vec![Effect::Copy(text)];
             }
             None => model.message = Some("nothing to copy here".into()),

@@ -57,7 +57,8 @@ const EDIT: &[Ctx] = &[Ctx::Filter, Ctx::Command];
 
 const EVERY_VIEW: &[View] = &View::ALL;
 /// Views with a table to move in, sort and open (all but the Overview).
-const TABLES: &[View] = &[View::Nodes, View::Network, View::Runtime, View::Conntrack, View::Utilization, View::Triage];
+const TABLES: &[View] =
+    &[View::Nodes, View::Network, View::Runtime, View::Conntrack, View::Utilization, View::Triage];
 /// Views whose rows are nodes.
 const NODE_ROWS: &[View] = &[View::Nodes, View::Runtime, View::Conntrack];
 /// Views the filter narrows.
@@ -99,8 +100,17 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: "?",
         short: "help",
-        help: "help (this screen); again, `q` or Esc closes it",
-        ctx: NAV,
+        help: "help (this screen)",
+        ctx: &[Ctx::Browse, Ctx::Detail],
+        views: EVERY_VIEW,
+        matches: |k| ch(k) == Some('?'),
+        msg: |_| Msg::ToggleHelp,
+    },
+    Binding {
+        keys: "?",
+        short: "close",
+        help: "close the help (also `q` and Esc)",
+        ctx: &[Ctx::Help],
         views: EVERY_VIEW,
         matches: |k| ch(k) == Some('?'),
         msg: |_| Msg::ToggleHelp,
@@ -459,12 +469,7 @@ pub const COMMANDS: &[Command] = &[
         help: "sort the table on screen by COLUMN (again: reverse); Tab lists the view's columns",
         values: Values::SortColumns,
     },
-    Command {
-        name: "filter",
-        args: "TEXT",
-        help: "set the filter (as `/` does)",
-        values: Values::None,
-    },
+    Command { name: "filter", args: "TEXT", help: "set the filter (as `/` does)", values: Values::None },
     Command {
         name: "zoom",
         args: "1h|6h|24h|7d",
@@ -489,7 +494,10 @@ pub const COMMANDS: &[Command] = &[
 
 /// The mouse, for the help screen and the README (on unless `--no-mouse` or `mouse = false`).
 pub const MOUSE: &[(&str, &str)] = &[
-    ("click", "a tab: its view; a row: select it, click it again to open it; a column title: sort by it, again to reverse"),
+    (
+        "click",
+        "a tab: its view; a row: select it, click it again to open it; a column title: sort by it, again to reverse",
+    ),
     ("wheel", "move through the list, scroll help and node detail"),
 ];
 
@@ -581,7 +589,8 @@ pub fn markdown() -> String {
     }
     out.push_str("\n| command | does |\n|---|---|\n");
     for c in COMMANDS {
-        let usage = if c.args.is_empty() { format!(":{}", c.name) } else { format!(":{} {}", c.name, c.args) };
+        let usage =
+            if c.args.is_empty() { format!(":{}", c.name) } else { format!(":{} {}", c.name, c.args) };
         out.push_str(&format!("| `{}` | {} |\n", esc(&usage), esc(c.help)));
     }
     out.push_str("\n| mouse | does |\n|---|---|\n");
@@ -639,7 +648,10 @@ mod tests {
         assert!(matches!(map(&m, v, &key(KeyCode::Esc)), Some(Msg::Back)));
         assert!(matches!(map(&m, v, &key(KeyCode::Left)), Some(Msg::CursorLeft)));
         assert!(matches!(map(&m, v, &key(KeyCode::Up)), Some(Msg::HistoryPrev)));
-        assert!(matches!(map(&m, v, &KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL)), Some(Msg::KillWord)));
+        assert!(matches!(
+            map(&m, v, &KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL)),
+            Some(Msg::KillWord)
+        ));
         assert!(map(&m, v, &key(KeyCode::Tab)).is_none(), "no completion of filters");
         assert!(matches!(map(&Mode::Command, v, &key(KeyCode::Tab)), Some(Msg::Complete)));
         assert!(matches!(
@@ -682,7 +694,8 @@ mod tests {
     /// keymap` rewrites it).
     #[test]
     fn the_readme_keys_section_is_generated_from_the_keymap() {
-        const BEGIN: &str = "<!-- keys: generated from src/keymap.rs; UPDATE_README=1 cargo test --lib keymap -->\n";
+        const BEGIN: &str =
+            "<!-- keys: generated from src/keymap.rs; UPDATE_README=1 cargo test --lib keymap -->\n";
         const END: &str = "<!-- keys: end -->";
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
         let readme = std::fs::read_to_string(path).expect("README.md");

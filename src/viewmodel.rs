@@ -31,7 +31,8 @@ pub fn findings<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Finding> {
 
 /// Indices into `snap.findings` of those that pass the filter, sorted.
 pub fn finding_order(snap: &Snapshot, filter: &str, sort: Sort<sort::FindingCol>) -> Vec<usize> {
-    let mut v: Vec<usize> = (0..snap.findings.len()).filter(|&i| finding_matches(&snap.findings[i], filter)).collect();
+    let mut v: Vec<usize> =
+        (0..snap.findings.len()).filter(|&i| finding_matches(&snap.findings[i], filter)).collect();
     sort.apply(&mut v, |c, &i| sort::finding_value(c, &snap.findings[i]));
     v
 }
@@ -122,8 +123,9 @@ pub fn matches(node: &Node, filter: &str) -> bool {
     if filter.trim().is_empty() {
         return true;
     }
-    let (exact, words): (Vec<&str>, Vec<&str>) =
-        filter.split_whitespace().partition(|w| w.len() > RACK_EQ.len() && w.to_ascii_lowercase().starts_with(RACK_EQ));
+    let (exact, words): (Vec<&str>, Vec<&str>) = filter
+        .split_whitespace()
+        .partition(|w| w.len() > RACK_EQ.len() && w.to_ascii_lowercase().starts_with(RACK_EQ));
     if !exact.iter().all(|w| node.rack.eq_ignore_ascii_case(&w[RACK_EQ.len()..])) {
         return false;
     }

@@ -133,7 +133,7 @@ impl History {
         }
     }
     /// Up: the entry before the one shown (from `current` when none is shown yet).
-    pub fn prev(&mut self, current: &str) -> Option<&str> {
+    pub fn older(&mut self, current: &str) -> Option<&str> {
         let i = match self.pos {
             None if self.entries.is_empty() => return None,
             None => {
@@ -146,7 +146,7 @@ impl History {
         self.entries.get(i).map(String::as_str)
     }
     /// Down: the entry after the one shown, or the line as it was typed.
-    pub fn next(&mut self) -> Option<&str> {
+    pub fn newer(&mut self) -> Option<&str> {
         let i = self.pos?;
         if i + 1 < self.entries.len() {
             self.pos = Some(i + 1);
@@ -241,12 +241,12 @@ mod tests {
             h.push(l);
         }
         assert_eq!(h.entries(), ["view nodes", "sort cpu"]);
-        assert_eq!(h.prev("zo"), Some("sort cpu"));
-        assert_eq!(h.prev("ignored"), Some("view nodes"));
-        assert_eq!(h.prev(""), Some("view nodes"), "stays on the oldest");
-        assert_eq!(h.next(), Some("sort cpu"));
-        assert_eq!(h.next(), Some("zo"), "past the newest: what was typed");
-        assert_eq!(h.next(), None);
+        assert_eq!(h.older("zo"), Some("sort cpu"));
+        assert_eq!(h.older("ignored"), Some("view nodes"));
+        assert_eq!(h.older(""), Some("view nodes"), "stays on the oldest");
+        assert_eq!(h.newer(), Some("sort cpu"));
+        assert_eq!(h.newer(), Some("zo"), "past the newest: what was typed");
+        assert_eq!(h.newer(), None);
         assert_eq!(common_prefix(&["network".into(), "nodes".into()]), "n");
         assert_eq!(common_prefix(&["theme".into()]), "theme");
     }

@@ -120,7 +120,10 @@ fn fullest_first(mut fills: Vec<(f64, usize)>) -> Vec<usize> {
 
 impl Rows {
     pub fn compute(snap: &Arc<Snapshot>, filter: &str, sorts: &Sorts) -> Rows {
-        Rows { key: Some((Arc::downgrade(snap), filter.to_string(), *sorts)), ..Rows::derive(snap, filter, sorts) }
+        Rows {
+            key: Some((Arc::downgrade(snap), filter.to_string(), *sorts)),
+            ..Rows::derive(snap, filter, sorts)
+        }
     }
 
     /// The rows of any snapshot, not remembered.
@@ -141,7 +144,8 @@ impl Rows {
         }
         let mut racks: Vec<RackRows> = by_rack.into_values().map(|r| RackRows::of(snap, r)).collect();
         sorts.racks.apply(&mut racks, |c, r| r.value(snap, c));
-        let mut windows: Vec<usize> = (0..snap.fills.len()).filter(|&i| snap.fills[i].rack.is_none()).collect();
+        let mut windows: Vec<usize> =
+            (0..snap.fills.len()).filter(|&i| snap.fills[i].rack.is_none()).collect();
         windows.sort_by_key(|&i| snap.fills[i].start);
         sorts.windows.apply(&mut windows, |c, &i| sort::window_value(c, &snap.fills[i]));
         let tally = Tally::of(conntrack.iter().map(|&i| &*nodes[i]), snap.keepalive_idle_s);
@@ -189,9 +193,9 @@ impl Rows {
     }
 
     fn is_for(&self, snap: &Arc<Snapshot>, filter: &str, sorts: &Sorts) -> bool {
-        self.key.as_ref().is_some_and(|(s, f, k)| {
-            std::ptr::eq(s.as_ptr(), Arc::as_ptr(snap)) && f == filter && k == sorts
-        })
+        self.key
+            .as_ref()
+            .is_some_and(|(s, f, k)| std::ptr::eq(s.as_ptr(), Arc::as_ptr(snap)) && f == filter && k == sorts)
     }
 
     /// Bring the rows up to date (a no-op when nothing they depend on changed).
@@ -237,8 +241,8 @@ mod tests {
     use super::*;
     use crate::analysis::Settings;
     use crate::model::Conntrack;
-    use crate::viewmodel::SortKey;
     use crate::sim::{SimConfig, snapshot_at};
+    use crate::viewmodel::SortKey;
 
     fn snap() -> Arc<Snapshot> {
         let now = crate::testkit::T0;
@@ -306,7 +310,8 @@ mod tests {
         let first = &s.nodes[r.nodes[0]];
         assert_eq!(first.bgp_verdict, BgpVerdict::Isolated, "{}", first.name);
         assert!(r.racks[0].verdicts[2] > 0, "a rack with an isolated node first");
-        let drops: Vec<f64> = r.conntrack.iter().filter_map(|&i| s.nodes[i].conntrack()).map(|c| c.drop_per_s).collect();
+        let drops: Vec<f64> =
+            r.conntrack.iter().filter_map(|&i| s.nodes[i].conntrack()).map(|c| c.drop_per_s).collect();
         assert!(drops[0] > 0.0 && drops.windows(2).all(|w| w[0] >= w[1]), "{drops:?}");
         let spill: Vec<f64> = r.windows.iter().map(|&i| s.fills[i].spill_core_hours).collect();
         assert!(spill.windows(2).all(|w| w[0] >= w[1]), "{spill:?}");

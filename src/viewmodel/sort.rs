@@ -269,7 +269,8 @@ pub enum RackCol {
 }
 
 impl Column for RackCol {
-    const ALL: &'static [Self] = &[RackCol::Rack, RackCol::Nodes, RackCol::Migration, RackCol::Bgp, RackCol::Tor];
+    const ALL: &'static [Self] =
+        &[RackCol::Rack, RackCol::Nodes, RackCol::Migration, RackCol::Bgp, RackCol::Tor];
     fn name(self) -> &'static str {
         match self {
             RackCol::Rack => "rack",
@@ -329,7 +330,8 @@ impl Column for RuntimeCol {
 
 /// A node's value in the Runtime view's column `c`.
 pub fn runtime_value(c: RuntimeCol, n: &Node) -> Option<Val<'_>> {
-    let count = |f: fn(&crate::model::RuntimeMix) -> u32| n.runtime.as_ref().map(|r| Val::Num(f64::from(f(r))));
+    let count =
+        |f: fn(&crate::model::RuntimeMix) -> u32| n.runtime.as_ref().map(|r| Val::Num(f64::from(f(r))));
     match c {
         RuntimeCol::Node => Some(Val::Text(&n.name)),
         RuntimeCol::Rack => Some(Val::Text(&n.rack)),
@@ -480,7 +482,8 @@ pub enum FindingCol {
 }
 
 impl Column for FindingCol {
-    const ALL: &'static [Self] = &[FindingCol::Severity, FindingCol::Since, FindingCol::Rule, FindingCol::Subject];
+    const ALL: &'static [Self] =
+        &[FindingCol::Severity, FindingCol::Since, FindingCol::Rule, FindingCol::Subject];
     fn name(self) -> &'static str {
         match self {
             FindingCol::Severity => "severity",
@@ -545,7 +548,9 @@ mod tests {
     #[test]
     fn s_steps_through_every_column_of_every_table() {
         let mut s = Sorts::default();
-        for t in [Table::Nodes, Table::Racks, Table::Runtime, Table::Conntrack, Table::Windows, Table::Findings] {
+        for t in
+            [Table::Nodes, Table::Racks, Table::Runtime, Table::Conntrack, Table::Windows, Table::Findings]
+        {
             let names = s.get(t).names();
             let first = s.get(t).current().0;
             let mut seen = vec![first];

@@ -121,8 +121,18 @@ pub fn footer(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
             Line::from(Span::styled(format!(" {}", m.message.as_deref().unwrap_or("")), t.warn))
         }
         _ => {
+            let mut keys = keymap::footer(m);
+            // Too many for the width: these go first (`?` lists them all).
+            let width =
+                |keys: &[(&str, &str)]| keys.iter().map(|(k, h)| k.width() + h.width() + 3).sum::<usize>();
+            for drop in ["y", ":", "s/r", "q"] {
+                if width(&keys) <= usize::from(area.width) {
+                    break;
+                }
+                keys.retain(|(k, _)| *k != drop);
+            }
             let mut spans = Vec::new();
-            for (k, h) in keymap::footer(m) {
+            for (k, h) in keys {
                 spans.push(Span::styled(format!(" {k}"), t.key));
                 spans.push(Span::styled(format!(" {h} "), t.muted));
             }

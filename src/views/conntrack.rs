@@ -164,7 +164,8 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         .collect();
     let ka = widgets::secs(ctx.snap.keepalive_idle_s);
     // Column titles with their sort names; the sorted one gets an arrow.
-    let mut cols: Vec<(String, Option<ConntrackCol>)> = vec![(format!("{}node", " ".repeat(sel_w)), Some(ConntrackCol::Node))];
+    let mut cols: Vec<(String, Option<ConntrackCol>)> =
+        vec![(format!("{}node", " ".repeat(sel_w)), Some(ConntrackCol::Node))];
     if wide {
         cols.push(("mode".into(), Some(ConntrackCol::Mode)));
     }
@@ -199,9 +200,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let columns = super::hits::columns(body.x, body.y, body.right(), 1, &titles);
     let rows_area = Rect { y: body.y + 1, height: body.height.saturating_sub(1), ..body };
     super::hits::table(rows_area, off, rows.len(), columns);
-    let table = Table::new(visible, widths)
-        .header(Row::new(header).style(th.header))
-        .column_spacing(1);
+    let table = Table::new(visible, widths).header(Row::new(header).style(th.header)).column_spacing(1);
     Widget::render(table, body, buf);
 }
 

@@ -71,7 +71,8 @@ fn reference<'a>(ctx: &Ctx, width: usize) -> Vec<Line<'a>> {
     let t = ctx.theme;
     let mut out = vec![header(t.header, "Commands (: then Tab completes)")];
     for c in keymap::COMMANDS {
-        let usage = if c.args.is_empty() { format!(":{}", c.name) } else { format!(":{} {}", c.name, c.args) };
+        let usage =
+            if c.args.is_empty() { format!(":{}", c.name) } else { format!(":{} {}", c.name, c.args) };
         out.extend(entry(ctx, &usage, COMMAND_W, c.help, "", width));
     }
     out.push(Line::default());

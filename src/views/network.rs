@@ -238,7 +238,12 @@ fn rack_table(ctx: &Ctx, racks: &[Rack], cursor: usize, area: Rect, buf: &mut Bu
                 tor_cell(ctx, r, 1, tor_w),
             ];
             if show_mix {
-                cells.push(Cell::from(widgets::highlight(t, widgets::truncate(t, &modes_text(r), mix_w), f, t.muted)));
+                cells.push(Cell::from(widgets::highlight(
+                    t,
+                    widgets::truncate(t, &modes_text(r), mix_w),
+                    f,
+                    t.muted,
+                )));
             }
             let row = Row::new(cells);
             if i == cur { row.style(t.selected) } else { row }

@@ -198,8 +198,9 @@ fn node_mix(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         ("gvisor".into(), RuntimeCol::Gvisor),
         ("kvm".into(), RuntimeCol::Kvm),
     ];
-    let header = Row::new(cols.iter().map(|(t, c)| if *c == sort.col { format!("{t}{arrow}") } else { t.clone() }))
-        .style(th.header);
+    let header =
+        Row::new(cols.iter().map(|(t, c)| if *c == sort.col { format!("{t}{arrow}") } else { t.clone() }))
+            .style(th.header);
     let titles: Vec<(Option<u16>, Option<&'static str>)> = widths
         .iter()
         .zip(&cols)

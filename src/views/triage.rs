@@ -113,7 +113,12 @@ fn findings(ctx: &Ctx, rows: &[&Finding], area: Rect, buf: &mut Buffer) {
                     st,
                 )),
                 Cell::from(widgets::highlight(th, widgets::truncate(th, f.rule.id(), rule_w), flt, th.muted)),
-                Cell::from(widgets::highlight(th, widgets::truncate(th, &f.subject, subject_w), flt, th.accent)),
+                Cell::from(widgets::highlight(
+                    th,
+                    widgets::truncate(th, &f.subject, subject_w),
+                    flt,
+                    th.accent,
+                )),
                 Cell::from(Span::styled(widgets::age(snap.now, f.since).to_string(), th.muted)),
                 Cell::from(widgets::highlight(th, widgets::truncate(th, &f.what, what_w), flt, th.base)),
             ]);

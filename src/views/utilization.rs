@@ -289,7 +289,8 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         return;
     }
     // By rack: the occurrence opened with Enter, else the latest complete one.
-    let opened = ctx.model.window.and_then(|(w, start)| cluster.iter().find(|f| f.window == w && f.start == start));
+    let opened =
+        ctx.model.window.and_then(|(w, start)| cluster.iter().find(|f| f.window == w && f.start == start));
     let latest = cluster.iter().filter(|f| f.complete).max_by_key(|f| f.start);
     let shown_racks = opened.or(latest).copied();
     let mut racks: Vec<&WindowFill> = shown_racks
@@ -312,6 +313,9 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let (cluster_need, rack_need) = (clamp16(cluster.len() + 1), clamp16(racks.len() + 2));
     let rack_h = if racks.is_empty() {
         0
+    } else if opened.is_some() && inner.height < cluster_need + rack_need {
+        // The occurrence opened with Enter gets the room; Esc gives the list back.
+        inner.height
     } else {
         let cluster_h = cluster_need.min(inner.height.saturating_sub(rack_need).max(4));
         let h = inner.height.saturating_sub(cluster_h).min(rack_need);
@@ -321,13 +325,16 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let [top, bottom] = Layout::vertical([Constraint::Min(0), Constraint::Length(rack_h)]).areas(inner);
 
     let header = |first: &str, second: &str| {
-        Row::new([first.to_string(), second.to_string()].into_iter().chain(
-            ["util", "offline", "idle c-h", "spill c-h", "status"].map(String::from),
-        ))
+        Row::new(
+            [first.to_string(), second.to_string()]
+                .into_iter()
+                .chain(["util", "offline", "idle c-h", "spill c-h", "status"].map(String::from)),
+        )
         .style(th.header)
     };
     let rows_fit = usize::from(top.height.saturating_sub(1));
-    let (cur, off) = widgets::scroll(cluster.len(), ctx.model.cursor[View::Utilization.index()], rows_fit.max(1));
+    let (cur, off) =
+        widgets::scroll(cluster.len(), ctx.model.cursor[View::Utilization.index()], rows_fit.max(1));
     let rows: Vec<Row> = cluster
         .iter()
         .enumerate()
@@ -353,10 +360,14 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     let sel_w = th.sym.selected.width() as u16;
-    let widths =
-        [[Constraint::Length(11 + sel_w), Constraint::Length(9)].as_slice(), &NUM_COLS, &[Constraint::Min(8)]]
-            .concat();
-    let names = [Some("window"), Some("date"), Some("util"), Some("offline"), Some("idle"), Some("spill"), None];
+    let widths = [
+        [Constraint::Length(11 + sel_w), Constraint::Length(9)].as_slice(),
+        &NUM_COLS,
+        &[Constraint::Min(8)],
+    ]
+    .concat();
+    let names =
+        [Some("window"), Some("date"), Some("util"), Some("offline"), Some("idle"), Some("spill"), None];
     let titles: Vec<(Option<u16>, Option<&'static str>)> = widths
         .iter()
         .zip(names)
@@ -371,7 +382,10 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if let (Some(l), false) = (latest, bottom.is_empty()) {
         let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(bottom);
         let which = if opened.is_some() { "" } else { "latest complete " };
-        let t = format!("{which}{} {}, by rack", l.window.label(), local(ctx, l.start, "%a %m-%d"));
+        let mut t = format!("{which}{} {}, by rack", l.window.label(), local(ctx, l.start, "%a %m-%d"));
+        if top.height == 0 {
+            t.push_str("  (Esc: the list)");
+        }
         Widget::render(Line::styled(t, th.title), title, buf);
         let fit = usize::from(table.height.saturating_sub(1));
         let more = racks.len().saturating_sub(fit);

@@ -31,7 +31,7 @@ fn command(m: &mut Model, line: &str) -> Vec<Effect> {
 
 /// Draw the screen as the event loop does and tell the model where things are; the screen text.
 fn draw(m: &mut Model, w: u16, h: u16) -> String {
-    let theme = Theme::builtin("mono", true).unwrap();
+    let theme = Theme::builtin("mono", true).expect("mono theme");
     let mut buf = Buffer::empty(Rect::new(0, 0, w, h));
     let hits = clustertop::views::render_frame(m, &theme, buf.area, &mut buf);
     update(m, Msg::Drawn(hits));
@@ -39,7 +39,7 @@ fn draw(m: &mut Model, w: u16, h: u16) -> String {
 }
 
 fn names(m: &Model, list: &[usize]) -> Vec<String> {
-    let snap = m.snap.clone().unwrap();
+    let snap = m.snap.clone().expect("the fixture has a snapshot");
     list.iter().map(|&i| snap.nodes[i].name.clone()).collect()
 }
 
@@ -47,7 +47,8 @@ fn names(m: &Model, list: &[usize]) -> Vec<String> {
 /// and Enter after G opens the last row: in every view with a table.
 #[test]
 fn the_cursor_stays_on_the_list_in_every_table() {
-    for view in [View::Nodes, View::Network, View::Runtime, View::Conntrack, View::Utilization, View::Triage] {
+    for view in [View::Nodes, View::Network, View::Runtime, View::Conntrack, View::Utilization, View::Triage]
+    {
         let mut m = model();
         run(&mut m, [Msg::ShowView(view)]);
         let n = row_count(&m, view);
@@ -127,7 +128,9 @@ fn a_first_sort_on_cpu_puts_the_busiest_node_first() {
     run(&mut m, [Msg::ShowView(View::Nodes)]);
     command(&mut m, "sort cpu");
     let snap = m.snap.clone().unwrap();
-    let cpu = |m: &Model| -> Vec<f64> { m.rows().unwrap().nodes.iter().filter_map(|&i| snap.nodes[i].cpu_now()).collect() };
+    let cpu = |m: &Model| -> Vec<f64> {
+        m.rows().unwrap().nodes.iter().filter_map(|&i| snap.nodes[i].cpu_now()).collect()
+    };
     let first = cpu(&m);
     assert!(first.windows(2).all(|w| w[0] >= w[1]), "busiest first: {first:?}");
     command(&mut m, "sort cpu");
