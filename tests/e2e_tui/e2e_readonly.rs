@@ -37,7 +37,7 @@ fn a_full_session_makes_only_get_requests() {
         (&["7"], "Triage"),
         (&["2", "/", "rack-2", "Enter"], "filter: rack-2"),
         (&["s"], "Nodes"),
-        (&["?"], "Help  (Esc or ? to close"),
+        (&["?"], "Help  (Esc, q or ? closes"),
         (&["Escape"], "filter: rack-2"),
         (&[":", "theme mono", "Enter"], "theme mono"),
         (&["1"], "Runtime mix"),
