@@ -1,10 +1,20 @@
 //! The UI state machine: `Model`, `Mode`, `Msg` and `update(&mut Model, Msg) -> Vec<Effect>`.
 //! No I/O and no clock: testable without tokio or a terminal.
 
+mod command;
+pub mod input;
+pub mod mouse;
+
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::model::Snapshot;
-use crate::viewmodel::SortKey;
+use chrono::{DateTime, Utc};
+
+use crate::model::{Rule, Snapshot};
+use crate::viewmodel::selection::{self, Move};
+use crate::viewmodel::{Sorts, Table, Target};
+pub use input::{Completion, History, LineEditor};
+pub use mouse::{Hits, Mouse, TableHit};
 
 /// The seven views, in key order (1-7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,11 +53,46 @@ impl View {
             View::Triage => "Triage",
         }
     }
+    /// The name `:view` and the `:` commands take: `nodes`.
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Overview => "overview",
+            View::Nodes => "nodes",
+            View::Network => "network",
+            View::Runtime => "runtime",
+            View::Conntrack => "conntrack",
+            View::Utilization => "utilization",
+            View::Triage => "triage",
+        }
+    }
+    /// Short names the `:` line takes too (`:net`, `:ct`…).
+    pub const ALIASES: [(&'static str, View); 6] = [
+        ("no", View::Nodes),
+        ("net", View::Network),
+        ("rt", View::Runtime),
+        ("ct", View::Conntrack),
+        ("util", View::Utilization),
+        ("tr", View::Triage),
+    ];
+    /// A view by name, alias or digit.
     pub fn parse(s: &str) -> Option<View> {
-        let s = s.to_ascii_lowercase();
+        let s = s.trim().to_ascii_lowercase();
         View::ALL
             .into_iter()
-            .find(|v| v.title().to_ascii_lowercase() == s || (v.index() + 1).to_string() == s)
+            .find(|v| v.name() == s || (v.index() + 1).to_string() == s)
+            .or_else(|| View::ALIASES.iter().find(|(a, _)| *a == s).map(|(_, v)| *v))
+    }
+    /// The table the view's cursor moves in, if it has one.
+    pub fn table(self) -> Option<Table> {
+        match self {
+            View::Overview => None,
+            View::Nodes => Some(Table::Nodes),
+            View::Network => Some(Table::Racks),
+            View::Runtime => Some(Table::Runtime),
+            View::Conntrack => Some(Table::Conntrack),
+            View::Utilization => Some(Table::Windows),
+            View::Triage => Some(Table::Findings),
+        }
     }
 }
 
@@ -76,6 +121,8 @@ pub enum Zoom {
 }
 
 impl Zoom {
+    /// Narrowest to widest.
+    pub const ALL: [Zoom; 4] = [Zoom::H1, Zoom::H6, Zoom::H24, Zoom::D7];
     pub fn seconds(self) -> i64 {
         match self {
             Zoom::H1 => 3600,
@@ -102,10 +149,19 @@ pub struct Model {
     pub mode: Mode,
     /// The applied filter (node name, rack, mode…); empty = everything.
     pub filter: String,
+    /// The filter as it was when `/` was pressed (Esc gives it back).
+    pub filter_before: String,
     /// The line being edited in Filter or Command mode.
-    pub input: String,
-    pub sort: SortKey,
-    pub sort_desc: bool,
+    pub input: LineEditor,
+    /// Lines entered before, one history per kind of line.
+    pub filter_history: History,
+    pub command_history: History,
+    /// Tab completion in progress on the command line.
+    pub completion: Option<Completion>,
+    /// Shown next to the input line (the completions).
+    pub hint: Option<String>,
+    /// How each table is sorted.
+    pub sorts: Sorts,
     /// Selected row per view (index into that view's rows).
     pub cursor: [usize; 7],
     /// Scroll offset inside the node detail and help screens.
@@ -117,8 +173,14 @@ pub struct Model {
     pub quit: bool,
     /// Terminal size, columns x rows.
     pub size: (u16, u16),
-    /// The node lists for `snap`, `filter` and `sort`, derived once (not per frame).
+    /// The node lists for `snap`, `filter` and `sorts`, derived once (not per frame).
     pub rows: crate::viewmodel::Rows,
+    /// Where Esc returns to after Enter on a rack showed its nodes: the view and its filter.
+    pub back: Option<(View, String)>,
+    /// The window occurrence opened with Enter in Utilization: its window and start.
+    pub window: Option<(crate::model::Window, DateTime<Utc>)>,
+    /// Where things were on the last frame (mouse clicks, scroll bounds).
+    pub hits: Hits,
 }
 
 impl Model {
@@ -126,7 +188,7 @@ impl Model {
     /// not, as in a model built by hand); `None` before the first snapshot.
     pub fn rows(&self) -> Option<std::borrow::Cow<'_, crate::viewmodel::Rows>> {
         let s = self.snap.as_ref()?;
-        Some(self.rows.for_snapshot(s, &self.filter, self.sort, self.sort_desc))
+        Some(self.rows.for_snapshot(s, &self.filter, &self.sorts))
     }
 }
 
@@ -145,9 +207,11 @@ pub enum Msg {
     PageDown,
     Top,
     Bottom,
-    /// Enter: open the selected row's detail.
+    /// Any cursor movement (the named ones above are shorthands).
+    Move(Move),
+    /// Enter: open what the selected row stands for.
     Open,
-    /// Esc: close the overlay, cancel the edit, or clear the filter.
+    /// Esc: close the overlay, cancel the edit, go back, or clear the filter.
     Back,
     StartFilter,
     StartCommand,
@@ -155,12 +219,33 @@ pub enum Msg {
     /// A character typed into the filter or command line.
     Input(char),
     Backspace,
+    Delete,
+    CursorLeft,
+    CursorRight,
+    CursorHome,
+    CursorEnd,
+    /// Ctrl-U: delete to the start of the line.
+    KillLine,
+    /// Ctrl-W: delete the word before the cursor.
+    KillWord,
+    /// Up / Down in the input line.
+    HistoryPrev,
+    HistoryNext,
+    /// Tab in the command line.
+    Complete,
     /// Enter in the filter or command line.
     Submit,
     NextSort,
     ReverseSort,
+    /// `z`: a wider span (up to 7d).
     NextZoom,
+    /// `Z`: a narrower span (down to 1h).
     PrevZoom,
+    /// `y`: copy the selected node's name or the selected finding.
+    Copy,
+    Mouse(Mouse),
+    /// What the last frame drew where (not a change: nothing to redraw).
+    Drawn(Hits),
     /// A message to show in the footer (e.g. a theme that failed to load).
     Notice(String),
 }
@@ -171,128 +256,179 @@ pub enum Effect {
     Quit,
     /// Load a built-in theme or a theme file; success or failure comes back as `Msg::Notice`.
     LoadTheme(String),
+    /// Put this text on the clipboard (OSC 52, through the terminal).
+    Copy(String),
+    /// Write the current view to a file, as plain text or markdown; the outcome comes back as
+    /// `Msg::Notice`.
+    Export {
+        path: PathBuf,
+        markdown: bool,
+    },
 }
 
-/// Rows a view lists, so the cursor can be clamped. Views clamp again when drawing.
+/// Rows a view lists, so the cursor can be clamped (one rule for every table:
+/// `viewmodel::selection`).
 pub fn row_count(model: &Model, view: View) -> usize {
-    let (Some(snap), Some(rows)) = (&model.snap, model.rows()) else { return 0 };
-    match view {
-        View::Conntrack => rows.conntrack.len(),
-        View::Nodes => rows.nodes.len(),
-        View::Network => rows.racks.len(),
-        View::Runtime => snap.nodes.len().max(snap.runtime_classes.len()),
-        View::Triage => {
-            snap.findings.iter().filter(|f| crate::viewmodel::finding_matches(f, &model.filter)).count()
-        }
-        View::Overview | View::Utilization => 0,
+    match (model.rows(), view.table()) {
+        (Some(rows), Some(t)) => rows.len(t),
+        _ => 0,
     }
 }
 
-const PAGE: usize = 10;
+const PAGE: isize = 10;
 
-/// The node behind the selected row: the row itself in node lists; in Triage the finding's
-/// subject when it is a node, or the node of the pod it names.
-fn selected_node(model: &Model, snap: &Snapshot) -> Option<String> {
-    let cur = model.cursor[model.view.index()];
-    let f = &model.filter;
-    let node = match model.view {
-        View::Nodes | View::Conntrack | View::Runtime => {
-            let rows = model.rows()?;
-            let list = match model.view {
-                View::Nodes => &rows.nodes,
-                View::Conntrack => &rows.conntrack,
-                _ => &rows.runtime,
-            };
-            list.get(cur).map(|&i| &*snap.nodes[i])
-        }
-        View::Triage => {
-            let subject = &crate::viewmodel::findings(snap, f).get(cur)?.subject;
-            snap.node(subject).or_else(|| {
-                let (ns, name) = subject.split_once('/')?;
-                let pod = snap.pods.iter().find(|p| &*p.namespace == ns && &*p.name == name)?;
-                snap.node(pod.node.as_deref()?)
-            })
-        }
-        View::Overview | View::Network | View::Utilization => None,
-    };
-    node.map(|n| n.name.clone())
+/// What the selected row of the view on screen stands for.
+pub fn selected(model: &Model) -> Option<Target> {
+    let snap = model.snap.as_ref()?;
+    let rows = model.rows()?;
+    let table = model.view.table()?;
+    let cur = selection::clamp(model.cursor[model.view.index()], rows.len(table));
+    rows.target(snap, table, cur)
 }
 
-fn move_cursor(model: &mut Model, delta: isize) {
+fn move_cursor(model: &mut Model, m: Move) {
     if let Mode::Detail(_) | Mode::Help = model.mode {
-        model.scroll = model.scroll.saturating_add_signed(delta);
+        model.scroll = match model.hits.scroll_max {
+            Some(max) => selection::moved(model.scroll, max + 1, m),
+            // Before the first frame the bound is not known yet: the view clamps.
+            None => selection::moved(model.scroll, usize::MAX, m),
+        };
         return;
     }
     let n = row_count(model, model.view);
     let c = &mut model.cursor[model.view.index()];
-    *c = if n == 0 { 0 } else { c.saturating_add_signed(delta).min(n - 1) };
+    *c = selection::moved(*c, n, m);
 }
 
-fn run_command(model: &mut Model, line: &str) -> Vec<Effect> {
-    let mut words = line.split_whitespace();
-    let cmd = words.next().unwrap_or("");
-    let arg = words.collect::<Vec<_>>().join(" ");
-    match (cmd, arg.as_str()) {
-        ("", _) => {}
-        ("q" | "q!" | "quit" | "qa", _) => return update(model, Msg::Quit),
-        ("theme", "") => model.message = Some(format!("themes: {}", crate::theme::names().join(", "))),
-        ("theme", name) => return vec![Effect::LoadTheme(name.to_string())],
-        ("view", v) => match View::parse(v) {
-            Some(v) => return update(model, Msg::ShowView(v)),
-            None => {
-                model.message = Some(format!(
-                    "unknown view {v:?}: overview, nodes, network, runtime, conntrack, utilization, triage"
-                ))
-            }
-        },
-        ("sort", k) => match crate::viewmodel::SortKey::parse(k) {
-            Some(k) => {
-                model.sort = k;
-                model.view = View::Nodes;
-            }
-            None => {
-                let all: Vec<_> = crate::viewmodel::SortKey::ALL.iter().map(|k| k.label()).collect();
-                model.message = Some(format!("unknown sort column {k:?}: {}", all.join(", ")));
-            }
-        },
-        ("zoom", z) => match [Zoom::H1, Zoom::H6, Zoom::H24, Zoom::D7].into_iter().find(|x| x.label() == z) {
-            Some(z) => {
-                model.zoom = z;
-                model.view = View::Utilization;
-            }
-            None => model.message = Some(format!("unknown zoom {z:?}: 1h, 6h, 24h, 7d")),
-        },
-        ("filter", f) => model.filter = f.to_string(),
-        ("ctx" | "context", _) => {
-            model.message = Some("this session shows one cluster; restart with --context to switch".into())
-        }
-        (other, _) => model.message = Some(format!("unknown command :{other} (press ? for help)")),
+/// The view a finding about something else than a node, pod or rack belongs to.
+fn finding_view(rule: Rule) -> Option<View> {
+    match rule {
+        Rule::WindowUnderfill | Rule::WindowSpill => Some(View::Utilization),
+        Rule::KataClassWithoutKvm
+        | Rule::RuntimeClassMismatch
+        | Rule::KataWithoutKvm
+        | Rule::KataHostNetwork => Some(View::Runtime),
+        _ => None,
     }
-    Vec::new()
+}
+
+/// Enter: open what the selected row stands for.
+fn open(model: &mut Model) {
+    let Some(target) = selected(model) else { return };
+    match target {
+        Target::Node(name) => {
+            model.mode = Mode::Detail(name);
+            model.scroll = 0;
+        }
+        Target::Rack(rack) => {
+            model.back = Some((model.view, model.filter.clone()));
+            model.filter = format!("{}{rack}", crate::viewmodel::RACK_EQ);
+            model.view = View::Nodes;
+            model.cursor[View::Nodes.index()] = 0;
+            model.message = Some(format!("the nodes of {rack}; Esc goes back"));
+        }
+        Target::Window(i) => {
+            let Some(f) = model.snap.as_ref().and_then(|s| s.fills.get(i)) else { return };
+            model.window = Some((f.window, f.start));
+        }
+        Target::Finding(i) => {
+            let Some(f) = model.snap.as_ref().and_then(|s| s.findings.get(i)) else { return };
+            let (rule, subject) = (f.rule, f.subject.clone());
+            match finding_view(rule) {
+                Some(v) => {
+                    model.view = v;
+                    model.message = Some(format!("{} is about {subject}: see {}", rule.id(), v.title()));
+                }
+                None => {
+                    model.message =
+                        Some(format!("{} is about {subject}, not a node: its evidence is below", rule.id()))
+                }
+            }
+        }
+    }
+}
+
+/// `y`: the selected node's name, rack or finding, for the clipboard.
+fn copy_text(model: &Model) -> Option<String> {
+    if let Mode::Detail(name) = &model.mode {
+        return Some(name.clone());
+    }
+    let snap = model.snap.as_ref()?;
+    if model.view == View::Triage {
+        let rows = model.rows()?;
+        let cur = selection::clamp(model.cursor[View::Triage.index()], rows.findings.len());
+        let f = &snap.findings[*rows.findings.get(cur)?];
+        let mut text = format!("{} {} {}: {}", f.severity.label(), f.rule.id(), f.subject, f.what);
+        for e in &f.evidence {
+            text.push_str(&format!("\n  - {e}"));
+        }
+        text.push_str(&format!("\n  remedy: {}", f.remedy));
+        return Some(text);
+    }
+    match selected(model)? {
+        Target::Node(n) | Target::Rack(n) => Some(n),
+        Target::Window(_) | Target::Finding(_) => None,
+    }
 }
 
 /// The whole UI logic: apply one message to the model; return effects for the runtime.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     let effects = apply(model, msg);
-    model.rows.refresh(model.snap.as_ref(), &model.filter, model.sort, model.sort_desc);
+    model.rows.refresh(model.snap.as_ref(), &model.filter, &model.sorts);
     effects
 }
 
+/// What an edit of the input line does: the completion and history browsing start over, and
+/// the filter follows what is typed.
+fn edited(model: &mut Model) {
+    model.completion = None;
+    model.hint = None;
+    if model.mode == Mode::Filter {
+        model.filter = model.input.text().trim().to_string();
+        model.cursor[model.view.index()] = 0;
+    }
+}
+
+fn history(model: &mut Model, up: bool) {
+    let h = match model.mode {
+        Mode::Filter => &mut model.filter_history,
+        Mode::Command => &mut model.command_history,
+        _ => return,
+    };
+    let line =
+        if up { h.older(model.input.text()).map(str::to_string) } else { h.newer().map(str::to_string) };
+    if let Some(l) = line {
+        model.input.set(&l);
+        model.completion = None;
+        model.hint = None;
+        if model.mode == Mode::Filter {
+            model.filter = l.trim().to_string();
+        }
+    }
+}
+
 fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
-    if !matches!(msg, Msg::Snapshot(_) | Msg::Resize(..) | Msg::Notice(_)) {
+    if !matches!(msg, Msg::Snapshot(_) | Msg::Resize(..) | Msg::Notice(_) | Msg::Drawn(_)) {
         model.message = None;
     }
+    let editing = matches!(model.mode, Mode::Filter | Mode::Command);
     match msg {
         Msg::Snapshot(s) => {
             model.snap = Some(s);
-            model.rows.refresh(model.snap.as_ref(), &model.filter, model.sort, model.sort_desc);
+            model.rows.refresh(model.snap.as_ref(), &model.filter, &model.sorts);
             for v in View::ALL {
                 let n = row_count(model, v);
                 let c = &mut model.cursor[v.index()];
-                *c = (*c).min(n.saturating_sub(1));
+                *c = selection::clamp(*c, n);
             }
         }
         Msg::Resize(w, h) => model.size = (w, h),
+        Msg::Drawn(hits) => {
+            if let Some(max) = hits.scroll_max {
+                model.scroll = model.scroll.min(max);
+            }
+            model.hits = hits;
+        }
         Msg::Quit => {
             model.quit = true;
             return vec![Effect::Quit];
@@ -300,87 +436,155 @@ fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::ShowView(v) => {
             model.view = v;
             model.mode = Mode::Browse;
+            model.back = None;
         }
-        Msg::NextView => model.view = View::ALL[(model.view.index() + 1) % 7],
-        Msg::PrevView => model.view = View::ALL[(model.view.index() + 6) % 7],
-        Msg::Up => move_cursor(model, -1),
-        Msg::Down => move_cursor(model, 1),
-        Msg::PageUp => move_cursor(model, -(PAGE as isize)),
-        Msg::PageDown => move_cursor(model, PAGE as isize),
-        Msg::Top => move_cursor(model, isize::MIN / 2),
-        Msg::Bottom => move_cursor(model, isize::MAX / 2),
-        Msg::Open => {
-            if let Some(name) = model.snap.as_deref().and_then(|s| selected_node(model, s)) {
-                model.mode = Mode::Detail(name);
-                model.scroll = 0;
-            }
+        Msg::NextView => {
+            model.view = View::ALL[(model.view.index() + 1) % 7];
+            model.back = None;
         }
+        Msg::PrevView => {
+            model.view = View::ALL[(model.view.index() + 6) % 7];
+            model.back = None;
+        }
+        Msg::Up => move_cursor(model, Move::By(-1)),
+        Msg::Down => move_cursor(model, Move::By(1)),
+        Msg::PageUp => move_cursor(model, Move::By(-PAGE)),
+        Msg::PageDown => move_cursor(model, Move::By(PAGE)),
+        Msg::Top => move_cursor(model, Move::First),
+        Msg::Bottom => move_cursor(model, Move::Last),
+        Msg::Move(m) => move_cursor(model, m),
+        Msg::Open => open(model),
         Msg::Back => match model.mode {
+            Mode::Browse if model.view == View::Utilization && model.window.is_some() => model.window = None,
+            Mode::Browse if model.back.is_some() => {
+                if let Some((v, f)) = model.back.take() {
+                    model.view = v;
+                    model.filter = f;
+                }
+            }
             Mode::Browse if !model.filter.is_empty() => model.filter.clear(),
             Mode::Browse => {}
-            _ => {
+            Mode::Filter => {
+                model.filter = std::mem::take(&mut model.filter_before);
                 model.mode = Mode::Browse;
                 model.input.clear();
             }
+            _ => {
+                model.mode = Mode::Browse;
+                model.input.clear();
+                model.completion = None;
+                model.hint = None;
+            }
         },
         Msg::StartFilter => {
-            model.input = model.filter.clone();
+            // A fresh filter: the one in force comes back with Esc (or Up).
+            model.filter_before = std::mem::take(&mut model.filter);
+            model.input.clear();
+            model.filter_history.reset();
+            model.hint = None;
             model.mode = Mode::Filter;
+            model.back = None;
         }
         Msg::StartCommand => {
             model.input.clear();
+            model.command_history.reset();
+            model.completion = None;
+            model.hint = None;
             model.mode = Mode::Command;
         }
         Msg::ToggleHelp => {
             model.mode = if model.mode == Mode::Help { Mode::Browse } else { Mode::Help };
             model.scroll = 0;
         }
-        Msg::Input(c) => {
-            if matches!(model.mode, Mode::Filter | Mode::Command)
-                && !c.is_control()
-                && model.input.len() < 256
-            {
-                model.input.push(c);
-                if model.mode == Mode::Filter {
-                    model.filter = model.input.clone();
-                    model.cursor[model.view.index()] = 0;
-                }
-            }
+        Msg::Input(c) if editing => {
+            model.input.insert(c);
+            edited(model);
         }
-        Msg::Backspace => {
-            model.input.pop();
-            if model.mode == Mode::Filter {
-                model.filter = model.input.clone();
-            }
+        Msg::Backspace if editing => {
+            model.input.backspace();
+            edited(model);
         }
+        Msg::Delete if editing => {
+            model.input.delete();
+            edited(model);
+        }
+        Msg::KillLine if editing => {
+            model.input.kill_to_start();
+            edited(model);
+        }
+        Msg::KillWord if editing => {
+            model.input.kill_word();
+            edited(model);
+        }
+        Msg::CursorLeft if editing => model.input.left(),
+        Msg::CursorRight if editing => model.input.right(),
+        Msg::CursorHome if editing => model.input.home(),
+        Msg::CursorEnd if editing => model.input.end(),
+        Msg::HistoryPrev => history(model, true),
+        Msg::HistoryNext => history(model, false),
+        Msg::Complete if model.mode == Mode::Command => command::complete(model),
+        Msg::Input(_)
+        | Msg::Backspace
+        | Msg::Delete
+        | Msg::KillLine
+        | Msg::KillWord
+        | Msg::CursorLeft
+        | Msg::CursorRight
+        | Msg::CursorHome
+        | Msg::CursorEnd
+        | Msg::Complete => {}
         Msg::Submit => {
-            let line = std::mem::take(&mut model.input);
+            let line = model.input.text().trim().to_string();
+            model.input.clear();
+            model.completion = None;
+            model.hint = None;
             let mode = std::mem::take(&mut model.mode);
             match mode {
-                Mode::Filter => model.filter = line.trim().to_string(),
-                Mode::Command => return run_command(model, line.trim().trim_start_matches(':')),
+                Mode::Filter => {
+                    model.filter_history.push(&line);
+                    model.filter = line;
+                }
+                Mode::Command => {
+                    model.command_history.push(&line);
+                    return command::run(model, line.trim_start_matches(':'));
+                }
                 other => model.mode = other,
             }
         }
-        Msg::NextSort | Msg::ReverseSort => {
-            if matches!(msg, Msg::NextSort) {
-                let all = crate::viewmodel::SortKey::ALL;
-                let i = all.iter().position(|k| *k == model.sort).unwrap_or(0);
-                model.sort = all[(i + 1) % all.len()];
-            } else {
-                model.sort_desc = !model.sort_desc;
+        Msg::NextSort | Msg::ReverseSort => match model.view.table() {
+            Some(t) => {
+                let s = model.sorts.get_mut(t);
+                if matches!(msg, Msg::NextSort) {
+                    s.next()
+                } else {
+                    s.reverse()
+                }
+                model.message = Some(format!("{} (s: next column, r: reverse)", s.describe()));
             }
-            model.message = Some(format!(
-                "sorted by {} {}",
-                model.sort.label(),
-                if model.sort_desc { "descending" } else { "ascending" }
-            ));
-        }
+            None => model.message = Some(format!("{} has no table to sort", model.view.title())),
+        },
         Msg::NextZoom | Msg::PrevZoom => {
-            let all = [Zoom::H1, Zoom::H6, Zoom::H24, Zoom::D7];
-            let i = all.iter().position(|z| *z == model.zoom).unwrap_or(2);
-            model.zoom = if matches!(msg, Msg::NextZoom) { all[(i + 1) % 4] } else { all[(i + 3) % 4] };
+            let i = Zoom::ALL.iter().position(|z| *z == model.zoom).unwrap_or(2);
+            let wider = matches!(msg, Msg::NextZoom);
+            let j = if wider { Some(i + 1) } else { i.checked_sub(1) };
+            match j.and_then(|j| Zoom::ALL.get(j)) {
+                Some(z) => model.zoom = *z,
+                None => {
+                    let end = if wider { "widest" } else { "narrowest" };
+                    model.message = Some(format!("zoom: {} is the {end} span", model.zoom.label()));
+                }
+            }
         }
+        Msg::Copy => match copy_text(model) {
+            Some(text) => {
+                let first = text.lines().next().unwrap_or("").to_string();
+                model.message =
+                    Some(format!("copied {first:?} (OSC 52: the terminal puts it on the clipboard)"));
+                return vec![Effect::Copy(text)];
+            }
+            None => model.message = Some("nothing to copy here".into()),
+        },
+        Msg::Mouse(m) => mouse::handle(model, m),
         Msg::Notice(s) => model.message = Some(s),
     }
     Vec::new()

@@ -51,6 +51,10 @@ pub struct UiFlags {
     /// Draw with ASCII only: no box-drawing, block or braille characters.
     #[arg(long, global = true)]
     pub ascii: bool,
+    /// Leave the mouse to the terminal (no clicks or wheel in the dashboard; the terminal's own
+    /// text selection works). Also `mouse = false` in the config file.
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
     /// Seconds between simulator steps / source refreshes.
     #[arg(long, global = true, default_value_t = 1.0, value_parser = parse_refresh)]
     pub refresh: f64,
@@ -266,6 +270,10 @@ impl UiFlags {
             s.windows = w.clone();
         }
         s
+    }
+    /// Whether the dashboard takes the mouse: not with `--no-mouse`, else as the config says.
+    pub fn mouse(&self) -> bool {
+        !self.no_mouse && self.file.mouse.unwrap_or(true)
     }
     pub fn theme(&self) -> Result<Theme> {
         if no_color() {

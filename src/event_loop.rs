@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::Utc;
-use crossterm::event::{Event, EventStream};
+use crossterm::event::{Event, EventStream, MouseButton, MouseEventKind};
 use futures::{Stream, StreamExt};
 use ratatui::backend::Backend;
 use ratatui::{DefaultTerminal, Terminal};
@@ -18,7 +18,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::app::{Effect, Mode, Model, Msg, Zoom, update};
+use crate::app::{Effect, Mode, Model, Mouse, Msg, Zoom, update};
 use crate::model::Update;
 use crate::model::{Snapshot, SourceId};
 use crate::sources::prometheus::{self, Interest};
@@ -76,6 +76,73 @@ pub struct Options {
     pub started: std::time::Instant,
     /// Tells a metrics source what is on screen, so it fetches only that.
     pub interest: Option<watch::Sender<Interest>>,
+    /// Clicks and the wheel (off with `--no-mouse` or `mouse = false`).
+    pub mouse: bool,
+}
+
+/// Bytes for the terminal outside a frame: the OSC 52 clipboard sequence of `y`.
+pub trait Passthrough {
+    fn passthrough(&mut self, bytes: &[u8]) -> std::io::Result<()>;
+}
+
+impl<W: std::io::Write> Passthrough for ratatui::backend::CrosstermBackend<W> {
+    fn passthrough(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        self.write_all(bytes)?;
+        Write::flush(self)
+    }
+}
+
+/// A `TestBackend` keeps cells, not bytes: nothing to pass through (the bytes are tested on a
+/// `CrosstermBackend` writing into memory).
+impl Passthrough for ratatui::backend::TestBackend {
+    fn passthrough(&mut self, _bytes: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// OSC 52: ask the terminal to put `text` on the clipboard (`c`). The payload is base64, so no
+/// byte of it can end the sequence early; it works over SSH and through tmux
+/// (`set-clipboard on`).
+pub fn osc52(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    format!("\x1b]52;c;{b64}\x07").into_bytes()
+}
+
+/// Write the view on screen to `path` (`:export`): plain text, or markdown (a heading and the
+/// view in a fenced block) when `markdown`. Returns the message for the footer.
+pub fn export(model: &Model, theme: &Theme, path: &std::path::Path, markdown: bool) -> String {
+    let Some(snap) = &model.snap else { return "nothing to export yet".into() };
+    let (w, h) = model.size;
+    let lines = views::text(model, theme, w.max(80), h.max(24));
+    let at = snap.now.with_timezone(&snap.tz).format("%Y-%m-%d %H:%M:%S %Z");
+    let title = format!("clustertop {}: {} at {at}", model.view.title(), snap.cluster);
+    let mut out = String::new();
+    if markdown {
+        out.push_str(&format!("# {title}\n\n"));
+        if !model.filter.is_empty() {
+            out.push_str(&format!("Filter: `{}`\n\n", model.filter.replace('`', "'")));
+        }
+        out.push_str("```text\n");
+    } else {
+        out.push_str(&format!("{title}\n"));
+        if !model.filter.is_empty() {
+            out.push_str(&format!("filter: {}\n", model.filter));
+        }
+        out.push('\n');
+    }
+    for l in &lines {
+        out.push_str(l);
+        out.push('\n');
+    }
+    if markdown {
+        out.push_str("```\n");
+    }
+    match std::fs::write(path, out) {
+        Ok(()) => format!("exported {} to {} ({} lines)", model.view.title(), path.display(), lines.len()),
+        Err(e) => format!("export to {} failed: {e}", path.display()),
+    }
 }
 
 /// What the metrics source should fetch for the screen as it is: the 7-day history only under
@@ -97,7 +164,7 @@ pub fn interest(model: &Model) -> Interest {
 
 /// Run the TUI until the user quits or a signal arrives. The terminal is restored on return.
 pub async fn run(snaps: watch::Receiver<Option<Arc<Snapshot>>>, opts: Options) -> Result<()> {
-    let (mut term, _guard) = tui::init()?;
+    let (mut term, _guard) = tui::init(opts.mouse)?;
     let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
     let mut sighup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
     let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
@@ -140,11 +207,11 @@ pub async fn run_main_loop<B, E>(
     draw: impl Fn(&mut Terminal<B>, &mut dyn FnMut(&mut ratatui::Frame)) -> Result<()>,
 ) -> Result<LoopStats>
 where
-    B: Backend,
+    B: Backend + Passthrough,
     E: Stream<Item = std::io::Result<Event>> + Unpin,
 {
     let mut theme = opts.theme;
-    let size = term.size().map_err(|e| anyhow::anyhow!("reading the terminal size: {e}"))?;
+    let size = term.get_frame().area();
     let mut model = Model { theme: theme.name.clone(), size: (size.width, size.height), ..Model::default() };
     if let Some(s) = snaps.borrow_and_update().clone() {
         update(&mut model, Msg::Snapshot(s));
@@ -162,7 +229,12 @@ where
     loop {
         // The frame cap never delays the first frame with data.
         if dirty && (last_draw.elapsed() >= frame || (!logged_first && model.snap.is_some())) {
-            draw(term, &mut |f| views::render(&model, &theme, f.area(), f.buffer_mut()))?;
+            let mut hits = None;
+            draw(term, &mut |f| hits = Some(views::render_frame(&model, &theme, f.area(), f.buffer_mut())))?;
+            // Where things are on screen: for clicks and scroll bounds, not a change to draw.
+            if let Some(h) = hits {
+                update(&mut model, Msg::Drawn(h));
+            }
             last_draw = Instant::now();
             dirty = false;
             stats.frames += 1;
@@ -186,7 +258,8 @@ where
         let mut msgs = Vec::new();
         tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(Event::Key(k))) => msgs.extend(keymap::map(&model.mode, &k)),
+                Some(Ok(Event::Key(k))) => msgs.extend(keymap::map(&model.mode, model.view, &k)),
+                Some(Ok(Event::Mouse(m))) if opts.mouse => msgs.extend(mouse(&m)),
                 Some(Ok(Event::Resize(w, h))) => msgs.push(Msg::Resize(w, h)),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e).context("reading terminal input"),
@@ -228,6 +301,15 @@ where
                         };
                         update(&mut model, Msg::Notice(notice));
                     }
+                    Effect::Copy(text) => {
+                        if let Err(e) = term.backend_mut().passthrough(&osc52(&text)) {
+                            update(&mut model, Msg::Notice(format!("copy failed: {e}")));
+                        }
+                    }
+                    Effect::Export { path, markdown } => {
+                        let notice = export(&model, &theme, &path, markdown);
+                        update(&mut model, Msg::Notice(notice));
+                    }
                 }
             }
         }
@@ -241,6 +323,17 @@ where
             }
         }
     }
+}
+
+/// A mouse event as the model sees it: a left click, or a wheel notch.
+fn mouse(m: &crossterm::event::MouseEvent) -> Option<Msg> {
+    let ev = match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => Mouse::Click { x: m.column, y: m.row },
+        MouseEventKind::ScrollDown => Mouse::WheelDown,
+        MouseEventKind::ScrollUp => Mouse::WheelUp,
+        _ => return None,
+    };
+    Some(Msg::Mouse(ev))
 }
 
 #[cfg(test)]

@@ -1,15 +1,19 @@
-//! Keys → `Msg`, per mode. The help screen and the footer are generated from this one table.
+//! Keys → `Msg`, per mode and view. The help screen, the footer and the README's keys table are
+//! generated from this one table: a binding says in which modes and views it does something, so
+//! the footer of a view offers only keys that work there.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::app::{Mode, Msg, View};
+use crate::app::{Mode, Model, Msg, View};
 
 /// The modes a binding is active in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ctx {
     Browse,
-    /// Typing into the filter or the command line.
-    Edit,
+    /// Typing into the `/` filter.
+    Filter,
+    /// Typing into the `:` command line.
+    Command,
     Help,
     Detail,
 }
@@ -18,7 +22,8 @@ impl Ctx {
     pub fn of(mode: &Mode) -> Ctx {
         match mode {
             Mode::Browse => Ctx::Browse,
-            Mode::Filter | Mode::Command => Ctx::Edit,
+            Mode::Filter => Ctx::Filter,
+            Mode::Command => Ctx::Command,
             Mode::Help => Ctx::Help,
             Mode::Detail(_) => Ctx::Detail,
         }
@@ -26,20 +31,40 @@ impl Ctx {
 }
 
 pub struct Binding {
-    /// How the keys are written in help and footer.
+    /// How the keys are written in help, footer and README.
     pub keys: &'static str,
+    /// The footer's word for it; empty: not in the footer.
+    pub short: &'static str,
     pub help: &'static str,
     pub ctx: &'static [Ctx],
-    /// Shown in the footer of these contexts.
-    pub footer: bool,
+    /// The views it does something in while browsing (the other modes do not depend on the view).
+    pub views: &'static [View],
     pub matches: fn(&KeyEvent) -> bool,
     pub msg: fn(&KeyEvent) -> Msg,
 }
 
-const ALL: &[Ctx] = &[Ctx::Browse, Ctx::Edit, Ctx::Help, Ctx::Detail];
+impl Binding {
+    /// Whether the binding does something in this mode and view.
+    pub fn applies(&self, ctx: Ctx, view: View) -> bool {
+        self.ctx.contains(&ctx) && (ctx != Ctx::Browse || self.views.contains(&view))
+    }
+}
+
+const ALL: &[Ctx] = &[Ctx::Browse, Ctx::Filter, Ctx::Command, Ctx::Help, Ctx::Detail];
 const NAV: &[Ctx] = &[Ctx::Browse, Ctx::Help, Ctx::Detail];
 const BROWSE: &[Ctx] = &[Ctx::Browse];
-const EDIT: &[Ctx] = &[Ctx::Edit];
+const EDIT: &[Ctx] = &[Ctx::Filter, Ctx::Command];
+
+const EVERY_VIEW: &[View] = &View::ALL;
+/// Views with a table to move in, sort and open (all but the Overview).
+const TABLES: &[View] =
+    &[View::Nodes, View::Network, View::Runtime, View::Conntrack, View::Utilization, View::Triage];
+/// Views whose rows are nodes.
+const NODE_ROWS: &[View] = &[View::Nodes, View::Runtime, View::Conntrack];
+/// Views the filter narrows.
+const FILTERED: &[View] = &[View::Nodes, View::Network, View::Runtime, View::Conntrack, View::Triage];
+/// Views whose selected row can be copied.
+const COPY: &[View] = &[View::Nodes, View::Network, View::Runtime, View::Conntrack, View::Triage];
 
 fn ch(k: &KeyEvent) -> Option<char> {
     match k.code {
@@ -51,37 +76,60 @@ fn ctrl(k: &KeyEvent, c: char) -> bool {
     k.code == KeyCode::Char(c) && k.modifiers.contains(KeyModifiers::CONTROL)
 }
 
-/// The table. Order is the order of the help screen.
+/// The table. Order is the order of the help screen and the README; an entry without `keys`
+/// continues the one before it (the second key of a pair).
 pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: "q",
+        short: "quit",
         help: "quit",
         ctx: &[Ctx::Browse, Ctx::Detail],
-        footer: true,
+        views: EVERY_VIEW,
         matches: |k| ch(k) == Some('q'),
         msg: |_| Msg::Quit,
     },
     Binding {
         keys: "Ctrl-C",
-        help: "quit from anywhere",
+        short: "",
+        help: "quit, from anywhere",
         ctx: ALL,
-        footer: false,
+        views: EVERY_VIEW,
         matches: |k| ctrl(k, 'c'),
         msg: |_| Msg::Quit,
     },
     Binding {
         keys: "?",
-        help: "toggle this help",
-        ctx: NAV,
-        footer: true,
+        short: "help",
+        help: "help (this screen)",
+        ctx: &[Ctx::Browse, Ctx::Detail],
+        views: EVERY_VIEW,
         matches: |k| ch(k) == Some('?'),
         msg: |_| Msg::ToggleHelp,
     },
     Binding {
+        keys: "?",
+        short: "close",
+        help: "close the help (also `q` and Esc)",
+        ctx: &[Ctx::Help],
+        views: EVERY_VIEW,
+        matches: |k| ch(k) == Some('?'),
+        msg: |_| Msg::ToggleHelp,
+    },
+    Binding {
+        keys: "",
+        short: "",
+        help: "",
+        ctx: &[Ctx::Help],
+        views: EVERY_VIEW,
+        matches: |k| ch(k) == Some('q'),
+        msg: |_| Msg::Back,
+    },
+    Binding {
         keys: "1-7",
+        short: "",
         help: "views: Overview Nodes Network Runtime Conntrack Utilization Triage",
         ctx: NAV,
-        footer: false,
+        views: EVERY_VIEW,
         matches: |k| matches!(ch(k), Some('1'..='7')),
         msg: |k| match ch(k).and_then(|c| c.to_digit(10)) {
             Some(d @ 1..=7) => Msg::ShowView(View::ALL[d as usize - 1]),
@@ -90,189 +138,470 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: "Tab/S-Tab",
+        short: "",
         help: "next / previous view",
         ctx: BROWSE,
-        footer: false,
+        views: EVERY_VIEW,
         matches: |k| k.code == KeyCode::Tab,
         msg: |_| Msg::NextView,
     },
     Binding {
         keys: "",
+        short: "",
         help: "",
         ctx: BROWSE,
-        footer: false,
+        views: EVERY_VIEW,
         matches: |k| k.code == KeyCode::BackTab,
         msg: |_| Msg::PrevView,
     },
     Binding {
-        keys: "j/k Down/Up",
-        help: "move down / up",
+        keys: "j/k",
+        short: "move",
+        help: "down / up (also the arrows; scrolls help and node detail)",
         ctx: NAV,
-        footer: true,
+        views: TABLES,
         matches: |k| ch(k) == Some('j') || k.code == KeyCode::Down,
         msg: |_| Msg::Down,
     },
     Binding {
         keys: "",
+        short: "",
         help: "",
         ctx: NAV,
-        footer: false,
+        views: TABLES,
         matches: |k| ch(k) == Some('k') || k.code == KeyCode::Up,
         msg: |_| Msg::Up,
     },
     Binding {
         keys: "PgDn/PgUp",
+        short: "",
         help: "page down / up (also Ctrl-F / Ctrl-B)",
         ctx: NAV,
-        footer: false,
+        views: TABLES,
         matches: |k| k.code == KeyCode::PageDown || ctrl(k, 'f'),
         msg: |_| Msg::PageDown,
     },
     Binding {
         keys: "",
+        short: "",
         help: "",
         ctx: NAV,
-        footer: false,
+        views: TABLES,
         matches: |k| k.code == KeyCode::PageUp || ctrl(k, 'b'),
         msg: |_| Msg::PageUp,
     },
     Binding {
         keys: "g/G",
+        short: "",
         help: "first / last row (also Home / End)",
         ctx: NAV,
-        footer: false,
+        views: TABLES,
         matches: |k| ch(k) == Some('g') || k.code == KeyCode::Home,
         msg: |_| Msg::Top,
     },
     Binding {
         keys: "",
+        short: "",
         help: "",
         ctx: NAV,
-        footer: false,
+        views: TABLES,
         matches: |k| ch(k) == Some('G') || k.code == KeyCode::End,
         msg: |_| Msg::Bottom,
     },
     Binding {
         keys: "Enter",
-        help: "node detail of the selected row or finding",
+        short: "detail",
+        help: "the selected node's detail: findings, BGP sessions, network evidence, conntrack, runtimes, host",
         ctx: BROWSE,
-        footer: true,
+        views: NODE_ROWS,
+        matches: |k| k.code == KeyCode::Enter,
+        msg: |_| Msg::Open,
+    },
+    Binding {
+        keys: "Enter",
+        short: "nodes",
+        help: "the selected rack's nodes (the Nodes view, filtered rack=NAME; Esc comes back)",
+        ctx: BROWSE,
+        views: &[View::Network],
+        matches: |k| k.code == KeyCode::Enter,
+        msg: |_| Msg::Open,
+    },
+    Binding {
+        keys: "Enter",
+        short: "racks",
+        help: "the selected window's fill by rack (below the list; Esc: the latest complete one)",
+        ctx: BROWSE,
+        views: &[View::Utilization],
+        matches: |k| k.code == KeyCode::Enter,
+        msg: |_| Msg::Open,
+    },
+    Binding {
+        keys: "Enter",
+        short: "open",
+        help: "what the finding is about: its node (or its pod's node), its rack's nodes, or its view",
+        ctx: BROWSE,
+        views: &[View::Triage],
         matches: |k| k.code == KeyCode::Enter,
         msg: |_| Msg::Open,
     },
     Binding {
         keys: "/",
-        help: "filter nodes, racks and findings (words must all match)",
+        short: "filter",
+        help: "filter nodes, racks and findings: words must all match (`r3 cilium`), `rack=NAME` is exact",
         ctx: BROWSE,
-        footer: true,
+        views: FILTERED,
         matches: |k| ch(k) == Some('/'),
         msg: |_| Msg::StartFilter,
     },
     Binding {
         keys: ":",
-        help: "command line (see commands below)",
+        short: "cmd",
+        help: "command line (commands below; Tab completes)",
         ctx: BROWSE,
-        footer: true,
+        views: EVERY_VIEW,
         matches: |k| ch(k) == Some(':'),
         msg: |_| Msg::StartCommand,
     },
     Binding {
         keys: "s/r",
-        help: "Nodes: sort by next column / reverse the order",
+        short: "sort",
+        help: "sort by the next column / reverse; a first sort by a severity column puts the worst first",
         ctx: BROWSE,
-        footer: false,
+        views: TABLES,
         matches: |k| ch(k) == Some('s'),
         msg: |_| Msg::NextSort,
     },
     Binding {
         keys: "",
+        short: "",
         help: "",
         ctx: BROWSE,
-        footer: false,
+        views: TABLES,
         matches: |k| ch(k) == Some('r'),
         msg: |_| Msg::ReverseSort,
     },
     Binding {
         keys: "z/Z",
-        help: "Utilization: zoom out / in (1h 6h 24h 7d)",
+        short: "zoom",
+        help: "zoom out / in: 1h 6h 24h 7d (stops at either end)",
         ctx: BROWSE,
-        footer: false,
+        views: &[View::Utilization],
         matches: |k| ch(k) == Some('z'),
         msg: |_| Msg::NextZoom,
     },
     Binding {
         keys: "",
+        short: "",
         help: "",
         ctx: BROWSE,
-        footer: false,
+        views: &[View::Utilization],
         matches: |k| ch(k) == Some('Z'),
         msg: |_| Msg::PrevZoom,
     },
     Binding {
+        keys: "y",
+        short: "copy",
+        help: "copy the selected node's or rack's name, or the finding, to the clipboard (OSC 52, works over SSH)",
+        ctx: &[Ctx::Browse, Ctx::Detail],
+        views: COPY,
+        matches: |k| ch(k) == Some('y'),
+        msg: |_| Msg::Copy,
+    },
+    Binding {
         keys: "Esc",
-        help: "back: close overlay, cancel input, clear filter",
-        ctx: ALL,
-        footer: true,
+        short: "back",
+        help: "back: close the overlay or window, return from a rack's nodes, clear the filter",
+        ctx: NAV,
+        views: EVERY_VIEW,
         matches: |k| k.code == KeyCode::Esc,
         msg: |_| Msg::Back,
     },
     Binding {
         keys: "Enter",
+        short: "apply",
         help: "apply the filter / run the command",
         ctx: EDIT,
-        footer: true,
+        views: EVERY_VIEW,
         matches: |k| k.code == KeyCode::Enter,
         msg: |_| Msg::Submit,
     },
     Binding {
-        keys: "Backspace",
-        help: "delete a character",
+        keys: "Esc",
+        short: "cancel",
+        help: "cancel (the filter goes back to what it was)",
         ctx: EDIT,
-        footer: false,
+        views: EVERY_VIEW,
+        matches: |k| k.code == KeyCode::Esc,
+        msg: |_| Msg::Back,
+    },
+    Binding {
+        keys: "Tab",
+        short: "complete",
+        help: "complete the command, view, theme, sort column or zoom; again: the next candidate",
+        ctx: &[Ctx::Command],
+        views: EVERY_VIEW,
+        matches: |k| k.code == KeyCode::Tab,
+        msg: |_| Msg::Complete,
+    },
+    Binding {
+        keys: "Up/Down",
+        short: "history",
+        help: "earlier / later lines (one history for filters, one for commands)",
+        ctx: EDIT,
+        views: EVERY_VIEW,
+        matches: |k| k.code == KeyCode::Up,
+        msg: |_| Msg::HistoryPrev,
+    },
+    Binding {
+        keys: "",
+        short: "",
+        help: "",
+        ctx: EDIT,
+        views: EVERY_VIEW,
+        matches: |k| k.code == KeyCode::Down,
+        msg: |_| Msg::HistoryNext,
+    },
+    Binding {
+        keys: "Left/Right",
+        short: "",
+        help: "move the cursor (Home / End or Ctrl-A / Ctrl-E: to either end)",
+        ctx: EDIT,
+        views: EVERY_VIEW,
+        matches: |k| k.code == KeyCode::Left,
+        msg: |_| Msg::CursorLeft,
+    },
+    Binding {
+        keys: "",
+        short: "",
+        help: "",
+        ctx: EDIT,
+        views: EVERY_VIEW,
+        matches: |k| k.code == KeyCode::Right,
+        msg: |_| Msg::CursorRight,
+    },
+    Binding {
+        keys: "",
+        short: "",
+        help: "",
+        ctx: EDIT,
+        views: EVERY_VIEW,
+        matches: |k| k.code == KeyCode::Home || ctrl(k, 'a'),
+        msg: |_| Msg::CursorHome,
+    },
+    Binding {
+        keys: "",
+        short: "",
+        help: "",
+        ctx: EDIT,
+        views: EVERY_VIEW,
+        matches: |k| k.code == KeyCode::End || ctrl(k, 'e'),
+        msg: |_| Msg::CursorEnd,
+    },
+    Binding {
+        keys: "Backspace/Del",
+        short: "",
+        help: "delete the character before / under the cursor",
+        ctx: EDIT,
+        views: EVERY_VIEW,
         matches: |k| k.code == KeyCode::Backspace,
         msg: |_| Msg::Backspace,
     },
+    Binding {
+        keys: "",
+        short: "",
+        help: "",
+        ctx: EDIT,
+        views: EVERY_VIEW,
+        matches: |k| k.code == KeyCode::Delete,
+        msg: |_| Msg::Delete,
+    },
+    Binding {
+        keys: "Ctrl-U",
+        short: "",
+        help: "delete to the start of the line",
+        ctx: EDIT,
+        views: EVERY_VIEW,
+        matches: |k| ctrl(k, 'u'),
+        msg: |_| Msg::KillLine,
+    },
+    Binding {
+        keys: "Ctrl-W",
+        short: "",
+        help: "delete the word before the cursor",
+        ctx: EDIT,
+        views: EVERY_VIEW,
+        matches: |k| ctrl(k, 'w'),
+        msg: |_| Msg::KillWord,
+    },
 ];
 
-/// Commands for the `:` line, for the help screen.
-pub const COMMANDS: &[(&str, &str)] = &[
-    (":q", "quit"),
-    (":view NAME", "show a view (overview, nodes, network, runtime, conntrack, utilization, triage)"),
-    (":theme NAME|FILE.toml", "switch theme (default, light, high-contrast, colorblind, mono, or a file)"),
-    (":sort COLUMN", "sort Nodes by name, rack, mode, bgp, runtime, conntrack, cpu, pods, age"),
-    (":zoom 1h|6h|24h|7d", "Utilization time span"),
-    (":filter TEXT", "set the filter"),
+/// What a command takes, for Tab completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Values {
+    None,
+    Views,
+    Themes,
+    SortColumns,
+    Zooms,
+}
+
+/// A `:` command, for the help screen, the README and Tab completion.
+pub struct Command {
+    pub name: &'static str,
+    pub args: &'static str,
+    pub help: &'static str,
+    pub values: Values,
+}
+
+/// The `:` commands (each view's name is a command too: `:nodes`, `:triage`).
+pub const COMMANDS: &[Command] = &[
+    Command { name: "q", args: "", help: "quit", values: Values::None },
+    Command {
+        name: "view",
+        args: "NAME",
+        help: "show a view: overview, nodes, network, runtime, conntrack, utilization, triage; \
+               each view's name is a command too (`:nodes`, `:triage`), and so are `:no` `:net` `:rt` `:ct` `:util` `:tr`",
+        values: Values::Views,
+    },
+    Command {
+        name: "sort",
+        args: "COLUMN",
+        help: "sort the table on screen by COLUMN (again: reverse); Tab lists the view's columns",
+        values: Values::SortColumns,
+    },
+    Command { name: "filter", args: "TEXT", help: "set the filter (as `/` does)", values: Values::None },
+    Command {
+        name: "zoom",
+        args: "1h|6h|24h|7d",
+        help: "the Utilization chart's time span",
+        values: Values::Zooms,
+    },
+    Command {
+        name: "theme",
+        args: "[NAME|FILE.toml]",
+        help: "switch theme: default, light, high-contrast, colorblind, mono, or a theme file; \
+               without a name, list them",
+        values: Values::Themes,
+    },
+    Command {
+        name: "export",
+        args: "[FILE]",
+        help: "write the view on screen, every row of it, to FILE as plain text (markdown when FILE \
+               ends in .md); default clustertop-VIEW-YYYYmmdd-HHMMSS.txt here",
+        values: Values::None,
+    },
 ];
 
-/// Map a key press in a mode to a message; `None` when the key means nothing there.
-pub fn map(mode: &Mode, key: &KeyEvent) -> Option<Msg> {
+/// The mouse, for the help screen and the README (on unless `--no-mouse` or `mouse = false`).
+pub const MOUSE: &[(&str, &str)] = &[
+    (
+        "click",
+        "a tab: its view; a row: select it, click it again to open it; a column title: sort by it, again to reverse",
+    ),
+    ("wheel", "move through the list, scroll help and node detail"),
+];
+
+/// The compact codes of the tables, for the help screen and the README.
+pub const CODES: &[(&str, &str)] = &[
+    ("34r 2k 4g", "pods on a node by runtime: runc, Kata, gVisor (o: other); `-` none, `?` unknown"),
+    ("2/2 1/2 0/2", "BGP sessions established / expected (worst address family: `v4 2/2 v6 1/2`)"),
+    ("ins drop early", "conntrack insert failures, drops and early drops per second"),
+    ("br-nf", "net.bridge.bridge-nf-call-iptables (▲ on: the trap on a bridge node)"),
+    ("c-h", "core-hours (idle: measured capacity left unused in a window; spill: offline work after it)"),
+    ("?", "not known, with the reason next to it or in Triage; never a zero"),
+];
+
+/// Map a key press to a message, in a mode and view; `None` when the key means nothing there.
+pub fn map(mode: &Mode, view: View, key: &KeyEvent) -> Option<Msg> {
     if key.kind != KeyEventKind::Press {
         return None;
     }
     let ctx = Ctx::of(mode);
-    if let Some(b) = BINDINGS.iter().find(|b| b.ctx.contains(&ctx) && (b.matches)(key)) {
+    if let Some(b) = BINDINGS.iter().find(|b| b.applies(ctx, view) && (b.matches)(key)) {
         return Some((b.msg)(key));
     }
     match (ctx, ch(key)) {
-        (Ctx::Edit, Some(c)) => Some(Msg::Input(c)),
-        (Ctx::Help, Some('q')) => Some(Msg::Back),
+        (Ctx::Filter | Ctx::Command, Some(c)) => Some(Msg::Input(c)),
         _ => None,
     }
 }
 
-/// Bindings to describe (help screen) for a context: those with a label.
-pub fn described(ctx: Ctx) -> impl Iterator<Item = &'static Binding> {
-    BINDINGS.iter().filter(move |b| !b.keys.is_empty() && b.ctx.contains(&ctx))
+/// Bindings with a label (the first of a pair), in table order.
+pub fn described() -> impl Iterator<Item = &'static Binding> {
+    BINDINGS.iter().filter(|b| !b.keys.is_empty())
 }
 
-/// The footer's `key help` pairs for a mode.
-pub fn footer(mode: &Mode) -> Vec<(&'static str, &'static str)> {
-    let ctx = Ctx::of(mode);
-    described(ctx).filter(|b| b.footer).map(|b| (b.keys, short(b.help))).collect()
+/// The footer's `key word` pairs for the model's mode and view: only keys that do something there.
+pub fn footer(model: &Model) -> Vec<(&'static str, &'static str)> {
+    let ctx = Ctx::of(&model.mode);
+    let esc_does_something = ctx != Ctx::Browse
+        || !model.filter.is_empty()
+        || model.back.is_some()
+        || (model.view == View::Utilization && model.window.is_some());
+    described()
+        .filter(|b| b.applies(ctx, model.view) && !b.short.is_empty())
+        .filter(|b| b.keys != "Esc" || esc_does_something)
+        .map(|b| (b.keys, b.short))
+        .collect()
 }
 
-fn short(help: &str) -> &str {
-    help.split([' ', ':', '(']).next().unwrap_or(help)
+/// Where a binding applies, in words: "every view", "Nodes, Runtime, Conntrack", "input line".
+pub fn where_(b: &Binding) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if b.ctx.contains(&Ctx::Browse) {
+        parts.push(if b.views.len() == View::ALL.len() {
+            "every view".into()
+        } else if b.views == TABLES {
+            "every table".into()
+        } else {
+            b.views.iter().map(|v| v.title()).collect::<Vec<_>>().join(", ")
+        });
+    }
+    if b.ctx.contains(&Ctx::Detail) {
+        parts.push("node detail".into());
+    }
+    if b.ctx.contains(&Ctx::Help) && !b.ctx.contains(&Ctx::Browse) {
+        parts.push("help".into());
+    }
+    match (b.ctx.contains(&Ctx::Filter), b.ctx.contains(&Ctx::Command)) {
+        (true, true) if b.ctx.contains(&Ctx::Browse) => parts = vec!["anywhere".into()],
+        (true, true) => parts.push("input line".into()),
+        (false, true) => parts.push("command line".into()),
+        (true, false) => parts.push("filter line".into()),
+        (false, false) => {}
+    }
+    parts.join("; ")
+}
+
+/// The README's keys section (between its markers), from the tables above.
+pub fn markdown() -> String {
+    let esc = |s: &str| s.replace('|', "\\|");
+    let code = |s: &str| {
+        s.split('/')
+            .map(|k| if k.is_empty() { "`/`".to_string() } else { format!("`{}`", esc(k)) })
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    let mut out = String::from("| key | does | where |\n|---|---|---|\n");
+    for b in described() {
+        let keys = if b.keys == "/" { "`/`".to_string() } else { code(b.keys) };
+        out.push_str(&format!("| {keys} | {} | {} |\n", esc(b.help), where_(b)));
+    }
+    out.push_str("\n| command | does |\n|---|---|\n");
+    for c in COMMANDS {
+        let usage =
+            if c.args.is_empty() { format!(":{}", c.name) } else { format!(":{} {}", c.name, c.args) };
+        out.push_str(&format!("| `{}` | {} |\n", esc(&usage), esc(c.help)));
+    }
+    out.push_str("\n| mouse | does |\n|---|---|\n");
+    for (k, h) in MOUSE {
+        out.push_str(&format!("| {k} | {} |\n", esc(h)));
+    }
+    out.push_str("\n| code | means |\n|---|---|\n");
+    for (k, h) in CODES {
+        out.push_str(&format!("| `{k}` | {} |\n", esc(h)));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -286,34 +615,97 @@ mod tests {
     #[test]
     fn browse_keys() {
         let m = Mode::Browse;
-        assert!(matches!(map(&m, &key(KeyCode::Char('q'))), Some(Msg::Quit)));
-        assert!(matches!(map(&m, &key(KeyCode::Char('3'))), Some(Msg::ShowView(View::Network))));
-        assert!(matches!(map(&m, &key(KeyCode::Char('j'))), Some(Msg::Down)));
-        assert!(matches!(map(&m, &key(KeyCode::Up)), Some(Msg::Up)));
+        let v = View::Nodes;
+        assert!(matches!(map(&m, v, &key(KeyCode::Char('q'))), Some(Msg::Quit)));
+        assert!(matches!(map(&m, v, &key(KeyCode::Char('3'))), Some(Msg::ShowView(View::Network))));
+        assert!(matches!(map(&m, v, &key(KeyCode::Char('j'))), Some(Msg::Down)));
+        assert!(matches!(map(&m, v, &key(KeyCode::Up)), Some(Msg::Up)));
         assert!(matches!(
-            map(&m, &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            map(&m, v, &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Msg::Quit)
         ));
-        assert!(map(&m, &key(KeyCode::Char('x'))).is_none());
+        assert!(map(&m, v, &key(KeyCode::Char('x'))).is_none());
+    }
+
+    #[test]
+    fn keys_do_nothing_where_they_have_nothing_to_do() {
+        let m = Mode::Browse;
+        assert!(map(&m, View::Overview, &key(KeyCode::Char('j'))).is_none(), "no table in the Overview");
+        assert!(map(&m, View::Overview, &key(KeyCode::Enter)).is_none());
+        assert!(map(&m, View::Nodes, &key(KeyCode::Char('z'))).is_none(), "zoom is Utilization's");
+        assert!(matches!(map(&m, View::Utilization, &key(KeyCode::Char('z'))), Some(Msg::NextZoom)));
+        assert!(matches!(map(&m, View::Network, &key(KeyCode::Enter)), Some(Msg::Open)));
+        assert!(matches!(map(&m, View::Conntrack, &key(KeyCode::Char('s'))), Some(Msg::NextSort)));
     }
 
     #[test]
     fn typing_goes_to_the_input_line() {
         let m = Mode::Filter;
-        assert!(matches!(map(&m, &key(KeyCode::Char('q'))), Some(Msg::Input('q'))));
-        assert!(matches!(map(&m, &key(KeyCode::Char('3'))), Some(Msg::Input('3'))));
-        assert!(matches!(map(&m, &key(KeyCode::Enter)), Some(Msg::Submit)));
-        assert!(matches!(map(&m, &key(KeyCode::Esc)), Some(Msg::Back)));
+        let v = View::Nodes;
+        assert!(matches!(map(&m, v, &key(KeyCode::Char('q'))), Some(Msg::Input('q'))));
+        assert!(matches!(map(&m, v, &key(KeyCode::Char('3'))), Some(Msg::Input('3'))));
+        assert!(matches!(map(&m, v, &key(KeyCode::Enter)), Some(Msg::Submit)));
+        assert!(matches!(map(&m, v, &key(KeyCode::Esc)), Some(Msg::Back)));
+        assert!(matches!(map(&m, v, &key(KeyCode::Left)), Some(Msg::CursorLeft)));
+        assert!(matches!(map(&m, v, &key(KeyCode::Up)), Some(Msg::HistoryPrev)));
         assert!(matches!(
-            map(&m, &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            map(&m, v, &KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL)),
+            Some(Msg::KillWord)
+        ));
+        assert!(map(&m, v, &key(KeyCode::Tab)).is_none(), "no completion of filters");
+        assert!(matches!(map(&Mode::Command, v, &key(KeyCode::Tab)), Some(Msg::Complete)));
+        assert!(matches!(
+            map(&m, v, &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Msg::Quit)
         ));
+        assert!(matches!(map(&Mode::Help, v, &key(KeyCode::Char('q'))), Some(Msg::Back)));
     }
 
+    /// Every key the footer offers does something in that view, and every view's footer offers
+    /// the keys that matter there.
     #[test]
-    fn help_and_footer_come_from_the_table() {
-        assert!(footer(&Mode::Browse).iter().any(|(k, _)| *k == "?"));
-        assert!(footer(&Mode::Command).iter().any(|(k, h)| *k == "Enter" && *h == "apply"));
-        assert!(described(Ctx::Browse).count() >= 10);
+    fn the_footer_offers_only_keys_that_work_in_the_view() {
+        let mut m = Model::default();
+        for v in View::ALL {
+            m.view = v;
+            let f = footer(&m);
+            let has = |k: &str| f.iter().any(|(key, _)| *key == k);
+            assert_eq!(has("j/k"), v != View::Overview, "{v:?}: {f:?}");
+            assert_eq!(has("Enter"), v != View::Overview, "{v:?}: {f:?}");
+            assert_eq!(has("z/Z"), v == View::Utilization, "{v:?}");
+            assert_eq!(has("/"), FILTERED.contains(&v), "{v:?}");
+            assert!(!has("Esc"), "{v:?}: Esc does nothing without a filter");
+            for (k, _) in &f {
+                let b = described().find(|b| b.keys == *k && b.applies(Ctx::Browse, v));
+                assert!(b.is_some(), "{v:?}: {k} offered but not bound");
+            }
+        }
+        m.view = View::Network;
+        assert!(footer(&m).contains(&("Enter", "nodes")));
+        m.filter = "r3".into();
+        assert!(footer(&m).iter().any(|(k, _)| *k == "Esc"));
+        m.mode = Mode::Command;
+        assert!(footer(&m).contains(&("Enter", "apply")) && footer(&m).contains(&("Tab", "complete")));
+        m.mode = Mode::Detail("n".into());
+        assert!(footer(&m).contains(&("y", "copy")) && footer(&m).contains(&("j/k", "move")));
+    }
+
+    /// The README's keys section is this table, rendered (`UPDATE_README=1 cargo test --lib
+    /// keymap` rewrites it).
+    #[test]
+    fn the_readme_keys_section_is_generated_from_the_keymap() {
+        const BEGIN: &str =
+            "<!-- keys: generated from src/keymap.rs; UPDATE_README=1 cargo test --lib keymap -->\n";
+        const END: &str = "<!-- keys: end -->";
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(path).expect("README.md");
+        let (a, rest) = readme.split_once(BEGIN).expect("the README has the keys markers");
+        let (old, b) = rest.split_once(END).expect("the README has the end marker");
+        let new = markdown();
+        if std::env::var_os("UPDATE_README").is_some() {
+            std::fs::write(path, format!("{a}{BEGIN}{new}{END}{b}")).expect("README.md written");
+            return;
+        }
+        assert!(old == new, "README keys section is stale: run UPDATE_README=1 cargo test --lib keymap");
     }
 }

@@ -4,12 +4,15 @@
 
 pub mod rows;
 pub mod runtime;
+pub mod selection;
+pub mod sort;
 pub mod tally;
 
 use crate::model::{Finding, Node, Snapshot};
 
 pub use rows::Rows;
 pub use runtime::Summary;
+pub use sort::{Sort, Sorts, Table};
 pub use tally::Tally;
 
 /// Sessions up and in total from `node` to the peer named `tor`.
@@ -23,14 +26,45 @@ pub fn tor_sessions(node: &Node, tor: &str) -> (usize, usize) {
 /// Findings that pass the filter (`finding_matches`: subject, rule id, what, severity),
 /// most severe first.
 pub fn findings<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Finding> {
-    let mut v: Vec<&Finding> = snap.findings.iter().filter(|f| finding_matches(f, filter)).collect();
-    v.sort_by_key(|f| f.severity);
+    finding_order(snap, filter, Sorts::default().findings).into_iter().map(|i| &snap.findings[i]).collect()
+}
+
+/// Indices into `snap.findings` of those that pass the filter, sorted.
+pub fn finding_order(snap: &Snapshot, filter: &str, sort: Sort<sort::FindingCol>) -> Vec<usize> {
+    let mut v: Vec<usize> =
+        (0..snap.findings.len()).filter(|&i| finding_matches(&snap.findings[i], filter)).collect();
+    sort.apply(&mut v, |c, &i| sort::finding_value(c, &snap.findings[i]));
     v
 }
 
-/// Number of selectable rows (for cursor bounds).
-pub fn findings_len(snap: &Snapshot, filter: &str) -> usize {
-    findings(snap, filter).len()
+/// What a row stands for, for Enter (and `y`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Node(String),
+    Rack(String),
+    /// A window occurrence: its index in `Snapshot::fills`.
+    Window(usize),
+    /// A finding about something that is neither a node, a pod nor a rack: its index in
+    /// `Snapshot::findings`.
+    Finding(usize),
+}
+
+/// What finding `i` is about: its node, the node of the pod it names, its rack, or itself.
+pub fn finding_target(snap: &Snapshot, i: usize) -> Option<Target> {
+    let subject = &snap.findings.get(i)?.subject;
+    if let Some(n) = snap.node(subject) {
+        return Some(Target::Node(n.name.clone()));
+    }
+    if let Some((ns, name)) = subject.split_once('/') {
+        let pod = snap.pods.iter().find(|p| &*p.namespace == ns && &*p.name == name);
+        if let Some(node) = pod.and_then(|p| p.node.as_deref()).and_then(|n| snap.node(n)) {
+            return Some(Target::Node(node.name.clone()));
+        }
+    }
+    if snap.nodes.iter().any(|n| n.rack == *subject) {
+        return Some(Target::Rack(subject.clone()));
+    }
+    Some(Target::Finding(i))
 }
 
 /// Columns the Nodes table can be sorted by.
@@ -78,12 +112,24 @@ impl SortKey {
     }
 }
 
+/// The filter word that selects one rack exactly (`rack=rack-1`, not `rack-10` too): what Enter
+/// on a rack of the Network view filters the Nodes view by.
+pub const RACK_EQ: &str = "rack=";
+
 /// Case-insensitive substring match of the filter against a node's name, rack, TORs, network
-/// mode and BGP verdict. Several words must all match (`rack-3 cilium`).
+/// mode and BGP verdict. Several words must all match (`rack-3 cilium`); `rack=NAME` matches the
+/// rack exactly.
 pub fn matches(node: &Node, filter: &str) -> bool {
     if filter.trim().is_empty() {
         return true;
     }
+    let (exact, words): (Vec<&str>, Vec<&str>) = filter
+        .split_whitespace()
+        .partition(|w| w.len() > RACK_EQ.len() && w.to_ascii_lowercase().starts_with(RACK_EQ));
+    if !exact.iter().all(|w| node.rack.eq_ignore_ascii_case(&w[RACK_EQ.len()..])) {
+        return false;
+    }
+    let filter = words.join(" ");
     let hay = format!(
         "{} {} {} {} {} bgp:{}",
         node.name,
@@ -97,17 +143,13 @@ pub fn matches(node: &Node, filter: &str) -> bool {
     filter.to_lowercase().split_whitespace().all(|w| hay.contains(w))
 }
 
-fn cmp_f(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
-    a.unwrap_or(-1.0).total_cmp(&b.unwrap_or(-1.0))
-}
-
 /// The nodes that pass the filter, sorted; ties broken by name so the order is stable.
 pub fn node_rows<'a>(snap: &'a Snapshot, filter: &str, sort: SortKey, desc: bool) -> Vec<&'a Node> {
     let passing = (0..snap.nodes.len()).filter(|&i| matches(&snap.nodes[i], filter)).collect();
     node_order(snap, passing, sort, desc).into_iter().map(|i| &*snap.nodes[i]).collect()
 }
 
-/// `rows` (indices into `snap.nodes`) sorted by `sort`, ties by name.
+/// `rows` (indices into `snap.nodes`, in name order) sorted by `sort`, ties by name.
 fn node_order(snap: &Snapshot, mut rows: Vec<usize>, sort: SortKey, desc: bool) -> Vec<usize> {
     let node = |i: usize| -> &Node { &snap.nodes[i] };
     if sort == SortKey::Name {
@@ -117,23 +159,7 @@ fn node_order(snap: &Snapshot, mut rows: Vec<usize>, sort: SortKey, desc: bool) 
         }
         return rows;
     }
-    rows.sort_by(|&a, &b| {
-        let (ia, ib) = (a, b);
-        let (a, b) = (node(a), node(b));
-        let o = match sort {
-            SortKey::Name => std::cmp::Ordering::Equal,
-            SortKey::Rack => a.rack.cmp(&b.rack),
-            SortKey::Mode => a.net.mode.cmp(&b.net.mode),
-            SortKey::Bgp => a.bgp_verdict.cmp(&b.bgp_verdict).reverse(),
-            SortKey::Runtime => a.runtime.map(|r| r.sandboxed()).cmp(&b.runtime.map(|r| r.sandboxed())),
-            SortKey::Conntrack => cmp_f(a.conntrack().map(|c| c.fill()), b.conntrack().map(|c| c.fill())),
-            SortKey::Cpu => cmp_f(a.cpu_now(), b.cpu_now()),
-            SortKey::Pods => a.pods.cmp(&b.pods),
-            SortKey::Age => b.host.as_ref().map(|h| h.at).cmp(&a.host.as_ref().map(|h| h.at)),
-        };
-        let o = if desc { o.reverse() } else { o };
-        o.then(ia.cmp(&ib))
-    });
+    Sort { col: sort, desc }.apply(&mut rows, |c, &i| sort::node_value(c, node(i)));
     rows
 }
 
@@ -143,5 +169,6 @@ pub fn finding_matches(f: &crate::model::Finding, filter: &str) -> bool {
         return true;
     }
     let hay = format!("{} {} {} {}", f.subject, f.rule.id(), f.what, f.severity.label()).to_lowercase();
-    filter.to_lowercase().split_whitespace().all(|w| hay.contains(w))
+    // `rack=NAME` (Enter on a rack) is the rack's name here.
+    filter.to_lowercase().split_whitespace().all(|w| hay.contains(w.strip_prefix(RACK_EQ).unwrap_or(w)))
 }

@@ -5,6 +5,7 @@ pub mod chrome;
 pub mod conntrack;
 pub mod detail;
 pub mod help;
+pub mod hits;
 pub mod network;
 pub mod nodes;
 pub mod overview;
@@ -35,15 +36,8 @@ impl<'a> Ctx<'a> {
     pub fn rows(&self) -> std::borrow::Cow<'_, crate::viewmodel::Rows> {
         let m = self.model;
         match &m.snap {
-            Some(s) if std::ptr::eq(&**s, self.snap) => {
-                m.rows.for_snapshot(s, &m.filter, m.sort, m.sort_desc)
-            }
-            _ => std::borrow::Cow::Owned(crate::viewmodel::Rows::derive(
-                self.snap,
-                &m.filter,
-                m.sort,
-                m.sort_desc,
-            )),
+            Some(s) if std::ptr::eq(&**s, self.snap) => m.rows.for_snapshot(s, &m.filter, &m.sorts),
+            _ => std::borrow::Cow::Owned(crate::viewmodel::Rows::derive(self.snap, &m.filter, &m.sorts)),
         }
     }
 
@@ -55,6 +49,42 @@ impl<'a> Ctx<'a> {
 
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 10;
+
+/// Draw the whole screen and say where things are on it (for the mouse and scroll bounds).
+pub fn render_frame(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) -> crate::app::Hits {
+    hits::recording(|| render(model, theme, area, buf))
+}
+
+/// The view on screen as text, every row of its table: `width` columns, as tall as its table
+/// needs to show every row (at least `height`); trailing blanks trimmed. For `:export`.
+pub fn text(model: &Model, theme: &Theme, width: u16, height: u16) -> Vec<String> {
+    let Some(snap) = model.snap.as_deref() else { return Vec::new() };
+    // Show the list from its first row.
+    let mut model = model.clone();
+    model.cursor[model.view.index()] = 0;
+    let ctx = Ctx { snap, model: &model, theme };
+    let mut tall = height;
+    let mut tries = 0;
+    let buf = loop {
+        tries += 1;
+        let area = Rect::new(0, 0, width, tall);
+        let mut buf = Buffer::empty(area);
+        let hits = hits::recording(|| view(&ctx, model.view, area, &mut buf));
+        // Grow until the table shows every row (the views lay out by height, so measure again).
+        let missing = hits.table.map_or(0, |t| t.len.saturating_sub(usize::from(t.rows.height)));
+        if missing == 0 || tall >= 8000 || tries > 16 {
+            break buf;
+        }
+        tall = tall.saturating_add(u16::try_from(missing).unwrap_or(u16::MAX)).min(8000);
+    };
+    let mut lines: Vec<String> = (0..tall)
+        .map(|y| (0..width).map(|x| buf[(x, y)].symbol()).collect::<String>().trim_end().to_string())
+        .collect();
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
 
 /// Draw the whole screen: chrome, the current view, and any overlay.
 pub fn render(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {

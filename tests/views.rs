@@ -116,3 +116,37 @@ fn tiny_terminals_do_not_panic() {
     let gone = model(View::Nodes, Mode::Detail("no-such-node".into()));
     buffer(&gone, &theme, 80, 24);
 }
+
+/// The footer of every view and mode at 80 and 200 columns: only keys that do something there,
+/// and never cut (at 80 columns the least needed go first, `? help` lists them all).
+#[test]
+fn footers_of_every_view_and_mode() {
+    let theme = Theme::builtin("default", false).unwrap();
+    for w in [80, 200] {
+        let mut out = String::new();
+        let mut line = |label: &str, m: &Model| {
+            let buf = buffer(m, &theme, w, 24);
+            let row: String = (0..w).map(|x| buf[(x, 23)].symbol()).collect();
+            out.push_str(&format!("{label:<22}|{}|\n", row.trim_end()));
+        };
+        for view in View::ALL {
+            let mut m = model(view, Mode::Browse);
+            line(view.title(), &m);
+            m.filter = "r3".into();
+            m.rows.refresh(m.snap.as_ref(), &m.filter, &m.sorts);
+            line(&format!("{} filtered", view.title()), &m);
+        }
+        line("detail", &model(View::Nodes, Mode::Detail("r4-n04".into())));
+        line("help", &model(View::Nodes, Mode::Help));
+        let mut m = model(View::Nodes, Mode::Browse);
+        update(&mut m, Msg::StartFilter);
+        "r3 cil".chars().for_each(|c| drop(update(&mut m, Msg::Input(c))));
+        line("filter line", &m);
+        let mut m = model(View::Conntrack, Mode::Browse);
+        update(&mut m, Msg::StartCommand);
+        "sort ".chars().for_each(|c| drop(update(&mut m, Msg::Input(c))));
+        update(&mut m, Msg::Complete);
+        line("command line, Tab", &m);
+        insta::assert_snapshot!(format!("footers_{w}"), out);
+    }
+}

@@ -109,7 +109,7 @@ fn start_ui(
     let (utx, urx) = mpsc::channel(256);
     let (stx, srx) = watch::channel(None);
     tokio::spawn(event_loop::store_task(state, urx, stx));
-    let opts = Options { theme, ascii: ui.ascii, no_color: no_color(), started, interest };
+    let opts = Options { theme, ascii: ui.ascii, no_color: no_color(), started, interest, mouse: ui.mouse() };
     Ok((utx, event_loop::run(srx, opts)))
 }
 

@@ -69,6 +69,7 @@ fn shipped_example_parses_with_every_section() {
         "tz",
         "keepalive_idle_s",
         "theme",
+        "mouse",
         "cpu_used",
     ] {
         assert!(text.contains(&format!("{key} = ")), "examples/config.toml does not mention {key}");

@@ -42,6 +42,7 @@ fn start() -> Running {
         no_color: false,
         started: std::time::Instant::now(),
         interest: Some(itx),
+        mouse: true,
     };
     let task = tokio::spawn(async move {
         let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
@@ -125,6 +126,7 @@ async fn the_loop_ends_with_its_events_or_its_quit_signal() {
         no_color: true,
         started: std::time::Instant::now(),
         interest: None,
+        mouse: false,
     };
     drop(keys);
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
@@ -139,7 +141,145 @@ async fn the_loop_ends_with_its_events_or_its_quit_signal() {
         no_color: true,
         started: std::time::Instant::now(),
         interest: None,
+        mouse: false,
     };
     let quit = tokio::time::sleep(Duration::from_secs(1));
     run_main_loop(&mut term, events, rx, opts, quit, plain_draw).await.expect("SIGTERM-like stop");
+}
+
+fn code(c: KeyCode) -> io::Result<Event> {
+    Ok(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)))
+}
+
+fn screen(term: &Terminal<TestBackend>) -> String {
+    let buf = term.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+        .collect()
+}
+
+/// Defect 1 through the loop: in Runtime, `G` then Enter opens the last node of the list, and
+/// one `k` from there moves up at once.
+#[tokio::test(start_paused = true)]
+async fn g_then_enter_in_runtime_opens_the_last_row() {
+    let r = start();
+    let s = snap();
+    r.snaps.send_replace(Some(s.clone()));
+    run_for(Duration::from_millis(100)).await;
+    for k in [key('4'), key('G'), key('k'), key('G'), enter()] {
+        r.keys.unbounded_send(k).expect("alive");
+    }
+    run_for(Duration::from_millis(200)).await;
+    let rows = crate::viewmodel::Rows::derive(&s, "", &Default::default());
+    let last = &s.nodes[*rows.runtime.last().expect("Kata or gVisor nodes")].name;
+    let (term, _) = r.quit().await;
+    let text = screen(&term);
+    assert!(text.contains(&format!("Node {last}")), "the detail of {last}:\n{text}");
+}
+
+/// `y` writes OSC 52 with the selected node's name, base64, through the terminal backend: the
+/// exact bytes, on a crossterm backend writing into memory.
+#[tokio::test(start_paused = true)]
+async fn y_puts_the_selected_node_on_the_clipboard_with_osc_52() {
+    use ratatui::backend::CrosstermBackend;
+    use ratatui::layout::Rect;
+    use ratatui::{TerminalOptions, Viewport};
+    let (keys, events) = fmpsc::unbounded();
+    let (_snaps, rx) = watch::channel(Some(snap()));
+    let opts = Options {
+        theme: Theme::builtin("mono", true).expect("theme"),
+        ascii: true,
+        no_color: true,
+        started: std::time::Instant::now(),
+        interest: None,
+        mouse: false,
+    };
+    /// What the backend writes, kept for the test to read.
+    #[derive(Clone, Default)]
+    struct Tape(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl io::Write for Tape {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().expect("tape").extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let tape = Tape::default();
+    let backend = CrosstermBackend::new(tape.clone());
+    let viewport = Viewport::Fixed(Rect::new(0, 0, 80, 24));
+    let mut term = Terminal::with_options(backend, TerminalOptions { viewport }).expect("terminal");
+    for k in [key('2'), key('j'), key('y'), key('q')] {
+        keys.unbounded_send(k).expect("alive");
+    }
+    run_main_loop(&mut term, events, rx, opts, std::future::pending(), plain_draw).await.expect("clean stop");
+    let written = tape.0.lock().expect("tape").clone();
+    let second = "r1-n02";
+    let want = format!("\x1b]52;c;{}\x07", "cjEtbjAy");
+    assert_eq!(osc52(second), want.as_bytes(), "base64 of {second}");
+    let found = written.windows(want.len()).filter(|w| *w == want.as_bytes()).count();
+    assert_eq!(found, 1, "the sequence once, intact, among {} bytes written", written.len());
+}
+
+/// The mouse through the loop: a click on a tab shows its view, a click on a row selects it.
+#[tokio::test(start_paused = true)]
+async fn clicks_reach_the_model_through_the_loop() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let r = start();
+    r.snaps.send_replace(Some(snap()));
+    run_for(Duration::from_millis(100)).await;
+    let click = |x: u16, y: u16| {
+        Ok(Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: x,
+            row: y,
+            modifiers: KeyModifiers::NONE,
+        }))
+    };
+    // "5 Conntrack" in the tab bar at 120 columns: " clustertop  1 Overview 2 Nodes 3 Network 4 Runtime 5 Conntrack".
+    r.keys.unbounded_send(click(52, 0)).expect("alive");
+    run_for(Duration::from_millis(100)).await;
+    // The fourth row of the table: below the tabs, the status line, the block's top, two lines
+    // of summary and the header (rows 0-5), the rows start at 6.
+    r.keys.unbounded_send(click(5, 6 + 3)).expect("alive");
+    run_for(Duration::from_millis(100)).await;
+    r.keys.unbounded_send(code(KeyCode::Enter)).expect("alive");
+    run_for(Duration::from_millis(100)).await;
+    let (term, _) = r.quit().await;
+    let text = screen(&term);
+    let s = snap();
+    let rows = crate::viewmodel::Rows::derive(&s, "", &Default::default());
+    let fourth = &s.nodes[rows.conntrack[3]].name;
+    assert!(text.contains(&format!("Node {fourth}")), "{fourth}:\n{text}");
+}
+
+/// `:export FILE.md` writes the view on screen as markdown, every row of it.
+#[tokio::test(start_paused = true)]
+async fn export_writes_the_view_as_markdown() {
+    let dir = std::env::temp_dir().join(format!("clustertop-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("incident.md");
+    let r = start();
+    r.snaps.send_replace(Some(snap()));
+    run_for(Duration::from_millis(100)).await;
+    r.keys.unbounded_send(key('5')).expect("alive");
+    for c in format!(":export {}", path.display()).chars() {
+        r.keys.unbounded_send(key(c)).expect("alive");
+    }
+    r.keys.unbounded_send(enter()).expect("alive");
+    run_for(Duration::from_millis(200)).await;
+    let (term, _) = r.quit().await;
+    let text = std::fs::read_to_string(&path).expect("exported");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(text.starts_with("# clustertop Conntrack: "), "{text}");
+    assert!(text.contains("```text\n") && text.trim_end().ends_with("```"), "{text}");
+    let s = snap();
+    assert!(s.nodes.iter().all(|n| text.contains(&n.name)), "every node, not only those on screen:\n{text}");
+    assert!(screen(&term).contains("exported Conntrack to"), "{}", screen(&term));
+    // A directory that does not exist: a clear message, no panic.
+    let bad = crate::app::Model { snap: Some(s), ..crate::app::Model::default() };
+    let theme = Theme::builtin("mono", true).expect("theme");
+    let msg = export(&bad, &theme, std::path::Path::new("/nonexistent/dir/x.txt"), false);
+    assert!(msg.starts_with("export to /nonexistent/dir/x.txt failed: "), "{msg}");
 }

@@ -12,6 +12,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
+use unicode_width::UnicodeWidthStr;
 
 use super::{Ctx, widgets};
 use crate::app::{Mode, View};
@@ -36,11 +37,16 @@ pub fn tabs(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let t = ctx.theme;
     let wide = area.width >= 96;
     let mut spans = vec![Span::styled(" clustertop ", t.title)];
+    let mut x = area.x + 12;
     for v in View::ALL {
         let title = if wide { v.title() } else { short_title(v) };
         let st = if v == ctx.model.view { t.tab_active } else { t.tab };
+        let label = format!("{} {title}", v.index() + 1);
+        let w = label.width() as u16;
+        super::hits::tab(Rect { x: x + 1, y: area.y, width: w, height: 1 }.intersection(area), v);
+        x += 1 + w;
         spans.push(Span::raw(" "));
-        spans.push(Span::styled(format!("{} {title}", v.index() + 1), st));
+        spans.push(Span::styled(label, st));
     }
     Paragraph::new(Line::from(spans)).style(t.base).render(area, buf);
 }
@@ -109,14 +115,24 @@ pub fn footer(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let t = ctx.theme;
     let m = ctx.model;
     let line = match &m.mode {
-        Mode::Filter => edit_line(ctx, "/", &m.input),
-        Mode::Command => edit_line(ctx, ":", &m.input),
+        Mode::Filter => edit_line(ctx, "/", area.width),
+        Mode::Command => edit_line(ctx, ":", area.width),
         _ if m.message.is_some() => {
             Line::from(Span::styled(format!(" {}", m.message.as_deref().unwrap_or("")), t.warn))
         }
-        mode => {
+        _ => {
+            let mut keys = keymap::footer(m);
+            // Too many for the width: these go first (`?` lists them all).
+            let width =
+                |keys: &[(&str, &str)]| keys.iter().map(|(k, h)| k.width() + h.width() + 3).sum::<usize>();
+            for drop in ["y", ":", "s/r", "q"] {
+                if width(&keys) <= usize::from(area.width) {
+                    break;
+                }
+                keys.retain(|(k, _)| *k != drop);
+            }
             let mut spans = Vec::new();
-            for (k, h) in keymap::footer(mode) {
+            for (k, h) in keys {
                 spans.push(Span::styled(format!(" {k}"), t.key));
                 spans.push(Span::styled(format!(" {h} "), t.muted));
             }
@@ -126,13 +142,30 @@ pub fn footer(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     Paragraph::new(line).style(t.base).render(area, buf);
 }
 
-fn edit_line<'a>(ctx: &Ctx, prompt: &'a str, text: &str) -> Line<'a> {
-    let t = ctx.theme;
+/// The input line: the prompt, the text with its cursor, then the completions (or the keys that
+/// work in it). A line longer than the footer scrolls so the cursor stays in view.
+fn edit_line<'a>(ctx: &Ctx, prompt: &'a str, width: u16) -> Line<'a> {
+    let (t, m) = (ctx.theme, ctx.model);
+    let chars: Vec<char> = m.input.text().chars().collect();
+    let cur = m.input.cursor().min(chars.len());
+    let room = usize::from(width).saturating_sub(prompt.width() + 1).max(1);
+    let first = (cur + 1).saturating_sub(room);
+    let before: String = chars[first..cur].iter().collect();
+    let at: String = chars.get(cur).map_or(" ".to_string(), |c| c.to_string());
+    let after: String = chars.iter().skip(cur + 1).collect();
+    let hint = match &m.hint {
+        Some(h) => format!("   {h}"),
+        None => {
+            let keys: Vec<String> = keymap::footer(m).iter().map(|(k, h)| format!("{k} {h}")).collect();
+            format!("   {}", keys.join("  "))
+        }
+    };
     Line::from(vec![
         Span::styled(prompt, t.key),
-        Span::styled(text.to_string(), t.base),
-        Span::styled(" ", t.selected),
-        Span::styled("   Enter apply  Esc cancel", t.muted),
+        Span::styled(before, t.base),
+        Span::styled(at, t.selected),
+        Span::styled(after, t.base),
+        Span::styled(hint, t.muted),
     ])
 }
 

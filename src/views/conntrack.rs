@@ -16,6 +16,7 @@ use crate::model::Node;
 
 use crate::analysis::conntrack::{CONNTRACK_CRIT as CRIT, CONNTRACK_WARN as WARN, bridge_trap, timeout_trap};
 use crate::viewmodel::Tally;
+use crate::viewmodel::sort::{Column, ConntrackCol};
 
 fn summary<'a>(ctx: &Ctx, tally: &Tally) -> Line<'a> {
     let th = ctx.theme;
@@ -57,18 +58,21 @@ fn widths(wide: bool, name_w: u16) -> Vec<Constraint> {
     if wide {
         w.push(Constraint::Length(10));
     }
-    w.extend([Constraint::Length(6), Constraint::Length(6), Constraint::Length(7)]);
-    w.push(Constraint::Length(if wide { 24 } else { 11 }));
+    // Room for the sort arrow after each title.
+    w.extend([Constraint::Length(6), Constraint::Length(7), Constraint::Length(8)]);
+    w.push(Constraint::Length(if wide { 24 } else { 12 }));
     w.push(Constraint::Min(5));
     w
 }
 
 fn row<'a>(ctx: &Ctx, n: &Node, selected: bool, wide: bool, name_w: usize) -> Row<'a> {
     let th = ctx.theme;
-    let name = format!("{}{}", widgets::select_mark(th, selected), widgets::truncate(th, &n.name, name_w));
-    let mut cells = vec![Cell::from(Span::styled(name, th.base))];
+    let f = ctx.model.filter.as_str();
+    let mut name = widgets::highlight(th, widgets::truncate(th, &n.name, name_w), f, th.base);
+    name.spans.insert(0, Span::styled(widgets::select_mark(th, selected), th.base));
+    let mut cells = vec![Cell::from(name)];
     if wide {
-        cells.push(Cell::from(Span::styled(n.net.mode.label(), th.muted)));
+        cells.push(Cell::from(widgets::highlight(th, n.net.mode.label(), f, th.muted)));
     }
     let Some(c) = n.conntrack() else {
         cells.push(Cell::from(Span::styled(format!("{} no data", th.sym.unknown), th.unknown)));
@@ -117,7 +121,13 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         return;
     }
     let th = ctx.theme;
-    let block = widgets::block(th, "Conntrack by table fill");
+    let sort = ctx.model.sorts.conntrack;
+    let title = if sort == crate::viewmodel::Sorts::default().conntrack {
+        "Conntrack by table fill".to_string()
+    } else {
+        format!("Conntrack  {}", sort.describe())
+    };
+    let block = widgets::block(th, &title);
     let inner = block.inner(area);
     Widget::render(block, area, buf);
     if inner.is_empty() {
@@ -139,7 +149,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     }
     let wide = inner.width >= 120;
     let sel_w = th.sym.selected.width();
-    let name_w = if wide { 28 } else { usize::from(inner.width).saturating_sub(60 + sel_w).clamp(8, 24) };
+    let name_w = if wide { 28 } else { usize::from(inner.width).saturating_sub(62 + sel_w).clamp(8, 24) };
     let height = usize::from(body.height.saturating_sub(1));
     let (cur, off) = widgets::scroll(rows.len(), ctx.model.cursor[View::Conntrack.index()], height);
     let visible: Vec<Row> = rows
@@ -153,20 +163,44 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     let ka = widgets::secs(ctx.snap.keepalive_idle_s);
-    let mut header: Vec<String> = vec![format!("{}node", " ".repeat(sel_w))];
+    // Column titles with their sort names; the sorted one gets an arrow.
+    let mut cols: Vec<(String, Option<ConntrackCol>)> =
+        vec![(format!("{}node", " ".repeat(sel_w)), Some(ConntrackCol::Node))];
     if wide {
-        header.push("mode".into());
+        cols.push(("mode".into(), Some(ConntrackCol::Mode)));
     }
-    header.extend([if wide { "entries/limit" } else { "used/max" }.into(), "fill".into()]);
+    cols.extend([
+        ((if wide { "entries/limit" } else { "used/max" }).to_string(), None),
+        ("fill".into(), Some(ConntrackCol::Fill)),
+    ]);
     if wide {
-        header.push(String::new());
+        cols.push((String::new(), None));
     }
-    header.extend(["ins/s".into(), "drop/s".into(), "early/s".into()]);
-    header.push(if wide { format!("est. timeout (ka {ka})") } else { "est.timeout".into() });
-    header.push("br-nf".into());
-    let table = Table::new(visible, widths(wide, (name_w + sel_w) as u16))
-        .header(Row::new(header).style(th.header))
-        .column_spacing(1);
+    cols.extend([
+        ("ins/s".into(), Some(ConntrackCol::Ins)),
+        ("drop/s".into(), Some(ConntrackCol::Drop)),
+        ("early/s".into(), Some(ConntrackCol::Early)),
+    ]);
+    cols.push((
+        if wide { format!("est. timeout (ka {ka})") } else { "est.timeout".into() },
+        Some(ConntrackCol::Timeout),
+    ));
+    cols.push(("br-nf".into(), Some(ConntrackCol::BrNf)));
+    let arrow = if sort.desc { th.sym.arrow_down } else { th.sym.arrow_up };
+    let header: Vec<String> = cols
+        .iter()
+        .map(|(t, c)| if *c == Some(sort.col) { format!("{t}{arrow}") } else { t.clone() })
+        .collect();
+    let widths = widths(wide, (name_w + sel_w) as u16);
+    let titles: Vec<(Option<u16>, Option<&'static str>)> = widths
+        .iter()
+        .zip(&cols)
+        .map(|(w, (_, c))| (if let Constraint::Length(n) = w { Some(*n) } else { None }, c.map(|c| c.name())))
+        .collect();
+    let columns = super::hits::columns(body.x, body.y, body.right(), 1, &titles);
+    let rows_area = Rect { y: body.y + 1, height: body.height.saturating_sub(1), ..body };
+    super::hits::table(rows_area, off, rows.len(), columns);
+    let table = Table::new(visible, widths).header(Row::new(header).style(th.header)).column_spacing(1);
     Widget::render(table, body, buf);
 }
 
@@ -187,7 +221,7 @@ mod tests {
         assert!(pos("node-b1") < pos("node-b2-k") && pos("node-b2-k") < pos("node-c1"));
         assert!(wide.contains("5m < 15m keep-alive"), "{wide}");
         assert!(wide.contains("no data"));
-        let rows = |f: &str| crate::viewmodel::Rows::derive(&snap, f, Default::default(), false).conntrack;
+        let rows = |f: &str| crate::viewmodel::Rows::derive(&snap, f, &Default::default()).conntrack;
         let names: Vec<&str> = rows("").iter().map(|&i| snap.nodes[i].name.as_str()).collect();
         assert_eq!(names, ["node-a1", "node-a2", "node-b1", "node-b2-k", "node-c1"]);
         assert_eq!(rows("rack-b").len(), 2);

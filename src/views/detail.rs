@@ -26,6 +26,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         _ => "",
     };
     let Some(node) = ctx.snap.node(name) else {
+        super::hits::scroll_max(0);
         let title = format!("Node {name}");
         let block = widgets::block(t, &title);
         let inner = block.inner(area);
@@ -41,6 +42,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let lines = sections::all(ctx, node, width);
     let inner_h = usize::from(area.height.saturating_sub(2));
     let max_scroll = lines.len().saturating_sub(inner_h);
+    super::hits::scroll_max(max_scroll);
     let scroll = ctx.model.scroll.min(max_scroll);
     let mut title = format!("Node {}", node.name);
     if max_scroll > 0 {

@@ -21,6 +21,7 @@ use super::Ctx;
 use super::widgets;
 use crate::app::View;
 use crate::model::{BgpVerdict, NetMode, Node};
+use crate::viewmodel::sort::{Column, RackCol};
 
 /// One rack's nodes (those passing the filter) and what they add up to (`viewmodel::Rows`, counted
 /// once per snapshot).
@@ -163,6 +164,9 @@ fn rack_table(ctx: &Ctx, racks: &[Rack], cursor: usize, area: Rect, buf: &mut Bu
     let (cur, offset) = widgets::scroll(racks.len(), cursor, inner_h);
     let nodes: usize = racks.iter().map(|r| r.nodes.len()).sum();
     let mut title = format!("Network by rack: {} racks, {nodes} nodes", racks.len());
+    if ctx.model.sorts.racks != crate::viewmodel::Sorts::default().racks {
+        title.push_str(&format!("  {}", ctx.model.sorts.racks.describe()));
+    }
     if !ctx.model.filter.trim().is_empty() {
         title.push_str(&format!("  filter: {}", ctx.model.filter.trim()));
     }
@@ -175,16 +179,44 @@ fn rack_table(ctx: &Ctx, racks: &[Rack], cursor: usize, area: Rect, buf: &mut Bu
     let tor_w =
         racks.iter().flat_map(|r| r.tors.iter().map(|x| x.width())).max().unwrap_or(6).clamp(6, 16) + 8;
     let gauge_w = 8;
-    // marker, rack, nodes, migration (gauge + pct), BGP, TOR a, TOR b, and the spaces between.
-    let fixed = 2 + rack_w + 5 + (gauge_w + 5) + 15 + 2 * tor_w + 6;
+    // marker, rack, nodes, migration (gauge + pct), BGP, TOR a, TOR b, and the spaces between;
+    // each title has room for the sort arrow.
+    let fixed = 2 + rack_w + 6 + (gauge_w + 5) + 16 + 2 * tor_w + 6;
     let mix_w = w.saturating_sub(fixed + 1);
     let show_mix = mix_w >= 16;
-    let mut header = vec!["", "RACK", "NODES", "MIGRATION", "BGP 2/2 1/2 0/2", "TOR A", "TOR B"];
-    let mut widths = vec![2, rack_w, 5, gauge_w + 5, 15, tor_w, tor_w];
+    let mut cols: Vec<(&str, Option<RackCol>)> = vec![
+        ("", None),
+        ("RACK", Some(RackCol::Rack)),
+        ("NODES", Some(RackCol::Nodes)),
+        ("MIGRATION", Some(RackCol::Migration)),
+        ("BGP 2/2 1/2 0/2", Some(RackCol::Bgp)),
+        ("TOR A", Some(RackCol::Tor)),
+        ("TOR B", Some(RackCol::Tor)),
+    ];
+    let mut widths = vec![2, rack_w, 6, gauge_w + 5, 16, tor_w, tor_w];
     if show_mix {
-        header.push("MODES");
+        cols.push(("MODES", None));
         widths.push(mix_w);
     }
+    let sort = ctx.model.sorts.racks;
+    let arrow = if sort.desc { t.sym.arrow_down } else { t.sym.arrow_up };
+    let mut arrowed = false;
+    let header: Vec<String> = cols
+        .iter()
+        .map(|(title, c)| match c {
+            Some(c) if *c == sort.col && !arrowed => {
+                arrowed = true;
+                format!("{title}{arrow}")
+            }
+            _ => title.to_string(),
+        })
+        .collect();
+    let titles: Vec<(Option<u16>, Option<&'static str>)> =
+        widths.iter().zip(&cols).map(|(w, (_, c))| (Some(*w as u16), c.map(|c| c.name()))).collect();
+    let columns = super::hits::columns(inner.x, inner.y, inner.right(), 1, &titles);
+    let rows_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
+    super::hits::table(rows_area, offset, racks.len(), columns);
+    let f = ctx.model.filter.as_str();
     let rows: Vec<Row> = racks
         .iter()
         .enumerate()
@@ -195,7 +227,7 @@ fn rack_table(ctx: &Ctx, racks: &[Rack], cursor: usize, area: Rect, buf: &mut Bu
             let share = if r.nodes.is_empty() { 0.0 } else { migrated as f64 / r.nodes.len() as f64 };
             let mut cells = vec![
                 Cell::from(widgets::select_mark(t, i == cur)),
-                Cell::from(Line::styled(widgets::truncate(t, r.name, rack_w), t.base)),
+                Cell::from(widgets::highlight(t, widgets::truncate(t, r.name, rack_w), f, t.base)),
                 Cell::from(Line::styled(r.nodes.len().to_string(), t.base).right_aligned()),
                 Cell::from(Line::from(vec![
                     Span::styled(widgets::gauge(t, share, gauge_w), t.accent),
@@ -206,7 +238,12 @@ fn rack_table(ctx: &Ctx, racks: &[Rack], cursor: usize, area: Rect, buf: &mut Bu
                 tor_cell(ctx, r, 1, tor_w),
             ];
             if show_mix {
-                cells.push(Cell::from(Line::styled(widgets::truncate(t, &modes_text(r), mix_w), t.muted)));
+                cells.push(Cell::from(widgets::highlight(
+                    t,
+                    widgets::truncate(t, &modes_text(r), mix_w),
+                    f,
+                    t.muted,
+                )));
             }
             let row = Row::new(cells);
             if i == cur { row.style(t.selected) } else { row }

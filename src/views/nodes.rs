@@ -93,11 +93,11 @@ fn columns(rows: &[&Node], width: usize) -> Vec<(Col, usize)> {
 }
 
 fn cell<'a>(ctx: &Ctx, node: &Node, col: Col, width: usize) -> Cell<'a> {
-    let (t, s) = (ctx.theme, ctx.snap);
+    let (t, s, f) = (ctx.theme, ctx.snap, ctx.model.filter.as_str());
     let line = match col {
-        Col::Name => Line::styled(widgets::truncate(t, &node.name, width), t.base),
-        Col::Rack => Line::styled(widgets::truncate(t, &node.rack, width), t.muted),
-        Col::Mode => Line::styled(node.net.mode.label(), t.base),
+        Col::Name => widgets::highlight(t, widgets::truncate(t, &node.name, width), f, t.base),
+        Col::Rack => widgets::highlight(t, widgets::truncate(t, &node.rack, width), f, t.muted),
+        Col::Mode => widgets::highlight(t, node.net.mode.label(), f, t.base),
         Col::Bgp => Line::from(widgets::verdict_span(t, node)),
         Col::Runtime => {
             let st = if node.runtime.is_some_and(|r| r.kata + r.gvisor + r.other > 0) {
@@ -132,8 +132,8 @@ fn header<'a>(ctx: &Ctx, cols: &[(Col, usize)]) -> Row<'a> {
     let m = ctx.model;
     let mut cells = vec![Cell::from("")];
     for (c, _) in cols {
-        let title = if *c == m.sort {
-            let arrow = if m.sort_desc { t.sym.arrow_down } else { t.sym.arrow_up };
+        let title = if *c == m.sorts.nodes.col {
+            let arrow = if m.sorts.nodes.desc { t.sym.arrow_down } else { t.sym.arrow_up };
             format!("{}{arrow}", title(*c))
         } else {
             title(*c).to_string()
@@ -160,8 +160,8 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if !m.filter.trim().is_empty() {
         title.push_str(&format!("  filter: {}", m.filter.trim()));
     }
-    let dir = if m.sort_desc { t.sym.arrow_down } else { t.sym.arrow_up };
-    title.push_str(&format!("  sort: {}{dir}", m.sort.label()));
+    let dir = if m.sorts.nodes.desc { t.sym.arrow_down } else { t.sym.arrow_up };
+    title.push_str(&format!("  sort: {}{dir}", m.sorts.nodes.col.label()));
     if rows.len() > inner_h && inner_h > 0 {
         let last = (offset + inner_h).min(rows.len());
         title.push_str(&format!("  rows {}-{last}", offset + 1));
@@ -205,6 +205,12 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let widths: Vec<Constraint> = std::iter::once(Constraint::Length(2))
         .chain(cols.iter().map(|(_, w)| Constraint::Length(*w as u16)))
         .collect();
+    let titles: Vec<(Option<u16>, Option<&'static str>)> = std::iter::once((Some(2), None))
+        .chain(cols.iter().map(|(c, w)| (Some(*w as u16), Some(c.label()))))
+        .collect();
+    let columns = super::hits::columns(inner.x, inner.y, inner.right(), 1, &titles);
+    let body_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
+    super::hits::table(body_area, offset, rows.len(), columns);
     Table::new(body, widths).header(header(ctx, &cols)).column_spacing(1).render(inner, buf);
 }
 

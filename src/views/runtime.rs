@@ -12,6 +12,7 @@ use super::Ctx;
 use super::widgets;
 use crate::app::View;
 use crate::model::{Finding, Node, Rule, Snapshot};
+use crate::viewmodel::sort::{Column, RuntimeCol};
 
 /// The runtime findings the rules made: Kata pods or classes on nodes without KVM, Kata pods on
 /// the host network, pods on nodes their RuntimeClass does not select. Most severe first.
@@ -139,7 +140,11 @@ fn node_mix(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let th = ctx.theme;
     let order = ctx.rows();
     let rows = ctx.nodes_at(&order.runtime);
-    let title = format!("Nodes running Kata or gVisor: {}", rows.len());
+    let sort = ctx.model.sorts.runtime;
+    let mut title = format!("Nodes running Kata or gVisor: {}", rows.len());
+    if sort != crate::viewmodel::Sorts::default().runtime {
+        title.push_str(&format!("  {}", sort.describe()));
+    }
     let block = widgets::block(th, &title);
     let inner = block.inner(area);
     Widget::render(block, area, buf);
@@ -155,18 +160,19 @@ fn node_mix(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let height = usize::from(inner.height.saturating_sub(1));
     let (cur, off) = widgets::scroll(rows.len(), ctx.model.cursor[View::Runtime.index()], height);
     let sel_w = th.sym.selected.width();
-    let name_w = usize::from(inner.width).saturating_sub(sel_w + 42).clamp(8, 24);
+    let name_w = usize::from(inner.width).saturating_sub(sel_w + 43).clamp(8, 24);
     let visible: Vec<Row> = rows
         .iter()
         .enumerate()
         .skip(off)
         .take(height)
         .map(|(i, n)| {
-            let name =
-                format!("{}{}", widgets::select_mark(th, i == cur), widgets::truncate(th, &n.name, name_w));
+            let f = ctx.model.filter.as_str();
+            let mut name = widgets::highlight(th, widgets::truncate(th, &n.name, name_w), f, th.base);
+            name.spans.insert(0, Span::styled(widgets::select_mark(th, i == cur), th.base));
             let r = Row::new([
-                Cell::from(Span::styled(name, th.base)),
-                Cell::from(Span::styled(widgets::truncate(th, &n.rack, 8), th.muted)),
+                Cell::from(name),
+                Cell::from(widgets::highlight(th, widgets::truncate(th, &n.rack, 8), f, th.muted)),
                 Cell::from(Span::styled(widgets::count(n.runtime.map(|r| r.runc)), th.base)),
                 Cell::from(Span::styled(widgets::count(n.runtime.map(|r| r.kata)), th.base)),
                 Cell::from(Span::styled(widgets::count(n.runtime.map(|r| r.gvisor)), th.base)),
@@ -180,18 +186,29 @@ fn node_mix(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         Constraint::Length(8),
         Constraint::Length(5),
         Constraint::Length(5),
-        Constraint::Length(6),
+        Constraint::Length(7),
         Constraint::Min(5),
     ];
-    let header = Row::new([
-        format!("{}node", " ".repeat(sel_w)),
-        "rack".into(),
-        "runc".into(),
-        "kata".into(),
-        "gvisor".into(),
-        "kvm".into(),
-    ])
-    .style(th.header);
+    let arrow = if sort.desc { th.sym.arrow_down } else { th.sym.arrow_up };
+    let cols = [
+        (format!("{}node", " ".repeat(sel_w)), RuntimeCol::Node),
+        ("rack".into(), RuntimeCol::Rack),
+        ("runc".into(), RuntimeCol::Runc),
+        ("kata".into(), RuntimeCol::Kata),
+        ("gvisor".into(), RuntimeCol::Gvisor),
+        ("kvm".into(), RuntimeCol::Kvm),
+    ];
+    let header =
+        Row::new(cols.iter().map(|(t, c)| if *c == sort.col { format!("{t}{arrow}") } else { t.clone() }))
+            .style(th.header);
+    let titles: Vec<(Option<u16>, Option<&'static str>)> = widths
+        .iter()
+        .zip(&cols)
+        .map(|(w, (_, c))| (if let Constraint::Length(n) = w { Some(*n) } else { None }, Some(c.name())))
+        .collect();
+    let columns = super::hits::columns(inner.x, inner.y, inner.right(), 1, &titles);
+    let rows_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
+    super::hits::table(rows_area, off, rows.len(), columns);
     Widget::render(Table::new(visible, widths).header(header), inner, buf);
 }
 
@@ -272,7 +289,7 @@ mod tests {
         );
         assert!(wide.contains("kata-pod-without-kvm node-a2"), "{wide}");
         // node-b1 runs gVisor pods; node-b2-k too; node-a2 runs Kata: three rows.
-        assert_eq!(crate::viewmodel::Rows::derive(&snap, "", Default::default(), false).runtime.len(), 3);
+        assert_eq!(crate::viewmodel::Rows::derive(&snap, "", &Default::default()).runtime.len(), 3);
     }
 
     #[test]

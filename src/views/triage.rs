@@ -11,6 +11,7 @@ use super::Ctx;
 use super::widgets;
 use crate::app::View;
 use crate::model::{Finding, Snapshot, SourceHealth, SourceStatus};
+use crate::viewmodel::sort::{Column, FindingCol};
 
 /// Why a source is not ok, else what it found out about its backend (its note).
 fn health_detail(ctx: &Ctx, s: &SourceStatus) -> String {
@@ -68,7 +69,11 @@ fn consulted(snap: &Snapshot) -> String {
 
 fn findings(ctx: &Ctx, rows: &[&Finding], area: Rect, buf: &mut Buffer) {
     let (th, snap) = (ctx.theme, ctx.snap);
-    let title = format!("Findings {}/{}", rows.len(), snap.findings.len());
+    let sort = ctx.model.sorts.findings;
+    let mut title = format!("Findings {}/{}", rows.len(), snap.findings.len());
+    if sort != crate::viewmodel::Sorts::default().findings {
+        title.push_str(&format!("  {}", sort.describe()));
+    }
     let block = widgets::block(th, &title);
     let inner = block.inner(area);
     Widget::render(block, area, buf);
@@ -93,7 +98,7 @@ fn findings(ctx: &Ctx, rows: &[&Finding], area: Rect, buf: &mut Buffer) {
     let sel_w = th.sym.selected.width();
     let subject_w = usize::from(inner.width / 5).clamp(10, 40);
     let rule_w = if inner.width >= 120 { 34 } else { 18 };
-    let what_w = usize::from(inner.width).saturating_sub(sel_w + 6 + rule_w + subject_w + 5 + 4).max(10);
+    let what_w = usize::from(inner.width).saturating_sub(sel_w + 6 + rule_w + subject_w + 6 + 4).max(10);
     let visible: Vec<Row> = rows
         .iter()
         .enumerate()
@@ -101,15 +106,21 @@ fn findings(ctx: &Ctx, rows: &[&Finding], area: Rect, buf: &mut Buffer) {
         .take(height)
         .map(|(i, f)| {
             let (st, g) = widgets::severity(th, f.severity);
+            let flt = ctx.model.filter.as_str();
             let r = Row::new([
                 Cell::from(Span::styled(
                     format!("{}{g} {}", widgets::select_mark(th, i == cur), f.severity.label()),
                     st,
                 )),
-                Cell::from(Span::styled(widgets::truncate(th, f.rule.id(), rule_w), th.muted)),
-                Cell::from(Span::styled(widgets::truncate(th, &f.subject, subject_w), th.accent)),
+                Cell::from(widgets::highlight(th, widgets::truncate(th, f.rule.id(), rule_w), flt, th.muted)),
+                Cell::from(widgets::highlight(
+                    th,
+                    widgets::truncate(th, &f.subject, subject_w),
+                    flt,
+                    th.accent,
+                )),
                 Cell::from(Span::styled(widgets::age(snap.now, f.since).to_string(), th.muted)),
-                Cell::from(Span::styled(widgets::truncate(th, &f.what, what_w), th.base)),
+                Cell::from(widgets::highlight(th, widgets::truncate(th, &f.what, what_w), flt, th.base)),
             ]);
             if i == cur { r.style(th.selected) } else { r }
         })
@@ -118,17 +129,29 @@ fn findings(ctx: &Ctx, rows: &[&Finding], area: Rect, buf: &mut Buffer) {
         Constraint::Length((sel_w + 6) as u16),
         Constraint::Length(rule_w as u16),
         Constraint::Length(subject_w as u16),
-        Constraint::Length(5),
+        Constraint::Length(6),
         Constraint::Min(10),
     ];
-    let header = Row::new([
-        format!("{}sev", " ".repeat(sel_w)),
-        "rule".into(),
-        "subject".into(),
-        "since".into(),
-        "what".into(),
-    ])
+    let arrow = if sort.desc { th.sym.arrow_down } else { th.sym.arrow_up };
+    let cols = [
+        (format!("{}sev", " ".repeat(sel_w)), Some(FindingCol::Severity)),
+        ("rule".into(), Some(FindingCol::Rule)),
+        ("subject".into(), Some(FindingCol::Subject)),
+        ("since".into(), Some(FindingCol::Since)),
+        ("what".into(), None),
+    ];
+    let header = Row::new(
+        cols.iter().map(|(t, c)| if *c == Some(sort.col) { format!("{t}{arrow}") } else { t.clone() }),
+    )
     .style(th.header);
+    let titles: Vec<(Option<u16>, Option<&'static str>)> = widths
+        .iter()
+        .zip(&cols)
+        .map(|(w, (_, c))| (if let Constraint::Length(n) = w { Some(*n) } else { None }, c.map(|c| c.name())))
+        .collect();
+    let columns = super::hits::columns(inner.x, inner.y, inner.right(), 1, &titles);
+    let rows_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
+    super::hits::table(rows_area, off, rows.len(), columns);
     Widget::render(Table::new(visible, widths).header(header), inner, buf);
 }
 
@@ -203,7 +226,8 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if area.is_empty() {
         return;
     }
-    let rows = crate::viewmodel::findings(ctx.snap, &ctx.model.filter);
+    let order = ctx.rows();
+    let rows: Vec<&Finding> = order.findings.iter().map(|&i| &ctx.snap.findings[i]).collect();
     let compact = area.height < 30;
     let compact_lines = sources_compact(ctx);
     let src_h = if compact {

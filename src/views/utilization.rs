@@ -10,6 +10,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::Ctx;
 use super::widgets::{self, stacked_chart::StackedChart};
+use crate::app::View;
 use crate::model::{CpuCurve, SourceHealth, SourceId, WindowFill};
 
 /// Spill below this many core-hours is rounding noise, not worth a glyph.
@@ -262,7 +263,13 @@ const NUM_COLS: [Constraint; 4] =
 
 fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let (snap, th) = (ctx.snap, ctx.theme);
-    let block = widgets::block(th, "Colocation windows");
+    let sort = ctx.model.sorts.windows;
+    let title = if sort == crate::viewmodel::Sorts::default().windows {
+        "Colocation windows".to_string()
+    } else {
+        format!("Colocation windows  {}", sort.describe())
+    };
+    let block = widgets::block(th, &title);
     let inner = block.inner(area);
     Widget::render(block, area, buf);
     if inner.is_empty() {
@@ -273,15 +280,20 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         Widget::render(p, inner, buf);
         return;
     }
-    let mut cluster: Vec<&WindowFill> = snap.fills.iter().filter(|f| f.rack.is_none()).collect();
-    cluster.sort_by_key(|f| std::cmp::Reverse(f.start));
+    // The occurrences in the order chosen (newest first unless sorted otherwise).
+    let order = ctx.rows();
+    let cluster: Vec<&WindowFill> = order.windows.iter().map(|&i| &snap.fills[i]).collect();
     if cluster.is_empty() {
         let msg = "no window occurrence covered by the CPU curve yet";
         Widget::render(Paragraph::new(msg).style(th.muted), inner, buf);
         return;
     }
-    let latest = cluster.iter().find(|f| f.complete).copied();
-    let mut racks: Vec<&WindowFill> = latest
+    // By rack: the occurrence opened with Enter, else the latest complete one.
+    let opened =
+        ctx.model.window.and_then(|(w, start)| cluster.iter().find(|f| f.window == w && f.start == start));
+    let latest = cluster.iter().filter(|f| f.complete).max_by_key(|f| f.start);
+    let shown_racks = opened.or(latest).copied();
+    let mut racks: Vec<&WindowFill> = shown_racks
         .map(|l| {
             snap.fills
                 .iter()
@@ -290,6 +302,7 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         })
         .unwrap_or_default();
     racks.sort_by(|a, b| a.rack.cmp(&b.rack));
+    let latest = shown_racks;
     // The cluster total heads the per-rack table.
     if let (Some(l), false) = (latest, racks.is_empty()) {
         racks.insert(0, l);
@@ -300,6 +313,9 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let (cluster_need, rack_need) = (clamp16(cluster.len() + 1), clamp16(racks.len() + 2));
     let rack_h = if racks.is_empty() {
         0
+    } else if opened.is_some() && inner.height < cluster_need + rack_need {
+        // The occurrence opened with Enter gets the room; Esc gives the list back.
+        inner.height
     } else {
         let cluster_h = cluster_need.min(inner.height.saturating_sub(rack_need).max(4));
         let h = inner.height.saturating_sub(cluster_h).min(rack_need);
@@ -308,16 +324,29 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     };
     let [top, bottom] = Layout::vertical([Constraint::Min(0), Constraint::Length(rack_h)]).areas(inner);
 
-    let header = |first: &'static str, second: &'static str| {
-        Row::new([first, second, "util", "offline", "idle c-h", "spill c-h", "status"]).style(th.header)
+    let header = |first: &str, second: &str| {
+        Row::new(
+            [first.to_string(), second.to_string()]
+                .into_iter()
+                .chain(["util", "offline", "idle c-h", "spill c-h", "status"].map(String::from)),
+        )
+        .style(th.header)
     };
     let rows_fit = usize::from(top.height.saturating_sub(1));
+    let (cur, off) =
+        widgets::scroll(cluster.len(), ctx.model.cursor[View::Utilization.index()], rows_fit.max(1));
     let rows: Vec<Row> = cluster
         .iter()
+        .enumerate()
+        .skip(off)
         .take(rows_fit)
-        .map(|f| {
+        .map(|(i, f)| {
+            let open = opened.is_some_and(|o| std::ptr::eq(*o, *f));
             let mut cells = vec![
-                Cell::from(Span::styled(f.window.label(), th.base)),
+                Cell::from(Span::styled(
+                    format!("{}{}", widgets::select_mark(th, i == cur), f.window.label()),
+                    if open { th.accent } else { th.base },
+                )),
                 Cell::from(Span::styled(local(ctx, f.start, "%a %m-%d"), th.base)),
             ];
             cells.extend(fill_cells(ctx, f));
@@ -326,17 +355,37 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
             } else {
                 Cell::from(Span::styled(format!("{} {}", th.sym.unknown, pending(ctx, f)), th.info))
             });
-            Row::new(cells)
+            let row = Row::new(cells);
+            if i == cur { row.style(th.selected) } else { row }
         })
         .collect();
-    let widths =
-        [[Constraint::Length(11), Constraint::Length(9)].as_slice(), &NUM_COLS, &[Constraint::Min(8)]]
-            .concat();
-    Widget::render(Table::new(rows, widths).header(header("window", "date")), top, buf);
+    let sel_w = th.sym.selected.width() as u16;
+    let widths = [
+        [Constraint::Length(11 + sel_w), Constraint::Length(9)].as_slice(),
+        &NUM_COLS,
+        &[Constraint::Min(8)],
+    ]
+    .concat();
+    let names =
+        [Some("window"), Some("date"), Some("util"), Some("offline"), Some("idle"), Some("spill"), None];
+    let titles: Vec<(Option<u16>, Option<&'static str>)> = widths
+        .iter()
+        .zip(names)
+        .map(|(w, n)| (if let Constraint::Length(x) = w { Some(*x) } else { None }, n))
+        .collect();
+    let columns = super::hits::columns(top.x, top.y, top.right(), 1, &titles);
+    let rows_area = Rect { y: top.y + 1, height: top.height.saturating_sub(1), ..top };
+    super::hits::table(rows_area, off, cluster.len(), columns);
+    let first = format!("{}window", " ".repeat(usize::from(sel_w)));
+    Widget::render(Table::new(rows, widths).header(header(&first, "date")), top, buf);
 
     if let (Some(l), false) = (latest, bottom.is_empty()) {
         let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(bottom);
-        let t = format!("latest complete {} {}, by rack", l.window.label(), local(ctx, l.start, "%a %m-%d"));
+        let which = if opened.is_some() { "" } else { "latest complete " };
+        let mut t = format!("{which}{} {}, by rack", l.window.label(), local(ctx, l.start, "%a %m-%d"));
+        if top.height == 0 {
+            t.push_str("  (Esc: the list)");
+        }
         Widget::render(Line::styled(t, th.title), title, buf);
         let fit = usize::from(table.height.saturating_sub(1));
         let more = racks.len().saturating_sub(fit);

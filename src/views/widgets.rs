@@ -3,8 +3,8 @@
 pub mod stacked_chart;
 
 use chrono::{DateTime, Utc};
-use ratatui::style::Style;
-use ratatui::text::Span;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
 use unicode_width::UnicodeWidthStr;
 
@@ -146,11 +146,6 @@ pub fn gauge(theme: &Theme, f: f64, width: usize) -> String {
     format!("{}{}", theme.sym.gauge_full.repeat(n), theme.sym.gauge_empty.repeat(width - n))
 }
 
-/// Page-flip scrolling: the first row to draw so that `selected` is on screen with `height` rows.
-pub fn page_offset(selected: usize, height: usize) -> usize {
-    selected.checked_div(height).map_or(0, |page| page * height)
-}
-
 /// A count in short form: 950, 12.3k, 812k, 1.2M.
 pub fn si(n: u64) -> String {
     let f = n as f64;
@@ -175,11 +170,48 @@ pub fn bytes(b: u64) -> String {
     format!("{b}B")
 }
 
-/// For a list of `len` rows shown `height` at a time: the cursor clamped into the list and the
-/// first row to draw (page-flip scrolling).
-pub fn scroll(len: usize, cursor: usize, height: usize) -> (usize, usize) {
-    let cur = cursor.min(len.saturating_sub(1));
-    (cur, page_offset(cur, height).min(len))
+pub use crate::viewmodel::selection::{page_offset, scroll};
+
+/// The style of the parts of a cell that match the filter: underlined and bold (so it shows in
+/// `mono` too), in the accent colour.
+pub fn match_style(theme: &Theme, base: Style) -> Style {
+    base.patch(theme.accent).add_modifier(Modifier::UNDERLINED | Modifier::BOLD)
+}
+
+/// `text` in `style`, with every part that matches a word of `filter` (case-insensitive; the
+/// name of `rack=NAME`) in the match style.
+pub fn highlight<'a>(theme: &Theme, text: impl Into<String>, filter: &str, style: Style) -> Line<'a> {
+    let text: String = text.into();
+    let words: Vec<Vec<char>> = filter
+        .split_whitespace()
+        .map(|w| {
+            let w = w.to_lowercase();
+            w.strip_prefix(crate::viewmodel::RACK_EQ).unwrap_or(&w).chars().collect::<Vec<char>>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return Line::styled(text, style);
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let lower: Vec<char> = chars.iter().map(|c| c.to_lowercase().next().unwrap_or(*c)).collect();
+    let mut hit = vec![false; chars.len()];
+    for w in &words {
+        for i in 0..lower.len().saturating_sub(w.len() - 1) {
+            if lower[i..].starts_with(w) {
+                hit[i..i + w.len()].iter_mut().for_each(|h| *h = true);
+            }
+        }
+    }
+    let on = match_style(theme, style);
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let j = (i..chars.len()).find(|&j| hit[j] != hit[i]).unwrap_or(chars.len());
+        spans.push(Span::styled(chars[i..j].iter().collect::<String>(), if hit[i] { on } else { style }));
+        i = j;
+    }
+    Line::from(spans)
 }
 
 /// The leading cell of a selectable row: the selection glyph, or blanks of the same width.

@@ -37,7 +37,7 @@ fn a_full_session_makes_only_get_requests() {
         (&["7"], "Triage"),
         (&["2", "/", "rack-2", "Enter"], "filter: rack-2"),
         (&["s"], "Nodes"),
-        (&["?"], "Help  (Esc or ? to close"),
+        (&["?"], "Help  (Esc, q or ? closes"),
         // `!text`: wait until it is gone (the filter shows behind the overlay too).
         (&["Escape"], "!Help  (Esc"),
         (&[":", "theme mono", "Enter"], "theme mono"),

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod app_keys;
 mod app_update;
 mod cli;
 mod deploy;

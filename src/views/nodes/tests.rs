@@ -6,6 +6,11 @@ use crate::testkit::cluster_b as fb;
 use crate::theme::Theme;
 use crate::viewmodel::SortKey;
 
+/// Sorted by `col`, descending.
+fn sorted(col: SortKey) -> crate::viewmodel::Sorts {
+    crate::viewmodel::Sorts { nodes: crate::viewmodel::Sort { col, desc: true }, ..Default::default() }
+}
+
 fn text(model: &Model, w: u16, h: u16) -> String {
     let th = Theme::builtin("default", false).unwrap();
     fb::render(&fixture::snapshot(), model, &th, w, h, super::render).join("\n")
@@ -15,7 +20,7 @@ fn text(model: &Model, w: u16, h: u16) -> String {
 fn preview_fixture_and_sim() {
     let wide = fb::preview("nodes fixture", &fixture::snapshot(), &Model::default(), super::render);
     assert!(wide.contains(fixture::LONG), "full name at 200 columns:\n{wide}");
-    let m = Model { sort: SortKey::Cpu, sort_desc: true, ..Model::default() };
+    let m = Model { sorts: sorted(SortKey::Cpu), ..Model::default() };
     fb::preview("nodes sim", &fb::sim(), &m, super::render);
 }
 
@@ -34,7 +39,7 @@ fn columns_at_80_keep_the_essentials() {
 
 #[test]
 fn sorted_by_conntrack_descending() {
-    let m = Model { sort: SortKey::Conntrack, sort_desc: true, ..Model::default() };
+    let m = Model { sorts: sorted(SortKey::Conntrack), ..Model::default() };
     let t = text(&m, 120, 20);
     let first = t.lines().nth(2).unwrap();
     assert!(first.contains("node-02") && first.contains("93%"), "fullest first:\n{t}");
