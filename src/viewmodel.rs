@@ -129,7 +129,8 @@ fn node_order(snap: &Snapshot, mut rows: Vec<usize>, sort: SortKey, desc: bool) 
             SortKey::Conntrack => cmp_f(a.conntrack().map(|c| c.fill()), b.conntrack().map(|c| c.fill())),
             SortKey::Cpu => cmp_f(a.cpu_now(), b.cpu_now()),
             SortKey::Pods => a.pods.cmp(&b.pods),
-            SortKey::Age => b.host.as_ref().map(|h| h.at).cmp(&a.host.as_ref().map(|h| h.at)),
+            // Youngest node first; nodes of unknown age last.
+            SortKey::Age => b.created.cmp(&a.created),
         };
         let o = if desc { o.reverse() } else { o };
         o.then(ia.cmp(&ib))

@@ -181,7 +181,9 @@ impl Sim {
         let mut out = Vec::with_capacity(4 * n + 8);
         out.push(Self::health(at));
         out.push(Update::RuntimeClasses(runtime_classes()));
-        out.extend(self.nodes.iter().map(|node| Update::NodeApplied { node: node.node_info(), at }));
+        out.extend(
+            self.nodes.iter().map(|node| Update::NodeApplied { node: node.node_info(self.start), at }),
+        );
         out.extend(
             self.nodes
                 .iter()

@@ -66,3 +66,14 @@ fn cursor_is_clamped_and_paged() {
     assert!(sel.contains("very-long"), "{t}");
     assert!(!t.contains("node-01"), "{t}");
 }
+
+#[test]
+fn age_is_the_nodes_age_as_kubectl_writes_it() {
+    let t = text(&Model::default(), 160, 20);
+    let row = |name: &str| t.lines().find(|l| l.contains(name)).unwrap().trim_end_matches('│').trim_end();
+    assert!(row("node-04").ends_with(" 7m30s"), "re-imaged minutes ago:\n{t}");
+    assert!(row("node-11").ends_with(" 5h20m"), "{t}");
+    assert!(row("node-09").ends_with(" ?"), "no creationTimestamp is unknown, not 0:\n{t}");
+    assert!(row("node-01").ends_with(" 653d"), "{t}");
+    assert!(!t.contains(" now"), "the data's age is not the node's:\n{t}");
+}

@@ -100,6 +100,7 @@ mod tests {
                 Signal::BgpNodeConfig { pod_routes: Some(true) },
             ],
             bgp_peers: None,
+            created: None,
         };
         st.apply(Update::NodeApplied { node: info, at: now() });
         let name = "n1".to_string();
