@@ -2,12 +2,16 @@
 //! analysis' own predicates: the node lists, their filtering and sorting, the summaries and
 //! tallies. `app` uses it for cursor bounds and the selected row, `views` only lay it out.
 
+pub mod cpu;
+pub mod percent;
 pub mod rows;
 pub mod runtime;
 pub mod tally;
 
 use crate::model::{Finding, Node, Snapshot};
 
+pub use cpu::{CpuNow, cpu_now};
+pub use percent::{Whole, pct, shares, split};
 pub use rows::Rows;
 pub use runtime::Summary;
 pub use tally::Tally;

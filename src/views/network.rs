@@ -199,7 +199,7 @@ fn rack_table(ctx: &Ctx, racks: &[Rack], cursor: usize, area: Rect, buf: &mut Bu
                 Cell::from(Line::styled(r.nodes.len().to_string(), t.base).right_aligned()),
                 Cell::from(Line::from(vec![
                     Span::styled(widgets::gauge(t, share, gauge_w), t.accent),
-                    Span::styled(format!("{:>5}", widgets::pct(share)), t.base),
+                    Span::styled(format!("{:>5}", crate::viewmodel::pct(share)), t.base),
                 ])),
                 bgp_cell(ctx, r),
                 tor_cell(ctx, r, 0, tor_w),

@@ -112,11 +112,11 @@ fn cell<'a>(ctx: &Ctx, node: &Node, col: Col, width: usize) -> Cell<'a> {
             Some(c) => {
                 let f = c.fill();
                 let (st, g) = widgets::conntrack_level(t, f);
-                Line::styled(format!("{} {}", g.unwrap_or(""), widgets::pct(f)), st)
+                Line::styled(format!("{} {}", g.unwrap_or(""), crate::viewmodel::pct(f)), st)
             }
             None => Line::styled("-", t.muted),
         },
-        Col::Cpu => Line::styled(node.cpu_now().map_or("-".to_string(), widgets::pct), t.base),
+        Col::Cpu => Line::styled(node.cpu_now().map_or("-".to_string(), crate::viewmodel::pct), t.base),
         Col::Pods => Line::styled(widgets::count(node.pods), t.base),
         Col::Age => {
             let age = widgets::age(s.now, node.created);

@@ -66,10 +66,6 @@ fn classes(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     Widget::render(Table::new(rows, widths).header(header), inner, buf);
 }
 
-fn share(n: u32, total: u32) -> String {
-    if total == 0 { "-".into() } else { widgets::pct(f64::from(n) / f64::from(total)) }
-}
-
 fn summary<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
     let (snap, th) = (ctx.snap, ctx.theme);
     let crate::viewmodel::Summary {
@@ -82,16 +78,11 @@ fn summary<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
         kata_unknown,
     } = ctx.rows().runtime_summary;
     let mut l1 = vec![Span::styled("pods ", th.header)];
-    match mix {
-        Some(mix) => {
-            let t = mix.total();
-            for (k, n) in
-                [("runc", mix.runc), ("kata", mix.kata), ("gvisor", mix.gvisor), ("other", mix.other)]
-            {
-                if k == "other" && n == 0 {
-                    continue;
-                }
-                l1.push(Span::styled(format!("{k} {} ({})  ", n, share(n, t)), th.base));
+    match ctx.rows().runtime_summary.mix_rows() {
+        Some(rows) => {
+            for (k, n, share) in rows {
+                let share = if mix.is_some_and(|m| m.total() > 0) { share.to_string() } else { "-".into() };
+                l1.push(Span::styled(format!("{k} {n} ({share})  "), th.base));
             }
         }
         None => {

@@ -32,15 +32,6 @@ pub fn secs(s: u64) -> String {
     duration(s, Precision::Exact)
 }
 
-/// A fraction as a whole percentage: 0.753 -> "75%".
-pub fn pct(f: f64) -> String {
-    if !f.is_finite() {
-        // Unknown is never zero.
-        return "?".into();
-    }
-    format!("{:.0}%", (f * 100.0).floor())
-}
-
 /// Style and glyph for a severity; the glyph carries the meaning without colour.
 pub fn severity(theme: &Theme, sev: Severity) -> (Style, &'static str) {
     match sev {
@@ -253,9 +244,7 @@ mod tests {
     use crate::model::RuntimeMix;
 
     #[test]
-    fn percentages_and_pages() {
-        assert_eq!(pct(0.749), "74%");
-        assert_eq!(pct(0.75), "75%");
+    fn pages() {
         assert_eq!(page_offset(0, 10), 0);
         assert_eq!(page_offset(10, 10), 10);
         assert_eq!(page_offset(25, 10), 20);

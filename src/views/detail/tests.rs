@@ -67,3 +67,21 @@ fn wrap_fits_width() {
     assert_eq!(super::sections::wrap(&t, "abcdefghijkl x", 5), vec!["abcd~", "x"]);
     assert!(super::sections::wrap(&t, "", 5).is_empty());
 }
+
+#[test]
+fn every_label_is_listed_and_the_nodes_age_is_shown() {
+    let snap = fb::sim();
+    let th = Theme::builtin("default", false).unwrap();
+    let t = fb::render(&snap, &detail("r1-n01"), &th, 160, 45, super::render).join("\n");
+    for l in [
+        "clustertop.io/cni=flannel",
+        "node.kubernetes.io/instance-type=bm.64c.512g",
+        "topology.kubernetes.io/zone=dc1-zone-a",
+    ] {
+        assert!(t.contains(l), "{l} listed:\n{t}");
+    }
+    assert!(!t.contains("more"), "no label is hidden while there is room:\n{t}");
+    assert!(t.contains("Age         2y81d  (created 2024-09-03 19:00 UTC)"), "{t}");
+    let t = text(&detail("node-09"), 100, 20);
+    assert!(t.contains("Age         ? (the API object has no creationTimestamp)"), "{t}");
+}

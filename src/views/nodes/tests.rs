@@ -37,7 +37,10 @@ fn sorted_by_conntrack_descending() {
     let m = Model { sort: SortKey::Conntrack, sort_desc: true, ..Model::default() };
     let t = text(&m, 120, 20);
     let first = t.lines().nth(2).unwrap();
-    assert!(first.contains("node-02") && first.contains("93%"), "fullest first:\n{t}");
+    assert!(
+        first.contains("node-02") && first.contains("94%"),
+        "fullest first, 0.94 rounded not floored:\n{t}"
+    );
     assert!(t.lines().nth(1).unwrap().contains("CONNTRACK▼"), "{t}");
     // No host facts: last.
     let last = t.lines().nth(14).unwrap();
