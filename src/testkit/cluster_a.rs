@@ -322,6 +322,12 @@ pub fn snapshot() -> Snapshot {
     }];
     let findings = vec![
         finding(Rule::BgpIsolated, Severity::Critical, "node-07", "BGP isolated: 0/2 sessions established"),
+        finding(
+            Rule::BgpPeerDown,
+            Severity::Critical,
+            "tor-3b",
+            "TOR tor-3b down: 4 nodes lost a BGP session; the rack runs on its other TOR alone",
+        ),
         finding(Rule::ConntrackPressure, Severity::Critical, "node-02", "conntrack table 94% full"),
         finding(Rule::BgpDegraded, Severity::Warning, "node-06", "BGP degraded: 1/2 sessions (tor-2b down)"),
         finding(

@@ -131,6 +131,28 @@ pub fn truncate(theme: &Theme, s: &str, width: usize) -> String {
     out
 }
 
+/// Greedy word wrap to `width` cells; a word longer than a line is cut with the theme ellipsis.
+pub fn wrap(theme: &Theme, text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        let word = truncate(theme, word, width);
+        let need = if cur.is_empty() { word.width() } else { cur.width() + 1 + word.width() };
+        if need > width && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(&word);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 /// A horizontal gauge of `width` cells: filled part, then empty part.
 pub fn gauge(theme: &Theme, f: f64, width: usize) -> String {
     let n = ((f.clamp(0.0, 1.0) * width as f64).round() as usize).min(width);

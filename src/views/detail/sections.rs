@@ -2,7 +2,6 @@
 //! sessions, runtime pods, conntrack, host limits, findings.
 
 use ratatui::text::{Line, Span};
-use unicode_width::UnicodeWidthStr;
 
 use super::super::Ctx;
 use super::super::widgets;
@@ -457,11 +456,11 @@ fn findings(ctx: &Ctx, node: &Node, pods: &[&Pod], w: usize) -> Vec<Line<'static
             Span::styled(since, t.muted),
         ]));
         let pad = " ".repeat(IND);
-        for l in wrap(t, &f.what, width) {
+        for l in widgets::wrap(t, &f.what, width) {
             out.push(Line::styled(format!("{pad}{l}"), t.base));
         }
         for e in f.evidence.iter().take(EVIDENCE_CAP) {
-            for (i, l) in wrap(t, e, width.saturating_sub(2)).into_iter().enumerate() {
+            for (i, l) in widgets::wrap(t, e, width.saturating_sub(2)).into_iter().enumerate() {
                 let lead = if i == 0 { "- " } else { "  " };
                 out.push(Line::styled(format!("{pad}{lead}{l}"), t.muted));
             }
@@ -469,32 +468,10 @@ fn findings(ctx: &Ctx, node: &Node, pods: &[&Pod], w: usize) -> Vec<Line<'static
         if f.evidence.len() > EVIDENCE_CAP {
             out.push(Line::styled(format!("{pad}+{} more", f.evidence.len() - EVIDENCE_CAP), t.muted));
         }
-        for (i, l) in wrap(t, &f.remedy, width.saturating_sub(5)).into_iter().enumerate() {
+        for (i, l) in widgets::wrap(t, &f.remedy, width.saturating_sub(5)).into_iter().enumerate() {
             let lead = if i == 0 { "fix: " } else { "     " };
             out.push(Line::styled(format!("{pad}{lead}{l}"), t.accent));
         }
-    }
-    out
-}
-
-/// Greedy word wrap to `width` cells; a word longer than a line is cut with the theme ellipsis.
-pub(super) fn wrap(theme: &crate::theme::Theme, text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for word in text.split_whitespace() {
-        let word = widgets::truncate(theme, word, width);
-        let need = if cur.is_empty() { word.width() } else { cur.width() + 1 + word.width() };
-        if need > width && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(&word);
-    }
-    if !cur.is_empty() {
-        out.push(cur);
     }
     out
 }

@@ -63,9 +63,9 @@ fn scroll_is_clamped() {
 #[test]
 fn wrap_fits_width() {
     let t = Theme::builtin("default", true).unwrap();
-    assert_eq!(super::sections::wrap(&t, "one two three four", 9), vec!["one two", "three", "four"]);
-    assert_eq!(super::sections::wrap(&t, "abcdefghijkl x", 5), vec!["abcd~", "x"]);
-    assert!(super::sections::wrap(&t, "", 5).is_empty());
+    assert_eq!(crate::views::widgets::wrap(&t, "one two three four", 9), vec!["one two", "three", "four"]);
+    assert_eq!(crate::views::widgets::wrap(&t, "abcdefghijkl x", 5), vec!["abcd~", "x"]);
+    assert!(crate::views::widgets::wrap(&t, "", 5).is_empty());
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! BGP sessions, down first: node, peer, state, since, resets in the last hour, routes
 //! received/advertised, hold/keepalive timers and the last error. Either every session of the
 //! selected rack, or (when that rack has no BGP node) the sessions that are not up in all racks.
-//! A TOR to which every session is down is called out above the list.
+//! A peer every node lost (a TOR down: the analysis' `bgp-peer-down` finding) is called out above
+//! the list.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -12,7 +13,7 @@ use unicode_width::UnicodeWidthStr;
 use super::super::Ctx;
 use super::super::widgets;
 use super::Rack;
-use crate::model::{BgpSession, BgpState, Node};
+use crate::model::{BgpSession, BgpState, Node, Rule};
 
 /// 0 = down, 1 = trying, 2 = up: the list shows the worst first.
 fn rank(s: &BgpState) -> u8 {
@@ -73,18 +74,21 @@ pub fn render(ctx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
     if let Scope::NotUp { because, .. } = &scope {
         notes.push(Line::styled(format!(" {because}"), t.muted));
     }
-    for r in &racks {
-        for i in 0..2 {
-            let (u, total) = r.tor(i);
-            if total > 0 && u == 0 {
-                notes.push(Line::styled(
-                    format!(
-                        " {} all {total} sessions to {} down: suspect the TOR or its uplink, not the nodes",
-                        t.sym.crit, r.tors[i]
-                    ),
-                    t.crit,
-                ));
-            }
+    // A peer every node lost (a dead TOR) is the analysis' finding, said whole (wrapped).
+    let peers_here = |peer: &str| {
+        nodes
+            .iter()
+            .any(|n| n.bgp.iter().any(|s| s.peer == peer) || n.bgp_counts.missing.iter().any(|m| m == peer))
+    };
+    for f in ctx.snap.findings.iter().filter(|f| f.rule == Rule::BgpPeerDown && peers_here(&f.subject)) {
+        let (st, g) = widgets::severity(t, f.severity);
+        let lead = format!(" {g} ");
+        for (i, l) in widgets::wrap(t, &f.what, usize::from(inner.width).saturating_sub(lead.width()))
+            .into_iter()
+            .enumerate()
+        {
+            let lead = if i == 0 { lead.clone() } else { " ".repeat(lead.width()) };
+            notes.push(Line::styled(format!("{lead}{l}"), st));
         }
     }
     let nothing = list.is_empty() && silent.is_empty();

@@ -19,7 +19,7 @@ fn text(model: &Model, w: u16, h: u16) -> String {
 #[test]
 fn preview_fixture_and_sim() {
     let wide = fb::preview("network fixture rack-3", &fixture::snapshot(), &at_rack(2), super::render);
-    assert!(wide.contains("all 4 sessions to tor-3b down"), "dead TOR called out:\n{wide}");
+    assert!(wide.contains("TOR tor-3b down: 4 nodes lost a BGP session"), "dead TOR called out:\n{wide}");
     fb::preview("network fixture rack-2", &fixture::snapshot(), &at_rack(1), super::render);
     let snap = fb::sim();
     fb::preview("network sim", &snap, &at_rack(3), super::render);
