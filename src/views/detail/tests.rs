@@ -85,3 +85,14 @@ fn every_label_is_listed_and_the_nodes_age_is_shown() {
     let t = text(&detail("node-09"), 100, 20);
     assert!(t.contains("Age         ? (the API object has no creationTimestamp)"), "{t}");
 }
+
+/// A node running two CNI agents (mid-migration) has a finding, not "nothing wrong found".
+#[test]
+fn a_node_with_two_cni_agents_has_a_finding() {
+    let snap = fb::sim();
+    let n = snap.nodes.iter().find(|n| n.net.mode == crate::model::NetMode::Migrating).unwrap();
+    let th = Theme::builtin("default", false).unwrap();
+    let t = fb::render(&snap, &detail(&n.name), &th, 120, 60, super::render).join("\n");
+    assert!(t.contains("cni-two-agents") && t.contains("2 CNI agents on one node"), "{t}");
+    assert!(!t.contains("nothing wrong found"), "{t}");
+}

@@ -3,6 +3,7 @@
 //! Thresholds are named `pub const`s at the top of each family's file.
 
 pub mod bgp;
+pub mod cni;
 pub mod colocation;
 pub mod conntrack;
 pub mod host;
@@ -18,6 +19,7 @@ pub fn findings(snap: &Snapshot, settings: &Settings) -> Vec<Finding> {
     let mut out = Vec::new();
     conntrack::check(snap, settings, &mut out);
     bgp::check(snap, &mut out);
+    cni::check(snap, &mut out);
     runtime::check(snap, &mut out);
     host::check(snap, &mut out);
     colocation::check(snap, &mut out);
