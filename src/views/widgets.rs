@@ -131,6 +131,42 @@ pub fn truncate(theme: &Theme, s: &str, width: usize) -> String {
     out
 }
 
+/// The ASCII stand-in for a character the `--ascii` glyph set has no place for: punctuation by
+/// its look, anything else `?`.
+pub fn ascii_char(c: char) -> char {
+    match c {
+        c if c.is_ascii() => c,
+        '\u{2026}' => '~',
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{2500}' | '\u{2501}' | '\u{2574}'..='\u{257f}' => '-',
+        '\u{2018}' | '\u{2019}' | '\u{2032}' => '\'',
+        '\u{201c}' | '\u{201d}' | '\u{00ab}' | '\u{00bb}' | '\u{2033}' => '"',
+        '\u{2022}' | '\u{00b7}' | '\u{2219}' => '.',
+        '\u{00d7}' => 'x',
+        '\u{2192}' | '\u{21d2}' | '\u{2265}' | '\u{203a}' => '>',
+        '\u{2190}' | '\u{21d0}' | '\u{2264}' | '\u{2039}' => '<',
+        '\u{2191}' | '\u{25b2}' => '^',
+        '\u{2193}' | '\u{25bc}' => 'v',
+        '\u{2502}' | '\u{2503}' => '|',
+        '\u{00a0}' | '\u{2000}'..='\u{200a}' => ' ',
+        _ => '?',
+    }
+}
+
+/// Replace every non-ASCII cell of `area` by its ASCII stand-in (`--ascii`: data from the cluster
+/// can hold any character). A wide character's trailing cell is already blank.
+pub fn ascii_only(area: ratatui::layout::Rect, buf: &mut ratatui::buffer::Buffer) {
+    let area = area.intersection(buf.area);
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            let Some(cell) = buf.cell_mut((x, y)) else { continue };
+            if !cell.symbol().is_ascii() {
+                let s: String = cell.symbol().chars().next().map(ascii_char).into_iter().collect();
+                cell.set_symbol(&s);
+            }
+        }
+    }
+}
+
 /// Greedy word wrap to `width` cells; a word longer than a line is cut with the theme ellipsis.
 pub fn wrap(theme: &Theme, text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
@@ -262,6 +298,17 @@ pub fn bar_rows(theme: &Theme, values: &[Option<f64>], height: usize) -> Vec<Vec
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ascii_only_leaves_no_other_character() {
+        use ratatui::buffer::Buffer;
+        use ratatui::layout::Rect;
+        let mut buf = Buffer::empty(Rect::new(0, 0, 24, 1));
+        buf.set_string(0, 0, "a…b—c“d”→ 北x", ratatui::style::Style::default());
+        ascii_only(buf.area, &mut buf);
+        let text: String = buf.content().iter().map(|c| c.symbol()).collect();
+        assert_eq!(text.trim_end(), "a~b-c\"d\"> ? x");
+    }
+
     use super::*;
     use crate::model::RuntimeMix;
 

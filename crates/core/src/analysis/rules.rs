@@ -35,12 +35,12 @@ pub(crate) fn pct(x: f64) -> String {
 
 pub(crate) use crate::format::span;
 
-/// Up to `max` items joined with `, `, then `… and N more`.
+/// Up to `max` items joined with `, `, then `... and N more`.
 pub(crate) fn list<T: AsRef<str>>(items: &[T], max: usize) -> String {
     let shown: Vec<&str> = items.iter().take(max).map(AsRef::as_ref).collect();
     let mut s = shown.join(", ");
     if items.len() > max {
-        s.push_str(&format!(" … and {} more", items.len() - max));
+        s.push_str(&format!(" ... and {} more", items.len() - max));
     }
     s
 }
@@ -54,7 +54,7 @@ mod tests {
     #[test]
     fn helpers() {
         assert_eq!(pct(0.8734), "87.3 %");
-        assert_eq!(list(&["a", "b", "c"], 2), "a, b … and 1 more");
+        assert_eq!(list(&["a", "b", "c"], 2), "a, b ... and 1 more");
     }
 
     #[test]
