@@ -3,6 +3,7 @@
 //! tallies. `app` uses it for cursor bounds and the selected row, `views` only lay it out.
 
 pub mod cpu;
+pub mod groups;
 pub mod percent;
 pub mod rows;
 pub mod runtime;
@@ -11,6 +12,7 @@ pub mod tally;
 use crate::model::{Finding, Node, Snapshot};
 
 pub use cpu::{CpuNow, cpu_now};
+pub use groups::{Group, group};
 pub use percent::{Whole, pct, shares, split};
 pub use rows::Rows;
 pub use runtime::Summary;

@@ -167,6 +167,16 @@ pub fn ascii_only(area: ratatui::layout::Rect, buf: &mut ratatui::buffer::Buffer
     }
 }
 
+/// A group's subject: the first subject and `+N` for the others, cut to `width` cells keeping
+/// the count.
+pub fn counted(theme: &Theme, subject: &str, count: usize, width: usize) -> String {
+    if count <= 1 {
+        return truncate(theme, subject, width);
+    }
+    let tail = format!(" +{}", count - 1);
+    format!("{}{tail}", truncate(theme, subject, width.saturating_sub(tail.width())))
+}
+
 /// Greedy word wrap to `width` cells; a word longer than a line is cut with the theme ellipsis.
 pub fn wrap(theme: &Theme, text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);

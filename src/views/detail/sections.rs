@@ -445,8 +445,13 @@ fn findings(ctx: &Ctx, node: &Node, pods: &[&Pod], w: usize) -> Vec<Line<'static
     }
     const IND: usize = 10;
     let width = w.saturating_sub(IND).max(10);
-    for f in list {
-        let subject = if f.subject == node.name { String::new() } else { format!("{}  ", f.subject) };
+    for g in crate::viewmodel::group(list) {
+        let f = g.first();
+        let subject = match g.count() {
+            _ if f.subject == node.name => String::new(),
+            1 => format!("{}  ", f.subject),
+            n => format!("{} +{}  ", f.subject, n - 1),
+        };
         let since = f.since.map_or(String::new(), |_| format!("since {} ago", widgets::age(s.now, f.since)));
         out.push(Line::from(vec![
             Span::raw("   "),
@@ -458,6 +463,13 @@ fn findings(ctx: &Ctx, node: &Node, pods: &[&Pod], w: usize) -> Vec<Line<'static
         let pad = " ".repeat(IND);
         for l in widgets::wrap(t, &f.what, width) {
             out.push(Line::styled(format!("{pad}{l}"), t.base));
+        }
+        if g.count() > 1 {
+            // The same finding about other subjects (pods of one job): named once, not repeated.
+            let others: Vec<&str> = g.members[1..].iter().map(|f| f.subject.as_str()).collect();
+            for l in widgets::wrap(t, &format!("also {}", others.join(", ")), width) {
+                out.push(Line::styled(format!("{pad}{l}"), t.accent));
+            }
         }
         for e in f.evidence.iter().take(EVIDENCE_CAP) {
             for (i, l) in widgets::wrap(t, e, width.saturating_sub(2)).into_iter().enumerate() {

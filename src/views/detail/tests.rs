@@ -96,3 +96,19 @@ fn a_node_with_two_cni_agents_has_a_finding() {
     assert!(t.contains("cni-two-agents") && t.contains("2 CNI agents on one node"), "{t}");
     assert!(!t.contains("nothing wrong found"), "{t}");
 }
+
+/// Three pods of one job with the same finding: said once, the other pods named, not three
+/// identical blocks.
+#[test]
+fn the_same_pod_finding_three_times_is_said_once() {
+    let snap = fb::sim();
+    let th = Theme::builtin("default", false).unwrap();
+    let t = fb::render(&snap, &detail("r6-n06"), &th, 200, 80, super::render).join("\n");
+    assert_eq!(t.matches("kata-pod-without-kvm").count(), 1, "{t}");
+    assert!(t.contains(" +2  "), "{t}");
+    assert!(t.contains("also media-batch/"), "{t}");
+    assert!(
+        t.contains("3 about this node or its pods") || t.contains("4 about this node or its pods"),
+        "{t}"
+    );
+}
