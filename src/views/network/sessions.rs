@@ -34,19 +34,24 @@ pub enum Scope<'r, 'a> {
     NotUp { racks: &'r [Rack<'a>], because: &'a str },
 }
 
-pub fn render(ctx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
-    let t = ctx.theme;
-    if area.width < 3 || area.height < 3 {
-        return;
-    }
-    let racks: Vec<&Rack> = match &scope {
+/// The sessions a scope lists (worst first), its nodes, its BGP nodes without any session, and
+/// how many sessions there are in all.
+struct Listing<'a> {
+    nodes: Vec<&'a Node>,
+    list: Vec<(&'a Node, &'a BgpSession)>,
+    silent: Vec<&'a Node>,
+    all: usize,
+}
+
+fn listing<'a>(scope: &Scope<'_, 'a>) -> Listing<'a> {
+    let racks: Vec<&Rack<'a>> = match scope {
         Scope::Rack(r) => vec![*r],
         Scope::NotUp { racks, .. } => racks.iter().collect(),
     };
     let only_down = matches!(scope, Scope::NotUp { .. });
-    let nodes: Vec<&Node> = racks.iter().flat_map(|r| r.nodes.iter().copied()).collect();
+    let nodes: Vec<&'a Node> = racks.iter().flat_map(|r| r.nodes.iter().copied()).collect();
     let all = nodes.iter().map(|n| n.bgp.len()).sum::<usize>();
-    let mut list: Vec<(&Node, &BgpSession)> = nodes
+    let mut list: Vec<(&'a Node, &'a BgpSession)> = nodes
         .iter()
         .flat_map(|n| n.bgp.iter().map(move |s| (*n, s)))
         .filter(|(_, s)| !only_down || !s.is_up())
@@ -58,8 +63,35 @@ pub fn render(ctx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
             .then_with(|| na.name.cmp(&nb.name))
             .then_with(|| a.peer.cmp(&b.peer))
     });
-    let silent: Vec<&Node> =
+    let silent: Vec<&'a Node> =
         nodes.iter().copied().filter(|n| n.net.mode.uses_bgp() && n.bgp.is_empty()).collect();
+    Listing { nodes, list, silent, all }
+}
+
+fn node_width(nodes: &[&Node]) -> usize {
+    nodes.iter().map(|n| n.name.width()).max().unwrap_or(8).clamp(8, 24)
+}
+
+fn peer_width(list: &[(&Node, &BgpSession)]) -> usize {
+    list.iter().map(|(_, s)| s.peer.width()).max().unwrap_or(6).clamp(6, 16)
+}
+
+/// The width (borders included) at which the list shows every column and its errors whole (up
+/// to 48 cells of error).
+pub fn natural_width(scope: &Scope) -> usize {
+    let l = listing(scope);
+    let err =
+        l.list.iter().filter_map(|(_, s)| s.last_error.as_deref()).map(|e| e.width()).max().unwrap_or(0);
+    let cols = [1, node_width(&l.nodes), peer_width(&l.list), 11, 5, 3, 7, 7];
+    2 + cols.iter().map(|w| w + 1).sum::<usize>() + err.clamp("LAST ERROR".len(), 48)
+}
+
+pub fn render(ctx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
+    let t = ctx.theme;
+    if area.width < 3 || area.height < 3 {
+        return;
+    }
+    let Listing { nodes, list, silent, all } = listing(&scope);
     let title = match &scope {
         Scope::Rack(r) => {
             format!("BGP sessions {}: {}/{all} up", r.name, list.iter().filter(|(_, s)| s.is_up()).count())
@@ -113,8 +145,7 @@ pub fn render(ctx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
     }
 
     let w = usize::from(table.width);
-    let node_w = nodes.iter().map(|n| n.name.width()).max().unwrap_or(8).clamp(8, 24);
-    let peer_w = list.iter().map(|(_, s)| s.peer.width()).max().unwrap_or(6).clamp(6, 16);
+    let (node_w, peer_w) = (node_width(&nodes), peer_width(&list));
     let mut cols: Vec<(&str, usize)> =
         vec![("", 1), ("NODE", node_w), ("PEER", peer_w), ("STATE", 11), ("SINCE", 5), ("RST", 3)];
     let show_routes = w >= 60 + node_w.saturating_sub(8);
