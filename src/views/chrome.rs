@@ -313,12 +313,27 @@ mod tests {
     }
 
     #[test]
-    fn the_demo_label_is_whole_at_80_columns() {
+    fn the_demo_label_is_whole_at_80_columns_in_every_scenario() {
         let now = clustertop_core::testkit::T0;
-        let snap = crate::sim::snapshot_at(crate::sim::SimConfig::default(), now, Default::default());
+        for scenario in crate::sim::Scenario::ALL {
+            let cfg = crate::sim::SimConfig { scenario, ..Default::default() };
+            let snap = crate::sim::snapshot_at(cfg, now, Default::default());
+            let line = status_at(&snap, 80);
+            let label = format!("demo: {}, 48 nodes, seed 42", scenario.name());
+            assert!(line.contains(&label), "{label} in\n{line}");
+            assert!(line.contains("+ sim ok"), "{line}");
+        }
+        // A large demo loses its seed first, never the scenario.
+        let cfg = crate::sim::SimConfig {
+            nodes: 5000,
+            seed: 1234567,
+            scenario: crate::sim::Scenario::ConntrackStorm,
+            ..Default::default()
+        };
+        let mut snap = crate::sim::snapshot_at(cfg, now, Default::default());
+        snap.findings.clear();
         let line = status_at(&snap, 80);
-        assert!(line.contains("demo (48 nodes, seed 42, scenario migration)"), "{line}");
-        assert!(line.contains("+ sim ok"), "{line}");
+        assert!(line.contains("demo: conntrack-storm, 5000 nodes"), "{line}");
     }
 
     #[test]

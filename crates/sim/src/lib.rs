@@ -161,13 +161,10 @@ impl Sim {
         }
     }
 
+    /// The context name the dashboard shows: the scenario first, as a narrow status line cuts
+    /// from the end.
     pub fn label(&self) -> String {
-        format!(
-            "demo ({} nodes, seed {}, scenario {})",
-            self.cfg.nodes,
-            self.cfg.seed,
-            self.cfg.scenario.name()
-        )
+        format!("demo: {}, {} nodes, seed {}", self.cfg.scenario.name(), self.cfg.nodes, self.cfg.seed)
     }
 
     fn health(at: DateTime<Utc>) -> Update {

@@ -44,7 +44,7 @@ fn default_is_48_nodes_in_6_racks_with_two_tors_each() {
     let c = SimConfig::default();
     assert_eq!((c.nodes, c.seed, c.scenario, c.tz), (48, 42, Scenario::Migration, Tz::UTC));
     let mut sim = Sim::new(c, t0());
-    assert_eq!(sim.label(), "demo (48 nodes, seed 42, scenario migration)");
+    assert_eq!(sim.label(), "demo: migration, 48 nodes, seed 42");
     let nodes: Vec<NodeInfo> = sim
         .initial()
         .into_iter()
