@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! ┌ tabs:   clustertop  1 Overview  2 Nodes … 7 Triage                          ┐
-//! │ status: demo (48 nodes…)  12:00 UTC  sim ok  ✖ 3 crit ▲ 9 warn  filter: x    │
+//! │ status: ✖ 3 crit ▲ 9 warn  ● sim ok  12:00:00 UTC demo: migration, …  filter: x │
 //! │ body (the view)                                                              │
 //! └ footer: key hints, or the input line, or a message                           ┘
 //! ```
