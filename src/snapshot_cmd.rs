@@ -154,15 +154,12 @@ pub fn text(s: &Snapshot) -> String {
         None => vec![UNKNOWN.to_string()],
     };
     let _ = writeln!(o, "runtimes  {}", rt.join(", "));
-    if let (Some(on), Some(off), Some(cap)) =
-        (sum.cpu_online_cores, sum.cpu_offline_cores, sum.cpu_capacity_cores)
-    {
+    // The same figures as the dashboard's (`viewmodel::cpu_now`).
+    if let Some(c) = crate::viewmodel::cpu_now(s.cpu.as_ref()) {
         let _ = writeln!(
             o,
-            "cpu       {:.0}% of {cap:.0} cores ({:.0}% online, {:.0}% offline)",
-            (on + off) / cap * 100.0,
-            on / cap * 100.0,
-            off / cap * 100.0
+            "cpu       {} of {:.0} cores ({} online, {} offline)",
+            c.total, c.capacity, c.online, c.offline
         );
     }
     let _ = writeln!(
@@ -171,8 +168,9 @@ pub fn text(s: &Snapshot) -> String {
         "NODE", "RACK", "MODE", "BGP", "CT%", "CPU%", "PODS"
     );
     for n in &s.nodes {
-        let ct = n.conntrack().map(|c| format!("{:.0}", c.fill() * 100.0)).unwrap_or_else(|| "-".into());
-        let cpu = n.cpu_now().map(|c| format!("{:.0}", c * 100.0)).unwrap_or_else(|| "-".into());
+        let ct =
+            n.conntrack().map_or_else(|| "-".into(), |c| crate::viewmodel::percent::share(c.fill()).number());
+        let cpu = n.cpu_now().map_or_else(|| "-".into(), |c| crate::viewmodel::percent::share(c).number());
         let _ = writeln!(
             o,
             "{:<12} {:<8} {:<14} {:<5} {ct:>6} {cpu:>5} {:>5}",

@@ -91,6 +91,8 @@ fn flannel_vxlan_node_is_bridge_vxlan() {
     assert_eq!(info.rack, "r01");
     assert_eq!(info.tors, ["r01-tor-a".to_string(), "r01-tor-b".to_string()]);
     assert!(info.ready);
+    // The node's age, as kubectl shows it, comes from its creationTimestamp.
+    assert_eq!(info.created, Some(Utc.with_ymd_and_hms(2026, 1, 10, 8, 0, 0).unwrap()));
     assert!(
         info.signals.contains(&Signal::AgentPod { cni: Cni::Flannel, pod: "kube-flannel-ds-7x2kq".into() })
     );

@@ -10,3 +10,4 @@ mod cli;
 mod deploy;
 mod fuzz_parsers;
 mod kube_mapping;
+mod rounding;

@@ -69,6 +69,9 @@ pub struct Node {
     pub host: Option<Aged<HostFacts>>,
     /// When the node's API object was last seen.
     pub seen: DateTime<Utc>,
+    /// `metadata.creationTimestamp`: the node's age as `kubectl get nodes` shows it; `None` when
+    /// not reported.
+    pub created: Option<DateTime<Utc>>,
 }
 
 impl Node {

@@ -61,17 +61,16 @@ fn upstream_message(reason: &str) -> &'static str {
     }
 }
 
-pub(crate) fn node(
-    info: &NodeInfo,
-    place: Place,
-    created: DateTime<Utc>,
-) -> (BTreeMap<String, String>, Value) {
+/// The Node object of `info` as the API serves it at `now`; it was created when the node joined
+/// (`info.created`, else `now`).
+pub(crate) fn node(info: &NodeInfo, place: Place, now: DateTime<Utc>) -> (BTreeMap<String, String>, Value) {
     let mut labels = info.labels.clone();
     labels.insert("topology.kubernetes.io/zone".into(), info.rack.clone());
     labels.insert("clustertop.io/tor-a".into(), info.tors[0].clone());
     labels.insert("clustertop.io/tor-b".into(), info.tors[1].clone());
     let mut annotations = Map::new();
-    let at = ts(created);
+    let at = ts(now);
+    let created = ts(info.created.unwrap_or(now));
     let mut conditions = Vec::new();
     for s in &info.signals {
         match s {
@@ -101,7 +100,7 @@ pub(crate) fn node(
     let value = json!({
         "kind": "Node", "apiVersion": "v1",
         "metadata": {
-            "name": info.name, "creationTimestamp": at, "labels": labels, "annotations": annotations
+            "name": info.name, "creationTimestamp": created, "labels": labels, "annotations": annotations
         },
         "spec": {"podCIDR": cidr, "podCIDRs": [cidr]},
         "status": {
