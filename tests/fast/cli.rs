@@ -104,16 +104,16 @@ fn bad_input_gets_a_clear_error_and_exit_code() {
     let o = run(&["snapshot", "--demo", "--tz", "Mars/Olympus"], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("time zone"), "{}", stderr(&o));
-    // A bad theme file: one line naming the file and the problem, exit 1, no terminal set-up.
+    // A bad theme file: the flag, the file and the problem, exit 2, no terminal set-up.
     let dir = std::env::temp_dir().join(format!("clustertop-theme-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "name = 'bad'\n[slots]\nbase = { fg = 'chartreuse-ish' }\n").unwrap();
     let o = run(&["demo", "--theme", bad.to_str().unwrap()], &[]);
     std::fs::remove_dir_all(&dir).ok();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("bad.toml") && e.contains("not a colour"), "{e}");
+    assert!(e.contains("--theme") && e.contains("bad.toml") && e.contains("not a colour"), "{e}");
     assert!(!e.contains('\x1b'), "no terminal escape codes on the error path: {e:?}");
 }
 

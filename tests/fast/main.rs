@@ -8,4 +8,6 @@ mod app_update;
 mod cli;
 mod deploy;
 mod fuzz_parsers;
+mod help;
 mod kube_mapping;
+mod settings;
