@@ -135,3 +135,31 @@ fn snapshot_demo_is_deterministic_apart_from_the_clock() {
     };
     assert_eq!(modes(strip(&a)), modes(strip(&b)));
 }
+
+/// A kube API server that refuses the connection (a closed port on loopback): the error says so
+/// and names the server, not "ServiceError: client error (Connect)".
+#[test]
+fn a_refused_connection_names_the_server() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let dir = std::env::temp_dir().join(format!("clustertop-refused-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let kc = dir.join("kubeconfig");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: 'https://127.0.0.1:{port}'}}}}]\n\
+             users: [{{name: u, user: {{token: t}}}}]\ncontexts: [{{name: x, context: {{cluster: c, user: u}}}}]\n\
+             current-context: x\n"
+        ),
+    )
+    .expect("write");
+    let o = run(&["snapshot", "--kubeconfig", kc.to_str().expect("utf-8"), "--wait", "2"], &[]);
+    std::fs::remove_dir_all(&dir).ok();
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains(&format!("connection refused to https://127.0.0.1:{port}")), "{e}");
+    assert!(!e.contains("ServiceError"), "{e}");
+}

@@ -136,7 +136,10 @@ fn every_bad_flag_is_named_with_exit_status_2() {
         ),
         (vec!["--config", nowhere], vec!["--config", nowhere]),
         (vec!["--kubeconfig", nowhere], vec![nowhere, "clustertop demo"]),
-        (vec!["--kubeconfig", kc, "--context", "nosuch"], vec!["nosuch", "x"]),
+        (
+            vec!["--kubeconfig", kc, "--context", "nosuch"],
+            vec!["context \"nosuch\" not found", "its contexts: x"],
+        ),
         (vec!["--rack-label", ""], vec!["--rack-label"]),
         (vec!["snapshot", "--rack-label", "a b"], vec!["--rack-label"]),
         (vec!["demo", "--nodes", "0"], vec!["--nodes"]),

@@ -250,7 +250,7 @@ pub fn api_error_health(e: &kube::Error, verb: &str, resource: &str) -> (String,
             (resource.into(), SourceHealth::Unreachable { error })
         }
         kube::Error::Discovery(_) => (resource.into(), SourceHealth::NotInstalled),
-        other => (String::new(), SourceHealth::Unreachable { error: one_line(&other.to_string()) }),
+        other => (String::new(), SourceHealth::Unreachable { error: super::conn_error::describe(other) }),
     }
 }
 
