@@ -35,24 +35,30 @@ fn chain<'a>(e: &'a (dyn Error + 'static)) -> impl Iterator<Item = &'a (dyn Erro
 
 impl std::fmt::Display for AtServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let url = self.url.trim_end_matches('/');
-        let root: &(dyn Error + 'static) = &*self.source;
-        let io = chain(root).find_map(|e| e.downcast_ref::<std::io::Error>());
-        match io.map(std::io::Error::kind) {
-            Some(ErrorKind::ConnectionRefused) => write!(f, "connection refused to {url}"),
-            Some(ErrorKind::ConnectionReset) => write!(f, "connection reset by {url}"),
-            Some(ErrorKind::TimedOut) => write!(f, "connection to {url} timed out"),
-            Some(ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable) => {
-                write!(f, "{url} is unreachable ({})", io.map(|e| e.to_string()).unwrap_or_default())
-            }
-            _ => {
-                // The deepest cause says what happened (a DNS failure, a certificate); the ones
-                // above it repeat it or say only "client error".
-                let deepest = chain(root).last().map(|e| e.to_string()).unwrap_or_default();
-                write!(f, "{url}: {}", super::map::one_line(&deepest))
-            }
-        }
+        f.write_str(&to_server(&*self.source, self.url.trim_end_matches('/')))
     }
+}
+
+/// What the system said about a connection to `url` that failed with `e`, in one line:
+/// `connection refused to URL`, `connection to URL timed out`, or `URL: <deepest cause>`.
+pub fn to_server(e: &(dyn Error + 'static), url: &str) -> String {
+    let io = chain(e).find_map(|e| e.downcast_ref::<std::io::Error>());
+    match io.map(std::io::Error::kind) {
+        Some(ErrorKind::ConnectionRefused) => format!("connection refused to {url}"),
+        Some(ErrorKind::ConnectionReset) => format!("connection reset by {url}"),
+        Some(ErrorKind::TimedOut) => format!("connection to {url} timed out"),
+        Some(ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable) => {
+            format!("{url} is unreachable ({})", io.map(|e| e.to_string()).unwrap_or_default())
+        }
+        // The deepest cause says what happened (a DNS failure, a certificate); the ones above it
+        // repeat it or say only "client error".
+        _ => format!("{url}: {}", super::map::one_line(&deepest(e))),
+    }
+}
+
+/// The last error of `e`'s source chain, as text.
+pub fn deepest(e: &(dyn Error + 'static)) -> String {
+    chain(e).last().map(|e| e.to_string()).unwrap_or_default()
 }
 
 impl Error for AtServer {
@@ -67,10 +73,11 @@ pub fn describe(e: &(dyn Error + 'static)) -> String {
     if let Some(at) = chain(e).find_map(|x| x.downcast_ref::<AtServer>()) {
         return at.to_string();
     }
-    let top = e.to_string();
-    match chain(e).last().map(|d| d.to_string()) {
-        Some(deepest) if !top.contains(&deepest) => super::map::one_line(&format!("{top}: {deepest}")),
-        _ => super::map::one_line(&top),
+    let (top, deepest) = (e.to_string(), deepest(e));
+    if top.contains(&deepest) {
+        super::map::one_line(&top)
+    } else {
+        super::map::one_line(&format!("{top}: {deepest}"))
     }
 }
 
