@@ -654,7 +654,8 @@ fn check(cli: &Cli, matches: &ArgMatches, ui: &UiFlags) -> Result<(), clap::Erro
     root.build();
     let mut cmd = leaf_command(root, matches);
     let leaf_matches = leaf(matches);
-    let env_checked: [(&str, &str, Option<&String>, fn(&str) -> Result<String, String>); 2] = [
+    type Parse = fn(&str) -> Result<String, String>;
+    let env_checked: [(&str, &str, Option<&String>, Parse); 2] = [
         ("prometheus", "URL", ui.prometheus.as_ref(), parse_url),
         ("agents", "URL,…|auto|off", ui.agents.as_ref(), parse_agents),
     ];
