@@ -11,3 +11,4 @@ mod fuzz_parsers;
 mod help;
 mod kube_mapping;
 mod settings;
+mod snapshot_schema;
