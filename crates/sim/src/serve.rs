@@ -19,6 +19,7 @@ mod objects;
 mod select;
 mod state;
 mod stats;
+mod table;
 mod watch;
 
 pub use self::fault::Fault;
