@@ -223,6 +223,21 @@ async fn kubectls_requests_get_a_table_and_a_field_selected_list() {
     assert_eq!(pods["columnDefinitions"][1]["name"], "Ready");
     assert_eq!(pods["rows"][0]["object"]["metadata"]["namespace"], "kube-system");
     assert_eq!(pods["rows"][0]["cells"][2], "Running");
+    // `kubectl get -w`: each event's object is a one-row Table (the watch ends after 1 s).
+    let events = block_in_place(|| {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        let path = "/api/v1/nodes?watch=true&timeoutSeconds=1";
+        let req = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: {kubectl_accept}\r\n\r\n");
+        s.write_all(req.as_bytes()).expect("write");
+        let mut buf = String::new();
+        s.read_to_string(&mut buf).expect("read");
+        buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+    });
+    let first: Value = serde_json::from_str(events.lines().next().unwrap_or("")).expect("an event");
+    assert_eq!(first["type"], "ADDED", "{first}");
+    assert_eq!(first["object"]["kind"], "Table", "{first}");
+    assert_eq!(first["object"]["rows"][0]["cells"][0], "r1-n01", "{first}");
+    assert_eq!(events.lines().count(), 6, "{events}");
     // A client that asks for JSON (kube-rs, kubectl -o json) gets the list as before.
     assert_eq!(get("/api/v1/nodes", "application/json")["kind"], "NodeList");
     // describe node: the node's pods that have not finished.

@@ -192,7 +192,8 @@ fn resource(
         };
     }
     if watch {
-        return super::watch::start(app.clone(), kind, ns.map(str::to_string), sel, q);
+        let table = as_table.then(|| Include::parse(q.get("includeObject").map(String::as_str)));
+        return super::watch::start(app.clone(), kind, ns.map(str::to_string), sel, q, table);
     }
     list(app, kind, ns, &sel, q, as_table)
 }
