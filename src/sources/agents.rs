@@ -112,7 +112,7 @@ pub async fn fetch(http: &reqwest::Client, url: &str, max_body: usize) -> Result
         .get(&target)
         .send()
         .await
-        .map_err(|e| FetchError::Transport(crate::sources::kube::conn_error::to_server(&e, &target)))?;
+        .map_err(|e| FetchError::Transport(crate::sources::conn_error::to_server(&e, &target)))?;
     let status = resp.status();
     match status.as_u16() {
         401 => {

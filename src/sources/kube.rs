@@ -2,7 +2,6 @@
 //! reduced to `Update`s. Read-only: only get/list/watch requests (see `deploy/rbac.yaml`).
 
 pub mod bgp;
-pub mod conn_error;
 pub mod map;
 pub mod retry_after;
 pub mod slim;
@@ -131,9 +130,9 @@ pub async fn connect(opts: &KubeOptions) -> anyhow::Result<(Client, String)> {
         None => server.trim_end_matches('/').to_string(),
     };
     let client = kube::client::ClientBuilder::try_from(config)
-        .map_err(|e| anyhow!("{label}: {}", conn_error::describe(&e)))?
+        .map_err(|e| anyhow!("{label}: {}", super::conn_error::describe(&e)))?
         .with_layer(&retry_after::RetryAfterLayer::default())
-        .with_layer(&conn_error::AtServerLayer::new(&server))
+        .with_layer(&super::conn_error::AtServerLayer::new(&server))
         .build();
     Ok((client, label))
 }

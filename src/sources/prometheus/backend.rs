@@ -42,7 +42,7 @@ fn classify(url: &str, name: &str, e: Error) -> QueryError {
             let msg = match ce.inner() {
                 Some(r) if r.is_timeout() => "no answer within the timeout".to_string(),
                 Some(r) if r.is_connect() => {
-                    crate::sources::kube::conn_error::to_server(r, url.trim_end_matches('/'))
+                    crate::sources::conn_error::to_server(r, url.trim_end_matches('/'))
                 }
                 Some(r) if r.status().is_some() => {
                     format!("HTTP {}", r.status().map(|s| s.as_u16()).unwrap_or(0))

@@ -4,7 +4,8 @@
 //! The client stack's errors say neither which server nor what the system said: the cause (an
 //! `io::Error`) is at the bottom of the source chain, and the URL nowhere. A layer around the
 //! stack wraps every transport error with the server's URL ([`AtServer`]); [`describe`] finds it
-//! in any error's chain and words it.
+//! in any error's chain and words it. The Prometheus and agent clients word theirs with
+//! [`to_server`].
 
 use std::error::Error;
 use std::future::Future;
@@ -52,7 +53,7 @@ pub fn to_server(e: &(dyn Error + 'static), url: &str) -> String {
         }
         // The deepest cause says what happened (a DNS failure, a certificate); the ones above it
         // repeat it or say only "client error".
-        _ => format!("{url}: {}", super::map::one_line(&deepest(e))),
+        _ => format!("{url}: {}", super::kube::map::one_line(&deepest(e))),
     }
 }
 
@@ -75,9 +76,9 @@ pub fn describe(e: &(dyn Error + 'static)) -> String {
     }
     let (top, deepest) = (e.to_string(), deepest(e));
     if top.contains(&deepest) {
-        super::map::one_line(&top)
+        super::kube::map::one_line(&top)
     } else {
-        super::map::one_line(&format!("{top}: {deepest}"))
+        super::kube::map::one_line(&format!("{top}: {deepest}"))
     }
 }
 
