@@ -347,7 +347,7 @@ async fn connect_errors_are_one_clear_line() {
     let bad =
         KubeOptions { kubeconfig: Some(path.clone()), context: Some("foo".into()), ..Default::default() };
     let e = connect(&bad).await.err().expect("error").to_string();
-    assert_eq!(e, format!("context \"foo\" not found in kubeconfig {}", path.display()));
+    assert_eq!(e, format!("context \"foo\" not found in kubeconfig {}; its contexts: a", path.display()));
     assert!(!e.contains('\n'));
     let good = KubeOptions { kubeconfig: Some(path.clone()), ..Default::default() };
     let (_, label) = connect(&good).await.expect("client");

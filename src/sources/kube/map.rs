@@ -258,7 +258,9 @@ pub fn api_error_health(e: &kube::Error, verb: &str, resource: &str) -> (String,
             (resource.into(), SourceHealth::Unreachable { error })
         }
         kube::Error::Discovery(_) => (resource.into(), SourceHealth::NotInstalled),
-        other => (String::new(), SourceHealth::Unreachable { error: one_line(&other.to_string()) }),
+        other => {
+            (String::new(), SourceHealth::Unreachable { error: crate::sources::conn_error::describe(other) })
+        }
     }
 }
 

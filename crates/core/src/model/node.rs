@@ -64,6 +64,8 @@ pub struct Node {
     /// `None` when the pods are not known.
     pub pods: Option<u32>,
     /// Succeeded and Failed pods still listed on the node: not in `pods` or `runtime`.
+    /// `pods_finished` in JSON, as in the snapshot's summary.
+    #[serde(rename = "pods_finished")]
     pub finished_pods: Option<u32>,
     /// Host facts with the time they were read; `None` when no source has them.
     pub host: Option<Aged<HostFacts>>,

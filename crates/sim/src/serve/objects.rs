@@ -165,11 +165,22 @@ pub(crate) fn pod(p: &Pod, labels: &BTreeMap<String, String>, created: DateTime<
         "containers".into(),
         json!([{"name": container, "image": format!("registry.local/{container}:1")}]),
     );
+    // The container's state as the kubelet reports it, so `kubectl get pods` reads 1/1 Running,
+    // 0/1 Completed or Error.
+    let state = match p.phase.as_ref() {
+        "Running" => json!({"running": {"startedAt": ts(created)}}),
+        "Succeeded" => json!({"terminated": {"reason": "Completed", "exitCode": 0}}),
+        "Failed" => json!({"terminated": {"reason": "Error", "exitCode": 1}}),
+        _ => json!({"waiting": {"reason": "ContainerCreating"}}),
+    };
+    let ready = p.phase.as_ref() == "Running";
     json!({
         "kind": "Pod", "apiVersion": "v1",
         "metadata": {"name": p.name, "namespace": p.namespace, "creationTimestamp": ts(created), "labels": labels},
         "spec": spec,
-        "status": {"phase": p.phase}
+        "status": {"phase": p.phase, "containerStatuses": [
+            {"name": container, "ready": ready, "restartCount": 0, "state": state}
+        ]}
     })
 }
 
