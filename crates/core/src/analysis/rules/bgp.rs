@@ -91,15 +91,16 @@ fn peer_down(d: &DeadPeer, out: &mut Vec<Finding>) {
     } else {
         format!("BGP peer {} down: {n} nodes lost their session to it", d.peer)
     };
+    // The peer named once (as its first session names it), then each node's session state.
+    let peer = sessions.first().map_or(d.peer.clone(), |s| peer_id(s));
     let mut evidence = vec![format!(
-        "every node that peers with {} has its session down ({} sessions, none established)",
-        d.peer,
+        "every node that peers with {peer} has its session down ({} sessions, none established)",
         sessions.len()
     )];
     for (node, ss) in &d.nodes {
         let state = match ss.as_slice() {
-            [] => format!("{}: expected, no session reported", d.peer),
-            ss => ss.iter().map(|s| describe(s)).collect::<Vec<_>>().join("; "),
+            [] => "expected, no session reported".to_string(),
+            ss => ss.iter().map(|s| describe_state(s)).collect::<Vec<_>>().join("; "),
         };
         evidence.push(format!("{} ({} established): {state}", node.name, node.bgp_label()));
     }
@@ -131,7 +132,17 @@ fn peer_down(d: &DeadPeer, out: &mut Vec<Finding>) {
 }
 
 fn describe(s: &BgpSession) -> String {
-    let mut line = format!("{} ({}, AS{}): {}", s.peer, s.peer_addr, s.peer_asn, s.state.label());
+    format!("{}: {}", peer_id(s), describe_state(s))
+}
+
+/// The peer as a session names it: "tor-4b (10.4.1.1, AS65013)".
+fn peer_id(s: &BgpSession) -> String {
+    format!("{} ({}, AS{})", s.peer, s.peer_addr, s.peer_asn)
+}
+
+/// A session's state, since when, resets, routes, last error and who reported it.
+fn describe_state(s: &BgpSession) -> String {
+    let mut line = s.state.label().to_string();
     if let Some(t) = s.since {
         line.push_str(&format!(" since {}", t.format("%Y-%m-%d %H:%M:%SZ")));
     }
@@ -425,9 +436,14 @@ mod tests {
         assert_eq!(f[0].rule.id(), "bgp-peer-down");
         assert!(f[0].what.starts_with("TOR r1-tor-a down: 8 nodes lost a BGP session"), "{}", f[0].what);
         for i in 1..=8 {
-            let node = format!("r1-n{i:02} (1/2 established): r1-tor-a");
+            let node = format!("r1-n{i:02} (1/2 established): active since ");
             assert!(f[0].evidence.iter().any(|e| e.starts_with(&node)), "{node} in {:#?}", f[0].evidence);
         }
+        assert!(
+            f[0].evidence[0].starts_with("every node that peers with r1-tor-a ("),
+            "the peer named once, with its address: {}",
+            f[0].evidence[0]
+        );
         assert_eq!(f[0].since, Some(now() - Duration::minutes(31)), "since the first session went down");
         // A node that lost the other TOR too stays its own (critical) finding, and is named.
         let mut states = vec![(Active, Established); 4];
@@ -465,7 +481,7 @@ mod tests {
         );
         let nodes: Vec<&String> = f[0].evidence.iter().filter(|e| e.starts_with("r1-n")).collect();
         assert_eq!(nodes.len(), 8, "{:#?}", f[0].evidence);
-        assert!(nodes[0].ends_with("r1-tor-b: expected, no session reported"), "{}", nodes[0]);
+        assert!(nodes[0].ends_with("(1/2 established): expected, no session reported"), "{}", nodes[0]);
     }
 
     #[test]
