@@ -113,7 +113,21 @@ fn peer_down(d: &DeadPeer, out: &mut Vec<Finding>) {
     if !isolated.is_empty() {
         evidence.push(format!("isolated (no other session up either): {}", isolated.join(", ")));
     }
-    let who = if d.tor { "TOR" } else { "peer" };
+    let remedy = if d.tor {
+        format!(
+            "Look at the TOR, not the nodes: its power and console, its uplinks and its BGP process \
+             (`show bgp summary` / `show ip bgp neighbors` on {}), and the links to it (LLDP, optics). Until it is \
+             back every node listed has no redundancy: do not drain, reboot or upgrade the other TOR of their rack.",
+            d.peer
+        )
+    } else {
+        format!(
+            "Look at {}, not the nodes: if it is a router or route reflector, its BGP process (`show bgp summary`) \
+             and its links; if it is a node, its BGP speaker (bird / cilium-agent) and whether it is up. The nodes \
+             listed lost that path until it is back.",
+            d.peer
+        )
+    };
     out.push(Finding {
         rule: Rule::BgpPeerDown,
         severity: Severity::Critical,
@@ -122,12 +136,7 @@ fn peer_down(d: &DeadPeer, out: &mut Vec<Finding>) {
         since: sessions.iter().filter_map(|s| s.since).min(),
         what,
         evidence,
-        remedy: format!(
-            "Look at the {who}, not the nodes: its power and console, its uplinks and its BGP process \
-             (`show bgp summary` / `show ip bgp neighbors` on {}), and the links to it (LLDP, optics). Until it is \
-             back every node listed has no redundancy: do not drain, reboot or upgrade the other TOR of their rack.",
-            d.peer
-        ),
+        remedy,
     });
 }
 
@@ -482,6 +491,33 @@ mod tests {
         let nodes: Vec<&String> = f[0].evidence.iter().filter(|e| e.starts_with("r1-n")).collect();
         assert_eq!(nodes.len(), 8, "{:#?}", f[0].evidence);
         assert!(nodes[0].ends_with("(1/2 established): expected, no session reported"), "{}", nodes[0]);
+    }
+
+    #[test]
+    fn a_dead_peer_that_is_no_tor_is_said_as_a_peer() {
+        use BgpState::{Established, Idle};
+        let nodes = (1..=3)
+            .map(|i| {
+                let mut n = bgp_node(vec![
+                    session("r1-tor-a", Established),
+                    session("r1-tor-b", Established),
+                    session("rr-1", Idle),
+                ]);
+                n.name = format!("r1-n{i:02}");
+                n
+            })
+            .collect();
+        let mut f = Vec::new();
+        check(&snapshot(nodes), &mut f);
+        let peer: Vec<&Finding> = f.iter().filter(|f| f.rule == Rule::BgpPeerDown).collect();
+        assert_eq!(peer.len(), 1, "{f:#?}");
+        assert!(
+            peer[0].what.starts_with("BGP peer rr-1 down: 3 nodes lost their session to it"),
+            "{}",
+            peer[0].what
+        );
+        assert!(!peer[0].remedy.contains("TOR"), "{}", peer[0].remedy);
+        assert!(f.iter().all(|f| f.rule != Rule::BgpDegraded), "explained by the peer: {f:#?}");
     }
 
     #[test]
