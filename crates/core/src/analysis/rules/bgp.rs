@@ -59,7 +59,10 @@ pub fn dead_peers(snap: &Snapshot) -> Vec<DeadPeer<'_>> {
     for n in bgp_nodes() {
         for m in &n.bgp_counts.missing {
             // An expected peer without a session: the group of that name, else one of its own.
-            let key = peers.keys().find(|(name, _)| name == m).cloned().unwrap_or((m.clone(), String::new()));
+            let own = (m.clone(), String::new());
+            let key =
+                peers.range(own.clone()..).next().map(|(k, _)| k).filter(|(name, _)| name == m).cloned();
+            let key = key.unwrap_or(own);
             peers.entry(key).or_default().entry(n.name.as_str()).or_insert((n, Vec::new()));
         }
     }
