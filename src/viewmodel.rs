@@ -9,7 +9,7 @@ pub mod rows;
 pub mod runtime;
 pub mod tally;
 
-use crate::model::{Finding, Node, Pod, Rule, Snapshot};
+use crate::model::{Finding, Node, Snapshot};
 
 pub use cpu::{CpuNow, cpu_now};
 pub use groups::{Group, group};
@@ -26,17 +26,9 @@ pub fn tor_sessions(node: &Node, tor: &str) -> (usize, usize) {
         .fold((0, 0), |(up, all), s| (up + usize::from(s.is_up()), all + 1))
 }
 
-/// Findings that pass the filter (`finding_matches`: subject, rule id, what, severity),
-/// most severe first.
-pub fn findings<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Finding> {
-    let mut v: Vec<&Finding> = snap.findings.iter().filter(|f| finding_matches(f, filter)).collect();
-    v.sort_by_key(|f| f.severity);
-    v
-}
-
 /// Findings about `node` or one of its `pods` (`namespace/name`), and a peer it lost (a dead
 /// TOR's finding names the TOR, with the node among its evidence); most severe first.
-pub fn about_node<'a>(snap: &'a Snapshot, node: &Node, pods: &[&Pod]) -> Vec<&'a Finding> {
+pub fn about_node<'a>(snap: &'a Snapshot, node: &Node, pods: &[&crate::model::Pod]) -> Vec<&'a Finding> {
     let pod = |subject: &str| {
         subject
             .split_once('/')
@@ -50,9 +42,19 @@ pub fn about_node<'a>(snap: &'a Snapshot, node: &Node, pods: &[&Pod]) -> Vec<&'a
         .findings
         .iter()
         .filter(|f| {
-            f.subject == node.name || pod(&f.subject) || (f.rule == Rule::BgpPeerDown && lost(&f.subject))
+            f.subject == node.name
+                || pod(&f.subject)
+                || (f.rule == crate::model::Rule::BgpPeerDown && lost(&f.subject))
         })
         .collect();
+    v.sort_by_key(|f| f.severity);
+    v
+}
+
+/// Findings that pass the filter (`finding_matches`: subject, rule id, what, severity),
+/// most severe first.
+pub fn findings<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Finding> {
+    let mut v: Vec<&Finding> = snap.findings.iter().filter(|f| finding_matches(f, filter)).collect();
     v.sort_by_key(|f| f.severity);
     v
 }
