@@ -29,6 +29,31 @@ pub fn tor_sessions(node: &Node, tor: &str) -> (usize, usize) {
         .fold((0, 0), |(up, all), s| (up + usize::from(s.is_up()), all + 1))
 }
 
+/// Findings about `node` or one of its `pods` (`namespace/name`), and a peer it lost (a dead
+/// TOR's finding names the TOR, with the node among its evidence); most severe first.
+pub fn about_node<'a>(snap: &'a Snapshot, node: &Node, pods: &[&crate::model::Pod]) -> Vec<&'a Finding> {
+    let pod = |subject: &str| {
+        subject
+            .split_once('/')
+            .is_some_and(|(ns, name)| pods.iter().any(|p| &*p.namespace == ns && &*p.name == name))
+    };
+    let lost = |peer: &str| {
+        node.bgp.iter().any(|s| s.peer == peer && !s.is_up())
+            || node.bgp_counts.missing.iter().any(|m| m == peer)
+    };
+    let mut v: Vec<&Finding> = snap
+        .findings
+        .iter()
+        .filter(|f| {
+            f.subject == node.name
+                || pod(&f.subject)
+                || (f.rule == crate::model::Rule::BgpPeerDown && lost(&f.subject))
+        })
+        .collect();
+    v.sort_by_key(|f| f.severity);
+    v
+}
+
 /// Findings that pass the filter (`finding_matches`: subject, rule id, what, severity),
 /// most severe first.
 pub fn findings<'a>(snap: &'a Snapshot, filter: &str) -> Vec<&'a Finding> {

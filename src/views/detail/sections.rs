@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use super::super::Ctx;
 use super::super::widgets;
 use crate::format::Age;
-use crate::model::{BgpSession, BgpVerdict, ExpectedFrom, Finding, Node, Pod, RuntimeKind};
+use crate::model::{BgpSession, BgpVerdict, ExpectedFrom, Node, Pod, RuntimeKind};
 
 /// Label column width.
 const LW: usize = 12;
@@ -428,14 +428,7 @@ fn host(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
 /// Findings whose subject is this node or one of its pods (`namespace/name`).
 fn findings(ctx: &Ctx, node: &Node, pods: &[&Pod], w: usize) -> Vec<Line<'static>> {
     let (t, s) = (ctx.theme, ctx.snap);
-    let mine = |subject: &str| {
-        subject
-            .split_once('/')
-            .is_some_and(|(ns, name)| pods.iter().any(|p| &*p.namespace == ns && &*p.name == name))
-    };
-    let mut list: Vec<&Finding> =
-        s.findings.iter().filter(|f| f.subject == node.name || mine(&f.subject)).collect();
-    list.sort_by_key(|f| f.severity);
+    let list = crate::viewmodel::about_node(s, node, pods);
     let mut out = vec![Line::from(vec![
         label(ctx, "Findings"),
         Span::styled(format!("{} about this node or its pods", list.len()), t.base),

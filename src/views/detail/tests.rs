@@ -112,3 +112,14 @@ fn the_same_pod_finding_three_times_is_said_once() {
         "{t}"
     );
 }
+
+/// A node that lost its session to a dead TOR shows the TOR's finding (it has no ECMP warning of
+/// its own any more).
+#[test]
+fn a_node_behind_a_dead_tor_shows_the_tor_finding() {
+    let t = text(&detail("node-10"), 120, 60);
+    assert!(t.contains("bgp-peer-down") && t.contains("TOR tor-3b down"), "{t}");
+    assert!(!t.contains("nothing wrong found"), "{t}");
+    let t = text(&detail("node-05"), 120, 60);
+    assert!(!t.contains("bgp-peer-down"), "node-05 is in rack-2: {t}");
+}

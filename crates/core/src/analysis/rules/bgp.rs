@@ -59,7 +59,10 @@ pub fn dead_peers(snap: &Snapshot) -> Vec<DeadPeer<'_>> {
     for n in bgp_nodes() {
         for m in &n.bgp_counts.missing {
             // An expected peer without a session: the group of that name, else one of its own.
-            let key = peers.keys().find(|(name, _)| name == m).cloned().unwrap_or((m.clone(), String::new()));
+            let own = (m.clone(), String::new());
+            let key =
+                peers.range(own.clone()..).next().map(|(k, _)| k).filter(|(name, _)| name == m).cloned();
+            let key = key.unwrap_or(own);
             peers.entry(key).or_default().entry(n.name.as_str()).or_insert((n, Vec::new()));
         }
     }
@@ -91,15 +94,16 @@ fn peer_down(d: &DeadPeer, out: &mut Vec<Finding>) {
     } else {
         format!("BGP peer {} down: {n} nodes lost their session to it", d.peer)
     };
+    // The peer named once (as its first session names it), then each node's session state.
+    let peer = sessions.first().map_or(d.peer.clone(), |s| peer_id(s));
     let mut evidence = vec![format!(
-        "every node that peers with {} has its session down ({} sessions, none established)",
-        d.peer,
+        "every node that peers with {peer} has its session down ({} sessions, none established)",
         sessions.len()
     )];
     for (node, ss) in &d.nodes {
         let state = match ss.as_slice() {
-            [] => format!("{}: expected, no session reported", d.peer),
-            ss => ss.iter().map(|s| describe(s)).collect::<Vec<_>>().join("; "),
+            [] => "expected, no session reported".to_string(),
+            ss => ss.iter().map(|s| describe_state(s)).collect::<Vec<_>>().join("; "),
         };
         evidence.push(format!("{} ({} established): {state}", node.name, node.bgp_label()));
     }
@@ -112,7 +116,21 @@ fn peer_down(d: &DeadPeer, out: &mut Vec<Finding>) {
     if !isolated.is_empty() {
         evidence.push(format!("isolated (no other session up either): {}", isolated.join(", ")));
     }
-    let who = if d.tor { "TOR" } else { "peer" };
+    let remedy = if d.tor {
+        format!(
+            "Look at the TOR, not the nodes: its power and console, its uplinks and its BGP process \
+             (`show bgp summary` / `show ip bgp neighbors` on {}), and the links to it (LLDP, optics). Until it is \
+             back every node listed has no redundancy: do not drain, reboot or upgrade the other TOR of their rack.",
+            d.peer
+        )
+    } else {
+        format!(
+            "Look at {}, not the nodes: if it is a router or route reflector, its BGP process (`show bgp summary`) \
+             and its links; if it is a node, its BGP speaker (bird / cilium-agent) and whether it is up. The nodes \
+             listed lost that path until it is back.",
+            d.peer
+        )
+    };
     out.push(Finding {
         rule: Rule::BgpPeerDown,
         severity: Severity::Critical,
@@ -121,17 +139,22 @@ fn peer_down(d: &DeadPeer, out: &mut Vec<Finding>) {
         since: sessions.iter().filter_map(|s| s.since).min(),
         what,
         evidence,
-        remedy: format!(
-            "Look at the {who}, not the nodes: its power and console, its uplinks and its BGP process \
-             (`show bgp summary` / `show ip bgp neighbors` on {}), and the links to it (LLDP, optics). Until it is \
-             back every node listed has no redundancy: do not drain, reboot or upgrade the other TOR of their rack.",
-            d.peer
-        ),
+        remedy,
     });
 }
 
 fn describe(s: &BgpSession) -> String {
-    let mut line = format!("{} ({}, AS{}): {}", s.peer, s.peer_addr, s.peer_asn, s.state.label());
+    format!("{}: {}", peer_id(s), describe_state(s))
+}
+
+/// The peer as a session names it: "tor-4b (10.4.1.1, AS65013)".
+fn peer_id(s: &BgpSession) -> String {
+    format!("{} ({}, AS{})", s.peer, s.peer_addr, s.peer_asn)
+}
+
+/// A session's state, since when, resets, routes, last error and who reported it.
+fn describe_state(s: &BgpSession) -> String {
+    let mut line = s.state.label().to_string();
     if let Some(t) = s.since {
         line.push_str(&format!(" since {}", t.format("%Y-%m-%d %H:%M:%SZ")));
     }
@@ -425,9 +448,14 @@ mod tests {
         assert_eq!(f[0].rule.id(), "bgp-peer-down");
         assert!(f[0].what.starts_with("TOR r1-tor-a down: 8 nodes lost a BGP session"), "{}", f[0].what);
         for i in 1..=8 {
-            let node = format!("r1-n{i:02} (1/2 established): r1-tor-a");
+            let node = format!("r1-n{i:02} (1/2 established): active since ");
             assert!(f[0].evidence.iter().any(|e| e.starts_with(&node)), "{node} in {:#?}", f[0].evidence);
         }
+        assert!(
+            f[0].evidence[0].starts_with("every node that peers with r1-tor-a ("),
+            "the peer named once, with its address: {}",
+            f[0].evidence[0]
+        );
         assert_eq!(f[0].since, Some(now() - Duration::minutes(31)), "since the first session went down");
         // A node that lost the other TOR too stays its own (critical) finding, and is named.
         let mut states = vec![(Active, Established); 4];
@@ -465,7 +493,34 @@ mod tests {
         );
         let nodes: Vec<&String> = f[0].evidence.iter().filter(|e| e.starts_with("r1-n")).collect();
         assert_eq!(nodes.len(), 8, "{:#?}", f[0].evidence);
-        assert!(nodes[0].ends_with("r1-tor-b: expected, no session reported"), "{}", nodes[0]);
+        assert!(nodes[0].ends_with("(1/2 established): expected, no session reported"), "{}", nodes[0]);
+    }
+
+    #[test]
+    fn a_dead_peer_that_is_no_tor_is_said_as_a_peer() {
+        use BgpState::{Established, Idle};
+        let nodes = (1..=3)
+            .map(|i| {
+                let mut n = bgp_node(vec![
+                    session("r1-tor-a", Established),
+                    session("r1-tor-b", Established),
+                    session("rr-1", Idle),
+                ]);
+                n.name = format!("r1-n{i:02}");
+                n
+            })
+            .collect();
+        let mut f = Vec::new();
+        check(&snapshot(nodes), &mut f);
+        let peer: Vec<&Finding> = f.iter().filter(|f| f.rule == Rule::BgpPeerDown).collect();
+        assert_eq!(peer.len(), 1, "{f:#?}");
+        assert!(
+            peer[0].what.starts_with("BGP peer rr-1 down: 3 nodes lost their session to it"),
+            "{}",
+            peer[0].what
+        );
+        assert!(!peer[0].remedy.contains("TOR"), "{}", peer[0].remedy);
+        assert!(f.iter().all(|f| f.rule != Rule::BgpDegraded), "explained by the peer: {f:#?}");
     }
 
     #[test]
