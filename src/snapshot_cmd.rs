@@ -1,6 +1,6 @@
 //! `clustertop snapshot`: the model and findings once, as stable JSON or as text, for scripts.
 //!
-//! JSON schema `clustertop.snapshot/v1` (documented in the README): additive changes only;
+//! JSON schema `clustertop.snapshot/v2` (documented in the README): additive changes only;
 //! a breaking change bumps the version.
 
 use std::collections::BTreeMap;
@@ -105,7 +105,7 @@ fn summary(s: &Snapshot) -> Summary {
 
 pub fn json(s: &Snapshot) -> String {
     let doc = SnapshotJson {
-        schema: "clustertop.snapshot/v1",
+        schema: "clustertop.snapshot/v2",
         now: s.now,
         cluster: &s.cluster,
         tz: s.tz.name(),

@@ -20,7 +20,7 @@ fn snapshot_json_has_the_documented_shape() {
     let o = run(&["snapshot", "--demo", "--format", "json", "--nodes", "12", "--seed", "7"], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
-    assert_eq!(v["schema"], "clustertop.snapshot/v1");
+    assert_eq!(v["schema"], "clustertop.snapshot/v2");
     for key in [
         "now",
         "cluster",
