@@ -50,7 +50,16 @@ fn at(s: i64) -> DateTime<Utc> {
 fn shown(s: &Snapshot) -> String {
     format!(
         "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-        s.now, s.sources, s.nodes, s.pods, s.runtime_classes, s.cpu, s.fills, s.findings, s.unknown, s.foreign_nodes
+        s.now,
+        s.sources,
+        s.nodes,
+        s.pods,
+        s.runtime_classes,
+        s.cpu,
+        s.fills,
+        s.findings,
+        s.unknown,
+        s.foreign_nodes
     )
 }
 
@@ -77,7 +86,10 @@ fn scripted(nodes: usize, mut f: impl FnMut(DateTime<Utc>, Vec<Update>)) -> Stri
 }
 
 fn rack5(s: &Snapshot) -> Vec<(String, String)> {
-    let bgp = s.nodes.iter().filter(|n| n.rack == "rack-5" && n.bgp_verdict != clustertop_core::model::BgpVerdict::NotApplicable);
+    let bgp = s
+        .nodes
+        .iter()
+        .filter(|n| n.rack == "rack-5" && n.bgp_verdict != clustertop_core::model::BgpVerdict::NotApplicable);
     bgp.map(|n| (n.name.clone(), n.bgp_label())).collect()
 }
 
@@ -108,7 +120,9 @@ fn a_scripted_tor_outage_reads_back_before_during_and_after() {
 
     let inc = incident::build(&r, at(300), at(1500), Duration::seconds(1)).expect("incident");
     let tor = inc.tors.iter().find(|t| t.name == "tor-5a");
-    let tor = tor.unwrap_or_else(|| panic!("tor-5a in the report: {:?}\n{:?}", inc.tors, &inc.timeline[..inc.timeline.len().min(20)]));
+    let tor = tor.unwrap_or_else(|| {
+        panic!("tor-5a in the report: {:?}\n{:?}", inc.tors, &inc.timeline[..inc.timeline.len().min(20)])
+    });
     assert_eq!((tor.start, tor.end), (Some(at(OUTAGE.0)), Some(at(OUTAGE.1))), "{tor:?}");
     assert_eq!(tor.rack.as_deref(), Some("rack-5"));
     assert_eq!(tor.nodes.len(), rack5(&r.snapshot_at(at(900)).expect("snap")).len());
@@ -124,7 +138,12 @@ fn without_thinning_a_replayed_moment_is_exactly_the_live_one() {
     let dir = TempDir::new("exact");
     let path = dir.file("c.sqlite");
     let zero = Refresh { health: Duration::zero(), node: Duration::zero(), curve: Duration::zero() };
-    let opts = Options { keyframe_every: Duration::minutes(4), compact_every: Duration::minutes(1), refresh: zero, ..Options::default() };
+    let opts = Options {
+        keyframe_every: Duration::minutes(4),
+        compact_every: Duration::minutes(1),
+        refresh: zero,
+        ..Options::default()
+    };
     let moments = [0, 5, 300, 605, 1195, 1200, 1777];
     let mut live: Option<ClusterState> = None;
     let mut want = Vec::new();
@@ -159,7 +178,9 @@ fn thinning_keeps_what_views_show_within_a_minute() {
     let mut live = ClusterState::new("demo", Settings::default());
     let mut last = None;
     scripted(48, |t, b| {
-        let w = w.get_or_insert_with(|| Writer::create(&path, &header("demo"), Options::default(), t).expect("create"));
+        let w = w.get_or_insert_with(|| {
+            Writer::create(&path, &header("demo"), Options::default(), t).expect("create")
+        });
         w.record(t, &b).expect("record");
         b.into_iter().for_each(|u| {
             live.apply(u);
@@ -173,7 +194,12 @@ fn thinning_keeps_what_views_show_within_a_minute() {
     let t = last.expect("ran");
     let r = Recording::open(&path, Settings::default()).expect("open");
     let (a, b) = (r.snapshot_at(t).expect("snapshot"), live.snapshot(t));
-    let verdicts = |s: &Snapshot| s.nodes.iter().map(|n| (n.name.clone(), n.bgp_label(), n.net.mode, n.runtime, n.pods)).collect::<Vec<_>>();
+    let verdicts = |s: &Snapshot| {
+        s.nodes
+            .iter()
+            .map(|n| (n.name.clone(), n.bgp_label(), n.net.mode, n.runtime, n.pods))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(verdicts(&a), verdicts(&b));
     let keys = |s: &Snapshot| s.findings.iter().map(|f| (f.rule, f.subject.clone())).collect::<Vec<_>>();
     assert_eq!(keys(&a), keys(&b));
@@ -187,7 +213,11 @@ fn record_some(path: &Path, secs: i64) {
     let mut w: Option<Writer> = None;
     let cfg = SimConfig { nodes: 12, ..SimConfig::default() };
     let mut sim = Sim::new(cfg, at(0));
-    let opts = Options { compact_every: Duration::minutes(1), keyframe_every: Duration::minutes(3), ..Options::default() };
+    let opts = Options {
+        compact_every: Duration::minutes(1),
+        keyframe_every: Duration::minutes(3),
+        ..Options::default()
+    };
     let mut w0 = Writer::create(path, &header("demo"), opts, at(0)).expect("create");
     w0.record(at(0), &sim.initial()).expect("record");
     w = w.or(Some(w0));
@@ -213,7 +243,10 @@ fn a_damaged_file_gives_a_clear_error_or_reads_up_to_the_damage() {
             Err(e) => assert!(matches!(e, Error::Damaged { .. } | Error::NotARecording(_)), "{keep}: {e:?}"),
             Ok(r) => {
                 let r = r.snapshot_at(at(450));
-                assert!(r.is_ok() || matches!(r, Err(Error::Damaged { .. } | Error::NotRecorded { .. })), "{keep}: {r:?}");
+                assert!(
+                    r.is_ok() || matches!(r, Err(Error::Damaged { .. } | Error::NotRecorded { .. })),
+                    "{keep}: {r:?}"
+                );
             }
         }
     }
@@ -227,7 +260,10 @@ fn a_damaged_file_gives_a_clear_error_or_reads_up_to_the_damage() {
     if let Ok(r) = Recording::open(&p, Settings::default()) {
         for t in [0, 300, 600, 900] {
             if let Err(e) = r.snapshot_at(at(t)) {
-                assert!(matches!(e, Error::Damaged { .. } | Error::NotRecorded { .. } | Error::Db { .. }), "{e:?}");
+                assert!(
+                    matches!(e, Error::Damaged { .. } | Error::NotRecorded { .. } | Error::Db { .. }),
+                    "{e:?}"
+                );
                 assert!(!e.to_string().is_empty());
             }
         }
@@ -289,15 +325,46 @@ fn the_size_and_age_bounds_hold_over_a_simulated_week() {
     let p = dir.file("c.sqlite");
     let max_bytes = 1 << 20;
     let opts = Options { max_age: Duration::days(2), max_bytes, ..Options::default() };
-    let cfg = SimConfig { nodes: 24, ..SimConfig::default() };
+    let cfg = SimConfig { nodes: 12, ..SimConfig::default() };
     let mut sim = Sim::new(cfg, at(0));
+    let initial = sim.initial();
     let mut w = Writer::create(&p, &header("demo"), opts, at(0)).expect("create");
-    w.record(at(0), &sim.initial()).expect("record");
+    w.record(at(0), &initial).expect("record");
+    // A week of minutes (the simulator's 7-day curve is too slow to step through a week in a
+    // test build): host readings that move, pods that come and go, the source's heartbeat.
+    let hosts: Vec<Update> = initial.iter().filter(|u| matches!(u, Update::Host { .. })).cloned().collect();
+    let mut pods: Vec<clustertop_core::model::Pod> = initial
+        .iter()
+        .find_map(|u| if let Update::PodsReplaced(p) = u { Some(p.clone()) } else { None })
+        .unwrap_or_default();
     let mut biggest = 0;
     let week = 7 * 86_400;
-    for s in (60..=week).step_by(60) {
-        w.record(at(s), &sim.step(at(s))).expect("record");
-        if s % 3600 == 0 {
+    for (i, s) in (60..=week).step_by(60).enumerate() {
+        let t = at(s);
+        let mut batch = vec![Update::Health {
+            source: clustertop_core::model::SourceId::Simulator,
+            scope: String::new(),
+            health: clustertop_core::model::SourceHealth::Ok,
+            at: t,
+        }];
+        for (j, h) in hosts.iter().enumerate() {
+            if let Update::Host { node, facts, .. } = h {
+                let mut facts = facts.clone();
+                if let Some(c) = facts.conntrack.as_mut() {
+                    c.entries = (c.entries + ((i * 7 + j * 13) % 50) as u64 * c.limit / 500) % c.limit;
+                }
+                batch.push(Update::Host { node: node.clone(), facts, at: t });
+            }
+        }
+        for k in 0..10 {
+            let n = (i * 10 + k) % pods.len();
+            let p = &mut pods[n];
+            batch.push(Update::PodDeleted { namespace: p.namespace.to_string(), name: p.name.to_string() });
+            p.name = format!("churn-{i}-{k}").into();
+            batch.push(Update::PodApplied(p.clone()));
+        }
+        w.record(t, &batch).expect("record");
+        if s % 600 == 0 {
             let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0)
                 + std::fs::metadata(wal_path(&p)).map(|m| m.len()).unwrap_or(0);
             biggest = biggest.max(size);
@@ -306,7 +373,7 @@ fn the_size_and_age_bounds_hold_over_a_simulated_week() {
     let stats = w.stats();
     w.close().expect("close");
     assert!(stats.pruned_frames > 0, "{stats:?}");
-    assert!(biggest <= max_bytes + (max_bytes / 4), "file and WAL reached {biggest} bytes (bound {max_bytes})");
+    assert!(biggest <= max_bytes, "file and WAL reached {biggest} bytes (bound {max_bytes})");
     let r = Recording::open(&p, Settings::default()).expect("open");
     let spans = r.spans().expect("spans");
     let first = spans.first().expect("a span").start;
@@ -316,22 +383,4 @@ fn the_size_and_age_bounds_hold_over_a_simulated_week() {
         panic!("{e}: {spans:?}");
     }
     assert!(matches!(r.snapshot_at(at(3600)), Err(Error::NotRecorded { .. })));
-}
-
-#[test]
-#[ignore]
-fn debug_thinning_by_kind() {
-    let mut t = crate::thin::Thinner::new(Refresh::default());
-    let mut counts: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
-    scripted(48, |at, b| {
-        for u in &b {
-            let k = format!("{u:?}").split([' ', '(', '{']).next().unwrap_or("").to_string();
-            let e = counts.entry(k).or_default();
-            e.0 += 1;
-            if t.keep(u, at) {
-                e.1 += 1;
-            }
-        }
-    });
-    eprintln!("{counts:#?}");
 }

@@ -23,8 +23,8 @@ use crate::{Error, Header};
 pub struct Options {
     /// Frames older than this are dropped (default 7 days).
     pub max_age: Duration,
-    /// The file's pages in use are kept under this (default 1 GiB); its WAL under a sixteenth of
-    /// it more (at most 4 MiB).
+    /// The file and its WAL are kept under this (default 1 GiB): pages in use under 7/8 of it,
+    /// the WAL under a sixteenth (at most 4 MiB).
     pub max_bytes: u64,
     /// How much a crash may lose: the tail is written this often (default 1 s).
     pub flush_every: Duration,
@@ -194,6 +194,9 @@ impl Writer {
             self.compact()?;
             self.keyframe(now)?;
             self.prune(now)?;
+            // The hour's big transactions grew the WAL: fold it in and cut it to nothing (a
+            // reader in the way only delays this to the next hour).
+            let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         } else if now - self.last_compact >= self.opts.compact_every {
             self.flush(now)?;
             self.compact()?;
@@ -252,7 +255,9 @@ impl Writer {
             params![seq0, CHUNK, t0, t1, data],
         )
         .map_err(|e| self.err(e))?;
-        tx.commit().map_err(|e| self.err(e))
+        tx.commit().map_err(|e| self.err(e))?;
+        // The raw tail's pages go back to the file system.
+        db::vacuum(&self.conn).map_err(|e| self.err(e))
     }
 
     fn keyframe(&mut self, now: DateTime<Utc>) -> Result<(), Error> {
@@ -292,8 +297,10 @@ impl Writer {
             self.drop_before(k)?;
         }
         loop {
+            // Pages in use within 7/8 of the bound: the WAL (a sixteenth) and pages not yet
+            // given back keep the file on disk within it.
             let used = db::used_bytes(&self.conn).map_err(|e| self.err(e))?;
-            if used <= self.opts.max_bytes {
+            if used <= self.opts.max_bytes / 8 * 7 {
                 break;
             }
             // The second keyframe: everything before it goes.
@@ -314,15 +321,16 @@ impl Writer {
 
     fn drop_before(&mut self, seq: i64) -> Result<(), Error> {
         let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
-        let t0: i64 =
-            tx.query_row("SELECT t0 FROM frames WHERE seq = ?1", [seq], |r| r.get(0)).map_err(|e| self.err(e))?;
+        let t0: i64 = tx
+            .query_row("SELECT t0 FROM frames WHERE seq = ?1", [seq], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
         let n = tx.execute("DELETE FROM frames WHERE seq < ?1", [seq]).map_err(|e| self.err(e))?;
         tx.execute("DELETE FROM sessions WHERE end < ?1", [t0]).map_err(|e| self.err(e))?;
         tx.execute("UPDATE sessions SET start = ?1 WHERE start < ?1", [t0]).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         if n > 0 {
             self.stats.pruned_frames += n as u64;
-            self.conn.execute_batch("PRAGMA incremental_vacuum;").map_err(|e| self.err(e))?;
+            db::vacuum(&self.conn).map_err(|e| self.err(e))?;
         }
         Ok(())
     }
@@ -341,5 +349,6 @@ impl Writer {
 }
 
 fn compress(raw: &[u8], path: &Path) -> Result<Vec<u8>, Error> {
-    zstd::bulk::compress(raw, 3).map_err(|e| Error::Io { path: path.to_path_buf(), detail: format!("compress: {e}") })
+    zstd::bulk::compress(raw, 3)
+        .map_err(|e| Error::Io { path: path.to_path_buf(), detail: format!("compress: {e}") })
 }
