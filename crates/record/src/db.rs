@@ -75,7 +75,11 @@ pub(crate) fn open_write(path: &Path, header: &Header) -> Result<Connection, Err
         check(path, &conn)?;
         let had = read_header(path, &conn)?;
         if had.context != header.context || had.cluster != header.cluster {
-            return Err(Error::OtherCluster { path: path.to_path_buf(), found: had, wanted: header.clone() });
+            return Err(Error::OtherCluster {
+                path: path.to_path_buf(),
+                found: Box::new(had),
+                wanted: Box::new(header.clone()),
+            });
         }
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('clustertop_version', ?1)", [&header.version])
             .map_err(e)?;

@@ -49,8 +49,8 @@ pub enum Error {
     },
     OtherCluster {
         path: PathBuf,
-        found: Header,
-        wanted: Header,
+        found: Box<Header>,
+        wanted: Box<Header>,
     },
     /// SQLite finds the file damaged, or a frame does not decode.
     Damaged {
