@@ -1,5 +1,7 @@
 //! Command line: parse, build settings, dispatch. `main.rs` only calls `cli::main`.
 
+mod history;
+mod record;
 mod run;
 
 use std::process::ExitCode;
@@ -77,6 +79,10 @@ pub struct UiFlags {
     /// Config file (default: $XDG_CONFIG_HOME/clustertop/config.toml, if it exists).
     #[arg(long, global = true)]
     pub config: Option<std::path::PathBuf>,
+    /// Do not record (the dashboard records its cluster by default into
+    /// $XDG_STATE_HOME/clustertop/recordings/<context>.db; config key `record = false`).
+    #[arg(long, global = true)]
+    pub no_record: bool,
     /// The config file's contents, loaded after parsing (flags override it).
     #[arg(skip)]
     pub file: Config,
@@ -112,11 +118,21 @@ pub enum Command {
     },
     /// Serve this node's facts over HTTP for the dashboard (run as a DaemonSet).
     Agent(crate::agent::cli::AgentFlags),
-    /// Print the model and findings once, for scripts (the current kube context, or --demo).
+    /// Record the cluster headless (for a systemd unit or a cron job), until --for is over or
+    /// SIGINT/SIGTERM; the file is then closed cleanly.
+    Record(record::RecordFlags),
+    /// Print the model and findings once, for scripts (the current kube context, or --demo, or a
+    /// past moment of a recording with --from FILE --at TIME).
     Snapshot {
         /// Use the embedded simulated cluster instead of a kube context.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "from")]
         demo: bool,
+        /// A recording to read the moment --at from.
+        #[arg(long, value_name = "FILE", requires = "at")]
+        from: Option<std::path::PathBuf>,
+        /// The moment: RFC 3339, HH:MM[:SS] (today, in --tz) or -DURATION (-20m).
+        #[arg(long, value_name = "TIME", requires = "from", allow_hyphen_values = true)]
+        at: Option<String>,
         /// With a kube context: give up waiting for the initial lists after this many seconds.
         #[arg(long, default_value_t = 60)]
         wait: u64,
@@ -133,6 +149,9 @@ pub enum ReportCommand {
     /// rack, idle core-hours, spill, the least-filled nodes. Exit 2 when Prometheus is unreachable
     /// or has no data.
     Capacity(CapacityFlags),
+    /// A timeline of what changed in a recording between --since and --until (first and last
+    /// time of each finding, TOR and rack outages, verdict changes per node), for a postmortem.
+    Incident(history::IncidentFlags),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -297,9 +316,16 @@ pub fn main() -> ExitCode {
         }
     }
     let result = match &cli.command {
+        Some(Command::Snapshot { from: Some(from), at: Some(at), format, .. }) => {
+            history::snapshot(&cli.ui, from, at, *format)
+        }
         Some(Command::Snapshot { demo: true, format, sim, .. }) => run::snapshot_demo(&cli.ui, *format, sim),
         Some(Command::Snapshot { demo: false, format, wait, .. }) => {
             tokio_main(run::snapshot_cluster(&cli.ui, &cli.kube, *format, *wait))
+        }
+        Some(Command::Record(flags)) => tokio_main(record::run(&cli.ui, &cli.kube, flags)),
+        Some(Command::Report { command: ReportCommand::Incident(flags) }) => {
+            history::incident(&cli.ui, flags)
         }
         Some(Command::Agent(flags)) => tokio_main(crate::agent::cli::run(flags)),
         Some(Command::Demo(flags)) => tokio_main(run::demo(&cli.ui, flags, started)),

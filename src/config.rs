@@ -32,6 +32,8 @@ pub struct Config {
     pub queries: BTreeMap<String, String>,
     /// A built-in theme name or a theme file path.
     pub theme: Option<String>,
+    /// Whether the dashboard records its cluster (default true; `--no-record` overrides).
+    pub record: Option<bool>,
 }
 
 /// Where the CPU history comes from. `Debug` never prints the secrets.

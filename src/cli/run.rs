@@ -41,7 +41,7 @@ fn kube_options(k: &KubeFlags, ui: &UiFlags) -> KubeOptions {
 }
 
 /// The metrics backend from `--prometheus` / `CLUSTERTOP_PROMETHEUS` / the config file, if any.
-fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOptions)>> {
+pub(super) fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOptions)>> {
     let p = &ui.file.prometheus;
     let Some(url) = ui.prometheus.clone().or_else(|| p.url.clone()) else { return Ok(None) };
     if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -76,7 +76,7 @@ fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOption
 
 /// The node agents from `--agents`: URLs, `auto` (no URLs: discovered), `off` (or nothing) for
 /// none; with the bearer token of `--agent-token-file`.
-fn agents(ui: &UiFlags) -> Result<Option<crate::sources::agents::AgentsOptions>> {
+pub(super) fn agents(ui: &UiFlags) -> Result<Option<crate::sources::agents::AgentsOptions>> {
     let list = ui.agents.as_deref().unwrap_or("off").trim();
     let urls: Vec<String> = match list {
         "off" | "" => return Ok(None),
@@ -91,7 +91,7 @@ fn agents(ui: &UiFlags) -> Result<Option<crate::sources::agents::AgentsOptions>>
     Ok(Some(crate::sources::agents::AgentsOptions { urls, token, ..Default::default() }))
 }
 
-async fn connect(k: &KubeFlags, ui: &UiFlags) -> Result<(::kube::Client, String, KubeOptions)> {
+pub(super) async fn connect(k: &KubeFlags, ui: &UiFlags) -> Result<(::kube::Client, String, KubeOptions)> {
     let opts = kube_options(k, ui);
     match kube_source::connect(&opts).await {
         Ok((client, label)) => Ok((client, label, opts)),
@@ -99,24 +99,55 @@ async fn connect(k: &KubeFlags, ui: &UiFlags) -> Result<(::kube::Client, String,
     }
 }
 
+/// The store and the UI; with `record`, the recorder too (`Err`: why it cannot, shown as the
+/// recorder's health). The UI's future closes the recording once the UI is done.
 fn start_ui(
     ui: &UiFlags,
-    state: ClusterState,
+    mut state: ClusterState,
     started: Instant,
     interest: Option<watch::Sender<Interest>>,
+    record: Option<std::result::Result<std::path::PathBuf, String>>,
 ) -> Result<(mpsc::Sender<Vec<Update>>, impl Future<Output = Result<()>>)> {
     let theme = ui.theme()?;
     let (utx, urx) = mpsc::channel(256);
     let (stx, srx) = watch::channel(None);
-    tokio::spawn(event_loop::store_task(state, urx, stx));
+    let recorder = match record {
+        Some(Ok(path)) => {
+            let header = super::record::header(&state.cluster);
+            super::record::start(&path, &header, &mut state, utx.clone())
+        }
+        Some(Err(error)) => {
+            let health = SourceHealth::Unreachable { error };
+            state.apply(Update::Health {
+                source: SourceId::Recorder,
+                scope: String::new(),
+                health,
+                at: Utc::now(),
+            });
+            None
+        }
+        None => None,
+    };
+    let (tap, handle) = recorder.map_or((None, None), |(t, h)| (Some(t), Some(h)));
+    let store = tokio::spawn(event_loop::store_task(state, urx, stx, tap));
     let opts = Options { theme, ascii: ui.ascii, no_color: no_color(), started, interest };
-    Ok((utx, event_loop::run(srx, opts)))
+    let tui = event_loop::run(srx, opts);
+    Ok((utx, async move {
+        let r = tui.await;
+        if let Some(h) = handle {
+            // The store lets go of the recorder, which writes what is left and closes the file.
+            store.abort();
+            let _ = store.await;
+            super::record::finish(h).await;
+        }
+        r
+    }))
 }
 
 pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()> {
     let settings = ui.settings();
     let sim = Sim::new(flags.config(settings.tz), Utc::now());
-    let (tx, tui) = start_ui(ui, ClusterState::new(sim.label(), settings), started, None)?;
+    let (tx, tui) = start_ui(ui, ClusterState::new(sim.label(), settings), started, None, None)?;
     tokio::spawn(crate::sources::sim::run(sim, tx, Duration::from_secs_f64(ui.refresh)));
     tui.await
 }
@@ -129,7 +160,8 @@ pub async fn cluster(ui: &UiFlags, k: &KubeFlags, started: Instant) -> Result<()
     let (client, label, opts) = connect(k, ui).await?;
     let (itx, irx) = watch::channel(Interest::default());
     let interest = prom.is_some().then_some(itx);
-    let (tx, tui) = start_ui(ui, ClusterState::new(label, ui.settings()), started, interest)?;
+    let record = super::record::target(ui, &label);
+    let (tx, tui) = start_ui(ui, ClusterState::new(label, ui.settings()), started, interest, record)?;
     if let Some((backend, popts)) = prom {
         tokio::spawn(prom_source::run(backend, popts, tx.clone(), irx));
     }
@@ -146,7 +178,7 @@ pub async fn cluster(ui: &UiFlags, k: &KubeFlags, started: Instant) -> Result<()
     tui.await
 }
 
-fn print(snap: &crate::model::Snapshot, format: Format) {
+pub(super) fn print(snap: &crate::model::Snapshot, format: Format) {
     let out = match format {
         Format::Json => crate::snapshot_cmd::json(snap),
         Format::Text => crate::snapshot_cmd::text(snap),

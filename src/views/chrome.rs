@@ -69,7 +69,7 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
             group.iter().filter(|x| !has_root || x.scope.is_empty() || !x.health.is_ok()).collect();
         if shown.len() <= MAX_SCOPES_SHOWN {
             for src in shown {
-                let (st, g) = widgets::source_health(t, &src.health);
+                let (st, g) = widgets::source_health(t, src);
                 // A source that stopped answering: how old is what is on screen?
                 let old = match (&src.health, src.updated) {
                     (SourceHealth::Unreachable { .. } | SourceHealth::Stale { .. }, Some(at)) => {
@@ -80,14 +80,14 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
                     }
                     _ => String::new(),
                 };
-                spans.push(Span::styled(format!(" {g} {} {}{old}", src.label(), src.health.word()), st));
+                spans.push(Span::styled(format!(" {g} {} {}{old}", src.label(), src.word()), st));
             }
             continue;
         }
         let ok = group.iter().filter(|x| x.health.is_ok()).count();
         let worst = group.iter().find(|x| matches!(x.health, SourceHealth::Unreachable { .. }));
         let worst = worst.or_else(|| group.iter().find(|x| !x.health.is_ok())).unwrap_or(&group[0]);
-        let (st, g) = widgets::source_health(t, &worst.health);
+        let (st, g) = widgets::source_health(t, worst);
         spans.push(Span::styled(format!(" {g} {} {ok}/{} ok", group[0].source.label(), group.len()), st));
     }
     if !s.foreign_nodes.is_empty() {

@@ -109,6 +109,13 @@ pub(crate) fn open_read(path: &Path) -> Result<Connection, Error> {
     if !path.exists() {
         return Err(Error::Missing(path.to_path_buf()));
     }
+    // Without SQLite's magic it is no recording at all (with it, SQLite judges the damage).
+    let mut magic = [0u8; 16];
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| Error::Io { path: path.to_path_buf(), detail: e.to_string() })?;
+    if std::io::Read::read_exact(&mut file, &mut magic).is_err() || &magic != b"SQLite format 3\0" {
+        return Err(Error::NotARecording(path.to_path_buf()));
+    }
     let e = |x| db_err(path, x);
     let rw = Connection::open_with_flags(
         path,

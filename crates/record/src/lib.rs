@@ -133,7 +133,7 @@ pub trait History {
     fn spans(&self) -> Result<Vec<Span>, HistoryError>;
 }
 
-/// `$XDG_STATE_HOME/clustertop/recordings/<context>.sqlite` (`~/.local/state` without it): the
+/// `$XDG_STATE_HOME/clustertop/recordings/<context>.db` (`~/.local/state` without it): the
 /// default recording of a context. Characters a file name should not have become `_`.
 pub fn default_path(context: &str) -> Option<PathBuf> {
     let state = std::env::var_os("XDG_STATE_HOME")
@@ -148,7 +148,7 @@ pub fn default_path(context: &str) -> Option<PathBuf> {
         .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@') { c } else { '_' })
         .collect();
     let name = if name.is_empty() || name.starts_with('.') { format!("_{name}") } else { name };
-    Some(state.join("clustertop/recordings").join(format!("{name}.sqlite")))
+    Some(state.join("clustertop/recordings").join(format!("{name}.db")))
 }
 
 #[cfg(test)]

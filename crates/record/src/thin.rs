@@ -120,6 +120,8 @@ impl Thinner {
     pub fn keep(&mut self, u: &Update, now: DateTime<Utc>) -> bool {
         let r = self.refresh;
         let (key, period) = match u {
+            // What the recorder says of itself is not the cluster's history.
+            Update::Health { source: SourceId::Recorder, .. } => return false,
             Update::Health { source, scope, .. } => (Key::Health(*source, scope.clone()), r.health),
             Update::Note { source, scope, .. } => (Key::Note(*source, scope.clone()), Duration::MAX),
             Update::NodeApplied { node, .. } => (Key::Node(node.name.clone()), r.node),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 use clustertop_core::analysis::Settings;
-use clustertop_core::model::Update;
+use clustertop_core::model::{SourceId, Update};
 use clustertop_core::store::ClusterState;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -179,8 +179,9 @@ impl Writer {
         self.mirror = ClusterState::new(self.mirror.cluster.clone(), Settings::default());
         self.thin.reset();
         for u in keyframe {
-            self.thin.keep(&u, at);
-            self.mirror.apply(u);
+            if self.thin.keep(&u, at) || !matches!(u, Update::Health { source: SourceId::Recorder, .. }) {
+                self.mirror.apply(u);
+            }
         }
         self.compact()?;
         self.keyframe(at)

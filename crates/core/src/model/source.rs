@@ -69,6 +69,14 @@ impl SourceHealth {
 }
 
 impl SourceStatus {
+    /// Its health in a word; a recorder that is out of order has `stopped`.
+    pub fn word(&self) -> &'static str {
+        match (&self.source, &self.health) {
+            (SourceId::Recorder, SourceHealth::Unreachable { .. }) => "stopped",
+            (_, h) => h.word(),
+        }
+    }
+
     /// `kube`, or `kube ciliumbgpnodeconfigs.cilium.io` for a scoped status.
     pub fn label(&self) -> String {
         if self.scope.is_empty() {
