@@ -73,7 +73,7 @@ pub fn incident(ui: &UiFlags, f: &IncidentFlags) -> Result<()> {
     let (start, end) = (spans.iter().map(|s| s.start).min(), spans.iter().map(|s| s.end).max());
     let until = match &f.until {
         Some(u) => moment(ui, "--until", u)?,
-        None => end.unwrap_or(since),
+        None => end.unwrap_or(since).max(since),
     };
     if until < since {
         return Err(ConfigError(format!(
@@ -85,6 +85,9 @@ pub fn incident(ui: &UiFlags, f: &IncidentFlags) -> Result<()> {
     }
     // Before the start and past the end of the recording there is nothing to tell: the window
     // is cut to it (a window wholly outside it is an error naming what it covers).
+    if !spans.iter().any(|s| s.start <= until && since <= s.end) {
+        return Err(failed(record::Error::NotRecorded { at: since, spans }));
+    }
     let since = match start {
         Some(s) if since < s && until >= s => s,
         _ => since,
