@@ -137,3 +137,95 @@ pub fn markdown(inc: &Incident, tz: Tz) -> String {
 pub fn json(inc: &Incident) -> String {
     serde_json::to_string_pretty(inc).unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BgpVerdict, Rule, Severity};
+    use crate::record::incident::{FindingSpan, SCHEMA};
+    use clustertop_core::testkit::T0;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        T0 + chrono::Duration::seconds(s)
+    }
+
+    fn incident() -> Incident {
+        let verdict = |s, from: &str, to: &str| Change {
+            at: at(s),
+            kind: ChangeKind::Verdict {
+                node: "r5-n01".into(),
+                rack: "rack-5".into(),
+                tors: ["tor-5a".into(), "tor-5b".into()],
+                from: BgpVerdict::Healthy,
+                to: BgpVerdict::Degraded,
+                from_label: from.into(),
+                to_label: to.into(),
+            },
+        };
+        Incident {
+            schema: SCHEMA,
+            cluster: "prod\x1b]0;owned\x07".into(),
+            since: at(0),
+            until: at(1800),
+            resolution_s: 5,
+            findings: vec![FindingSpan {
+                rule: Rule::BgpDegraded,
+                severity: Severity::Warning,
+                subject: "r5-n01".into(),
+                what: "ECMP degraded | 1/2".into(),
+                first: Some(at(600)),
+                last: None,
+                appeared: 1,
+            }],
+            tors: vec![OutageSpan {
+                name: "tor-5a".into(),
+                rack: Some("rack-5".into()),
+                nodes: (1..=10).map(|i| format!("r5-n{i:02}")).collect(),
+                start: Some(at(600)),
+                end: Some(at(1200)),
+            }],
+            racks: vec![OutageSpan {
+                name: "rack-5".into(),
+                rack: None,
+                nodes: vec![],
+                start: None,
+                end: None,
+            }],
+            verdicts: vec![verdict(600, "2/2", "1/2"), verdict(1200, "1/2", "2/2")],
+            timeline: vec![verdict(600, "2/2", "1/2")],
+        }
+    }
+
+    #[test]
+    fn the_markdown_names_each_outage_with_its_start_end_and_length_inertly() {
+        let md = markdown(&incident(), chrono_tz::Asia::Kolkata);
+        assert!(md.starts_with("# Incident timeline: prod"), "{md}");
+        let tor = md.lines().find(|l| l.starts_with("| tor-5a |")).unwrap_or_default();
+        // 12:10Z is 17:40 in Kolkata (+05:30).
+        assert_eq!(
+            tor,
+            "| tor-5a | rack-5 | 10 (r5-n01, r5-n02, r5-n03, r5-n04, r5-n05, r5-n06, r5-n07, r5-n08, … 2 more) \
+             | 2026-11-24 17:40:00 | 2026-11-24 17:50:00 | 10m |"
+        );
+        let rack = md.lines().find(|l| l.starts_with("| rack-5 |")).unwrap_or_default();
+        assert!(
+            rack.contains("before 2026-11-24 17:30:00") && rack.contains("still down at 2026-11-24 18:00:00"),
+            "{rack}"
+        );
+        assert!(
+            md.contains("| ECMP degraded \\| 1/2 | r5-n01 | 2026-11-24 17:40:00 | still there | 1 |"),
+            "{md}"
+        );
+        assert!(md.contains("- 2026-11-24 17:40:00 node r5-n01 (rack-5): BGP 2/2 → 1/2"), "{md}");
+        assert!(md.contains("- 2026-11-24 17:50:00 node r5-n01 (rack-5): BGP 1/2 → 2/2"), "{md}");
+        assert!(!md.contains('\x1b') && !md.contains('\x07'));
+    }
+
+    #[test]
+    fn the_json_is_the_incident_schema() {
+        let v: serde_json::Value = serde_json::from_str(&json(&incident())).unwrap_or_default();
+        assert_eq!(v["schema"], "clustertop.incident/v1");
+        assert_eq!(v["tors"][0]["start"], "2026-11-24T12:10:00Z");
+        assert_eq!(v["timeline"][0]["change"], "verdict");
+    }
+}
