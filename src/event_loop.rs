@@ -61,8 +61,10 @@ pub async fn store_task(
                         apply(b);
                     }
                 }
-                None => return,
+                None => break,
             },
+            // The UI is gone: the recorder gets what it missed, then closes its file.
+            _ = tx.closed() => break,
             _ = tokio::time::sleep_until(last + RESNAPSHOT) => changed = true,
         }
         if !changed && last.elapsed() < RESNAPSHOT {
@@ -70,8 +72,11 @@ pub async fn store_task(
         }
         last = tokio::time::Instant::now();
         if tx.send(Some(Arc::new(state.snapshot(Utc::now())))).is_err() {
-            return;
+            break;
         }
+    }
+    if let Some(mut t) = tap {
+        t.finish(Utc::now(), || state.keyframe());
     }
 }
 

@@ -135,9 +135,11 @@ fn start_ui(
     Ok((utx, async move {
         let r = tui.await;
         if let Some(h) = handle {
-            // The store lets go of the recorder, which writes what is left and closes the file.
-            store.abort();
-            let _ = store.await;
+            // The store sees the UI gone and lets go of the recorder, which writes what is left
+            // and closes the file.
+            if tokio::time::timeout(Duration::from_secs(5), store).await.is_err() {
+                tracing::warn!("the store did not let go of the recorder within 5 s");
+            }
             super::record::finish(h).await;
         }
         r

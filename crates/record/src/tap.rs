@@ -72,6 +72,16 @@ impl Tap {
     pub fn close(&mut self) {
         self.tx = None;
     }
+
+    /// Stop recording, after the store's state at `at` when a batch was lost since the last one
+    /// that reached the recorder (waits for room for it: at the end only).
+    pub fn finish(&mut self, at: DateTime<Utc>, keyframe: impl FnOnce() -> Vec<Update>) {
+        if let Some(tx) = self.tx.take()
+            && self.lost
+        {
+            let _ = tx.send(Msg::Resync(at, keyframe()));
+        }
+    }
 }
 
 /// Run `writer` on its own thread. `on_stop` hears of the error that stopped it, once; the

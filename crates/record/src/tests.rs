@@ -12,6 +12,7 @@ use clustertop_core::store::ClusterState;
 use clustertop_core::testkit::T0;
 use clustertop_sim::{Scenario, Sim, SimConfig};
 
+use crate::tap;
 use crate::thin::Refresh;
 use crate::*;
 
@@ -383,4 +384,40 @@ fn the_size_and_age_bounds_hold_over_a_simulated_week() {
         panic!("{e}: {spans:?}");
     }
     assert!(matches!(r.snapshot_at(at(3600)), Err(Error::NotRecorded { .. })));
+}
+
+/// The store hands batches to the recorder's thread without waiting; when the channel is full a
+/// batch is dropped, and the next one that fits is preceded by the store's keyframe, so the
+/// recording ends exactly where the store did (pods, nodes, verdicts).
+#[test]
+fn the_tap_never_waits_and_a_lost_batch_is_made_up_by_a_keyframe() {
+    let dir = TempDir::new("tap");
+    let p = dir.file("t.sqlite");
+    let mut sim = Sim::new(SimConfig { nodes: 12, ..SimConfig::default() }, at(0));
+    let w = Writer::create(&p, &header("demo"), Options::default(), at(0)).expect("create");
+    let (mut tap, handle) = tap::spawn(w, Box::new(|| at(0)), Box::new(|_| {})).expect("spawn");
+    let mut state = ClusterState::new("demo", Settings::default());
+    let mut batches = vec![(at(0), sim.initial())];
+    batches.extend((1..=600).map(|s| (at(s), sim.step(at(s)))));
+    for (t, b) in batches {
+        tap.send(t, &b, || state.keyframe());
+        for u in b {
+            state.apply(u);
+        }
+    }
+    assert!(tap.active());
+    tap.finish(at(600), || state.keyframe());
+    drop(tap);
+    let stats = handle.join().expect("the thread").expect("recorded");
+    let r = Recording::open(&p, Settings::default()).expect("open");
+    let span = *r.spans().expect("spans").last().expect("a span");
+    assert!(span.closed);
+    let got = r.snapshot_at(at(600)).expect("the last moment");
+    let want = state.snapshot(at(600));
+    let view = |s: &Snapshot| {
+        let nodes: Vec<_> =
+            s.nodes.iter().map(|n| (n.name.clone(), n.bgp_verdict, n.pods, n.runtime)).collect();
+        (nodes, s.pods.len(), s.findings.iter().map(|f| (f.rule, f.subject.clone())).collect::<Vec<_>>())
+    };
+    assert_eq!(view(&got), view(&want), "{stats:?}");
 }
