@@ -11,12 +11,13 @@ use chrono::Utc;
 use clap::Args;
 use tokio::sync::{mpsc, watch};
 
-use super::run::{ConfigError, agents, connect, prometheus};
+use super::run::{ClusterSources, ConfigError};
 use super::{KubeFlags, SimFlags, UiFlags};
 use crate::model::{SourceHealth, SourceId, Update};
 use crate::record::tap::{self, Tap};
 use crate::record::{self, Header, Options, Stats, Writer};
 use crate::sim::Sim;
+use crate::sources::prometheus::Interest;
 use crate::store::ClusterState;
 
 #[derive(Args, Debug, Clone)]
@@ -120,13 +121,13 @@ pub async fn finish(h: Handle) -> Option<Result<Stats, record::Error>> {
 }
 
 /// The sources of `clustertop record`: the simulated cluster, or the kube context with its
-/// Prometheus and agents. Returns the cluster's label and the updates' channel.
+/// Prometheus and agents. Returns the cluster's label, the updates' channel and what keeps the
+/// metrics source's interest alive.
 async fn sources(
     ui: &UiFlags,
     k: &KubeFlags,
     f: &RecordFlags,
-) -> Result<(String, mpsc::Receiver<Vec<Update>>, Option<watch::Sender<crate::sources::prometheus::Interest>>)>
-{
+) -> Result<(String, mpsc::Receiver<Vec<Update>>, Option<watch::Sender<Interest>>)> {
     let (tx, rx) = mpsc::channel(256);
     if f.demo {
         let sim = Sim::new(f.sim.config(ui.settings().tz), Utc::now());
@@ -135,24 +136,10 @@ async fn sources(
         tokio::spawn(crate::sources::sim::run(sim, tx, refresh));
         return Ok((label, rx, None));
     }
-    let prom = prometheus(ui, k)?;
-    let agents = agents(ui)?;
-    let (client, label, opts) = connect(k, ui).await?;
-    let (itx, irx) = watch::channel(Default::default());
-    if let Some((backend, popts)) = prom {
-        tokio::spawn(crate::sources::prometheus::run(backend, popts, tx.clone(), irx));
-    }
-    match agents {
-        Some(a) if a.urls.is_empty() => {
-            tokio::spawn(crate::sources::agents::run_discovered(client.clone(), a, tx.clone()));
-        }
-        Some(a) => {
-            tokio::spawn(crate::sources::agents::run(a, tx.clone()));
-        }
-        None => {}
-    }
-    tokio::spawn(crate::sources::kube::run(client, opts, tx));
-    Ok((label, rx, Some(itx)))
+    let sources = ClusterSources::connect(ui, k).await?;
+    let (label, interest) = (sources.label.clone(), sources.interest.clone());
+    sources.spawn(tx);
+    Ok((label, rx, Some(interest)))
 }
 
 /// `clustertop record`: until `--for` is over, or SIGINT/SIGTERM; then the file is closed.

@@ -41,7 +41,7 @@ fn kube_options(k: &KubeFlags, ui: &UiFlags) -> KubeOptions {
 }
 
 /// The metrics backend from `--prometheus` / `CLUSTERTOP_PROMETHEUS` / the config file, if any.
-pub(super) fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOptions)>> {
+fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOptions)>> {
     let p = &ui.file.prometheus;
     let Some(url) = ui.prometheus.clone().or_else(|| p.url.clone()) else { return Ok(None) };
     if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -76,7 +76,7 @@ pub(super) fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend,
 
 /// The node agents from `--agents`: URLs, `auto` (no URLs: discovered), `off` (or nothing) for
 /// none; with the bearer token of `--agent-token-file`.
-pub(super) fn agents(ui: &UiFlags) -> Result<Option<crate::sources::agents::AgentsOptions>> {
+fn agents(ui: &UiFlags) -> Result<Option<crate::sources::agents::AgentsOptions>> {
     let list = ui.agents.as_deref().unwrap_or("off").trim();
     let urls: Vec<String> = match list {
         "off" | "" => return Ok(None),
@@ -157,27 +157,52 @@ pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()
 /// The dashboard on a real cluster (the current kube context).
 pub async fn cluster(ui: &UiFlags, k: &KubeFlags, started: Instant) -> Result<()> {
     ui.theme()?;
-    let prom = prometheus(ui, k)?;
-    let agents = agents(ui)?;
-    let (client, label, opts) = connect(k, ui).await?;
-    let (itx, irx) = watch::channel(Interest::default());
-    let interest = prom.is_some().then_some(itx);
-    let record = super::record::target(ui, &label);
-    let (tx, tui) = start_ui(ui, ClusterState::new(label, ui.settings()), started, interest, record)?;
-    if let Some((backend, popts)) = prom {
-        tokio::spawn(prom_source::run(backend, popts, tx.clone(), irx));
-    }
-    match agents {
-        Some(a) if a.urls.is_empty() => {
-            tokio::spawn(crate::sources::agents::run_discovered(client.clone(), a, tx.clone()));
-        }
-        Some(a) => {
-            tokio::spawn(crate::sources::agents::run(a, tx.clone()));
-        }
-        None => {}
-    }
-    tokio::spawn(kube_source::run(client, opts, tx));
+    let sources = ClusterSources::connect(ui, k).await?;
+    let interest = sources.prom.is_some().then(|| sources.interest.clone());
+    let record = super::record::target(ui, &sources.label);
+    let state = ClusterState::new(sources.label.clone(), ui.settings());
+    let (tx, tui) = start_ui(ui, state, started, interest, record)?;
+    sources.spawn(tx);
     tui.await
+}
+
+/// A kube context's sources (the API, its Prometheus and agents), connected, not yet started.
+pub(super) struct ClusterSources {
+    pub label: String,
+    prom: Option<(Backend, PromOptions)>,
+    agents: Option<crate::sources::agents::AgentsOptions>,
+    client: ::kube::Client,
+    opts: KubeOptions,
+    /// What the metrics source should fetch (the screen's interest; the default when headless).
+    pub interest: watch::Sender<Interest>,
+    irx: watch::Receiver<Interest>,
+}
+
+impl ClusterSources {
+    pub(super) async fn connect(ui: &UiFlags, k: &KubeFlags) -> Result<ClusterSources> {
+        let prom = prometheus(ui, k)?;
+        let agents = agents(ui)?;
+        let (client, label, opts) = connect(k, ui).await?;
+        let (interest, irx) = watch::channel(Interest::default());
+        Ok(ClusterSources { label, prom, agents, client, opts, interest, irx })
+    }
+
+    /// Start every source, sending to `tx`.
+    pub(super) fn spawn(self, tx: mpsc::Sender<Vec<Update>>) {
+        if let Some((backend, popts)) = self.prom {
+            tokio::spawn(prom_source::run(backend, popts, tx.clone(), self.irx));
+        }
+        match self.agents {
+            Some(a) if a.urls.is_empty() => {
+                tokio::spawn(crate::sources::agents::run_discovered(self.client.clone(), a, tx.clone()));
+            }
+            Some(a) => {
+                tokio::spawn(crate::sources::agents::run(a, tx.clone()));
+            }
+            None => {}
+        }
+        tokio::spawn(kube_source::run(self.client, self.opts, tx));
+    }
 }
 
 pub(super) fn print(snap: &crate::model::Snapshot, format: Format) {
