@@ -5,6 +5,8 @@
 //! naming the flag (exit 2); what clap cannot check alone (overlapping `--window`s, a sim flag
 //! without `--demo`) is checked right after parsing, the same way.
 
+mod history;
+mod record;
 mod run;
 
 use std::path::PathBuf;
@@ -57,6 +59,8 @@ pub struct DashboardFlags {
     pub tz: TzFlag,
     #[command(flatten)]
     pub keepalive: KeepaliveFlag,
+    #[command(flatten)]
+    pub record: RecordFlag,
     #[command(flatten)]
     pub config: ConfigFlag,
 }
@@ -143,6 +147,14 @@ pub struct ConfigFlag {
     pub config: Option<PathBuf>,
 }
 
+#[derive(Args, Debug, Clone, Default)]
+pub struct RecordFlag {
+    /// Do not record (the dashboard records its cluster by default into
+    /// $XDG_STATE_HOME/clustertop/recordings/<context>.db; config key `record = false`).
+    #[arg(long)]
+    pub no_record: bool,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct RefreshFlag {
     /// Seconds between simulator steps (0.1-3600).
@@ -180,7 +192,11 @@ pub enum Command {
     },
     /// Serve this node's facts over HTTP for the dashboard (run as a DaemonSet).
     Agent(crate::agent::cli::AgentFlags),
-    /// Print the model and findings once, for scripts (the current kube context, or --demo).
+    /// Record the cluster headless (for a systemd unit or a cron job), until --for is over or
+    /// SIGINT/SIGTERM; the file is then closed cleanly.
+    Record(record::RecordFlags),
+    /// Print the model and findings once, for scripts (the current kube context, or --demo, or a
+    /// past moment of a recording with --from FILE --at TIME).
     Snapshot(SnapshotFlags),
 }
 
@@ -211,8 +227,14 @@ pub struct DemoFlags {
 #[derive(Args, Debug, Clone)]
 pub struct SnapshotFlags {
     /// Use the embedded simulated cluster instead of a kube context.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from")]
     pub demo: bool,
+    /// A recording to read the moment --at from.
+    #[arg(long, value_name = "FILE", requires = "at")]
+    pub from: Option<PathBuf>,
+    /// The moment: RFC 3339, HH:MM[:SS] (today, in --tz) or -DURATION (-20m).
+    #[arg(long, value_name = "TIME", requires = "from", allow_hyphen_values = true)]
+    pub at: Option<String>,
     /// With a kube context: give up waiting for the initial lists after this many seconds.
     #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub wait: u64,
@@ -241,6 +263,9 @@ pub enum ReportCommand {
     /// rack, idle core-hours, spill, the least-filled nodes. Exit 2 when Prometheus is unreachable
     /// or has no data.
     Capacity(CapacityFlags),
+    /// A timeline of what changed in a recording between --since and --until (first and last
+    /// time of each finding, TOR and rack outages, verdict changes per node), for a postmortem.
+    Incident(history::IncidentFlags),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -470,6 +495,7 @@ pub struct UiFlags {
     pub theme: Option<String>,
     pub ascii: bool,
     pub no_mouse: bool,
+    pub no_record: bool,
     pub refresh: f64,
     pub windows: Vec<Window>,
     pub tz: Option<Tz>,
@@ -489,6 +515,7 @@ impl Default for UiFlags {
             theme: None,
             ascii: false,
             no_mouse: false,
+            no_record: false,
             refresh: 1.0,
             windows: Vec::new(),
             tz: None,
@@ -550,6 +577,7 @@ struct Parts<'a> {
     agents: Option<&'a AgentsFlags>,
     rack: Option<&'a RackFlag>,
     config: Option<&'a ConfigFlag>,
+    record: Option<&'a RecordFlag>,
 }
 
 impl Parts<'_> {
@@ -559,6 +587,7 @@ impl Parts<'_> {
             theme: self.display.and_then(|x| x.theme.clone()),
             ascii: self.display.is_some_and(|x| x.ascii),
             no_mouse: self.display.is_some_and(|x| x.no_mouse),
+            no_record: self.record.is_some_and(|x| x.no_record),
             refresh: self.refresh.map_or(d.refresh, |x| x.refresh),
             windows: self.windows.map(|x| x.windows.clone()).unwrap_or_default(),
             tz: self.tz.and_then(|x| x.tz),
@@ -578,6 +607,20 @@ impl Command {
     fn ui(&self) -> Option<UiFlags> {
         let p = match self {
             Command::Agent(_) => return None,
+            Command::Record(f) => Parts {
+                refresh: Some(&f.refresh),
+                windows: Some(&f.windows),
+                tz: Some(&f.tz),
+                keepalive: Some(&f.keepalive),
+                prometheus: Some(&f.prometheus),
+                agents: Some(&f.agents),
+                rack: Some(&f.rack),
+                config: Some(&f.config),
+                ..Parts::default()
+            },
+            Command::Report { command: ReportCommand::Incident(f) } => {
+                Parts { tz: Some(&f.tz), config: Some(&f.config), ..Parts::default() }
+            }
             Command::Demo(f) => Parts {
                 display: Some(&f.display),
                 refresh: Some(&f.refresh),
@@ -628,6 +671,7 @@ impl DashboardFlags {
             agents: Some(&self.agents),
             rack: Some(&self.rack),
             config: Some(&self.config),
+            record: Some(&self.record),
             ..Parts::default()
         }
         .ui()
@@ -732,7 +776,12 @@ pub fn main() -> ExitCode {
     }
     let ui = ui.unwrap_or_default();
     let result = match &cli.command {
+        Some(Command::Snapshot(SnapshotFlags { from: Some(from), at: Some(at), format, .. })) => {
+            history::snapshot(&ui, from, at, *format)
+        }
         Some(Command::Snapshot(f)) if f.demo => run::snapshot_demo(&ui, f.format, &f.sim),
+        Some(Command::Record(flags)) => tokio_main(record::run(&ui, &flags.kube, flags)),
+        Some(Command::Report { command: ReportCommand::Incident(flags) }) => history::incident(&ui, flags),
         Some(Command::Snapshot(f)) => tokio_main(run::snapshot_cluster(&ui, &f.kube, f.format, f.wait)),
         Some(Command::Agent(flags)) => tokio_main(crate::agent::cli::run(flags)),
         Some(Command::Demo(flags)) => tokio_main(run::demo(&ui, &flags.sim, started)),

@@ -35,6 +35,8 @@ pub struct Config {
     pub theme: Option<String>,
     /// `false`: leave the mouse to the terminal (as `--no-mouse`).
     pub mouse: Option<bool>,
+    /// Whether the dashboard records its cluster (default true; `--no-record` overrides).
+    pub record: Option<bool>,
     /// Where each key was read (file and line), to name it in errors found later.
     #[serde(skip)]
     pub at: Located,

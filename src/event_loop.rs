@@ -21,6 +21,7 @@ use tokio::time::Instant;
 use crate::app::{Effect, Mode, Model, Mouse, Msg, Zoom, update};
 use crate::model::Update;
 use crate::model::{Snapshot, SourceId};
+use crate::record::tap::Tap;
 use crate::sources::prometheus::{self, Interest};
 use crate::store::ClusterState;
 use crate::theme::Theme;
@@ -35,16 +36,23 @@ pub const LOG_FRAMES: &str = "CLUSTERTOP_LOG_FRAMES";
 pub const TEST_PANIC: &str = "CLUSTERTOP_TEST_PANIC";
 
 /// Apply batches of updates and publish a snapshot after each burst that changed something, and
-/// at least every `RESNAPSHOT` (ages and staleness move on even when nothing else does).
+/// at least every `RESNAPSHOT` (ages and staleness move on even when nothing else does). With a
+/// recorder's `tap`, each batch is handed to it too (never waited for).
 pub async fn store_task(
     mut state: ClusterState,
     mut rx: mpsc::Receiver<Vec<Update>>,
     tx: watch::Sender<Option<Arc<Snapshot>>>,
+    mut tap: Option<Tap>,
 ) {
     let mut last = tokio::time::Instant::now();
     loop {
         let mut changed = false;
-        let mut apply = |b: Vec<Update>| b.into_iter().for_each(|u| changed |= state.apply(u));
+        let mut apply = |b: Vec<Update>| {
+            if let Some(t) = tap.as_mut() {
+                t.send(Utc::now(), &b, || state.keyframe());
+            }
+            b.into_iter().for_each(|u| changed |= state.apply(u))
+        };
         tokio::select! {
             batch = rx.recv() => match batch {
                 Some(b) => {
@@ -53,8 +61,10 @@ pub async fn store_task(
                         apply(b);
                     }
                 }
-                None => return,
+                None => break,
             },
+            // The UI is gone: the recorder gets what it missed, then closes its file.
+            _ = tx.closed() => break,
             _ = tokio::time::sleep_until(last + RESNAPSHOT) => changed = true,
         }
         if !changed && last.elapsed() < RESNAPSHOT {
@@ -62,8 +72,11 @@ pub async fn store_task(
         }
         last = tokio::time::Instant::now();
         if tx.send(Some(Arc::new(state.snapshot(Utc::now())))).is_err() {
-            return;
+            break;
         }
+    }
+    if let Some(mut t) = tap {
+        t.finish(Utc::now(), || state.keyframe());
     }
 }
 

@@ -3,6 +3,7 @@
 //! `build`; each output format has its own file and is a pure function of [`CapacityReport`].
 
 pub mod build;
+pub mod incident;
 mod notes;
 
 use chrono::{DateTime, Utc};

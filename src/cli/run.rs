@@ -81,7 +81,7 @@ fn agents(ui: &UiFlags) -> Result<Option<crate::sources::agents::AgentsOptions>>
     Ok(Some(crate::sources::agents::AgentsOptions { urls, token, ..Default::default() }))
 }
 
-async fn connect(k: &KubeFlags, ui: &UiFlags) -> Result<(::kube::Client, String, KubeOptions)> {
+pub(super) async fn connect(k: &KubeFlags, ui: &UiFlags) -> Result<(::kube::Client, String, KubeOptions)> {
     let opts = kube_options(k, ui);
     match kube_source::connect(&opts).await {
         Ok((client, label)) => Ok((client, label, opts)),
@@ -89,24 +89,57 @@ async fn connect(k: &KubeFlags, ui: &UiFlags) -> Result<(::kube::Client, String,
     }
 }
 
+/// The store and the UI; with `record`, the recorder too (`Err`: why it cannot, shown as the
+/// recorder's health). The UI's future closes the recording once the UI is done.
 fn start_ui(
     ui: &UiFlags,
-    state: ClusterState,
+    mut state: ClusterState,
     started: Instant,
     interest: Option<watch::Sender<Interest>>,
+    record: Option<std::result::Result<std::path::PathBuf, String>>,
 ) -> Result<(mpsc::Sender<Vec<Update>>, impl Future<Output = Result<()>>)> {
     let theme = ui.theme()?;
     let (utx, urx) = mpsc::channel(256);
     let (stx, srx) = watch::channel(None);
-    tokio::spawn(event_loop::store_task(state, urx, stx));
+    let recorder = match record {
+        Some(Ok(path)) => {
+            let header = super::record::header(&state.cluster);
+            super::record::start(&path, &header, &mut state, utx.clone())
+        }
+        Some(Err(error)) => {
+            let health = SourceHealth::Unreachable { error };
+            state.apply(Update::Health {
+                source: SourceId::Recorder,
+                scope: String::new(),
+                health,
+                at: Utc::now(),
+            });
+            None
+        }
+        None => None,
+    };
+    let (tap, handle) = recorder.map_or((None, None), |(t, h)| (Some(t), Some(h)));
+    let store = tokio::spawn(event_loop::store_task(state, urx, stx, tap));
     let opts = Options { theme, ascii: ui.ascii, no_color: no_color(), started, interest, mouse: ui.mouse() };
-    Ok((utx, event_loop::run(srx, opts)))
+    let tui = event_loop::run(srx, opts);
+    Ok((utx, async move {
+        let r = tui.await;
+        if let Some(h) = handle {
+            // The store sees the UI gone and lets go of the recorder, which writes what is left
+            // and closes the file.
+            if tokio::time::timeout(Duration::from_secs(5), store).await.is_err() {
+                tracing::warn!("the store did not let go of the recorder within 5 s");
+            }
+            super::record::finish(h).await;
+        }
+        r
+    }))
 }
 
 pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()> {
     let settings = ui.settings();
     let sim = Sim::new(flags.config(settings.tz), Utc::now());
-    let (tx, tui) = start_ui(ui, ClusterState::new(sim.label(), settings), started, None)?;
+    let (tx, tui) = start_ui(ui, ClusterState::new(sim.label(), settings), started, None, None)?;
     tokio::spawn(crate::sources::sim::run(sim, tx, Duration::from_secs_f64(ui.refresh)));
     tui.await
 }
@@ -114,29 +147,55 @@ pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()
 /// The dashboard on a real cluster (the current kube context).
 pub async fn cluster(ui: &UiFlags, k: &KubeFlags, started: Instant) -> Result<()> {
     ui.theme()?;
-    let prom = prometheus(ui)?;
-    let agents = agents(ui)?;
-    let (client, label, opts) = connect(k, ui).await?;
-    let (itx, irx) = watch::channel(Interest::default());
-    let interest = prom.is_some().then_some(itx);
-    let (tx, tui) = start_ui(ui, ClusterState::new(label, ui.settings()), started, interest)?;
-    if let Some((backend, popts)) = prom {
-        tokio::spawn(prom_source::run(backend, popts, tx.clone(), irx));
-    }
-    match agents {
-        Some(a) if a.urls.is_empty() => {
-            tokio::spawn(crate::sources::agents::run_discovered(client.clone(), a, tx.clone()));
-        }
-        Some(a) => {
-            tokio::spawn(crate::sources::agents::run(a, tx.clone()));
-        }
-        None => {}
-    }
-    tokio::spawn(kube_source::run(client, opts, tx));
+    let sources = ClusterSources::connect(ui, k).await?;
+    let interest = sources.prom.is_some().then(|| sources.interest.clone());
+    let record = super::record::target(ui, &sources.label);
+    let state = ClusterState::new(sources.label.clone(), ui.settings());
+    let (tx, tui) = start_ui(ui, state, started, interest, record)?;
+    sources.spawn(tx);
     tui.await
 }
 
-fn print(snap: &crate::model::Snapshot, format: Format) {
+/// A kube context's sources (the API, its Prometheus and agents), connected, not yet started.
+pub(super) struct ClusterSources {
+    pub label: String,
+    prom: Option<(Backend, PromOptions)>,
+    agents: Option<crate::sources::agents::AgentsOptions>,
+    client: ::kube::Client,
+    opts: KubeOptions,
+    /// What the metrics source should fetch (the screen's interest; the default when headless).
+    pub interest: watch::Sender<Interest>,
+    irx: watch::Receiver<Interest>,
+}
+
+impl ClusterSources {
+    pub(super) async fn connect(ui: &UiFlags, k: &KubeFlags) -> Result<ClusterSources> {
+        let prom = prometheus(ui)?;
+        let agents = agents(ui)?;
+        let (client, label, opts) = connect(k, ui).await?;
+        let (interest, irx) = watch::channel(Interest::default());
+        Ok(ClusterSources { label, prom, agents, client, opts, interest, irx })
+    }
+
+    /// Start every source, sending to `tx`.
+    pub(super) fn spawn(self, tx: mpsc::Sender<Vec<Update>>) {
+        if let Some((backend, popts)) = self.prom {
+            tokio::spawn(prom_source::run(backend, popts, tx.clone(), self.irx));
+        }
+        match self.agents {
+            Some(a) if a.urls.is_empty() => {
+                tokio::spawn(crate::sources::agents::run_discovered(self.client.clone(), a, tx.clone()));
+            }
+            Some(a) => {
+                tokio::spawn(crate::sources::agents::run(a, tx.clone()));
+            }
+            None => {}
+        }
+        tokio::spawn(kube_source::run(self.client, self.opts, tx));
+    }
+}
+
+pub(super) fn print(snap: &crate::model::Snapshot, format: Format) {
     let out = match format {
         Format::Json => crate::snapshot_cmd::json(snap),
         Format::Text => crate::snapshot_cmd::text(snap),

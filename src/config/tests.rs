@@ -51,6 +51,7 @@ fn shipped_example_parses_with_every_section() {
     assert_eq!(c.conntrack.keepalive_idle_s, Some(900));
     assert_eq!(c.colocation.windows.as_ref().map(Vec::len), Some(1));
     assert!(c.theme.is_some());
+    assert_eq!(c.record, Some(true));
     // Every key of every table is at least mentioned (set or commented out).
     for key in [
         "url",
@@ -70,6 +71,7 @@ fn shipped_example_parses_with_every_section() {
         "keepalive_idle_s",
         "theme",
         "mouse",
+        "record",
         "cpu_used",
     ] {
         assert!(text.contains(&format!("{key} = ")), "examples/config.toml does not mention {key}");

@@ -86,7 +86,7 @@ fn badges(ctx: &Ctx) -> Vec<Badge> {
             group.iter().filter(|x| !has_root || x.scope.is_empty() || !x.health.is_ok()).collect();
         if shown.len() <= MAX_SCOPES_SHOWN {
             for src in shown {
-                let (style, glyph) = widgets::source_health(t, &src.health);
+                let (style, glyph) = widgets::source_health(t, src);
                 // A source that stopped answering: how old is what is on screen?
                 let old = match (&src.health, src.updated) {
                     (SourceHealth::Unreachable { .. } | SourceHealth::Stale { .. }, Some(at)) => {
@@ -97,14 +97,14 @@ fn badges(ctx: &Ctx) -> Vec<Badge> {
                     }
                     _ => String::new(),
                 };
-                let text = format!("{} {}{old}", src.label(), src.health.word());
+                let text = format!("{} {}{old}", src.label(), src.word());
                 out.push(Badge { text, style, glyph, rank: rank(&src.health) });
             }
             continue;
         }
         let ok = group.iter().filter(|x| x.health.is_ok()).count();
         let worst = group.iter().max_by_key(|x| rank(&x.health)).unwrap_or(&group[0]);
-        let (style, glyph) = widgets::source_health(t, &worst.health);
+        let (style, glyph) = widgets::source_health(t, worst);
         let text = format!("{} {ok}/{} ok", group[0].source.label(), group.len());
         out.push(Badge { text, style, glyph, rank: rank(&worst.health) });
     }

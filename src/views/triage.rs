@@ -27,11 +27,11 @@ fn health_detail(ctx: &Ctx, s: &SourceStatus) -> String {
 
 fn source_row<'a>(ctx: &Ctx, s: &SourceStatus) -> Row<'a> {
     let th = ctx.theme;
-    let (st, glyph) = widgets::source_health(ctx.theme, &s.health);
+    let (st, glyph) = widgets::source_health(ctx.theme, s);
     let detail = health_detail(ctx, s);
     Row::new([
         Cell::from(Span::styled(format!("{glyph} {}", s.label()), st)),
-        Cell::from(Span::styled(s.health.word(), st)),
+        Cell::from(Span::styled(s.word(), st)),
         Cell::from(Span::styled(widgets::age(ctx.snap.now, s.updated).to_string(), th.muted)),
         Cell::from(Span::styled(detail, th.base)),
     ])
@@ -62,8 +62,7 @@ fn consulted(snap: &Snapshot) -> String {
     if snap.sources.is_empty() {
         return "no source has reported yet".into();
     }
-    let v: Vec<String> =
-        snap.sources.iter().map(|s| format!("{} ({})", s.label(), s.health.word())).collect();
+    let v: Vec<String> = snap.sources.iter().map(|s| format!("{} ({})", s.label(), s.word())).collect();
     format!("consulted {}", v.join(", "))
 }
 
@@ -225,8 +224,8 @@ fn sources_compact<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
         spans.push(Span::styled("none has reported yet", th.muted));
     }
     for s in &ctx.snap.sources {
-        let (st, glyph) = widgets::source_health(ctx.theme, &s.health);
-        spans.push(Span::styled(format!("{glyph} {} {}", s.label(), s.health.word()), st));
+        let (st, glyph) = widgets::source_health(ctx.theme, s);
+        spans.push(Span::styled(format!("{glyph} {} {}", s.label(), s.word()), st));
         let d = health_detail(ctx, s);
         if !d.is_empty() {
             spans.push(Span::styled(format!(" ({d})"), th.muted));

@@ -80,10 +80,11 @@ pub fn level(theme: &Theme, f: f64, warn: f64, crit: f64) -> Style {
 }
 
 /// Style and glyph for a source's health, matching the severity of the finding it produces
-/// (stale and forbidden warn, unreachable is critical).
-pub fn source_health(theme: &Theme, h: &crate::model::SourceHealth) -> (Style, &'static str) {
-    use crate::model::SourceHealth;
-    match h {
+/// (stale and forbidden warn, unreachable is critical; a stopped recorder warns).
+pub fn source_health(theme: &Theme, s: &crate::model::SourceStatus) -> (Style, &'static str) {
+    use crate::model::{SourceHealth, SourceId};
+    match &s.health {
+        SourceHealth::Unreachable { .. } if s.source == SourceId::Recorder => (theme.warn, theme.sym.warn),
         SourceHealth::Ok => (theme.ok, theme.sym.ok),
         SourceHealth::Stale { .. } | SourceHealth::Forbidden { .. } | SourceHealth::NoData { .. } => {
             (theme.warn, theme.sym.warn)

@@ -7,5 +7,6 @@ mod support;
 mod kube_e2e;
 mod kube_faults;
 mod kube_scale;
+mod recording;
 mod sim_serve_kubectl;
 mod unknown;

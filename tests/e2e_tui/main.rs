@@ -7,6 +7,7 @@ mod support;
 mod e2e_hostile;
 mod e2e_idle;
 mod e2e_readonly;
+mod e2e_record;
 mod e2e_signals;
 mod e2e_slow_api;
 mod e2e_tmux;

@@ -163,3 +163,41 @@ fn a_refused_connection_names_the_server() {
     assert!(e.contains(&format!("connection refused to https://127.0.0.1:{port}")), "{e}");
     assert!(!e.contains("ServiceError"), "{e}");
 }
+
+/// The recording commands' errors: one line, exit 2 for what the user asked that the file or the
+/// flags do not hold, exit 1 for a target that cannot be written.
+#[test]
+fn recording_commands_fail_clearly() {
+    let dir = std::env::temp_dir().join(format!("ct-fast-rec-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let missing = dir.join("missing.db");
+    let o = run(&["snapshot", "--from", missing.to_str().unwrap_or_default(), "--at", "-5m"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no such recording"), "{}", stderr(&o));
+    let o = run(&["snapshot", "--from", missing.to_str().unwrap_or_default(), "--at", "yesterday"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("\"yesterday\" is not a moment"), "{}", stderr(&o));
+    let o = run(&["snapshot", "--at", "-5m"], &[]);
+    assert_eq!(o.status.code(), Some(2), "--at needs --from: {}", stderr(&o));
+    let o = run(&["record", "--demo", "--out", "/dev/null/x.db", "--for", "1s"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("Not a directory"), "{}", stderr(&o));
+    let o = run(
+        &["record", "--demo", "--out", dir.join("r.db").to_str().unwrap_or_default(), "--for", "0s"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // A short recording, then a moment after it: the error names the range recorded.
+    let file = dir.join("short.db");
+    let f = file.to_str().unwrap_or_default();
+    let o = run(&["record", "--demo", "--nodes", "6", "--out", f, "--for", "1s"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["snapshot", "--from", f, "--at", "2099-01-01T00:00:00Z"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is not in the recording; recorded: "), "{}", stderr(&o));
+    let o = run(&["report", "incident", "--from", f, "--since", "2099-01-01T00:00:00Z"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is not in the recording; recorded: "), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -21,11 +21,28 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
                 &["--prometheus", "--agents", "--agent-token-file"],
                 DISPLAY,
                 ANALYSIS,
-                &["--config", "--version"],
+                &["--no-record", "--config", "--version"],
             ]),
         ),
         ("demo", all(&[SIM, &["--refresh"], DISPLAY, ANALYSIS, &["--config"]])),
-        ("snapshot", all(&[&["--demo", "--wait", "--format"], KUBE, ANALYSIS, &["--config"], SIM])),
+        (
+            "snapshot",
+            all(&[&["--demo", "--from", "--at", "--wait", "--format"], KUBE, ANALYSIS, &["--config"], SIM]),
+        ),
+        (
+            "record",
+            all(&[
+                &["--out", "--for", "--demo", "--prometheus", "--agents", "--agent-token-file"],
+                KUBE,
+                ANALYSIS,
+                &["--config", "--refresh"],
+                SIM,
+            ]),
+        ),
+        (
+            "report incident",
+            all(&[&["--since", "--until", "--from", "--format", "--resolution", "--tz", "--config"]]),
+        ),
         (
             "report capacity",
             all(&[&[

@@ -63,6 +63,12 @@ impl Harness {
 
     /// The same with more `sim serve` arguments (`--scenario hostile`).
     pub fn start_full(tag: &str, serve: &[&str], env: &[String], then: &str) -> Harness {
+        Harness::start_shell(tag, serve, env, "", then)
+    }
+
+    /// The same, the dashboard started by `sh -c '<before> clustertop …'` (`ulimit -f 100;`).
+    /// Its recordings go to `<dir>/state` (`XDG_STATE_HOME`) unless `env` says otherwise.
+    pub fn start_shell(tag: &str, serve: &[&str], env: &[String], before: &str, then: &str) -> Harness {
         let dir = std::env::temp_dir().join(format!("clustertop-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("scratch directory");
         let (kubeconfig, serve_log, log) =
@@ -93,8 +99,10 @@ impl Harness {
             || read(&serve_log),
         );
         h.api = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_default().to_string();
-        let cmd =
-            format!("sh -c '{BIN} --kubeconfig {}; echo EXIT=$?; {then} sleep 60'", kubeconfig.display());
+        let cmd = format!(
+            "sh -c '{before} {BIN} --kubeconfig {}; echo EXIT=$?; {then} sleep 60'",
+            kubeconfig.display()
+        );
         let mut args: Vec<String> = ["new-session", "-d", "-s", &session, "-x", "200", "-y", "50"]
             .iter()
             .map(|s| s.to_string())
@@ -104,6 +112,8 @@ impl Harness {
             "TERM=xterm-256color".into(),
             "-e".into(),
             format!("CLUSTERTOP_LOG={}", log.display()),
+            "-e".into(),
+            format!("XDG_STATE_HOME={}", h.dir.join("state").display()),
         ]);
         for e in env {
             args.extend(["-e".into(), e.clone()]);

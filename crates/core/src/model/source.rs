@@ -13,6 +13,8 @@ pub enum SourceId {
     Kubernetes,
     Prometheus,
     Agents,
+    /// The flight recorder: healthy while silent; unreachable once recording stopped.
+    Recorder,
 }
 
 impl SourceId {
@@ -22,6 +24,7 @@ impl SourceId {
             SourceId::Kubernetes => "kube",
             SourceId::Prometheus => "prometheus",
             SourceId::Agents => "agents",
+            SourceId::Recorder => "recorder",
         }
     }
 }
@@ -68,6 +71,14 @@ impl SourceHealth {
 }
 
 impl SourceStatus {
+    /// Its health in a word; a recorder that is out of order has `stopped`.
+    pub fn word(&self) -> &'static str {
+        match (&self.source, &self.health) {
+            (SourceId::Recorder, SourceHealth::Unreachable { .. }) => "stopped",
+            (_, h) => h.word(),
+        }
+    }
+
     /// `kube`, or `kube ciliumbgpnodeconfigs.cilium.io` for a scoped status.
     pub fn label(&self) -> String {
         if self.scope.is_empty() {
