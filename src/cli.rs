@@ -126,6 +126,10 @@ pub enum Command {
         wait: u64,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// A past moment, from Prometheus (--prometheus URL): RFC 3339, HH:MM[:SS] today in --tz,
+        /// or -DURATION (-20m). Nodes and pods come from kube-state-metrics.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
         #[command(flatten)]
         sim: SimFlags,
     },
@@ -305,7 +309,14 @@ pub fn main() -> ExitCode {
         }
     }
     let result = match &cli.command {
+        Some(Command::Snapshot { demo: true, at: Some(_), .. }) => Err(run::ConfigError(
+            "snapshot --at reads the past from Prometheus (--prometheus URL), not from --demo".into(),
+        )
+        .into()),
         Some(Command::Snapshot { demo: true, format, sim, .. }) => run::snapshot_demo(&cli.ui, *format, sim),
+        Some(Command::Snapshot { at: Some(at), format, .. }) => {
+            tokio_main(run::snapshot_prometheus(&cli.ui, &cli.kube, at, *format))
+        }
         Some(Command::Snapshot { demo: false, format, wait, .. }) => {
             tokio_main(run::snapshot_cluster(&cli.ui, &cli.kube, *format, *wait))
         }

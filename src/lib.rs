@@ -23,5 +23,5 @@ pub(crate) mod testkit;
 // The layers below the dashboard, each its own crate (see the README's crate diagram), under
 // the paths the dashboard and its tests have always used.
 pub use clustertop_agent as agent;
-pub use clustertop_core::{analysis, format, model, sanitize, store, wire};
+pub use clustertop_core::{analysis, format, model, moment, sanitize, store, wire};
 pub use clustertop_sim as sim;
