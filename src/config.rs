@@ -19,6 +19,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer};
 
 use crate::model::Window;
+use crate::sources::prometheus::queries::TEMPLATES;
 use locate::Locator;
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -30,10 +31,31 @@ pub struct Config {
     pub conntrack: ConntrackConfig,
     /// Overrides of named PromQL templates, name to query.
     pub queries: BTreeMap<String, String>,
-    /// A built-in theme name or a theme file path.
+    /// A built-in theme name or a theme file path (relative to the config file's directory).
     pub theme: Option<String>,
     /// `false`: leave the mouse to the terminal (as `--no-mouse`).
     pub mouse: Option<bool>,
+    /// Where each key was read (file and line), to name it in errors found later.
+    #[serde(skip)]
+    pub at: Located,
+}
+
+/// The file a config came from and the line of each of its keys.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Located {
+    pub origin: Option<PathBuf>,
+    lines: BTreeMap<String, usize>,
+}
+
+impl Located {
+    /// `file:line: key: message` (or `file: key: message` for a key the file does not have).
+    pub fn error(&self, key: &str, msg: impl fmt::Display) -> String {
+        let file = self.origin.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "config".into());
+        match self.lines.get(key) {
+            Some(line) => format!("{file}:{line}: {key}: {msg}"),
+            None => format!("{file}: {key}: {msg}"),
+        }
+    }
 }
 
 /// Where the CPU history comes from. `Debug` never prints the secrets.
@@ -117,8 +139,10 @@ impl Config {
                 _ => return Ok(Config::default()),
             },
         };
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("config file {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| match explicit {
+            Some(_) => format!("--config {}: {e}", path.display()),
+            None => format!("config file {}: {e}", path.display()),
+        })?;
         Config::parse(&text, &path)
     }
 
@@ -127,10 +151,7 @@ impl Config {
     pub fn parse(text: &str, origin: &Path) -> Result<Config, String> {
         let loc = Locator::new(text);
         let mut cfg: Config = toml::from_str(text).map_err(|e| toml_error(&e, &loc, origin))?;
-        cfg.validate().map_err(|(path, msg)| match loc.line_of(path) {
-            Some(line) => format!("{}:{line}: {path}: {msg}", origin.display()),
-            None => format!("{}: {path}: {msg}", origin.display()),
-        })?;
+        cfg.at = Located { origin: Some(origin.to_path_buf()), lines: loc.lines() };
         if let Some(dir) = origin.parent() {
             let p = &mut cfg.prometheus;
             for f in [&mut p.password_file, &mut p.bearer_token_file].into_iter().flatten() {
@@ -138,12 +159,38 @@ impl Config {
                     *f = dir.join(&*f);
                 }
             }
+            if let Some(t) = cfg.theme.as_mut().filter(|t| t.ends_with(".toml") && Path::new(t).is_relative())
+            {
+                *t = dir.join(&*t).display().to_string();
+            }
         }
+        cfg.validate().map_err(|(key, msg)| cfg.at.error(&key, msg))?;
         Ok(cfg)
     }
 
     /// Checks serde cannot express; the error is `(dotted key, message)`.
-    fn validate(&self) -> Result<(), (&'static str, String)> {
+    fn validate(&self) -> Result<(), (String, String)> {
+        self.validate_static().map_err(|(k, m)| (k.to_string(), m))?;
+        for (name, q) in &self.queries {
+            let key = format!("queries.{name}");
+            if !TEMPLATES.iter().any(|t| t.0 == name) {
+                let names: Vec<&str> = TEMPLATES.iter().map(|t| t.0).collect();
+                return Err((key, format!("no such query; the names are {}", names.join(", "))));
+            }
+            if q.trim().is_empty() {
+                return Err((key, "the query is empty".into()));
+            }
+        }
+        if let Some(t) = &self.theme {
+            if t.trim().is_empty() {
+                return Err(("theme".into(), "is empty".into()));
+            }
+            crate::theme::Theme::load(t, false).map_err(|e| ("theme".to_string(), format!("{e:#}")))?;
+        }
+        Ok(())
+    }
+
+    fn validate_static(&self) -> Result<(), (&'static str, String)> {
         let p = &self.prometheus;
         if let Some(url) = &p.url {
             check_url(url).map_err(|m| ("prometheus.url", m))?;
@@ -200,11 +247,8 @@ impl Config {
         if self.conntrack.keepalive_idle_s == Some(0) {
             return Err(("conntrack.keepalive_idle_s", "must be more than 0 seconds".into()));
         }
-        if self.queries.values().any(|q| q.trim().is_empty()) {
-            return Err(("queries", "a query template is empty".into()));
-        }
-        if self.theme.as_deref().is_some_and(|t| t.trim().is_empty()) {
-            return Err(("theme", "is empty".into()));
+        if let Some(w) = &self.colocation.windows {
+            Window::check_disjoint(w).map_err(|m| ("colocation.windows", m))?;
         }
         Ok(())
     }
@@ -212,29 +256,32 @@ impl Config {
 
 impl PrometheusConfig {
     /// The credentials to send, reading `password_file` / `bearer_token_file` (a trailing newline
-    /// is dropped). `parse` has already checked that at most one kind is set.
-    pub fn secret(&self) -> Result<Option<Auth>, String> {
+    /// is dropped). `parse` has already checked that at most one kind is set. The error is
+    /// `(dotted key, message)`, for [`Located::error`].
+    pub fn secret(&self) -> Result<Option<Auth>, (&'static str, String)> {
         if let Some(token) = &self.bearer_token {
             return Ok(Some(Auth::Bearer(token.clone())));
         }
         if let Some(f) = &self.bearer_token_file {
-            return Ok(Some(Auth::Bearer(read_secret("prometheus.bearer_token_file", f)?)));
+            let key = "prometheus.bearer_token_file";
+            return Ok(Some(Auth::Bearer(read_secret(f).map_err(|m| (key, m))?)));
         }
         let password = match (&self.password, &self.password_file) {
             (Some(p), _) => p.clone(),
-            (None, Some(f)) => read_secret("prometheus.password_file", f)?,
+            (None, Some(f)) => read_secret(f).map_err(|m| ("prometheus.password_file", m))?,
             (None, None) => return Ok(None),
         };
-        let username = self.username.clone().ok_or("prometheus: a password is set without a username")?;
+        let username =
+            self.username.clone().ok_or(("prometheus.password", "is set without a username".to_string()))?;
         Ok(Some(Auth::Basic { username, password }))
     }
 }
 
-fn read_secret(key: &str, path: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{key} {}: {e}", path.display()))?;
+fn read_secret(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let secret = text.trim_end_matches(['\n', '\r']);
     if secret.is_empty() {
-        return Err(format!("{key} {}: the file is empty", path.display()));
+        return Err(format!("{}: the file is empty", path.display()));
     }
     Ok(secret.to_string())
 }
@@ -301,7 +348,9 @@ fn unknown_key_message(msg: &str) -> Option<String> {
     })
 }
 
-fn check_url(url: &str) -> Result<(), String> {
+/// An http:// or https:// URL with a host (the config's `prometheus.url`, `--prometheus`,
+/// `--agents`).
+pub(crate) fn check_url(url: &str) -> Result<(), String> {
     let bad = || format!("{url:?} is not an http:// or https:// URL with a host");
     let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")).ok_or_else(bad)?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");

@@ -9,10 +9,13 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::model::{
-    BgpVerdict, Finding, Node, RuntimeClass, Snapshot, SourceStatus, UNKNOWN, WindowFill, or_unknown,
+    BgpVerdict, Finding, NetMode, Node, RuntimeClass, Severity, Snapshot, SourceStatus, UNKNOWN, WindowFill,
+    or_unknown,
 };
 
 /// Every count that depends on a kind that is not known is `null` (the reason is in `unknown`).
+/// The tallies have every key, zeros included, spelt as the fields they count (`net.mode`,
+/// `bgp_verdict`, `severity`).
 #[derive(Serialize)]
 struct Summary {
     nodes: Option<usize>,
@@ -21,11 +24,12 @@ struct Summary {
     pods: Option<usize>,
     /// Succeeded and Failed pods among them.
     pods_finished: Option<usize>,
-    net_modes: BTreeMap<&'static str, usize>,
-    bgp: BTreeMap<&'static str, usize>,
+    net_modes: BTreeMap<NetMode, usize>,
+    /// BGP nodes by verdict (the others are `not_applicable`, not counted).
+    bgp: BTreeMap<BgpVerdict, usize>,
     /// Pods that have not finished, per runtime.
     runtime_pods: Option<BTreeMap<&'static str, u32>>,
-    findings: BTreeMap<&'static str, usize>,
+    findings: BTreeMap<Severity, usize>,
     /// Latest point of the cluster CPU curve, cores.
     cpu_online_cores: Option<f64>,
     cpu_offline_cores: Option<f64>,
@@ -53,21 +57,26 @@ struct SnapshotJson<'a> {
 }
 
 fn summary(s: &Snapshot) -> Summary {
-    let mut net_modes = BTreeMap::new();
-    let mut bgp = BTreeMap::new();
+    let mut net_modes: BTreeMap<NetMode, usize> = NetMode::ALL.iter().map(|m| (*m, 0)).collect();
+    let mut bgp: BTreeMap<BgpVerdict, usize> =
+        [BgpVerdict::Healthy, BgpVerdict::Degraded, BgpVerdict::Isolated, BgpVerdict::Unknown]
+            .into_iter()
+            .map(|v| (v, 0))
+            .collect();
     let mut mix = s.unknown.runtime_mix().is_none().then(crate::model::RuntimeMix::default);
     for n in &s.nodes {
-        *net_modes.entry(n.net.mode.label()).or_insert(0) += 1;
-        if n.bgp_verdict != BgpVerdict::NotApplicable {
-            *bgp.entry(n.bgp_verdict.word()).or_insert(0) += 1;
+        *net_modes.entry(n.net.mode).or_insert(0) += 1;
+        if let Some(c) = bgp.get_mut(&n.bgp_verdict) {
+            *c += 1;
         }
         if let (Some(m), Some(r)) = (&mut mix, &n.runtime) {
             m.merge(r);
         }
     }
-    let mut findings = BTreeMap::new();
+    let mut findings: BTreeMap<Severity, usize> =
+        [Severity::Critical, Severity::Warning, Severity::Info].into_iter().map(|v| (v, 0)).collect();
     for f in &s.findings {
-        *findings.entry(f.severity.label()).or_insert(0) += 1;
+        *findings.entry(f.severity).or_insert(0) += 1;
     }
     let last = s.cpu.as_ref().and_then(|c| c.points.last().map(|p| (p, c.capacity_cores)));
     let nodes_known = s.unknown.nodes.is_none();
@@ -145,24 +154,23 @@ pub fn text(s: &Snapshot) -> String {
         let by: Vec<&str> = f.sources.iter().map(|s| s.label()).collect();
         let _ = writeln!(o, "foreign   {} (reported by {}, not listed by the API)", f.name, by.join(", "));
     }
-    let modes: Vec<String> = sum.net_modes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let modes: Vec<String> =
+        sum.net_modes.iter().filter(|(_, v)| **v > 0).map(|(k, v)| format!("{} {v}", k.label())).collect();
     let _ = writeln!(o, "network   {}", modes.join(", "));
-    let bgp: Vec<String> = sum.bgp.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let bgp: Vec<String> =
+        sum.bgp.iter().filter(|(_, v)| **v > 0).map(|(k, v)| format!("{} {v}", k.word())).collect();
     let _ = writeln!(o, "bgp       {}", bgp.join(", "));
     let rt: Vec<String> = match &sum.runtime_pods {
         Some(m) => m.iter().map(|(k, v)| format!("{k} {v}")).collect(),
         None => vec![UNKNOWN.to_string()],
     };
     let _ = writeln!(o, "runtimes  {}", rt.join(", "));
-    if let (Some(on), Some(off), Some(cap)) =
-        (sum.cpu_online_cores, sum.cpu_offline_cores, sum.cpu_capacity_cores)
-    {
+    // The same figures as the dashboard's (`viewmodel::cpu_now`).
+    if let Some(c) = crate::viewmodel::cpu_now(s.cpu.as_ref()) {
         let _ = writeln!(
             o,
-            "cpu       {:.0}% of {cap:.0} cores ({:.0}% online, {:.0}% offline)",
-            (on + off) / cap * 100.0,
-            on / cap * 100.0,
-            off / cap * 100.0
+            "cpu       {} of {:.0} cores ({} online, {} offline)",
+            c.total, c.capacity, c.online, c.offline
         );
     }
     let _ = writeln!(
@@ -171,8 +179,9 @@ pub fn text(s: &Snapshot) -> String {
         "NODE", "RACK", "MODE", "BGP", "CT%", "CPU%", "PODS"
     );
     for n in &s.nodes {
-        let ct = n.conntrack().map(|c| format!("{:.0}", c.fill() * 100.0)).unwrap_or_else(|| "-".into());
-        let cpu = n.cpu_now().map(|c| format!("{:.0}", c * 100.0)).unwrap_or_else(|| "-".into());
+        let ct =
+            n.conntrack().map_or_else(|| "-".into(), |c| crate::viewmodel::percent::share(c.fill()).number());
+        let cpu = n.cpu_now().map_or_else(|| "-".into(), |c| crate::viewmodel::percent::share(c).number());
         let _ = writeln!(
             o,
             "{:<12} {:<8} {:<14} {:<5} {ct:>6} {cpu:>5} {:>5}",

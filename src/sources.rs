@@ -5,8 +5,11 @@
 //! - `kube`: Kubernetes watchers (issue: Kubernetes source).
 //! - `prometheus`: metrics, the CPU curve, and pods from kube-state-metrics as a fallback.
 //! - `agents`: node agent poller (issue: node agent).
+//! - `conn_error`: connection errors worded for all of them (`connection refused to URL`).
 
 pub mod agents;
+/// Connection errors in the system's words with the URL asked, for every source.
+pub mod conn_error;
 pub mod kube;
 pub mod prometheus;
 pub mod sim;

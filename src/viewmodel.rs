@@ -2,6 +2,9 @@
 //! analysis' own predicates: the node lists, their filtering and sorting, the summaries and
 //! tallies. `app` uses it for cursor bounds and the selected row, `views` only lay it out.
 
+pub mod cpu;
+pub mod groups;
+pub mod percent;
 pub mod rows;
 pub mod runtime;
 pub mod selection;
@@ -10,6 +13,9 @@ pub mod tally;
 
 use crate::model::{Finding, Node, Snapshot};
 
+pub use cpu::{CpuNow, cpu_now};
+pub use groups::{Group, group};
+pub use percent::{Whole, pct, shares, split};
 pub use rows::Rows;
 pub use runtime::Summary;
 pub use sort::{Sort, Sorts, Table};

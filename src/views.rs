@@ -93,29 +93,39 @@ pub fn render(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
         chrome::too_small(area, buf, theme.base);
         return;
     }
-    let Some(snap) = model.snap.as_deref() else {
-        Paragraph::new(" clustertop: waiting for the first data from the sources…")
-            .style(theme.muted)
-            .render(area, buf);
-        return;
-    };
-    let ctx = Ctx { snap, model, theme };
+    match model.snap.as_deref() {
+        Some(snap) => screen(&Ctx { snap, model, theme }, area, buf),
+        None => Paragraph::new(format!(
+            " clustertop: waiting for the first data from the sources{}",
+            theme.sym.ellipsis
+        ))
+        .style(theme.muted)
+        .render(area, buf),
+    }
+    if theme.sym.ascii {
+        // Names, labels and errors from the cluster may hold any character: --ascii means none.
+        widgets::ascii_only(area, buf);
+    }
+}
+
+fn screen(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let model = ctx.model;
     let [tabs, status, body, footer] = area.layout(&Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Fill(1),
         Constraint::Length(1),
     ]));
-    chrome::tabs(&ctx, tabs, buf);
-    chrome::status(&ctx, status, buf);
+    chrome::tabs(ctx, tabs, buf);
+    chrome::status(ctx, status, buf);
     match &model.mode {
-        Mode::Detail(_) => detail::render(&ctx, body, buf),
-        _ => view(&ctx, model.view, body, buf),
+        Mode::Detail(_) => detail::render(ctx, body, buf),
+        _ => view(ctx, model.view, body, buf),
     }
     if model.mode == Mode::Help {
-        help::render(&ctx, body, buf);
+        help::render(ctx, body, buf);
     }
-    chrome::footer(&ctx, footer, buf);
+    chrome::footer(ctx, footer, buf);
 }
 
 fn view(ctx: &Ctx, v: View, area: Rect, buf: &mut Buffer) {

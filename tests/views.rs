@@ -150,3 +150,67 @@ fn footers_of_every_view_and_mode() {
         insta::assert_snapshot!(format!("footers_{w}"), out);
     }
 }
+
+/// `--ascii` prints only ASCII, whatever the theme, the scenario (the hostile one's names and
+/// errors included), the view, the overlay or the size; so does the screen before the first data.
+#[test]
+fn ascii_prints_only_ascii_in_every_view_and_scenario() {
+    use clustertop::sim::Scenario;
+    let now = clustertop_core::testkit::T0;
+    let mut bad: Vec<String> = Vec::new();
+    for theme in ["default", "mono"] {
+        let theme = Theme::builtin(theme, true).unwrap();
+        let mut check = |m: &Model, what: &str| {
+            for (w, h) in SIZES {
+                let buf = buffer(m, &theme, w, h);
+                let odd: String =
+                    buf.content().iter().map(|c| c.symbol()).filter(|s| !s.is_ascii()).collect();
+                if !odd.is_empty() {
+                    bad.push(format!("{} {what} {w}x{h}: {odd:?}", theme.name));
+                }
+            }
+        };
+        check(&Model::default(), "waiting for data");
+        // Data from a cluster may hold any character: a label, a finding's text.
+        let mut odd = snapshot_at(SimConfig::default(), now, Settings::default());
+        let mut n = (*odd.nodes[0]).clone();
+        n.labels.insert("topology.kubernetes.io/zone".into(), "zürich-nord→süd 北京".into());
+        odd.nodes[0] = Arc::new(n);
+        let mut f = odd.findings[0].clone();
+        (f.subject, f.what) =
+            (odd.nodes[0].name.clone(), "a finding — with “quotes” … and ≥ 3 arrows →".into());
+        odd.findings.push(f);
+        let odd = Arc::new(odd);
+        let first = odd.nodes[0].name.clone();
+        for (view, mode) in
+            [(View::Overview, Mode::Browse), (View::Triage, Mode::Browse), (View::Nodes, Mode::Detail(first))]
+        {
+            let mut m = Model::default();
+            update(&mut m, Msg::Snapshot(odd.clone()));
+            update(&mut m, Msg::ShowView(view));
+            m.mode = mode.clone();
+            check(&m, &format!("non-ASCII data {view:?} {mode:?}"));
+        }
+        for scenario in Scenario::ALL {
+            let snap = Arc::new(snapshot_at(
+                SimConfig { scenario, ..SimConfig::default() },
+                now,
+                Settings::default(),
+            ));
+            let worst = snap.nodes.iter().find(|n| snap.findings.iter().any(|f| f.subject == n.name));
+            let mut screens: Vec<(View, Mode)> = View::ALL.iter().map(|v| (*v, Mode::Browse)).collect();
+            screens.push((View::Overview, Mode::Help));
+            for n in [snap.nodes.first(), worst, snap.nodes.last()].into_iter().flatten() {
+                screens.push((View::Nodes, Mode::Detail(n.name.clone())));
+            }
+            for (view, mode) in screens {
+                let mut m = Model::default();
+                update(&mut m, Msg::Snapshot(snap.clone()));
+                update(&mut m, Msg::ShowView(view));
+                m.mode = mode.clone();
+                check(&m, &format!("{} {view:?} {mode:?}", scenario.name()));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "non-ASCII with --ascii:\n{}", bad.join("\n"));
+}

@@ -33,35 +33,28 @@ fn kube_options(k: &KubeFlags, ui: &UiFlags) -> KubeOptions {
     KubeOptions {
         kubeconfig: k.kubeconfig.clone(),
         context: k.context.clone(),
-        rack_label: k.rack_label.clone(),
+        rack_label: ui.rack_label.clone(),
         offline_priority_classes: ui.file.offline.priority_classes.clone(),
         offline_qos: ui.file.offline.qos_classes.clone(),
         ..KubeOptions::default()
     }
 }
 
-/// The metrics backend from `--prometheus` / `CLUSTERTOP_PROMETHEUS` / the config file, if any.
-fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOptions)>> {
+/// The metrics backend from `--prometheus` / `CLUSTERTOP_PROMETHEUS` / the config file, if any
+/// (both checked when parsed).
+fn prometheus(ui: &UiFlags) -> Result<Option<(Backend, PromOptions)>> {
     let p = &ui.file.prometheus;
     let Some(url) = ui.prometheus.clone().or_else(|| p.url.clone()) else { return Ok(None) };
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(
-            ConfigError(format!("Prometheus URL {url:?}: expected http://host:port or https://…")).into()
-        );
-    }
     let off = &ui.file.offline;
     let queries = Queries::new(
         p.node_label.as_deref(),
-        p.rack_label.as_deref().unwrap_or(&k.rack_label),
+        p.rack_label.as_deref().unwrap_or(&ui.rack_label),
         offline_pods(&off.priority_classes, &off.qos_classes),
         &ui.file.queries,
     )
     .map_err(ConfigError)?;
-    let opts = BackendOptions {
-        url,
-        auth: p.secret().map_err(ConfigError)?,
-        timeout: Duration::from_secs_f64(p.timeout_s.unwrap_or(10.0)),
-    };
+    let auth = p.secret().map_err(|(key, e)| ConfigError(ui.file.at.error(key, e)))?;
+    let opts = BackendOptions { url, auth, timeout: Duration::from_secs_f64(p.timeout_s.unwrap_or(10.0)) };
     let backend = Backend::new(&opts, queries).map_err(ConfigError)?;
     let settings = ui.settings();
     let prom = PromOptions {
@@ -74,8 +67,8 @@ fn prometheus(ui: &UiFlags, k: &KubeFlags) -> Result<Option<(Backend, PromOption
     Ok(Some((backend, prom)))
 }
 
-/// The node agents from `--agents`: URLs, `auto` (no URLs: discovered), `off` (or nothing) for
-/// none; with the bearer token of `--agent-token-file`.
+/// The node agents from `--agents` (checked when parsed): URLs, `auto` (no URLs: discovered),
+/// `off` (or nothing) for none; with the bearer token of `--agent-token-file`.
 fn agents(ui: &UiFlags) -> Result<Option<crate::sources::agents::AgentsOptions>> {
     let list = ui.agents.as_deref().unwrap_or("off").trim();
     let urls: Vec<String> = match list {
@@ -83,9 +76,6 @@ fn agents(ui: &UiFlags) -> Result<Option<crate::sources::agents::AgentsOptions>>
         "auto" => Vec::new(),
         _ => list.split(',').map(|u| u.trim().trim_end_matches('/').to_string()).collect(),
     };
-    if let Some(bad) = urls.iter().find(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
-        return Err(ConfigError(format!("agent URL {bad:?}: expected http://host:port, auto or off")).into());
-    }
     let token = ui.agent_token_file.as_deref().map(crate::agent::token::Token::from_file).transpose();
     let token = token.map_err(|e| ConfigError(format!("--agent-token-file: {e:#}")))?;
     Ok(Some(crate::sources::agents::AgentsOptions { urls, token, ..Default::default() }))
@@ -124,7 +114,7 @@ pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()
 /// The dashboard on a real cluster (the current kube context).
 pub async fn cluster(ui: &UiFlags, k: &KubeFlags, started: Instant) -> Result<()> {
     ui.theme()?;
-    let prom = prometheus(ui, k)?;
+    let prom = prometheus(ui)?;
     let agents = agents(ui)?;
     let (client, label, opts) = connect(k, ui).await?;
     let (itx, irx) = watch::channel(Interest::default());
@@ -161,8 +151,8 @@ pub fn snapshot_demo(ui: &UiFlags, format: Format, flags: &SimFlags) -> Result<(
 }
 
 /// `snapshot --at TIME`: the cluster as Prometheus saw it then.
-pub async fn snapshot_prometheus(ui: &UiFlags, k: &KubeFlags, at: &str, format: Format) -> Result<()> {
-    let Some((backend, opts)) = prometheus(ui, k)? else {
+pub async fn snapshot_prometheus(ui: &UiFlags, at: &str, format: Format) -> Result<()> {
+    let Some((backend, opts)) = prometheus(ui)? else {
         return Err(ConfigError(
             "snapshot --at needs a Prometheus URL: --prometheus URL, CLUSTERTOP_PROMETHEUS or [prometheus] url in the config file".into(),
         )
@@ -177,7 +167,7 @@ pub async fn snapshot_prometheus(ui: &UiFlags, k: &KubeFlags, at: &str, format: 
             ConfigError(format!("--at {}: that is in the future", at.format("%Y-%m-%dT%H:%M:%SZ"))).into()
         );
     }
-    let rack = ui.file.prometheus.rack_label.as_deref().unwrap_or(&k.rack_label);
+    let rack = ui.file.prometheus.rack_label.as_deref().unwrap_or(&ui.rack_label);
     let updates = crate::sources::prometheus::history::updates_at(&backend, &opts, rack, at)
         .await
         .map_err(|e| anyhow::anyhow!("Prometheus at {}: {e}", opts_url(ui)))?;
@@ -229,8 +219,8 @@ pub async fn snapshot_cluster(ui: &UiFlags, k: &KubeFlags, format: Format, wait:
 }
 
 /// `clustertop report capacity`: from Prometheus alone.
-pub async fn report_capacity(ui: &UiFlags, k: &KubeFlags, f: &CapacityFlags) -> Result<()> {
-    let Some((backend, _)) = prometheus(ui, k)? else {
+pub async fn report_capacity(ui: &UiFlags, f: &CapacityFlags) -> Result<()> {
+    let Some((backend, _)) = prometheus(ui)? else {
         return Err(ConfigError(
             "report capacity needs a Prometheus URL: --prometheus URL, CLUSTERTOP_PROMETHEUS or [prometheus] url in the config file".into(),
         )
@@ -238,7 +228,7 @@ pub async fn report_capacity(ui: &UiFlags, k: &KubeFlags, f: &CapacityFlags) -> 
     };
     let settings = ui.settings();
     let end = f.end.unwrap_or_else(Utc::now);
-    let o = ReportOptions { end, windows: settings.windows, tz: settings.tz, top: f.top };
+    let o = ReportOptions { end, windows: settings.windows, tz: settings.tz, top: f.top.into() };
     let r = report::build::build(&backend, &o).await?;
     print!("{}", report::render(&r, f.format));
     Ok(())
@@ -252,16 +242,19 @@ pub async fn serve(ui: &UiFlags, f: &ServeFlags) -> Result<()> {
         pods: f.pods,
         forbid: f.forbid.clone(),
         step: Duration::from_secs_f64(ui.refresh),
-        churn: f.churn.filter(|c| c.is_finite() && *c > 0.0),
+        churn: f.churn,
         fault: f.fault,
         objects: f.objects.clone(),
         ..ServeConfig::default()
     };
-    let server = Server::start(cfg).await.with_context(|| format!("cannot serve on {}", f.listen))?;
+    // What can fail here is the address (--listen) or the files (--objects): a bad setting.
+    let server = Server::start(cfg).await.map_err(|e| ConfigError(format!("{e:#}")))?;
     server.control().pause_churn(f.frozen);
     if let Some(path) = &f.kubeconfig_out {
-        std::fs::write(path, server.kubeconfig())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        if let Err(e) = std::fs::write(path, server.kubeconfig()) {
+            server.shutdown().await;
+            return Err(ConfigError(format!("--kubeconfig-out {}: {e}", path.display())).into());
+        }
         eprintln!("clustertop sim serve: kubeconfig written to {}", path.display());
     }
     eprintln!("clustertop sim serve: Kubernetes API on http://{} (Ctrl-C to stop)", server.addr);
@@ -292,21 +285,13 @@ pub async fn serve(ui: &UiFlags, f: &ServeFlags) -> Result<()> {
 /// `clustertop sim openmetrics`: the simulated history as OpenMetrics text, to a file or stdout.
 pub fn openmetrics(ui: &UiFlags, f: &super::OpenMetricsFlags) -> Result<()> {
     use crate::sim::openmetrics::{self, OmConfig};
-    let now = Utc::now();
-    let end = f.end.unwrap_or(now - chrono::Duration::seconds(120));
-    if end > now {
-        bail!(
-            "--end {} is in the future (now is {}): Prometheus misbehaves with future samples",
-            end.to_rfc3339(),
-            now.to_rfc3339()
-        );
-    }
+    let end = f.end.unwrap_or(Utc::now() - chrono::Duration::seconds(120));
     let cfg =
         OmConfig { sim: f.sim.config(ui.settings().tz), end, hours: f.hours, step_s: f.step, cpus: f.cpus };
     let stats = match &f.out {
         Some(path) => {
-            let mut file =
-                std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let mut file = std::fs::File::create(path)
+                .map_err(|e| ConfigError(format!("--out {}: {e}", path.display())))?;
             openmetrics::write(&cfg, &mut file).with_context(|| format!("cannot write {}", path.display()))?
         }
         None => openmetrics::write(&cfg, &mut std::io::stdout().lock()).context("cannot write to stdout")?,

@@ -1,6 +1,7 @@
 //! Where a key sits in a TOML document: byte spans to dotted key paths and back, so every config
 //! error can name the line and the key.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
@@ -37,9 +38,13 @@ impl<'a> Locator<'a> {
             .map(|(_, e)| e.path.as_str())
     }
 
-    /// The 1-based line of the key at `path`, if the document has it.
-    pub(super) fn line_of(&self, path: &str) -> Option<usize> {
-        self.entries.iter().find(|e| e.path == path).map(|e| self.line_at(e.key.start))
+    /// The 1-based line of every key (the first occurrence of each dotted path).
+    pub(super) fn lines(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for e in &self.entries {
+            out.entry(e.path.clone()).or_insert_with(|| self.line_at(e.key.start));
+        }
+        out
     }
 
     /// The 1-based line holding byte `offset`.

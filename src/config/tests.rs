@@ -79,7 +79,7 @@ fn shipped_example_parses_with_every_section() {
 #[test]
 fn empty_file_gives_defaults() {
     let c = parse("").expect("parses");
-    assert_eq!(c, Config::default());
+    assert_eq!(Config { at: Located::default(), ..c.clone() }, Config::default());
     assert_eq!(c.offline.priority_classes, vec!["koord-batch", "koord-free"]);
     assert_eq!(c.offline.qos_classes, vec!["BE"]);
     // A table with some keys keeps the defaults of the others.
@@ -173,7 +173,12 @@ fn other_values_are_validated() {
     assert!(err("[conntrack]\nkeepalive_idle_s = 0\n").contains(":2: conntrack.keepalive_idle_s: "));
     assert!(err("[conntrack]\nkeepalive_idle_s = -5\n").contains(":2: conntrack.keepalive_idle_s: "));
     assert!(err("[offline]\nqos_classes = [\"BE\", \" \"]\n").contains(":2: offline.qos_classes: "));
-    assert!(err("[queries]\ncpu_used = \"\"\n").contains(":1: queries: "));
+    assert!(err("[queries]\ncpu_used = \"\"\n").contains(":2: queries.cpu_used: the query is empty"));
+    let e = err("[queries]\n\ncpu_usd = \"x\"\n");
+    assert!(
+        e.contains(":3: queries.cpu_usd: no such query; the names are ") && e.contains("cpu_used"),
+        "{e}"
+    );
     assert!(err("theme = \"\"\n").contains(":1: theme: "));
     let c = parse("[queries]\ncpu_used = 'sum(rate(x[5m]))'\n").expect("parses");
     assert_eq!(c.queries.get("cpu_used").map(String::as_str), Some("sum(rate(x[5m]))"));
@@ -200,10 +205,12 @@ fn secrets_are_read_from_files_relative_to_the_config() {
     let c = Config::parse("[prometheus]\nbearer_token_file = \"token\"\n", &origin).expect("parses");
     assert_eq!(c.prometheus.secret().expect("reads"), Some(Auth::Bearer("tok".into())));
     let c = Config::parse("[prometheus]\nbearer_token_file = \"missing\"\n", &origin).expect("parses");
-    let e = c.prometheus.secret().expect_err("missing file");
-    assert!(e.starts_with("prometheus.bearer_token_file ") && e.contains("missing"), "{e}");
+    let (key, e) = c.prometheus.secret().expect_err("missing file");
+    assert_eq!(key, "prometheus.bearer_token_file");
+    assert_eq!(c.at.error(key, &e), format!("{}:2: prometheus.bearer_token_file: {e}", origin.display()));
+    assert!(e.contains("missing"), "{e}");
     let c = Config::parse("[prometheus]\nbearer_token_file = \"empty\"\n", &origin).expect("parses");
-    assert!(c.prometheus.secret().expect_err("empty").contains("empty"));
+    assert!(c.prometheus.secret().expect_err("empty").1.contains("empty"));
     assert_eq!(PrometheusConfig::default().secret(), Ok(None));
     let inline = parse("[prometheus]\nbearer_token = \"abc\"\n").expect("parses");
     assert_eq!(inline.prometheus.secret(), Ok(Some(Auth::Bearer("abc".into()))));
@@ -243,7 +250,7 @@ fn load_explicit_must_exist() {
     let dir = temp_dir("load");
     let missing = dir.join("nope.toml");
     let e = Config::load(Some(&missing)).expect_err("missing explicit file");
-    assert!(e.starts_with("config file ") && e.contains("nope.toml"), "{e}");
+    assert!(e.starts_with("--config ") && e.contains("nope.toml"), "{e}");
     let file = dir.join("config.toml");
     std::fs::write(&file, "theme = \"mono\"\n").expect("write");
     assert_eq!(Config::load(Some(&file)).expect("loads").theme.as_deref(), Some("mono"));
@@ -251,4 +258,34 @@ fn load_explicit_must_exist() {
     let e = Config::load(Some(&file)).expect_err("bad type");
     assert!(e.starts_with(&format!("{}:1: theme: ", file.display())), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_theme_names_the_file_line_and_key_and_lists_the_themes() {
+    let e = err("# mine\ntheme = \"neon\"\n");
+    assert!(e.starts_with("/etc/clustertop/config.toml:2: theme: unknown theme \"neon\""), "{e}");
+    assert!(e.contains("default, light, high-contrast, colorblind, mono"), "{e}");
+    let e = err("theme = \"mine.toml\"\n");
+    assert!(
+        e.starts_with("/etc/clustertop/config.toml:1: theme: ") && e.contains("/etc/clustertop/mine.toml"),
+        "{e}"
+    );
+    // A theme file is read relative to the config file, and checked.
+    let dir = temp_dir("theme");
+    std::fs::write(dir.join("bad.toml"), "name = 'bad'\n[slots]\nbase = { fg = 'nope' }\n").expect("write");
+    let e = Config::parse("theme = \"bad.toml\"\n", &dir.join("config.toml")).expect_err("bad theme");
+    assert!(e.contains("config.toml:1: theme: theme file") && e.contains("not a colour"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(parse("theme = \"high-contrast\"\n").expect("parses").theme.as_deref(), Some("high-contrast"));
+}
+
+#[test]
+fn overlapping_windows_are_rejected_naming_both() {
+    let e = err("[colocation]\nwindows = [\"01:00-06:00\", \"05:00-07:00\"]\n");
+    assert_eq!(
+        e,
+        "/etc/clustertop/config.toml:2: colocation.windows: windows 01:00-06:00 and 05:00-07:00 overlap \
+         (05:00-06:00): that time would be counted twice; set them as one window, 01:00-07:00"
+    );
+    parse("[colocation]\nwindows = [\"01:00-03:00\", \"03:00-06:00\"]\n").expect("touching windows are fine");
 }

@@ -37,7 +37,13 @@ impl std::fmt::Display for NoReport {
 impl std::error::Error for NoReport {}
 
 fn unreachable(b: &Backend, e: QueryError) -> NoReport {
-    NoReport(format!("cannot query Prometheus at {}: {e}", b.url))
+    let e = e.to_string();
+    // A connection error names the URL already ("connection refused to URL").
+    if e.contains(b.url.trim_end_matches('/')) {
+        NoReport(format!("cannot query Prometheus: {e}"))
+    } else {
+        NoReport(format!("cannot query Prometheus at {}: {e}", b.url))
+    }
 }
 
 pub async fn build(b: &Backend, o: &ReportOptions) -> Result<CapacityReport, NoReport> {

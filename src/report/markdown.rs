@@ -190,12 +190,13 @@ fn day(r: &CapacityReport, t: DateTime<Utc>) -> String {
     t.with_timezone(&r.tz).format("%a %-d %b").to_string()
 }
 
-/// A ratio as a whole percentage (`78 %`); `n/a` when not finite.
+/// A ratio as a whole percentage (`78 %`, `<1 %`), rounded as everywhere (`viewmodel::pct`);
+/// `n/a` when not finite.
 pub(super) fn pct(ratio: f64) -> String {
     if !ratio.is_finite() {
         return "n/a".into();
     }
-    format!("{} %", number(ratio * 100.0, 0))
+    format!("{} %", crate::viewmodel::percent::share(ratio).number())
 }
 
 /// A number with `decimals` places; `n/a` when not finite, never `-0`.

@@ -26,7 +26,7 @@ fn spans(tz: Tz, uncovered: &[(DateTime<Utc>, DateTime<Utc>, f64)]) -> String {
             let what = if *share <= 0.0 {
                 "no data".to_string()
             } else {
-                format!("{:.0} % of the cores measured", share * 100.0)
+                format!("{} % of the cores measured", crate::viewmodel::percent::share(*share).number())
             };
             format!("{}-{} {what}", local(tz, *a, "%H:%M"), local(tz, *b, "%H:%M"))
         })
@@ -44,8 +44,8 @@ pub(super) fn partial(curve: &CpuCurve, f: &WindowFill, tz: Tz, end: DateTime<Ut
     } else if f.coverage < 1.0 - 1e-9 {
         let gaps = interval::uncovered(&curve.points, step, f.start, f.end);
         format!(
-            "data covers {:.1} % of it ({}); its figures count only the time with data, which is neither busy nor idle",
-            f.coverage * 100.0,
+            "data covers {} % of it ({}); its figures count only the time with data, which is neither busy nor idle",
+            crate::viewmodel::percent::share(f.coverage).number(),
             spans(tz, &gaps)
         )
     } else if spill_end > end {
@@ -175,6 +175,6 @@ mod tests {
         f.coverage = 0.9;
         f.complete = false;
         let n = partial(&c, &f, Tz::UTC, t0 + Duration::hours(20));
-        assert!(n.contains("data covers 90.0 % of it (10:20-10:40 no data)"), "{n}");
+        assert!(n.contains("data covers 90 % of it (10:20-10:40 no data)"), "{n}");
     }
 }

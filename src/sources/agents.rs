@@ -76,6 +76,7 @@ pub enum FetchError {
     /// Any other HTTP status, with the path asked (a 404 is a wrong port or an older agent).
     #[error("HTTP {status} for {REPORT_PATH}")]
     Status { status: u16 },
+    /// The connection failed: the system's words and the URL asked.
     #[error("{0}")]
     Transport(String),
     #[error("timed out after {0:.1} s")]
@@ -97,6 +98,8 @@ impl FetchError {
                 verb: "get".into(),
                 resource: format!("{url}{REPORT_PATH} ({self})"),
             },
+            // It names the URL asked already.
+            FetchError::Transport(e) => SourceHealth::Unreachable { error: e.clone() },
             e => SourceHealth::Unreachable { error: format!("{url}: {e}") },
         }
     }
@@ -105,7 +108,11 @@ impl FetchError {
 /// One agent's report, or why there is none.
 pub async fn fetch(http: &reqwest::Client, url: &str, max_body: usize) -> Result<NodeReport, FetchError> {
     let target = format!("{}{REPORT_PATH}", url.trim_end_matches('/'));
-    let mut resp = http.get(&target).send().await.map_err(|e| FetchError::Transport(e.to_string()))?;
+    let mut resp = http
+        .get(&target)
+        .send()
+        .await
+        .map_err(|e| FetchError::Transport(crate::sources::conn_error::to_server(&e, &target)))?;
     let status = resp.status();
     match status.as_u16() {
         401 => {
@@ -304,3 +311,7 @@ async fn run_with(mut opts: AgentsOptions, kube: Option<kube::Client>, tx: mpsc:
         }
     }
 }
+
+#[cfg(test)]
+#[path = "agents/fetch_tests.rs"]
+mod fetch_tests;

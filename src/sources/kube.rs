@@ -66,15 +66,31 @@ impl Default for KubeOptions {
     }
 }
 
-fn config_error(e: KubeconfigError, opts: &KubeOptions, path: Option<&PathBuf>) -> anyhow::Error {
+/// `contexts`: the kubeconfig's, to list when the one asked for is not among them.
+fn config_error(
+    e: KubeconfigError,
+    opts: &KubeOptions,
+    path: Option<&PathBuf>,
+    contexts: &[String],
+) -> anyhow::Error {
     let file = path.map(|p| format!("kubeconfig {}", p.display())).unwrap_or_else(|| "kubeconfig".into());
     match (&e, &opts.context) {
-        (KubeconfigError::LoadContext(_), Some(c)) => anyhow!("context \"{c}\" not found in {file}"),
+        (KubeconfigError::LoadContext(_), Some(c)) => {
+            let have = match contexts {
+                [] => "it has no contexts".to_string(),
+                some => format!("its contexts: {}", some.join(", ")),
+            };
+            anyhow!("context \"{c}\" not found in {file}; {have}")
+        }
         (KubeconfigError::ReadConfig(io, _), _) if io.kind() == std::io::ErrorKind::NotFound => {
             anyhow!("{file}: no such file")
         }
         _ => anyhow!("{file}: {}", map::one_line(&e.to_string())),
     }
+}
+
+fn context_names(kc: &Kubeconfig) -> Vec<String> {
+    kc.contexts.iter().map(|c| c.name.clone()).collect()
 }
 
 /// Build a client from --kubeconfig / KUBECONFIG / ~/.kube/config / in-cluster, with --context.
@@ -85,13 +101,16 @@ pub async fn connect(opts: &KubeOptions) -> anyhow::Result<(Client, String)> {
         if !path.exists() {
             return Err(anyhow!("kubeconfig {}: no such file", path.display()));
         }
-        let kc = Kubeconfig::read_from(path).map_err(|e| config_error(e, opts, Some(path)))?;
+        let kc = Kubeconfig::read_from(path).map_err(|e| config_error(e, opts, Some(path), &[]))?;
         let ctx = opts.context.clone().or_else(|| kc.current_context.clone());
-        let cfg =
-            Config::from_custom_kubeconfig(kc, &kco).await.map_err(|e| config_error(e, opts, Some(path)))?;
+        let contexts = context_names(&kc);
+        let cfg = Config::from_custom_kubeconfig(kc, &kco)
+            .await
+            .map_err(|e| config_error(e, opts, Some(path), &contexts))?;
         (cfg, ctx)
     } else if opts.context.is_some() {
-        let cfg = Config::from_kubeconfig(&kco).await.map_err(|e| config_error(e, opts, None))?;
+        let contexts = Kubeconfig::read().map(|kc| context_names(&kc)).unwrap_or_default();
+        let cfg = Config::from_kubeconfig(&kco).await.map_err(|e| config_error(e, opts, None, &contexts))?;
         (cfg, opts.context.clone())
     } else {
         let cfg = Config::infer()
@@ -111,8 +130,9 @@ pub async fn connect(opts: &KubeOptions) -> anyhow::Result<(Client, String)> {
         None => server.trim_end_matches('/').to_string(),
     };
     let client = kube::client::ClientBuilder::try_from(config)
-        .map_err(|e| anyhow!("{label}: {}", map::one_line(&e.to_string())))?
+        .map_err(|e| anyhow!("{label}: {}", super::conn_error::describe(&e)))?
         .with_layer(&retry_after::RetryAfterLayer::default())
+        .with_layer(&super::conn_error::AtServerLayer::new(&server))
         .build();
     Ok((client, label))
 }

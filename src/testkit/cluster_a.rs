@@ -178,6 +178,19 @@ fn node(s: Spec) -> Node {
         finished_pods: Some(0),
         host,
         seen: now(),
+        created: created(s.name, s.rack),
+    }
+}
+
+/// When the node joined: racks a year apart, nodes of a rack days apart; node-04 was re-imaged
+/// minutes ago and node-09's object carries no creation time.
+fn created(name: &str, rack: u8) -> Option<chrono::DateTime<chrono::Utc>> {
+    let n: i64 = name.trim_start_matches(|c: char| !c.is_ascii_digit()).parse().unwrap_or(0);
+    match name {
+        "node-09" => None,
+        "node-04" => Some(now() - Duration::seconds(7 * 60 + 30)),
+        "node-11" => Some(now() - Duration::hours(5) - Duration::minutes(20)),
+        _ => Some(now() - Duration::days(900 - 250 * i64::from(rack) + 3 * n) - Duration::hours(n)),
     }
 }
 
@@ -309,6 +322,12 @@ pub fn snapshot() -> Snapshot {
     }];
     let findings = vec![
         finding(Rule::BgpIsolated, Severity::Critical, "node-07", "BGP isolated: 0/2 sessions established"),
+        finding(
+            Rule::BgpPeerDown,
+            Severity::Critical,
+            "tor-3b",
+            "TOR tor-3b down: 4 nodes lost a BGP session; the rack runs on its other TOR alone",
+        ),
         finding(Rule::ConntrackPressure, Severity::Critical, "node-02", "conntrack table 94% full"),
         finding(Rule::BgpDegraded, Severity::Warning, "node-06", "BGP degraded: 1/2 sessions (tor-2b down)"),
         finding(

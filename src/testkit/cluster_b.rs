@@ -69,6 +69,7 @@ fn node(
             Aged::new(HostFacts { kvm, conntrack: c, cpu_now: Some(0.5), ..HostFacts::default() }, now())
         }),
         seen: now(),
+        created: Some(now() - chrono::Duration::days(200)),
     }
 }
 

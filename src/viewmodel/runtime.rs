@@ -19,6 +19,20 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The mix as it is shown: runc, kata, gvisor (and other, when there is any), each with its
+    /// count and share; the shares add up (`viewmodel::shares`). `None` when the mix is unknown.
+    pub fn mix_rows(&self) -> Option<Vec<(&'static str, u32, super::Whole)>> {
+        let m = self.mix?;
+        let rows: Vec<(&'static str, u32)> =
+            [("runc", m.runc), ("kata", m.kata), ("gvisor", m.gvisor), ("other", m.other)]
+                .into_iter()
+                .filter(|(k, n)| *k != "other" || *n > 0)
+                .collect();
+        let counts: Vec<f64> = rows.iter().map(|(_, n)| f64::from(*n)).collect();
+        let shares = super::shares(&counts, f64::from(m.total()));
+        Some(rows.into_iter().zip(shares).map(|((k, n), w)| (k, n, w)).collect())
+    }
+
     pub fn of(snap: &Snapshot) -> Summary {
         let kata: Vec<&RuntimeClass> = selective(snap, RuntimeKind::Kata).collect();
         let mut s = Summary { kata_selective: !kata.is_empty(), ..Summary::default() };

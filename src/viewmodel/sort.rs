@@ -254,7 +254,7 @@ pub fn node_value(c: SortKey, n: &Node) -> Option<Val<'_>> {
         SortKey::Conntrack => n.conntrack().and_then(|c| num(c.fill())),
         SortKey::Cpu => n.cpu_now().and_then(num),
         SortKey::Pods => n.pods.map(|p| Val::Num(f64::from(p))),
-        SortKey::Age => n.host.as_ref().map(|h| Val::Num(h.at.timestamp() as f64)),
+        SortKey::Age => n.created.map(|t| Val::Num(t.timestamp() as f64)),
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! ┌ tabs:   clustertop  1 Overview  2 Nodes … 7 Triage                          ┐
-//! │ status: demo (48 nodes…)  12:00 UTC  sim ok  ✖ 3 crit ▲ 9 warn  filter: x    │
+//! │ status: ✖ 3 crit ▲ 9 warn  ● sim ok  12:00:00 UTC demo: migration, …  filter: x │
 //! │ body (the view)                                                              │
 //! └ footer: key hints, or the input line, or a message                           ┘
 //! ```
@@ -54,19 +54,30 @@ pub fn tabs(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
 /// Scopes of one source listed one by one in the status line; more are summarised.
 const MAX_SCOPES_SHOWN: usize = 5;
 
-pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
+/// One source's word in the status line (`● kube ok`, `▲ agents 39/40 ok`), and how bad it is
+/// (0 ok, 1 warning, 2 critical) for the summary.
+struct Badge {
+    text: String,
+    style: Style,
+    glyph: &'static str,
+    rank: u8,
+}
+
+fn rank(h: &SourceHealth) -> u8 {
+    match h {
+        SourceHealth::Ok | SourceHealth::NotInstalled => 0,
+        SourceHealth::Unreachable { .. } => 2,
+        _ => 1,
+    }
+}
+
+/// Per source: its own health, then its scopes that are not ok (a kind that is not installed is
+/// not a problem: it is simply not shown). A source without a health of its own (the agents: one
+/// scope per agent) shows its scopes. Many scopes are one badge, styled by the worst; Triage has
+/// the details. Nodes that only some source reports are one more badge.
+fn badges(ctx: &Ctx) -> Vec<Badge> {
     let (t, s) = (ctx.theme, ctx.snap);
-    let local = s.now.with_timezone(&s.tz);
-    let count = |sev| s.findings.iter().filter(|f| f.severity == sev).count();
-    let (crit, warn) = (count(Severity::Critical), count(Severity::Warning));
-    let mut spans = vec![
-        Span::styled(format!(" {} {crit} crit", t.sym.crit), if crit > 0 { t.crit } else { t.muted }),
-        Span::styled(format!(" {} {warn} warn ", t.sym.warn), if warn > 0 { t.warn } else { t.muted }),
-    ];
-    // Per source: its own health, then its scopes that are not ok (a kind that is not installed
-    // is not a problem: it is simply not shown). A source without a health of its own (the
-    // agents: one scope per agent) shows its scopes. Many scopes are one summary, styled by the
-    // worst; Triage has the details.
+    let mut out = Vec::new();
     let listed: Vec<&SourceStatus> =
         s.sources.iter().filter(|x| x.health != SourceHealth::NotInstalled).collect();
     for group in listed.chunk_by(|a, b| a.source == b.source) {
@@ -75,7 +86,7 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
             group.iter().filter(|x| !has_root || x.scope.is_empty() || !x.health.is_ok()).collect();
         if shown.len() <= MAX_SCOPES_SHOWN {
             for src in shown {
-                let (st, g) = widgets::source_health(t, &src.health);
+                let (style, glyph) = widgets::source_health(t, &src.health);
                 // A source that stopped answering: how old is what is on screen?
                 let old = match (&src.health, src.updated) {
                     (SourceHealth::Unreachable { .. } | SourceHealth::Stale { .. }, Some(at)) => {
@@ -86,29 +97,114 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
                     }
                     _ => String::new(),
                 };
-                spans.push(Span::styled(format!(" {g} {} {}{old}", src.label(), src.health.word()), st));
+                let text = format!("{} {}{old}", src.label(), src.health.word());
+                out.push(Badge { text, style, glyph, rank: rank(&src.health) });
             }
             continue;
         }
         let ok = group.iter().filter(|x| x.health.is_ok()).count();
-        let worst = group.iter().find(|x| matches!(x.health, SourceHealth::Unreachable { .. }));
-        let worst = worst.or_else(|| group.iter().find(|x| !x.health.is_ok())).unwrap_or(&group[0]);
-        let (st, g) = widgets::source_health(t, &worst.health);
-        spans.push(Span::styled(format!(" {g} {} {ok}/{} ok", group[0].source.label(), group.len()), st));
+        let worst = group.iter().max_by_key(|x| rank(&x.health)).unwrap_or(&group[0]);
+        let (style, glyph) = widgets::source_health(t, &worst.health);
+        let text = format!("{} {ok}/{} ok", group[0].source.label(), group.len());
+        out.push(Badge { text, style, glyph, rank: rank(&worst.health) });
     }
     if !s.foreign_nodes.is_empty() {
         let n = s.foreign_nodes.len();
-        spans.push(Span::styled(
-            format!(" {} {n} unknown node{}", t.sym.warn, if n == 1 { "" } else { "s" }),
-            t.warn,
-        ));
+        let text = format!("{n} unknown node{}", if n == 1 { "" } else { "s" });
+        out.push(Badge { text, style: t.warn, glyph: t.sym.warn, rank: 1 });
     }
-    spans.push(Span::styled(format!("  {} ", local.format("%H:%M:%S %Z")), t.muted));
-    spans.push(Span::styled(s.cluster.clone(), t.accent));
-    if !ctx.model.filter.is_empty() && ctx.model.mode != Mode::Filter {
-        spans.push(Span::styled(format!("  filter: {}", ctx.model.filter), t.accent));
+    out
+}
+
+/// How much of the sources the status line shows.
+#[derive(Clone, Copy, PartialEq)]
+enum Sources {
+    /// Every badge.
+    All,
+    /// One: `● 3 sources ok`, or the worst badge and how many others (`▲ prometheus stale +2`).
+    Summary,
+    /// The worst glyph and how many are ok: `▲ 2/3 ok`.
+    Count,
+}
+
+fn source_spans(ctx: &Ctx, badges: &[Badge], how: Sources) -> Vec<Span<'static>> {
+    let t = ctx.theme;
+    let worst =
+        badges.iter().enumerate().max_by_key(|(i, b)| (b.rank, std::cmp::Reverse(*i))).map(|(_, b)| b);
+    let Some(worst) = worst else { return Vec::new() };
+    let n = badges.len();
+    let ok = badges.iter().filter(|b| b.rank == 0).count();
+    match how {
+        Sources::All => {
+            badges.iter().map(|b| Span::styled(format!(" {} {}", b.glyph, b.text), b.style)).collect()
+        }
+        Sources::Summary if n == 1 => {
+            vec![Span::styled(format!(" {} {}", worst.glyph, worst.text), worst.style)]
+        }
+        Sources::Summary if worst.rank == 0 => {
+            vec![Span::styled(format!(" {} {n} sources ok", t.sym.ok), t.ok)]
+        }
+        Sources::Summary => {
+            vec![Span::styled(format!(" {} {} +{}", worst.glyph, worst.text, n - 1), worst.style)]
+        }
+        Sources::Count => vec![Span::styled(format!(" {} {ok}/{n} ok", worst.glyph), worst.style)],
     }
-    Paragraph::new(Line::from(spans)).style(t.status_bar).render(area, buf);
+}
+
+fn width(spans: &[Span]) -> usize {
+    spans.iter().map(|s| s.content.width()).sum()
+}
+
+/// The status line: finding counts, the sources, the clock and what is shown (the kube context,
+/// or the demo), and the filter. The clock and the context always stay: when the line is short
+/// the counts lose their words, the sources are summarised, the filter goes, and last the
+/// context is cut.
+pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let (t, s) = (ctx.theme, ctx.snap);
+    let local = s.now.with_timezone(&s.tz);
+    let count = |sev| s.findings.iter().filter(|f| f.severity == sev).count();
+    let (crit, warn) = (count(Severity::Critical), count(Severity::Warning));
+    let counts = |words: bool| {
+        let (c, w) = if words { (" crit", " warn") } else { ("", "") };
+        vec![
+            Span::styled(format!(" {} {crit}{c}", t.sym.crit), if crit > 0 { t.crit } else { t.muted }),
+            Span::styled(format!(" {} {warn}{w} ", t.sym.warn), if warn > 0 { t.warn } else { t.muted }),
+        ]
+    };
+    let badges = badges(ctx);
+    let clock = Span::styled(format!("  {} ", local.format("%H:%M:%S %Z")), t.muted);
+    let filter = (!ctx.model.filter.is_empty() && ctx.model.mode != Mode::Filter)
+        .then(|| Span::styled(format!("  filter: {}", ctx.model.filter), t.accent));
+    let avail = usize::from(area.width);
+    let layouts = [
+        (true, Sources::All, true),
+        (false, Sources::All, true),
+        (false, Sources::Summary, true),
+        (false, Sources::Summary, false),
+        (false, Sources::Count, false),
+    ];
+    let mut line = Vec::new();
+    for (i, (words, how, with_filter)) in layouts.into_iter().enumerate() {
+        let mut spans = counts(words);
+        spans.extend(source_spans(ctx, &badges, how));
+        spans.push(clock.clone());
+        let cluster_at = spans.len();
+        spans.push(Span::styled(s.cluster.clone(), t.accent));
+        if with_filter {
+            spans.extend(filter.clone());
+        }
+        let last = i + 1 == layouts.len();
+        if width(&spans) <= avail || last {
+            if last {
+                // The context, cut to what is left (at least a few cells of it).
+                let room = avail.saturating_sub(width(&spans[..cluster_at])).max(8);
+                spans[cluster_at] = Span::styled(widgets::truncate(t, &s.cluster, room), t.accent);
+            }
+            line = spans;
+            break;
+        }
+    }
+    Paragraph::new(Line::from(line)).style(t.status_bar).render(area, buf);
 }
 
 pub fn footer(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
@@ -205,6 +301,71 @@ mod tests {
         let line = fixture::render(&snap, &Model::default(), &th, 200, 1, status).join("");
         assert!(line.contains("X agents 39/40 ok"), "{line}");
         assert!(!line.contains("10.0.0."), "{line}");
+    }
+
+    fn status_at(snap: &crate::model::Snapshot, w: u16) -> String {
+        let th = crate::theme::Theme::builtin("mono", true).unwrap();
+        fixture::render(snap, &Model::default(), &th, w, 1, status).join("")
+    }
+
+    fn push(snap: &mut crate::model::Snapshot, source: SourceId, scope: &str, health: SourceHealth) {
+        let updated = Some(snap.now - chrono::Duration::seconds(90));
+        snap.sources.push(SourceStatus { source, scope: scope.into(), health, updated, note: None });
+        snap.sources.sort_by(|a, b| (a.source, &a.scope).cmp(&(b.source, &b.scope)));
+    }
+
+    #[test]
+    fn at_80_columns_the_clock_and_context_stay_whatever_the_sources() {
+        let mut snap = fixture::snapshot();
+        snap.cluster = "prod-eu-west-bm-7".into();
+        snap.sources.clear();
+        push(&mut snap, SourceId::Kubernetes, "", SourceHealth::Ok);
+        let since = snap.now;
+        push(&mut snap, SourceId::Prometheus, "", SourceHealth::Stale { since });
+        for i in 0..3 {
+            push(&mut snap, SourceId::Agents, &format!("http://10.0.0.{i}:9977"), SourceHealth::Ok);
+        }
+        let wide = status_at(&snap, 200);
+        assert!(wide.contains("+ kube ok ! prometheus stale, data 90s old + agents http://10.0.0.0:9977 ok"));
+        let line = status_at(&snap, 80);
+        assert!(line.contains("13:00:00 CET prod-eu-west-bm-7"), "clock and context:\n{line}");
+        assert!(
+            line.contains("! prometheus stale, data 90s old +4"),
+            "the worst source and the rest:\n{line}"
+        );
+        // All ok: one summary badge.
+        snap.sources.iter_mut().for_each(|s| s.health = SourceHealth::Ok);
+        snap.cluster = "a-very-long-kube-context-name-for-the-production-fleet-in-eu-west".into();
+        let line = status_at(&snap, 80);
+        assert!(line.contains("13:00:00 CET a-very-long-kube-context"), "{line}");
+        assert!(line.contains("+ 5/5 ok") || line.contains("+ 5 sources ok"), "{line}");
+        // The narrowest terminal still shows the clock and the start of the context.
+        let line = status_at(&snap, 40);
+        assert!(line.contains("13:00:00 CET a-very"), "{line}");
+    }
+
+    #[test]
+    fn the_demo_label_is_whole_at_80_columns_in_every_scenario() {
+        let now = clustertop_core::testkit::T0;
+        for scenario in crate::sim::Scenario::ALL {
+            let cfg = crate::sim::SimConfig { scenario, ..Default::default() };
+            let snap = crate::sim::snapshot_at(cfg, now, Default::default());
+            let line = status_at(&snap, 80);
+            let label = format!("demo: {}, 48 nodes, seed 42", scenario.name());
+            assert!(line.contains(&label), "{label} in\n{line}");
+            assert!(line.contains("+ sim ok"), "{line}");
+        }
+        // A large demo loses its seed first, never the scenario.
+        let cfg = crate::sim::SimConfig {
+            nodes: 5000,
+            seed: 1234567,
+            scenario: crate::sim::Scenario::ConntrackStorm,
+            ..Default::default()
+        };
+        let mut snap = crate::sim::snapshot_at(cfg, now, Default::default());
+        snap.findings.clear();
+        let line = status_at(&snap, 80);
+        assert!(line.contains("demo: conntrack-storm, 5000 nodes"), "{line}");
     }
 
     #[test]

@@ -28,8 +28,8 @@ fn summary<'a>(ctx: &Ctx, tally: &Tally) -> Line<'a> {
         vec![Span::styled(format!("{g} {n} {text}"), st), Span::styled("  ", th.base)]
     };
     let mut spans = Vec::new();
-    spans.extend(item(crit, th.sym.crit, th.crit, format!(">={:.0}%", CRIT * 100.0)));
-    spans.extend(item(warn, th.sym.warn, th.warn, format!(">={:.0}%", WARN * 100.0)));
+    spans.extend(item(crit, th.sym.crit, th.crit, format!(">={}", crate::viewmodel::pct(CRIT))));
+    spans.extend(item(warn, th.sym.warn, th.warn, format!(">={}", crate::viewmodel::pct(WARN))));
     spans.extend(item(ins, th.sym.crit, th.crit, "insert-failing".into()));
     spans.extend(item(tmo, th.sym.warn, th.warn, format!("timeout<{}", widgets::secs(ka))));
     spans.extend(item(brn, th.sym.warn, th.warn, "bridge-nf traps".into()));
@@ -85,7 +85,7 @@ fn row<'a>(ctx: &Ctx, n: &Node, selected: bool, wide: bool, name_w: usize) -> Ro
         format!("{}/{}", widgets::si(c.entries), widgets::si(c.limit)),
         th.base,
     )));
-    cells.push(Cell::from(Span::styled(format!("{glyph}{:>4}", widgets::pct(f)), st)));
+    cells.push(Cell::from(Span::styled(format!("{glyph}{:>4}", crate::viewmodel::pct(f)), st)));
     if wide {
         cells.push(Cell::from(Span::styled(widgets::gauge(th, f, 10), st)));
     }

@@ -78,8 +78,24 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         return;
     }
     let cursor = m.cursor[View::Network.index()].min(racks.len() - 1);
+    let scope = match racks.get(cursor) {
+        Some(r) if r.nodes.iter().any(|n| !n.bgp.is_empty() || n.net.mode.uses_bgp()) => {
+            sessions::Scope::Rack(r)
+        }
+        _ => sessions::Scope::NotUp { racks: &racks, because: "the selected rack has no BGP node" },
+    };
     let (top, rest) = if area.width >= 160 {
-        let [l, r] = area.layout(&Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]));
+        // Side by side, each as wide as it needs when both fit; else the sessions keep their
+        // columns and errors whole and the rack table's MODES say how many more instead, down to
+        // each rack's main mode; the sessions never get less than SESSIONS_MIN.
+        let cols = Columns::of(&racks);
+        let (table, least) =
+            (cols.natural() + 2, cols.fixed() + 3 + racks.iter().map(modes_min_width).max().unwrap_or(0));
+        let list = sessions::natural_width(&scope).max(usize::from(SESSIONS_MIN));
+        let w = usize::from(area.width);
+        let left = if table + list <= w { table } else { w.saturating_sub(list).max(least) };
+        let left = (left as u16).min(area.width - SESSIONS_MIN);
+        let [l, r] = area.layout(&Layout::horizontal([Constraint::Length(left), Constraint::Fill(1)]));
         (l, r)
     } else {
         // The rack table takes what it needs, up to half; the sessions get the rest.
@@ -89,15 +105,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         (a, b)
     };
     rack_table(ctx, &racks, cursor, top, buf);
-    if let Some(r) = racks.get(cursor) {
-        let has_bgp = r.nodes.iter().any(|n| !n.bgp.is_empty() || n.net.mode.uses_bgp());
-        let scope = if has_bgp {
-            sessions::Scope::Rack(r)
-        } else {
-            sessions::Scope::NotUp { racks: &racks, because: "the selected rack has no BGP node" }
-        };
-        sessions::render(ctx, scope, rest, buf);
-    }
+    sessions::render(ctx, scope, rest, buf);
 }
 
 fn glyph_for(ctx: &Ctx, up: usize, total: usize) -> (Style, &'static str) {
@@ -147,15 +155,81 @@ fn bgp_cell<'a>(ctx: &Ctx, rack: &Rack) -> Cell<'a> {
     Cell::from(Line::from(spans))
 }
 
-fn modes_text(rack: &Rack) -> String {
-    NetMode::ALL
-        .iter()
-        .filter_map(|m| {
-            let c = rack.count(|n| n.net.mode == *m);
-            (c > 0).then(|| format!("{c} {}", m.label()))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Width the session list needs beside the rack table for its columns and a short error.
+const SESSIONS_MIN: u16 = 72;
+
+/// The rack's modes, most nodes first: "5 cilium/bgp", "3 bridge/vxlan".
+fn mode_parts(rack: &Rack) -> Vec<String> {
+    let mut counts: Vec<(usize, NetMode)> =
+        NetMode::ALL.iter().map(|m| (rack.count(|n| n.net.mode == *m), *m)).filter(|(c, _)| *c > 0).collect();
+    counts.sort_by_key(|(c, _)| std::cmp::Reverse(*c));
+    counts.iter().map(|(c, m)| format!("{c} {}", m.label())).collect()
+}
+
+/// The first `shown` parts, then how many more: "5 cilium/bgp +1".
+fn some_modes(parts: &[String], shown: usize) -> String {
+    let mut s = parts[..shown].join(", ");
+    if shown < parts.len() {
+        s.push_str(&format!(" +{}", parts.len() - shown));
+    }
+    s
+}
+
+/// The rack's modes as many whole as fit in `width`, then how many more ("5 cilium/bgp +1");
+/// when not even one fits, how many modes (one mode is cut).
+fn modes_text(rack: &Rack, width: usize) -> String {
+    let parts = mode_parts(rack);
+    match (1..=parts.len()).rev().map(|n| some_modes(&parts, n)).find(|s| s.width() <= width) {
+        Some(s) => s,
+        None if parts.len() > 1 => format!("{} modes", parts.len()),
+        None => parts.concat(),
+    }
+}
+
+/// The narrowest whole MODES cell of a rack: its main mode and how many more.
+fn modes_min_width(rack: &Rack) -> usize {
+    let parts = mode_parts(rack);
+    if parts.is_empty() { 0 } else { some_modes(&parts, 1).width() }
+}
+
+/// The rack table's column widths.
+struct Columns {
+    rack: usize,
+    tor: usize,
+    /// The widest MODES cell, whole.
+    modes: usize,
+}
+
+impl Columns {
+    const GAUGE: usize = 8;
+
+    fn of(racks: &[Rack]) -> Columns {
+        let rack = racks.iter().map(|r| r.name.width()).max().unwrap_or(4).clamp(4, 16);
+        // glyph, name, counts: "● tor-3a 12/16"
+        let tor = racks
+            .iter()
+            .flat_map(|r| {
+                (0..2).map(move |i| {
+                    let (up, total) = r.tor(i);
+                    2 + r.tors[i].width().min(16)
+                        + if total > 0 { format!(" {up}/{total}").width() } else { 0 }
+                })
+            })
+            .max()
+            .unwrap_or(8)
+            .max("TOR A".width());
+        let modes = racks.iter().map(|r| modes_text(r, usize::MAX).width()).max().unwrap_or(0).max(5);
+        Columns { rack, tor, modes }
+    }
+    /// Marker, rack, nodes, migration (gauge + pct), BGP, TOR a, TOR b, the spaces between, and
+    /// a cell for the sort arrow.
+    fn fixed(&self) -> usize {
+        2 + self.rack + 5 + (Self::GAUGE + 5) + 15 + 2 * self.tor + 6 + 1
+    }
+    /// Everything, MODES whole.
+    fn natural(&self) -> usize {
+        self.fixed() + 1 + self.modes
+    }
 }
 
 fn rack_table(ctx: &Ctx, racks: &[Rack], cursor: usize, area: Rect, buf: &mut Buffer) {
@@ -175,15 +249,17 @@ fn rack_table(ctx: &Ctx, racks: &[Rack], cursor: usize, area: Rect, buf: &mut Bu
     block.render(area, buf);
 
     let w = usize::from(inner.width);
-    let rack_w = racks.iter().map(|r| r.name.width()).max().unwrap_or(4).clamp(4, 16);
-    let tor_w =
-        racks.iter().flat_map(|r| r.tors.iter().map(|x| x.width())).max().unwrap_or(6).clamp(6, 16) + 8;
-    let gauge_w = 8;
-    // marker, rack, nodes, migration (gauge + pct), BGP, TOR a, TOR b, and the spaces between;
-    // each title has room for the sort arrow.
-    let fixed = 2 + rack_w + 6 + (gauge_w + 5) + 16 + 2 * tor_w + 6;
-    let mix_w = w.saturating_sub(fixed + 1);
-    let show_mix = mix_w >= 16;
+    let sizes = Columns::of(racks);
+    let room = w.saturating_sub(sizes.fixed() + 1);
+    // The migration gauge gives up to half its cells when that lets each rack's main mode show
+    // whole (the column's header still fits).
+    let short = racks.iter().map(modes_min_width).max().unwrap_or(0);
+    let give = short.saturating_sub(room);
+    let gauge_w = Columns::GAUGE - if give <= Columns::GAUGE / 2 { give } else { 0 };
+    let (rack_w, tor_w) = (sizes.rack, sizes.tor);
+    let mix_w = (room + Columns::GAUGE - gauge_w).min(sizes.modes);
+    // Room for one mode ("12 cilium/bgp") or the count of modes.
+    let show_mix = mix_w >= 12.min(sizes.modes);
     let mut cols: Vec<(&str, Option<RackCol>)> = vec![
         ("", None),
         ("RACK", Some(RackCol::Rack)),
@@ -193,7 +269,7 @@ fn rack_table(ctx: &Ctx, racks: &[Rack], cursor: usize, area: Rect, buf: &mut Bu
         ("TOR A", Some(RackCol::Tor)),
         ("TOR B", Some(RackCol::Tor)),
     ];
-    let mut widths = vec![2, rack_w, 6, gauge_w + 5, 16, tor_w, tor_w];
+    let mut widths = vec![2, rack_w, 5, gauge_w + 5, 15, tor_w, tor_w];
     if show_mix {
         cols.push(("MODES", None));
         widths.push(mix_w);
@@ -203,10 +279,14 @@ fn rack_table(ctx: &Ctx, racks: &[Rack], cursor: usize, area: Rect, buf: &mut Bu
     let mut arrowed = false;
     let header: Vec<String> = cols
         .iter()
-        .map(|(title, c)| match c {
+        .zip(widths.iter_mut())
+        .map(|((title, c), w)| match c {
             Some(c) if *c == sort.col && !arrowed => {
                 arrowed = true;
-                format!("{title}{arrow}")
+                let titled = format!("{title}{arrow}");
+                // The cell `fixed` keeps for the arrow.
+                *w = (*w).max(titled.width());
+                titled
             }
             _ => title.to_string(),
         })
@@ -231,7 +311,7 @@ fn rack_table(ctx: &Ctx, racks: &[Rack], cursor: usize, area: Rect, buf: &mut Bu
                 Cell::from(Line::styled(r.nodes.len().to_string(), t.base).right_aligned()),
                 Cell::from(Line::from(vec![
                     Span::styled(widgets::gauge(t, share, gauge_w), t.accent),
-                    Span::styled(format!("{:>5}", widgets::pct(share)), t.base),
+                    Span::styled(format!("{:>5}", crate::viewmodel::pct(share)), t.base),
                 ])),
                 bgp_cell(ctx, r),
                 tor_cell(ctx, r, 0, tor_w),
@@ -240,7 +320,7 @@ fn rack_table(ctx: &Ctx, racks: &[Rack], cursor: usize, area: Rect, buf: &mut Bu
             if show_mix {
                 cells.push(Cell::from(widgets::highlight(
                     t,
-                    widgets::truncate(t, &modes_text(r), mix_w),
+                    widgets::truncate(t, &modes_text(r, mix_w), mix_w),
                     f,
                     t.muted,
                 )));

@@ -1,6 +1,7 @@
 //! The nodes view: one row per node that passes the filter, sorted by the chosen column.
 //!
-//! Columns: node, rack, net mode, BGP x/2, runtime mix, conntrack fill, CPU, pods, data age. On
+//! Columns: node, rack, net mode, BGP x/2, runtime mix, conntrack fill, CPU, pods, and the node's
+//! age as `kubectl get nodes` writes it (the age of its data is in the node detail). On
 //! narrow terminals the lower-priority columns go first (runtime, rack, pods, age); node, mode,
 //! BGP, conntrack and CPU always stay. Page-flip scrolling keeps the selected row on screen.
 
@@ -63,7 +64,7 @@ fn columns(rows: &[&Node], width: usize) -> Vec<(Col, usize)> {
                 Col::Conntrack => 10,
                 Col::Cpu => 4,
                 Col::Pods => 5,
-                Col::Age => 4,
+                Col::Age => 5,
             };
             (*c, w)
         })
@@ -111,16 +112,16 @@ fn cell<'a>(ctx: &Ctx, node: &Node, col: Col, width: usize) -> Cell<'a> {
             Some(c) => {
                 let f = c.fill();
                 let (st, g) = widgets::conntrack_level(t, f);
-                Line::styled(format!("{} {}", g.unwrap_or(""), widgets::pct(f)), st)
+                Line::styled(format!("{} {}", g.unwrap_or(""), crate::viewmodel::pct(f)), st)
             }
             None => Line::styled("-", t.muted),
         },
-        Col::Cpu => Line::styled(node.cpu_now().map_or("-".to_string(), widgets::pct), t.base),
+        Col::Cpu => Line::styled(node.cpu_now().map_or("-".to_string(), crate::viewmodel::pct), t.base),
         Col::Pods => Line::styled(widgets::count(node.pods), t.base),
         Col::Age => {
-            let at = node.host.as_ref().map(|h| h.at);
-            let stale = at.is_none_or(|a| (s.now - a).num_seconds() > 60);
-            Line::styled(widgets::age(s.now, at).to_string(), if stale { t.warn } else { t.muted })
+            let age = widgets::age(s.now, node.created);
+            let st = if node.created.is_none() { t.unknown } else { t.muted };
+            Line::styled(age.kubectl(), st)
         }
     };
     let line = if right_aligned(col) { line.right_aligned() } else { line };

@@ -11,8 +11,6 @@ mod panels;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
-
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -20,7 +18,7 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::Ctx;
 use super::widgets;
-use crate::model::{Rule, Severity};
+use crate::model::{Finding, Severity};
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if area.width == 0 || area.height == 0 {
@@ -164,21 +162,9 @@ fn findings(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     }
     let n = usize::from(area.height.saturating_sub(2));
     let width = usize::from(area.width.saturating_sub(2));
-    let mut order: Vec<usize> = (0..s.findings.len()).collect();
-    order.sort_by_key(|&i| s.findings[i].severity);
-    // Groups of (first finding, how many share its rule and text), in severity order.
-    let mut groups: Vec<(usize, usize)> = Vec::new();
-    let mut seen: HashMap<(Rule, &str), usize> = HashMap::new();
-    for &i in &order {
-        let f = &s.findings[i];
-        match seen.get(&(f.rule, f.what.as_str())) {
-            Some(&g) => groups[g].1 += 1,
-            None => {
-                seen.insert((f.rule, f.what.as_str()), groups.len());
-                groups.push((i, 1));
-            }
-        }
-    }
+    let mut order: Vec<&Finding> = s.findings.iter().collect();
+    order.sort_by_key(|f| f.severity);
+    let groups = crate::viewmodel::group(order);
     let title = format!("Top findings ({})", s.findings.len());
     let mut lines: Vec<Line> = Vec::new();
     if groups.is_empty() {
@@ -191,16 +177,10 @@ fn findings(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let with_rule = width >= 150;
     let with_since = width >= 100;
     let subject_w = if with_since { 28 } else { 16 };
-    for &(i, count) in groups.iter().take(shown) {
-        let f = &s.findings[i];
+    for g in groups.iter().take(shown) {
+        let f = g.first();
         let mut spans = vec![Span::raw(" "), widgets::severity_span(t, f.severity), Span::raw(" ")];
-        let subject = if count > 1 { format!("{} +{}", f.subject, count - 1) } else { f.subject.clone() };
-        let subject = if count > 1 && subject.len() > subject_w {
-            let tail = format!(" +{}", count - 1);
-            format!("{}{tail}", widgets::truncate(t, &f.subject, subject_w.saturating_sub(tail.len())))
-        } else {
-            subject
-        };
+        let subject = widgets::counted(t, &f.subject, g.count(), subject_w);
         spans.push(Span::styled(widgets::fit(t, &subject, subject_w), t.accent));
         spans.push(Span::raw(" "));
         let mut used = 8 + subject_w + 1;
@@ -216,7 +196,7 @@ fn findings(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         lines.push(Line::from(spans));
     }
     if shown < groups.len() {
-        let more: usize = groups.iter().skip(shown).map(|g| g.1).sum();
+        let more: usize = groups.iter().skip(shown).map(|g| g.count()).sum();
         lines.push(Line::from(Span::styled(
             format!(" {} {more} more: press 7 for Triage", t.sym.ellipsis),
             t.muted,

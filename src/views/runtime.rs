@@ -67,10 +67,6 @@ fn classes(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     Widget::render(Table::new(rows, widths).header(header), inner, buf);
 }
 
-fn share(n: u32, total: u32) -> String {
-    if total == 0 { "-".into() } else { widgets::pct(f64::from(n) / f64::from(total)) }
-}
-
 fn summary<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
     let (snap, th) = (ctx.snap, ctx.theme);
     let crate::viewmodel::Summary {
@@ -83,16 +79,11 @@ fn summary<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
         kata_unknown,
     } = ctx.rows().runtime_summary;
     let mut l1 = vec![Span::styled("pods ", th.header)];
-    match mix {
-        Some(mix) => {
-            let t = mix.total();
-            for (k, n) in
-                [("runc", mix.runc), ("kata", mix.kata), ("gvisor", mix.gvisor), ("other", mix.other)]
-            {
-                if k == "other" && n == 0 {
-                    continue;
-                }
-                l1.push(Span::styled(format!("{k} {} ({})  ", n, share(n, t)), th.base));
+    match ctx.rows().runtime_summary.mix_rows() {
+        Some(rows) => {
+            for (k, n, share) in rows {
+                let share = if mix.is_some_and(|m| m.total() > 0) { share.to_string() } else { "-".into() };
+                l1.push(Span::styled(format!("{k} {n} ({share})  "), th.base));
             }
         }
         None => {
@@ -214,8 +205,9 @@ fn node_mix(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
 
 fn misplaced(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let th = ctx.theme;
-    let items = misplacements(ctx.snap);
-    let title = format!("Misplacements: {}", items.len());
+    let all = misplacements(ctx.snap);
+    let items = crate::viewmodel::group(all.iter().copied());
+    let title = format!("Misplacements: {}", all.len());
     let block = widgets::block(th, &title);
     let inner = block.inner(area);
     Widget::render(block, area, buf);
@@ -230,9 +222,11 @@ fn misplaced(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let mut lines: Vec<Line> = items
         .iter()
         .take(shown)
-        .map(|m| {
+        .map(|g| {
+            let m = g.first();
             let head = format!(" {} ", m.rule.id());
-            let subject = widgets::truncate(th, &m.subject, usize::from(inner.width / 3).clamp(8, 40));
+            let subject =
+                widgets::counted(th, &m.subject, g.count(), usize::from(inner.width / 3).clamp(8, 40));
             let used = 6 + head.width() + subject.width() + 2;
             let what = widgets::truncate(th, &m.what, usize::from(inner.width).saturating_sub(used));
             Line::from(vec![
@@ -244,7 +238,8 @@ fn misplaced(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     if more > 0 {
-        lines.push(Line::styled(format!("+{} more in Triage (7)", items.len() - shown), th.muted));
+        let hidden: usize = items.iter().skip(shown).map(|g| g.count()).sum();
+        lines.push(Line::styled(format!("+{hidden} more in Triage (7)"), th.muted));
     }
     Widget::render(Paragraph::new(lines), inner, buf);
 }
@@ -290,6 +285,20 @@ mod tests {
         assert!(wide.contains("kata-pod-without-kvm node-a2"), "{wide}");
         // node-b1 runs gVisor pods; node-b2-k too; node-a2 runs Kata: three rows.
         assert_eq!(crate::viewmodel::Rows::derive(&snap, "", &Default::default()).runtime.len(), 3);
+    }
+
+    /// Three pods of one job on a node without KVM: one row with a count, not three rows that
+    /// look the same.
+    #[test]
+    fn the_same_finding_on_three_pods_is_one_row() {
+        let th = crate::theme::Theme::builtin("default", false).unwrap();
+        let snap = fixture::sim();
+        assert_eq!(snap.findings.iter().filter(|f| f.rule == Rule::KataWithoutKvm).count(), 3);
+        let t = fixture::render(&snap, &Model::default(), &th, 200, 50, render).join("\n");
+        let rows: Vec<&str> = t.lines().filter(|l| l.contains("kata-pod-without-kvm")).collect();
+        assert_eq!(rows.len(), 1, "{t}");
+        assert!(rows[0].contains("+2: Kata pod on r6-n06"), "{}", rows[0]);
+        assert!(t.contains("Misplacements: 5"), "{t}");
     }
 
     #[test]

@@ -96,9 +96,24 @@ fn findings(ctx: &Ctx, rows: &[&Finding], area: Rect, buf: &mut Buffer) {
     let height = usize::from(inner.height.saturating_sub(1));
     let (cur, off) = widgets::scroll(rows.len(), ctx.model.cursor[View::Triage.index()], height);
     let sel_w = th.sym.selected.width();
-    let subject_w = usize::from(inner.width / 5).clamp(10, 40);
-    let rule_w = if inner.width >= 120 { 34 } else { 18 };
-    let what_w = usize::from(inner.width).saturating_sub(sel_w + 6 + rule_w + subject_w + 6 + 4).max(10);
+    // Rule, subject and text whole when they fit; else the rule whole from 120 columns and the
+    // subject as wide as leaves the text 50 cells.
+    let most = |f: fn(&Finding) -> usize| rows.iter().map(|r| f(r)).max().unwrap_or(0);
+    let (rule_n, subject_n, what_n) = (
+        most(|f| f.rule.id().width()).min(40),
+        most(|f| f.subject.width()).min(64),
+        most(|f| f.what.width()),
+    );
+    let room = usize::from(inner.width).saturating_sub(sel_w + 6 + 5 + 4);
+    let narrow = usize::from(inner.width / 5).clamp(10, 40).min(subject_n.max(10));
+    let (rule_w, subject_w) = if rule_n + subject_n + what_n <= room {
+        (rule_n.max(4), subject_n.max(7))
+    } else if inner.width >= 120 {
+        (rule_n.max(4), room.saturating_sub(rule_n + 50).clamp(narrow, subject_n.max(narrow)))
+    } else {
+        (18, narrow)
+    };
+    let what_w = room.saturating_sub(rule_w + subject_w).max(10);
     let visible: Vec<Row> = rows
         .iter()
         .enumerate()
@@ -279,6 +294,21 @@ mod tests {
         assert!(wide.contains("remedy Do the obvious thing"));
         let pos = |s: &str| wide.find(s).unwrap_or(usize::MAX);
         assert!(pos("CRIT") < pos("WARN") && pos("WARN") < pos("INFO"));
+    }
+
+    /// At 200 columns the list has room for every rule, subject and text whole.
+    #[test]
+    fn nothing_is_cut_at_200_columns() {
+        let th = crate::theme::Theme::builtin("default", false).unwrap();
+        let snap = fixture::sim();
+        let text = fixture::render(&snap, &Model::default(), &th, 200, 50, render).join("\n");
+        let list: String =
+            text.lines().take_while(|l| !l.contains("on r4-n06 ")).collect::<Vec<_>>().join("\n");
+        for f in &snap.findings {
+            let row = list.lines().find(|l| l.contains(f.rule.id()) && l.contains(&f.subject));
+            assert!(row.is_some_and(|r| r.contains(&f.what)), "{} {} whole:\n{list}", f.rule.id(), f.subject);
+        }
+        assert!(!list.contains(th.sym.ellipsis), "{list}");
     }
 
     #[test]

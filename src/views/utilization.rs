@@ -118,11 +118,8 @@ fn status_line<'a>(
                 format!("now {:.0} cores in use ({:.0} offline); capacity unknown", p.total(), p.offline);
             spans.push(Span::styled(msg, th.accent));
         }
-    } else if let Some(p) = curve.points.last() {
-        // Shares of the cores measured (a node whose exporter is down is neither busy nor idle).
-        let cap = p.measured;
-        let (all, on, off) =
-            (widgets::pct(p.total() / cap), widgets::pct(p.online / cap), widgets::pct(p.offline / cap));
+    } else if let Some(now) = crate::viewmodel::cpu_now(Some(curve)) {
+        let (all, on, off) = (now.total, now.online, now.offline);
         spans.push(Span::styled(format!("now {all}"), th.accent));
         let rest = if width >= 100 {
             format!(" (online {on}, offline {off}) of {:.0} cores", curve.capacity_cores)
@@ -230,10 +227,10 @@ fn pending(ctx: &Ctx, f: &WindowFill) -> String {
     } else if f.coverage <= 0.0 {
         "no data".into()
     } else if f.coverage < 1.0 - 1e-9 {
-        // The uncovered share, rounded up: any gap shows.
-        format!("{:.0}% gap", ((1.0 - f.coverage) * 100.0).ceil())
+        // The uncovered share: any gap shows (`<1%`, never 0).
+        format!("{} gap", crate::viewmodel::pct(1.0 - f.coverage))
     } else if now < f.end + chrono::Duration::hours(crate::analysis::colocation::SPILL_HOURS) {
-        "spill…".into()
+        format!("spill{}", ctx.theme.sym.ellipsis)
     } else {
         "partial".into()
     }
@@ -251,8 +248,8 @@ fn spill_cell<'a>(ctx: &Ctx, f: &WindowFill) -> Cell<'a> {
 fn fill_cells<'a>(ctx: &Ctx, f: &WindowFill) -> Vec<Cell<'a>> {
     let th = ctx.theme;
     vec![
-        Cell::from(Span::styled(widgets::pct(f.avg_util), th.base)),
-        Cell::from(Span::styled(widgets::pct(f.offline_share), th.base)),
+        Cell::from(Span::styled(crate::viewmodel::pct(f.avg_util), th.base)),
+        Cell::from(Span::styled(crate::viewmodel::pct(f.offline_share), th.base)),
         Cell::from(Span::styled(num(f.idle_core_hours), th.base)),
         spill_cell(ctx, f),
     ]

@@ -32,15 +32,6 @@ pub fn secs(s: u64) -> String {
     duration(s, Precision::Exact)
 }
 
-/// A fraction as a whole percentage: 0.753 -> "75%".
-pub fn pct(f: f64) -> String {
-    if !f.is_finite() {
-        // Unknown is never zero.
-        return "?".into();
-    }
-    format!("{:.0}%", (f * 100.0).floor())
-}
-
 /// Style and glyph for a severity; the glyph carries the meaning without colour.
 pub fn severity(theme: &Theme, sev: Severity) -> (Style, &'static str) {
     match sev {
@@ -137,6 +128,74 @@ pub fn truncate(theme: &Theme, s: &str, width: usize) -> String {
         w += cw;
     }
     out.push_str(ell);
+    out
+}
+
+/// The ASCII stand-in for a character the `--ascii` glyph set has no place for: punctuation by
+/// its look, anything else `?`.
+pub fn ascii_char(c: char) -> char {
+    match c {
+        c if c.is_ascii() => c,
+        '\u{2026}' => '~',
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{2500}' | '\u{2501}' | '\u{2574}'..='\u{257f}' => '-',
+        '\u{2018}' | '\u{2019}' | '\u{2032}' => '\'',
+        '\u{201c}' | '\u{201d}' | '\u{00ab}' | '\u{00bb}' | '\u{2033}' => '"',
+        '\u{2022}' | '\u{00b7}' | '\u{2219}' => '.',
+        '\u{00d7}' => 'x',
+        '\u{2192}' | '\u{21d2}' | '\u{2265}' | '\u{203a}' => '>',
+        '\u{2190}' | '\u{21d0}' | '\u{2264}' | '\u{2039}' => '<',
+        '\u{2191}' | '\u{25b2}' => '^',
+        '\u{2193}' | '\u{25bc}' => 'v',
+        '\u{2502}' | '\u{2503}' => '|',
+        '\u{00a0}' | '\u{2000}'..='\u{200a}' => ' ',
+        _ => '?',
+    }
+}
+
+/// Replace every non-ASCII cell of `area` by its ASCII stand-in (`--ascii`: data from the cluster
+/// can hold any character). A wide character's trailing cell is already blank.
+pub fn ascii_only(area: ratatui::layout::Rect, buf: &mut ratatui::buffer::Buffer) {
+    let area = area.intersection(buf.area);
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            let Some(cell) = buf.cell_mut((x, y)) else { continue };
+            if !cell.symbol().is_ascii() {
+                let s: String = cell.symbol().chars().next().map(ascii_char).into_iter().collect();
+                cell.set_symbol(&s);
+            }
+        }
+    }
+}
+
+/// A group's subject: the first subject and `+N` for the others, cut to `width` cells keeping
+/// the count.
+pub fn counted(theme: &Theme, subject: &str, count: usize, width: usize) -> String {
+    if count <= 1 {
+        return truncate(theme, subject, width);
+    }
+    let tail = format!(" +{}", count - 1);
+    format!("{}{tail}", truncate(theme, subject, width.saturating_sub(tail.width())))
+}
+
+/// Greedy word wrap to `width` cells; a word longer than a line is cut with the theme ellipsis.
+pub fn wrap(theme: &Theme, text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        let word = truncate(theme, word, width);
+        let need = if cur.is_empty() { word.width() } else { cur.width() + 1 + word.width() };
+        if need > width && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(&word);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
     out
 }
 
@@ -281,13 +340,22 @@ pub fn bar_rows(theme: &Theme, values: &[Option<f64>], height: usize) -> Vec<Vec
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ascii_only_leaves_no_other_character() {
+        use ratatui::buffer::Buffer;
+        use ratatui::layout::Rect;
+        let mut buf = Buffer::empty(Rect::new(0, 0, 24, 1));
+        buf.set_string(0, 0, "a…b—c“d”→ 北x", ratatui::style::Style::default());
+        ascii_only(buf.area, &mut buf);
+        let text: String = buf.content().iter().map(|c| c.symbol()).collect();
+        assert_eq!(text.trim_end(), "a~b-c\"d\"> ? x");
+    }
+
     use super::*;
     use crate::model::RuntimeMix;
 
     #[test]
-    fn percentages_and_pages() {
-        assert_eq!(pct(0.749), "74%");
-        assert_eq!(pct(0.75), "75%");
+    fn pages() {
         assert_eq!(page_offset(0, 10), 0);
         assert_eq!(page_offset(10, 10), 10);
         assert_eq!(page_offset(25, 10), 20);

@@ -76,7 +76,8 @@ async fn api_server_killed_and_restarted_on_the_same_port() {
     h.synced().await;
     let addr = h.server.addr;
     h.server.stop().await;
-    until_unreachable(&mut h, "error").await;
+    // The error keeps what the system said and names the server (not "client error (Connect)").
+    until_unreachable(&mut h, &format!("connection refused to http://{addr}")).await;
     // A few seconds of outage: the watchers back off (0.5 s doubling to 1 s, plus jitter).
     h.drain_for(Duration::from_secs(6)).await;
     h.server = Server::start(serve_config(&addr.to_string(), &[]))
@@ -98,7 +99,8 @@ async fn api_server_back_on_a_new_port_behind_the_same_kubeconfig() {
     h.synced().await;
     let old = h.server.addr;
     h.server.stop().await;
-    until_unreachable(&mut h, "error").await;
+    // The server the kubeconfig names (the load balancer's address).
+    until_unreachable(&mut h, &format!("http://{}", lb.addr)).await;
     // The load balancer accepts and then drops every connection: count them for 4 s.
     let before = lb.accepted.load(std::sync::atomic::Ordering::Relaxed);
     h.drain_for(Duration::from_secs(4)).await;

@@ -140,12 +140,28 @@ async fn kubectl_reads_the_simulated_cluster() {
         assert!(out.status.success(), "kubectl {args:?} failed:\n{stdout}\n{stderr}");
         stdout
     };
+    // `kubectl get` asks for a Table: the columns the API server prints, not just NAME and AGE.
     let nodes = run(&["get", "nodes"]);
-    assert!(nodes.contains("NAME") && nodes.contains("r1-n01") && nodes.contains("r6-n04"), "{nodes}");
+    let header: Vec<&str> = nodes.lines().next().unwrap_or("").split_whitespace().collect();
+    assert_eq!(header, ["NAME", "STATUS", "ROLES", "AGE", "VERSION"], "{nodes}");
+    assert!(nodes.contains("r1-n01") && nodes.contains("r6-n04"), "{nodes}");
     assert_eq!(nodes.lines().count(), 25, "{nodes}");
+    let r1 = nodes.lines().find(|l| l.starts_with("r1-n01 ")).unwrap_or("");
+    assert!(r1.contains(" Ready ") && r1.contains("<none>") && r1.contains("v1."), "{r1}");
+    let wide = run(&["get", "nodes", "-o", "wide"]);
+    assert!(wide.lines().next().unwrap_or("").contains("INTERNAL-IP   EXTERNAL-IP   OS-IMAGE"), "{wide}");
     let pods = run(&["get", "pods", "-A"]);
+    let header: Vec<&str> = pods.lines().next().unwrap_or("").split_whitespace().collect();
+    assert_eq!(header, ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"], "{pods}");
     assert!(pods.contains("kube-system") && pods.contains("cilium-"), "{pods}");
+    assert!(pods.lines().skip(1).all(|l| l.contains("1/1     Running") || !l.contains("Running")), "{pods}");
     assert_eq!(pods.lines().count(), server.control().counts().1 + 1);
+    // `kubectl describe node` lists the node's unfinished pods (field selector `status.phase`).
+    let on_r1 = run(&["get", "pods", "-A", "--field-selector", "spec.nodeName=r1-n01", "--no-headers"]);
+    let describe = run(&["describe", "node", "r1-n01"]);
+    assert!(describe.contains("Name:               r1-n01"), "{describe}");
+    let want = format!("Non-terminated Pods:          ({} in total)", on_r1.lines().count());
+    assert!(describe.contains(&want), "{want}\n{describe}");
     let bgp = run(&["get", "ciliumbgpnodeconfigs"]);
     assert!(bgp.contains("r5-n01"), "{bgp}");
     let short = run(&["get", "cbgpnode", "r5-n01", "-o", "json"]);
@@ -157,6 +173,83 @@ async fn kubectl_reads_the_simulated_cluster() {
     assert_eq!(sel.lines().count(), 2, "{sel}");
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The requests kubectl sends, without kubectl: `get` with its Accept header gets a
+/// `meta.k8s.io/v1` Table (columns, cells, the object's metadata for NAMESPACE and labels); a
+/// client that asks for JSON still gets the list; `describe node`'s field selector is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectls_requests_get_a_table_and_a_field_selected_list() {
+    let server = start(6, &[]).await;
+    server.control().pause_churn(true);
+    let addr = server.addr;
+    let kubectl_accept = "application/json;as=Table;v=v1;g=meta.k8s.io,\
+                          application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+    let get = |path: &str, accept: &str| {
+        block_in_place(|| {
+            let mut s = TcpStream::connect(addr).expect("connect");
+            let req = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: {accept}\r\n\r\n");
+            s.write_all(req.as_bytes()).expect("write");
+            let mut buf = String::new();
+            s.read_to_string(&mut buf).expect("read");
+            let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+            serde_json::from_str::<Value>(&body).unwrap_or_else(|e| panic!("{path}: {e}: {buf}"))
+        })
+    };
+    let t = get("/api/v1/nodes?limit=500", kubectl_accept);
+    assert_eq!(
+        (t["kind"].as_str(), t["apiVersion"].as_str()),
+        (Some("Table"), Some("meta.k8s.io/v1")),
+        "{t}"
+    );
+    let cols: Vec<(&str, u64)> = t["columnDefinitions"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap_or(""), c["priority"].as_u64().unwrap_or(9)))
+        .collect();
+    assert_eq!(&cols[..5], [("Name", 0), ("Status", 0), ("Roles", 0), ("Age", 0), ("Version", 0)]);
+    assert!(cols[5..].iter().all(|(_, p)| *p == 1), "{cols:?}");
+    let rows = t["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[0]["cells"][0], "r1-n01");
+    assert_eq!(rows[0]["cells"][1], "Ready");
+    assert_eq!(rows[0]["object"]["kind"], "PartialObjectMetadata");
+    assert_eq!(rows[0]["object"]["metadata"]["name"], "r1-n01");
+    // One object, and pods (their namespace in the row's metadata).
+    let one = get("/api/v1/nodes/r2-n01", kubectl_accept);
+    assert_eq!(one["rows"][0]["cells"][0], "r2-n01", "{one}");
+    let pods = get("/api/v1/namespaces/kube-system/pods?limit=500", kubectl_accept);
+    assert_eq!(pods["columnDefinitions"][1]["name"], "Ready");
+    assert_eq!(pods["rows"][0]["object"]["metadata"]["namespace"], "kube-system");
+    assert_eq!(pods["rows"][0]["cells"][2], "Running");
+    // `kubectl get -w`: each event's object is a one-row Table (the watch ends after 1 s).
+    let events = block_in_place(|| {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        let path = "/api/v1/nodes?watch=true&timeoutSeconds=1";
+        let req = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: {kubectl_accept}\r\n\r\n");
+        s.write_all(req.as_bytes()).expect("write");
+        let mut buf = String::new();
+        s.read_to_string(&mut buf).expect("read");
+        buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+    });
+    let first: Value = serde_json::from_str(events.lines().next().unwrap_or("")).expect("an event");
+    assert_eq!(first["type"], "ADDED", "{first}");
+    assert_eq!(first["object"]["kind"], "Table", "{first}");
+    assert_eq!(first["object"]["rows"][0]["cells"][0], "r1-n01", "{first}");
+    assert_eq!(events.lines().count(), 6, "{events}");
+    // A client that asks for JSON (kube-rs, kubectl -o json) gets the list as before.
+    assert_eq!(get("/api/v1/nodes", "application/json")["kind"], "NodeList");
+    // describe node: the node's pods that have not finished.
+    let all = get("/api/v1/pods?fieldSelector=spec.nodeName%3Dr1-n01", "application/json");
+    let path = "/api/v1/pods?fieldSelector=spec.nodeName%3Dr1-n01%2Cstatus.phase%21%3DSucceeded%2Cstatus.phase%21%3DFailed&limit=500";
+    let running = get(path, "application/json");
+    assert_eq!(running["kind"], "PodList", "{running}");
+    let n = |v: &Value| v["items"].as_array().map_or(0, Vec::len);
+    assert!(n(&running) > 0 && n(&running) <= n(&all), "{} of {}", n(&running), n(&all));
+    let unsupported = get("/api/v1/pods?fieldSelector=status.foo%3Dx", "application/json");
+    assert_eq!(unsupported["code"], 400, "{unsupported}");
+    server.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,6 +23,8 @@ const STEP: i64 = 60;
 const CT_MAX: u64 = 262_144;
 const CT_SPIKE: u64 = 240_000;
 const CT_IDLE: u64 = 20_000;
+/// The nodes were created this long before the data starts.
+const CREATED_AGO: i64 = 3 * 86_400;
 
 struct Incident {
     start: i64,
@@ -54,6 +56,10 @@ fn om(i: &Incident) -> String {
     for (k, (n, _, _)) in NODES.iter().enumerate() {
         let l = format!(r#"node="{n}",internal_ip="10.0.0.{}",kubelet_version="v1.31.4""#, k + 11);
         series(&mut o, "kube_node_info", &l, &|_| 1);
+    }
+    writeln!(o, "# TYPE kube_node_created gauge").unwrap();
+    for (n, _, _) in NODES {
+        series(&mut o, "kube_node_created", &format!(r#"node="{n}""#), &|_| (i.start - CREATED_AGO) as u64);
     }
     writeln!(o, "# TYPE kube_node_labels gauge").unwrap();
     for (n, rack, _) in NODES {
@@ -179,6 +185,7 @@ fn snapshot_at_a_past_moment_from_prometheus_gives_the_known_answer() {
         assert_eq!(s["summary"]["nodes"], 3);
         assert_eq!(s["summary"]["ready"], 3);
         assert_eq!(node(s, "r1-n01")["rack"], "rack-1");
+        assert_eq!(node(s, "r1-n01")["created"].as_str(), Some(rfc(i.start - CREATED_AGO).as_str()));
         // Sessions up prove Cilium peers, not that it routes pods over BGP (it may advertise
         // Service IPs alone): that is in its BGP objects, which Prometheus does not have.
         assert_eq!(node(s, "r1-n01")["net"]["mode"], "cilium_undetermined", "{s:#}");

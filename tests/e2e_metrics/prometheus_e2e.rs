@@ -275,7 +275,8 @@ fn real_prometheus_curve_split_fills_report_missing_metric_and_outage() {
     p.stop();
     let (code, err) = fail(&p.url, &end_s);
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("cannot query Prometheus"), "{err}");
+    assert!(err.contains("cannot query Prometheus: connection refused to http://"), "{err}");
+    assert_eq!(err.matches(p.url.trim_end_matches('/')).count(), 1, "the URL once: {err}");
     p.start_again();
     let long_ago = (end - CDuration::days(20)).to_rfc3339();
     let (code, err) = fail(&p.url, &long_ago);

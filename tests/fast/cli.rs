@@ -104,16 +104,16 @@ fn bad_input_gets_a_clear_error_and_exit_code() {
     let o = run(&["snapshot", "--demo", "--tz", "Mars/Olympus"], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("time zone"), "{}", stderr(&o));
-    // A bad theme file: one line naming the file and the problem, exit 1, no terminal set-up.
+    // A bad theme file: the flag, the file and the problem, exit 2, no terminal set-up.
     let dir = std::env::temp_dir().join(format!("clustertop-theme-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "name = 'bad'\n[slots]\nbase = { fg = 'chartreuse-ish' }\n").unwrap();
     let o = run(&["demo", "--theme", bad.to_str().unwrap()], &[]);
     std::fs::remove_dir_all(&dir).ok();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("bad.toml") && e.contains("not a colour"), "{e}");
+    assert!(e.contains("--theme") && e.contains("bad.toml") && e.contains("not a colour"), "{e}");
     assert!(!e.contains('\x1b'), "no terminal escape codes on the error path: {e:?}");
 }
 
@@ -134,4 +134,32 @@ fn snapshot_demo_is_deterministic_apart_from_the_clock() {
         s.lines().filter(|l| l.starts_with("network") || l.starts_with("bgp")).collect::<Vec<_>>().join("\n")
     };
     assert_eq!(modes(strip(&a)), modes(strip(&b)));
+}
+
+/// A kube API server that refuses the connection (a closed port on loopback): the error says so
+/// and names the server, not "ServiceError: client error (Connect)".
+#[test]
+fn a_refused_connection_names_the_server() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let dir = std::env::temp_dir().join(format!("clustertop-refused-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let kc = dir.join("kubeconfig");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: 'https://127.0.0.1:{port}'}}}}]\n\
+             users: [{{name: u, user: {{token: t}}}}]\ncontexts: [{{name: x, context: {{cluster: c, user: u}}}}]\n\
+             current-context: x\n"
+        ),
+    )
+    .expect("write");
+    let o = run(&["snapshot", "--kubeconfig", kc.to_str().expect("utf-8"), "--wait", "2"], &[]);
+    std::fs::remove_dir_all(&dir).ok();
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains(&format!("connection refused to https://127.0.0.1:{port}")), "{e}");
+    assert!(!e.contains("ServiceError"), "{e}");
 }

@@ -91,6 +91,8 @@ fn flannel_vxlan_node_is_bridge_vxlan() {
     assert_eq!(info.rack, "r01");
     assert_eq!(info.tors, ["r01-tor-a".to_string(), "r01-tor-b".to_string()]);
     assert!(info.ready);
+    // The node's age, as kubectl shows it, comes from its creationTimestamp.
+    assert_eq!(info.created, Some(Utc.with_ymd_and_hms(2026, 1, 10, 8, 0, 0).unwrap()));
     assert!(
         info.signals.contains(&Signal::AgentPod { cni: Cni::Flannel, pod: "kube-flannel-ds-7x2kq".into() })
     );
@@ -345,7 +347,7 @@ async fn connect_errors_are_one_clear_line() {
     let bad =
         KubeOptions { kubeconfig: Some(path.clone()), context: Some("foo".into()), ..Default::default() };
     let e = connect(&bad).await.err().expect("error").to_string();
-    assert_eq!(e, format!("context \"foo\" not found in kubeconfig {}", path.display()));
+    assert_eq!(e, format!("context \"foo\" not found in kubeconfig {}; its contexts: a", path.display()));
     assert!(!e.contains('\n'));
     let good = KubeOptions { kubeconfig: Some(path.clone()), ..Default::default() };
     let (_, label) = connect(&good).await.expect("client");

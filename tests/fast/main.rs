@@ -9,4 +9,8 @@ mod app_update;
 mod cli;
 mod deploy;
 mod fuzz_parsers;
+mod help;
 mod kube_mapping;
+mod rounding;
+mod settings;
+mod snapshot_schema;

@@ -7,6 +7,7 @@ pub mod known;
 pub mod kube;
 pub mod om_expect;
 pub mod prom;
+pub mod snapshot_schema;
 pub mod tui;
 pub mod upstream;
 

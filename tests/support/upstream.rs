@@ -200,6 +200,7 @@ pub async fn run(case: &Case, prom: Option<&super::prom::Prom>) -> Snapshot {
                 labels: Default::default(),
                 signals: Vec::new(),
                 bgp_peers: None,
+                created: None,
             };
             state.apply(clustertop::model::Update::NodeApplied { node: info, at: Utc::now() });
         }

@@ -10,13 +10,16 @@ pub struct AgentFlags {
     /// Address to serve on; the bound address is printed on stderr (port 0 picks a free one).
     #[arg(long, default_value = "0.0.0.0:9977")]
     pub listen: std::net::SocketAddr,
-    /// The host's /proc, /sys and /dev (e.g. /host/proc in a container).
+    /// The host's /proc (e.g. /host/proc in a container).
     #[arg(long = "proc", default_value = "/proc")]
     pub proc_root: std::path::PathBuf,
+    /// The host's /sys (e.g. /host/sys in a container).
     #[arg(long = "sys", default_value = "/sys")]
     pub sys_root: std::path::PathBuf,
+    /// The host's /dev, where /dev/kvm is looked for (e.g. /host/dev in a container).
     #[arg(long = "dev", default_value = "/dev")]
     pub dev_root: std::path::PathBuf,
+    /// The CNI configuration directory, whose files name the node's CNI.
     #[arg(long, default_value = "/etc/cni/net.d")]
     pub cni_dir: std::path::PathBuf,
     /// BIRD control socket (Calico: /var/run/calico/bird.ctl).
@@ -41,6 +44,18 @@ pub struct AgentFlags {
     pub once: bool,
 }
 
+/// A flag whose value cannot be used (a token file that cannot be read, an address that cannot
+/// be bound): exit status 2, like a value the command line parser rejects.
+#[derive(Debug)]
+pub struct BadSetting(pub String);
+
+impl std::fmt::Display for BadSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for BadSetting {}
+
 /// `clustertop agent`: serve until SIGINT/SIGTERM, or with `--once` print one report.
 pub async fn run(f: &AgentFlags) -> Result<()> {
     let hostname = || std::fs::read_to_string(f.proc_root.join("sys/kernel/hostname")).ok();
@@ -55,7 +70,12 @@ pub async fn run(f: &AgentFlags) -> Result<()> {
         bird6_socket: f.bird6_socket.clone(),
         cilium_socket: f.cilium_socket.clone(),
         node_name: node_name.trim().to_string(),
-        token: f.token_file.as_deref().map(crate::token::Token::from_file).transpose()?,
+        token: f
+            .token_file
+            .as_deref()
+            .map(crate::token::Token::from_file)
+            .transpose()
+            .map_err(|e| BadSetting(format!("--token-file: {e:#}")))?,
         ..Default::default()
     };
     if f.once {

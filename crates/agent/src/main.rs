@@ -24,7 +24,8 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("clustertop-agent: {e:#}");
-            std::process::ExitCode::from(1)
+            let bad_setting = e.is::<clustertop_agent::cli::BadSetting>();
+            std::process::ExitCode::from(if bad_setting { 2 } else { 1 })
         }
     }
 }

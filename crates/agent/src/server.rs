@@ -159,7 +159,7 @@ pub async fn run(cfg: AgentConfig) -> Result<()> {
     let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+        .map_err(|e| crate::cli::BadSetting(format!("--listen {}: {e}", cfg.listen)))?;
     let addr = listener.local_addr().context("no local address")?;
     eprintln!("clustertop agent: listening on http://{addr} (node {:?})", cfg.node_name);
     let stop = async move {

@@ -15,6 +15,10 @@ pub enum Precision {
     /// One unit, for a column: seconds below 2 minutes, minutes below 2 hours, hours below 2
     /// days, then days (`42s`, `7m`, `3h`, `2d`), rounded down.
     Glance,
+    /// As `kubectl get` writes an AGE (apimachinery's `HumanDuration`): seconds below 2 minutes,
+    /// `4m10s` below 10 minutes, minutes below 3 hours, `5h20m` below 8 hours, hours below 2 days,
+    /// `3d4h` below 8 days, days below 2 years, `2y30d` below 8 years, then years.
+    Kubectl,
 }
 
 /// `secs` written at `precision`.
@@ -47,7 +51,35 @@ pub fn duration(secs: u64, precision: Precision) -> String {
             let (n, u) = UNITS.iter().find(|(n, _)| secs >= 2 * n && *n > 1).copied().unwrap_or((1, "s"));
             format!("{}{u}", secs / n)
         }
+        Precision::Kubectl => kubectl(secs),
     }
+}
+
+/// apimachinery's `duration.HumanDuration`, unit by unit: below `whole` of a unit, write the unit
+/// and the next smaller one (`4m10s`); below `only` of it, the unit alone.
+fn kubectl(secs: u64) -> String {
+    const YEAR: u64 = 365 * 86_400;
+    // (unit, its name, the next smaller unit and name, written with it below, written alone below)
+    let steps: [(u64, &str, u64, &str, u64, u64); 4] = [
+        (60, "m", 1, "s", 10 * 60, 3 * 3600),
+        (3600, "h", 60, "m", 8 * 3600, 48 * 3600),
+        (86_400, "d", 3600, "h", 8 * 86_400, 2 * YEAR),
+        (YEAR, "y", 86_400, "d", 8 * YEAR, u64::MAX),
+    ];
+    if secs < 120 {
+        return format!("{secs}s");
+    }
+    for (unit, name, sub, sub_name, with_sub, alone) in steps {
+        let q = secs / unit;
+        if secs < with_sub {
+            let r = (secs % unit) / sub;
+            return if r == 0 { format!("{q}{name}") } else { format!("{q}{name}{r}{sub_name}") };
+        }
+        if secs < alone {
+            return format!("{q}{name}");
+        }
+    }
+    format!("{}y", secs / YEAR)
 }
 
 /// `d` as an exact duration (negative durations as zero).
@@ -67,6 +99,16 @@ pub enum Age {
 }
 
 impl Age {
+    /// The age as `kubectl get` writes it (`45s`, `4m10s`, `12m`, `5h20m`, `3d4h`, `2y30d`); `?`
+    /// when not known, `0s` for a time at or after `now`.
+    pub fn kubectl(self) -> String {
+        match self {
+            Age::Unknown => "?".into(),
+            Age::Now => "0s".into(),
+            Age::Ago(s) => duration(s, Precision::Kubectl),
+        }
+    }
+
     pub fn since(now: DateTime<Utc>, t: Option<DateTime<Utc>>) -> Age {
         match t.map(|t| (now - t).num_seconds()) {
             None => Age::Unknown,
@@ -111,6 +153,42 @@ mod tests {
             assert_eq!(duration(s, Precision::Exact), want, "{s}s");
         }
         assert_eq!(span(Duration::seconds(-5)), "0s");
+    }
+
+    #[test]
+    fn ages_as_kubectl_writes_them() {
+        let h = 3600;
+        let d = 86_400;
+        let y = 365 * d;
+        let cases = [
+            (0, "0s"),
+            (45, "45s"),
+            (119, "119s"),
+            (120, "2m"),
+            (250, "4m10s"),
+            (599, "9m59s"),
+            (600, "10m"),
+            (12 * 60 + 59, "12m"),
+            (3 * h - 1, "179m"),
+            (3 * h, "3h"),
+            (5 * h + 20 * 60 + 59, "5h20m"),
+            (8 * h, "8h"),
+            (47 * h + 59 * 60, "47h"),
+            (48 * h, "2d"),
+            (3 * d + 4 * h + 59, "3d4h"),
+            (7 * d, "7d"),
+            (8 * d + 23 * h, "8d"),
+            (729 * d, "729d"),
+            (2 * y, "2y"),
+            (2 * y + 30 * d + 5 * h, "2y30d"),
+            (8 * y + 100 * d, "8y"),
+        ];
+        for (s, want) in cases {
+            assert_eq!(duration(s, Precision::Kubectl), want, "{s}s");
+        }
+        assert_eq!(Age::since(T0, None).kubectl(), "?", "unknown is not 0");
+        assert_eq!(Age::since(T0, Some(T0 + Duration::seconds(3))).kubectl(), "0s");
+        assert_eq!(Age::since(T0, Some(T0 - Duration::days(3))).kubectl(), "3d");
     }
 
     #[test]

@@ -76,6 +76,7 @@ impl NodeEntry {
             finished_pods,
             host: merged_host(self.host.as_ref(), self.metrics.as_ref()),
             seen: self.seen,
+            created: self.info.created,
         }
     }
 }

@@ -63,6 +63,7 @@ pub fn node(name: &str) -> Node {
         finished_pods: Some(0),
         host: None,
         seen: now(),
+        created: Some(now() - chrono::Duration::days(30)),
     }
 }
 

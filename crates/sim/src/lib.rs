@@ -161,13 +161,10 @@ impl Sim {
         }
     }
 
+    /// The context name the dashboard shows: the scenario first, as a narrow status line cuts
+    /// from the end.
     pub fn label(&self) -> String {
-        format!(
-            "demo ({} nodes, seed {}, scenario {})",
-            self.cfg.nodes,
-            self.cfg.seed,
-            self.cfg.scenario.name()
-        )
+        format!("demo: {}, {} nodes, seed {}", self.cfg.scenario.name(), self.cfg.nodes, self.cfg.seed)
     }
 
     fn health(at: DateTime<Utc>) -> Update {
@@ -181,7 +178,9 @@ impl Sim {
         let mut out = Vec::with_capacity(4 * n + 8);
         out.push(Self::health(at));
         out.push(Update::RuntimeClasses(runtime_classes()));
-        out.extend(self.nodes.iter().map(|node| Update::NodeApplied { node: node.node_info(), at }));
+        out.extend(
+            self.nodes.iter().map(|node| Update::NodeApplied { node: node.node_info(self.start), at }),
+        );
         out.extend(
             self.nodes
                 .iter()

@@ -19,6 +19,7 @@ mod objects;
 mod select;
 mod state;
 mod stats;
+mod table;
 mod watch;
 
 pub use self::fault::Fault;
@@ -38,6 +39,14 @@ use tokio::task::JoinHandle;
 
 use self::state::State;
 use super::{Sim, SimConfig};
+
+/// The resources (plurals) `sim serve` can serve, for `--forbid`.
+pub fn plurals() -> Vec<&'static str> {
+    let mut p: Vec<&'static str> = kinds::KINDS.iter().map(|k| k.plural).collect();
+    p.sort_unstable();
+    p.dedup();
+    p
+}
 
 /// Requests remembered for [`Control::requests`].
 const REQUEST_LOG: usize = 10_000;
@@ -159,10 +168,14 @@ impl Server {
     pub async fn start(cfg: ServeConfig) -> anyhow::Result<Server> {
         let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
-            .with_context(|| format!("binding {}", cfg.listen))?;
+            .with_context(|| format!("--listen {}", cfg.listen))?;
         let addr = listener.local_addr()?;
         let (sim_cfg, history, pods) = (cfg.sim.clone(), cfg.history, cfg.pods);
-        let objects = if cfg.objects.is_empty() { None } else { Some(load::read_all(&cfg.objects)?) };
+        let objects = if cfg.objects.is_empty() {
+            None
+        } else {
+            Some(load::read_all(&cfg.objects).context("--objects")?)
+        };
         let mut served = kinds::SIMULATED.to_vec();
         if let Some(o) = &objects {
             served = kinds::CORE.to_vec();

@@ -44,7 +44,7 @@ fn default_is_48_nodes_in_6_racks_with_two_tors_each() {
     let c = SimConfig::default();
     assert_eq!((c.nodes, c.seed, c.scenario, c.tz), (48, 42, Scenario::Migration, Tz::UTC));
     let mut sim = Sim::new(c, t0());
-    assert_eq!(sim.label(), "demo (48 nodes, seed 42, scenario migration)");
+    assert_eq!(sim.label(), "demo: migration, 48 nodes, seed 42");
     let nodes: Vec<NodeInfo> = sim
         .initial()
         .into_iter()
@@ -70,6 +70,26 @@ fn default_is_48_nodes_in_6_racks_with_two_tors_each() {
 }
 
 use crate::model::NodeInfo;
+
+#[test]
+fn nodes_joined_at_realistic_times_before_the_start() {
+    let mut sim = Sim::new(SimConfig::default(), t0());
+    let created: Vec<(String, DateTime<Utc>)> = sim
+        .initial()
+        .into_iter()
+        .filter_map(|u| match u {
+            Update::NodeApplied { node, .. } => Some((node.name.clone(), node.created?)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(created.len(), 48, "every node has a creation time");
+    let age = |name: &str| created.iter().find(|(n, _)| n == name).map(|(_, c)| t0() - *c).unwrap();
+    assert!(created.iter().all(|(_, c)| *c < t0()), "none in the future");
+    assert!(age("r1-n01") > Duration::days(2 * 365), "the oldest racks are years old");
+    assert!(age("r6-n01") < Duration::days(90), "the newest racks months");
+    assert_eq!(age("r6-n08"), Duration::minutes(47), "a node replaced minutes ago");
+    assert_eq!(age("r5-n02"), Duration::hours(5) + Duration::minutes(12));
+}
 
 #[test]
 fn tiny_empty_and_huge_clusters_work() {

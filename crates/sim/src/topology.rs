@@ -53,6 +53,8 @@ pub(crate) struct SimNode {
     pub name: String,
     /// 1-based rack number.
     pub rack: usize,
+    /// 1-based position in the rack.
+    pub pos: usize,
     pub role: Role,
     /// Labelled `katacontainers.io/kata-runtime=true`.
     pub kata: bool,
@@ -113,6 +115,7 @@ pub(crate) fn layout(nodes: usize) -> Vec<SimNode> {
             out.push(SimNode {
                 name: format!("r{rack}-n{pos:0width$}"),
                 rack,
+                pos,
                 role,
                 kata: pos % 4 == 2,
                 gvisor: pos % 6 == 5,
@@ -138,8 +141,26 @@ impl SimNode {
         if self.rack <= 3 { "dc1-zone-a" } else { "dc1-zone-b" }
     }
 
-    /// The node's API object: labels and the networking signals visible in the API.
-    pub(crate) fn node_info(&self) -> NodeInfo {
+    /// How long before the simulation starts the node joined the cluster: racks 1-2 are the oldest
+    /// (over two years), rack 3 about a year, the Cilium racks months; nodes of a rack joined hours
+    /// apart, and a few were replaced recently (days, hours and minutes ago).
+    pub(crate) fn joined_before_start(&self) -> chrono::Duration {
+        use chrono::Duration;
+        let pos = i64::try_from(self.pos).unwrap_or(1);
+        match (self.rack, self.pos) {
+            (2, 3) => Duration::days(5) + Duration::hours(4),
+            (5, 2) => Duration::hours(5) + Duration::minutes(12),
+            (6, 8) => Duration::minutes(47),
+            _ => {
+                let days = [812, 790, 365, 140, 96, 61].get(self.rack_idx()).copied().unwrap_or(30);
+                Duration::days(days) - Duration::hours(7 * pos)
+            }
+        }
+    }
+
+    /// The node's API object: labels and the networking signals visible in the API; it joined
+    /// the cluster [`Self::joined_before_start`] before `start`.
+    pub(crate) fn node_info(&self, start: chrono::DateTime<chrono::Utc>) -> NodeInfo {
         let mut labels = BTreeMap::new();
         let mut label = |k: &str, v: &str| {
             labels.insert(k.to_string(), v.to_string());
@@ -195,6 +216,7 @@ impl SimNode {
             bgp_peers: self.role.has_bgp().then(|| {
                 (0..2).map(|i| ConfiguredPeer::new(self.tor(i), format!("10.{}.{i}.1", self.rack))).collect()
             }),
+            created: Some(start - self.joined_before_start()),
         }
     }
 

@@ -49,6 +49,8 @@ pub struct NodeObj {
     pub ready: bool,
     /// `NetworkUnavailable=False` reason.
     pub net_reason: Option<String>,
+    /// `metadata.creationTimestamp`.
+    pub created: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub fn node_obj(n: &K8sNode) -> NodeObj {
@@ -66,7 +68,12 @@ pub fn node_obj(n: &K8sNode) -> NodeObj {
         .filter(|c| c.status == "False")
         .and_then(|c| c.reason.clone())
         .filter(|r| !r.is_empty());
-    NodeObj { name, labels, annotations, ready, net_reason }
+    let created = n
+        .metadata
+        .creation_timestamp
+        .as_ref()
+        .and_then(|t| chrono::DateTime::from_timestamp(t.0.as_second(), 0));
+    NodeObj { name, labels, annotations, ready, net_reason, created }
 }
 
 /// Everything else the API says about a node's networking.
@@ -126,6 +133,7 @@ pub fn node_info(n: &NodeObj, x: &NodeExtras, rack_label: &str) -> NodeInfo {
         labels: n.labels.clone(),
         signals,
         bgp_peers: x.bgp_peers.clone(),
+        created: n.created,
     }
 }
 
@@ -250,7 +258,9 @@ pub fn api_error_health(e: &kube::Error, verb: &str, resource: &str) -> (String,
             (resource.into(), SourceHealth::Unreachable { error })
         }
         kube::Error::Discovery(_) => (resource.into(), SourceHealth::NotInstalled),
-        other => (String::new(), SourceHealth::Unreachable { error: one_line(&other.to_string()) }),
+        other => {
+            (String::new(), SourceHealth::Unreachable { error: crate::sources::conn_error::describe(other) })
+        }
     }
 }
 

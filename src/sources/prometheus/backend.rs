@@ -34,13 +34,16 @@ impl std::fmt::Display for QueryError {
     }
 }
 
-fn classify(name: &str, e: Error) -> QueryError {
+/// `url`: the backend's, named in a connection error.
+fn classify(url: &str, name: &str, e: Error) -> QueryError {
     match e {
         Error::Prometheus(pe) => QueryError::Query(format!("{name}: {}", one_line(&pe.to_string()))),
         Error::Client(ce) => {
             let msg = match ce.inner() {
                 Some(r) if r.is_timeout() => "no answer within the timeout".to_string(),
-                Some(r) if r.is_connect() => "cannot connect".to_string(),
+                Some(r) if r.is_connect() => {
+                    crate::sources::conn_error::to_server(r, url.trim_end_matches('/'))
+                }
                 Some(r) if r.status().is_some() => {
                     format!("HTTP {}", r.status().map(|s| s.as_u16()).unwrap_or(0))
                 }
@@ -238,7 +241,7 @@ impl Backend {
     /// An expression built from templates (labelled `what` in errors), at `at`.
     pub async fn instant_expr(&self, what: &str, expr: &str, at: i64) -> Result<Vec<Series>, QueryError> {
         let r = self.client.query(expr).at(at).timeout(self.server_timeout_ms()).get().await;
-        r.map(|r| series(r.into_inner().0)).map_err(|e| classify(what, e))
+        r.map(|r| series(r.into_inner().0)).map_err(|e| classify(&self.url, what, e))
     }
 
     /// One range query over `[start, end]` at `step` seconds.
@@ -259,7 +262,7 @@ impl Backend {
             b = b.query("max_source_resolution", "auto");
         }
         let r = b.get().await;
-        r.map(|r| series(r.into_inner().0)).map_err(|e| classify(name, e))
+        r.map(|r| series(r.into_inner().0)).map_err(|e| classify(&self.url, name, e))
     }
 
     /// The cluster and per-rack CPU curve over `[end - span, end]` at `step` (aligned to the
@@ -293,26 +296,27 @@ impl Backend {
         }))
         .await;
         let mut notes = Vec::new();
-        let mut take = |name: &str, r: Result<Vec<Series>, QueryError>| -> Result<Vec<Series>, QueryError> {
-            match r {
-                Err(QueryError::Transport(e)) => Err(QueryError::Transport(e)),
+        // The queries that returned nothing, named in one note with the hint given once.
+        let mut empty = Vec::new();
+        let mut r = Vec::new();
+        for (name, res) in CURVE_QUERIES.iter().zip(results) {
+            r.push(match res {
+                Err(QueryError::Transport(e)) => return Err(QueryError::Transport(e)),
                 Err(QueryError::Query(e)) => {
                     notes.push(e);
-                    Ok(Vec::new())
+                    Vec::new()
                 }
-                Ok(s) if s.is_empty() => {
+                Ok(s) => {
                     let skipped = name.contains("offline") && !self.queries.has_offline();
-                    if !skipped {
-                        notes.push(format!("{name}: no series (see the [queries] section of the config)"));
+                    if s.is_empty() && !skipped {
+                        empty.push(*name);
                     }
-                    Ok(s)
+                    s
                 }
-                Ok(s) => Ok(s),
-            }
-        };
-        let mut r = Vec::new();
-        for (n, res) in CURVE_QUERIES.iter().zip(results) {
-            r.push(take(n, res)?);
+            });
+        }
+        if !empty.is_empty() {
+            notes.push(format!("{}: no series (see the [queries] section of the config)", empty.join(", ")));
         }
         let curve = map::curve(&CurveInput {
             step_s: step as u32,

@@ -65,8 +65,11 @@ async fn a_slow_backend_is_cut_off_by_the_client_timeout() {
     let e = b.instant("capacity", None, 0).await.unwrap_err();
     assert_eq!(e, QueryError::Transport("no answer within the timeout".into()));
     assert!(started.elapsed() < Duration::from_secs(1), "{:?}: not the server's 30 s", started.elapsed());
-    let down = backend("http://127.0.0.1:9", None, Duration::from_secs(2));
-    assert!(matches!(down.instant("capacity", None, 0).await, Err(QueryError::Transport(_))));
+    // A closed port on loopback: the system's words and the URL, not "cannot connect".
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let down = backend(&format!("http://127.0.0.1:{port}"), None, Duration::from_secs(2));
+    let e = down.instant("capacity", None, 0).await.unwrap_err();
+    assert_eq!(e, QueryError::Transport(format!("connection refused to http://127.0.0.1:{port}")));
 }
 
 #[tokio::test]
@@ -94,4 +97,27 @@ async fn a_503_or_garbage_is_a_clear_error() {
         }
         server.abort();
     }
+}
+
+/// A backend that answers every query with no series: the curve's notes name every empty query
+/// in one note and give the hint once, not once per query.
+#[tokio::test]
+async fn the_no_data_hint_is_given_once() {
+    let empty = || async {
+        (
+            [("content-type", "application/json")],
+            r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#,
+        )
+    };
+    let app = Router::new().route("/api/v1/query_range", get(empty));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(l, app).await });
+    let b = backend(&url, None, Duration::from_secs(5));
+    let f = b.curve(DateTime::from_timestamp(1_800_000_000, 0).unwrap(), 3600, 300).await.unwrap();
+    server.abort();
+    assert!(f.curve.is_none());
+    let all = f.notes.join("; ");
+    assert_eq!(all.matches("[queries]").count(), 1, "{all}");
+    assert!(all.contains("cpu_used, cpu_measured, capacity, cpu_used_by_rack"), "{all}");
 }

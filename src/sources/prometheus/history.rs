@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 
 use super::map::Series;
 use super::queries::ksm_label;
@@ -31,6 +31,7 @@ pub fn agent_daemonset(name: &str) -> Option<Cni> {
 }
 
 const NODES: &str = "max by (node) (kube_node_info)";
+const CREATED: &str = "max by (node) (kube_node_created)";
 const READY: &str = r#"max by (node) (kube_node_status_condition{condition="Ready",status="true"})"#;
 /// CNI agent pods not known to be in another phase than Running.
 const AGENTS: &str = r#"max by (namespace, pod, node, created_by_name) (kube_pod_info{created_by_kind="DaemonSet",node!=""}) unless on (namespace, pod) (kube_pod_status_phase{phase!="Running"} == 1)"#;
@@ -58,10 +59,13 @@ pub async fn updates_at(
     let get = |what: &'static str, expr: &'static str| async move {
         b.instant_expr(what, expr, t).await.map_err(|e| e.to_string())
     };
-    let names = get("nodes (kube_node_info)", NODES).await?;
-    let labels = get("node labels (kube_node_labels)", "kube_node_labels").await?;
-    let ready = get("node readiness (kube_node_status_condition)", READY).await?;
-    let agents = get("CNI agent pods (kube_pod_info)", AGENTS).await?;
+    let ksm = Ksm {
+        names: get("nodes (kube_node_info)", NODES).await?,
+        labels: get("node labels (kube_node_labels)", "kube_node_labels").await?,
+        ready: get("node readiness (kube_node_status_condition)", READY).await?,
+        created: get("node creation (kube_node_created)", CREATED).await?,
+        agents: get("CNI agent pods (kube_pod_info)", AGENTS).await?,
+    };
     let interest = Interest { history_s: DEFAULT_HISTORY_S, node: None, pods: true };
     let metrics = refresh(b, opts, &interest, true, at).await?;
     // The nodes first (the store keeps other facts of a node it does not know yet apart), with
@@ -73,24 +77,32 @@ pub async fn updates_at(
             peers.entry(node.clone()).or_default().extend(sessions.map(|s| s.peer.clone()));
         }
     }
-    let mut out = nodes(&names, &labels, &ready, &agents, &peers, rack_label, at);
+    let mut out = nodes(&ksm, &peers, rack_label, at);
     out.extend(metrics);
     Ok(out)
 }
 
-/// The Kubernetes side of [`updates_at`], from its four query results.
+/// What kube-state-metrics says about the nodes (one query result each).
+#[derive(Debug, Default)]
+pub struct Ksm {
+    pub names: Vec<Series>,
+    pub labels: Vec<Series>,
+    pub ready: Vec<Series>,
+    pub created: Vec<Series>,
+    pub agents: Vec<Series>,
+}
+
+/// The Kubernetes side of [`updates_at`].
 pub fn nodes(
-    names: &[Series],
-    labels: &[Series],
-    ready: &[Series],
-    agents: &[Series],
+    ksm: &Ksm,
     peers: &BTreeMap<String, Vec<String>>,
     rack_label: &str,
     at: DateTime<Utc>,
 ) -> Vec<Update> {
+    let Ksm { names, labels, ready, created, agents } = ksm;
     let node = |s: &Series| s.label("node").filter(|n| !n.is_empty()).map(str::to_string);
     let mut objs: BTreeMap<String, NodeObj> = BTreeMap::new();
-    for s in names.iter().chain(labels) {
+    for s in names.iter().chain(labels.iter()) {
         if let Some(n) = node(s) {
             objs.entry(n.clone()).or_insert_with(|| NodeObj { name: n, ..NodeObj::default() });
         }
@@ -102,6 +114,11 @@ pub fn nodes(
             if let Some(v) = s.label(&ksm_label(k)).filter(|v| !v.is_empty()) {
                 o.labels.insert(k.to_string(), v.to_string());
             }
+        }
+    }
+    for s in created {
+        if let (Some(o), Some(t)) = (node(s).and_then(|n| objs.get_mut(&n)), s.value()) {
+            o.created = Utc.timestamp_opt(t as i64, 0).single();
         }
     }
     let ready_known = !ready.is_empty();

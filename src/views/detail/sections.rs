@@ -2,7 +2,6 @@
 //! sessions, runtime pods, conntrack, host limits, findings.
 
 use ratatui::text::{Line, Span};
-use unicode_width::UnicodeWidthStr;
 
 use super::super::Ctx;
 use super::super::widgets;
@@ -13,8 +12,6 @@ use crate::model::{BgpSession, BgpVerdict, ExpectedFrom, Finding, Node, Pod, Run
 const LW: usize = 12;
 /// Pods with a non-default runtime listed before "+N more".
 const POD_CAP: usize = 12;
-/// Labels listed before "+N more".
-const LABEL_CAP: usize = 4;
 /// Evidence items listed per finding before "+N more".
 const EVIDENCE_CAP: usize = 6;
 
@@ -71,6 +68,20 @@ fn summary(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
             Span::styled(format!("{}, {}", node.tors[0], node.tors[1]), t.base),
         ]),
         Line::from(vec![
+            label(ctx, "Age"),
+            match node.created {
+                Some(c) => Span::styled(
+                    format!(
+                        "{}  (created {})",
+                        widgets::age(s.now, Some(c)).kubectl(),
+                        c.with_timezone(&s.tz).format("%Y-%m-%d %H:%M %Z")
+                    ),
+                    t.base,
+                ),
+                None => Span::styled("? (the API object has no creationTimestamp)", t.unknown),
+            },
+        ]),
+        Line::from(vec![
             label(ctx, "Data"),
             Span::styled(age, if stale { t.warn } else { t.base }),
             Span::styled(format!("   API object seen {}", ago(s.now, Some(node.seen))), t.muted),
@@ -90,13 +101,13 @@ fn labels(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
     if labels.is_empty() {
         out.push(Line::from(vec![label(ctx, "Labels"), Span::styled("none", t.muted)]));
     }
-    for (i, l) in labels.iter().take(LABEL_CAP).enumerate() {
+    // Every label: the detail scrolls, and the labels are its last section.
+    for (i, l) in labels.iter().enumerate() {
         let head = if i == 0 { label(ctx, "Labels") } else { label(ctx, "") };
-        let mut spans = vec![head, Span::styled(widgets::truncate(t, l, w.saturating_sub(LW + 1)), t.base)];
-        if i + 1 == LABEL_CAP.min(labels.len()) && labels.len() > LABEL_CAP {
-            spans.push(Span::styled(format!("  +{} more", labels.len() - LABEL_CAP), t.muted));
-        }
-        out.push(Line::from(spans));
+        out.push(Line::from(vec![
+            head,
+            Span::styled(widgets::truncate(t, l, w.saturating_sub(LW + 1)), t.base),
+        ]));
     }
     out
 }
@@ -309,7 +320,7 @@ fn conntrack(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
             label(ctx, "Conntrack"),
             Span::styled(format!("{}/{} ", widgets::si(c.entries), widgets::si(c.limit)), t.base),
             Span::styled(widgets::gauge(t, f, 20), st),
-            Span::styled(format!(" {g} {}", widgets::pct(f)), st),
+            Span::styled(format!(" {g} {}", crate::viewmodel::pct(f)), st),
         ]),
         Line::from(vec![
             Span::styled(
@@ -376,7 +387,7 @@ fn cpu_history(ctx: &Ctx, node: &Node, w: usize) -> Option<Line<'static>> {
     Some(Line::from(vec![
         label(ctx, &format!("CPU {hours:.0}h")),
         Span::styled(bars, t.chart_online),
-        Span::styled(format!(" peak {}", widgets::pct(max)), t.muted),
+        Span::styled(format!(" peak {}", crate::viewmodel::pct(max)), t.muted),
     ]))
 }
 
@@ -393,15 +404,15 @@ fn host(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
         Some((a, m)) if m > 0 => {
             let f = a as f64 / m as f64;
             Span::styled(
-                format!("{name} {}/{} ({})  ", widgets::si(a), widgets::si(m), widgets::pct(f)),
+                format!("{name} {}/{} ({})  ", widgets::si(a), widgets::si(m), crate::viewmodel::pct(f)),
                 widgets::level(t, f, 0.8, 0.95),
             )
         }
         _ => Span::styled(format!("{name} -  "), t.muted),
     };
     let cpu = match (h.cpu_now, h.cpu_cores) {
-        (Some(c), Some(n)) => format!("CPU {} of {n} cores", widgets::pct(c)),
-        (Some(c), None) => format!("CPU {}", widgets::pct(c)),
+        (Some(c), Some(n)) => format!("CPU {} of {n} cores", crate::viewmodel::pct(c)),
+        (Some(c), None) => format!("CPU {}", crate::viewmodel::pct(c)),
         _ => "CPU -".into(),
     };
     let load = h.load.map_or("load -".to_string(), |l| format!("load {:.2} {:.2} {:.2}", l[0], l[1], l[2]));
@@ -434,8 +445,13 @@ fn findings(ctx: &Ctx, node: &Node, pods: &[&Pod], w: usize) -> Vec<Line<'static
     }
     const IND: usize = 10;
     let width = w.saturating_sub(IND).max(10);
-    for f in list {
-        let subject = if f.subject == node.name { String::new() } else { format!("{}  ", f.subject) };
+    for g in crate::viewmodel::group(list) {
+        let f = g.first();
+        let subject = match g.count() {
+            _ if f.subject == node.name => String::new(),
+            1 => format!("{}  ", f.subject),
+            n => format!("{} +{}  ", f.subject, n - 1),
+        };
         let since = f.since.map_or(String::new(), |_| format!("since {} ago", widgets::age(s.now, f.since)));
         out.push(Line::from(vec![
             Span::raw("   "),
@@ -445,11 +461,18 @@ fn findings(ctx: &Ctx, node: &Node, pods: &[&Pod], w: usize) -> Vec<Line<'static
             Span::styled(since, t.muted),
         ]));
         let pad = " ".repeat(IND);
-        for l in wrap(t, &f.what, width) {
+        for l in widgets::wrap(t, &f.what, width) {
             out.push(Line::styled(format!("{pad}{l}"), t.base));
         }
+        if g.count() > 1 {
+            // The same finding about other subjects (pods of one job): named once, not repeated.
+            let others: Vec<&str> = g.members[1..].iter().map(|f| f.subject.as_str()).collect();
+            for l in widgets::wrap(t, &format!("also {}", others.join(", ")), width) {
+                out.push(Line::styled(format!("{pad}{l}"), t.accent));
+            }
+        }
         for e in f.evidence.iter().take(EVIDENCE_CAP) {
-            for (i, l) in wrap(t, e, width.saturating_sub(2)).into_iter().enumerate() {
+            for (i, l) in widgets::wrap(t, e, width.saturating_sub(2)).into_iter().enumerate() {
                 let lead = if i == 0 { "- " } else { "  " };
                 out.push(Line::styled(format!("{pad}{lead}{l}"), t.muted));
             }
@@ -457,32 +480,10 @@ fn findings(ctx: &Ctx, node: &Node, pods: &[&Pod], w: usize) -> Vec<Line<'static
         if f.evidence.len() > EVIDENCE_CAP {
             out.push(Line::styled(format!("{pad}+{} more", f.evidence.len() - EVIDENCE_CAP), t.muted));
         }
-        for (i, l) in wrap(t, &f.remedy, width.saturating_sub(5)).into_iter().enumerate() {
+        for (i, l) in widgets::wrap(t, &f.remedy, width.saturating_sub(5)).into_iter().enumerate() {
             let lead = if i == 0 { "fix: " } else { "     " };
             out.push(Line::styled(format!("{pad}{lead}{l}"), t.accent));
         }
-    }
-    out
-}
-
-/// Greedy word wrap to `width` cells; a word longer than a line is cut with the theme ellipsis.
-pub(super) fn wrap(theme: &crate::theme::Theme, text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for word in text.split_whitespace() {
-        let word = widgets::truncate(theme, word, width);
-        let need = if cur.is_empty() { word.width() } else { cur.width() + 1 + word.width() };
-        if need > width && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(&word);
-    }
-    if !cur.is_empty() {
-        out.push(cur);
     }
     out
 }

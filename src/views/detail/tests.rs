@@ -63,7 +63,52 @@ fn scroll_is_clamped() {
 #[test]
 fn wrap_fits_width() {
     let t = Theme::builtin("default", true).unwrap();
-    assert_eq!(super::sections::wrap(&t, "one two three four", 9), vec!["one two", "three", "four"]);
-    assert_eq!(super::sections::wrap(&t, "abcdefghijkl x", 5), vec!["abcd~", "x"]);
-    assert!(super::sections::wrap(&t, "", 5).is_empty());
+    assert_eq!(crate::views::widgets::wrap(&t, "one two three four", 9), vec!["one two", "three", "four"]);
+    assert_eq!(crate::views::widgets::wrap(&t, "abcdefghijkl x", 5), vec!["abcd~", "x"]);
+    assert!(crate::views::widgets::wrap(&t, "", 5).is_empty());
+}
+
+#[test]
+fn every_label_is_listed_and_the_nodes_age_is_shown() {
+    let snap = fb::sim();
+    let th = Theme::builtin("default", false).unwrap();
+    let t = fb::render(&snap, &detail("r1-n01"), &th, 160, 45, super::render).join("\n");
+    for l in [
+        "clustertop.io/cni=flannel",
+        "node.kubernetes.io/instance-type=bm.64c.512g",
+        "topology.kubernetes.io/zone=dc1-zone-a",
+    ] {
+        assert!(t.contains(l), "{l} listed:\n{t}");
+    }
+    assert!(!t.contains("more"), "no label is hidden while there is room:\n{t}");
+    assert!(t.contains("Age         2y81d  (created 2024-09-03 19:00 UTC)"), "{t}");
+    let t = text(&detail("node-09"), 100, 20);
+    assert!(t.contains("Age         ? (the API object has no creationTimestamp)"), "{t}");
+}
+
+/// A node running two CNI agents (mid-migration) has a finding, not "nothing wrong found".
+#[test]
+fn a_node_with_two_cni_agents_has_a_finding() {
+    let snap = fb::sim();
+    let n = snap.nodes.iter().find(|n| n.net.mode == crate::model::NetMode::Migrating).unwrap();
+    let th = Theme::builtin("default", false).unwrap();
+    let t = fb::render(&snap, &detail(&n.name), &th, 120, 60, super::render).join("\n");
+    assert!(t.contains("cni-two-agents") && t.contains("2 CNI agents on one node"), "{t}");
+    assert!(!t.contains("nothing wrong found"), "{t}");
+}
+
+/// Three pods of one job with the same finding: said once, the other pods named, not three
+/// identical blocks.
+#[test]
+fn the_same_pod_finding_three_times_is_said_once() {
+    let snap = fb::sim();
+    let th = Theme::builtin("default", false).unwrap();
+    let t = fb::render(&snap, &detail("r6-n06"), &th, 200, 80, super::render).join("\n");
+    assert_eq!(t.matches("kata-pod-without-kvm").count(), 1, "{t}");
+    assert!(t.contains(" +2  "), "{t}");
+    assert!(t.contains("also media-batch/"), "{t}");
+    assert!(
+        t.contains("3 about this node or its pods") || t.contains("4 about this node or its pods"),
+        "{t}"
+    );
 }

@@ -1,7 +1,8 @@
 //! BGP sessions, down first: node, peer, state, since, resets in the last hour, routes
 //! received/advertised, hold/keepalive timers and the last error. Either every session of the
 //! selected rack, or (when that rack has no BGP node) the sessions that are not up in all racks.
-//! A TOR to which every session is down is called out above the list.
+//! A peer every node lost (a TOR down: the analysis' `bgp-peer-down` finding) is called out above
+//! the list.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -12,7 +13,7 @@ use unicode_width::UnicodeWidthStr;
 use super::super::Ctx;
 use super::super::widgets;
 use super::Rack;
-use crate::model::{BgpSession, BgpState, Node};
+use crate::model::{BgpSession, BgpState, Node, Rule};
 
 /// 0 = down, 1 = trying, 2 = up: the list shows the worst first.
 fn rank(s: &BgpState) -> u8 {
@@ -33,19 +34,24 @@ pub enum Scope<'r, 'a> {
     NotUp { racks: &'r [Rack<'a>], because: &'a str },
 }
 
-pub fn render(ctx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
-    let t = ctx.theme;
-    if area.width < 3 || area.height < 3 {
-        return;
-    }
-    let racks: Vec<&Rack> = match &scope {
+/// The sessions a scope lists (worst first), its nodes, its BGP nodes without any session, and
+/// how many sessions there are in all.
+struct Listing<'a> {
+    nodes: Vec<&'a Node>,
+    list: Vec<(&'a Node, &'a BgpSession)>,
+    silent: Vec<&'a Node>,
+    all: usize,
+}
+
+fn listing<'a>(scope: &Scope<'_, 'a>) -> Listing<'a> {
+    let racks: Vec<&Rack<'a>> = match scope {
         Scope::Rack(r) => vec![*r],
         Scope::NotUp { racks, .. } => racks.iter().collect(),
     };
     let only_down = matches!(scope, Scope::NotUp { .. });
-    let nodes: Vec<&Node> = racks.iter().flat_map(|r| r.nodes.iter().copied()).collect();
+    let nodes: Vec<&'a Node> = racks.iter().flat_map(|r| r.nodes.iter().copied()).collect();
     let all = nodes.iter().map(|n| n.bgp.len()).sum::<usize>();
-    let mut list: Vec<(&Node, &BgpSession)> = nodes
+    let mut list: Vec<(&'a Node, &'a BgpSession)> = nodes
         .iter()
         .flat_map(|n| n.bgp.iter().map(move |s| (*n, s)))
         .filter(|(_, s)| !only_down || !s.is_up())
@@ -57,8 +63,35 @@ pub fn render(ctx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
             .then_with(|| na.name.cmp(&nb.name))
             .then_with(|| a.peer.cmp(&b.peer))
     });
-    let silent: Vec<&Node> =
+    let silent: Vec<&'a Node> =
         nodes.iter().copied().filter(|n| n.net.mode.uses_bgp() && n.bgp.is_empty()).collect();
+    Listing { nodes, list, silent, all }
+}
+
+fn node_width(nodes: &[&Node]) -> usize {
+    nodes.iter().map(|n| n.name.width()).max().unwrap_or(8).clamp(8, 24)
+}
+
+fn peer_width(list: &[(&Node, &BgpSession)]) -> usize {
+    list.iter().map(|(_, s)| s.peer.width()).max().unwrap_or(6).clamp(6, 16)
+}
+
+/// The width (borders included) at which the list shows every column and its errors whole (up
+/// to 48 cells of error).
+pub fn natural_width(scope: &Scope) -> usize {
+    let l = listing(scope);
+    let err =
+        l.list.iter().filter_map(|(_, s)| s.last_error.as_deref()).map(|e| e.width()).max().unwrap_or(0);
+    let cols = [1, node_width(&l.nodes), peer_width(&l.list), 11, 5, 3, 7, 7];
+    2 + cols.iter().map(|w| w + 1).sum::<usize>() + err.clamp("LAST ERROR".len(), 48)
+}
+
+pub fn render(ctx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
+    let t = ctx.theme;
+    if area.width < 3 || area.height < 3 {
+        return;
+    }
+    let Listing { nodes, list, silent, all } = listing(&scope);
     let title = match &scope {
         Scope::Rack(r) => {
             format!("BGP sessions {}: {}/{all} up", r.name, list.iter().filter(|(_, s)| s.is_up()).count())
@@ -73,18 +106,21 @@ pub fn render(ctx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
     if let Scope::NotUp { because, .. } = &scope {
         notes.push(Line::styled(format!(" {because}"), t.muted));
     }
-    for r in &racks {
-        for i in 0..2 {
-            let (u, total) = r.tor(i);
-            if total > 0 && u == 0 {
-                notes.push(Line::styled(
-                    format!(
-                        " {} all {total} sessions to {} down: suspect the TOR or its uplink, not the nodes",
-                        t.sym.crit, r.tors[i]
-                    ),
-                    t.crit,
-                ));
-            }
+    // A peer every node lost (a dead TOR) is the analysis' finding, said whole (wrapped).
+    let peers_here = |peer: &str| {
+        nodes
+            .iter()
+            .any(|n| n.bgp.iter().any(|s| s.peer == peer) || n.bgp_counts.missing.iter().any(|m| m == peer))
+    };
+    for f in ctx.snap.findings.iter().filter(|f| f.rule == Rule::BgpPeerDown && peers_here(&f.subject)) {
+        let (st, g) = widgets::severity(t, f.severity);
+        let lead = format!(" {g} ");
+        for (i, l) in widgets::wrap(t, &f.what, usize::from(inner.width).saturating_sub(lead.width()))
+            .into_iter()
+            .enumerate()
+        {
+            let lead = if i == 0 { lead.clone() } else { " ".repeat(lead.width()) };
+            notes.push(Line::styled(format!("{lead}{l}"), st));
         }
     }
     let nothing = list.is_empty() && silent.is_empty();
@@ -109,8 +145,7 @@ pub fn render(ctx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
     }
 
     let w = usize::from(table.width);
-    let node_w = nodes.iter().map(|n| n.name.width()).max().unwrap_or(8).clamp(8, 24);
-    let peer_w = list.iter().map(|(_, s)| s.peer.width()).max().unwrap_or(6).clamp(6, 16);
+    let (node_w, peer_w) = (node_width(&nodes), peer_width(&list));
     let mut cols: Vec<(&str, usize)> =
         vec![("", 1), ("NODE", node_w), ("PEER", peer_w), ("STATE", 11), ("SINCE", 5), ("RST", 3)];
     let show_routes = w >= 60 + node_w.saturating_sub(8);

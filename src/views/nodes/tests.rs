@@ -42,7 +42,10 @@ fn sorted_by_conntrack_descending() {
     let m = Model { sorts: sorted(SortKey::Conntrack), ..Model::default() };
     let t = text(&m, 120, 20);
     let first = t.lines().nth(2).unwrap();
-    assert!(first.contains("node-02") && first.contains("93%"), "fullest first:\n{t}");
+    assert!(
+        first.contains("node-02") && first.contains("94%"),
+        "fullest first, 0.94 rounded not floored:\n{t}"
+    );
     assert!(t.lines().nth(1).unwrap().contains("CONNTRACK▼"), "{t}");
     // No host facts: last.
     let last = t.lines().nth(14).unwrap();
@@ -70,4 +73,15 @@ fn cursor_is_clamped_and_paged() {
     let sel = t.lines().find(|l| l.contains("▶")).unwrap();
     assert!(sel.contains("very-long"), "{t}");
     assert!(!t.contains("node-01"), "{t}");
+}
+
+#[test]
+fn age_is_the_nodes_age_as_kubectl_writes_it() {
+    let t = text(&Model::default(), 160, 20);
+    let row = |name: &str| t.lines().find(|l| l.contains(name)).unwrap().trim_end_matches('│').trim_end();
+    assert!(row("node-04").ends_with(" 7m30s"), "re-imaged minutes ago:\n{t}");
+    assert!(row("node-11").ends_with(" 5h20m"), "{t}");
+    assert!(row("node-09").ends_with(" ?"), "no creationTimestamp is unknown, not 0:\n{t}");
+    assert!(row("node-01").ends_with(" 653d"), "{t}");
+    assert!(!t.contains(" now"), "the data's age is not the node's:\n{t}");
 }

@@ -42,26 +42,17 @@ pub fn panel(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
 fn lines(ctx: &Ctx, wide: bool) -> Vec<Line<'static>> {
     let (t, s) = (ctx.theme, ctx.snap);
     let mut out = Vec::new();
-    match s.cpu.as_ref().and_then(|c| c.points.last().map(|p| (c, p))) {
-        Some((c, p)) if p.measured > 0.0 => {
-            // Shares of the cores measured; "of N cores" is the capacity.
-            let cap = p.measured;
+    match (s.cpu.as_ref(), crate::viewmodel::cpu_now(s.cpu.as_ref())) {
+        (Some(c), Some(now)) => {
             let mut spans = vec![
                 Span::styled(" now ", t.header),
-                Span::styled(widgets::pct(p.total() / cap), t.accent),
-                Span::styled(
-                    format!(
-                        " = online {} + offline {}",
-                        widgets::pct(p.online / cap),
-                        widgets::pct(p.offline / cap)
-                    ),
-                    t.base,
-                ),
+                Span::styled(now.total.to_string(), t.accent),
+                Span::styled(format!(" = online {} + offline {}", now.online, now.offline), t.base),
             ];
             if wide {
-                spans.push(Span::styled(format!(" of {:.0} cores", p.capacity), t.muted));
-                if (s.now - p.t).num_seconds() > 2 * i64::from(c.step_s.max(60)) {
-                    spans.push(Span::styled(format!(" ({} old)", widgets::age(s.now, Some(p.t))), t.warn));
+                spans.push(Span::styled(format!(" of {:.0} cores", now.capacity), t.muted));
+                if (s.now - now.at).num_seconds() > 2 * i64::from(c.step_s.max(60)) {
+                    spans.push(Span::styled(format!(" ({} old)", widgets::age(s.now, Some(now.at))), t.warn));
                 }
             }
             out.push(Line::from(spans));
@@ -76,14 +67,18 @@ fn lines(ctx: &Ctx, wide: bool) -> Vec<Line<'static>> {
         out.push(Line::from(vec![
             Span::styled(" so far ", t.header),
             Span::styled(
-                format!("avg {}, offline {} of use", widgets::pct(f.avg_util), widgets::pct(f.offline_share)),
+                format!(
+                    "avg {}, offline {} of use",
+                    crate::viewmodel::pct(f.avg_util),
+                    crate::viewmodel::pct(f.offline_share)
+                ),
                 t.base,
             ),
         ]));
     }
     if let Some(f) = last {
         let day = f.start.with_timezone(&s.tz).format("%a");
-        let (avg, off) = (widgets::pct(f.avg_util), widgets::pct(f.offline_share));
+        let (avg, off) = (crate::viewmodel::pct(f.avg_util), crate::viewmodel::pct(f.offline_share));
         if wide {
             out.push(Line::from(vec![
                 Span::styled(format!(" last ({day}) "), t.header),

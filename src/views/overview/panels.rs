@@ -22,7 +22,7 @@ pub fn network(ctx: &Ctx, height: u16, width: u16) -> Vec<Line<'static>> {
     tail.push(Line::from(vec![
         Span::styled(" migration ", t.header),
         Span::styled(widgets::gauge(t, share, gauge_w), t.accent),
-        Span::styled(format!(" {} cilium/bgp", widgets::pct(share)), t.base),
+        Span::styled(format!(" {} cilium/bgp", crate::viewmodel::pct(share)), t.base),
     ]));
     if bgp_nodes == 0 {
         tail.push(Line::from(Span::styled(" BGP  no BGP nodes", t.muted)));
@@ -32,7 +32,7 @@ pub fn network(ctx: &Ctx, height: u16, width: u16) -> Vec<Line<'static>> {
         tail.push(Line::from(vec![
             Span::styled(" BGP ", t.header),
             Span::styled(format!("{g} {healthy}/{bgp_nodes} nodes healthy"), st),
-            Span::styled(format!(" ({})", widgets::pct(hs)), t.muted),
+            Span::styled(format!(" ({})", crate::viewmodel::pct(hs)), t.muted),
         ]));
         let mut bad = Vec::new();
         for (v, n) in [
@@ -57,12 +57,13 @@ pub fn network(ctx: &Ctx, height: u16, width: u16) -> Vec<Line<'static>> {
         lines.push(Line::from(Span::styled(" no nodes reported yet", t.muted)));
     }
     let shown = if counts.len() > room { room.saturating_sub(1) } else { counts.len() };
-    for (m, c) in counts.iter().take(shown) {
-        let f = if total == 0 { 0.0 } else { *c as f64 / total as f64 };
+    let shares =
+        crate::viewmodel::shares(&counts.iter().map(|(_, c)| *c as f64).collect::<Vec<_>>(), total as f64);
+    for ((m, c), share) in counts.iter().zip(shares).take(shown) {
         lines.push(Line::from(vec![
             Span::styled(format!(" {:<14}", m.label()), t.base),
             Span::styled(format!("{c:>5}"), t.accent),
-            Span::styled(format!(" {:>4}", widgets::pct(f)), t.muted),
+            Span::styled(format!(" {share:>4}"), t.muted),
         ]));
     }
     if shown < counts.len() && room > 0 {
@@ -82,7 +83,7 @@ pub fn runtime(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
     let rows = ctx.rows();
     let gauge_w = usize::from(width).saturating_sub(24).min(20);
     let mut lines = Vec::new();
-    let Some(mix) = rows.runtime_summary.mix else {
+    let Some(mix) = rows.runtime_summary.mix_rows() else {
         let why = s.unknown.runtime_mix().unwrap_or_default();
         lines.push(Line::from(Span::styled(
             format!(" {} pods per runtime unknown", t.sym.unknown),
@@ -91,16 +92,13 @@ pub fn runtime(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
         lines.push(Line::from(Span::styled(format!(" {why}"), t.muted)));
         return lines;
     };
-    let total = mix.total();
-    for (label, n) in [("runc", mix.runc), ("kata", mix.kata), ("gvisor", mix.gvisor), ("other", mix.other)] {
-        if label == "other" && n == 0 {
-            continue;
-        }
+    let total: u32 = mix.iter().map(|(_, n, _)| n).sum();
+    for (label, n, share) in mix {
         let f = if total == 0 { 0.0 } else { f64::from(n) / f64::from(total) };
         let mut spans = vec![
             Span::styled(format!(" {label:<7}"), t.base),
             Span::styled(format!("{:>6}", widgets::si(u64::from(n))), t.accent),
-            Span::styled(format!(" {:>4} ", widgets::pct(f)), t.muted),
+            Span::styled(format!(" {share:>4} "), t.muted),
         ];
         if gauge_w >= 4 {
             spans.push(Span::styled(widgets::gauge(t, f, gauge_w), t.accent));
@@ -148,7 +146,7 @@ pub fn conntrack(ctx: &Ctx, n: usize, width: u16) -> Vec<Line<'static>> {
             if gauge_w >= 4 {
                 spans.push(Span::styled(widgets::gauge(t, f, gauge_w), st));
             }
-            spans.push(Span::styled(format!(" {:>4}", widgets::pct(f)), st));
+            spans.push(Span::styled(format!(" {:>4}", crate::viewmodel::pct(f)), st));
             if let Some(c) = nd.conntrack().filter(|c| c.insert_failed_per_s > 0.0) {
                 spans.push(Span::styled(format!(" {:.0}/s fail", c.insert_failed_per_s), t.crit));
             }

@@ -57,9 +57,10 @@ fn full_screen_sim() {
 #[test]
 fn same_findings_share_a_line() {
     let mut snap = fixture::snapshot();
-    let mut f = snap.findings[4].clone();
+    let i = snap.findings.iter().position(|f| f.rule == crate::model::Rule::KataHostNetwork).unwrap();
+    let mut f = snap.findings[i].clone();
     f.subject = "batch/transcode-3".into();
-    snap.findings.insert(5, f);
+    snap.findings.insert(i + 1, f);
     let th = Theme::builtin("default", false).unwrap();
     let t = fb::render(&snap, &Model::default(), &th, 80, 24, super::render).join("\n");
     assert!(t.contains("batch/transc… +1"), "{t}");

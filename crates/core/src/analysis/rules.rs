@@ -3,6 +3,7 @@
 //! Thresholds are named `pub const`s at the top of each family's file.
 
 pub mod bgp;
+pub mod cni;
 pub mod colocation;
 pub mod conntrack;
 pub mod host;
@@ -18,6 +19,7 @@ pub fn findings(snap: &Snapshot, settings: &Settings) -> Vec<Finding> {
     let mut out = Vec::new();
     conntrack::check(snap, settings, &mut out);
     bgp::check(snap, &mut out);
+    cni::check(snap, &mut out);
     runtime::check(snap, &mut out);
     host::check(snap, &mut out);
     colocation::check(snap, &mut out);
@@ -33,12 +35,12 @@ pub(crate) fn pct(x: f64) -> String {
 
 pub(crate) use crate::format::span;
 
-/// Up to `max` items joined with `, `, then `… and N more`.
+/// Up to `max` items joined with `, `, then `... and N more`.
 pub(crate) fn list<T: AsRef<str>>(items: &[T], max: usize) -> String {
     let shown: Vec<&str> = items.iter().take(max).map(AsRef::as_ref).collect();
     let mut s = shown.join(", ");
     if items.len() > max {
-        s.push_str(&format!(" … and {} more", items.len() - max));
+        s.push_str(&format!(" ... and {} more", items.len() - max));
     }
     s
 }
@@ -52,7 +54,7 @@ mod tests {
     #[test]
     fn helpers() {
         assert_eq!(pct(0.8734), "87.3 %");
-        assert_eq!(list(&["a", "b", "c"], 2), "a, b … and 1 more");
+        assert_eq!(list(&["a", "b", "c"], 2), "a, b ... and 1 more");
     }
 
     #[test]
@@ -100,6 +102,7 @@ mod tests {
                 Signal::BgpNodeConfig { pod_routes: Some(true) },
             ],
             bgp_peers: None,
+            created: None,
         };
         st.apply(Update::NodeApplied { node: info, at: now() });
         let name = "n1".to_string();

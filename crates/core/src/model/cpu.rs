@@ -93,6 +93,70 @@ impl Window {
     pub fn label(&self) -> String {
         format!("{}-{}", self.start.format("%H:%M"), self.end.format("%H:%M"))
     }
+
+    /// The minutes of the day the window covers (`[start, end)`, wrapping at midnight).
+    fn minutes(&self) -> [bool; DAY_MINUTES] {
+        let mut m = [false; DAY_MINUTES];
+        let (a, b) = (minute_of(self.start), minute_of(self.end));
+        let mut i = a;
+        while i != b {
+            m[i] = true;
+            i = (i + 1) % DAY_MINUTES;
+        }
+        m
+    }
+
+    /// Windows overlap when a minute of the day is in both: the fills would count it twice.
+    /// `Err` names the first two that overlap, when (the first shared stretch) and, when their
+    /// union is one window, that window: `windows 01:00-06:00 and 05:00-07:00 overlap
+    /// (05:00-06:00), which would be counted twice; set them as one window, 01:00-07:00`.
+    pub fn check_disjoint(windows: &[Window]) -> Result<(), String> {
+        for (i, a) in windows.iter().enumerate() {
+            for b in &windows[i + 1..] {
+                let (ma, mb) = (a.minutes(), b.minutes());
+                let both: Vec<bool> = ma.iter().zip(&mb).map(|(x, y)| *x && *y).collect();
+                let Some(shared) = first_run(&both) else { continue };
+                let union: Vec<bool> = ma.iter().zip(&mb).map(|(x, y)| *x || *y).collect();
+                let merged = match first_run(&union) {
+                    Some(w) if union.iter().filter(|x| !**x).count() > 0 => {
+                        format!("; set them as one window, {}", w.label())
+                    }
+                    _ => String::new(),
+                };
+                if a == b {
+                    return Err(format!("window {} is given twice: it would be counted twice", a.label()));
+                }
+                return Err(format!(
+                    "windows {} and {} overlap ({}): that time would be counted twice{merged}",
+                    a.label(),
+                    b.label(),
+                    shared.label()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+const DAY_MINUTES: usize = 24 * 60;
+
+fn minute_of(t: NaiveTime) -> usize {
+    use chrono::Timelike;
+    (t.hour() * 60 + t.minute()) as usize
+}
+
+fn time_of(minute: usize) -> NaiveTime {
+    let m = (minute % DAY_MINUTES) as u32;
+    NaiveTime::from_hms_opt(m / 60, m % 60, 0).unwrap_or(NaiveTime::MIN)
+}
+
+/// The first stretch of set minutes, going round the clock from a minute that is not set (the
+/// stretch may cross midnight); `None` when none is set or all are.
+fn first_run(m: &[bool]) -> Option<Window> {
+    let gap = m.iter().position(|x| !*x)?;
+    let start = (1..=DAY_MINUTES).map(|k| (gap + k) % DAY_MINUTES).find(|i| m[*i])?;
+    let len = (0..DAY_MINUTES).take_while(|k| m[(start + k) % DAY_MINUTES]).count();
+    Some(Window { start: time_of(start), end: time_of(start + len) })
 }
 
 /// Fill accounting for one occurrence of a window, for the cluster or one rack.
@@ -119,4 +183,47 @@ pub struct WindowFill {
     /// False while the window is still open, its spill hours are not over, or its data is
     /// partial (coverage below 1 inside the window or the spill hours).
     pub complete: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(s: &str) -> Window {
+        Window::parse(s).expect("window")
+    }
+
+    #[test]
+    fn overlapping_windows_are_named_with_their_overlap_and_union() {
+        let ok = |ws: &[&str]| Window::check_disjoint(&ws.iter().map(|s| w(s)).collect::<Vec<_>>());
+        assert_eq!(ok(&["01:00-06:00"]), Ok(()));
+        // Touching is not overlapping: the windows are [start, end).
+        assert_eq!(ok(&["01:00-03:00", "03:00-06:00"]), Ok(()));
+        assert_eq!(ok(&["22:00-02:00", "02:00-06:00", "12:00-13:00"]), Ok(()));
+        assert_eq!(
+            ok(&["01:00-06:00", "05:00-07:00"]),
+            Err("windows 01:00-06:00 and 05:00-07:00 overlap (05:00-06:00): that time would be \
+                 counted twice; set them as one window, 01:00-07:00"
+                .into())
+        );
+        // Across midnight, and one inside the other.
+        assert_eq!(
+            ok(&["12:00-13:00", "22:00-02:00", "01:00-03:00"]),
+            Err("windows 22:00-02:00 and 01:00-03:00 overlap (01:00-02:00): that time would be \
+                 counted twice; set them as one window, 22:00-03:00"
+                .into())
+        );
+        let e = ok(&["00:00-06:00", "02:00-03:00"]).unwrap_err();
+        assert!(e.contains("overlap (02:00-03:00)") && e.ends_with("one window, 00:00-06:00"), "{e}");
+        assert_eq!(
+            ok(&["01:00-06:00", "01:00-06:00"]),
+            Err("window 01:00-06:00 is given twice: it would be counted twice".into())
+        );
+        // Together the whole day: no single window to suggest.
+        let e = ok(&["06:00-23:00", "22:00-07:00"]).unwrap_err();
+        assert!(
+            e.starts_with("windows 06:00-23:00 and 22:00-07:00 overlap (") && !e.contains("one window"),
+            "{e}"
+        );
+    }
 }

@@ -64,11 +64,16 @@ pub struct Node {
     /// `None` when the pods are not known.
     pub pods: Option<u32>,
     /// Succeeded and Failed pods still listed on the node: not in `pods` or `runtime`.
+    /// `pods_finished` in JSON, as in the snapshot's summary.
+    #[serde(rename = "pods_finished")]
     pub finished_pods: Option<u32>,
     /// Host facts with the time they were read; `None` when no source has them.
     pub host: Option<Aged<HostFacts>>,
     /// When the node's API object was last seen.
     pub seen: DateTime<Utc>,
+    /// `metadata.creationTimestamp`: the node's age as `kubectl get nodes` shows it; `None` when
+    /// not reported.
+    pub created: Option<DateTime<Utc>>,
 }
 
 impl Node {

@@ -20,7 +20,7 @@ pub fn or_unknown<T: std::fmt::Display>(v: Option<T>) -> String {
 pub struct Snapshot {
     /// The time everything is computed against (injected: tests fix it).
     pub now: DateTime<Utc>,
-    /// What is being shown: a kube context, or `demo (seed N, scenario S)`.
+    /// What is being shown: a kube context, or `demo: SCENARIO, N nodes, seed S`.
     pub cluster: String,
     pub sources: Vec<SourceStatus>,
     /// Sorted by name. Shared with the store and the previous snapshot while unchanged.

@@ -7,6 +7,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceId {
+    /// `sim` in JSON, as in the UI and the `sim` command.
+    #[serde(rename = "sim")]
     Simulator,
     Kubernetes,
     Prometheus,
@@ -89,7 +91,6 @@ pub struct SourceStatus {
     /// Last time the source delivered anything.
     pub updated: Option<DateTime<Utc>>,
     /// What the source found out about its backend (Prometheus: the label scheme and recording
-    /// rules it detected), shown with its health.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// rules it detected), shown with its health; `null` when there is none.
     pub note: Option<String>,
 }

@@ -31,6 +31,8 @@ pub struct NodeInfo {
     /// The BGP peers the node's own configuration names (CiliumBGPNodeConfig spec, a BGP v1
     /// policy); `None` when it has none.
     pub bgp_peers: Option<Vec<ConfiguredPeer>>,
+    /// `metadata.creationTimestamp`: when the node joined the cluster; `None` when not reported.
+    pub created: Option<DateTime<Utc>>,
 }
 
 impl NodeInfo {

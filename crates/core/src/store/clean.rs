@@ -77,7 +77,7 @@ impl Clean for BTreeMap<String, String> {
 
 impl Clean for NodeInfo {
     fn clean(&mut self) {
-        let NodeInfo { name, rack, tors, ready: _, labels, signals, bgp_peers } = self;
+        let NodeInfo { name, rack, tors, ready: _, labels, signals, bgp_peers, created: _ } = self;
         name.clean();
         rack.clean();
         tors.clean();

@@ -18,6 +18,7 @@ fn node(name: &str) -> NodeInfo {
         labels: Default::default(),
         signals: Vec::new(),
         bgp_peers: None,
+        created: None,
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::{Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -15,6 +15,7 @@ use super::App;
 use super::kinds::{self, KINDS};
 use super::select::Selector;
 use super::state::Obj;
+use super::table::{self, Include};
 use futures::StreamExt;
 
 type Params = HashMap<String, String>;
@@ -48,7 +49,12 @@ fn not_found(path: &str) -> Response {
     status(404, "NotFound", &format!("the server could not find the requested resource ({path})"), None)
 }
 
-pub(crate) async fn handle(State(app): State<Arc<App>>, method: Method, uri: Uri) -> Response {
+pub(crate) async fn handle(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     if method == Method::GET && uri.path() == "/debug/requests" {
         // Served by `sim serve` only (not part of the Kubernetes API), and not counted.
         let mut v = json!(app.counters.snapshot());
@@ -67,7 +73,8 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, method: Method, uri: Uri
     if let super::Fault::Slow(d) = fault {
         tokio::time::sleep(d).await;
     }
-    let resp = route(&app, method, uri);
+    let as_table = table::wanted(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+    let resp = route(&app, method, uri, as_table);
     super::stats::counted(app.counters.clone(), verb, resp)
 }
 
@@ -92,7 +99,8 @@ fn verb(method: &Method, uri: &Uri) -> &'static str {
     }
 }
 
-fn route(app: &Arc<App>, method: Method, uri: Uri) -> Response {
+/// `as_table`: the client asked for a `meta.k8s.io/v1` Table (kubectl get).
+fn route(app: &Arc<App>, method: Method, uri: Uri, as_table: bool) -> Response {
     let pq = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
     app.log(method.as_str(), &pq);
     if method != Method::GET {
@@ -109,8 +117,8 @@ fn route(app: &Arc<App>, method: Method, uri: Uri) -> Response {
         ["api", "v1"] => kinds::resource_list(&app.served, "", "v1"),
         ["apis", g] => kinds::group(&app.served, g),
         ["apis", g, v] => kinds::resource_list(&app.served, g, v),
-        ["api", "v1", rest @ ..] => return resource(app, "", "v1", rest, &params),
-        ["apis", g, v, rest @ ..] => return resource(app, g, v, rest, &params),
+        ["api", "v1", rest @ ..] => return resource(app, "", "v1", rest, &params, as_table),
+        ["apis", g, v, rest @ ..] => return resource(app, g, v, rest, &params, as_table),
         _ => None,
     };
     match doc {
@@ -119,7 +127,14 @@ fn route(app: &Arc<App>, method: Method, uri: Uri) -> Response {
     }
 }
 
-fn resource(app: &Arc<App>, group: &str, version: &str, rest: &[&str], q: &Params) -> Response {
+fn resource(
+    app: &Arc<App>,
+    group: &str,
+    version: &str,
+    rest: &[&str],
+    q: &Params,
+    as_table: bool,
+) -> Response {
     let (ns, plural, name) = match rest {
         [plural] => (None, *plural, None),
         [plural, name] => (None, *plural, Some(*name)),
@@ -165,6 +180,10 @@ fn resource(app: &Arc<App>, group: &str, version: &str, rest: &[&str], q: &Param
         let st = app.lock();
         let key = (ns.unwrap_or("").to_string(), name.to_string());
         return match st.stores[kind].get(&key) {
+            Some(o) if as_table => match table_of(kind, std::slice::from_ref(o), json!({}), q) {
+                Some(t) => json_value(&t),
+                None => json_bytes(StatusCode::OK, o.json.clone()),
+            },
             Some(o) => json_bytes(StatusCode::OK, o.json.clone()),
             None => {
                 let msg = format!("{} \"{name}\" not found", k.qualified());
@@ -173,9 +192,17 @@ fn resource(app: &Arc<App>, group: &str, version: &str, rest: &[&str], q: &Param
         };
     }
     if watch {
-        return super::watch::start(app.clone(), kind, ns.map(str::to_string), sel, q);
+        let table = as_table.then(|| Include::parse(q.get("includeObject").map(String::as_str)));
+        return super::watch::start(app.clone(), kind, ns.map(str::to_string), sel, q, table);
     }
-    list(app, kind, ns, &sel, q)
+    list(app, kind, ns, &sel, q, as_table)
+}
+
+/// The Table of `items` when their kind is printed server-side (nodes, pods).
+fn table_of(kind: usize, items: &[Arc<Obj>], metadata: Value, q: &Params) -> Option<Value> {
+    let objects: Vec<&[u8]> = items.iter().map(|o| o.json.as_ref()).collect();
+    let include = Include::parse(q.get("includeObject").map(String::as_str));
+    table::table(kind, &objects, metadata, include, chrono::Utc::now())
 }
 
 pub(crate) fn expired(message: &str) -> Value {
@@ -198,7 +225,14 @@ fn decode_token(t: &str) -> Option<(u64, (String, String))> {
     Some((rv, (parts.next()?.to_string(), parts.next()?.to_string())))
 }
 
-fn list(app: &Arc<App>, kind: usize, ns: Option<&str>, sel: &Selector, q: &Params) -> Response {
+fn list(
+    app: &Arc<App>,
+    kind: usize,
+    ns: Option<&str>,
+    sel: &Selector,
+    q: &Params,
+    as_table: bool,
+) -> Response {
     let limit = q.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
     let token = match q.get("continue").filter(|c| !c.is_empty()) {
         Some(c) => match decode_token(c) {
@@ -251,6 +285,9 @@ fn list(app: &Arc<App>, kind: usize, ns: Option<&str>, sel: &Selector, q: &Param
     let mut meta = json!({"resourceVersion": list_rv.to_string()});
     if let (Some(c), Some(m)) = (&next, meta.as_object_mut()) {
         m.insert("continue".into(), c.clone().into());
+    }
+    if as_table && let Some(t) = table_of(kind, &items, meta.clone(), q) {
+        return json_value(&t);
     }
     let head = format!(
         "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{},\"items\":[",

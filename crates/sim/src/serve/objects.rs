@@ -61,17 +61,16 @@ fn upstream_message(reason: &str) -> &'static str {
     }
 }
 
-pub(crate) fn node(
-    info: &NodeInfo,
-    place: Place,
-    created: DateTime<Utc>,
-) -> (BTreeMap<String, String>, Value) {
+/// The Node object of `info` as the API serves it at `now`; it was created when the node joined
+/// (`info.created`, else `now`).
+pub(crate) fn node(info: &NodeInfo, place: Place, now: DateTime<Utc>) -> (BTreeMap<String, String>, Value) {
     let mut labels = info.labels.clone();
     labels.insert("topology.kubernetes.io/zone".into(), info.rack.clone());
     labels.insert("clustertop.io/tor-a".into(), info.tors[0].clone());
     labels.insert("clustertop.io/tor-b".into(), info.tors[1].clone());
     let mut annotations = Map::new();
-    let at = ts(created);
+    let at = ts(now);
+    let created = ts(info.created.unwrap_or(now));
     let mut conditions = Vec::new();
     for s in &info.signals {
         match s {
@@ -101,7 +100,7 @@ pub(crate) fn node(
     let value = json!({
         "kind": "Node", "apiVersion": "v1",
         "metadata": {
-            "name": info.name, "creationTimestamp": at, "labels": labels, "annotations": annotations
+            "name": info.name, "creationTimestamp": created, "labels": labels, "annotations": annotations
         },
         "spec": {"podCIDR": cidr, "podCIDRs": [cidr]},
         "status": {
@@ -166,11 +165,22 @@ pub(crate) fn pod(p: &Pod, labels: &BTreeMap<String, String>, created: DateTime<
         "containers".into(),
         json!([{"name": container, "image": format!("registry.local/{container}:1")}]),
     );
+    // The container's state as the kubelet reports it, so `kubectl get pods` reads 1/1 Running,
+    // 0/1 Completed or Error.
+    let state = match p.phase.as_ref() {
+        "Running" => json!({"running": {"startedAt": ts(created)}}),
+        "Succeeded" => json!({"terminated": {"reason": "Completed", "exitCode": 0}}),
+        "Failed" => json!({"terminated": {"reason": "Error", "exitCode": 1}}),
+        _ => json!({"waiting": {"reason": "ContainerCreating"}}),
+    };
+    let ready = p.phase.as_ref() == "Running";
     json!({
         "kind": "Pod", "apiVersion": "v1",
         "metadata": {"name": p.name, "namespace": p.namespace, "creationTimestamp": ts(created), "labels": labels},
         "spec": spec,
-        "status": {"phase": p.phase}
+        "status": {"phase": p.phase, "containerStatuses": [
+            {"name": container, "ready": ready, "restartCount": 0, "state": state}
+        ]}
     })
 }
 

@@ -14,11 +14,48 @@ enum Req {
     Absent(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Field {
     Name,
     Namespace,
     NodeName,
+    /// Any other field label the API server supports, as a JSON pointer into the object
+    /// (`status.phase` is `/status/phase`).
+    Pointer(String),
+}
+
+/// The field labels the API server accepts besides `metadata.name`, `metadata.namespace` and
+/// `spec.nodeName` (pods, nodes, events: what `kubectl describe` asks). A field the object does
+/// not have reads as the empty string, as in the API server.
+const POINTER_FIELDS: &[&str] = &[
+    "spec.restartPolicy",
+    "spec.schedulerName",
+    "spec.serviceAccountName",
+    "spec.hostNetwork",
+    "spec.unschedulable",
+    "status.phase",
+    "status.podIP",
+    "status.nominatedNodeName",
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "involvedObject.resourceVersion",
+    "involvedObject.fieldPath",
+    "reason",
+    "reportingComponent",
+    "type",
+];
+
+/// A field's value as the API server compares it: strings as they are, booleans and numbers as
+/// text, nothing as "".
+fn field_text(v: Option<&serde_json::Value>) -> String {
+    match v {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
 }
 
 /// A parsed `labelSelector` plus `fieldSelector`; empty matches everything.
@@ -96,6 +133,9 @@ impl Selector {
                 "metadata.name" => Field::Name,
                 "metadata.namespace" => Field::Namespace,
                 "spec.nodeName" => Field::NodeName,
+                other if POINTER_FIELDS.contains(&other) => {
+                    Field::Pointer(format!("/{}", other.replace('.', "/")))
+                }
                 other => return Err(format!("field label not supported: {other}")),
             };
             fs.push((field, neg, v.trim().to_string()));
@@ -115,14 +155,21 @@ impl Selector {
     }
 
     pub fn matches(&self, o: &Obj) -> bool {
+        // The object's JSON is parsed only when a field needs it, once.
+        let mut doc: Option<serde_json::Value> = None;
         self.labels.iter().all(|r| Self::label_ok(r, &o.labels))
             && self.fields.iter().all(|(f, neg, v)| {
                 let have = match f {
-                    Field::Name => &o.name,
-                    Field::Namespace => &o.ns,
-                    Field::NodeName => &o.node,
+                    Field::Name => o.name.clone(),
+                    Field::Namespace => o.ns.clone(),
+                    Field::NodeName => o.node.clone(),
+                    Field::Pointer(p) => {
+                        let d =
+                            doc.get_or_insert_with(|| serde_json::from_slice(&o.json).unwrap_or_default());
+                        field_text(d.pointer(p))
+                    }
                 };
-                (have == v) != *neg
+                (&have == v) != *neg
             })
     }
 }
@@ -168,7 +215,20 @@ mod tests {
         assert!(ok("", "metadata.namespace==kube-system,metadata.name=cilium-abcde", &o));
         assert!(!ok("", "spec.nodeName!=r1-n01", &o));
         assert!(ok("", "metadata.name!=other", &o));
-        assert!(Selector::parse("", "status.phase=Running").is_err());
+        assert!(Selector::parse("", "status.foo=Running").is_err());
         assert!(Selector::parse("", "garbage").is_err());
+    }
+
+    /// What `kubectl describe node` asks: the node's pods that have not finished.
+    #[test]
+    fn fields_from_the_object_json() {
+        let mut o = obj(&[], "r1-n01");
+        o.json = Bytes::from_static(br#"{"spec":{"hostNetwork":true},"status":{"phase":"Running"}}"#);
+        let describe = "spec.nodeName=r1-n01,status.phase!=Succeeded,status.phase!=Failed";
+        assert!(ok("", describe, &o));
+        assert!(!ok("", "status.phase=Succeeded", &o));
+        assert!(ok("", "spec.hostNetwork=true,status.podIP=", &o));
+        o.json = Bytes::from_static(br#"{"status":{"phase":"Failed"}}"#);
+        assert!(!ok("", describe, &o));
     }
 }

@@ -423,6 +423,12 @@ mod tests {
         let agent = st.stores[PODS].values().find(|o| o.name.starts_with("cilium-")).expect("agent");
         assert_eq!(agent.labels.get("k8s-app").map(String::as_str), Some("cilium"));
         assert_eq!(agent.ns, "kube-system");
+        // Nodes are served with the time they joined, not the time the server started.
+        let node = st.stores[NODES].values().find(|o| o.name == "r1-n01").expect("node");
+        let text = String::from_utf8_lossy(&node.json).to_string();
+        let created = clustertop_core::testkit::T0 - chrono::Duration::days(812) + chrono::Duration::hours(7);
+        let want = format!("\"creationTimestamp\":\"{}\"", created.format("%Y-%m-%dT%H:%M:%SZ"));
+        assert!(text.contains(&want), "{want} in {text}");
     }
 
     #[test]

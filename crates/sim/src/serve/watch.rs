@@ -19,6 +19,7 @@ use super::api::{expired, json_bytes};
 use super::kinds::KINDS;
 use super::select::Selector;
 use super::state::Obj;
+use super::table::{self, Include};
 
 /// How often a watch that allows bookmarks gets one.
 pub(crate) const BOOKMARK_EVERY: Duration = Duration::from_secs(3);
@@ -46,9 +47,24 @@ struct Watch {
     kind: usize,
     ns: Option<String>,
     sel: Selector,
+    /// Each event's object as a one-row Table (`kubectl get -w`), for the kinds printed
+    /// server-side.
+    table: Option<Include>,
 }
 
 impl Watch {
+    /// The event's object: as stored, or as the Table the client asked for.
+    fn object(&self, o: &Obj) -> Bytes {
+        let t = self.table.and_then(|inc| {
+            let meta = serde_json::json!({});
+            table::table(self.kind, &[o.json.as_ref()], meta, inc, chrono::Utc::now())
+        });
+        match t {
+            Some(t) => Bytes::from(serde_json::to_vec(&t).unwrap_or_default()),
+            None => o.json.clone(),
+        }
+    }
+
     fn wants(&self, kind: usize, o: &Obj) -> bool {
         kind == self.kind && self.ns.as_ref().is_none_or(|n| *n == o.ns) && self.sel.matches(o)
     }
@@ -60,6 +76,7 @@ pub(crate) fn start(
     ns: Option<String>,
     sel: Selector,
     q: &HashMap<String, String>,
+    table: Option<Include>,
 ) -> Response {
     let from = q.get("resourceVersion").filter(|r| !r.is_empty() && *r != "0").map(|r| r.parse::<u64>());
     let from = match from {
@@ -74,7 +91,7 @@ pub(crate) fn start(
         .unwrap_or(DEFAULT_TIMEOUT);
     let bookmarks = q.get("allowWatchBookmarks").is_some_and(|b| b == "true" || b == "1");
     let (tx, rx) = mpsc::channel::<Bytes>(64);
-    let w = Watch { kind, ns, sel };
+    let w = Watch { kind, ns, sel, table };
     // Where the stream starts, fixed before the response goes out: after `from`, or the
     // current objects as ADDED.
     let begin: Begin = {
@@ -126,7 +143,7 @@ async fn run(
         }
     };
     for o in initial {
-        if tx.send(line("ADDED", &o.json)).await.is_err() {
+        if tx.send(line("ADDED", &w.object(&o))).await.is_err() {
             return;
         }
     }
@@ -145,7 +162,7 @@ async fn run(
                     .iter()
                     .skip(start)
                     .filter(|e| w.wants(e.kind, &e.obj))
-                    .map(|e| line(e.typ, &e.obj.json))
+                    .map(|e| line(e.typ, &w.object(&e.obj)))
                     .collect();
                 cursor = cursor.max(st.rv);
                 Ok(out)

@@ -74,7 +74,15 @@ fn nodes_racks_tors_readiness_and_agents_come_from_kube_state_metrics() {
             1.0,
         ),
     ];
-    let u = nodes(&names, &labels, &ready, &agents, &BTreeMap::new(), "topology.kubernetes.io/zone", at);
+    let created = vec![s(&[("node", "r1-n01")], 1_764_547_200.0)];
+    let ksm = Ksm {
+        names: names.to_vec(),
+        labels: labels.to_vec(),
+        ready: ready.to_vec(),
+        created,
+        agents: agents.to_vec(),
+    };
+    let u = nodes(&ksm, &BTreeMap::new(), "topology.kubernetes.io/zone", at);
     let n = applied(&u);
     assert_eq!(n.len(), 2);
     assert_eq!((n[0].name.as_str(), n[0].rack.as_str(), n[0].ready), ("r1-n01", "rack-1", true));
@@ -89,6 +97,8 @@ fn nodes_racks_tors_readiness_and_agents_come_from_kube_state_metrics() {
         ]
     );
     assert_eq!((n[1].rack.as_str(), n[1].ready), ("?", false), "no rack label: unknown, not a rack");
+    assert_eq!(n[0].created, Utc.timestamp_opt(1_764_547_200, 0).single(), "kube_node_created");
+    assert_eq!(n[1].created, None, "no kube_node_created: age unknown");
     assert_eq!(n[1].signals, vec![Signal::AgentPod { cni: Cni::Flannel, pod: "kube-flannel-ds-q9".into() }]);
     assert_eq!(health(&u, "nodes"), Some(&SourceHealth::Ok));
     assert!(
@@ -100,11 +110,12 @@ fn nodes_racks_tors_readiness_and_agents_come_from_kube_state_metrics() {
 #[test]
 fn no_readiness_or_no_nodes_is_unknown_not_zero() {
     let at = Utc.with_ymd_and_hms(2026, 12, 7, 1, 58, 0).unwrap();
-    let u = nodes(&[s(&[("node", "a")], 1.0)], &[], &[], &[], &BTreeMap::new(), "rack", at);
+    let ksm = Ksm { names: vec![s(&[("node", "a")], 1.0)], ..Ksm::default() };
+    let u = nodes(&ksm, &BTreeMap::new(), "rack", at);
     assert!(
         matches!(health(&u, "nodes"), Some(SourceHealth::NoData { reason }) if reason.contains("readiness"))
     );
-    let u = nodes(&[], &[], &[], &[], &BTreeMap::new(), "rack", at);
+    let u = nodes(&Ksm::default(), &BTreeMap::new(), "rack", at);
     assert!(
         matches!(health(&u, "nodes"), Some(SourceHealth::NoData { reason }) if reason.contains("kube_node_info"))
     );

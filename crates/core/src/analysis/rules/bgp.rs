@@ -1,15 +1,25 @@
-//! BGP rules: degraded (some expected sessions down; with a TOR pair, ECMP at half bandwidth),
-//! isolated (a family with no session up), flapping sessions, and a single configured peer (an
-//! info note: healthy as configured, no redundancy).
+//! BGP rules: a peer (a TOR) that every node lost its session to (one finding for the outage,
+//! the nodes as evidence), degraded (some expected sessions down; with a TOR pair, ECMP at half
+//! bandwidth), isolated (a family with no session up), flapping sessions, and a single configured
+//! peer (an info note: healthy as configured, no redundancy).
+
+use std::collections::BTreeMap;
 
 use crate::model::{BgpSession, BgpVerdict, Finding, Node, Rule, Severity, Snapshot};
 
 /// Resets in the last hour at which a session counts as flapping.
 pub const BGP_FLAP_RESETS: u32 = 3;
 
+/// Nodes that must have lost their sessions to one peer before the peer itself is suspect (one
+/// node alone says nothing about the peer).
+pub const PEER_DOWN_NODES: usize = 2;
+
 pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
+    let dead = dead_peers(snap);
     for n in &snap.nodes {
         match n.bgp_verdict {
+            // The peer's finding covers it: one outage, not one warning per node.
+            BgpVerdict::Degraded if explained_by(n, &dead) => {}
             BgpVerdict::Degraded => degraded(n, out),
             BgpVerdict::Isolated => isolated(n, out),
             BgpVerdict::Healthy if n.bgp_counts.expected() == 1 => single_peer(n, out),
@@ -17,6 +27,107 @@ pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
         }
         flapping(n, out);
     }
+    for d in &dead {
+        peer_down(d, out);
+    }
+}
+
+/// A BGP peer every node that peers with it lost its session to.
+#[derive(Debug)]
+pub struct DeadPeer<'a> {
+    /// The peer's name as the nodes' sessions (or expected peers) name it.
+    pub peer: String,
+    /// Whether it is one of the nodes' two TORs (by their TOR labels or peer names).
+    pub tor: bool,
+    /// Each node and its sessions to the peer (none: expected, but no session reported).
+    pub nodes: Vec<(&'a Node, Vec<&'a BgpSession>)>,
+}
+
+/// Peers (by name and address) that at least [`PEER_DOWN_NODES`] nodes peer with, none of them
+/// with a session up: the peer, its link or its uplink is down, not the nodes. Sorted by name.
+pub fn dead_peers(snap: &Snapshot) -> Vec<DeadPeer<'_>> {
+    type Seen<'a> = BTreeMap<&'a str, (&'a Node, Vec<&'a BgpSession>)>;
+    let mut peers: BTreeMap<(String, String), Seen> = BTreeMap::new();
+    let bgp_nodes = || snap.nodes.iter().filter(|n| n.net.mode.may_use_bgp() || !n.bgp.is_empty());
+    for n in bgp_nodes() {
+        for s in &n.bgp {
+            let e = peers.entry((s.peer.clone(), s.key())).or_default();
+            e.entry(n.name.as_str()).or_insert((n, Vec::new())).1.push(s);
+        }
+    }
+    // After every session is grouped, so that the group does not depend on the nodes' order.
+    for n in bgp_nodes() {
+        for m in &n.bgp_counts.missing {
+            // An expected peer without a session: the group of that name, else one of its own.
+            let key = peers.keys().find(|(name, _)| name == m).cloned().unwrap_or((m.clone(), String::new()));
+            peers.entry(key).or_default().entry(n.name.as_str()).or_insert((n, Vec::new()));
+        }
+    }
+    peers
+        .into_iter()
+        .filter(|(_, nodes)| nodes.len() >= PEER_DOWN_NODES)
+        .filter(|(_, nodes)| nodes.values().all(|(_, ss)| ss.iter().all(|s| !s.is_up())))
+        .map(|((peer, _), nodes)| DeadPeer {
+            tor: nodes.values().all(|(n, _)| n.tors.contains(&peer)),
+            peer,
+            nodes: nodes.into_values().collect(),
+        })
+        .collect()
+}
+
+/// Whether every session `n` lost (and every expected peer it has no session to) is to a dead
+/// peer.
+fn explained_by(n: &Node, dead: &[DeadPeer]) -> bool {
+    let is_dead =
+        |name: &str| dead.iter().any(|d| d.peer == name && d.nodes.iter().any(|(x, _)| x.name == n.name));
+    down_sessions(n).iter().all(|s| is_dead(&s.peer)) && n.bgp_counts.missing.iter().all(|m| is_dead(m))
+}
+
+fn peer_down(d: &DeadPeer, out: &mut Vec<Finding>) {
+    let sessions: Vec<&BgpSession> = d.nodes.iter().flat_map(|(_, ss)| ss.iter().copied()).collect();
+    let n = d.nodes.len();
+    let what = if d.tor {
+        format!("TOR {} down: {n} nodes lost a BGP session; the rack runs on its other TOR alone", d.peer)
+    } else {
+        format!("BGP peer {} down: {n} nodes lost their session to it", d.peer)
+    };
+    let mut evidence = vec![format!(
+        "every node that peers with {} has its session down ({} sessions, none established)",
+        d.peer,
+        sessions.len()
+    )];
+    for (node, ss) in &d.nodes {
+        let state = match ss.as_slice() {
+            [] => format!("{}: expected, no session reported", d.peer),
+            ss => ss.iter().map(|s| describe(s)).collect::<Vec<_>>().join("; "),
+        };
+        evidence.push(format!("{} ({} established): {state}", node.name, node.bgp_label()));
+    }
+    let isolated: Vec<&str> = d
+        .nodes
+        .iter()
+        .filter(|(n, _)| n.bgp_verdict == BgpVerdict::Isolated)
+        .map(|(n, _)| n.name.as_str())
+        .collect();
+    if !isolated.is_empty() {
+        evidence.push(format!("isolated (no other session up either): {}", isolated.join(", ")));
+    }
+    let who = if d.tor { "TOR" } else { "peer" };
+    out.push(Finding {
+        rule: Rule::BgpPeerDown,
+        severity: Severity::Critical,
+        subject: d.peer.clone(),
+        // The outage began when the first of its sessions went down.
+        since: sessions.iter().filter_map(|s| s.since).min(),
+        what,
+        evidence,
+        remedy: format!(
+            "Look at the {who}, not the nodes: its power and console, its uplinks and its BGP process \
+             (`show bgp summary` / `show ip bgp neighbors` on {}), and the links to it (LLDP, optics). Until it is \
+             back every node listed has no redundancy: do not drain, reboot or upgrade the other TOR of their rack.",
+            d.peer
+        ),
+    });
 }
 
 fn describe(s: &BgpSession) -> String {
@@ -281,6 +392,96 @@ mod tests {
             f[0].what.starts_with("BGP degraded: 2/3 sessions established; mesh-c is opensent"),
             "{}",
             f[0].what
+        );
+    }
+
+    fn rack(states: &[(BgpState, BgpState)]) -> Vec<Finding> {
+        let nodes = states
+            .iter()
+            .enumerate()
+            .map(|(i, (a, b))| {
+                let mut down = session("r1-tor-a", a.clone());
+                down.since = Some(now() - Duration::minutes(24 + i as i64));
+                down.last_error = Some("Hold timer expired".into());
+                let mut n = bgp_node(vec![down, session("r1-tor-b", b.clone())]);
+                n.name = format!("r1-n{:02}", i + 1);
+                n
+            })
+            .collect();
+        let mut out = Vec::new();
+        check(&snapshot(nodes), &mut out);
+        out
+    }
+
+    #[test]
+    fn a_tor_that_every_node_lost_is_one_finding_with_the_nodes_as_evidence() {
+        use BgpState::{Active, Established, Idle};
+        let f = rack(&vec![(Active, Established); 8]);
+        assert_eq!(f.len(), 1, "one outage, not eight ECMP warnings: {f:#?}");
+        assert_eq!(
+            (f[0].rule, f[0].severity, f[0].subject.as_str()),
+            (Rule::BgpPeerDown, Severity::Critical, "r1-tor-a")
+        );
+        assert_eq!(f[0].rule.id(), "bgp-peer-down");
+        assert!(f[0].what.starts_with("TOR r1-tor-a down: 8 nodes lost a BGP session"), "{}", f[0].what);
+        for i in 1..=8 {
+            let node = format!("r1-n{i:02} (1/2 established): r1-tor-a");
+            assert!(f[0].evidence.iter().any(|e| e.starts_with(&node)), "{node} in {:#?}", f[0].evidence);
+        }
+        assert_eq!(f[0].since, Some(now() - Duration::minutes(31)), "since the first session went down");
+        // A node that lost the other TOR too stays its own (critical) finding, and is named.
+        let mut states = vec![(Active, Established); 4];
+        states[2] = (Idle, Idle);
+        let f = rack(&states);
+        let rules: Vec<(Rule, &str)> = f.iter().map(|f| (f.rule, f.subject.as_str())).collect();
+        assert_eq!(rules, vec![(Rule::BgpIsolated, "r1-n03"), (Rule::BgpPeerDown, "r1-tor-a")]);
+        assert!(
+            f[1].evidence.iter().any(|e| e == "isolated (no other session up either): r1-n03"),
+            "{:#?}",
+            f[1].evidence
+        );
+    }
+
+    #[test]
+    fn eight_nodes_that_lost_tor_b_are_one_critical_finding_even_when_one_reports_no_session() {
+        // The first node has no session to r1-tor-b at all (its speaker dropped it); the group
+        // must not depend on the nodes' order.
+        let nodes = (1..=8)
+            .map(|i| {
+                let b = (i > 1).then(|| session("r1-tor-b", BgpState::Connect));
+                let mut n = bgp_node(
+                    [Some(session("r1-tor-a", BgpState::Established)), b].into_iter().flatten().collect(),
+                );
+                n.name = format!("r1-n{i:02}");
+                n
+            })
+            .collect();
+        let mut f = Vec::new();
+        check(&snapshot(nodes), &mut f);
+        assert_eq!(f.len(), 1, "no per-node ECMP warnings: {f:#?}");
+        assert_eq!(
+            (f[0].rule, f[0].severity, f[0].subject.as_str()),
+            (Rule::BgpPeerDown, Severity::Critical, "r1-tor-b")
+        );
+        let nodes: Vec<&String> = f[0].evidence.iter().filter(|e| e.starts_with("r1-n")).collect();
+        assert_eq!(nodes.len(), 8, "{:#?}", f[0].evidence);
+        assert!(nodes[0].ends_with("r1-tor-b: expected, no session reported"), "{}", nodes[0]);
+    }
+
+    #[test]
+    fn one_node_or_a_tor_still_up_elsewhere_is_per_node() {
+        use BgpState::{Active, Established};
+        let f = rack(&[(Active, Established)]);
+        assert_eq!(
+            f.iter().map(|f| f.rule).collect::<Vec<_>>(),
+            vec![Rule::BgpDegraded],
+            "one node says nothing about the TOR"
+        );
+        let f = rack(&[(Active, Established), (Active, Established), (Established, Established)]);
+        assert_eq!(
+            f.iter().map(|f| f.rule).collect::<Vec<_>>(),
+            vec![Rule::BgpDegraded; 2],
+            "r1-tor-a answers r1-n03"
         );
     }
 

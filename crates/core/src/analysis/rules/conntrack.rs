@@ -163,8 +163,8 @@ fn bridge_nf(n: &Node, c: &Conntrack, out: &mut Vec<Finding>) {
         ],
         "Before changing anything, check that br_netfilter and this sysctl match what the CNI and the \
          kube-proxy mode expect (iptables/ipvs kube-proxy needs bridged replies to pass iptables for \
-         same-node Service traffic; the bridge plugin's hairpin mode and the FORWARD chain policy — \
-         Docker sets DROP — decide the rest). Test pod -> Service -> same-node pod before and after.",
+         same-node Service traffic; the bridge plugin's hairpin mode and the FORWARD chain policy (\
+         Docker sets DROP) decide the rest. Test pod -> Service -> same-node pod before and after.",
     ));
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::list;
 use crate::model::{Finding, Node, Pod, Rule, RuntimeClass, RuntimeKind, Severity, Snapshot};
 
-/// Nodes named in a class finding's evidence before `… and N more`.
+/// Nodes named in a class finding's evidence before `... and N more`.
 pub const MAX_LISTED_NODES: usize = 10;
 
 pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
