@@ -232,8 +232,9 @@ pub struct SnapshotFlags {
     /// A recording to read the moment --at from.
     #[arg(long, value_name = "FILE", requires = "at")]
     pub from: Option<PathBuf>,
-    /// The moment: RFC 3339, HH:MM[:SS] (today, in --tz) or -DURATION (-20m).
-    #[arg(long, value_name = "TIME", requires = "from", allow_hyphen_values = true)]
+    /// A past moment, from a recording (--from FILE) or Prometheus (--prometheus URL): RFC 3339,
+    /// HH:MM[:SS] (today, in --tz) or -DURATION (-20m).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub at: Option<String>,
     /// With a kube context: give up waiting for the initial lists after this many seconds.
     #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
@@ -241,6 +242,10 @@ pub struct SnapshotFlags {
     /// Output format: the JSON documented in the README (clustertop.snapshot/v2), or text.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// With --at: the moment from Prometheus (nodes and pods from kube-state-metrics) instead of
+    /// a recording.
+    #[command(flatten)]
+    pub prometheus: PrometheusFlag,
     #[command(flatten)]
     pub kube: KubeFlags,
     #[command(flatten)]
@@ -631,6 +636,8 @@ impl Command {
                 ..Parts::default()
             },
             Command::Snapshot(f) => Parts {
+                // Only a past moment reads Prometheus ($CLUSTERTOP_PROMETHEUS is not checked otherwise).
+                prometheus: f.at.is_some().then_some(&f.prometheus),
                 windows: Some(&f.windows),
                 tz: Some(&f.tz),
                 keepalive: Some(&f.keepalive),
@@ -743,6 +750,18 @@ fn check(cli: &Cli, matches: &ArgMatches, ui: &UiFlags) -> Result<(), clap::Erro
             let msg = format!("--{id} is for a kube context; --demo uses the simulated cluster");
             return Err(cmd.error(ErrorKind::ArgumentConflict, msg));
         }
+        if f.demo && f.at.is_some() {
+            let msg = "--at reads a past moment from a recording (--from FILE) or Prometheus (--prometheus URL), not from --demo";
+            return Err(cmd.error(ErrorKind::ArgumentConflict, msg));
+        }
+        if f.from.is_some() && given("prometheus") {
+            let msg = "--from reads the moment from a recording, --prometheus from the metrics: give one";
+            return Err(cmd.error(ErrorKind::ArgumentConflict, msg));
+        }
+        if f.at.is_none() && given("prometheus") {
+            let msg = "--prometheus with snapshot reads a past moment: add --at TIME (a live snapshot reads the kube context)";
+            return Err(cmd.error(ErrorKind::ArgumentConflict, msg));
+        }
     }
     Ok(())
 }
@@ -782,6 +801,9 @@ pub fn main() -> ExitCode {
         Some(Command::Snapshot(f)) if f.demo => run::snapshot_demo(&ui, f.format, &f.sim),
         Some(Command::Record(flags)) => tokio_main(record::run(&ui, &flags.kube, flags)),
         Some(Command::Report { command: ReportCommand::Incident(flags) }) => history::incident(&ui, flags),
+        Some(Command::Snapshot(SnapshotFlags { at: Some(at), format, .. })) => {
+            tokio_main(run::snapshot_prometheus(&ui, at, *format))
+        }
         Some(Command::Snapshot(f)) => tokio_main(run::snapshot_cluster(&ui, &f.kube, f.format, f.wait)),
         Some(Command::Agent(flags)) => tokio_main(crate::agent::cli::run(flags)),
         Some(Command::Demo(flags)) => tokio_main(run::demo(&ui, &flags.sim, started)),

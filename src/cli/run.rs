@@ -209,6 +209,39 @@ pub fn snapshot_demo(ui: &UiFlags, format: Format, flags: &SimFlags) -> Result<(
     Ok(())
 }
 
+/// `snapshot --at TIME`: the cluster as Prometheus saw it then.
+pub async fn snapshot_prometheus(ui: &UiFlags, at: &str, format: Format) -> Result<()> {
+    let Some((backend, opts)) = prometheus(ui)? else {
+        return Err(ConfigError(
+            "snapshot --at needs where the past is: --from FILE (a recording), or a Prometheus URL (--prometheus URL, CLUSTERTOP_PROMETHEUS or [prometheus] url in the config file)".into(),
+        )
+        .into());
+    };
+    let settings = ui.settings();
+    let now = Utc::now();
+    let at =
+        crate::moment::parse_moment(at, now, settings.tz).map_err(|e| ConfigError(format!("--at: {e}")))?;
+    if at > now {
+        return Err(
+            ConfigError(format!("--at {}: that is in the future", at.format("%Y-%m-%dT%H:%M:%SZ"))).into()
+        );
+    }
+    let rack = ui.file.prometheus.rack_label.as_deref().unwrap_or(&ui.rack_label);
+    let updates = crate::sources::prometheus::history::updates_at(&backend, &opts, rack, at)
+        .await
+        .map_err(|e| anyhow::anyhow!("Prometheus at {}: {e}", opts_url(ui)))?;
+    let mut state = ClusterState::new(format!("prometheus {}", opts_url(ui)), settings);
+    for u in updates {
+        state.apply(u);
+    }
+    print(&state.snapshot(at), format);
+    Ok(())
+}
+
+fn opts_url(ui: &UiFlags) -> String {
+    ui.prometheus.clone().or_else(|| ui.file.prometheus.url.clone()).unwrap_or_default()
+}
+
 /// One snapshot of a real cluster: wait until every initial list is complete, print, exit.
 pub async fn snapshot_cluster(ui: &UiFlags, k: &KubeFlags, format: Format, wait: u64) -> Result<()> {
     let (client, label, opts) = connect(k, ui).await?;

@@ -8,6 +8,7 @@
 //! can say why it is empty.
 
 pub mod backend;
+pub mod history;
 pub mod map;
 pub mod queries;
 pub mod scheme;

@@ -218,3 +218,34 @@ fn containerfile_matches_the_agent_binary_and_the_daemonset() {
     let user = format!("USER {}:{}", sc["runAsUser"], sc["runAsGroup"]);
     assert!(text.contains(&user), "the image runs as the DaemonSet's user ({user})");
 }
+
+/// The PodMonitor scrapes the DaemonSet's pods on its named port at the agent's metrics path,
+/// and names each series' node; the pods' scrape annotations say the same.
+#[test]
+fn agents_are_scraped_with_their_node() {
+    let (Some(agent), Some(mon)) =
+        (docs(), docs_of(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/agent-podmonitor.yaml")))
+    else {
+        return;
+    };
+    let ds = agent.iter().find(|d| d["kind"] == "DaemonSet").unwrap();
+    let pm = mon.iter().find(|d| d["kind"] == "PodMonitor").unwrap();
+    assert_eq!(pm["apiVersion"], "monitoring.coreos.com/v1");
+    assert_eq!(pm["metadata"]["namespace"], ds["metadata"]["namespace"]);
+    let pod = &ds["spec"]["template"];
+    for (k, v) in pm["spec"]["selector"]["matchLabels"].as_object().unwrap() {
+        assert_eq!(&pod["metadata"]["labels"][k], v, "the PodMonitor selects the agent pods by {k}");
+    }
+    let ep = &pm["spec"]["podMetricsEndpoints"][0];
+    let port =
+        pod["spec"]["containers"][0]["ports"].as_array().unwrap().iter().find(|p| p["name"] == ep["port"]);
+    let port = port.expect("the endpoint's port is a named port of the agent");
+    assert_eq!(ep["path"], "/metrics");
+    let relabel = &ep["relabelings"][0];
+    assert_eq!(relabel["sourceLabels"], serde_json::json!(["__meta_kubernetes_pod_node_name"]));
+    assert_eq!(relabel["targetLabel"], "node");
+    let ann = &pod["metadata"]["annotations"];
+    assert_eq!(ann["prometheus.io/scrape"], "true");
+    assert_eq!(ann["prometheus.io/port"], port["containerPort"].to_string());
+    assert_eq!(ann["prometheus.io/path"], "/metrics");
+}

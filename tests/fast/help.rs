@@ -27,7 +27,13 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
         ("demo", all(&[SIM, &["--refresh"], DISPLAY, ANALYSIS, &["--config"]])),
         (
             "snapshot",
-            all(&[&["--demo", "--from", "--at", "--wait", "--format"], KUBE, ANALYSIS, &["--config"], SIM]),
+            all(&[
+                &["--demo", "--from", "--at", "--prometheus", "--wait", "--format"],
+                KUBE,
+                ANALYSIS,
+                &["--config"],
+                SIM,
+            ]),
         ),
         (
             "record",

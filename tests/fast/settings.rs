@@ -154,6 +154,17 @@ fn every_bad_flag_is_named_with_exit_status_2() {
         (vec!["snapshot", "--nodes", "3"], vec!["--nodes", "--demo"]),
         (vec!["snapshot", "--demo", "--kubeconfig", kc], vec!["--kubeconfig", "--demo"]),
         (vec!["snapshot", "--theme", "mono"], vec!["--theme"]),
+        (vec!["snapshot", "--prometheus", "http://127.0.0.1:1"], vec!["--prometheus", "--at"]),
+        (vec!["snapshot", "--demo", "--at", "-20m"], vec!["--at", "--demo"]),
+        (vec!["snapshot", "--at", "-20m"], vec!["--at", "Prometheus URL"]),
+        (
+            vec!["snapshot", "--prometheus", "http://127.0.0.1:1", "--at", "yesterday"],
+            vec!["--at", "yesterday"],
+        ),
+        (
+            vec!["snapshot", "--prometheus", "http://127.0.0.1:1", "--at", "2999-01-01T00:00:00Z"],
+            vec!["--at", "future"],
+        ),
         (vec!["report", "capacity", "--end", "yesterday"], vec!["--end", "RFC3339"]),
         (vec!["report", "capacity", "--format", "pdf"], vec!["--format", "markdown"]),
         (vec!["report", "capacity", "--top", "0"], vec!["--top"]),

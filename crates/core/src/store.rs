@@ -425,6 +425,10 @@ impl ClusterState {
             Some(SourceStatus { health: SourceHealth::Unreachable { error }, .. }) => {
                 Some(format!("{scope} not listed yet: {error}"))
             }
+            // A source that cannot have the kind (history from metrics has no RuntimeClasses).
+            Some(SourceStatus { health: SourceHealth::NoData { reason }, .. }) => {
+                Some(format!("{scope}: {reason}"))
+            }
             _ => match &root.health {
                 SourceHealth::Unreachable { error } => Some(format!("{scope} not listed yet: {error}")),
                 _ => Some(format!("{scope} not listed yet")),
