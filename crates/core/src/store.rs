@@ -16,6 +16,7 @@ use crate::model::{NodeInfo, NodeMetrics, Update};
 use clean::Clean;
 
 mod clean;
+mod keyframe;
 
 #[derive(Debug, Clone)]
 struct NodeEntry {

@@ -49,6 +49,28 @@ fn down(s: &mut BgpSession, state: BgpState, since: DateTime<Utc>, error: &str) 
     s.last_error = Some(error.into());
 }
 
+/// Take TOR `tor` of the node down (`Active`, hold timer expired) or back up (`Established`,
+/// routes from the node's other session) at `now`; false when nothing changed.
+pub(crate) fn set_tor(sessions: &mut [BgpSession], tor: usize, up: bool, now: DateTime<Utc>) -> bool {
+    let routes = sessions.iter().filter_map(|s| s.routes_received).max().unwrap_or(1);
+    let Some(s) = sessions.get_mut(tor) else { return false };
+    if s.is_up() == up {
+        return false;
+    }
+    if up {
+        s.state = BgpState::Established;
+        s.since = Some(now);
+        s.routes_received = Some(routes);
+        s.routes_advertised = Some(ROUTES_ADVERTISED);
+        s.hold_time_s = Some(HOLD_S);
+        s.keepalive_s = Some(KEEPALIVE_S);
+    } else {
+        down(s, BgpState::Active, now, "Hold timer expired");
+        s.resets_1h += 1;
+    }
+    true
+}
+
 fn ago(start: DateTime<Utc>, rng: &mut ChaCha8Rng, lo_s: i64, hi_s: i64) -> DateTime<Utc> {
     start - Duration::seconds(rng.random_range(lo_s..=hi_s))
 }

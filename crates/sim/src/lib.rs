@@ -261,6 +261,26 @@ impl Sim {
     }
 }
 
+impl Sim {
+    /// A scripted TOR outage: TOR `tor` (0: `a`, 1: `b`) of rack `rack` (1-based) goes down, or
+    /// comes back, at `now`. Every BGP node of the rack loses (regains) its session to it; the
+    /// updates say so, to be sent with the next step.
+    pub fn set_tor(&mut self, rack: usize, tor: usize, up: bool, now: DateTime<Utc>) -> Vec<Update> {
+        let mut out = Vec::new();
+        for (node, sessions) in self.nodes.iter().zip(&mut self.bgp) {
+            if node.rack == rack && node.role.has_bgp() && bgp::set_tor(sessions, tor, up, now) {
+                out.push(Update::Bgp {
+                    node: node.name.clone(),
+                    source: SourceId::Simulator,
+                    sessions: sessions.clone(),
+                    at: now,
+                });
+            }
+        }
+        self.finish(out)
+    }
+}
+
 /// The three RuntimeClasses of the simulated cluster.
 fn runtime_classes() -> Vec<RuntimeClass> {
     let class =

@@ -120,6 +120,7 @@ fn name_rank(s: SourceId) -> u8 {
         SourceId::Agents => 1,
         SourceId::Simulator => 2,
         SourceId::Prometheus => 3,
+        SourceId::Recorder => 4,
     }
 }
 

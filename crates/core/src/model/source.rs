@@ -11,6 +11,8 @@ pub enum SourceId {
     Kubernetes,
     Prometheus,
     Agents,
+    /// The flight recorder: healthy while silent; unreachable once recording stopped.
+    Recorder,
 }
 
 impl SourceId {
@@ -20,6 +22,7 @@ impl SourceId {
             SourceId::Kubernetes => "kube",
             SourceId::Prometheus => "prometheus",
             SourceId::Agents => "agents",
+            SourceId::Recorder => "recorder",
         }
     }
 }

@@ -262,3 +262,64 @@ fn a_scope_that_says_ok_follows_its_unreachable_source() {
     let cpu = snap.sources.iter().find(|x| x.scope == "cpu").expect("cpu scope");
     assert!(matches!(cpu.health, SourceHealth::Unreachable { .. }), "{cpu:?}");
 }
+
+/// Everything a snapshot shows, for comparing two of them.
+fn shown(s: &Snapshot) -> String {
+    format!(
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        s.sources, s.nodes, s.pods, s.runtime_classes, s.cpu, s.node_cpu, s.fills, s.findings, s.unknown, s.foreign_nodes
+    )
+}
+
+#[test]
+fn a_keyframe_rebuilds_the_same_state() {
+    use crate::model::{BgpState, CpuCurve, CpuPoint, NodeMetrics};
+    use crate::testkit::{class, ct, pod, session};
+    let t = t();
+    let at = |s: i64| t + Duration::seconds(s);
+    let mut s = ClusterState::new("c", Settings::default());
+    let kube = |scope: &str, h: SourceHealth, at| Update::Health {
+        source: SourceId::Kubernetes,
+        scope: scope.into(),
+        health: h,
+        at,
+    };
+    s.apply(kube("", SourceHealth::Ok, at(0)));
+    s.apply(kube("", SourceHealth::Unreachable { error: "refused".into() }, at(30)));
+    s.apply(kube("pods", SourceHealth::Ok, at(0)));
+    s.apply(kube("nodes", SourceHealth::Ok, at(0)));
+    s.apply(kube("cronjobs", SourceHealth::Forbidden { verb: "list".into(), resource: "x".into() }, at(1)));
+    s.apply(Update::Note { source: SourceId::Prometheus, scope: String::new(), note: "recording rules".into() });
+    s.apply(Update::RuntimeClasses(vec![class("kata", "kata-qemu", &[])]));
+    s.apply(Update::NodeApplied { node: node("n1"), at: at(2) });
+    s.apply(Update::NodeApplied { node: node("n2"), at: at(3) });
+    let sessions = vec![session("a", BgpState::Established), session("b", BgpState::Active)];
+    s.apply(Update::Bgp { node: "n1".into(), source: SourceId::Agents, sessions: sessions.clone(), at: at(4) });
+    s.apply(Update::Bgp { node: "n1".into(), source: SourceId::Kubernetes, sessions, at: at(5) });
+    let facts = HostFacts { conntrack: Some(ct(900, 1000)), kvm: Some(false), ..HostFacts::default() };
+    s.apply(Update::Host { node: "n2".into(), facts, at: at(6) });
+    s.apply(Update::HostSignals { node: "n2".into(), signals: vec![Signal::CiliumNode] });
+    let metrics = NodeMetrics { cpu_now: Some(0.5), ..NodeMetrics::default() };
+    s.apply(Update::NodeMetrics { node: "n1".into(), metrics, at: at(7) });
+    s.apply(Update::Host { node: "ghost".into(), facts: HostFacts::default(), at: at(8) });
+    s.apply(Update::PodsReplaced(vec![pod("a", "p1", "n1", Some("kata")), pod("a", "p2", "n2", None)]));
+    s.apply(Update::PodApplied(pod("b", "p3", "n2", None)));
+    s.apply(Update::PodDeleted { namespace: "a".into(), name: "p2".into() });
+    let point = CpuPoint::new(at(0), 1.0, 0.5, 4.0);
+    s.apply(Update::Cpu(CpuCurve { step_s: 300, capacity_cores: 4.0, points: vec![point], racks: Vec::new() }));
+    s.apply(Update::NodeCpu { node: "n1".into(), points: vec![(at(0).timestamp(), 0.25)] });
+    let now = at(40);
+    let want = shown(&s.snapshot(now));
+
+    let mut rebuilt = ClusterState::new("c", Settings::default());
+    for u in s.keyframe() {
+        rebuilt.apply(u);
+    }
+    assert_eq!(shown(&rebuilt.snapshot(now)), want);
+    // And later updates land the same on both.
+    for st in [&mut s, &mut rebuilt] {
+        st.apply(Update::NodeApplied { node: node("ghost"), at: at(41) });
+        st.apply(Update::PodApplied(pod("a", "p4", "ghost", None)));
+    }
+    assert_eq!(shown(&rebuilt.snapshot(at(42))), shown(&s.snapshot(at(42))));
+}

@@ -2,7 +2,7 @@
 //! problem), and nodes a source reports that the API does not list.
 
 use super::span;
-use crate::model::{Finding, Rule, Severity, Snapshot, SourceHealth, SourceStatus};
+use crate::model::{Finding, Rule, Severity, Snapshot, SourceHealth, SourceId, SourceStatus};
 
 pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
     for s in &snap.sources {
@@ -37,6 +37,9 @@ fn last_update(snap: &Snapshot, s: &SourceStatus) -> String {
 
 fn judge(snap: &Snapshot, s: &SourceStatus) -> Option<Finding> {
     let name = s.label();
+    if s.source == SourceId::Recorder {
+        return recorder(s);
+    }
     let (rule, severity, since, what, evidence, remedy) = match &s.health {
         SourceHealth::Ok | SourceHealth::NotInstalled => return None,
         SourceHealth::Stale { since } => (
@@ -87,6 +90,24 @@ fn judge(snap: &Snapshot, s: &SourceStatus) -> Option<Finding> {
     Some(Finding { rule, severity, subject: name.to_string(), since, what, evidence, remedy })
 }
 
+/// The flight recorder is not a data source: when it fails, recording stops and the dashboard
+/// goes on without it.
+fn recorder(s: &SourceStatus) -> Option<Finding> {
+    let SourceHealth::Unreachable { error } = &s.health else { return None };
+    Some(Finding {
+        rule: Rule::SourceUnreachable,
+        severity: Severity::Warning,
+        subject: s.label(),
+        since: None,
+        what: format!("recording stopped: {error}"),
+        evidence: vec![format!("error: {error}")],
+        remedy: "The dashboard goes on without recording; what was recorded so far stays readable. \
+                 Free space where the recording is (see the error), or run with --no-record or \
+                 `record = false` in the config file."
+            .into(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +144,15 @@ mod tests {
             (Rule::SourceUnreachable, Severity::Critical, "kube")
         );
         assert!(f[0].what.contains("connection refused"));
+    }
+
+    #[test]
+    fn a_stopped_recorder_is_a_warning_that_says_so() {
+        let mut snap = snapshot(vec![]);
+        let error = "disk full".to_string();
+        snap.sources.push(source(SourceId::Recorder, SourceHealth::Unreachable { error }));
+        let mut out = Vec::new();
+        check(&snap, &mut out);
+        assert_eq!((out[0].severity, out[0].what.as_str()), (Severity::Warning, "recording stopped: disk full"));
     }
 }

@@ -1,0 +1,40 @@
+use super::*;
+use clustertop_core::model::Update;
+use clustertop_core::testkit::T0;
+use clustertop_sim::{Scenario, Sim, SimConfig};
+
+fn roundtrip(u: &[Update]) -> Vec<Update> {
+    let mut e = Enc::default();
+    u.to_vec().enc(&mut e);
+    Vec::<Update>::dec(&mut Dec::new(&e.buf)).expect("decodes")
+}
+
+#[test]
+fn every_update_of_every_scenario_round_trips() {
+    for sc in Scenario::ALL {
+        let mut sim = Sim::new(SimConfig { nodes: 30, scenario: sc, ..SimConfig::default() }, T0);
+        let first = sim.initial();
+        assert_eq!(roundtrip(&first), first, "{sc}");
+        let step = sim.step(T0 + chrono::Duration::milliseconds(1500));
+        assert_eq!(roundtrip(&step), step, "{sc}");
+    }
+}
+
+#[test]
+fn truncated_or_garbled_bytes_are_errors_not_panics() {
+    let mut sim = Sim::new(SimConfig { nodes: 8, ..SimConfig::default() }, T0);
+    let mut e = Enc::default();
+    sim.initial().enc(&mut e);
+    for cut in (0..e.buf.len()).step_by(e.buf.len() / 60 + 1) {
+        assert!(Vec::<Update>::dec(&mut Dec::new(&e.buf[..cut])).is_err());
+    }
+    let mut b = e.buf.clone();
+    for i in (0..b.len()).step_by(13) {
+        b[i] = b[i].wrapping_mul(31).wrapping_add(7);
+    }
+    let _ = Vec::<Update>::dec(&mut Dec::new(&b));
+    // A huge count is refused before anything is allocated.
+    let mut huge = Enc::default();
+    huge.uvar(u64::MAX);
+    assert!(Vec::<Update>::dec(&mut Dec::new(&huge.buf)).is_err());
+}

@@ -1,0 +1,107 @@
+//! The recorder on its own thread, fed copies of the store's batches through a bounded channel.
+//! The store never waits for it: when the channel is full the batch is not sent, and the next
+//! one that fits is preceded by the store's keyframe (the recording then resumes exactly). When
+//! writing fails (a full disk), the thread reports the error once and stops; the store goes on.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::thread::JoinHandle;
+
+use chrono::{DateTime, Utc};
+use clustertop_core::model::Update;
+
+use crate::{Error, Stats, Writer};
+
+/// Batches in flight to the recorder (seconds of updates: a slow disk is absorbed, a stuck one
+/// is not waited for).
+const DEPTH: usize = 64;
+
+enum Msg {
+    Batch(DateTime<Utc>, Vec<Update>),
+    Resync(DateTime<Utc>, Vec<Update>),
+}
+
+/// The store's end.
+pub struct Tap {
+    tx: Option<SyncSender<Msg>>,
+    /// A batch was not sent: the next send starts with a keyframe.
+    lost: bool,
+}
+
+pub type Clock = Box<dyn Fn() -> DateTime<Utc> + Send>;
+
+impl Tap {
+    /// Whether the recorder still records (false once it stopped or was never started).
+    pub fn active(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    /// A copy of `batch`, received at `at`, for the recorder; never waits. `keyframe` is the
+    /// store's state before `batch`, asked for only after a batch was lost.
+    pub fn send(&mut self, at: DateTime<Utc>, batch: &[Update], keyframe: impl FnOnce() -> Vec<Update>) {
+        let Some(tx) = &self.tx else { return };
+        if self.lost {
+            match tx.try_send(Msg::Resync(at, keyframe())) {
+                Ok(()) => self.lost = false,
+                Err(TrySendError::Full(_)) => return,
+                Err(TrySendError::Disconnected(_)) => {
+                    self.tx = None;
+                    return;
+                }
+            }
+        }
+        match tx.try_send(Msg::Batch(at, batch.to_vec())) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => self.lost = true,
+            Err(TrySendError::Disconnected(_)) => self.tx = None,
+        }
+    }
+
+    /// A batch for a recorder nothing else waits on (`clustertop record`): waits for room.
+    /// False once the recorder stopped.
+    pub fn send_wait(&mut self, at: DateTime<Utc>, batch: Vec<Update>) -> bool {
+        match &self.tx {
+            Some(tx) if tx.send(Msg::Batch(at, batch)).is_ok() => true,
+            _ => {
+                self.tx = None;
+                false
+            }
+        }
+    }
+
+    /// Stop recording: the thread writes what is left and closes the file.
+    pub fn close(&mut self) {
+        self.tx = None;
+    }
+}
+
+/// Run `writer` on its own thread. `on_stop` hears of the error that stopped it, once; the
+/// thread's result is the writer's statistics once it closed the file.
+pub fn spawn(
+    writer: Writer,
+    clock: Clock,
+    on_stop: Box<dyn FnOnce(&Error) + Send>,
+) -> std::io::Result<(Tap, JoinHandle<Result<Stats, Error>>)> {
+    let (tx, rx) = sync_channel(DEPTH);
+    let handle = std::thread::Builder::new().name("recorder".into()).spawn(move || {
+        let r = run(writer, &rx, clock);
+        if let Err(e) = &r {
+            on_stop(e);
+        }
+        r
+    })?;
+    Ok((Tap { tx: Some(tx), lost: false }, handle))
+}
+
+fn run(mut w: Writer, rx: &Receiver<Msg>, clock: Clock) -> Result<Stats, Error> {
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(Msg::Batch(at, b)) => w.record(at, &b)?,
+            Ok(Msg::Resync(at, k)) => w.resync(at, k)?,
+            Err(RecvTimeoutError::Timeout) => w.tick(clock())?,
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let stats = w.stats();
+    w.close()?;
+    Ok(stats)
+}

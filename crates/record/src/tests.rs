@@ -1,0 +1,337 @@
+//! The recorder against the simulated cluster on an injected clock: a scripted TOR outage read
+//! back before, during and after; exact replay; damaged files; two recorders; a simulated week
+//! within the size and age bounds.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
+use clustertop_core::analysis::Settings;
+use clustertop_core::model::{Snapshot, Update};
+use clustertop_core::store::ClusterState;
+use clustertop_core::testkit::T0;
+use clustertop_sim::{Scenario, Sim, SimConfig};
+
+use crate::thin::Refresh;
+use crate::*;
+
+/// A fresh directory for one test, removed when dropped.
+pub(crate) struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub(crate) fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("ct-record-{}-{n}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn header(cluster: &str) -> Header {
+    Header { cluster: cluster.into(), context: "test".into(), version: "0.0.0-test".into() }
+}
+
+fn at(s: i64) -> DateTime<Utc> {
+    T0 + Duration::seconds(s)
+}
+
+/// Everything a snapshot shows.
+fn shown(s: &Snapshot) -> String {
+    format!(
+        "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        s.now, s.sources, s.nodes, s.pods, s.runtime_classes, s.cpu, s.fills, s.findings, s.unknown, s.foreign_nodes
+    )
+}
+
+const OUTAGE: (i64, i64) = (600, 1200);
+const STEP: i64 = 5;
+
+/// The healthy simulated cluster for 30 minutes in steps of 5 s, with TOR `tor-5a` down from
+/// minute 10 to minute 20; each batch is handed to `f` with its time.
+fn scripted(nodes: usize, mut f: impl FnMut(DateTime<Utc>, Vec<Update>)) -> String {
+    let cfg = SimConfig { nodes, scenario: Scenario::Healthy, ..SimConfig::default() };
+    let mut sim = Sim::new(cfg, at(0));
+    f(at(0), sim.initial());
+    for s in (STEP..=1800).step_by(STEP as usize) {
+        let mut batch = sim.step(at(s));
+        if s == OUTAGE.0 {
+            batch.extend(sim.set_tor(5, 0, false, at(s)));
+        }
+        if s == OUTAGE.1 {
+            batch.extend(sim.set_tor(5, 0, true, at(s)));
+        }
+        f(at(s), batch);
+    }
+    sim.label()
+}
+
+fn rack5(s: &Snapshot) -> Vec<(String, String)> {
+    let bgp = s.nodes.iter().filter(|n| n.rack == "rack-5" && n.bgp_verdict != clustertop_core::model::BgpVerdict::NotApplicable);
+    bgp.map(|n| (n.name.clone(), n.bgp_label())).collect()
+}
+
+#[test]
+fn a_scripted_tor_outage_reads_back_before_during_and_after() {
+    let dir = TempDir::new("outage");
+    let path = dir.file("c.sqlite");
+    let opts = Options { keyframe_every: Duration::minutes(7), ..Options::default() };
+    let mut w: Option<Writer> = None;
+    let label = scripted(48, |t, b| {
+        let w = w.get_or_insert_with(|| Writer::create(&path, &header("demo"), opts, t).expect("create"));
+        w.record(t, &b).expect("record");
+    });
+    w.expect("writer").close().expect("close");
+    let r = Recording::open(&path, Settings::default()).expect("open");
+    assert_eq!(r.header().cluster, "demo");
+    assert!(!label.is_empty());
+    for (t, want) in [(300, "2/2"), (900, "1/2"), (1500, "2/2")] {
+        let s = r.snapshot_at(at(t)).expect("snapshot");
+        assert_eq!(s.now, at(t));
+        let nodes = rack5(&s);
+        assert!(nodes.len() >= 4, "{nodes:?}");
+        assert!(nodes.iter().all(|(_, l)| l == want), "at +{t}s: {nodes:?}");
+    }
+    // Outside the recording: a clear error naming what is recorded.
+    let e = r.snapshot_at(at(-60)).expect_err("before the recording");
+    assert!(matches!(e, Error::NotRecorded { .. }) && e.to_string().contains("recorded: "), "{e}");
+
+    let inc = incident::build(&r, at(300), at(1500), Duration::seconds(1)).expect("incident");
+    let tor = inc.tors.iter().find(|t| t.name == "tor-5a");
+    let tor = tor.unwrap_or_else(|| panic!("tor-5a in the report: {:?}\n{:?}", inc.tors, &inc.timeline[..inc.timeline.len().min(20)]));
+    assert_eq!((tor.start, tor.end), (Some(at(OUTAGE.0)), Some(at(OUTAGE.1))), "{tor:?}");
+    assert_eq!(tor.rack.as_deref(), Some("rack-5"));
+    assert_eq!(tor.nodes.len(), rack5(&r.snapshot_at(at(900)).expect("snap")).len());
+    let rack = inc.racks.iter().find(|r| r.name == "rack-5").expect("rack-5 in the report");
+    assert_eq!((rack.start, rack.end), (Some(at(OUTAGE.0)), Some(at(OUTAGE.1))));
+    let f = inc.findings.iter().find(|f| f.rule.id() == "bgp-ecmp-degraded").expect("a degraded finding");
+    assert_eq!((f.first, f.last), (Some(at(OUTAGE.0)), Some(at(OUTAGE.1))), "{f:?}");
+    assert_eq!(inc.verdicts.len(), 2 * tor.nodes.len(), "each node went 2/2 -> 1/2 -> 2/2");
+}
+
+#[test]
+fn without_thinning_a_replayed_moment_is_exactly_the_live_one() {
+    let dir = TempDir::new("exact");
+    let path = dir.file("c.sqlite");
+    let zero = Refresh { health: Duration::zero(), node: Duration::zero(), curve: Duration::zero() };
+    let opts = Options { keyframe_every: Duration::minutes(4), compact_every: Duration::minutes(1), refresh: zero, ..Options::default() };
+    let moments = [0, 5, 300, 605, 1195, 1200, 1777];
+    let mut live: Option<ClusterState> = None;
+    let mut want = Vec::new();
+    let mut w: Option<Writer> = None;
+    scripted(24, |t, b| {
+        let w = w.get_or_insert_with(|| Writer::create(&path, &header("demo"), opts, t).expect("create"));
+        w.record(t, &b).expect("record");
+        let s = live.get_or_insert_with(|| ClusterState::new("demo", Settings::default()));
+        b.into_iter().for_each(|u| {
+            s.apply(u);
+        });
+        if moments.contains(&(t - at(0)).num_seconds()) {
+            want.push((t, shown(&s.snapshot(t))));
+        }
+    });
+    // Read while the recorder still holds the file (the tail not yet compacted), then closed.
+    let r = Recording::open(&path, Settings::default()).expect("open");
+    for (t, s) in &want {
+        assert_eq!(&shown(&r.snapshot_at(*t).expect("snapshot")), s, "at {t}");
+    }
+    w.expect("writer").close().expect("close");
+    for (t, s) in &want {
+        assert_eq!(&shown(&r.snapshot_at(*t).expect("snapshot")), s, "at {t} after close");
+    }
+}
+
+#[test]
+fn thinning_keeps_what_views_show_within_a_minute() {
+    let dir = TempDir::new("thin");
+    let path = dir.file("c.sqlite");
+    let mut w: Option<Writer> = None;
+    let mut live = ClusterState::new("demo", Settings::default());
+    let mut last = None;
+    scripted(48, |t, b| {
+        let w = w.get_or_insert_with(|| Writer::create(&path, &header("demo"), Options::default(), t).expect("create"));
+        w.record(t, &b).expect("record");
+        b.into_iter().for_each(|u| {
+            live.apply(u);
+        });
+        last = Some(t);
+    });
+    let w = w.expect("writer");
+    let stats = w.stats();
+    assert!(stats.updates_kept * 3 < stats.updates_in, "{stats:?}");
+    w.close().expect("close");
+    let t = last.expect("ran");
+    let r = Recording::open(&path, Settings::default()).expect("open");
+    let (a, b) = (r.snapshot_at(t).expect("snapshot"), live.snapshot(t));
+    let verdicts = |s: &Snapshot| s.nodes.iter().map(|n| (n.name.clone(), n.bgp_label(), n.net.mode, n.runtime, n.pods)).collect::<Vec<_>>();
+    assert_eq!(verdicts(&a), verdicts(&b));
+    let keys = |s: &Snapshot| s.findings.iter().map(|f| (f.rule, f.subject.clone())).collect::<Vec<_>>();
+    assert_eq!(keys(&a), keys(&b));
+    for (x, y) in a.nodes.iter().zip(&b.nodes) {
+        let (hx, hy) = (x.host.as_ref().expect("host"), y.host.as_ref().expect("host"));
+        assert!(hy.at - hx.at <= Duration::minutes(5), "{}: recorded reading {} old", x.name, hy.at - hx.at);
+    }
+}
+
+fn record_some(path: &Path, secs: i64) {
+    let mut w: Option<Writer> = None;
+    let cfg = SimConfig { nodes: 12, ..SimConfig::default() };
+    let mut sim = Sim::new(cfg, at(0));
+    let opts = Options { compact_every: Duration::minutes(1), keyframe_every: Duration::minutes(3), ..Options::default() };
+    let mut w0 = Writer::create(path, &header("demo"), opts, at(0)).expect("create");
+    w0.record(at(0), &sim.initial()).expect("record");
+    w = w.or(Some(w0));
+    let w = w.as_mut().expect("writer");
+    for s in (5..=secs).step_by(5) {
+        w.record(at(s), &sim.step(at(s))).expect("record");
+    }
+}
+
+#[test]
+fn a_damaged_file_gives_a_clear_error_or_reads_up_to_the_damage() {
+    let dir = TempDir::new("damage");
+    let good = dir.file("good.sqlite");
+    record_some(&good, 900);
+    let bytes = std::fs::read(&good).expect("read");
+    assert!(bytes.len() > 8192, "{}", bytes.len());
+
+    // Truncated: SQLite says the image is malformed, or it reads what is there.
+    for keep in [100, bytes.len() / 2, bytes.len() - 4096] {
+        let p = dir.file(&format!("cut-{keep}.sqlite"));
+        std::fs::write(&p, &bytes[..keep]).expect("write");
+        match Recording::open(&p, Settings::default()) {
+            Err(e) => assert!(matches!(e, Error::Damaged { .. } | Error::NotARecording(_)), "{keep}: {e:?}"),
+            Ok(r) => {
+                let r = r.snapshot_at(at(450));
+                assert!(r.is_ok() || matches!(r, Err(Error::Damaged { .. } | Error::NotRecorded { .. })), "{keep}: {r:?}");
+            }
+        }
+    }
+    // Garbage in the frames' pages: an error naming the damage, never a panic.
+    let mut bad = bytes.clone();
+    for b in bad.iter_mut().skip(bytes.len() / 3).take(bytes.len() / 3) {
+        *b ^= 0x5a;
+    }
+    let p = dir.file("garbled.sqlite");
+    std::fs::write(&p, &bad).expect("write");
+    if let Ok(r) = Recording::open(&p, Settings::default()) {
+        for t in [0, 300, 600, 900] {
+            if let Err(e) = r.snapshot_at(at(t)) {
+                assert!(matches!(e, Error::Damaged { .. } | Error::NotRecorded { .. } | Error::Db { .. }), "{e:?}");
+                assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+    // Not a recording at all.
+    let p = dir.file("text.sqlite");
+    std::fs::write(&p, b"hello, this is not sqlite").expect("write");
+    let e = Recording::open(&p, Settings::default()).err().expect("an error");
+    assert!(matches!(e, Error::Damaged { .. } | Error::NotARecording(_)), "{e:?}");
+    let e = Recording::open(&dir.file("absent.sqlite"), Settings::default()).err().expect("missing");
+    assert_eq!(e.to_string(), format!("{}: no such recording", dir.file("absent.sqlite").display()));
+}
+
+#[test]
+fn a_newer_schema_is_refused_with_a_clear_error() {
+    let dir = TempDir::new("newer");
+    let p = dir.file("c.sqlite");
+    record_some(&p, 60);
+    let c = rusqlite::Connection::open(&p).expect("open");
+    c.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", []).expect("update");
+    drop(c);
+    let e = Recording::open(&p, Settings::default()).err().expect("refused");
+    assert!(e.to_string().contains("newer clustertop (recording schema 99; this one reads up to 1)"), "{e}");
+    let e = Writer::create(&p, &header("demo"), Options::default(), at(0)).err().expect("refused");
+    assert!(matches!(e, Error::NewerSchema { found: 99, .. }), "{e:?}");
+}
+
+#[test]
+fn two_recorders_do_not_share_a_file_and_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("two");
+    let p = dir.file("sub/c.sqlite");
+    let mut a = Writer::create(&p, &header("demo"), Options::default(), at(0)).expect("first");
+    let e = Writer::create(&p, &header("demo"), Options::default(), at(1)).err().expect("second refused");
+    assert_eq!(e, Error::Busy(p.clone()));
+    assert!(e.to_string().contains("being recorded by another clustertop"));
+    let sim_updates = Sim::new(SimConfig { nodes: 6, ..SimConfig::default() }, at(0)).initial();
+    a.record(at(2), &sim_updates).expect("the first goes on");
+    a.flush(at(3)).expect("flush");
+    let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode(&p), 0o600);
+    assert_eq!(mode(&wal_path(&p)), 0o600);
+    assert_eq!(mode(p.parent().expect("dir")), 0o700);
+    a.close().expect("close");
+    // Once closed, the next recorder appends a session; another cluster is refused.
+    let b = Writer::create(&p, &header("demo"), Options::default(), at(10)).expect("reopened");
+    b.close().expect("close");
+    let e = Writer::create(&p, &header("other"), Options::default(), at(20)).err().expect("other cluster");
+    assert!(matches!(e, Error::OtherCluster { .. }), "{e:?}");
+    let r = Recording::open(&p, Settings::default()).expect("open");
+    assert_eq!(r.spans().expect("spans").len(), 2);
+    assert_eq!(r.snapshot_at(at(3)).expect("snapshot").nodes.len(), 6);
+    assert!(r.snapshot_at(at(10)).expect("second session").nodes.is_empty());
+}
+
+#[test]
+fn the_size_and_age_bounds_hold_over_a_simulated_week() {
+    let dir = TempDir::new("week");
+    let p = dir.file("c.sqlite");
+    let max_bytes = 1 << 20;
+    let opts = Options { max_age: Duration::days(2), max_bytes, ..Options::default() };
+    let cfg = SimConfig { nodes: 24, ..SimConfig::default() };
+    let mut sim = Sim::new(cfg, at(0));
+    let mut w = Writer::create(&p, &header("demo"), opts, at(0)).expect("create");
+    w.record(at(0), &sim.initial()).expect("record");
+    let mut biggest = 0;
+    let week = 7 * 86_400;
+    for s in (60..=week).step_by(60) {
+        w.record(at(s), &sim.step(at(s))).expect("record");
+        if s % 3600 == 0 {
+            let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0)
+                + std::fs::metadata(wal_path(&p)).map(|m| m.len()).unwrap_or(0);
+            biggest = biggest.max(size);
+        }
+    }
+    let stats = w.stats();
+    w.close().expect("close");
+    assert!(stats.pruned_frames > 0, "{stats:?}");
+    assert!(biggest <= max_bytes + (max_bytes / 4), "file and WAL reached {biggest} bytes (bound {max_bytes})");
+    let r = Recording::open(&p, Settings::default()).expect("open");
+    let spans = r.spans().expect("spans");
+    let first = spans.first().expect("a span").start;
+    let end = at(week);
+    assert!(end - first <= Duration::days(2), "oldest kept {first}");
+    if let Err(e) = r.snapshot_at(end - Duration::hours(1)) {
+        panic!("{e}: {spans:?}");
+    }
+    assert!(matches!(r.snapshot_at(at(3600)), Err(Error::NotRecorded { .. })));
+}
+
+#[test]
+#[ignore]
+fn debug_thinning_by_kind() {
+    let mut t = crate::thin::Thinner::new(Refresh::default());
+    let mut counts: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
+    scripted(48, |at, b| {
+        for u in &b {
+            let k = format!("{u:?}").split([' ', '(', '{']).next().unwrap_or("").to_string();
+            let e = counts.entry(k).or_default();
+            e.0 += 1;
+            if t.keep(u, at) {
+                e.1 += 1;
+            }
+        }
+    });
+    eprintln!("{counts:#?}");
+}

@@ -1,0 +1,165 @@
+//! What is worth recording: every change a view could show, and readings that only repeat (a
+//! source's heartbeat, an agent's host facts that moved by noise) no more than once per refresh
+//! period. At 5,000 nodes whose agents report every few seconds, recording every reading would be
+//! gigabytes a day; recording its material changes and a refresh a minute is not.
+//!
+//! The recorder applies only what is kept to its own store, so its keyframes are exactly what a
+//! reader rebuilds from the recording.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use clustertop_core::model::{Conntrack, CpuCurve, HostFacts, NodeMetrics, SourceId, Update};
+
+/// How often readings that did not change materially are recorded anyway.
+#[derive(Debug, Clone, Copy)]
+pub struct Refresh {
+    /// Sources' heartbeats (their `updated` time: below the store's 60 s staleness, so a replayed
+    /// source is stale exactly when the live one was, give or take this).
+    pub health: Duration,
+    /// Node objects, BGP sessions, host facts and node metrics that did not change materially (a
+    /// replayed moment shows each reading with the age it had when recorded).
+    pub node: Duration,
+    /// The cluster CPU curve while its newest point stays the same.
+    pub curve: Duration,
+}
+
+impl Default for Refresh {
+    fn default() -> Self {
+        Refresh { health: Duration::seconds(45), node: Duration::minutes(5), curve: Duration::minutes(5) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Health(SourceId, String),
+    Note(SourceId, String),
+    Node(String),
+    Bgp(String, SourceId),
+    Host(String),
+    Signals(String),
+    Metrics(String),
+    Classes,
+    Cpu,
+    NodeCpu,
+    MetricPods,
+}
+
+/// The last recorded value of each key, and when it was recorded.
+#[derive(Default)]
+pub struct Thinner {
+    refresh: Refresh,
+    last: HashMap<Key, (DateTime<Utc>, Update)>,
+}
+
+/// Two readings differ by more than noise: `a` and `b` further apart than `abs`, and than `rel`
+/// of the larger; or one is zero and the other not. Conntrack fill and used/maximum pairs by 2 %
+/// of their maximum, CPU by 5 points, load by 25 % and 1, rates by half and 0.5/s.
+fn moved(a: f64, b: f64, abs: f64, rel: f64) -> bool {
+    let d = (a - b).abs();
+    d > abs && d > rel * a.abs().max(b.abs()) || (a == 0.0) != (b == 0.0)
+}
+
+fn opt<T>(a: &Option<T>, b: &Option<T>, f: impl Fn(&T, &T) -> bool) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => f(a, b),
+        (None, None) => false,
+        _ => true,
+    }
+}
+
+fn conntrack_moved(a: &Conntrack, b: &Conntrack) -> bool {
+    let step = (a.limit.max(b.limit) / 50).max(1) as f64;
+    a.limit != b.limit
+        || a.tcp_established_timeout_s != b.tcp_established_timeout_s
+        || a.bridge_nf_call_iptables != b.bridge_nf_call_iptables
+        || moved(a.entries as f64, b.entries as f64, step, 0.0)
+        || moved(a.insert_failed_per_s, b.insert_failed_per_s, 0.5, 0.5)
+        || moved(a.drop_per_s, b.drop_per_s, 0.5, 0.5)
+        || moved(a.early_drop_per_s, b.early_drop_per_s, 0.5, 0.5)
+}
+
+/// Used of a maximum (file handles, pids): 2 % of the maximum.
+fn pair_moved(a: &(u64, u64), b: &(u64, u64)) -> bool {
+    a.1 != b.1 || moved(a.0 as f64, b.0 as f64, (a.1.max(b.1) / 50).max(1) as f64, 0.0)
+}
+
+fn host_moved(a: &HostFacts, b: &HostFacts) -> bool {
+    let HostFacts { kvm, conntrack, file_nr, pids, load, cpu_cores, cpu_now } = a;
+    *kvm != b.kvm
+        || *cpu_cores != b.cpu_cores
+        || opt(conntrack, &b.conntrack, conntrack_moved)
+        || opt(file_nr, &b.file_nr, pair_moved)
+        || opt(pids, &b.pids, pair_moved)
+        || opt(load, &b.load, |x, y| x.iter().zip(y).any(|(x, y)| moved(*x, *y, 1.0, 0.25)))
+        || opt(cpu_now, &b.cpu_now, |x, y| moved(*x, *y, 0.05, 0.0))
+}
+
+fn metrics_moved(a: &NodeMetrics, b: &NodeMetrics) -> bool {
+    let NodeMetrics { cpu_now, conntrack, bgp } = a;
+    *bgp != b.bgp
+        || opt(conntrack, &b.conntrack, conntrack_moved)
+        || opt(cpu_now, &b.cpu_now, |x, y| moved(*x, *y, 0.05, 0.0))
+}
+
+fn newest(c: &CpuCurve) -> Option<DateTime<Utc>> {
+    c.points.last().map(|p| p.t)
+}
+
+impl Thinner {
+    pub fn new(refresh: Refresh) -> Self {
+        Thinner { refresh, last: HashMap::new() }
+    }
+
+    /// Forget everything (after a keyframe from elsewhere replaced the recorder's state).
+    pub fn reset(&mut self) {
+        self.last.clear();
+    }
+
+    /// Whether to record `u`, received at `now`; remembers it when so.
+    pub fn keep(&mut self, u: &Update, now: DateTime<Utc>) -> bool {
+        let r = self.refresh;
+        let (key, period) = match u {
+            Update::Health { source, scope, .. } => (Key::Health(*source, scope.clone()), r.health),
+            Update::Note { source, scope, .. } => (Key::Note(*source, scope.clone()), Duration::MAX),
+            Update::NodeApplied { node, .. } => (Key::Node(node.name.clone()), r.node),
+            Update::Bgp { node, source, .. } => (Key::Bgp(node.clone(), *source), r.node),
+            Update::Host { node, .. } => (Key::Host(node.clone()), r.node),
+            Update::HostSignals { node, .. } => (Key::Signals(node.clone()), Duration::MAX),
+            Update::NodeMetrics { node, .. } => (Key::Metrics(node.clone()), r.node),
+            Update::RuntimeClasses(_) => (Key::Classes, Duration::MAX),
+            Update::Cpu(_) => (Key::Cpu, r.curve),
+            Update::NodeCpu { .. } => (Key::NodeCpu, Duration::MAX),
+            Update::MetricPods(_) => (Key::MetricPods, Duration::MAX),
+            Update::NodeDeleted { name } => {
+                self.last.retain(|k, _| match k {
+                    Key::Node(n) | Key::Bgp(n, _) | Key::Host(n) | Key::Signals(n) | Key::Metrics(n) => n != name,
+                    _ => true,
+                });
+                return true;
+            }
+            Update::PodApplied(_) | Update::PodDeleted { .. } | Update::PodsReplaced(_) => return true,
+        };
+        let keep = match self.last.get(&key) {
+            None => true,
+            Some((at, prev)) => now - *at >= period || differs(prev, u),
+        };
+        if keep {
+            self.last.insert(key, (now, u.clone()));
+        }
+        keep
+    }
+}
+
+/// Whether `u` says something a view shows that `prev` (the same key's last record) did not.
+fn differs(prev: &Update, u: &Update) -> bool {
+    match (prev, u) {
+        (Update::Health { health: a, .. }, Update::Health { health: b, .. }) => a != b,
+        (Update::NodeApplied { node: a, .. }, Update::NodeApplied { node: b, .. }) => a != b,
+        (Update::Bgp { sessions: a, .. }, Update::Bgp { sessions: b, .. }) => a != b,
+        (Update::Host { facts: a, .. }, Update::Host { facts: b, .. }) => host_moved(a, b),
+        (Update::NodeMetrics { metrics: a, .. }, Update::NodeMetrics { metrics: b, .. }) => metrics_moved(a, b),
+        (Update::Cpu(a), Update::Cpu(b)) => a.racks.len() != b.racks.len() || newest(a) != newest(b) && a != b,
+        (a, b) => a != b,
+    }
+}
