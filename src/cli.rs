@@ -129,6 +129,13 @@ pub enum Command {
         #[command(flatten)]
         sim: SimFlags,
     },
+    /// The dashboard on a recording, read-only, on any machine: the cursor starts at its end;
+    /// `[` `]` `{` `}` `:at` move it, `:diff` lists what changed.
+    Replay {
+        /// The recording (a `.sqlite` file under ~/.local/state/clustertop/recordings/, or one
+        /// `clustertop record --out` wrote).
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -316,6 +323,7 @@ pub fn main() -> ExitCode {
             tokio_main(run::report_capacity(&cli.ui, &cli.kube, flags))
         }
         Some(Command::Sim { command: SimCommand::Openmetrics(flags) }) => run::openmetrics(&cli.ui, flags),
+        Some(Command::Replay { file }) => tokio_main(run::replay(&cli.ui, file, started)),
         None => tokio_main(run::cluster(&cli.ui, &cli.kube, started)),
     };
     match result {

@@ -1,6 +1,7 @@
 //! Views: pure functions of (`&Snapshot`, `&Model`, `&Theme`) that draw into a `Buffer`.
 //! Views never await, lock, read the clock or do I/O. One file per view.
 
+pub mod changes;
 pub mod chrome;
 pub mod conntrack;
 pub mod detail;
@@ -100,20 +101,28 @@ pub fn render(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
         return;
     };
     let ctx = Ctx { snap, model, theme };
-    let [tabs, status, body, footer] = area.layout(&Layout::vertical([
+    let banner_h = u16::from(chrome::has_banner(model));
+    let [tabs, status, banner, body, footer] = area.layout(&Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
+        Constraint::Length(banner_h),
         Constraint::Fill(1),
         Constraint::Length(1),
     ]));
     chrome::tabs(&ctx, tabs, buf);
     chrome::status(&ctx, status, buf);
+    if banner_h > 0 {
+        chrome::banner(&ctx, banner, buf);
+    }
     match &model.mode {
         Mode::Detail(_) => detail::render(&ctx, body, buf),
         _ => view(&ctx, model.view, body, buf),
     }
     if model.mode == Mode::Help {
         help::render(&ctx, body, buf);
+    }
+    if model.mode == Mode::Diff {
+        changes::render(&ctx, body, buf);
     }
     chrome::footer(&ctx, footer, buf);
 }

@@ -121,6 +121,19 @@ pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()
     tui.await
 }
 
+/// `clustertop replay FILE`: the dashboard on a recording, with no cluster source.
+pub async fn replay(ui: &UiFlags, file: &std::path::Path, started: Instant) -> Result<()> {
+    let opts = Options {
+        theme: ui.theme()?,
+        ascii: ui.ascii,
+        no_color: no_color(),
+        started,
+        interest: None,
+        mouse: ui.mouse(),
+    };
+    event_loop::replay::run(file, ui.settings(), opts).await
+}
+
 /// The dashboard on a real cluster (the current kube context).
 pub async fn cluster(ui: &UiFlags, k: &KubeFlags, started: Instant) -> Result<()> {
     ui.theme()?;

@@ -35,7 +35,10 @@ pub fn from_ms(ms: i64) -> DateTime<Utc> {
 
 pub(crate) fn db_err(path: &Path, e: rusqlite::Error) -> Error {
     let detail = e.to_string();
-    if matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)) {
+    if matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    ) {
         return Error::Damaged { path: path.to_path_buf(), detail };
     }
     Error::Db { path: path.to_path_buf(), detail }
@@ -53,14 +56,18 @@ CREATE INDEX IF NOT EXISTS frames_kind_t0 ON frames (kind, t0);
 /// Open (creating if needed) for writing: WAL, incremental vacuum, the schema and the header.
 pub(crate) fn open_write(path: &Path, header: &Header) -> Result<Connection, Error> {
     let e = |x| db_err(path, x);
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)
-        .map_err(e)?;
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)
+            .map_err(e)?;
     conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(e)?;
     // auto_vacuum only takes effect before the first table exists.
     conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;").map_err(e)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(e)?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(Error::Db { path: path.to_path_buf(), detail: format!("cannot use WAL mode (got {mode})") });
+        return Err(Error::Db {
+            path: path.to_path_buf(),
+            detail: format!("cannot use WAL mode (got {mode})"),
+        });
     }
     conn.execute_batch("PRAGMA synchronous = NORMAL;").map_err(e)?;
     let existing = read_meta(&conn, "format").ok().flatten();
@@ -99,7 +106,10 @@ pub(crate) fn open_read(path: &Path) -> Result<Connection, Error> {
         return Err(Error::Missing(path.to_path_buf()));
     }
     let e = |x| db_err(path, x);
-    let rw = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX);
+    let rw = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    );
     let conn = match rw {
         Ok(c) => c,
         Err(_) => Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(e)?,

@@ -18,17 +18,60 @@ pub struct Change {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum ChangeKind {
-    FindingAppeared { rule: Rule, severity: Severity, subject: String, what: String },
-    FindingCleared { rule: Rule, severity: Severity, subject: String, what: String },
+    FindingAppeared {
+        rule: Rule,
+        severity: Severity,
+        subject: String,
+        what: String,
+    },
+    FindingCleared {
+        rule: Rule,
+        severity: Severity,
+        subject: String,
+        what: String,
+    },
     /// A node's BGP verdict, with its counts (`2/2` → `1/2`).
-    Verdict { node: String, rack: String, tors: [String; 2], from: BgpVerdict, to: BgpVerdict, from_label: String, to_label: String },
-    Mode { node: String, rack: String, from: NetMode, to: NetMode },
+    Verdict {
+        node: String,
+        rack: String,
+        tors: [String; 2],
+        from: BgpVerdict,
+        to: BgpVerdict,
+        from_label: String,
+        to_label: String,
+    },
+    Mode {
+        node: String,
+        rack: String,
+        from: NetMode,
+        to: NetMode,
+    },
     /// A BGP session's state (`established` → `active`; `absent` when not reported).
-    Session { node: String, rack: String, peer: String, from: String, to: String },
-    NodeAdded { node: String, rack: String },
-    NodeRemoved { node: String, rack: String },
-    Source { source: String, from: String, to: String },
-    RuntimeMix { node: String, from: Option<RuntimeMix>, to: Option<RuntimeMix> },
+    Session {
+        node: String,
+        rack: String,
+        peer: String,
+        from: String,
+        to: String,
+    },
+    NodeAdded {
+        node: String,
+        rack: String,
+    },
+    NodeRemoved {
+        node: String,
+        rack: String,
+    },
+    Source {
+        source: String,
+        from: String,
+        to: String,
+    },
+    RuntimeMix {
+        node: String,
+        from: Option<RuntimeMix>,
+        to: Option<RuntimeMix>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,7 +95,12 @@ fn sessions(n: &Node) -> BTreeMap<String, (String, String)> {
 fn node_changes(a: &Node, b: &Node, opts: &DiffOptions, out: &mut Vec<ChangeKind>) {
     let (node, rack) = (b.name.clone(), b.rack.clone());
     if a.net.mode != b.net.mode {
-        out.push(ChangeKind::Mode { node: node.clone(), rack: rack.clone(), from: a.net.mode, to: b.net.mode });
+        out.push(ChangeKind::Mode {
+            node: node.clone(),
+            rack: rack.clone(),
+            from: a.net.mode,
+            to: b.net.mode,
+        });
     }
     let (la, lb) = (a.bgp_label(), b.bgp_label());
     if a.bgp_verdict != b.bgp_verdict || la != lb {

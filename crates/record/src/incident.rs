@@ -197,7 +197,8 @@ pub fn build(
             _ => {}
         }
     }
-    let verdicts = timeline.iter().filter(|c| matches!(c.kind, ChangeKind::Verdict { .. })).cloned().collect();
+    let verdicts =
+        timeline.iter().filter(|c| matches!(c.kind, ChangeKind::Verdict { .. })).cloned().collect();
     let mut findings: Vec<FindingSpan> = findings.into_values().collect();
     // Most severe first, then the earliest.
     findings.sort_by(|a, b| (a.severity, a.first, &a.subject).cmp(&(b.severity, b.first, &b.subject)));

@@ -42,14 +42,34 @@ pub enum Error {
     Busy(PathBuf),
     Missing(PathBuf),
     NotARecording(PathBuf),
-    NewerSchema { path: PathBuf, found: u32, supported: u32 },
-    OtherCluster { path: PathBuf, found: Header, wanted: Header },
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    OtherCluster {
+        path: PathBuf,
+        found: Header,
+        wanted: Header,
+    },
     /// SQLite finds the file damaged, or a frame does not decode.
-    Damaged { path: PathBuf, detail: String },
-    Db { path: PathBuf, detail: String },
-    Io { path: PathBuf, detail: String },
+    Damaged {
+        path: PathBuf,
+        detail: String,
+    },
+    Db {
+        path: PathBuf,
+        detail: String,
+    },
+    Io {
+        path: PathBuf,
+        detail: String,
+    },
     /// The moment is outside every recorded span.
-    NotRecorded { at: DateTime<Utc>, spans: Vec<Span> },
+    NotRecorded {
+        at: DateTime<Utc>,
+        spans: Vec<Span>,
+    },
 }
 
 /// Errors of a history (a recording today; Prometheus later).
@@ -120,7 +140,9 @@ pub fn default_path(context: &str) -> Option<PathBuf> {
         .filter(|s| !s.is_empty())
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".local/state")))?;
+        .or_else(|| {
+            std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".local/state"))
+        })?;
     let name: String = context
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@') { c } else { '_' })

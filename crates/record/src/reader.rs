@@ -83,7 +83,12 @@ impl Recording {
 
     /// Every batch from keyframe `k` on, in order, until `f` breaks; at the next keyframe, stop
     /// unless `through` (then `f` hears of it: its batch is the whole state).
-    fn walk(&self, k: i64, through: bool, mut f: impl FnMut(Batch, bool) -> ControlFlow<()>) -> Result<(), Error> {
+    fn walk(
+        &self,
+        k: i64,
+        through: bool,
+        mut f: impl FnMut(Batch, bool) -> ControlFlow<()>,
+    ) -> Result<(), Error> {
         let mut st = self
             .conn
             .prepare("SELECT seq, kind, t0, data FROM frames WHERE seq >= ?1 ORDER BY seq")
@@ -92,7 +97,11 @@ impl Recording {
         let mut dec = StreamDec::default();
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
             let get = |i| row.get::<_, i64>(i);
-            let (seq, kind, t0) = (get(0).map_err(|e| self.err(e))?, get(1).map_err(|e| self.err(e))?, get(2).map_err(|e| self.err(e))?);
+            let (seq, kind, t0) = (
+                get(0).map_err(|e| self.err(e))?,
+                get(1).map_err(|e| self.err(e))?,
+                get(2).map_err(|e| self.err(e))?,
+            );
             let keyframe = seq > k && kind == KEYFRAME;
             if keyframe && !through {
                 break;
@@ -192,7 +201,12 @@ impl History for Recording {
         Ok(self.state_at(t)?.snapshot(t))
     }
 
-    fn changes(&self, from: DateTime<Utc>, to: DateTime<Utc>, resolution: Duration) -> Result<Vec<Change>, Error> {
+    fn changes(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        resolution: Duration,
+    ) -> Result<Vec<Change>, Error> {
         let mut out = Vec::new();
         let mut prev = None;
         let step = resolution.max(Duration::milliseconds(1));

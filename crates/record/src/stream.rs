@@ -69,7 +69,10 @@ impl StreamEnc {
             return;
         };
         match &self.last_cpu {
-            Some(p) if p.racks.len() == c.racks.len() && p.racks.iter().zip(&c.racks).all(|(a, b)| a.rack == b.rack) => {
+            Some(p)
+                if p.racks.len() == c.racks.len()
+                    && p.racks.iter().zip(&c.racks).all(|(a, b)| a.rack == b.rack) =>
+            {
                 e.u8(CPU_DELTA);
                 c.step_s.enc(e);
                 c.capacity_cores.enc(e);
@@ -109,14 +112,19 @@ impl StreamDec {
         let u = match d.u8()? {
             FULL => Update::dec(d)?,
             CPU_DELTA => {
-                let p = self.last_cpu.as_ref().ok_or_else(|| CodecError("cpu delta without a curve".into()))?;
+                let p =
+                    self.last_cpu.as_ref().ok_or_else(|| CodecError("cpu delta without a curve".into()))?;
                 let step_s = u32::dec(d)?;
                 let capacity_cores = f64::dec(d)?;
                 let points = dec_series(d, &p.points)?;
                 let mut racks = Vec::with_capacity(p.racks.len());
                 for r in &p.racks {
                     let capacity_cores = f64::dec(d)?;
-                    racks.push(RackCurve { rack: r.rack.clone(), capacity_cores, points: dec_series(d, &r.points)? });
+                    racks.push(RackCurve {
+                        rack: r.rack.clone(),
+                        capacity_cores,
+                        points: dec_series(d, &r.points)?,
+                    });
                 }
                 Update::Cpu(CpuCurve { step_s, capacity_cores, points, racks })
             }

@@ -50,7 +50,16 @@ fn at(s: i64) -> DateTime<Utc> {
 fn shown(s: &Snapshot) -> String {
     format!(
         "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-        s.now, s.sources, s.nodes, s.pods, s.runtime_classes, s.cpu, s.fills, s.findings, s.unknown, s.foreign_nodes
+        s.now,
+        s.sources,
+        s.nodes,
+        s.pods,
+        s.runtime_classes,
+        s.cpu,
+        s.fills,
+        s.findings,
+        s.unknown,
+        s.foreign_nodes
     )
 }
 
@@ -77,7 +86,10 @@ fn scripted(nodes: usize, mut f: impl FnMut(DateTime<Utc>, Vec<Update>)) -> Stri
 }
 
 fn rack5(s: &Snapshot) -> Vec<(String, String)> {
-    let bgp = s.nodes.iter().filter(|n| n.rack == "rack-5" && n.bgp_verdict != clustertop_core::model::BgpVerdict::NotApplicable);
+    let bgp = s
+        .nodes
+        .iter()
+        .filter(|n| n.rack == "rack-5" && n.bgp_verdict != clustertop_core::model::BgpVerdict::NotApplicable);
     bgp.map(|n| (n.name.clone(), n.bgp_label())).collect()
 }
 
@@ -108,7 +120,9 @@ fn a_scripted_tor_outage_reads_back_before_during_and_after() {
 
     let inc = incident::build(&r, at(300), at(1500), Duration::seconds(1)).expect("incident");
     let tor = inc.tors.iter().find(|t| t.name == "tor-5a");
-    let tor = tor.unwrap_or_else(|| panic!("tor-5a in the report: {:?}\n{:?}", inc.tors, &inc.timeline[..inc.timeline.len().min(20)]));
+    let tor = tor.unwrap_or_else(|| {
+        panic!("tor-5a in the report: {:?}\n{:?}", inc.tors, &inc.timeline[..inc.timeline.len().min(20)])
+    });
     assert_eq!((tor.start, tor.end), (Some(at(OUTAGE.0)), Some(at(OUTAGE.1))), "{tor:?}");
     assert_eq!(tor.rack.as_deref(), Some("rack-5"));
     assert_eq!(tor.nodes.len(), rack5(&r.snapshot_at(at(900)).expect("snap")).len());
@@ -124,7 +138,12 @@ fn without_thinning_a_replayed_moment_is_exactly_the_live_one() {
     let dir = TempDir::new("exact");
     let path = dir.file("c.sqlite");
     let zero = Refresh { health: Duration::zero(), node: Duration::zero(), curve: Duration::zero() };
-    let opts = Options { keyframe_every: Duration::minutes(4), compact_every: Duration::minutes(1), refresh: zero, ..Options::default() };
+    let opts = Options {
+        keyframe_every: Duration::minutes(4),
+        compact_every: Duration::minutes(1),
+        refresh: zero,
+        ..Options::default()
+    };
     let moments = [0, 5, 300, 605, 1195, 1200, 1777];
     let mut live: Option<ClusterState> = None;
     let mut want = Vec::new();
@@ -159,7 +178,9 @@ fn thinning_keeps_what_views_show_within_a_minute() {
     let mut live = ClusterState::new("demo", Settings::default());
     let mut last = None;
     scripted(48, |t, b| {
-        let w = w.get_or_insert_with(|| Writer::create(&path, &header("demo"), Options::default(), t).expect("create"));
+        let w = w.get_or_insert_with(|| {
+            Writer::create(&path, &header("demo"), Options::default(), t).expect("create")
+        });
         w.record(t, &b).expect("record");
         b.into_iter().for_each(|u| {
             live.apply(u);
@@ -173,7 +194,12 @@ fn thinning_keeps_what_views_show_within_a_minute() {
     let t = last.expect("ran");
     let r = Recording::open(&path, Settings::default()).expect("open");
     let (a, b) = (r.snapshot_at(t).expect("snapshot"), live.snapshot(t));
-    let verdicts = |s: &Snapshot| s.nodes.iter().map(|n| (n.name.clone(), n.bgp_label(), n.net.mode, n.runtime, n.pods)).collect::<Vec<_>>();
+    let verdicts = |s: &Snapshot| {
+        s.nodes
+            .iter()
+            .map(|n| (n.name.clone(), n.bgp_label(), n.net.mode, n.runtime, n.pods))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(verdicts(&a), verdicts(&b));
     let keys = |s: &Snapshot| s.findings.iter().map(|f| (f.rule, f.subject.clone())).collect::<Vec<_>>();
     assert_eq!(keys(&a), keys(&b));
@@ -187,7 +213,11 @@ fn record_some(path: &Path, secs: i64) {
     let mut w: Option<Writer> = None;
     let cfg = SimConfig { nodes: 12, ..SimConfig::default() };
     let mut sim = Sim::new(cfg, at(0));
-    let opts = Options { compact_every: Duration::minutes(1), keyframe_every: Duration::minutes(3), ..Options::default() };
+    let opts = Options {
+        compact_every: Duration::minutes(1),
+        keyframe_every: Duration::minutes(3),
+        ..Options::default()
+    };
     let mut w0 = Writer::create(path, &header("demo"), opts, at(0)).expect("create");
     w0.record(at(0), &sim.initial()).expect("record");
     w = w.or(Some(w0));
@@ -213,7 +243,10 @@ fn a_damaged_file_gives_a_clear_error_or_reads_up_to_the_damage() {
             Err(e) => assert!(matches!(e, Error::Damaged { .. } | Error::NotARecording(_)), "{keep}: {e:?}"),
             Ok(r) => {
                 let r = r.snapshot_at(at(450));
-                assert!(r.is_ok() || matches!(r, Err(Error::Damaged { .. } | Error::NotRecorded { .. })), "{keep}: {r:?}");
+                assert!(
+                    r.is_ok() || matches!(r, Err(Error::Damaged { .. } | Error::NotRecorded { .. })),
+                    "{keep}: {r:?}"
+                );
             }
         }
     }
@@ -227,7 +260,10 @@ fn a_damaged_file_gives_a_clear_error_or_reads_up_to_the_damage() {
     if let Ok(r) = Recording::open(&p, Settings::default()) {
         for t in [0, 300, 600, 900] {
             if let Err(e) = r.snapshot_at(at(t)) {
-                assert!(matches!(e, Error::Damaged { .. } | Error::NotRecorded { .. } | Error::Db { .. }), "{e:?}");
+                assert!(
+                    matches!(e, Error::Damaged { .. } | Error::NotRecorded { .. } | Error::Db { .. }),
+                    "{e:?}"
+                );
                 assert!(!e.to_string().is_empty());
             }
         }
@@ -306,7 +342,10 @@ fn the_size_and_age_bounds_hold_over_a_simulated_week() {
     let stats = w.stats();
     w.close().expect("close");
     assert!(stats.pruned_frames > 0, "{stats:?}");
-    assert!(biggest <= max_bytes + (max_bytes / 4), "file and WAL reached {biggest} bytes (bound {max_bytes})");
+    assert!(
+        biggest <= max_bytes + (max_bytes / 4),
+        "file and WAL reached {biggest} bytes (bound {max_bytes})"
+    );
     let r = Recording::open(&p, Settings::default()).expect("open");
     let spans = r.spans().expect("spans");
     let first = spans.first().expect("a span").start;

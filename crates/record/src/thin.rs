@@ -133,7 +133,9 @@ impl Thinner {
             Update::MetricPods(_) => (Key::MetricPods, Duration::MAX),
             Update::NodeDeleted { name } => {
                 self.last.retain(|k, _| match k {
-                    Key::Node(n) | Key::Bgp(n, _) | Key::Host(n) | Key::Signals(n) | Key::Metrics(n) => n != name,
+                    Key::Node(n) | Key::Bgp(n, _) | Key::Host(n) | Key::Signals(n) | Key::Metrics(n) => {
+                        n != name
+                    }
                     _ => true,
                 });
                 return true;
@@ -158,8 +160,12 @@ fn differs(prev: &Update, u: &Update) -> bool {
         (Update::NodeApplied { node: a, .. }, Update::NodeApplied { node: b, .. }) => a != b,
         (Update::Bgp { sessions: a, .. }, Update::Bgp { sessions: b, .. }) => a != b,
         (Update::Host { facts: a, .. }, Update::Host { facts: b, .. }) => host_moved(a, b),
-        (Update::NodeMetrics { metrics: a, .. }, Update::NodeMetrics { metrics: b, .. }) => metrics_moved(a, b),
-        (Update::Cpu(a), Update::Cpu(b)) => a.racks.len() != b.racks.len() || newest(a) != newest(b) && a != b,
+        (Update::NodeMetrics { metrics: a, .. }, Update::NodeMetrics { metrics: b, .. }) => {
+            metrics_moved(a, b)
+        }
+        (Update::Cpu(a), Update::Cpu(b)) => {
+            a.racks.len() != b.racks.len() || newest(a) != newest(b) && a != b
+        }
         (a, b) => a != b,
     }
 }

@@ -314,8 +314,9 @@ impl Writer {
 
     fn drop_before(&mut self, seq: i64) -> Result<(), Error> {
         let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
-        let t0: i64 =
-            tx.query_row("SELECT t0 FROM frames WHERE seq = ?1", [seq], |r| r.get(0)).map_err(|e| self.err(e))?;
+        let t0: i64 = tx
+            .query_row("SELECT t0 FROM frames WHERE seq = ?1", [seq], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
         let n = tx.execute("DELETE FROM frames WHERE seq < ?1", [seq]).map_err(|e| self.err(e))?;
         tx.execute("DELETE FROM sessions WHERE end < ?1", [t0]).map_err(|e| self.err(e))?;
         tx.execute("UPDATE sessions SET start = ?1 WHERE start < ?1", [t0]).map_err(|e| self.err(e))?;
@@ -341,5 +342,6 @@ impl Writer {
 }
 
 fn compress(raw: &[u8], path: &Path) -> Result<Vec<u8>, Error> {
-    zstd::bulk::compress(raw, 3).map_err(|e| Error::Io { path: path.to_path_buf(), detail: format!("compress: {e}") })
+    zstd::bulk::compress(raw, 3)
+        .map_err(|e| Error::Io { path: path.to_path_buf(), detail: format!("compress: {e}") })
 }

@@ -33,7 +33,12 @@ impl ClusterState {
             let node = e.info.name.clone();
             out.push(Update::NodeApplied { node: e.info.clone(), at: e.seen });
             for (source, s) in &e.bgp {
-                out.push(Update::Bgp { node: node.clone(), source: *source, sessions: s.value.clone(), at: s.at });
+                out.push(Update::Bgp {
+                    node: node.clone(),
+                    source: *source,
+                    sessions: s.value.clone(),
+                    at: s.at,
+                });
             }
             if let Some(h) = &e.host {
                 out.push(Update::Host { node: node.clone(), facts: h.value.clone(), at: h.at });

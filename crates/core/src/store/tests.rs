@@ -267,7 +267,16 @@ fn a_scope_that_says_ok_follows_its_unreachable_source() {
 fn shown(s: &Snapshot) -> String {
     format!(
         "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-        s.sources, s.nodes, s.pods, s.runtime_classes, s.cpu, s.node_cpu, s.fills, s.findings, s.unknown, s.foreign_nodes
+        s.sources,
+        s.nodes,
+        s.pods,
+        s.runtime_classes,
+        s.cpu,
+        s.node_cpu,
+        s.fills,
+        s.findings,
+        s.unknown,
+        s.foreign_nodes
     )
 }
 
@@ -289,12 +298,21 @@ fn a_keyframe_rebuilds_the_same_state() {
     s.apply(kube("pods", SourceHealth::Ok, at(0)));
     s.apply(kube("nodes", SourceHealth::Ok, at(0)));
     s.apply(kube("cronjobs", SourceHealth::Forbidden { verb: "list".into(), resource: "x".into() }, at(1)));
-    s.apply(Update::Note { source: SourceId::Prometheus, scope: String::new(), note: "recording rules".into() });
+    s.apply(Update::Note {
+        source: SourceId::Prometheus,
+        scope: String::new(),
+        note: "recording rules".into(),
+    });
     s.apply(Update::RuntimeClasses(vec![class("kata", "kata-qemu", &[])]));
     s.apply(Update::NodeApplied { node: node("n1"), at: at(2) });
     s.apply(Update::NodeApplied { node: node("n2"), at: at(3) });
     let sessions = vec![session("a", BgpState::Established), session("b", BgpState::Active)];
-    s.apply(Update::Bgp { node: "n1".into(), source: SourceId::Agents, sessions: sessions.clone(), at: at(4) });
+    s.apply(Update::Bgp {
+        node: "n1".into(),
+        source: SourceId::Agents,
+        sessions: sessions.clone(),
+        at: at(4),
+    });
     s.apply(Update::Bgp { node: "n1".into(), source: SourceId::Kubernetes, sessions, at: at(5) });
     let facts = HostFacts { conntrack: Some(ct(900, 1000)), kvm: Some(false), ..HostFacts::default() };
     s.apply(Update::Host { node: "n2".into(), facts, at: at(6) });
@@ -306,7 +324,12 @@ fn a_keyframe_rebuilds_the_same_state() {
     s.apply(Update::PodApplied(pod("b", "p3", "n2", None)));
     s.apply(Update::PodDeleted { namespace: "a".into(), name: "p2".into() });
     let point = CpuPoint::new(at(0), 1.0, 0.5, 4.0);
-    s.apply(Update::Cpu(CpuCurve { step_s: 300, capacity_cores: 4.0, points: vec![point], racks: Vec::new() }));
+    s.apply(Update::Cpu(CpuCurve {
+        step_s: 300,
+        capacity_cores: 4.0,
+        points: vec![point],
+        racks: Vec::new(),
+    }));
     s.apply(Update::NodeCpu { node: "n1".into(), points: vec![(at(0).timestamp(), 0.25)] });
     let now = at(40);
     let want = shown(&s.snapshot(now));

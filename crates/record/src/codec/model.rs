@@ -11,7 +11,8 @@ const SOURCES: [SourceId; 5] =
     [SourceId::Simulator, SourceId::Kubernetes, SourceId::Prometheus, SourceId::Agents, SourceId::Recorder];
 const FAMILIES: [Family; 2] = [Family::Ipv4, Family::Ipv6];
 const CNIS: [Cni; 3] = [Cni::Cilium, Cni::Flannel, Cni::Calico];
-const KINDS: [RuntimeKind; 4] = [RuntimeKind::Runc, RuntimeKind::Kata, RuntimeKind::Gvisor, RuntimeKind::Other];
+const KINDS: [RuntimeKind; 4] =
+    [RuntimeKind::Runc, RuntimeKind::Kata, RuntimeKind::Gvisor, RuntimeKind::Other];
 
 fn bad<T>(what: &str) -> Result<T> {
     Err(CodecError(format!("bad {what} tag")))
@@ -391,7 +392,8 @@ impl Codec for Pod {
 
 impl Codec for RuntimeClass {
     fn enc(&self, e: &mut Enc) {
-        let RuntimeClass { name, handler, kind, overhead_cpu_m, overhead_mem_bytes, node_selector, pods } = self;
+        let RuntimeClass { name, handler, kind, overhead_cpu_m, overhead_mem_bytes, node_selector, pods } =
+            self;
         name.enc(e);
         handler.enc(e);
         kind.enc(e);

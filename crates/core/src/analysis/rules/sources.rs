@@ -153,6 +153,9 @@ mod tests {
         snap.sources.push(source(SourceId::Recorder, SourceHealth::Unreachable { error }));
         let mut out = Vec::new();
         check(&snap, &mut out);
-        assert_eq!((out[0].severity, out[0].what.as_str()), (Severity::Warning, "recording stopped: disk full"));
+        assert_eq!(
+            (out[0].severity, out[0].what.as_str()),
+            (Severity::Warning, "recording stopped: disk full")
+        );
     }
 }
