@@ -444,6 +444,10 @@ pub mod replay;
 mod loop_tests;
 
 #[cfg(test)]
+#[path = "event_loop/rewind_tests.rs"]
+mod rewind_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{SourceHealth, SourceStatus};

@@ -123,7 +123,7 @@ pub fn has_banner(model: &crate::app::Model) -> bool {
 /// of the recording), and the way back.
 pub fn banner_text(ctx: &Ctx) -> String {
     let (t, m, s) = (ctx.theme, ctx.model, ctx.snap);
-    let (glyph, dot) = if t.sym.ascii { ("<<", "-") } else { ("⏪", "·") };
+    let (glyph, dot) = if t.sym.ascii { ("<<", "-") } else { ("◀◀", "·") };
     let shown = m.at.unwrap_or(s.now);
     let now = m.live.as_ref().map_or(s.now, |l| l.now);
     let local = shown.with_timezone(&s.tz);
