@@ -15,6 +15,7 @@ use ratatui::backend::TestBackend;
 
 use super::*;
 use crate::analysis::Settings;
+use crate::app::Past;
 use crate::sim::{Scenario, Sim, SimConfig};
 use crate::testkit::T0;
 
@@ -303,14 +304,19 @@ async fn a_replay_starts_at_the_end_and_names_its_context() {
     // The test's own channel is not used: the replay's is.
     let _end = r.snaps.send_replace(rx.borrow().clone());
     let s = r.press(vec![]).await;
-    assert!(s.contains("replay of context sim-ctx"), "{s}");
     assert!(
-        s.contains(&format!("◀◀ REPLAY {} · the end of the recording", at(END).format("%H:%M:%S UTC"))),
+        s.contains(&format!(
+            "◀◀ REPLAY of sim-ctx at {} · the end of the recording",
+            at(END).format("%H:%M:%S UTC")
+        )),
         "{s}"
     );
     let s = r.press(vec![key('{')]).await;
     assert!(
-        s.contains(&format!("◀◀ REPLAY {} · 15m before the end", at(END - 900).format("%H:%M:%S UTC"))),
+        s.contains(&format!(
+            "◀◀ REPLAY of sim-ctx at {} · 15m before the end",
+            at(END - 900).format("%H:%M:%S UTC")
+        )),
         "{s}"
     );
     let s = r.press(vec![key('}'), key('}')]).await;
@@ -329,4 +335,69 @@ fn a_replay_of_a_missing_or_foreign_file_is_a_clear_error() {
     std::fs::write(&junk, b"not a database at all, not even close").expect("write");
     let e = replay::open(&junk, Settings::default()).err().expect("junk");
     assert!(e.to_string().contains("junk.sqlite"), "{e}");
+}
+
+/// Benchmark (`cargo test --release -p clustertop --lib cursor_bench -- --ignored --nocapture`):
+/// 5,000 simulated nodes recorded for a day (`CT_BENCH_HOURS`, default 24) in 10 s steps, then
+/// the cursor moved to moments across that day: the history's snapshot (`snapshot_at`: the
+/// keyframe before it and up to an hour of batches), the model's rows and a 200x50 frame of the
+/// Nodes view, each timed.
+#[test]
+#[ignore = "benchmark: run with --release --ignored --nocapture"]
+fn cursor_bench() {
+    let hours: i64 = std::env::var("CT_BENCH_HOURS").ok().and_then(|h| h.parse().ok()).unwrap_or(24);
+    let nodes = 5000;
+    let dir = TempDir::new("bench");
+    let path = dir.0.join("day.sqlite");
+    let cfg = SimConfig { nodes, scenario: Scenario::Migration, ..SimConfig::default() };
+    let mut sim = Sim::new(cfg, at(0));
+    let header = Header { cluster: sim.label(), context: "bench".into(), version: "test".into() };
+    let t = std::time::Instant::now();
+    let mut w = Writer::create(&path, &header, RecOptions::default(), at(0)).expect("create");
+    w.record(at(0), &sim.initial()).expect("record");
+    let end = hours * 3600;
+    for s in (10..=end).step_by(10) {
+        let b = sim.step(at(s));
+        w.record(at(s), &b).expect("record");
+    }
+    let stats = w.stats();
+    w.close().expect("close");
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "recorded {hours} h of {nodes} nodes in {:.1} s: {} updates in, {} kept, {} keyframes, {:.1} MB",
+        t.elapsed().as_secs_f64(),
+        stats.updates_in,
+        stats.updates_kept,
+        stats.keyframes,
+        size as f64 / 1e6
+    );
+    let rec = Recording::open(&path, Settings::default()).expect("open");
+    let live = Arc::new(rec.snapshot_at(at(end)).expect("the end"));
+    let theme = Theme::builtin("default", false).expect("theme");
+    let mut model = Model { past: Past::Recorded, ..Model::default() };
+    update(&mut model, Msg::Snapshot(live));
+    update(&mut model, Msg::ShowView(crate::app::View::Nodes));
+    let mut seek_ms = Vec::new();
+    let mut total_ms = Vec::new();
+    // Moments across the day, and the worst case: just before a keyframe (an hour of batches).
+    let mut moments: Vec<i64> = (1..=12).map(|i| end * i / 13).collect();
+    moments.extend((1..hours).map(|h| h * 3600 - 10).take(6));
+    for m in moments {
+        let t0 = std::time::Instant::now();
+        let snap = rec.snapshot_at(at(m)).expect("snapshot");
+        let seek = t0.elapsed();
+        update(&mut model, Msg::Rewound(at(m), Arc::new(snap)));
+        let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 200, 50));
+        views::render(&model, &theme, buf.area, &mut buf);
+        let all = t0.elapsed();
+        seek_ms.push(seek.as_secs_f64() * 1e3);
+        total_ms.push(all.as_secs_f64() * 1e3);
+    }
+    let show = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        format!("median {:.0} ms, max {:.0} ms", v[v.len() / 2], v[v.len() - 1])
+    };
+    println!("cursor to a moment of the last {hours} h at {nodes} nodes ({} moments):", seek_ms.len());
+    println!("  history snapshot_at: {}", show(&mut seek_ms));
+    println!("  snapshot + rows + 200x50 frame: {}", show(&mut total_ms));
 }

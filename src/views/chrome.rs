@@ -105,9 +105,6 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     }
     spans.push(Span::styled(format!("  {} ", local.format("%H:%M:%S %Z")), t.muted));
     spans.push(Span::styled(s.cluster.clone(), t.accent));
-    if let Past::Replay { context } = &ctx.model.past {
-        spans.push(Span::styled(format!("  replay of context {context}"), t.accent));
-    }
     if !ctx.model.filter.is_empty() && ctx.model.mode != Mode::Filter {
         spans.push(Span::styled(format!("  filter: {}", ctx.model.filter), t.accent));
     }
@@ -134,11 +131,13 @@ pub fn banner_text(ctx: &Ctx) -> String {
         crate::format::Precision::Exact,
     );
     match (&m.past, m.at) {
-        (Past::Replay { .. }, Some(_)) => {
-            format!(" {glyph} REPLAY {when} {dot} {ago} before the end of the recording {dot} Esc: the end ")
+        (Past::Replay { context }, Some(_)) => {
+            format!(" {glyph} REPLAY of {context} at {when} {dot} {ago} before the end {dot} Esc: the end ")
         }
-        (Past::Replay { .. }, None) => {
-            format!(" {glyph} REPLAY {when} {dot} the end of the recording {dot} [ {{ :at go back ")
+        (Past::Replay { context }, None) => {
+            format!(
+                " {glyph} REPLAY of {context} at {when} {dot} the end of the recording {dot} [ {{ :at go back "
+            )
         }
         _ => format!(" {glyph} REWOUND {when} {dot} {ago} ago {dot} Esc: live "),
     }

@@ -200,8 +200,7 @@ fn replay_scrubs_a_recorded_tor_outage() {
     let file = dir.0.join("outage.sqlite");
     record_outage(&file);
     let s = Session::start("replay", 160, 50, &[], &format!("replay --tz UTC {}", file.display()));
-    let first = s.wait_text("REPLAY 12:30:00 UTC");
-    assert!(first.contains("replay of context e2e-ctx"), "{first}");
+    s.wait_text("REPLAY of e2e-ctx at 12:30:00 UTC · the end of the recording");
     // The Nodes view, rack-5 only: after the outage, 2/2.
     s.keys(&["2", "/"]);
     s.literal("rack=rack-5");
@@ -209,22 +208,22 @@ fn replay_scrubs_a_recorded_tor_outage() {
     s.wait_for("rack-5 at 2/2 at the end", |x| x.contains("filter: rack=rack-5") && rack5_all(x, "2/2"));
     // `{`: 12:15, during the outage.
     s.keys(&["{"]);
-    s.wait_for("12:15 at 1/2", |x| x.contains("REPLAY 12:15:00 UTC") && rack5_all(x, "1/2"));
+    s.wait_for("12:15 at 1/2", |x| x.contains("REPLAY of e2e-ctx at 12:15:00 UTC") && rack5_all(x, "1/2"));
     // `[`: one minute back.
     s.keys(&["["]);
     s.wait_for("12:14 at 1/2", |x| {
-        x.contains("REPLAY 12:14:00 UTC · 16m before the end") && rack5_all(x, "1/2")
+        x.contains("REPLAY of e2e-ctx at 12:14:00 UTC · 16m before the end") && rack5_all(x, "1/2")
     });
     // `:at 12:05`: before.
     s.keys(&[":"]);
     s.literal("at 12:05");
     s.keys(&["Enter"]);
-    s.wait_for("12:05 at 2/2", |x| x.contains("REPLAY 12:05:00 UTC") && rack5_all(x, "2/2"));
+    s.wait_for("12:05 at 2/2", |x| x.contains("REPLAY of e2e-ctx at 12:05:00 UTC") && rack5_all(x, "2/2"));
     // `:at` RFC 3339, then `:diff -20m` lists the outage's start and end.
     s.keys(&[":"]);
     s.literal("at 2026-11-24T12:25:00Z");
     s.keys(&["Enter"]);
-    s.wait_for("12:25 at 2/2", |x| x.contains("REPLAY 12:25:00 UTC") && rack5_all(x, "2/2"));
+    s.wait_for("12:25 at 2/2", |x| x.contains("REPLAY of e2e-ctx at 12:25:00 UTC") && rack5_all(x, "2/2"));
     s.keys(&[":"]);
     s.literal("diff -20m");
     s.keys(&["Enter"]);
@@ -233,7 +232,9 @@ fn replay_scrubs_a_recorded_tor_outage() {
     assert!(list.lines().any(|l| l.contains("12:20:00") && l.contains("BGP 1/2 → 2/2")), "{list}");
     // Esc closes the list (wait: Esc then a key at once reads as Alt+key), then q quits.
     s.keys(&["Escape"]);
-    s.wait_for("the list closed", |x| !x.contains("Changes ") && x.contains("REPLAY 12:25:00 UTC"));
+    s.wait_for("the list closed", |x| {
+        !x.contains("Changes ") && x.contains("REPLAY of e2e-ctx at 12:25:00 UTC")
+    });
     s.keys(&["q"]);
     s.wait_text("EXIT=0");
 }
