@@ -24,12 +24,12 @@ pub fn open(path: &Path, settings: Settings) -> Result<(Recording, Snapshot)> {
     Ok((rec, snap))
 }
 
+/// The snapshots the loop reads (the live ones; in a replay, the end of the recording only).
+pub type Snapshots = watch::Receiver<Option<Arc<Snapshot>>>;
+
 /// The replay's pieces for the loop: the end snapshot on a channel whose sender the caller
 /// keeps (nothing else is ever sent), and the recording as the past.
-pub fn channel(
-    rec: Recording,
-    end: Snapshot,
-) -> (watch::Sender<Option<Arc<Snapshot>>>, watch::Receiver<Option<Arc<Snapshot>>>, Rewind) {
+pub fn channel(rec: Recording, end: Snapshot) -> (watch::Sender<Option<Arc<Snapshot>>>, Snapshots, Rewind) {
     let context = rec.header().context.clone();
     let (tx, rx) = watch::channel(Some(Arc::new(end)));
     (tx, rx, Rewind { history: Ok(Box::new(rec)), replay: Some(context) })

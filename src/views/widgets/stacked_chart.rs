@@ -315,6 +315,18 @@ mod tests {
     }
 
     #[test]
+    fn the_time_cursor_is_one_column_inside_the_span_and_none_outside() {
+        let end = Utc.with_ymd_and_hms(2026, 12, 7, 12, 0, 0).unwrap();
+        let start = end - chrono::Duration::hours(24);
+        assert_eq!(cursor_column(start, end, 96, start), Some(0));
+        assert_eq!(cursor_column(start, end, 96, end), Some(95));
+        assert_eq!(cursor_column(start, end, 96, end - chrono::Duration::hours(12)), Some(48));
+        assert_eq!(cursor_column(start, end, 96, start - chrono::Duration::seconds(1)), None);
+        assert_eq!(cursor_column(start, end, 96, end + chrono::Duration::seconds(1)), None);
+        assert_eq!(cursor_column(start, start, 96, start), None, "an empty span");
+    }
+
+    #[test]
     fn chart_draws_within_area_and_marks_windows() {
         let theme = Theme::builtin("mono", true).unwrap();
         let end = Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap();
