@@ -109,9 +109,9 @@ fn demo_switches_views_filters_resizes_and_quits() {
     assert!(!screen.contains("r1-n01"), "filter should hide rack 1:\n{screen}");
     // Help is generated from the keymap.
     s.keys(&["?"]);
-    s.wait_text("Commands");
+    s.wait_text("Keys (where they work)");
     s.keys(&["Escape"]);
-    s.wait_for("help closed", |x| !x.contains("Commands"));
+    s.wait_for("help closed", |x| !x.contains("Keys (where they work)"));
     // Shrink to 80x24: still readable.
     tmux(&["resize-window", "-t", &s.0, "-x", "80", "-y", "24"]);
     let small = s.wait_for("80x24 redraw", |x| x.lines().count() <= 24 && x.contains("NODE"));
