@@ -259,6 +259,12 @@ async fn rewound_the_live_updates_arrive_but_are_not_shown() {
         s.contains(&format!("<< REWOUND {} - 15m ago - Esc: live", at(900).format("%H:%M:%S UTC"))),
         "ASCII:\n{s}"
     );
+    // `D`: the hour before the cursor (the recording holds its last 15 minutes): the outage's start.
+    let s = r.press(vec![key('D')]).await;
+    let start = format!("{} ", at(OUTAGE.0).format("%H:%M:%S"));
+    assert!(s.lines().any(|l| l.contains(&start) && l.contains("BGP 2/2 -> 1/2")), "D lists the start:\n{s}");
+    let s = r.press(vec![code(KeyCode::Esc)]).await;
+    assert!(s.contains("REWOUND") && !s.contains("Changes "), "{s}");
     let mut later = live.clone();
     later.now = at(END + 60);
     r.snaps.send_replace(Some(Arc::new(later)));
