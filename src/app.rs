@@ -4,6 +4,7 @@
 mod command;
 pub mod input;
 pub mod mouse;
+pub mod rewind;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::viewmodel::selection::{self, Move};
 use crate::viewmodel::{Sorts, Table, Target};
 pub use input::{Completion, History, LineEditor};
 pub use mouse::{Hits, Mouse, TableHit};
+pub use rewind::{DiffList, Past};
 
 /// The seven views, in key order (1-7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -108,6 +110,8 @@ pub enum Mode {
     Help,
     /// Node detail for the named node.
     Detail(String),
+    /// What changed between two moments (`:diff`, `D`): `Model::diff`.
+    Diff,
 }
 
 /// Time span shown by the Utilization chart.
@@ -144,7 +148,16 @@ impl Zoom {
 /// All UI state. Views read it; only `update` writes it.
 #[derive(Debug, Clone, Default)]
 pub struct Model {
+    /// What the views draw: the latest live snapshot, or the recorded one at the time cursor.
     pub snap: Option<Arc<Snapshot>>,
+    /// The latest live snapshot (in a replay: the end of the recording), shown or not.
+    pub live: Option<Arc<Snapshot>>,
+    /// The time cursor: `None` is live; rewound, `snap` is the recording at this moment.
+    pub at: Option<DateTime<Utc>>,
+    /// Whether there is a history to rewind in, and what kind.
+    pub past: Past,
+    /// The list `:diff` / `D` showed last (`Mode::Diff`).
+    pub diff: Option<DiffList>,
     pub view: View,
     pub mode: Mode,
     /// The applied filter (node name, rack, mode…); empty = everything.
@@ -248,6 +261,16 @@ pub enum Msg {
     Drawn(Hits),
     /// A message to show in the footer (e.g. a theme that failed to load).
     Notice(String),
+    /// `[` `]` `{` `}`: move the time cursor by this many seconds (negative: back).
+    Step(i64),
+    /// `:live`: the time cursor back to now.
+    Live,
+    /// `D`: what changed in the hour before the cursor (or now).
+    DiffBack,
+    /// The history's snapshot at the moment asked for (`Effect::Seek`).
+    Rewound(DateTime<Utc>, Arc<Snapshot>),
+    /// The history's changes between two moments (`Effect::Diff`).
+    Changes(DiffList),
 }
 
 /// Work for the runtime to do on the model's behalf (the only way `update` causes I/O).
@@ -263,6 +286,14 @@ pub enum Effect {
     Export {
         path: PathBuf,
         markdown: bool,
+    },
+    /// Ask the history for the snapshot at this moment; `Msg::Rewound` or a `Msg::Notice`
+    /// (the cursor stays) comes back.
+    Seek(DateTime<Utc>),
+    /// Ask the history what changed in `(from, to]`; `Msg::Changes` or a notice comes back.
+    Diff {
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
     },
 }
 
@@ -287,7 +318,7 @@ pub fn selected(model: &Model) -> Option<Target> {
 }
 
 fn move_cursor(model: &mut Model, m: Move) {
-    if let Mode::Detail(_) | Mode::Help = model.mode {
+    if let Mode::Detail(_) | Mode::Help | Mode::Diff = model.mode {
         model.scroll = match model.hits.scroll_max {
             Some(max) => selection::moved(model.scroll, max + 1, m),
             // Before the first frame the bound is not known yet: the view clamps.
@@ -408,18 +439,18 @@ fn history(model: &mut Model, up: bool) {
 }
 
 fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
-    if !matches!(msg, Msg::Snapshot(_) | Msg::Resize(..) | Msg::Notice(_) | Msg::Drawn(_)) {
+    if !matches!(msg, Msg::Snapshot(_) | Msg::Resize(..) | Msg::Notice(_) | Msg::Drawn(_) | Msg::Rewound(..))
+    {
         model.message = None;
     }
     let editing = matches!(model.mode, Mode::Filter | Mode::Command);
     match msg {
         Msg::Snapshot(s) => {
-            model.snap = Some(s);
-            model.rows.refresh(model.snap.as_ref(), &model.filter, &model.sorts);
-            for v in View::ALL {
-                let n = row_count(model, v);
-                let c = &mut model.cursor[v.index()];
-                *c = selection::clamp(*c, n);
+            // Rewound, live snapshots keep arriving but are not shown.
+            model.live = Some(s.clone());
+            if model.at.is_none() {
+                model.snap = Some(s);
+                rewind::clamp_cursors(model);
             }
         }
         Msg::Resize(w, h) => model.size = (w, h),
@@ -463,6 +494,8 @@ fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 }
             }
             Mode::Browse if !model.filter.is_empty() => model.filter.clear(),
+            // Last: a rewound cursor comes back to now.
+            Mode::Browse if model.at.is_some() => rewind::go_live(model),
             Mode::Browse => {}
             Mode::Filter => {
                 model.filter = std::mem::take(&mut model.filter_before);
@@ -586,6 +619,11 @@ fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
         },
         Msg::Mouse(m) => mouse::handle(model, m),
         Msg::Notice(s) => model.message = Some(s),
+        Msg::Step(secs) => return rewind::step(model, secs),
+        Msg::Live => rewind::go_live(model),
+        Msg::DiffBack => return rewind::diff(model, ""),
+        Msg::Rewound(t, s) => rewind::rewound(model, t, s),
+        Msg::Changes(list) => rewind::changes(model, list),
     }
     Vec::new()
 }

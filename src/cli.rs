@@ -198,6 +198,27 @@ pub enum Command {
     /// Print the model and findings once, for scripts (the current kube context, or --demo, or a
     /// past moment of a recording with --from FILE --at TIME).
     Snapshot(SnapshotFlags),
+    /// The dashboard on a recording, read-only, on any machine: the cursor starts at its end;
+    /// `[` `]` `{` `}` `:at` move it, `:diff` lists what changed.
+    Replay(ReplayFlags),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReplayFlags {
+    /// The recording (a `.db` file under ~/.local/state/clustertop/recordings/, or one
+    /// `clustertop record --out` wrote).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub display: DisplayFlags,
+    #[command(flatten)]
+    pub windows: WindowFlags,
+    #[command(flatten)]
+    pub tz: TzFlag,
+    #[command(flatten)]
+    pub keepalive: KeepaliveFlag,
+    #[command(flatten)]
+    pub config: ConfigFlag,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -623,6 +644,14 @@ impl Command {
                 config: Some(&f.config),
                 ..Parts::default()
             },
+            Command::Replay(f) => Parts {
+                display: Some(&f.display),
+                windows: Some(&f.windows),
+                tz: Some(&f.tz),
+                keepalive: Some(&f.keepalive),
+                config: Some(&f.config),
+                ..Parts::default()
+            },
             Command::Report { command: ReportCommand::Incident(f) } => {
                 Parts { tz: Some(&f.tz), config: Some(&f.config), ..Parts::default() }
             }
@@ -812,6 +841,7 @@ pub fn main() -> ExitCode {
             tokio_main(run::report_capacity(&ui, flags))
         }
         Some(Command::Sim { command: SimCommand::Openmetrics(flags) }) => run::openmetrics(&ui, flags),
+        Some(Command::Replay(flags)) => tokio_main(run::replay(&ui, &flags.file, started)),
         None => tokio_main(run::cluster(&ui, &cli.dashboard.kube, started)),
     };
     match result {

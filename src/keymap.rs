@@ -16,6 +16,8 @@ pub enum Ctx {
     Command,
     Help,
     Detail,
+    /// The list of what changed between two moments (`:diff`, `D`).
+    Diff,
 }
 
 impl Ctx {
@@ -26,6 +28,7 @@ impl Ctx {
             Mode::Command => Ctx::Command,
             Mode::Help => Ctx::Help,
             Mode::Detail(_) => Ctx::Detail,
+            Mode::Diff => Ctx::Diff,
         }
     }
 }
@@ -50,8 +53,10 @@ impl Binding {
     }
 }
 
-const ALL: &[Ctx] = &[Ctx::Browse, Ctx::Filter, Ctx::Command, Ctx::Help, Ctx::Detail];
-const NAV: &[Ctx] = &[Ctx::Browse, Ctx::Help, Ctx::Detail];
+const ALL: &[Ctx] = &[Ctx::Browse, Ctx::Filter, Ctx::Command, Ctx::Help, Ctx::Detail, Ctx::Diff];
+const NAV: &[Ctx] = &[Ctx::Browse, Ctx::Help, Ctx::Detail, Ctx::Diff];
+/// Where the time cursor moves: the views and a node's detail.
+const TIME: &[Ctx] = &[Ctx::Browse, Ctx::Detail];
 const BROWSE: &[Ctx] = &[Ctx::Browse];
 const EDIT: &[Ctx] = &[Ctx::Filter, Ctx::Command];
 
@@ -119,7 +124,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: "",
         short: "",
         help: "",
-        ctx: &[Ctx::Help],
+        ctx: &[Ctx::Help, Ctx::Diff],
         views: EVERY_VIEW,
         matches: |k| ch(k) == Some('q'),
         msg: |_| Msg::Back,
@@ -308,9 +313,57 @@ pub const BINDINGS: &[Binding] = &[
         msg: |_| Msg::Copy,
     },
     Binding {
+        keys: "[/]",
+        short: "rewind",
+        help: "time cursor: one minute back / forward; every view draws that recorded moment under a \
+               REWOUND banner (forward past now is live)",
+        ctx: TIME,
+        views: EVERY_VIEW,
+        matches: |k| ch(k) == Some('['),
+        msg: |_| Msg::Step(-60),
+    },
+    Binding {
+        keys: "",
+        short: "",
+        help: "",
+        ctx: TIME,
+        views: EVERY_VIEW,
+        matches: |k| ch(k) == Some(']'),
+        msg: |_| Msg::Step(60),
+    },
+    Binding {
+        keys: "{/}",
+        short: "",
+        help: "time cursor: 15 minutes back / forward",
+        ctx: TIME,
+        views: EVERY_VIEW,
+        matches: |k| ch(k) == Some('{'),
+        msg: |_| Msg::Step(-900),
+    },
+    Binding {
+        keys: "",
+        short: "",
+        help: "",
+        ctx: TIME,
+        views: EVERY_VIEW,
+        matches: |k| ch(k) == Some('}'),
+        msg: |_| Msg::Step(900),
+    },
+    Binding {
+        keys: "D",
+        short: "",
+        help: "what changed in the hour before the cursor (or now): findings, verdicts, modes, runtime \
+               mixes, sessions, in time order (`:diff` for another moment)",
+        ctx: TIME,
+        views: EVERY_VIEW,
+        matches: |k| ch(k) == Some('D'),
+        msg: |_| Msg::DiffBack,
+    },
+    Binding {
         keys: "Esc",
         short: "back",
-        help: "back: close the overlay or window, return from a rack's nodes, clear the filter",
+        help: "back, the first that applies: close the overlay or window, return from a rack's nodes, \
+               clear the filter, then leave a rewound moment for live",
         ctx: NAV,
         views: EVERY_VIEW,
         matches: |k| k.code == KeyCode::Esc,
@@ -484,6 +537,21 @@ pub const COMMANDS: &[Command] = &[
         values: Values::Themes,
     },
     Command {
+        name: "at",
+        args: "TIME",
+        help: "move the time cursor: 01:55 (today, in --tz), -20m (before now) or \
+               2026-12-07T01:55:00Z; the recording must hold the moment",
+        values: Values::None,
+    },
+    Command { name: "live", args: "", help: "the time cursor back to now (as Esc)", values: Values::None },
+    Command {
+        name: "diff",
+        args: "[TIME]",
+        help: "what changed between the cursor (or now) and TIME (default -1h; -DURATION counts back \
+               from the cursor), in time order",
+        values: Values::None,
+    },
+    Command {
         name: "export",
         args: "[FILE]",
         help: "write the view on screen, every row of it, to FILE as plain text (markdown when FILE \
@@ -537,10 +605,13 @@ pub fn footer(model: &Model) -> Vec<(&'static str, &'static str)> {
     let esc_does_something = ctx != Ctx::Browse
         || !model.filter.is_empty()
         || model.back.is_some()
+        || model.at.is_some()
         || (model.view == View::Utilization && model.window.is_some());
+    let time = crate::app::rewind::available(model);
     described()
         .filter(|b| b.applies(ctx, model.view) && !b.short.is_empty())
         .filter(|b| b.keys != "Esc" || esc_does_something)
+        .filter(|b| b.keys != "[/]" || time)
         .map(|b| (b.keys, b.short))
         .collect()
 }
@@ -562,6 +633,9 @@ pub fn where_(b: &Binding) -> String {
     }
     if b.ctx.contains(&Ctx::Help) && !b.ctx.contains(&Ctx::Browse) {
         parts.push("help".into());
+    }
+    if b.ctx.contains(&Ctx::Diff) {
+        parts.push("changes list".into());
     }
     match (b.ctx.contains(&Ctx::Filter), b.ctx.contains(&Ctx::Command)) {
         (true, true) if b.ctx.contains(&Ctx::Browse) => parts = vec!["anywhere".into()],

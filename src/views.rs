@@ -1,6 +1,7 @@
 //! Views: pure functions of (`&Snapshot`, `&Model`, `&Theme`) that draw into a `Buffer`.
 //! Views never await, lock, read the clock or do I/O. One file per view.
 
+pub mod changes;
 pub mod chrome;
 pub mod conntrack;
 pub mod detail;
@@ -110,20 +111,28 @@ pub fn render(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
 
 fn screen(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let model = ctx.model;
-    let [tabs, status, body, footer] = area.layout(&Layout::vertical([
+    let banner_h = u16::from(chrome::has_banner(model));
+    let [tabs, status, banner, body, footer] = area.layout(&Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
+        Constraint::Length(banner_h),
         Constraint::Fill(1),
         Constraint::Length(1),
     ]));
     chrome::tabs(ctx, tabs, buf);
     chrome::status(ctx, status, buf);
+    if banner_h > 0 {
+        chrome::banner(ctx, banner, buf);
+    }
     match &model.mode {
         Mode::Detail(_) => detail::render(ctx, body, buf),
         _ => view(ctx, model.view, body, buf),
     }
     if model.mode == Mode::Help {
         help::render(ctx, body, buf);
+    }
+    if model.mode == Mode::Diff {
+        changes::render(ctx, body, buf);
     }
     chrome::footer(ctx, footer, buf);
 }

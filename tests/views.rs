@@ -214,3 +214,26 @@ fn ascii_prints_only_ascii_in_every_view_and_scenario() {
     }
     assert!(bad.is_empty(), "non-ASCII with --ascii:\n{}", bad.join("\n"));
 }
+
+/// Rewound 20 minutes: the banner (glyph, word, moment, distance, the way back) over the
+/// Utilization view, whose curve marks the cursor; in mono and ASCII the glyph and word remain.
+#[test]
+fn the_rewound_banner_at_both_sizes() {
+    use clustertop::app::Past;
+    let now = clustertop_core::testkit::T0;
+    let then = now - chrono::Duration::minutes(20);
+    let live = Arc::new(snapshot_at(SimConfig::default(), now, Settings::default()));
+    let past = Arc::new(snapshot_at(SimConfig::default(), then, Settings::default()));
+    let mut m = Model { past: Past::Recorded, ..Model::default() };
+    update(&mut m, Msg::Snapshot(live));
+    update(&mut m, Msg::Rewound(then, past));
+    update(&mut m, Msg::ShowView(View::Utilization));
+    let theme = Theme::builtin("default", false).unwrap();
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("rewound_{w}x{h}"), draw(&m, &theme, w, h).backend());
+    }
+    let mono = Theme::builtin("mono", true).unwrap();
+    let buf = buffer(&m, &mono, 80, 24);
+    let line: String = (0..80).map(|x| buf[(x, 2)].symbol().to_string()).collect();
+    assert!(line.starts_with(" << REWOUND 11:40:00 UTC - 20m ago - Esc: live"), "{line}");
+}

@@ -32,6 +32,9 @@ pub(super) fn run(model: &mut Model, line: &str) -> Vec<Effect> {
             model.back = None;
         }
         ("export", file) => return export(model, file),
+        ("at", moment) => return super::rewind::at(model, moment),
+        ("live" | "now", _) => return update(model, Msg::Live),
+        ("diff", moment) => return super::rewind::diff(model, moment),
         ("ctx" | "context", _) => {
             say(model, "this session shows one cluster; restart with --context to switch".into())
         }

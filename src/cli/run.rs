@@ -101,12 +101,22 @@ fn start_ui(
     let theme = ui.theme()?;
     let (utx, urx) = mpsc::channel(256);
     let (stx, srx) = watch::channel(None);
-    let recorder = match record {
+    let (recorder, rewind) = match record {
         Some(Ok(path)) => {
             let header = super::record::header(&state.cluster);
-            super::record::start(&path, &header, &mut state, utx.clone())
+            let recorder = super::record::start(&path, &header, &mut state, utx.clone());
+            // The time cursor reads what this dashboard records (and what it recorded before).
+            let rewind = match &recorder {
+                Some(_) => match crate::record::Recording::open(&path, ui.settings()) {
+                    Ok(r) => event_loop::Rewind::history(Box::new(r)),
+                    Err(e) => event_loop::Rewind::none(format!("the recording cannot be read: {e}")),
+                },
+                None => event_loop::Rewind::none("the recorder stopped (see the status line)"),
+            };
+            (recorder, rewind)
         }
         Some(Err(error)) => {
+            let rewind = event_loop::Rewind::none(format!("not recording: {error}"));
             let health = SourceHealth::Unreachable { error };
             state.apply(Update::Health {
                 source: SourceId::Recorder,
@@ -114,14 +124,16 @@ fn start_ui(
                 health,
                 at: Utc::now(),
             });
-            None
+            (None, rewind)
         }
-        None => None,
+        None => {
+            (None, event_loop::Rewind::none("not recording (--no-record, or record = false, or the demo)"))
+        }
     };
     let (tap, handle) = recorder.map_or((None, None), |(t, h)| (Some(t), Some(h)));
     let store = tokio::spawn(event_loop::store_task(state, urx, stx, tap));
     let opts = Options { theme, ascii: ui.ascii, no_color: no_color(), started, interest, mouse: ui.mouse() };
-    let tui = event_loop::run(srx, opts);
+    let tui = event_loop::run_rewindable(srx, opts, rewind);
     Ok((utx, async move {
         let r = tui.await;
         if let Some(h) = handle {
@@ -142,6 +154,19 @@ pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()
     let (tx, tui) = start_ui(ui, ClusterState::new(sim.label(), settings), started, None, None)?;
     tokio::spawn(crate::sources::sim::run(sim, tx, Duration::from_secs_f64(ui.refresh)));
     tui.await
+}
+
+/// `clustertop replay FILE`: the dashboard on a recording, with no cluster source.
+pub async fn replay(ui: &UiFlags, file: &std::path::Path, started: Instant) -> Result<()> {
+    let opts = Options {
+        theme: ui.theme()?,
+        ascii: ui.ascii,
+        no_color: no_color(),
+        started,
+        interest: None,
+        mouse: ui.mouse(),
+    };
+    event_loop::replay::run(file, ui.settings(), opts).await
 }
 
 /// The dashboard on a real cluster (the current kube context).

@@ -46,7 +46,16 @@ fn start() -> Running {
     };
     let task = tokio::spawn(async move {
         let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
-        let r = run_main_loop(&mut term, events, rx, opts, std::future::pending(), plain_draw).await;
+        let r = run_main_loop(
+            &mut term,
+            events,
+            rx,
+            opts,
+            Rewind::none("test"),
+            std::future::pending(),
+            plain_draw,
+        )
+        .await;
         (term, r)
     });
     Running { keys, snaps, interest, task }
@@ -130,9 +139,17 @@ async fn the_loop_ends_with_its_events_or_its_quit_signal() {
     };
     drop(keys);
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
-    let stats = run_main_loop(&mut term, events, rx.clone(), opts, std::future::pending(), plain_draw)
-        .await
-        .expect("events ended: a clean stop");
+    let stats = run_main_loop(
+        &mut term,
+        events,
+        rx.clone(),
+        opts,
+        Rewind::none("test"),
+        std::future::pending(),
+        plain_draw,
+    )
+    .await
+    .expect("events ended: a clean stop");
     assert_eq!(stats.frames, 1, "the first (empty) frame only");
     let (_keys, events) = fmpsc::unbounded::<io::Result<Event>>();
     let opts = Options {
@@ -144,7 +161,9 @@ async fn the_loop_ends_with_its_events_or_its_quit_signal() {
         mouse: false,
     };
     let quit = tokio::time::sleep(Duration::from_secs(1));
-    run_main_loop(&mut term, events, rx, opts, quit, plain_draw).await.expect("SIGTERM-like stop");
+    run_main_loop(&mut term, events, rx, opts, Rewind::none("test"), quit, plain_draw)
+        .await
+        .expect("SIGTERM-like stop");
 }
 
 fn code(c: KeyCode) -> io::Result<Event> {
@@ -213,7 +232,9 @@ async fn y_puts_the_selected_node_on_the_clipboard_with_osc_52() {
     for k in [key('2'), key('j'), key('y'), key('q')] {
         keys.unbounded_send(k).expect("alive");
     }
-    run_main_loop(&mut term, events, rx, opts, std::future::pending(), plain_draw).await.expect("clean stop");
+    run_main_loop(&mut term, events, rx, opts, Rewind::none("test"), std::future::pending(), plain_draw)
+        .await
+        .expect("clean stop");
     let written = tape.0.lock().expect("tape").clone();
     let second = "r1-n02";
     let want = format!("\x1b]52;c;{}\x07", "cjEtbjAy");

@@ -15,7 +15,7 @@ use ratatui::widgets::{Paragraph, Widget};
 use unicode_width::UnicodeWidthStr;
 
 use super::{Ctx, widgets};
-use crate::app::{Mode, View};
+use crate::app::{Mode, Past, View};
 use crate::format::Age;
 use crate::keymap;
 use crate::model::{Severity, SourceHealth, SourceStatus};
@@ -205,6 +205,47 @@ pub fn status(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         }
     }
     Paragraph::new(Line::from(line)).style(t.status_bar).render(area, buf);
+}
+
+/// Whether the banner line is shown: rewound, or replaying a recording.
+pub fn has_banner(model: &crate::app::Model) -> bool {
+    model.at.is_some() || matches!(model.past, Past::Replay { .. })
+}
+
+/// The banner's words: the moment on screen, its distance from now (in a replay: from the end
+/// of the recording), and the way back.
+pub fn banner_text(ctx: &Ctx) -> String {
+    let (t, m, s) = (ctx.theme, ctx.model, ctx.snap);
+    let (glyph, dot) = if t.sym.ascii { ("<<", "-") } else { ("◀◀", "·") };
+    let shown = m.at.unwrap_or(s.now);
+    let now = m.live.as_ref().map_or(s.now, |l| l.now);
+    let local = shown.with_timezone(&s.tz);
+    let same_day = local.date_naive() == now.with_timezone(&s.tz).date_naive();
+    let when = local.format(if same_day { "%H:%M:%S %Z" } else { "%Y-%m-%d %H:%M:%S %Z" });
+    let ago = crate::format::duration(
+        (now - shown).num_seconds().max(0).unsigned_abs(),
+        crate::format::Precision::Exact,
+    );
+    match (&m.past, m.at) {
+        (Past::Replay { context }, Some(_)) => {
+            format!(" {glyph} REPLAY of {context} at {when} {dot} {ago} before the end {dot} Esc: the end ")
+        }
+        (Past::Replay { context }, None) => {
+            format!(
+                " {glyph} REPLAY of {context} at {when} {dot} the end of the recording {dot} [ {{ :at go back "
+            )
+        }
+        _ => format!(" {glyph} REWOUND {when} {dot} {ago} ago {dot} Esc: live "),
+    }
+}
+
+/// The banner: a full-width line that cannot be missed (reversed, bold, a glyph and a word, so
+/// it survives `NO_COLOR` and `--ascii`).
+pub fn banner(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let t = ctx.theme;
+    let style = t.warn.add_modifier(ratatui::style::Modifier::REVERSED | ratatui::style::Modifier::BOLD);
+    buf.set_style(area, style);
+    Paragraph::new(Line::from(Span::styled(banner_text(ctx), style))).style(style).render(area, buf);
 }
 
 pub fn footer(ctx: &Ctx, area: Rect, buf: &mut Buffer) {

@@ -43,7 +43,12 @@ fn chart(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let block = widgets::block(th, &title);
     let inner = block.inner(area);
     Widget::render(block, area, buf);
-    let Some(curve) = snap.cpu.as_ref().filter(|c| !c.points.is_empty()) else {
+    // Rewound: the whole curve as known now (the live one), the cursor marked on it; the figures
+    // above it are the cursor's.
+    let at_cursor = snap.cpu.as_ref().filter(|c| !c.points.is_empty());
+    let live = ctx.model.live.as_deref().and_then(|l| l.cpu.as_ref()).filter(|c| !c.points.is_empty());
+    let drawn = if ctx.model.at.is_some() { live.or(at_cursor) } else { at_cursor };
+    let Some(curve) = drawn else {
         let mut lines = vec![Line::styled("no CPU history from any source", th.warn)];
         lines.extend(source_lines(ctx));
         Widget::render(Paragraph::new(lines).wrap(Wrap { trim: false }), inner, buf);
@@ -67,7 +72,9 @@ fn chart(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     };
     let [head, body] = Layout::vertical([Constraint::Length(header_h), Constraint::Min(0)]).areas(inner);
     let inline = if own_line { None } else { stale.clone() };
-    let mut lines = vec![status_line(ctx, curve, start, want, last, inner.width, inline)];
+    let shown = at_cursor.unwrap_or(curve);
+    let shown_last = shown.points.last().map_or(last, |p| p.t);
+    let mut lines = vec![status_line(ctx, shown, start, want, shown_last, inner.width, inline)];
     lines.push(legend(ctx));
     if let (true, Some(note)) = (own_line, stale) {
         lines.insert(0, Line::styled(format!("{} {note}", ctx.theme.sym.warn), ctx.theme.warn));
@@ -87,6 +94,7 @@ fn chart(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         tz: snap.tz,
         windows: &snap.windows,
         theme: th,
+        cursor: ctx.model.at,
     };
     Widget::render(w, body, buf);
 }

@@ -109,9 +109,9 @@ fn demo_switches_views_filters_resizes_and_quits() {
     assert!(!screen.contains("r1-n01"), "filter should hide rack 1:\n{screen}");
     // Help is generated from the keymap.
     s.keys(&["?"]);
-    s.wait_text("Commands");
+    s.wait_text("Keys (where they work)");
     s.keys(&["Escape"]);
-    s.wait_for("help closed", |x| !x.contains("Commands"));
+    s.wait_for("help closed", |x| !x.contains("Keys (where they work)"));
     // Shrink to 80x24: still readable.
     tmux(&["resize-window", "-t", &s.0, "-x", "80", "-y", "24"]);
     let small = s.wait_for("80x24 redraw", |x| x.lines().count() <= 24 && x.contains("NODE"));
@@ -156,4 +156,85 @@ fn no_color_writes_no_colour() {
     assert!(!colours(&c.screen_escapes()).is_empty(), "the default theme should use colour");
     c.keys(&["q"]);
     s.keys(&["q"]);
+}
+
+/// The simulated cluster (48 nodes) recorded every 5 s for 30 minutes from `T0` (12:00 UTC),
+/// TOR `tor-5a` down from 12:10 to 12:20: the file a replay is run on.
+fn record_outage(path: &std::path::Path) {
+    use clustertop_core::testkit::T0;
+    use clustertop_record::{Header, Options, Writer};
+    use clustertop_sim::{Scenario, Sim, SimConfig};
+    let at = |s: i64| T0 + chrono::Duration::seconds(s);
+    let mut sim =
+        Sim::new(SimConfig { nodes: 48, scenario: Scenario::Healthy, ..SimConfig::default() }, at(0));
+    let header = Header { cluster: sim.label(), context: "e2e-ctx".into(), version: "test".into() };
+    let mut w = Writer::create(path, &header, Options::default(), at(0)).expect("create the recording");
+    w.record(at(0), &sim.initial()).expect("record");
+    for s in (5..=1800).step_by(5) {
+        let mut batch = sim.step(at(s));
+        if s == 600 {
+            batch.extend(sim.set_tor(5, 0, false, at(s)));
+        }
+        if s == 1200 {
+            batch.extend(sim.set_tor(5, 0, true, at(s)));
+        }
+        w.record(at(s), &batch).expect("record");
+    }
+    w.close().expect("close the recording");
+}
+
+/// Rack-5's BGP cells on the Nodes view filtered to it: every one shows `want`.
+fn rack5_all(screen: &str, want: &str) -> bool {
+    let rows: Vec<&str> =
+        screen.lines().filter(|l| l.contains("r5-n0") && l.contains("cilium/bgp")).collect();
+    rows.len() >= 4 && rows.iter().all(|l| l.contains(want))
+}
+
+#[test]
+fn replay_scrubs_a_recorded_tor_outage() {
+    if !have_tmux() {
+        eprintln!("skipping: tmux not installed");
+        return;
+    }
+    let dir = crate::support::TempDir::new("replay");
+    let file = dir.0.join("outage.sqlite");
+    record_outage(&file);
+    let s = Session::start("replay", 160, 50, &[], &format!("replay --tz UTC {}", file.display()));
+    s.wait_text("REPLAY of e2e-ctx at 12:30:00 UTC · the end of the recording");
+    // The Nodes view, rack-5 only: after the outage, 2/2.
+    s.keys(&["2", "/"]);
+    s.literal("rack=rack-5");
+    s.keys(&["Enter"]);
+    s.wait_for("rack-5 at 2/2 at the end", |x| x.contains("filter: rack=rack-5") && rack5_all(x, "2/2"));
+    // `{`: 12:15, during the outage.
+    s.keys(&["{"]);
+    s.wait_for("12:15 at 1/2", |x| x.contains("REPLAY of e2e-ctx at 12:15:00 UTC") && rack5_all(x, "1/2"));
+    // `[`: one minute back.
+    s.keys(&["["]);
+    s.wait_for("12:14 at 1/2", |x| {
+        x.contains("REPLAY of e2e-ctx at 12:14:00 UTC · 16m before the end") && rack5_all(x, "1/2")
+    });
+    // `:at 12:05`: before.
+    s.keys(&[":"]);
+    s.literal("at 12:05");
+    s.keys(&["Enter"]);
+    s.wait_for("12:05 at 2/2", |x| x.contains("REPLAY of e2e-ctx at 12:05:00 UTC") && rack5_all(x, "2/2"));
+    // `:at` RFC 3339, then `:diff -20m` lists the outage's start and end.
+    s.keys(&[":"]);
+    s.literal("at 2026-11-24T12:25:00Z");
+    s.keys(&["Enter"]);
+    s.wait_for("12:25 at 2/2", |x| x.contains("REPLAY of e2e-ctx at 12:25:00 UTC") && rack5_all(x, "2/2"));
+    s.keys(&[":"]);
+    s.literal("diff -20m");
+    s.keys(&["Enter"]);
+    let list = s.wait_text("Changes ");
+    assert!(list.lines().any(|l| l.contains("12:10:00") && l.contains("BGP 2/2 → 1/2")), "{list}");
+    assert!(list.lines().any(|l| l.contains("12:20:00") && l.contains("BGP 1/2 → 2/2")), "{list}");
+    // Esc closes the list (wait: Esc then a key at once reads as Alt+key), then q quits.
+    s.keys(&["Escape"]);
+    s.wait_for("the list closed", |x| {
+        !x.contains("Changes ") && x.contains("REPLAY of e2e-ctx at 12:25:00 UTC")
+    });
+    s.keys(&["q"]);
+    s.wait_text("EXIT=0");
 }

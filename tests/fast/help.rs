@@ -45,6 +45,7 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
                 SIM,
             ]),
         ),
+        ("replay", all(&[DISPLAY, ANALYSIS, &["--config"]])),
         (
             "report incident",
             all(&[&["--since", "--until", "--from", "--format", "--resolution", "--tz", "--config"]]),

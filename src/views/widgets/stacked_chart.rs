@@ -35,6 +35,8 @@ pub struct StackedChart<'a> {
     pub tz: Tz,
     pub windows: &'a [Window],
     pub theme: &'a Theme,
+    /// The time cursor, marked by a vertical line when it falls in `start..=end`.
+    pub cursor: Option<DateTime<Utc>>,
 }
 
 /// `(online, offline)` shares of the measured cores per column: `n` equal slices of
@@ -235,10 +237,30 @@ impl Widget for StackedChart<'_> {
                 StackedChart::put(buf, x, bottom, th.sym.unknown, th.unknown);
             }
         }
+        if let Some(c) = self.cursor.and_then(|t| cursor_column(self.start, self.end, n, t)) {
+            let (line, st) =
+                (th.sym.border.vertical_left, th.warn.add_modifier(ratatui::style::Modifier::BOLD));
+            for y in top..=bottom {
+                StackedChart::put(buf, x0 + c as u16, y, line, st);
+            }
+            if marker {
+                StackedChart::put(buf, x0 + c as u16, bottom + 1, th.sym.arrow_up, st);
+            }
+        }
         if labels {
             self.labels(buf, x0, bottom + 2, w);
         }
     }
+}
+
+/// The column of moment `t` among `n` slices of `[start, end]`; `None` outside it.
+pub fn cursor_column(start: DateTime<Utc>, end: DateTime<Utc>, n: usize, t: DateTime<Utc>) -> Option<usize> {
+    let span = (end - start).num_milliseconds();
+    if n == 0 || span <= 0 || t < start || t > end {
+        return None;
+    }
+    let c = ((t - start).num_milliseconds() as f64 / span as f64 * n as f64) as usize;
+    Some(c.min(n - 1))
 }
 
 #[cfg(test)]
@@ -293,6 +315,18 @@ mod tests {
     }
 
     #[test]
+    fn the_time_cursor_is_one_column_inside_the_span_and_none_outside() {
+        let end = Utc.with_ymd_and_hms(2026, 12, 7, 12, 0, 0).unwrap();
+        let start = end - chrono::Duration::hours(24);
+        assert_eq!(cursor_column(start, end, 96, start), Some(0));
+        assert_eq!(cursor_column(start, end, 96, end), Some(95));
+        assert_eq!(cursor_column(start, end, 96, end - chrono::Duration::hours(12)), Some(48));
+        assert_eq!(cursor_column(start, end, 96, start - chrono::Duration::seconds(1)), None);
+        assert_eq!(cursor_column(start, end, 96, end + chrono::Duration::seconds(1)), None);
+        assert_eq!(cursor_column(start, start, 96, start), None, "an empty span");
+    }
+
+    #[test]
     fn chart_draws_within_area_and_marks_windows() {
         let theme = Theme::builtin("mono", true).unwrap();
         let end = Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap();
@@ -309,6 +343,7 @@ mod tests {
                 tz: Tz::UTC,
                 windows: &windows,
                 theme: &theme,
+                cursor: None,
             };
             c.render(buf.area, &mut buf);
             buf
@@ -319,8 +354,17 @@ mod tests {
         // Drawn inside an inner area of a larger buffer: nothing lands outside it.
         let mut buf = Buffer::empty(Rect::new(0, 0, 40, 20));
         let inner = Rect::new(3, 2, 30, 10);
-        StackedChart { points: &pts, step_s: 300, start, end, tz: Tz::UTC, windows: &windows, theme: &theme }
-            .render(inner, &mut buf);
+        StackedChart {
+            points: &pts,
+            step_s: 300,
+            start,
+            end,
+            tz: Tz::UTC,
+            windows: &windows,
+            theme: &theme,
+            cursor: None,
+        }
+        .render(inner, &mut buf);
         for y in 0..20 {
             for x in 0..40 {
                 if !inner.contains(ratatui::layout::Position { x, y }) {
@@ -368,8 +412,17 @@ mod alignment {
         let windows = [Window::parse("01:00-06:00").unwrap()];
         let (w, h) = (125u16, 12u16);
         let mut buf = Buffer::empty(Rect::new(0, 0, w, h));
-        StackedChart { points: &pts, step_s: 300, start, end, tz, windows: &windows, theme: &theme }
-            .render(buf.area, &mut buf);
+        StackedChart {
+            points: &pts,
+            step_s: 300,
+            start,
+            end,
+            tz,
+            windows: &windows,
+            theme: &theme,
+            cursor: None,
+        }
+        .render(buf.area, &mut buf);
         let row = |y: u16| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>();
         let top = row(2);
         let marks = row(10);
