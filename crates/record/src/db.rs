@@ -109,13 +109,6 @@ pub(crate) fn open_read(path: &Path) -> Result<Connection, Error> {
     if !path.exists() {
         return Err(Error::Missing(path.to_path_buf()));
     }
-    // Without SQLite's magic it is no recording at all (with it, SQLite judges the damage).
-    let mut magic = [0u8; 16];
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| Error::Io { path: path.to_path_buf(), detail: e.to_string() })?;
-    if std::io::Read::read_exact(&mut file, &mut magic).is_err() || &magic != b"SQLite format 3\0" {
-        return Err(Error::NotARecording(path.to_path_buf()));
-    }
     let e = |x| db_err(path, x);
     let rw = Connection::open_with_flags(
         path,
@@ -126,9 +119,27 @@ pub(crate) fn open_read(path: &Path) -> Result<Connection, Error> {
         Err(_) => Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(e)?,
     };
     conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(e)?;
-    conn.execute_batch("PRAGMA query_only = 1;").map_err(e)?;
-    check(path, &conn)?;
+    if let Err(err) =
+        conn.execute_batch("PRAGMA query_only = 1;").map_err(e).and_then(|()| check(path, &conn))
+    {
+        drop(conn);
+        // Without SQLite's magic it is no recording at all (with it, SQLite judged the damage).
+        // The bytes are read only now: closing any other handle on the file in this process
+        // would drop the POSIX locks SQLite holds for a recorder writing it here, and another
+        // process would then take its WAL away.
+        return Err(if matches!(err, Error::Damaged { .. }) && !sqlite_magic(path) {
+            Error::NotARecording(path.to_path_buf())
+        } else {
+            err
+        });
+    }
     Ok(conn)
+}
+
+fn sqlite_magic(path: &Path) -> bool {
+    let mut magic = [0u8; 16];
+    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
+        && &magic == b"SQLite format 3\0"
 }
 
 fn has_tables(conn: &Connection) -> rusqlite::Result<bool> {
