@@ -299,7 +299,7 @@ fn check_notes(c: &Case, r: &CapacityReport) {
             "{notes}"
         ),
         "20-minute gap" => {
-            assert!(notes.contains("data covers 93.3 % of it (02:00-02:20 no data)"), "{notes}")
+            assert!(notes.contains("data covers 93 % of it (02:00-02:20 no data)"), "{notes}")
         }
         "node joins, node reboots" => {
             let ch: Vec<String> = r
