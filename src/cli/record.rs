@@ -68,7 +68,7 @@ pub type Handle = JoinHandle<Result<Stats, record::Error>>;
 
 /// A recording's header for the dashboard's label (`<context> <server>`, or the server alone).
 pub fn header(label: &str) -> Header {
-    let context = label.split_once(' ').map_or(label, |(c, _)| c);
+    let context = label.split_once(' ').map_or(label, |(c, _)| c).trim_end_matches(':');
     Header {
         cluster: label.to_string(),
         context: context.to_string(),
