@@ -196,7 +196,7 @@ pub enum Command {
     /// SIGINT/SIGTERM; the file is then closed cleanly.
     Record(record::RecordFlags),
     /// Print the model and findings once, for scripts (the current kube context, or --demo, or a
-    /// past moment of a recording with --from FILE --at TIME).
+    /// past moment: --at TIME with --from FILE, a recording, or --prometheus URL).
     Snapshot(SnapshotFlags),
     /// The dashboard on a recording, read-only, on any machine: the cursor starts at its end;
     /// `[` `]` `{` `}` `:at` move it, `:diff` lists what changed.
