@@ -399,6 +399,14 @@ fn cursor_bench() {
         seek_ms.push(seek.as_secs_f64() * 1e3);
         total_ms.push(all.as_secs_f64() * 1e3);
     }
+    // Scrubbing as an SRE does: from late in an hour, `[` ten times (a minute each), then `]`.
+    let mut scrub_ms = Vec::new();
+    let from = end - 600;
+    for step in (0..10).map(|i| from - 60 * i).chain((1..5).map(|i| from - 600 + 60 * i)) {
+        let t0 = std::time::Instant::now();
+        rec.snapshot_at(at(step)).expect("snapshot");
+        scrub_ms.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
     let show = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         format!("median {:.0} ms, max {:.0} ms", v[v.len() / 2], v[v.len() - 1])
@@ -406,4 +414,5 @@ fn cursor_bench() {
     println!("cursor to a moment of the last {hours} h at {nodes} nodes ({} moments):", seek_ms.len());
     println!("  history snapshot_at: {}", show(&mut seek_ms));
     println!("  snapshot + rows + 200x50 frame: {}", show(&mut total_ms));
+    println!("  scrubbing a minute at a time ([ x10, ] x4): {}", show(&mut scrub_ms));
 }

@@ -1,6 +1,7 @@
 //! Reading a recording: the moment `t` is rebuilt from the last keyframe at or before it, then
 //! every recorded batch up to `t` applied in order, through the same store code as live.
 
+use std::cell::RefCell;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -38,7 +39,28 @@ pub struct Recording {
     conn: Connection,
     header: Header,
     settings: Settings,
+    /// States rebuilt by earlier seeks, to start the next one from (the cursor moves a minute
+    /// or a quarter of an hour at a time, mostly within one keyframe's hour).
+    checkpoints: RefCell<Vec<Checkpoint>>,
 }
+
+/// The state after every batch of the frames before `next_seq` (from keyframe `k`), the last of
+/// them at `at`, with the stream decoder as it was there.
+struct Checkpoint {
+    k: i64,
+    next_seq: i64,
+    /// The frames it read, `[k, next_seq)`, as (count, last seq): the recorder compacts and
+    /// drops frames while it runs, and a checkpoint whose frames changed is not used.
+    read: (i64, i64),
+    at: DateTime<Utc>,
+    state: ClusterState,
+    dec: StreamDec,
+}
+
+/// At most this many checkpoints are kept (each a copy of the state: memory), at least
+/// [`CHECKPOINT_EVERY_S`] of recorded time apart.
+const CHECKPOINTS: usize = 16;
+const CHECKPOINT_EVERY_S: i64 = 300;
 
 impl Recording {
     /// Open a recording to read, with the analysis settings to judge it by (windows, time zone,
@@ -46,7 +68,13 @@ impl Recording {
     pub fn open(path: &Path, settings: Settings) -> Result<Recording, Error> {
         let conn = db::open_read(path)?;
         let header = db::read_header(path, &conn)?;
-        Ok(Recording { path: path.to_path_buf(), conn, header, settings })
+        Ok(Recording {
+            path: path.to_path_buf(),
+            conn,
+            header,
+            settings,
+            checkpoints: RefCell::new(Vec::new()),
+        })
     }
 
     pub fn header(&self) -> &Header {
@@ -128,20 +156,116 @@ impl Recording {
         Ok(())
     }
 
-    /// The store as it was at `t`.
+    /// The store as it was at `t`: from the latest checkpoint of `t`'s keyframe at or before `t`
+    /// (else the keyframe), every batch up to `t` applied; checkpoints left on the way.
     fn state_at(&self, t: DateTime<Utc>) -> Result<ClusterState, Error> {
         let k = self.keyframe_for(t)?;
-        let mut state = ClusterState::new(self.header.cluster.clone(), self.settings.clone());
-        self.walk(k, false, |b, _| {
-            if b.at > t {
-                return ControlFlow::Break(());
+        let start = {
+            let cps = self.checkpoints.borrow();
+            let best =
+                cps.iter().enumerate().filter(|(_, c)| c.k == k && c.at <= t).max_by_key(|(_, c)| c.at);
+            best.map(|(i, _)| i).and_then(|i| {
+                let c = &cps[i];
+                (self.frames_read(k, c.next_seq).ok()? == c.read)
+                    .then(|| (c.next_seq, c.state.clone(), c.dec.clone(), c.at))
+            })
+        };
+        let (from_seq, mut state, mut dec, mut last) = match start {
+            Some(s) => s,
+            None => (
+                k,
+                ClusterState::new(self.header.cluster.clone(), self.settings.clone()),
+                StreamDec::default(),
+                from_ms(i64::MIN / 4),
+            ),
+        };
+        let mut st = self
+            .conn
+            .prepare("SELECT seq, kind, t0, data FROM frames WHERE seq >= ?1 ORDER BY seq")
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query([from_seq]).map_err(|e| self.err(e))?;
+        let mut next_seq = from_seq;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let get = |i| row.get::<_, i64>(i);
+            let (seq, kind, t0) = (
+                get(0).map_err(|e| self.err(e))?,
+                get(1).map_err(|e| self.err(e))?,
+                get(2).map_err(|e| self.err(e))?,
+            );
+            if seq > k && kind == KEYFRAME {
+                break;
             }
-            b.updates.into_iter().for_each(|u| {
-                state.apply(u);
-            });
-            ControlFlow::Continue(())
-        })?;
+            let data: Vec<u8> = row.get(3).map_err(|e| self.err(e))?;
+            let damaged = |detail: String| Error::Damaged {
+                path: self.path.clone(),
+                detail: format!(
+                    "frame {seq} ({}): {detail}; it reads up to there",
+                    from_ms(t0).format("%Y-%m-%dT%H:%M:%SZ")
+                ),
+            };
+            let raw = if kind == TAIL {
+                data
+            } else {
+                zstd::stream::decode_all(data.as_slice()).map_err(|e| damaged(e.to_string()))?
+            };
+            let before = dec.clone();
+            let batches = dec.frame(&raw).map_err(|e| damaged(e.0))?;
+            if batches.iter().any(|b| b.at > t) {
+                // `t` is inside this frame: the state before it is a checkpoint.
+                let read = self.frames_read(k, seq)?;
+                self.keep(Checkpoint { k, next_seq: seq, read, at: last, state: state.clone(), dec: before });
+                for b in batches.into_iter().take_while(|b| b.at <= t) {
+                    b.updates.into_iter().for_each(|u| {
+                        state.apply(u);
+                    });
+                }
+                return Ok(state);
+            }
+            for b in batches {
+                last = b.at;
+                b.updates.into_iter().for_each(|u| {
+                    state.apply(u);
+                });
+            }
+            next_seq = seq + 1;
+            // On the way, a checkpoint every few minutes: the next seek, a minute back, starts
+            // near it instead of at the keyframe.
+            let near = self
+                .checkpoints
+                .borrow()
+                .iter()
+                .any(|c| c.k == k && (c.at - last).num_seconds().abs() < CHECKPOINT_EVERY_S);
+            if !near {
+                let read = self.frames_read(k, next_seq)?;
+                self.keep(Checkpoint { k, next_seq, read, at: last, state: state.clone(), dec: dec.clone() });
+            }
+        }
+        let read = self.frames_read(k, next_seq)?;
+        self.keep(Checkpoint { k, next_seq, read, at: last, state: state.clone(), dec });
         Ok(state)
+    }
+
+    /// How many frames `[k, next)` holds and the last one's seq.
+    fn frames_read(&self, k: i64, next: i64) -> Result<(i64, i64), Error> {
+        self.conn
+            .query_row(
+                "SELECT count(*), coalesce(max(seq), -1) FROM frames WHERE seq >= ?1 AND seq < ?2",
+                params![k, next],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Keep `c` unless one of its keyframe is near it; the oldest others go first.
+    fn keep(&self, c: Checkpoint) {
+        let mut cps = self.checkpoints.borrow_mut();
+        if cps.iter().any(|x| x.k == c.k && (x.at - c.at).num_seconds().abs() < CHECKPOINT_EVERY_S) {
+            return;
+        }
+        if cps.len() >= CHECKPOINTS {
+            cps.remove(0);
+        }
+        cps.push(c);
     }
 
     /// Changes within one session, `(from, to]`.

@@ -23,7 +23,7 @@ pub struct StreamEnc {
     last_cpu: Option<CpuCurve>,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct StreamDec {
     last_cpu: Option<CpuCurve>,
 }

@@ -174,6 +174,45 @@ fn without_thinning_a_replayed_moment_is_exactly_the_live_one() {
     }
 }
 
+/// The cursor's seeks start from states earlier seeks left (checkpoints): moving back and forth,
+/// in any order, while the recorder writes and compacts and after it closed, every moment reads
+/// exactly as a fresh read of the file does.
+#[test]
+fn seeks_in_any_order_read_as_fresh_reads() {
+    let dir = TempDir::new("seeks");
+    let path = dir.file("c.sqlite");
+    let opts = Options {
+        keyframe_every: Duration::minutes(10),
+        compact_every: Duration::minutes(1),
+        ..Options::default()
+    };
+    let mut w: Option<Writer> = None;
+    let mut r: Option<Recording> = None;
+    let order = [500, 20, 590, 300, 301, 900, 60, 1190, 610, 5, 1000];
+    let check = |r: &Recording, upto: i64| {
+        for s in order.iter().copied().filter(|s| *s <= upto) {
+            let fresh = Recording::open(&path, Settings::default()).expect("open");
+            let want = shown(&fresh.snapshot_at(at(s)).expect("fresh"));
+            assert_eq!(
+                shown(&r.snapshot_at(at(s)).expect("cached")),
+                want,
+                "at +{s}s (recorded to +{upto}s)"
+            );
+        }
+    };
+    scripted(20, |t, b| {
+        let w = w.get_or_insert_with(|| Writer::create(&path, &header("demo"), opts, t).expect("create"));
+        w.record(t, &b).expect("record");
+        let s = (t - at(0)).num_seconds();
+        if s > 0 && s % 400 == 0 {
+            // Mid-recording, with the same reader each time: its checkpoints outlive compactions.
+            check(r.get_or_insert_with(|| Recording::open(&path, Settings::default()).expect("open")), s);
+        }
+    });
+    w.expect("writer").close().expect("close");
+    check(r.as_ref().expect("a reader"), 1200);
+}
+
 #[test]
 fn thinning_keeps_what_views_show_within_a_minute() {
     let dir = TempDir::new("thin");
