@@ -415,4 +415,8 @@ fn cursor_bench() {
     println!("  history snapshot_at: {}", show(&mut seek_ms));
     println!("  snapshot + rows + 200x50 frame: {}", show(&mut total_ms));
     println!("  scrubbing a minute at a time ([ x10, ] x4): {}", show(&mut scrub_ms));
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS")).map(str::to_string));
+    println!("  resident with the reader's checkpoints: {}", rss.unwrap_or_default());
 }

@@ -57,9 +57,10 @@ struct Checkpoint {
     dec: StreamDec,
 }
 
-/// At most this many checkpoints are kept (each a copy of the state: memory), at least
-/// [`CHECKPOINT_EVERY_S`] of recorded time apart.
-const CHECKPOINTS: usize = 16;
+/// At most this many checkpoints are kept (each a copy of the state: about 27 MB at 5,000 nodes
+/// and 150,000 pods), at least [`CHECKPOINT_EVERY_S`] of recorded time apart: half an hour of
+/// scrubbing near the cursor without going back to the keyframe.
+const CHECKPOINTS: usize = 6;
 const CHECKPOINT_EVERY_S: i64 = 300;
 
 impl Recording {
