@@ -229,6 +229,7 @@ fn pod(ns: &str, name: &str, node: &str, class: Option<&str>, offline: bool) -> 
         host_network: false,
         phase: "Running".into(),
         offline,
+        sandbox: None,
     }
 }
 

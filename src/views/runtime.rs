@@ -314,6 +314,7 @@ mod tests {
             host_network: false,
             phase: "Running".into(),
             offline: true,
+            sandbox: None,
         };
         snap.pods = std::sync::Arc::new(crate::model::Pods::from_vec(vec![pod]));
         snap.findings = crate::analysis::rules::findings(&snap, &Default::default());

@@ -354,3 +354,70 @@ async fn connect_errors_are_one_clear_line() {
     assert_eq!(label, "a https://10.0.0.1:6443");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn upstream_pod(name: &str) -> SlimPod {
+    let path = format!("{}/tests/fixtures/upstream/kube/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("fixture exists");
+    serde_json::from_str(&text).expect("pod JSON")
+}
+
+/// Istio's injected init container (NET_ADMIN, NET_RAW) under gVisor, and the Kubernetes docs'
+/// sysctl example under Kata: the spec fields reach the model; a memory emptyDir that is not
+/// mounted at /dev/shm is not a /dev/shm.
+#[test]
+fn sandbox_fields_of_upstream_pods_reach_the_model() {
+    use clustertop::model::{AddedCap, SandboxAsks};
+    let istio =
+        map::pod(&upstream_pod("pod-istio-gvisor-productpage.json"), &[], &[], &mut Default::default());
+    assert_eq!(&*istio.name, "productpage-v1-6b746f74dc-9stvs");
+    assert_eq!(istio.runtime_class.as_deref(), Some("gvisor"));
+    let cap = |k: &str| AddedCap { container: "istio-init".into(), capability: k.into() };
+    assert_eq!(
+        istio.sandbox.as_deref(),
+        Some(&SandboxAsks { init_caps: vec![cap("NET_ADMIN"), cap("NET_RAW")], ..SandboxAsks::default() })
+    );
+
+    let sysctl = map::pod(&upstream_pod("pod-sysctl-example-kata.json"), &[], &[], &mut Default::default());
+    let want = ["kernel.shm_rmid_forced", "net.core.somaxconn", "kernel.msgmax"].map(String::from).to_vec();
+    assert_eq!(sysctl.sandbox.as_deref(), Some(&SandboxAsks { sysctls: want, ..SandboxAsks::default() }));
+
+    // A plain pod carries no allocation.
+    let web = map::pod(&upstream_pod("pod-web-running.json"), &[], &[], &mut Default::default());
+    assert!(web.sandbox.is_none());
+}
+
+/// The remaining fields, on the Istio pod edited: hostPID/IPC, shareProcessNamespace, a memory
+/// emptyDir at /dev/shm with its sizeLimit, hostPath; a main container's NET_ADMIN is not an init
+/// container's.
+#[test]
+fn host_namespaces_dev_shm_and_host_paths_are_mapped() {
+    use clustertop::model::DevShm;
+    let mut v: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{}/tests/fixtures/upstream/kube/pod-istio-gvisor-productpage.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("fixture"),
+    )
+    .expect("json");
+    let spec = &mut v["spec"];
+    spec["hostPID"] = true.into();
+    spec["hostIPC"] = true.into();
+    spec["shareProcessNamespace"] = true.into();
+    spec["initContainers"] = serde_json::json!([]);
+    spec["containers"][0]["securityContext"] = serde_json::json!({"capabilities": {"add": ["NET_ADMIN"]}});
+    spec["containers"][0]["volumeMounts"] = serde_json::json!([{"mountPath": "/dev/shm", "name": "dshm"}]);
+    spec["volumes"] = serde_json::json!([
+        {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}},
+        {"name": "logs", "hostPath": {"path": "/var/log", "type": "Directory"}}
+    ]);
+    let p: SlimPod = serde_json::from_value(v).expect("pod");
+    let a = map::pod(&p, &[], &[], &mut Default::default()).sandbox.expect("asks");
+    assert!(a.host_pid && a.host_ipc && a.share_process_namespace);
+    assert_eq!(
+        a.dev_shm,
+        Some(DevShm { volume: "dshm".into(), memory: true, size_limit_bytes: Some(2 << 30) })
+    );
+    assert_eq!(a.host_paths, ["/var/log"]);
+    assert!(a.init_caps.is_empty(), "{:?}", a.init_caps);
+}

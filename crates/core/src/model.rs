@@ -24,7 +24,7 @@ pub use finding::{Finding, Rule, Severity};
 pub use netmode::{Cni, Evidence, NetClass, NetMode, Signal};
 pub use node::{Aged, HostFacts, Node};
 pub use pods::{Interner, Pods};
-pub use runtime::{Pod, RuntimeClass, RuntimeKind, RuntimeMix};
+pub use runtime::{AddedCap, DevShm, Pod, RuntimeClass, RuntimeKind, RuntimeMix, SandboxAsks};
 pub use snapshot::{ForeignNode, Snapshot, UNKNOWN, Unknown, or_unknown};
 pub use source::{SourceHealth, SourceId, SourceStatus};
 pub use update::{NodeInfo, NodeMetrics, Update};

@@ -132,6 +132,7 @@ pub fn pod(ns: &str, name: &str, node: &str, class: Option<&str>) -> Pod {
         host_network: false,
         phase: "Running".into(),
         offline: false,
+        sandbox: None,
     }
 }
 

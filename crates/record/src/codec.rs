@@ -219,6 +219,15 @@ impl<T: Codec> Codec for Option<T> {
     }
 }
 
+impl<T: Codec> Codec for Box<T> {
+    fn enc(&self, e: &mut Enc) {
+        (**self).enc(e);
+    }
+    fn dec(d: &mut Dec) -> Result<Self> {
+        T::dec(d).map(Box::new)
+    }
+}
+
 impl<T: Codec> Codec for Vec<T> {
     fn enc(&self, e: &mut Enc) {
         e.uvar(self.len() as u64);

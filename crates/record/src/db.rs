@@ -18,7 +18,8 @@ use crate::{Error, Header};
 
 /// The schema this build writes and reads. Older recordings are read as they are; a newer one
 /// is refused.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: pods carry `sandbox` (the spec fields the sandbox compatibility rules read).
+pub const SCHEMA_VERSION: u32 = 2;
 pub const FORMAT: &str = "clustertop.recording";
 
 pub const KEYFRAME: i64 = 0;
@@ -170,6 +171,9 @@ fn check(path: &Path, conn: &Connection) -> Result<(), Error> {
     let v: u32 = v.and_then(|v| v.parse().ok()).ok_or_else(not)?;
     if v > SCHEMA_VERSION {
         return Err(Error::NewerSchema { path: path.to_path_buf(), found: v, supported: SCHEMA_VERSION });
+    }
+    if v < SCHEMA_VERSION {
+        return Err(Error::OlderSchema { path: path.to_path_buf(), found: v, supported: SCHEMA_VERSION });
     }
     Ok(())
 }

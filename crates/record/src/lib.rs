@@ -47,6 +47,12 @@ pub enum Error {
         found: u32,
         supported: u32,
     },
+    /// Written before the encoding changed (`SCHEMA_VERSION`): its frames would not decode.
+    OlderSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
     OtherCluster {
         path: PathBuf,
         found: Box<Header>,
@@ -89,6 +95,12 @@ impl std::fmt::Display for Error {
                 f,
                 "{} was written by a newer clustertop (recording schema {found}; this one reads up to \
                  {supported}): upgrade clustertop to read it",
+                show(path)
+            ),
+            Error::OlderSchema { path, found, supported } => write!(
+                f,
+                "{} was written by an older clustertop (recording schema {found}; this one reads \
+                 {supported}): read it with that clustertop, or record to a new file",
                 show(path)
             ),
             Error::OtherCluster { path, found, wanted } => write!(

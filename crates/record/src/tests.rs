@@ -329,9 +329,24 @@ fn a_newer_schema_is_refused_with_a_clear_error() {
     c.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", []).expect("update");
     drop(c);
     let e = Recording::open(&p, Settings::default()).err().expect("refused");
-    assert!(e.to_string().contains("newer clustertop (recording schema 99; this one reads up to 1)"), "{e}");
+    assert!(e.to_string().contains("newer clustertop (recording schema 99; this one reads up to 2)"), "{e}");
     let e = Writer::create(&p, &header("demo"), Options::default(), at(0)).err().expect("refused");
     assert!(matches!(e, Error::NewerSchema { found: 99, .. }), "{e:?}");
+}
+
+/// Schema 1 pods had no `sandbox`: their frames would misread, so the file is refused whole.
+#[test]
+fn an_older_schema_is_refused_with_a_clear_error() {
+    let dir = TempDir::new("older");
+    let p = dir.file("c.sqlite");
+    record_some(&p, 60);
+    let c = rusqlite::Connection::open(&p).expect("open");
+    c.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'", []).expect("update");
+    drop(c);
+    let e = Recording::open(&p, Settings::default()).err().expect("refused");
+    assert!(e.to_string().contains("older clustertop (recording schema 1; this one reads 2)"), "{e}");
+    let e = Writer::create(&p, &header("demo"), Options::default(), at(0)).err().expect("refused");
+    assert!(matches!(e, Error::OlderSchema { found: 1, .. }), "{e:?}");
 }
 
 #[test]

@@ -59,6 +59,7 @@ fn pod(ns: &str, name: String, node: &str) -> Pod {
         host_network: false,
         phase: "Running".into(),
         offline: false,
+        sandbox: None,
     }
 }
 
@@ -201,6 +202,7 @@ pub(crate) fn agent_pod(cni: crate::model::Cni, name: &str, node: &str) -> Pod {
         host_network: true,
         phase: "Running".into(),
         offline: false,
+        sandbox: None,
     }
 }
 

@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Node as K8sNode;
 use k8s_openapi::api::node::v1::RuntimeClass as K8sRuntimeClass;
 
-use super::slim::SlimPod;
+use super::slim::{SlimPod, SlimSpec};
 use crate::model::NodeInfo;
-use crate::model::{Cni, ConfiguredPeer, Interner, Pod, RuntimeClass, RuntimeKind, Signal, SourceHealth};
+use crate::model::{
+    AddedCap, Cni, ConfiguredPeer, DevShm, Interner, Pod, RuntimeClass, RuntimeKind, SandboxAsks, Signal,
+    SourceHealth,
+};
 
 /// Node annotations that carry CNI evidence (data-sources §7). Other annotations are dropped.
 pub const NET_ANNOTATIONS: &[&str] = &[
@@ -185,6 +188,46 @@ pub fn pod(
         host_network: p.spec.host_network.unwrap_or(false),
         phase: interner.get(p.status.phase.as_deref().unwrap_or("Unknown")),
         offline,
+        sandbox: sandbox_asks(&p.spec).boxed(),
+    }
+}
+
+/// The mount path whose emptyDir is the pod's shared memory.
+const DEV_SHM: &str = "/dev/shm";
+
+/// What the spec asks that a sandbox gives differently (`analysis::rules::sandbox`).
+pub fn sandbox_asks(spec: &SlimSpec) -> SandboxAsks {
+    let shm_volume = spec
+        .containers
+        .iter()
+        .chain(&spec.init_containers)
+        .flat_map(|c| &c.volume_mounts)
+        .find(|m| m.mount_path.trim_end_matches('/') == DEV_SHM)
+        .map(|m| m.name.as_str());
+    let dev_shm = shm_volume.and_then(|name| {
+        let v = spec.volumes.iter().find(|v| v.name == name)?;
+        let e = v.empty_dir.as_ref()?;
+        Some(DevShm {
+            volume: v.name.clone(),
+            memory: e.medium.as_deref() == Some("Memory"),
+            size_limit_bytes: e.size_limit.as_deref().and_then(mem_bytes),
+        })
+    });
+    SandboxAsks {
+        host_pid: spec.host_pid.unwrap_or(false),
+        host_ipc: spec.host_ipc.unwrap_or(false),
+        share_process_namespace: spec.share_process_namespace.unwrap_or(false),
+        sysctls: spec.security_context.iter().flat_map(|s| &s.sysctls).map(|s| s.name.clone()).collect(),
+        dev_shm,
+        host_paths: spec.volumes.iter().filter_map(|v| Some(v.host_path.as_ref()?.path.clone())).collect(),
+        init_caps: spec
+            .init_containers
+            .iter()
+            .flat_map(|c| {
+                let add = c.security_context.iter().flat_map(|s| s.capabilities.iter()).flat_map(|c| &c.add);
+                add.map(|cap| AddedCap { container: c.name.clone(), capability: cap.clone() })
+            })
+            .collect(),
     }
 }
 

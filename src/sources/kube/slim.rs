@@ -8,7 +8,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 
 /// `metadata.{name,namespace,uid,labels,resourceVersion}`, `spec.{nodeName,runtimeClassName,
-/// priorityClassName,hostNetwork,priority}`, `status.phase`. Unknown fields are skipped by serde.
+/// priorityClassName,hostNetwork,priority}`, `status.phase`, and for the sandbox compatibility
+/// checks `spec.{hostPID,hostIPC,shareProcessNamespace,securityContext.sysctls}`, the emptyDir and
+/// hostPath volumes, the containers' `/dev/shm` mounts and the init containers' added
+/// capabilities. Unknown fields are skipped by serde.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(from = "RawPod")]
 pub struct SlimPod {
@@ -27,6 +30,76 @@ pub struct SlimSpec {
     pub host_network: Option<bool>,
     /// `spec.priority`, resolved by admission from the priority class (Koordinator's bands).
     pub priority: Option<i32>,
+    #[serde(rename = "hostPID")]
+    pub host_pid: Option<bool>,
+    #[serde(rename = "hostIPC")]
+    pub host_ipc: Option<bool>,
+    pub share_process_namespace: Option<bool>,
+    pub security_context: Option<SlimPodSecurity>,
+    pub volumes: Vec<SlimVolume>,
+    pub containers: Vec<SlimContainer>,
+    pub init_containers: Vec<SlimContainer>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct SlimPodSecurity {
+    pub sysctls: Vec<SlimName>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct SlimName {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SlimVolume {
+    pub name: String,
+    pub empty_dir: Option<SlimEmptyDir>,
+    pub host_path: Option<SlimHostPath>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SlimEmptyDir {
+    pub medium: Option<String>,
+    /// A quantity (`1Gi`).
+    pub size_limit: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct SlimHostPath {
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SlimContainer {
+    pub name: String,
+    pub volume_mounts: Vec<SlimMount>,
+    pub security_context: Option<SlimSecurity>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SlimMount {
+    pub name: String,
+    pub mount_path: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct SlimSecurity {
+    pub capabilities: Option<SlimCaps>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct SlimCaps {
+    pub add: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

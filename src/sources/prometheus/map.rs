@@ -320,6 +320,8 @@ pub fn pods(pod_nodes: &[Series], runtime: &[Series], offline_classes: &BTreeSet
                 priority_class: priority_class.map(Into::into),
                 host_network: false,
                 phase: "Running".into(),
+                // kube-state-metrics does not carry these spec fields.
+                sandbox: None,
             })
         })
         .collect();

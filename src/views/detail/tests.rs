@@ -123,3 +123,23 @@ fn a_node_behind_a_dead_tor_shows_the_tor_finding() {
     let t = text(&detail("node-05"), 120, 60);
     assert!(!t.contains("bgp-peer-down"), "node-05 is in rack-2: {t}");
 }
+
+/// A sandbox compatibility finding about a pod shows in its node's detail and in Triage.
+#[test]
+fn a_kata_pod_asking_for_host_pid_shows_in_node_detail_and_triage() {
+    let mut snap = fb::sim();
+    let kata = snap.runtime_classes.iter().find(|c| c.kind == crate::model::RuntimeKind::Kata).unwrap();
+    let (class, node) = (kata.name.clone(), snap.nodes[0].name.clone());
+    let mut pods = (*snap.pods).clone();
+    let mut p = clustertop_core::testkit::pod("shop", "debugger", &node, Some(&class));
+    p.sandbox = crate::model::SandboxAsks { host_pid: true, ..Default::default() }.boxed();
+    pods.insert(p);
+    snap.pods = std::sync::Arc::new(pods);
+    snap.findings = crate::analysis::rules::findings(&snap, &Default::default());
+    let th = Theme::builtin("default", false).unwrap();
+    let t = fb::render(&snap, &detail(&node), &th, 200, 80, super::render).join("\n");
+    assert!(t.contains("kata-host-pid-ipc") && t.contains("shop/debugger"), "{t}");
+    assert!(t.contains("spec.hostPID: true"), "{t}");
+    let t = fb::render(&snap, &Model::default(), &th, 200, 80, crate::views::triage::render).join("\n");
+    assert!(t.contains("kata-host-pid-ipc") && t.contains("shop/debugger"), "{t}");
+}

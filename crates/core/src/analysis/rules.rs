@@ -8,6 +8,7 @@ pub mod colocation;
 pub mod conntrack;
 pub mod host;
 pub mod runtime;
+pub mod sandbox;
 pub mod sources;
 
 use super::Settings;
@@ -21,6 +22,7 @@ pub fn findings(snap: &Snapshot, settings: &Settings) -> Vec<Finding> {
     bgp::check(snap, &mut out);
     cni::check(snap, &mut out);
     runtime::check(snap, &mut out);
+    sandbox::check(snap, &mut out);
     host::check(snap, &mut out);
     colocation::check(snap, &mut out);
     sources::check(snap, &mut out);

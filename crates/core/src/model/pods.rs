@@ -156,6 +156,7 @@ mod tests {
             host_network: false,
             phase: "Running".into(),
             offline: false,
+            sandbox: None,
         }
     }
 

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::model::{
-    BgpSession, BgpState, ConfiguredPeer, Conntrack, CpuCurve, HostFacts, NodeInfo, NodeMetrics, Pod,
-    RackCurve, Report, RuntimeClass, Signal, SourceHealth,
+    AddedCap, BgpSession, BgpState, ConfiguredPeer, Conntrack, CpuCurve, DevShm, HostFacts, NodeInfo,
+    NodeMetrics, Pod, RackCurve, Report, RuntimeClass, SandboxAsks, Signal, SourceHealth,
 };
 use crate::sanitize::sanitize;
 
@@ -178,14 +178,59 @@ impl Clean for SourceHealth {
 
 impl Clean for Pod {
     fn clean(&mut self) {
-        let Pod { namespace, name, node, runtime_class, priority_class, host_network: _, phase, offline: _ } =
-            self;
+        let Pod {
+            namespace,
+            name,
+            node,
+            runtime_class,
+            priority_class,
+            host_network: _,
+            phase,
+            offline: _,
+            sandbox,
+        } = self;
         namespace.clean();
         name.clean();
         node.clean();
         runtime_class.clean();
         priority_class.clean();
         phase.clean();
+        if let Some(s) = sandbox {
+            s.clean();
+        }
+    }
+}
+
+impl Clean for SandboxAsks {
+    fn clean(&mut self) {
+        let SandboxAsks {
+            host_pid: _,
+            host_ipc: _,
+            share_process_namespace: _,
+            sysctls,
+            dev_shm,
+            host_paths,
+            init_caps,
+        } = self;
+        sysctls.clean();
+        dev_shm.clean();
+        host_paths.clean();
+        init_caps.clean();
+    }
+}
+
+impl Clean for DevShm {
+    fn clean(&mut self) {
+        let DevShm { volume, memory: _, size_limit_bytes: _ } = self;
+        volume.clean();
+    }
+}
+
+impl Clean for AddedCap {
+    fn clean(&mut self) {
+        let AddedCap { container, capability } = self;
+        container.clean();
+        capability.clean();
     }
 }
 

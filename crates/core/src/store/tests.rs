@@ -97,6 +97,7 @@ fn incremental_pod_counts_equal_a_recount() {
         host_network: false,
         phase: "Running".into(),
         offline: false,
+        sandbox: None,
     };
     let classes = Update::RuntimeClasses(vec![RuntimeClass {
         name: "kata".into(),
@@ -181,6 +182,7 @@ fn unchanged_nodes_are_shared_and_changed_ones_rebuilt() {
         host_network: false,
         phase: "Running".into(),
         offline: false,
+        sandbox: None,
     };
     s.apply(Update::PodApplied(pod));
     let c = s.snapshot(t + Duration::seconds(2));

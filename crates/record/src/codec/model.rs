@@ -1,8 +1,9 @@
 //! The model's types in the recording's encoding, each destructured without `..`.
 
 use clustertop_core::model::{
-    BgpSession, BgpState, Cni, ConfiguredPeer, Conntrack, CpuCurve, CpuPoint, Family, HostFacts, NodeInfo,
-    NodeMetrics, Pod, RackCurve, Report, RuntimeClass, RuntimeKind, Signal, SourceHealth, SourceId, Update,
+    AddedCap, BgpSession, BgpState, Cni, ConfiguredPeer, Conntrack, CpuCurve, CpuPoint, DevShm, Family,
+    HostFacts, NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass, RuntimeKind, SandboxAsks, Signal,
+    SourceHealth, SourceId, Update,
 };
 
 use super::{Codec, CodecError, Dec, Enc, Result, dec_variant};
@@ -368,7 +369,17 @@ impl Codec for NodeMetrics {
 
 impl Codec for Pod {
     fn enc(&self, e: &mut Enc) {
-        let Pod { namespace, name, node, runtime_class, priority_class, host_network, phase, offline } = self;
+        let Pod {
+            namespace,
+            name,
+            node,
+            runtime_class,
+            priority_class,
+            host_network,
+            phase,
+            offline,
+            sandbox,
+        } = self;
         namespace.enc(e);
         name.enc(e);
         node.enc(e);
@@ -377,6 +388,7 @@ impl Codec for Pod {
         host_network.enc(e);
         phase.enc(e);
         offline.enc(e);
+        sandbox.enc(e);
     }
     fn dec(d: &mut Dec) -> Result<Self> {
         Ok(Pod {
@@ -388,7 +400,63 @@ impl Codec for Pod {
             host_network: Codec::dec(d)?,
             phase: Codec::dec(d)?,
             offline: Codec::dec(d)?,
+            sandbox: Codec::dec(d)?,
         })
+    }
+}
+
+impl Codec for SandboxAsks {
+    fn enc(&self, e: &mut Enc) {
+        let SandboxAsks {
+            host_pid,
+            host_ipc,
+            share_process_namespace,
+            sysctls,
+            dev_shm,
+            host_paths,
+            init_caps,
+        } = self;
+        host_pid.enc(e);
+        host_ipc.enc(e);
+        share_process_namespace.enc(e);
+        sysctls.enc(e);
+        dev_shm.enc(e);
+        host_paths.enc(e);
+        init_caps.enc(e);
+    }
+    fn dec(d: &mut Dec) -> Result<Self> {
+        Ok(SandboxAsks {
+            host_pid: Codec::dec(d)?,
+            host_ipc: Codec::dec(d)?,
+            share_process_namespace: Codec::dec(d)?,
+            sysctls: Codec::dec(d)?,
+            dev_shm: Codec::dec(d)?,
+            host_paths: Codec::dec(d)?,
+            init_caps: Codec::dec(d)?,
+        })
+    }
+}
+
+impl Codec for DevShm {
+    fn enc(&self, e: &mut Enc) {
+        let DevShm { volume, memory, size_limit_bytes } = self;
+        volume.enc(e);
+        memory.enc(e);
+        size_limit_bytes.enc(e);
+    }
+    fn dec(d: &mut Dec) -> Result<Self> {
+        Ok(DevShm { volume: Codec::dec(d)?, memory: Codec::dec(d)?, size_limit_bytes: Codec::dec(d)? })
+    }
+}
+
+impl Codec for AddedCap {
+    fn enc(&self, e: &mut Enc) {
+        let AddedCap { container, capability } = self;
+        container.enc(e);
+        capability.enc(e);
+    }
+    fn dec(d: &mut Dec) -> Result<Self> {
+        Ok(AddedCap { container: Codec::dec(d)?, capability: Codec::dec(d)? })
     }
 }
 

@@ -38,3 +38,22 @@ fn truncated_or_garbled_bytes_are_errors_not_panics() {
     huge.uvar(u64::MAX);
     assert!(Vec::<Update>::dec(&mut Dec::new(&huge.buf)).is_err());
 }
+
+#[test]
+fn a_pods_sandbox_asks_round_trip() {
+    use clustertop_core::model::{AddedCap, DevShm, SandboxAsks};
+    let mut p = clustertop_core::testkit::pod("ns", "p", "n1", Some("kata"));
+    let plain = p.clone();
+    p.sandbox = SandboxAsks {
+        host_pid: true,
+        host_ipc: false,
+        share_process_namespace: true,
+        sysctls: vec!["net.core.somaxconn".into()],
+        dev_shm: Some(DevShm { volume: "dshm".into(), memory: true, size_limit_bytes: Some(1 << 31) }),
+        host_paths: vec!["/var/log".into()],
+        init_caps: vec![AddedCap { container: "istio-init".into(), capability: "NET_ADMIN".into() }],
+    }
+    .boxed();
+    let u = vec![Update::PodsReplaced(vec![p, plain])];
+    assert_eq!(roundtrip(&u), u);
+}

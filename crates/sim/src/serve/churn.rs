@@ -85,6 +85,7 @@ impl Churn {
                 host_network: false,
                 phase: "Running".into(),
                 offline: false,
+                sandbox: None,
             };
             self.pool.push((pod.namespace.to_string(), pod.name.to_string()));
             st.apply(Update::PodApplied(pod));

@@ -388,6 +388,7 @@ impl State {
                 host_network: false,
                 phase: "Running".into(),
                 offline: false,
+                sandbox: None,
             });
         }
     }
