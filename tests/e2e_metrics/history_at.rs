@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 use std::process::Command;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use serde_json::Value;
 
 use crate::support::prom::Prom;
@@ -47,7 +47,7 @@ const NODES: &[(&str, &str, [&str; 2])] = &[
 fn om(i: &Incident) -> String {
     let mut o = String::new();
     let times: Vec<i64> = (0..).map(|k| i.start + k * STEP).take_while(|t| *t <= i.end).collect();
-    let mut series = |o: &mut String, name: &str, labels: &str, v: &dyn Fn(i64) -> u64| {
+    let series = |o: &mut String, name: &str, labels: &str, v: &dyn Fn(i64) -> u64| {
         for t in &times {
             writeln!(o, "{name}{{{labels}}} {} {t}", v(*t)).unwrap();
         }
