@@ -57,6 +57,32 @@ struct Checkpoint {
     dec: StreamDec,
 }
 
+/// One recorded frame, decompressed.
+struct Frame {
+    seq: i64,
+    t0: i64,
+    keyframe: bool,
+    raw: Vec<u8>,
+}
+
+impl Frame {
+    fn damaged(&self, path: &Path, detail: impl std::fmt::Display) -> Error {
+        Error::Damaged {
+            path: path.to_path_buf(),
+            detail: format!(
+                "frame {} ({}): {detail}; it reads up to there",
+                self.seq,
+                from_ms(self.t0).format("%Y-%m-%dT%H:%M:%SZ")
+            ),
+        }
+    }
+
+    /// Its batches, decoded in stream order (`dec` carries the CPU curve between frames).
+    fn batches(&self, dec: &mut StreamDec, path: &Path) -> Result<Vec<Batch>, Error> {
+        dec.frame(&self.raw).map_err(|e| self.damaged(path, e.0))
+    }
+}
+
 /// At most this many checkpoints are kept (each a copy of the state: about 27 MB at 5,000 nodes
 /// and 150,000 pods), at least [`CHECKPOINT_EVERY_S`] of recorded time apart: half an hour of
 /// scrubbing near the cursor without going back to the keyframe.
@@ -110,6 +136,38 @@ impl Recording {
         k.ok_or_else(|| Error::NotRecorded { at: t, spans: self.spans().unwrap_or_default() })
     }
 
+    /// Every frame from `from` on, in order and decompressed, until `f` breaks.
+    fn frames(
+        &self,
+        from: i64,
+        mut f: impl FnMut(Frame) -> Result<ControlFlow<()>, Error>,
+    ) -> Result<(), Error> {
+        let mut st = self
+            .conn
+            .prepare("SELECT seq, kind, t0, data FROM frames WHERE seq >= ?1 ORDER BY seq")
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query([from]).map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let get = |i| row.get::<_, i64>(i);
+            let (seq, kind, t0) = (
+                get(0).map_err(|e| self.err(e))?,
+                get(1).map_err(|e| self.err(e))?,
+                get(2).map_err(|e| self.err(e))?,
+            );
+            let data: Vec<u8> = row.get(3).map_err(|e| self.err(e))?;
+            let mut frame = Frame { seq, t0, keyframe: kind == KEYFRAME, raw: Vec::new() };
+            frame.raw = if kind == TAIL {
+                data
+            } else {
+                zstd::stream::decode_all(data.as_slice()).map_err(|e| frame.damaged(&self.path, e))?
+            };
+            if f(frame)?.is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Every batch from keyframe `k` on, in order, until `f` breaks; at the next keyframe, stop
     /// unless `through` (then `f` hears of it: its batch is the whole state).
     fn walk(
@@ -118,43 +176,19 @@ impl Recording {
         through: bool,
         mut f: impl FnMut(Batch, bool) -> ControlFlow<()>,
     ) -> Result<(), Error> {
-        let mut st = self
-            .conn
-            .prepare("SELECT seq, kind, t0, data FROM frames WHERE seq >= ?1 ORDER BY seq")
-            .map_err(|e| self.err(e))?;
-        let mut rows = st.query([k]).map_err(|e| self.err(e))?;
         let mut dec = StreamDec::default();
-        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-            let get = |i| row.get::<_, i64>(i);
-            let (seq, kind, t0) = (
-                get(0).map_err(|e| self.err(e))?,
-                get(1).map_err(|e| self.err(e))?,
-                get(2).map_err(|e| self.err(e))?,
-            );
-            let keyframe = seq > k && kind == KEYFRAME;
+        self.frames(k, |frame| {
+            let keyframe = frame.seq > k && frame.keyframe;
             if keyframe && !through {
-                break;
+                return Ok(ControlFlow::Break(()));
             }
-            let data: Vec<u8> = row.get(3).map_err(|e| self.err(e))?;
-            let damaged = |detail: String| Error::Damaged {
-                path: self.path.clone(),
-                detail: format!(
-                    "frame {seq} ({}): {detail}; it reads up to there",
-                    from_ms(t0).format("%Y-%m-%dT%H:%M:%SZ")
-                ),
-            };
-            let raw = if kind == TAIL {
-                data
-            } else {
-                zstd::stream::decode_all(data.as_slice()).map_err(|e| damaged(e.to_string()))?
-            };
-            for b in dec.frame(&raw).map_err(|e| damaged(e.0))? {
+            for b in frame.batches(&mut dec, &self.path)? {
                 if f(b, keyframe).is_break() {
-                    return Ok(());
+                    return Ok(ControlFlow::Break(()));
                 }
             }
-        }
-        Ok(())
+            Ok(ControlFlow::Continue(()))
+        })
     }
 
     /// The store as it was at `t`: from the latest checkpoint of `t`'s keyframe at or before `t`
@@ -180,70 +214,60 @@ impl Recording {
                 from_ms(i64::MIN / 4),
             ),
         };
-        let mut st = self
-            .conn
-            .prepare("SELECT seq, kind, t0, data FROM frames WHERE seq >= ?1 ORDER BY seq")
-            .map_err(|e| self.err(e))?;
-        let mut rows = st.query([from_seq]).map_err(|e| self.err(e))?;
         let mut next_seq = from_seq;
-        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-            let get = |i| row.get::<_, i64>(i);
-            let (seq, kind, t0) = (
-                get(0).map_err(|e| self.err(e))?,
-                get(1).map_err(|e| self.err(e))?,
-                get(2).map_err(|e| self.err(e))?,
-            );
-            if seq > k && kind == KEYFRAME {
-                break;
+        let mut inside = false;
+        self.frames(from_seq, |frame| {
+            if frame.seq > k && frame.keyframe {
+                return Ok(ControlFlow::Break(()));
             }
-            let data: Vec<u8> = row.get(3).map_err(|e| self.err(e))?;
-            let damaged = |detail: String| Error::Damaged {
-                path: self.path.clone(),
-                detail: format!(
-                    "frame {seq} ({}): {detail}; it reads up to there",
-                    from_ms(t0).format("%Y-%m-%dT%H:%M:%SZ")
-                ),
-            };
-            let raw = if kind == TAIL {
-                data
-            } else {
-                zstd::stream::decode_all(data.as_slice()).map_err(|e| damaged(e.to_string()))?
-            };
             let before = dec.clone();
-            let batches = dec.frame(&raw).map_err(|e| damaged(e.0))?;
-            if batches.iter().any(|b| b.at > t) {
+            let batches = frame.batches(&mut dec, &self.path)?;
+            inside = batches.iter().any(|b| b.at > t);
+            if inside {
                 // `t` is inside this frame: the state before it is a checkpoint.
-                let read = self.frames_read(k, seq)?;
-                self.keep(Checkpoint { k, next_seq: seq, read, at: last, state: state.clone(), dec: before });
-                for b in batches.into_iter().take_while(|b| b.at <= t) {
-                    b.updates.into_iter().for_each(|u| {
-                        state.apply(u);
-                    });
-                }
-                return Ok(state);
+                self.checkpoint(k, frame.seq, last, &state, before)?;
             }
-            for b in batches {
+            for b in batches.into_iter().take_while(|b| b.at <= t) {
                 last = b.at;
                 b.updates.into_iter().for_each(|u| {
                     state.apply(u);
                 });
             }
-            next_seq = seq + 1;
+            if inside {
+                return Ok(ControlFlow::Break(()));
+            }
+            next_seq = frame.seq + 1;
             // On the way, a checkpoint every few minutes: the next seek, a minute back, starts
             // near it instead of at the keyframe.
-            let near = self
-                .checkpoints
-                .borrow()
-                .iter()
-                .any(|c| c.k == k && (c.at - last).num_seconds().abs() < CHECKPOINT_EVERY_S);
-            if !near {
-                let read = self.frames_read(k, next_seq)?;
-                self.keep(Checkpoint { k, next_seq, read, at: last, state: state.clone(), dec: dec.clone() });
-            }
+            self.checkpoint(k, next_seq, last, &state, dec.clone())?;
+            Ok(ControlFlow::Continue(()))
+        })?;
+        if !inside {
+            self.checkpoint(k, next_seq, last, &state, dec)?;
+        }
+        Ok(state)
+    }
+
+    /// Keep a checkpoint of `state` (after the frames before `next_seq`, the last batch at `at`)
+    /// unless one of keyframe `k` is near it; the oldest others go first.
+    fn checkpoint(
+        &self,
+        k: i64,
+        next_seq: i64,
+        at: DateTime<Utc>,
+        state: &ClusterState,
+        dec: StreamDec,
+    ) -> Result<(), Error> {
+        let mut cps = self.checkpoints.borrow_mut();
+        if cps.iter().any(|c| c.k == k && (c.at - at).num_seconds().abs() < CHECKPOINT_EVERY_S) {
+            return Ok(());
         }
         let read = self.frames_read(k, next_seq)?;
-        self.keep(Checkpoint { k, next_seq, read, at: last, state: state.clone(), dec });
-        Ok(state)
+        if cps.len() >= CHECKPOINTS {
+            cps.remove(0);
+        }
+        cps.push(Checkpoint { k, next_seq, read, at, state: state.clone(), dec });
+        Ok(())
     }
 
     /// How many frames `[k, next)` holds and the last one's seq.
@@ -255,18 +279,6 @@ impl Recording {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .map_err(|e| self.err(e))
-    }
-
-    /// Keep `c` unless one of its keyframe is near it; the oldest others go first.
-    fn keep(&self, c: Checkpoint) {
-        let mut cps = self.checkpoints.borrow_mut();
-        if cps.iter().any(|x| x.k == c.k && (x.at - c.at).num_seconds().abs() < CHECKPOINT_EVERY_S) {
-            return;
-        }
-        if cps.len() >= CHECKPOINTS {
-            cps.remove(0);
-        }
-        cps.push(c);
     }
 
     /// Changes within one session, `(from, to]`.
