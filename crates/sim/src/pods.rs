@@ -49,7 +49,8 @@ const ONLINE: &[(&str, &str, Option<&str>)] = &[
     ("notify", "push-sender", None),
 ];
 
-fn pod(ns: &str, name: String, node: &str) -> Pod {
+/// A plain runc pod, Running on `node`.
+pub(crate) fn pod(ns: &str, name: String, node: &str) -> Pod {
     Pod {
         namespace: ns.into(),
         name: name.into(),

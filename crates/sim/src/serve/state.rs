@@ -379,17 +379,7 @@ impl State {
             let node = nodes[(self.filler as usize) % nodes.len()].0.clone();
             let name = format!("filler-{}", super::super::pods::suffix(self.filler, 0x46_494c));
             self.filler += 1;
-            pods.push(Pod {
-                namespace: "load".into(),
-                name: name.into(),
-                node: Some(node.into()),
-                runtime_class: None,
-                priority_class: None,
-                host_network: false,
-                phase: "Running".into(),
-                offline: false,
-                sandbox: None,
-            });
+            pods.push(super::super::pods::pod("load", name, &node));
         }
     }
 
