@@ -2,6 +2,7 @@
 //! reduced to `Update`s. Read-only: only get/list/watch requests (see `deploy/rbac.yaml`).
 
 pub mod bgp;
+pub mod discovery;
 pub mod map;
 pub mod retry_after;
 pub mod slim;
@@ -161,9 +162,10 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
     tasks.spawn(watch::nodes(client.clone(), ps, itx.clone()));
     tasks.spawn(watch::pods(client.clone(), ps, reduce, itx.clone()));
     tasks.spawn(watch::runtime_classes(client.clone(), ps, itx.clone()));
+    let discovery = discovery::Discovery::new(client.clone());
     for crd in watch::CRDS {
         st.expect(crd.kind);
-        tasks.spawn(watch::crd(client.clone(), crd, ps, itx.clone()));
+        tasks.spawn(watch::crd(discovery.clone(), crd, ps, itx.clone()));
     }
     drop(itx);
 

@@ -2,6 +2,7 @@
 //! Only get/list/watch requests are made (discovery GETs included).
 
 use std::fmt::Debug;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -14,6 +15,7 @@ use kube::{Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
+use super::discovery::{Discovery, Found};
 use super::slim::SlimPod;
 use super::state::{Ev, Kind, Obj};
 use super::{bgp, map};
@@ -210,27 +212,25 @@ pub fn reduce_dynamic(
 /// Resolve the served version by discovery, then watch it. A CRD that no version serves is
 /// reported `NotInstalled` once and not watched. When discovery itself fails (no permission,
 /// connection), the preferred version is watched anyway and its errors become health.
-pub async fn crd(client: Client, crd: &'static Crd, page_size: u32, tx: mpsc::Sender<Msg>) {
+pub async fn crd(discovery: Arc<Discovery>, crd: &'static Crd, page_size: u32, tx: mpsc::Sender<Msg>) {
     let mut resolved = None;
     let mut absent = 0;
     for (g, v) in crd.versions {
         let gvk = GroupVersionKind::gvk(g, v, crd.api_kind);
-        match kube::discovery::pinned_kind(&client, &gvk).await {
-            Ok((ar, _caps)) => {
+        match discovery.kind(&gvk, crd.kind.scope()).await {
+            Found::Served(ar) => {
                 resolved = Some(ar);
                 break;
             }
-            Err(e) => match map::api_error_health(&e, "get", crd.kind.scope()).1 {
-                SourceHealth::NotInstalled => absent += 1,
-                _ => break,
-            },
+            Found::Absent => absent += 1,
+            Found::Failed => break,
         }
     }
     let ar = resolved.clone().unwrap_or_else(|| {
         let (g, v) = crd.versions.first().copied().unwrap_or(("", "v1"));
         ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(g, v, crd.api_kind), crd.plural)
     });
-    let api: Api<DynamicObject> = Api::all_with(client, &ar);
+    let api: Api<DynamicObject> = Api::all_with(discovery.client(), &ar);
     if resolved.is_none() && absent == crd.versions.len() {
         // Discovery does not list it. One list of the preferred version confirms (a server that
         // serves the resource without discovery documents still gets watched).
