@@ -154,6 +154,9 @@ pub struct Model {
     pub live: Option<Arc<Snapshot>>,
     /// The time cursor: `None` is live; rewound, `snap` is the recording at this moment.
     pub at: Option<DateTime<Utc>>,
+    /// The moment asked of the history and not answered yet (the latest ask wins: an answer for
+    /// any other moment, or one that comes after `:live`, is dropped).
+    pub seeking: Option<DateTime<Utc>>,
     /// Whether there is a history to rewind in, and what kind.
     pub past: Past,
     /// The list `:diff` / `D` showed last (`Mode::Diff`).
@@ -267,8 +270,10 @@ pub enum Msg {
     Live,
     /// `D`: what changed in the hour before the cursor (or now).
     DiffBack,
-    /// The history's snapshot at the moment asked for (`Effect::Seek`).
+    /// The history's snapshot at this moment: the cursor moves there.
     Rewound(DateTime<Utc>, Arc<Snapshot>),
+    /// The history's answer to `Effect::Seek(t)`: the snapshot, or why the cursor stays.
+    Sought(DateTime<Utc>, Result<Arc<Snapshot>, String>),
     /// The history's changes between two moments (`Effect::Diff`).
     Changes(DiffList),
 }
@@ -287,8 +292,7 @@ pub enum Effect {
         path: PathBuf,
         markdown: bool,
     },
-    /// Ask the history for the snapshot at this moment; `Msg::Rewound` or a `Msg::Notice`
-    /// (the cursor stays) comes back.
+    /// Ask the history for the snapshot at this moment, off the loop; `Msg::Sought` comes back.
     Seek(DateTime<Utc>),
     /// Ask the history what changed in `(from, to]`; `Msg::Changes` or a notice comes back.
     Diff {
@@ -439,8 +443,15 @@ fn history(model: &mut Model, up: bool) {
 }
 
 fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
-    if !matches!(msg, Msg::Snapshot(_) | Msg::Resize(..) | Msg::Notice(_) | Msg::Drawn(_) | Msg::Rewound(..))
-    {
+    if !matches!(
+        msg,
+        Msg::Snapshot(_)
+            | Msg::Resize(..)
+            | Msg::Notice(_)
+            | Msg::Drawn(_)
+            | Msg::Rewound(..)
+            | Msg::Sought(..)
+    ) {
         model.message = None;
     }
     let editing = matches!(model.mode, Mode::Filter | Mode::Command);
@@ -623,6 +634,7 @@ fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Live => rewind::go_live(model),
         Msg::DiffBack => return rewind::diff(model, ""),
         Msg::Rewound(t, s) => rewind::rewound(model, t, s),
+        Msg::Sought(t, answer) => rewind::sought(model, t, answer),
         Msg::Changes(list) => rewind::changes(model, list),
     }
     Vec::new()

@@ -18,9 +18,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use clustertop_record::History;
-
-use crate::app::{DiffList, Effect, Mode, Model, Mouse, Msg, Past, Zoom, update};
+use crate::app::{Effect, Mode, Model, Mouse, Msg, Zoom, update};
 use crate::model::Update;
 use crate::model::{Snapshot, SourceId};
 use crate::record::tap::Tap;
@@ -93,79 +91,6 @@ pub struct Options {
     pub interest: Option<watch::Sender<Interest>>,
     /// Clicks and the wheel (off with `--no-mouse` or `mouse = false`).
     pub mouse: bool,
-}
-
-/// The past the time cursor moves in: a history (a recording), or why there is none.
-pub struct Rewind {
-    pub history: std::result::Result<Box<dyn History + Send>, String>,
-    /// `clustertop replay`: the recording's context (there is no live source).
-    pub replay: Option<String>,
-}
-
-impl Rewind {
-    /// No history, for this reason (the time keys say it).
-    pub fn none(why: impl Into<String>) -> Rewind {
-        Rewind { history: Err(why.into()), replay: None }
-    }
-    /// A recording (or another history) behind the live dashboard.
-    pub fn history(h: Box<dyn History + Send>) -> Rewind {
-        Rewind { history: Ok(h), replay: None }
-    }
-    fn past(&self) -> Past {
-        match (&self.history, &self.replay) {
-            (Err(why), _) => Past::None(why.clone()),
-            (Ok(_), Some(context)) => Past::Replay { context: context.clone() },
-            (Ok(_), None) => Past::Recorded,
-        }
-    }
-    /// `Effect::Seek`: the snapshot at `t`, or why the cursor stays.
-    pub fn seek(&self, model: &Model, t: chrono::DateTime<Utc>) -> Msg {
-        let h = match &self.history {
-            Ok(h) => h,
-            Err(why) => return Msg::Notice(format!("no recording ({why})")),
-        };
-        match h.snapshot_at(t) {
-            Ok(s) => Msg::Rewound(t, Arc::new(s)),
-            Err(e) => Msg::Notice(format!("{e}; the cursor stays {}", stays(model))),
-        }
-    }
-    /// `Effect::Diff`: what changed in `(from, to]`, with the runtime mixes of the two moments.
-    pub fn diff(&self, from: chrono::DateTime<Utc>, to: chrono::DateTime<Utc>) -> Msg {
-        let h = match &self.history {
-            Ok(h) => h,
-            Err(why) => return Msg::Notice(format!("no recording ({why})")),
-        };
-        let mut changes = match h.changes(from, to, diff_resolution(from, to)) {
-            Ok(c) => c,
-            Err(e) => return Msg::Notice(format!("diff: {e}")),
-        };
-        // Runtime mixes move with every pod scheduled: only between the two moments.
-        if let (Ok(a), Ok(b)) = (h.snapshot_at(from), h.snapshot_at(to)) {
-            let opts = clustertop_record::diff::DiffOptions { runtime_mix: true };
-            let mixes = clustertop_record::diff::diff(&a, &b, &opts)
-                .into_iter()
-                .filter(|k| matches!(k, clustertop_record::ChangeKind::RuntimeMix { .. }))
-                .map(|kind| clustertop_record::Change { at: to, kind });
-            changes.extend(mixes);
-        }
-        changes.sort_by_key(|c| c.at);
-        Msg::Changes(DiffList { from, to, changes })
-    }
-}
-
-/// Where the cursor stays when a moment is not recorded.
-fn stays(model: &Model) -> String {
-    match (model.at, &model.snap) {
-        (Some(t), Some(s)) => format!("at {}", t.with_timezone(&s.tz).format("%H:%M:%S %Z")),
-        _ if matches!(model.past, Past::Replay { .. }) => "at the end of the recording".into(),
-        _ => "live".into(),
-    }
-}
-
-/// How finely `:diff` samples the recording: changes shorter than this between two samples may
-/// be missed (a flap shorter than it shows as nothing). 1/360 of the span, 1 s to 1 min.
-pub fn diff_resolution(from: chrono::DateTime<Utc>, to: chrono::DateTime<Utc>) -> chrono::Duration {
-    ((to - from) / 360).clamp(chrono::Duration::seconds(1), chrono::Duration::minutes(1))
 }
 
 /// Bytes for the terminal outside a frame: the OSC 52 clipboard sequence of `y`.
@@ -312,6 +237,7 @@ where
         past: rewind.past(),
         ..Model::default()
     };
+    let mut reader = past::Reader::new(rewind.history);
     if let Some(s) = snaps.borrow_and_update().clone() {
         update(&mut model, Msg::Snapshot(s));
     }
@@ -373,6 +299,7 @@ where
                 }
             }
             _ = tokio::time::sleep_until(last_draw + frame), if dirty => {}
+            answer = reader.answer(), if reader.busy() => msgs.push(answer),
             _ = &mut quit => return Ok(stats),
         }
         for msg in msgs {
@@ -409,16 +336,10 @@ where
                         let notice = export(&model, &theme, &path, markdown);
                         update(&mut model, Msg::Notice(notice));
                     }
-                    // The history is read here, on the loop: one moment is rebuilt from its
-                    // keyframe in well under the 200 ms budget (benchmark in the record crate).
-                    Effect::Seek(t) => {
-                        let msg = rewind.seek(&model, t);
-                        update(&mut model, msg);
-                    }
-                    Effect::Diff { from, to } => {
-                        let msg = rewind.diff(from, to);
-                        update(&mut model, msg);
-                    }
+                    // The history is read off the loop (a first read into another hour can take
+                    // a second at 5,000 nodes): keys and live data go on meanwhile.
+                    Effect::Seek(t) => reader.ask(past::Ask::Seek(t)),
+                    Effect::Diff { from, to } => reader.ask(past::Ask::Diff { from, to }),
                 }
             }
         }
@@ -444,6 +365,10 @@ fn mouse(m: &crossterm::event::MouseEvent) -> Option<Msg> {
     };
     Some(Msg::Mouse(ev))
 }
+
+#[path = "event_loop/past.rs"]
+mod past;
+pub use past::{Rewind, diff_resolution};
 
 #[path = "event_loop/replay.rs"]
 pub mod replay;

@@ -64,6 +64,7 @@ fn live_word(model: &Model) -> &'static str {
 
 /// Back to now (in a replay: to the end of the recording).
 pub fn go_live(model: &mut Model) {
+    model.seeking = None;
     if model.at.take().is_some() {
         model.snap = model.live.clone();
         clamp_cursors(model);
@@ -87,6 +88,8 @@ fn seek(model: &mut Model, t: DateTime<Utc>) -> Vec<Effect> {
         go_live(model);
         return Vec::new();
     }
+    model.seeking = Some(t);
+    model.message = Some(format!("reading {} from the recording…", at_label(model, Some(t))));
     vec![Effect::Seek(t)]
 }
 
@@ -96,7 +99,8 @@ pub fn step(model: &mut Model, secs: i64) -> Vec<Effect> {
         model.message = Some(why);
         return Vec::new();
     }
-    let Some(base) = shown_at(model) else { return Vec::new() };
+    // Keys pressed while a moment is read step on from that moment.
+    let Some(base) = model.seeking.or_else(|| shown_at(model)) else { return Vec::new() };
     seek(model, base + Duration::seconds(secs))
 }
 
@@ -156,6 +160,29 @@ pub fn rewound(model: &mut Model, t: DateTime<Utc>, snap: Arc<Snapshot>) {
     model.at = Some(t);
     model.snap = Some(snap);
     clamp_cursors(model);
+}
+
+/// The history's answer to `Effect::Seek(t)`: the cursor moves to `t`, or stays with the reason;
+/// dropped when another moment was asked since, or the cursor went live.
+pub fn sought(model: &mut Model, t: DateTime<Utc>, answer: Result<Arc<Snapshot>, String>) {
+    if model.seeking != Some(t) {
+        return;
+    }
+    model.seeking = None;
+    match answer {
+        Ok(snap) => {
+            model.message = None;
+            rewound(model, t, snap);
+        }
+        Err(e) => {
+            let stays = match (model.at, &model.snap) {
+                (Some(t), Some(s)) => format!("at {}", t.with_timezone(&s.tz).format("%H:%M:%S %Z")),
+                _ if matches!(model.past, Past::Replay { .. }) => "at the end of the recording".into(),
+                _ => "live".into(),
+            };
+            model.message = Some(format!("{e}; the cursor stays {stays}"));
+        }
+    }
 }
 
 /// The history's answer to `Effect::Diff`: the list, as an overlay.

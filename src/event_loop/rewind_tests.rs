@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Duration as Span};
-use clustertop_record::{Header, Options as RecOptions, Recording, Writer};
+use clustertop_record::{Header, History, Options as RecOptions, Recording, Writer};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use futures::channel::mpsc as fmpsc;
 use ratatui::backend::TestBackend;
@@ -277,6 +277,87 @@ async fn rewound_the_live_updates_arrive_but_are_not_shown() {
     // `]` when live: nothing to go forward to.
     let s = r.press(vec![key(']')]).await;
     assert!(s.contains("already live"), "{s}");
+    r.quit().await;
+}
+
+/// The recording behind a gate: each `snapshot_at` waits until the test opens it once.
+struct Gated {
+    rec: Recording,
+    gate: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl History for Gated {
+    fn snapshot_at(
+        &self,
+        t: DateTime<Utc>,
+    ) -> std::result::Result<Snapshot, clustertop_record::HistoryError> {
+        let _ = self.gate.lock().expect("gate").recv();
+        self.rec.snapshot_at(t)
+    }
+    fn changes(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        resolution: chrono::Duration,
+    ) -> std::result::Result<Vec<clustertop_record::Change>, clustertop_record::HistoryError> {
+        self.rec.changes(from, to, resolution)
+    }
+    fn spans(&self) -> std::result::Result<Vec<clustertop_record::Span>, clustertop_record::HistoryError> {
+        self.rec.spans()
+    }
+}
+
+/// Poll the screen until `want` holds (real time: the history reads on a blocking thread).
+async fn screen_until(r: &Running, what: &str, want: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = r.shots.lock().expect("shots").clone();
+        if want(&s) {
+            return s;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: not on screen in 20 s:\n{s}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A read of the history never holds the keys: while a moment is read the views still switch,
+/// keys pressed meanwhile step on from the moment being read (the latest ask wins), and an
+/// answer that comes after Esc is dropped instead of rewinding a live screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keys_go_on_while_the_history_is_read() {
+    let dir = TempDir::new("gated");
+    let (path, live) = record_outage(&dir, 24);
+    let (open, gate) = std::sync::mpsc::channel();
+    let rec = Recording::open(&path, Settings::default()).expect("open");
+    let r = start(Rewind::history(Box::new(Gated { rec, gate: std::sync::Mutex::new(gate) })), false);
+    r.snaps.send_replace(Some(Arc::new(live)));
+    screen_until(&r, "the live snapshot", |s| s.contains(&at(END).format("%H:%M:%S UTC").to_string())).await;
+
+    // `{` asks for +900 s; the read waits at the gate. `2` still switches to Nodes, `[` asks for
+    // +840 s (from the moment being read, not from now).
+    r.keys.unbounded_send(key('{')).expect("loop alive");
+    screen_until(&r, "the reading notice", |s| s.contains("reading ") && s.contains("from the recording…"))
+        .await;
+    r.keys.unbounded_send(key('2')).expect("loop alive");
+    r.keys.unbounded_send(key('[')).expect("loop alive");
+    let s = screen_until(&r, "the Nodes view while reading", |s| s.contains("NODE")).await;
+    assert!(!s.contains("REWOUND"), "nothing is rewound before an answer:\n{s}");
+    // The first read (+900 s) answers: dropped, +840 s is wanted now; the second answers.
+    open.send(()).expect("gate");
+    open.send(()).expect("gate");
+    let want = format!("REWOUND {}", at(840).format("%H:%M:%S UTC"));
+    let s = screen_until(&r, "the latest moment asked", |s| s.contains(&want)).await;
+    assert!(!s.contains(&format!("REWOUND {}", at(900).format("%H:%M:%S UTC"))), "{s}");
+
+    // `[` again, and Esc before the answer: live it stays.
+    r.keys.unbounded_send(key('[')).expect("loop alive");
+    screen_until(&r, "the reading notice", |s| s.contains("reading ")).await;
+    r.keys.unbounded_send(code(KeyCode::Esc)).expect("loop alive");
+    screen_until(&r, "live again", |s| !s.contains("REWOUND")).await;
+    open.send(()).expect("gate");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let s = r.shots.lock().expect("shots").clone();
+    assert!(!s.contains("REWOUND"), "a late answer rewound a live screen:\n{s}");
     r.quit().await;
 }
 

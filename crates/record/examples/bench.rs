@@ -111,6 +111,22 @@ fn main() {
         stats.raw_bytes as f64 / 1e6
     );
 
+    {
+        // Where the bytes are: keyframes (the whole cluster, hourly) and chunks (changes).
+        let conn = rusqlite::Connection::open(&path).expect("open for figures");
+        let mut st = conn
+            .prepare("SELECT kind, count(*), sum(length(data)) FROM frames GROUP BY kind ORDER BY kind")
+            .expect("query");
+        let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)));
+        for (kind, n, bytes) in rows.expect("rows").flatten() {
+            let name = ["keyframes", "chunks", "tail"].get(kind as usize).copied().unwrap_or("?");
+            println!(
+                "  {name}: {n} frames, {:.1} MB ({:.2} MB each)",
+                bytes as f64 / 1e6,
+                bytes as f64 / 1e6 / n as f64
+            );
+        }
+    }
     let r = Recording::open(&path, Settings::default()).expect("open");
     let mut times = Vec::new();
     // Moments across the last day, the worst case (59 min after a keyframe) included.
