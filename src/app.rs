@@ -272,8 +272,9 @@ pub enum Msg {
     DiffBack,
     /// The history's snapshot at this moment: the cursor moves there.
     Rewound(DateTime<Utc>, Arc<Snapshot>),
-    /// The history's answer to `Effect::Seek(t)`: the snapshot, or why the cursor stays.
-    Sought(DateTime<Utc>, Result<Arc<Snapshot>, String>),
+    /// The history's answer to `Effect::Seek` for a moment: the moment shown (the recording's
+    /// first when a step went before it) and its snapshot, or why the cursor stays.
+    Sought(DateTime<Utc>, Result<(DateTime<Utc>, Arc<Snapshot>), String>),
     /// The history's changes between two moments (`Effect::Diff`).
     Changes(DiffList),
 }
@@ -293,7 +294,12 @@ pub enum Effect {
         markdown: bool,
     },
     /// Ask the history for the snapshot at this moment, off the loop; `Msg::Sought` comes back.
-    Seek(DateTime<Utc>),
+    /// `to_start`: a moment before the recording shows its first moment instead (the time keys
+    /// stop at the start, as zoom stops at either end).
+    Seek {
+        at: DateTime<Utc>,
+        to_start: bool,
+    },
     /// Ask the history what changed in `(from, to]`; `Msg::Changes` or a notice comes back.
     Diff {
         from: DateTime<Utc>,

@@ -338,7 +338,7 @@ where
                     }
                     // The history is read off the loop (a first read into another hour can take
                     // a second at 5,000 nodes): keys and live data go on meanwhile.
-                    Effect::Seek(t) => reader.ask(past::Ask::Seek(t)),
+                    Effect::Seek { at, to_start } => reader.ask(past::Ask::Seek { at, to_start }),
                     Effect::Diff { from, to } => reader.ask(past::Ask::Diff { from, to }),
                 }
             }

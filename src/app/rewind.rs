@@ -78,7 +78,7 @@ fn at_label(model: &Model, t: Option<DateTime<Utc>>) -> String {
 }
 
 /// Move the cursor to `t`: past the latest live moment is live; otherwise ask the history.
-fn seek(model: &mut Model, t: DateTime<Utc>) -> Vec<Effect> {
+fn seek(model: &mut Model, t: DateTime<Utc>, to_start: bool) -> Vec<Effect> {
     let now = model.live.as_ref().map(|s| s.now);
     if now.is_some_and(|n| t >= n) {
         if model.at.is_none() {
@@ -90,7 +90,7 @@ fn seek(model: &mut Model, t: DateTime<Utc>) -> Vec<Effect> {
     }
     model.seeking = Some(t);
     model.message = Some(format!("reading {} from the recording…", at_label(model, Some(t))));
-    vec![Effect::Seek(t)]
+    vec![Effect::Seek { at: t, to_start }]
 }
 
 /// `[` `]` `{` `}`: step the cursor by `secs` (negative: back).
@@ -101,7 +101,7 @@ pub fn step(model: &mut Model, secs: i64) -> Vec<Effect> {
     }
     // Keys pressed while a moment is read step on from that moment.
     let Some(base) = model.seeking.or_else(|| shown_at(model)) else { return Vec::new() };
-    seek(model, base + Duration::seconds(secs))
+    seek(model, base + Duration::seconds(secs), true)
 }
 
 /// `:at MOMENT`: RFC 3339, `HH:MM[:SS]` today in the cluster's zone, or `-DURATION` before now.
@@ -119,7 +119,7 @@ pub fn at(model: &mut Model, arg: &str) -> Vec<Effect> {
         return Vec::new();
     }
     match clustertop_core::moment::parse_moment(arg, live.now, live.tz) {
-        Ok(t) => seek(model, t),
+        Ok(t) => seek(model, t, false),
         Err(e) => {
             model.message = Some(e);
             Vec::new()
@@ -164,15 +164,17 @@ pub fn rewound(model: &mut Model, t: DateTime<Utc>, snap: Arc<Snapshot>) {
 
 /// The history's answer to `Effect::Seek(t)`: the cursor moves to `t`, or stays with the reason;
 /// dropped when another moment was asked since, or the cursor went live.
-pub fn sought(model: &mut Model, t: DateTime<Utc>, answer: Result<Arc<Snapshot>, String>) {
+pub fn sought(model: &mut Model, t: DateTime<Utc>, answer: Result<(DateTime<Utc>, Arc<Snapshot>), String>) {
     if model.seeking != Some(t) {
         return;
     }
     model.seeking = None;
     match answer {
-        Ok(snap) => {
-            model.message = None;
-            rewound(model, t, snap);
+        Ok((shown, snap)) => {
+            model.message = (shown != t).then(|| {
+                format!("the recording starts at {}: its first moment is shown", at_label(model, Some(shown)))
+            });
+            rewound(model, shown, snap);
         }
         Err(e) => {
             let stays = match (model.at, &model.snap) {

@@ -8,10 +8,11 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use clustertop_record::History;
+use clustertop_record::{History, HistoryError};
 use tokio::task::JoinHandle;
 
 use crate::app::{DiffList, Msg, Past};
+use crate::model::Snapshot;
 
 type Shared = Arc<Mutex<Box<dyn History + Send>>>;
 
@@ -43,7 +44,7 @@ impl Rewind {
 /// A question for the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ask {
-    Seek(DateTime<Utc>),
+    Seek { at: DateTime<Utc>, to_start: bool },
     Diff { from: DateTime<Utc>, to: DateTime<Utc> },
 }
 
@@ -66,8 +67,8 @@ impl Reader {
 
     /// Queue a question; a seek replaces a seek that has not started.
     pub fn ask(&mut self, ask: Ask) {
-        if matches!(ask, Ask::Seek(_)) {
-            self.waiting.retain(|a| !matches!(a, Ask::Seek(_)));
+        if matches!(ask, Ask::Seek { .. }) {
+            self.waiting.retain(|a| !matches!(a, Ask::Seek { .. }));
         }
         self.waiting.push_back(ask);
         self.start();
@@ -99,14 +100,32 @@ fn answer(history: &Result<Shared, String>, ask: Ask) -> Msg {
         Err(why) => {
             let notice = format!("no recording ({why})");
             return match ask {
-                Ask::Seek(t) => Msg::Sought(t, Err(notice)),
+                Ask::Seek { at, .. } => Msg::Sought(at, Err(notice)),
                 Ask::Diff { .. } => Msg::Notice(notice),
             };
         }
     };
     match ask {
-        Ask::Seek(t) => Msg::Sought(t, h.snapshot_at(t).map(Arc::new).map_err(|e| e.to_string())),
+        Ask::Seek { at, to_start } => Msg::Sought(at, seek(h.as_ref(), at, to_start)),
         Ask::Diff { from, to } => diff(h.as_ref(), from, to),
+    }
+}
+
+/// The snapshot at `at`; with `to_start`, a moment before the recording is its first moment.
+fn seek(
+    h: &(dyn History + Send),
+    at: DateTime<Utc>,
+    to_start: bool,
+) -> Result<(DateTime<Utc>, Arc<Snapshot>), String> {
+    match h.snapshot_at(at) {
+        Ok(s) => Ok((at, Arc::new(s))),
+        Err(HistoryError::NotRecorded { spans, .. })
+            if to_start && spans.first().is_some_and(|s| at < s.start) =>
+        {
+            let first = spans[0].start;
+            h.snapshot_at(first).map(|s| (first, Arc::new(s))).map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e.to_string()),
     }
 }
 

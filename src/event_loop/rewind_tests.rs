@@ -361,6 +361,27 @@ async fn the_keys_go_on_while_the_history_is_read() {
     r.quit().await;
 }
 
+/// A step back past the start of the recording stops at its first moment and says so; `:at` a
+/// moment before it names what is recorded and leaves the cursor.
+#[tokio::test(start_paused = true)]
+async fn stepping_before_the_recording_stops_at_its_start() {
+    let dir = TempDir::new("start");
+    let (path, live) = record_outage(&dir, 24);
+    let rec = Recording::open(&path, Settings::default()).expect("open");
+    let r = start(Rewind::history(Box::new(rec)), false);
+    r.snaps.send_replace(Some(Arc::new(live)));
+    let s = r.press(vec![key('{'), key('{'), key('{')]).await;
+    assert!(s.contains(&format!("REWOUND {} · 30m ago", at(0).format("%H:%M:%S UTC"))), "{s}");
+    assert!(s.contains("the recording starts at") && s.contains("its first moment is shown"), "{s}");
+    let s = r.command(&format!("at {}", rfc3339(at(-60)))).await;
+    assert!(
+        s.contains("is not in the recording")
+            && s.contains(&format!("REWOUND {}", at(0).format("%H:%M:%S UTC"))),
+        "{s}"
+    );
+    r.quit().await;
+}
+
 /// Without a history the time keys say why, instead of doing nothing.
 #[tokio::test(start_paused = true)]
 async fn without_a_recording_the_time_keys_say_why() {

@@ -9,6 +9,7 @@
 pub mod codec;
 mod db;
 pub mod diff;
+mod host_delta;
 pub mod incident;
 pub mod reader;
 pub mod stream;

@@ -3,13 +3,18 @@
 //! previous curve of the same stream: the points it keeps, and the new ones. A stream starts at a
 //! keyframe, so the reader decodes from there in order.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use clustertop_core::model::{CpuCurve, CpuPoint, RackCurve, Update};
+use clustertop_core::model::{CpuCurve, CpuPoint, HostFacts, RackCurve, Update};
 
 use crate::codec::{Codec, CodecError, Dec, Enc, Result};
+use crate::host_delta;
 
 const FULL: u8 = 0;
 const CPU_DELTA: u8 = 1;
+/// Host facts against the node's previous facts in the stream (`host_delta`).
+const HOST_DELTA: u8 = 2;
 
 /// One batch as the store received it.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,11 +26,13 @@ pub struct Batch {
 #[derive(Default)]
 pub struct StreamEnc {
     last_cpu: Option<CpuCurve>,
+    hosts: HashMap<String, HostFacts>,
 }
 
 #[derive(Default, Clone)]
 pub struct StreamDec {
     last_cpu: Option<CpuCurve>,
+    hosts: HashMap<String, HostFacts>,
 }
 
 /// Where `new` starts in `prev` and how many points it keeps from there.
@@ -58,11 +65,21 @@ impl StreamEnc {
         at.enc(e);
         e.uvar(updates.len() as u64);
         for u in updates {
-            self.update(e, u);
+            self.update(e, at, u);
         }
     }
 
-    fn update(&mut self, e: &mut Enc, u: &Update) {
+    fn update(&mut self, e: &mut Enc, batch_at: DateTime<Utc>, u: &Update) {
+        if let Update::Host { node, facts, at } = u {
+            e.u8(HOST_DELTA);
+            node.enc(e);
+            host_delta::enc(e, batch_at, *at, facts, self.hosts.get(node));
+            self.hosts.insert(node.clone(), facts.clone());
+            return;
+        }
+        if let Update::NodeDeleted { name } = u {
+            self.hosts.remove(name);
+        }
         let Update::Cpu(c) = u else {
             e.u8(FULL);
             u.enc(e);
@@ -101,15 +118,21 @@ impl StreamDec {
             let n = d.count()?;
             let mut updates = Vec::with_capacity(n);
             for _ in 0..n {
-                updates.push(self.update(&mut d)?);
+                updates.push(self.update(&mut d, at)?);
             }
             out.push(Batch { at, updates });
         }
         Ok(out)
     }
 
-    fn update(&mut self, d: &mut Dec) -> Result<Update> {
+    fn update(&mut self, d: &mut Dec, batch_at: DateTime<Utc>) -> Result<Update> {
         let u = match d.u8()? {
+            HOST_DELTA => {
+                let node = String::dec(d)?;
+                let (at, facts) = host_delta::dec(d, batch_at, self.hosts.get(&node))?;
+                self.hosts.insert(node.clone(), facts.clone());
+                return Ok(Update::Host { node, facts, at });
+            }
             FULL => Update::dec(d)?,
             CPU_DELTA => {
                 let p =
@@ -130,8 +153,12 @@ impl StreamDec {
             }
             _ => return Err(CodecError("bad item tag".into())),
         };
-        if let Update::Cpu(c) = &u {
-            self.last_cpu = Some(c.clone());
+        match &u {
+            Update::Cpu(c) => self.last_cpu = Some(c.clone()),
+            Update::NodeDeleted { name } => {
+                self.hosts.remove(name);
+            }
+            _ => {}
         }
         Ok(u)
     }

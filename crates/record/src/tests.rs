@@ -138,7 +138,7 @@ fn a_scripted_tor_outage_reads_back_before_during_and_after() {
 }
 
 #[test]
-fn without_thinning_a_replayed_moment_is_exactly_the_live_one() {
+fn without_thinning_a_replayed_moment_is_exactly_the_live_one_at_the_recorded_precision() {
     let dir = TempDir::new("exact");
     let path = dir.file("c.sqlite");
     let zero = Refresh { health: Duration::zero(), node: Duration::zero(), curve: Duration::zero() };
@@ -156,7 +156,9 @@ fn without_thinning_a_replayed_moment_is_exactly_the_live_one() {
         let w = w.get_or_insert_with(|| Writer::create(&path, &header("demo"), opts, t).expect("create"));
         w.record(t, &b).expect("record");
         let s = live.get_or_insert_with(|| ClusterState::new("demo", Settings::default()));
-        b.into_iter().for_each(|u| {
+        // Host readings are recorded to the precision views show (`thin::quantize`).
+        b.into_iter().for_each(|mut u| {
+            crate::thin::quantize(&mut u);
             s.apply(u);
         });
         if moments.contains(&(t - at(0)).num_seconds()) {

@@ -171,3 +171,30 @@ fn differs(prev: &Update, u: &Update) -> bool {
         (a, b) => a != b,
     }
 }
+
+/// Round what a host reading holds finer than any view shows, so that it records in a few bytes
+/// (`host_delta`): load averages to 0.01 (as /proc/loadavg prints them), CPU to 0.01 %, conntrack
+/// rates to 0.01/s, the reading's time to the millisecond. Other updates are left as they are.
+pub fn quantize(u: &mut Update) {
+    use crate::host_delta::{CPU_SCALE, LOAD_SCALE, RATE_SCALE};
+    let Update::Host { facts, at, .. } = u else { return };
+    let round = |v: &mut f64, scale: f64| {
+        if v.is_finite() {
+            *v = (*v * scale).round() / scale;
+        }
+    };
+    if let Some(ms) = DateTime::from_timestamp_millis(at.timestamp_millis()) {
+        *at = ms;
+    }
+    if let Some(l) = &mut facts.load {
+        l.iter_mut().for_each(|v| round(v, LOAD_SCALE));
+    }
+    if let Some(c) = &mut facts.cpu_now {
+        round(c, CPU_SCALE);
+    }
+    if let Some(c) = &mut facts.conntrack {
+        for r in [&mut c.insert_failed_per_s, &mut c.drop_per_s, &mut c.early_drop_per_s] {
+            round(r, RATE_SCALE);
+        }
+    }
+}

@@ -158,7 +158,8 @@ impl Writer {
         let at = self.last_at.map_or(at, |l| at.max(l));
         self.last_at = Some(at);
         self.stats.updates_in += updates.len() as u64;
-        let kept: Vec<Update> = updates.iter().filter(|u| self.thin.keep(u, at)).cloned().collect();
+        let mut kept: Vec<Update> = updates.iter().filter(|u| self.thin.keep(u, at)).cloned().collect();
+        kept.iter_mut().for_each(crate::thin::quantize);
         if !kept.is_empty() {
             self.stats.updates_kept += kept.len() as u64;
             self.senc.batch(&mut self.pending, at, &kept);
@@ -178,7 +179,8 @@ impl Writer {
         self.flush(at)?;
         self.mirror = ClusterState::new(self.mirror.cluster.clone(), Settings::default());
         self.thin.reset();
-        for u in keyframe {
+        for mut u in keyframe {
+            crate::thin::quantize(&mut u);
             if self.thin.keep(&u, at) || !matches!(u, Update::Health { source: SourceId::Recorder, .. }) {
                 self.mirror.apply(u);
             }
