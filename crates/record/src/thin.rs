@@ -85,14 +85,29 @@ fn pair_moved(a: &(u64, u64), b: &(u64, u64)) -> bool {
 }
 
 fn host_moved(a: &HostFacts, b: &HostFacts) -> bool {
+    host_merged(a, b) != *a
+}
+
+/// `b`'s fields that moved materially from `a`, and `a`'s others: a reading kept because one
+/// figure moved records that figure, not every figure's noise.
+fn host_merged(a: &HostFacts, b: &HostFacts) -> HostFacts {
+    fn pick<T: Clone>(a: &T, b: &T, moved: bool) -> T {
+        if moved { b.clone() } else { a.clone() }
+    }
     let HostFacts { kvm, conntrack, file_nr, pids, load, cpu_cores, cpu_now } = a;
-    *kvm != b.kvm
-        || *cpu_cores != b.cpu_cores
-        || opt(conntrack, &b.conntrack, conntrack_moved)
-        || opt(file_nr, &b.file_nr, pair_moved)
-        || opt(pids, &b.pids, pair_moved)
-        || opt(load, &b.load, |x, y| x.iter().zip(y).any(|(x, y)| moved(*x, *y, 1.0, 0.25)))
-        || opt(cpu_now, &b.cpu_now, |x, y| moved(*x, *y, 0.05, 0.0))
+    HostFacts {
+        kvm: pick(kvm, &b.kvm, *kvm != b.kvm),
+        conntrack: pick(conntrack, &b.conntrack, opt(conntrack, &b.conntrack, conntrack_moved)),
+        file_nr: pick(file_nr, &b.file_nr, opt(file_nr, &b.file_nr, pair_moved)),
+        pids: pick(pids, &b.pids, opt(pids, &b.pids, pair_moved)),
+        load: pick(
+            load,
+            &b.load,
+            opt(load, &b.load, |x, y| x.iter().zip(y).any(|(x, y)| moved(*x, *y, 1.0, 0.25))),
+        ),
+        cpu_cores: pick(cpu_cores, &b.cpu_cores, *cpu_cores != b.cpu_cores),
+        cpu_now: pick(cpu_now, &b.cpu_now, opt(cpu_now, &b.cpu_now, |x, y| moved(*x, *y, 0.05, 0.0))),
+    }
 }
 
 fn metrics_moved(a: &NodeMetrics, b: &NodeMetrics) -> bool {
@@ -116,12 +131,14 @@ impl Thinner {
         self.last.clear();
     }
 
-    /// Whether to record `u`, received at `now`; remembers it when so.
-    pub fn keep(&mut self, u: &Update, now: DateTime<Utc>) -> bool {
+    /// What to record of `u`, received at `now`, if anything; remembers it. A host reading kept
+    /// for one figure that moved keeps the last recorded value of the others (each within its
+    /// noise of the reading), until the refresh period records the reading whole.
+    pub fn keep(&mut self, u: &Update, now: DateTime<Utc>) -> Option<Update> {
         let r = self.refresh;
         let (key, period) = match u {
             // What the recorder says of itself is not the cluster's history.
-            Update::Health { source: SourceId::Recorder, .. } => return false,
+            Update::Health { source: SourceId::Recorder, .. } => return None,
             Update::Health { source, scope, .. } => (Key::Health(*source, scope.clone()), r.health),
             Update::Note { source, scope, .. } => (Key::Note(*source, scope.clone()), Duration::MAX),
             Update::NodeApplied { node, .. } => (Key::Node(node.name.clone()), r.node),
@@ -140,16 +157,28 @@ impl Thinner {
                     }
                     _ => true,
                 });
-                return true;
+                return Some(u.clone());
             }
-            Update::PodApplied(_) | Update::PodDeleted { .. } | Update::PodsReplaced(_) => return true,
+            Update::PodApplied(_) | Update::PodDeleted { .. } | Update::PodsReplaced(_) => {
+                return Some(u.clone());
+            }
         };
-        let keep = match self.last.get(&key) {
-            None => true,
-            Some((at, prev)) => now - *at >= period || differs(prev, u),
+        // The time is that of the last whole record.
+        let (keep, since) = match self.last.get(&key) {
+            Some((at, prev)) if now - *at < period => match (prev, u) {
+                (Update::Host { facts: a, .. }, Update::Host { node, facts: b, at: t })
+                    if host_moved(a, b) =>
+                {
+                    let facts = host_merged(a, b);
+                    (Some(Update::Host { node: node.clone(), facts, at: *t }), *at)
+                }
+                (prev, u) if !matches!(u, Update::Host { .. }) && differs(prev, u) => (Some(u.clone()), now),
+                _ => (None, now),
+            },
+            _ => (Some(u.clone()), now),
         };
-        if keep {
-            self.last.insert(key, (now, u.clone()));
+        if let Some(k) = &keep {
+            self.last.insert(key, (since, k.clone()));
         }
         keep
     }

@@ -158,7 +158,7 @@ impl Writer {
         let at = self.last_at.map_or(at, |l| at.max(l));
         self.last_at = Some(at);
         self.stats.updates_in += updates.len() as u64;
-        let mut kept: Vec<Update> = updates.iter().filter(|u| self.thin.keep(u, at)).cloned().collect();
+        let mut kept: Vec<Update> = updates.iter().filter_map(|u| self.thin.keep(u, at)).collect();
         kept.iter_mut().for_each(crate::thin::quantize);
         if !kept.is_empty() {
             self.stats.updates_kept += kept.len() as u64;
@@ -181,7 +181,9 @@ impl Writer {
         self.thin.reset();
         for mut u in keyframe {
             crate::thin::quantize(&mut u);
-            if self.thin.keep(&u, at) || !matches!(u, Update::Health { source: SourceId::Recorder, .. }) {
+            if self.thin.keep(&u, at).is_some()
+                || !matches!(u, Update::Health { source: SourceId::Recorder, .. })
+            {
                 self.mirror.apply(u);
             }
         }
