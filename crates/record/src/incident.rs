@@ -132,7 +132,11 @@ pub fn build(
     until: DateTime<Utc>,
     resolution: Duration,
 ) -> Result<Incident, HistoryError> {
-    let start: Snapshot = h.snapshot_at(since)?;
+    // The state the changes start from: after the recording's first minute when `since` falls
+    // in it (`reader::WARM_UP`).
+    let spans = h.spans()?;
+    let base = spans.iter().find(|s| s.contains(since)).map_or(since, |s| crate::reader::settled(s, since));
+    let start: Snapshot = h.snapshot_at(base)?;
     let timeline = h.changes(since, until, resolution)?;
     let mut findings: BTreeMap<(Rule, String), FindingSpan> = start
         .findings

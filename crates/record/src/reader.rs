@@ -16,6 +16,14 @@ use crate::diff::{self, Change, DiffOptions};
 use crate::stream::{Batch, StreamDec};
 use crate::{Error, Header, History};
 
+/// The start of each recorded span that counts as its starting state in `changes`.
+pub const WARM_UP: Duration = Duration::seconds(60);
+
+/// The first moment from `t` on at which span `s` holds a settled state (after its warm-up).
+pub fn settled(s: &Span, t: DateTime<Utc>) -> DateTime<Utc> {
+    t.max(s.start + WARM_UP).min(s.end)
+}
+
 /// One recording session: from its start to the last moment it wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
@@ -348,7 +356,11 @@ impl History for Recording {
         let mut prev = None;
         let step = resolution.max(Duration::milliseconds(1));
         for s in self.spans()? {
-            let (a, b) = (from.max(s.start), to.min(s.end));
+            // What a recording learns in its first minute (the sources' first lists and reports)
+            // is its starting state, not a change: "source absent → ok" and findings "first seen"
+            // as the data arrives would be noise in every diff and incident that reaches back
+            // to the start.
+            let (a, b) = (settled(&s, from), to.min(s.end));
             if a <= b {
                 self.changes_in(a, b, step, &mut prev, &mut out)?;
             }

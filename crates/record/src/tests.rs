@@ -495,3 +495,44 @@ fn the_tap_never_waits_and_a_lost_batch_is_made_up_by_a_keyframe() {
     };
     assert_eq!(view(&got), view(&want), "{stats:?}");
 }
+
+/// A dashboard's recording starts before its sources have reported: the first minute (nodes
+/// listed, then pods, then each source's health, arriving over seconds) is the recording's
+/// starting state, not changes. A diff or an incident reaching back to the start lists neither
+/// "source absent → ok" nor findings "first seen" as the data arrived; the TOR outage at +600 s
+/// is still there with its start and end.
+#[test]
+fn the_first_minute_of_a_recording_is_its_starting_state_not_changes() {
+    let dir = TempDir::new("warmup");
+    let path = dir.file("c.sqlite");
+    let mut w: Option<Writer> = None;
+    scripted(48, |t, b| {
+        let w = w.get_or_insert_with(|| {
+            Writer::create(&path, &header("demo"), Options::default(), t).expect("create")
+        });
+        if t == at(0) {
+            // The initial state as a live dashboard receives it: one kind of update at a time.
+            let mut b = b;
+            let mut i = 0;
+            while !b.is_empty() {
+                let n = b.len().min(b.len() / 4 + 1);
+                let part: Vec<Update> = b.drain(..n).collect();
+                w.record(at(i), &part).expect("record");
+                i += 1;
+            }
+            return;
+        }
+        w.record(t, &b).expect("record");
+    });
+    w.expect("writer").close().expect("close");
+    let r = Recording::open(&path, Settings::default()).expect("open");
+    let changes = r.changes(at(-3600), at(1800), Duration::seconds(1)).expect("changes");
+    let early: Vec<_> = changes.iter().filter(|c| c.at < at(OUTAGE.0)).collect();
+    assert!(early.is_empty(), "changes while the recording learned the cluster: {early:?}");
+    let inc = incident::build(&r, at(0), at(1800), Duration::seconds(1)).expect("incident");
+    let tor = inc.tors.iter().find(|t| t.name == "tor-5a").expect("the outage");
+    assert_eq!((tor.start, tor.end), (Some(at(OUTAGE.0)), Some(at(OUTAGE.1))));
+    let seen_at_start: Vec<_> =
+        inc.findings.iter().filter(|f| f.first.is_some_and(|t| t < at(OUTAGE.0))).collect();
+    assert!(seen_at_start.is_empty(), "findings dated as the data arrived: {seen_at_start:?}");
+}
