@@ -94,9 +94,10 @@ pub struct PrometheusFlag {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct AgentsFlags {
-    /// Node agents to poll: comma-separated base URLs (http://10.0.0.5:9977,…), `auto` (the pods
-    /// labelled app.kubernetes.io/name=clustertop-agent, port 9977), or `off`.
-    #[arg(long, env = "CLUSTERTOP_AGENTS", value_name = "URL,…|auto|off")]
+    /// Node agents: comma-separated base URLs to poll (http://10.0.0.5:9977,…), `auto` (poll the
+    /// pods labelled app.kubernetes.io/name=clustertop-agent, port 9977), `prometheus` (read
+    /// their facts from --prometheus, which scrapes them: deploy/agent-podmonitor.yaml), or `off`.
+    #[arg(long, env = "CLUSTERTOP_AGENTS", value_name = "URL,…|auto|prometheus|off")]
     pub agents: Option<String>,
     /// Bearer token for agents started with --token-file, read from this file.
     #[arg(long, env = "CLUSTERTOP_AGENT_TOKEN_FILE", value_name = "FILE")]
@@ -442,10 +443,10 @@ fn parse_url(s: &str) -> Result<String, String> {
 
 fn parse_agents(s: &str) -> Result<String, String> {
     match s.trim() {
-        "auto" | "off" | "" => Ok(s.trim().to_string()),
+        "auto" | "prometheus" | "off" | "" => Ok(s.trim().to_string()),
         list => {
             for u in list.split(',').map(str::trim) {
-                crate::config::check_url(u).map_err(|e| format!("{e}; or give auto or off"))?;
+                crate::config::check_url(u).map_err(|e| format!("{e}; or give auto, prometheus or off"))?;
             }
             Ok(list.to_string())
         }
@@ -748,7 +749,7 @@ fn check(cli: &Cli, matches: &ArgMatches, ui: &UiFlags) -> Result<(), clap::Erro
     type Parse = fn(&str) -> Result<String, String>;
     let env_checked: [(&str, &str, Option<&String>, Parse); 2] = [
         ("prometheus", "URL", ui.prometheus.as_ref(), parse_url),
-        ("agents", "URL,…|auto|off", ui.agents.as_ref(), parse_agents),
+        ("agents", "URL,…|auto|prometheus|off", ui.agents.as_ref(), parse_agents),
     ];
     for (id, value_name, value, parse) in env_checked {
         if let Some(v) = value

@@ -67,18 +67,38 @@ fn prometheus(ui: &UiFlags) -> Result<Option<(Backend, PromOptions)>> {
     Ok(Some((backend, prom)))
 }
 
+/// Where the node agents' facts come from.
+enum AgentsFrom {
+    /// Polled (no URLs: discovered).
+    Poll(crate::sources::agents::AgentsOptions),
+    /// Read from the Prometheus that scrapes them.
+    Prometheus(Backend),
+}
+
 /// The node agents from `--agents` (checked when parsed): URLs, `auto` (no URLs: discovered),
-/// `off` (or nothing) for none; with the bearer token of `--agent-token-file`.
-fn agents(ui: &UiFlags) -> Result<Option<crate::sources::agents::AgentsOptions>> {
+/// `prometheus` (needs --prometheus), `off` (or nothing) for none; with the bearer token of
+/// `--agent-token-file`.
+fn agents(ui: &UiFlags, prom: Option<&(Backend, PromOptions)>) -> Result<Option<AgentsFrom>> {
     let list = ui.agents.as_deref().unwrap_or("off").trim();
     let urls: Vec<String> = match list {
         "off" | "" => return Ok(None),
+        "prometheus" => {
+            let Some((b, _)) = prom else {
+                return Err(ConfigError(
+                    "--agents prometheus reads the agents' facts from Prometheus: give --prometheus URL (or \
+                     prometheus.url in the config file)"
+                        .into(),
+                )
+                .into());
+            };
+            return Ok(Some(AgentsFrom::Prometheus(b.clone())));
+        }
         "auto" => Vec::new(),
         _ => list.split(',').map(|u| u.trim().trim_end_matches('/').to_string()).collect(),
     };
     let token = ui.agent_token_file.as_deref().map(crate::agent::token::Token::from_file).transpose();
     let token = token.map_err(|e| ConfigError(format!("--agent-token-file: {e:#}")))?;
-    Ok(Some(crate::sources::agents::AgentsOptions { urls, token, ..Default::default() }))
+    Ok(Some(AgentsFrom::Poll(crate::sources::agents::AgentsOptions { urls, token, ..Default::default() })))
 }
 
 pub(super) async fn connect(k: &KubeFlags, ui: &UiFlags) -> Result<(::kube::Client, String, KubeOptions)> {
@@ -185,7 +205,7 @@ pub async fn cluster(ui: &UiFlags, k: &KubeFlags, started: Instant) -> Result<()
 pub(super) struct ClusterSources {
     pub label: String,
     prom: Option<(Backend, PromOptions)>,
-    agents: Option<crate::sources::agents::AgentsOptions>,
+    agents: Option<AgentsFrom>,
     client: ::kube::Client,
     opts: KubeOptions,
     /// What the metrics source should fetch (the screen's interest; the default when headless).
@@ -196,7 +216,7 @@ pub(super) struct ClusterSources {
 impl ClusterSources {
     pub(super) async fn connect(ui: &UiFlags, k: &KubeFlags) -> Result<ClusterSources> {
         let prom = prometheus(ui)?;
-        let agents = agents(ui)?;
+        let agents = agents(ui, prom.as_ref())?;
         let (client, label, opts) = connect(k, ui).await?;
         let (interest, irx) = watch::channel(Interest::default());
         Ok(ClusterSources { label, prom, agents, client, opts, interest, irx })
@@ -208,11 +228,15 @@ impl ClusterSources {
             tokio::spawn(prom_source::run(backend, popts, tx.clone(), self.irx));
         }
         match self.agents {
-            Some(a) if a.urls.is_empty() => {
+            Some(AgentsFrom::Poll(a)) if a.urls.is_empty() => {
                 tokio::spawn(crate::sources::agents::run_discovered(self.client.clone(), a, tx.clone()));
             }
-            Some(a) => {
+            Some(AgentsFrom::Poll(a)) => {
                 tokio::spawn(crate::sources::agents::run(a, tx.clone()));
+            }
+            Some(AgentsFrom::Prometheus(b)) => {
+                let every = crate::sources::agents::AgentsOptions::default().interval;
+                tokio::spawn(crate::sources::agents::prometheus::run(b, every, tx.clone()));
             }
             None => {}
         }

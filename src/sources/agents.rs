@@ -5,6 +5,7 @@
 //! holds up the others.
 
 pub mod map;
+pub mod prometheus;
 
 use std::collections::HashMap;
 use std::time::Duration;

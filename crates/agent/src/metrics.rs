@@ -65,6 +65,64 @@ fn sessions(o: &mut Out, daemon: &str, peers: &[BgpPeer]) {
     }
 }
 
+/// Everything else the report says of each session, so that a reader of Prometheus alone
+/// (`clustertop --agents prometheus`) rebuilds the same sessions as a poller of the agents: the
+/// state word, family and ASNs as labels of an info series, the numbers as gauges. An unknown
+/// number has no sample; an unknown word is an empty label.
+fn session_details(o: &mut Out, daemons: &[(&str, &[BgpPeer])]) {
+    let all = || daemons.iter().flat_map(|(d, peers)| peers.iter().map(move |p| (*d, p)));
+    if all().next().is_none() {
+        return;
+    }
+    o.head("bgp_session_info", "gauge", "1 per BGP session, with its state word, family, ASNs and last error.");
+    for (d, p) in all() {
+        let (peer_as, local_as) = (p.neighbor_as.map(|n| n.to_string()), p.local_as.map(|n| n.to_string()));
+        let labels = [
+            ("daemon", d),
+            ("peer", p.name.as_str()),
+            ("neighbor", p.neighbor_address.as_str()),
+            ("state", p.state.as_str()),
+            ("family", p.family.as_deref().unwrap_or("")),
+            ("peer_asn", peer_as.as_deref().unwrap_or("")),
+            ("local_asn", local_as.as_deref().unwrap_or("")),
+            ("last_error", p.last_error.as_deref().unwrap_or("")),
+        ];
+        o.sample("bgp_session_info", &labels, 1.0);
+    }
+    let gauges: [(&str, &str, &str, fn(&BgpPeer) -> Option<f64>); 6] = [
+        ("bgp_session_since_timestamp_seconds", "gauge", "When the session entered its state.", |p| {
+            p.since.map(|t| t.timestamp_millis() as f64 / 1e3)
+        }),
+        ("bgp_session_state_seconds", "gauge", "Seconds in the current state, where the daemon says.", |p| {
+            p.since_s.map(|n| n as f64)
+        }),
+        ("bgp_session_routes_imported", "gauge", "Routes imported from the peer.", |p| {
+            p.routes_imported.map(|n| n as f64)
+        }),
+        ("bgp_session_routes_exported", "gauge", "Routes exported to the peer.", |p| p.routes_exported.map(|n| n as f64)),
+        ("bgp_session_hold_time_seconds", "gauge", "Negotiated hold time.", |p| p.hold_time_s.map(f64::from)),
+        ("bgp_session_keepalive_seconds", "gauge", "Negotiated keepalive interval.", |p| p.keepalive_s.map(f64::from)),
+    ];
+    let counters: [(&str, &str, &str, fn(&BgpPeer) -> Option<f64>); 1] = [(
+        "bgp_session_established_transitions_total",
+        "counter",
+        "Times the session reached Established since the daemon started.",
+        |p| p.established_transitions.map(|n| n as f64),
+    )];
+    for (name, kind, help, v) in gauges.iter().chain(&counters) {
+        if !all().any(|(_, p)| v(p).is_some()) {
+            continue;
+        }
+        o.head(name, kind, help);
+        for (d, p) in all() {
+            if let Some(x) = v(p) {
+                let labels = [("daemon", d), ("peer", p.name.as_str()), ("neighbor", p.neighbor_address.as_str())];
+                o.sample(name, &labels, x);
+            }
+        }
+    }
+}
+
 /// The whole exposition for one report.
 pub fn render(r: &NodeReport) -> String {
     let mut o = Out { text: String::new(), absent: Vec::new() };
@@ -154,13 +212,17 @@ pub fn render(r: &NodeReport) -> String {
         }
         Fact::Absent(_) => o.absent.push("cni_configs"),
     }
-    let (bird, cilium) = (r.bgp_bird.value(), r.bgp_cilium.value());
-    if bird.is_some() || cilium.is_some() {
+    let daemons = [("bird", "bgp_bird", &r.bgp_bird), ("bird6", "bgp_bird6", &r.bgp_bird6), ("cilium", "bgp_cilium", &r.bgp_cilium)];
+    let read: Vec<(&str, &[BgpPeer])> =
+        daemons.iter().filter_map(|(d, _, f)| f.value().map(|p| (*d, p.as_slice()))).collect();
+    if !read.is_empty() {
         o.head("bgp_session_established", "gauge", "1 when the BGP session is established.");
     }
-    bird.inspect(|p| sessions(&mut o, "bird", p));
-    cilium.inspect(|p| sessions(&mut o, "cilium", p));
-    for (fact, f) in [("bgp_bird", &r.bgp_bird), ("bgp_cilium", &r.bgp_cilium)] {
+    for (d, peers) in &read {
+        sessions(&mut o, d, peers);
+    }
+    session_details(&mut o, &read);
+    for (_, fact, f) in daemons {
         if f.value().is_none() {
             o.absent.push(fact);
         }
@@ -188,6 +250,8 @@ pub fn render(r: &NodeReport) -> String {
     for f in std::mem::take(&mut o.absent) {
         o.sample("fact_absent", &[("fact", f)], 1.0);
     }
+    o.head("info", "gauge", "The agent: its node and version.");
+    o.sample("info", &[("node_name", &r.node), ("version", &r.agent_version)], 1.0);
     o.head("read_timestamp_seconds", "gauge", "When the facts were read.");
     o.sample("read_timestamp_seconds", &[], r.read_at.timestamp_millis() as f64 / 1e3);
     o.text
