@@ -8,3 +8,4 @@ mod agent_bgp;
 mod agent_netns;
 mod agent_server;
 mod agents_poller;
+mod agents_prometheus;

@@ -62,6 +62,31 @@ impl Prom {
         panic!("prometheus did not start; log:\n{}", p.log());
     }
 
+    /// A fresh Prometheus scraping `targets` (`host:port`, `/metrics`) every second as job
+    /// `clustertop-agent`, with no relabelling (the reader names nodes by the agents' own
+    /// `clustertop_agent_info`, not by a target label).
+    pub fn scraping(targets: &[String]) -> Prom {
+        let dir = unique_dir("prom-scrape");
+        std::fs::create_dir_all(dir.join("data")).expect("data dir");
+        let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+        let cfg = format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: clustertop-agent\n    static_configs:\n      - targets: [{}]\n",
+            list.join(", ")
+        );
+        std::fs::write(dir.join("prometheus.yml"), cfg).expect("write prometheus.yml");
+        let mut p = Prom { url: String::new(), port: 0, dir, backfill: Duration::ZERO, child: None };
+        for attempt in 1..=3 {
+            p.port = free_port();
+            p.url = format!("http://127.0.0.1:{}", p.port);
+            if p.spawn() {
+                return p;
+            }
+            eprintln!("prometheus did not come up on port {} (attempt {attempt})", p.port);
+            p.stop();
+        }
+        panic!("prometheus did not start; log:\n{}", p.log());
+    }
+
     /// Start (again) on the current port and data dir; true once `/-/ready` answers 200.
     fn spawn(&mut self) -> bool {
         let log = std::fs::File::create(self.dir.join("prometheus.log")).expect("create log");

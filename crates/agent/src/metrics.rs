@@ -74,7 +74,11 @@ fn session_details(o: &mut Out, daemons: &[(&str, &[BgpPeer])]) {
     if all().next().is_none() {
         return;
     }
-    o.head("bgp_session_info", "gauge", "1 per BGP session, with its state word, family, ASNs and last error.");
+    o.head(
+        "bgp_session_info",
+        "gauge",
+        "1 per BGP session, with its state word, family, ASNs and last error.",
+    );
     for (d, p) in all() {
         let (peer_as, local_as) = (p.neighbor_as.map(|n| n.to_string()), p.local_as.map(|n| n.to_string()));
         let labels = [
@@ -99,9 +103,13 @@ fn session_details(o: &mut Out, daemons: &[(&str, &[BgpPeer])]) {
         ("bgp_session_routes_imported", "gauge", "Routes imported from the peer.", |p| {
             p.routes_imported.map(|n| n as f64)
         }),
-        ("bgp_session_routes_exported", "gauge", "Routes exported to the peer.", |p| p.routes_exported.map(|n| n as f64)),
+        ("bgp_session_routes_exported", "gauge", "Routes exported to the peer.", |p| {
+            p.routes_exported.map(|n| n as f64)
+        }),
         ("bgp_session_hold_time_seconds", "gauge", "Negotiated hold time.", |p| p.hold_time_s.map(f64::from)),
-        ("bgp_session_keepalive_seconds", "gauge", "Negotiated keepalive interval.", |p| p.keepalive_s.map(f64::from)),
+        ("bgp_session_keepalive_seconds", "gauge", "Negotiated keepalive interval.", |p| {
+            p.keepalive_s.map(f64::from)
+        }),
     ];
     let counters: [(&str, &str, &str, fn(&BgpPeer) -> Option<f64>); 1] = [(
         "bgp_session_established_transitions_total",
@@ -116,7 +124,8 @@ fn session_details(o: &mut Out, daemons: &[(&str, &[BgpPeer])]) {
         o.head(name, kind, help);
         for (d, p) in all() {
             if let Some(x) = v(p) {
-                let labels = [("daemon", d), ("peer", p.name.as_str()), ("neighbor", p.neighbor_address.as_str())];
+                let labels =
+                    [("daemon", d), ("peer", p.name.as_str()), ("neighbor", p.neighbor_address.as_str())];
                 o.sample(name, &labels, x);
             }
         }
@@ -212,7 +221,11 @@ pub fn render(r: &NodeReport) -> String {
         }
         Fact::Absent(_) => o.absent.push("cni_configs"),
     }
-    let daemons = [("bird", "bgp_bird", &r.bgp_bird), ("bird6", "bgp_bird6", &r.bgp_bird6), ("cilium", "bgp_cilium", &r.bgp_cilium)];
+    let daemons = [
+        ("bird", "bgp_bird", &r.bgp_bird),
+        ("bird6", "bgp_bird6", &r.bgp_bird6),
+        ("cilium", "bgp_cilium", &r.bgp_cilium),
+    ];
     let read: Vec<(&str, &[BgpPeer])> =
         daemons.iter().filter_map(|(d, _, f)| f.value().map(|p| (*d, p.as_slice()))).collect();
     if !read.is_empty() {

@@ -56,8 +56,11 @@ impl<'a> Target<'a> {
     }
 }
 
+/// A count the agent read from the kernel, as Prometheus's float64 holds it. The kernel's values
+/// are longs: the float nearest to LONG_MAX (file-max's default on 64-bit kernels) is 2^63, which
+/// comes back as LONG_MAX. Other values above 2^53 come back to the nearest float.
 fn u64_of(v: f64) -> u64 {
-    if v.is_finite() && v >= 0.0 { v as u64 } else { 0 }
+    if v.is_finite() && v >= 0.0 { (v as u64).min(i64::MAX as u64) } else { 0 }
 }
 
 /// Each agent's report rebuilt from its series; a target without `clustertop_agent_info` (an
@@ -91,7 +94,11 @@ fn report(t: &Target) -> Option<NodeReport> {
         stat: if stat.is_empty() || t.absent("conntrack_stat") {
             Fact::absent(MISSING)
         } else {
-            Fact::Value(stat.iter().filter_map(|s| Some((s.label("stat")?.to_string(), u64_of(s.value()?)))).collect())
+            Fact::Value(
+                stat.iter()
+                    .filter_map(|s| Some((s.label("stat")?.to_string(), u64_of(s.value()?))))
+                    .collect(),
+            )
         },
         tcp_timeout_established_s: t.fact("tcp_timeout_established", "tcp_timeout_established_seconds", secs),
         tcp_timeout_close_wait_s: t.fact("tcp_timeout_close_wait", "tcp_timeout_close_wait_seconds", secs),
@@ -122,7 +129,8 @@ fn report(t: &Target) -> Option<NodeReport> {
         .all("cni_config_info")
         .iter()
         .filter_map(|s| {
-            let types = s.label("types").map_or_else(Vec::new, |l| l.split(',').map(str::to_string).collect());
+            let types =
+                s.label("types").map_or_else(Vec::new, |l| l.split(',').map(str::to_string).collect());
             Some(CniConfig { file: s.label("file")?.to_string(), types })
         })
         .collect();
@@ -146,7 +154,10 @@ fn report(t: &Target) -> Option<NodeReport> {
         bridge_nf_call_iptables: t.fact("bridge_nf_call_iptables", "bridge_nf_call_iptables", |v| v == 1.0),
         ip_forward: t.fact("ip_forward", "ip_forward", |v| v == 1.0),
         modules: t.list("modules", || {
-            t.all("module_loaded").iter().filter_map(|s| Some((s.label("module")?.to_string(), s.value()? == 1.0))).collect()
+            t.all("module_loaded")
+                .iter()
+                .filter_map(|s| Some((s.label("module")?.to_string(), s.value()? == 1.0)))
+                .collect()
         }),
         interfaces: t.list("interfaces", || interfaces.clone()),
         cni_configs: t.list("cni_configs", || cni.clone()),
@@ -170,7 +181,9 @@ fn report(t: &Target) -> Option<NodeReport> {
 
 /// One daemon's sessions, from `bgp_session_info` and the gauges keyed like it.
 fn peers(t: &Target, daemon: &str) -> Vec<BgpPeer> {
-    let key = |s: &Series| (s.label("peer").unwrap_or("").to_string(), s.label("neighbor").unwrap_or("").to_string());
+    let key = |s: &Series| {
+        (s.label("peer").unwrap_or("").to_string(), s.label("neighbor").unwrap_or("").to_string())
+    };
     let of = |name: &str| -> HashMap<(String, String), f64> {
         t.all(name)
             .iter()
@@ -183,7 +196,9 @@ fn peers(t: &Target, daemon: &str) -> Vec<BgpPeer> {
     let (hold, keepalive) = (of("bgp_session_hold_time_seconds"), of("bgp_session_keepalive_seconds"));
     let transitions = of("bgp_session_established_transitions_total");
     let num = |m: &HashMap<(String, String), f64>, k: &(String, String)| m.get(k).copied().map(u64_of);
-    let small = |m: &HashMap<(String, String), f64>, k: &(String, String)| num(m, k).and_then(|n| u32::try_from(n).ok());
+    let small = |m: &HashMap<(String, String), f64>, k: &(String, String)| {
+        num(m, k).and_then(|n| u32::try_from(n).ok())
+    };
     let text = |s: &Series, l: &str| s.label(l).map(str::to_string);
     let mut out: Vec<BgpPeer> = t
         .all("bgp_session_info")
@@ -258,7 +273,9 @@ pub async fn round(b: &Backend, at: DateTime<Utc>, counters: &mut HashMap<String
     let h = match (agents, errors.first()) {
         (0, Some(e)) => SourceHealth::NoData { reason: e.clone() },
         (0, None) => SourceHealth::NoData {
-            reason: format!("no {P}* series: is deploy/agent-podmonitor.yaml applied, and the agents running?"),
+            reason: format!(
+                "no {P}* series: is deploy/agent-podmonitor.yaml applied, and the agents running?"
+            ),
         },
         _ => SourceHealth::Ok,
     };

@@ -57,7 +57,8 @@ fn real_report(node: &str) -> NodeReport {
         ..AgentConfig::default()
     };
     let birdc = include_str!("../../../tests/fixtures/agent/bird-protocols-all.txt");
-    let peers = cilium::parse_peers(include_bytes!("../../../tests/fixtures/agent/cilium-bgp-peers.json")).unwrap();
+    let peers =
+        cilium::parse_peers(include_bytes!("../../../tests/fixtures/agent/cilium-bgp-peers.json")).unwrap();
     NodeReport {
         schema: SCHEMA.into(),
         node: node.into(),
