@@ -65,6 +65,9 @@ fn sessions(o: &mut Out, daemon: &str, peers: &[BgpPeer]) {
     }
 }
 
+/// A per-session series: name, type, help, and its value of a session (none: no sample).
+type Series = (&'static str, &'static str, &'static str, fn(&BgpPeer) -> Option<f64>);
+
 /// Everything else the report says of each session, so that a reader of Prometheus alone
 /// (`clustertop --agents prometheus`) rebuilds the same sessions as a poller of the agents: the
 /// state word, family and ASNs as labels of an info series, the numbers as gauges. An unknown
@@ -93,7 +96,7 @@ fn session_details(o: &mut Out, daemons: &[(&str, &[BgpPeer])]) {
         ];
         o.sample("bgp_session_info", &labels, 1.0);
     }
-    let gauges: [(&str, &str, &str, fn(&BgpPeer) -> Option<f64>); 6] = [
+    let gauges: [Series; 6] = [
         ("bgp_session_since_timestamp_seconds", "gauge", "When the session entered its state.", |p| {
             p.since.map(|t| t.timestamp_millis() as f64 / 1e3)
         }),
@@ -111,7 +114,7 @@ fn session_details(o: &mut Out, daemons: &[(&str, &[BgpPeer])]) {
             p.keepalive_s.map(f64::from)
         }),
     ];
-    let counters: [(&str, &str, &str, fn(&BgpPeer) -> Option<f64>); 1] = [(
+    let counters: [Series; 1] = [(
         "bgp_session_established_transitions_total",
         "counter",
         "Times the session reached Established since the daemon started.",
