@@ -44,6 +44,7 @@ fn session(
         keepalive_s: up.then_some(30),
         last_error: err.map(str::to_string),
         peer_type: None,
+        failover: Default::default(),
         reports: Vec::new(),
     }
 }

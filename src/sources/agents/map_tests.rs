@@ -28,6 +28,11 @@ fn peer(name: &str, state: &str) -> BgpPeer {
         family: None,
         since: None,
         established_transitions: None,
+        graceful_restart: None,
+        restart_time_s: None,
+        peer_graceful_restart: None,
+        hold_time_conf_s: None,
+        keepalive_conf_s: None,
     }
 }
 
