@@ -28,7 +28,8 @@ impl Ctx {
             Mode::Command => Ctx::Command,
             Mode::Help => Ctx::Help,
             Mode::Detail(_) => Ctx::Detail,
-            Mode::Diff => Ctx::Diff,
+            // A page to read and close, as the changes list.
+            Mode::Diff | Mode::Drain(_) => Ctx::Diff,
         }
     }
 }
@@ -552,6 +553,13 @@ pub const COMMANDS: &[Command] = &[
         values: Values::None,
     },
     Command {
+        name: "check",
+        args: "drain NODE",
+        help: "what draining or restarting NODE does to its rack's ECMP: next-hops per TOR before and \
+               after, its sessions, graceful restart and hold time, the expected cut, and warnings",
+        values: Values::None,
+    },
+    Command {
         name: "export",
         args: "[FILE]",
         help: "write the view on screen, every row of it, to FILE as plain text (markdown when FILE \
@@ -635,7 +643,7 @@ pub fn where_(b: &Binding) -> String {
         parts.push("help".into());
     }
     if b.ctx.contains(&Ctx::Diff) {
-        parts.push("changes list".into());
+        parts.push("changes list, drain check".into());
     }
     match (b.ctx.contains(&Ctx::Filter), b.ctx.contains(&Ctx::Command)) {
         (true, true) if b.ctx.contains(&Ctx::Browse) => parts = vec!["anywhere".into()],

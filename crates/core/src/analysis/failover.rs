@@ -45,6 +45,16 @@ pub fn gr(s: &BgpSession) -> Gr {
 }
 
 impl Gr {
+    /// For a column: `120s`, `on`, `TOR off`, `off`, `?`.
+    pub fn short(self) -> String {
+        match self {
+            Gr::On { restart_s: Some(t), .. } => format!("{t}s"),
+            Gr::On { restart_s: None, .. } => "on".into(),
+            Gr::PeerOff => "TOR off".into(),
+            Gr::Off => "off".into(),
+            Gr::Unknown => "?".into(),
+        }
+    }
     /// `GR 120s`, `GR 120s (TOR not reported)`, `GR on, TOR off`, `no GR`, `GR ?`.
     pub fn label(self) -> String {
         match self {
