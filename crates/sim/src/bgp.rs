@@ -17,13 +17,13 @@ const HOLD_S: u32 = 9;
 const KEEPALIVE_S: u32 = 3;
 const ROUTES_ADVERTISED: u64 = 2;
 
-/// What the simulated clusters configure: Cilium's `CiliumBGPPeerConfig` with graceful restart
-/// (120 s) and 9/3 s timers, against TORs that help.
+/// What the simulated clusters configure: the `CiliumBGPPeerConfig` `sim serve` serves, graceful
+/// restart (120 s) and 9/3 s timers; whether the TORs help is not in Cilium's objects.
 fn failover() -> crate::model::Failover {
     crate::model::Failover {
         graceful_restart: Some(true),
         restart_time_s: Some(120),
-        peer_graceful_restart: Some(true),
+        peer_graceful_restart: None,
         hold_time_conf_s: Some(HOLD_S),
         keepalive_conf_s: Some(KEEPALIVE_S),
     }
