@@ -47,7 +47,7 @@ fn items(ctx: &Ctx, c: &DrainCheck) -> Vec<Item> {
         let (st, g, note) = match (e.via_node, e.after) {
             (true, 0) => (t.crit, t.sym.crit, ": none left"),
             (true, _) => (t.ok, t.sym.ok, ""),
-            (false, _) => (t.muted, "-", " (no session from this node: unchanged)"),
+            (false, _) => (t.muted, "-", " (not via this node: unchanged)"),
         };
         push(format!("   {g} "), st, format!("{}: {} -> {}{note}", e.tor, e.now, e.after), st);
     }
@@ -128,4 +128,44 @@ pub fn render(ctx: &Ctx, node: &str, area: Rect, buf: &mut Buffer) {
     widgets::block(ctx.theme, &title).render(area, buf);
     let visible: Vec<Line> = wrapped.into_iter().skip(scroll).take(h).collect();
     Paragraph::new(visible).style(ctx.theme.base).render(inner, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Model;
+    use crate::testkit::cluster_a as fixture;
+    use crate::theme::Theme;
+
+    fn text(node: &str, width: usize) -> String {
+        let (snap, model, theme) =
+            (fixture::snapshot(), Model::default(), Theme::builtin("mono", true).expect("mono"));
+        let ctx = Ctx { snap: &snap, model: &model, theme: &theme };
+        let c = failover::drain(&snap, node).expect("node");
+        lines(&ctx, &c, width).iter().map(|l| format!("{l}\n")).collect()
+    }
+
+    /// rack-2: node-05 is the only node with a session up to tor-2b (node-06 lost it, node-07
+    /// has none): draining it leaves tor-2b no next-hop for the rack. Graceful restart on (120 s,
+    /// TORs helping) but Cilium's default 90 s hold.
+    #[test]
+    fn last_node_of_the_rack_to_a_tor() {
+        insta::assert_snapshot!(text("node-05", 78));
+    }
+
+    /// rack-3 runs without graceful restart (Cilium's default peer config) and its tor-3b is
+    /// dead: a drain costs tor-3a one of its three next-hops; a speaker restart withdraws.
+    #[test]
+    fn rack_without_graceful_restart() {
+        let snap = fixture::snapshot();
+        let node =
+            snap.nodes.iter().find(|n| n.rack == "rack-3" && !n.bgp.is_empty()).expect("a rack-3 BGP node");
+        insta::assert_snapshot!(text(&node.name.clone(), 78));
+    }
+
+    #[test]
+    fn not_a_bgp_node() {
+        let t = text("node-01", 78);
+        assert_eq!(t, " BGP            node-01 is not a BGP node: draining it changes no BGP route\n");
+    }
 }
