@@ -59,6 +59,7 @@ fn items(ctx: &Ctx, c: &DrainCheck) -> Vec<Item> {
         RestartCut::None { .. } => (t.ok, t.sym.ok),
         RestartCut::Withdrawn { .. } => (t.warn, t.sym.warn),
         RestartCut::Unknown(_) => (t.unknown, t.sym.unknown),
+        RestartCut::NothingUp => (t.muted, "-"),
     };
     push(head("Expected cut"), t.header, String::new(), t.base);
     push(
@@ -71,6 +72,9 @@ fn items(ctx: &Ctx, c: &DrainCheck) -> Vec<Item> {
     );
     push(format!("   {g} "), st, format!("restart of its BGP speaker: {}", window.restart.describe()), st);
     let (st, g, text) = match window.hold_s {
+        None if window.restart == RestartCut::NothingUp => {
+            (t.muted, "-", "nothing more: no session is up".to_string())
+        }
         Some(h) if h > SLOW_HOLD_S => {
             (t.warn, t.sym.warn, format!("its share blackholed up to {h} s (hold time)"))
         }

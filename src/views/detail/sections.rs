@@ -262,6 +262,7 @@ fn failover(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
         RestartCut::None { .. } => (t.ok, t.sym.ok),
         RestartCut::Withdrawn { .. } => (t.warn, t.sym.warn),
         RestartCut::Unknown(_) => (t.unknown, t.sym.unknown),
+        RestartCut::NothingUp => (t.muted, "-"),
     };
     let width = w.saturating_sub(22);
     let mut out = vec![Line::from(vec![
@@ -270,6 +271,9 @@ fn failover(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
         Span::styled(widgets::truncate(t, &win.restart.describe(), width), st),
     ])];
     let (st, g, text) = match win.hold_s {
+        None if win.restart == RestartCut::NothingUp => {
+            (t.muted, "-", "nothing more: no session is up".to_string())
+        }
         Some(h) if h > SLOW_HOLD_S => (
             t.warn,
             t.sym.warn,

@@ -77,6 +77,8 @@ pub enum RestartCut {
     None { within_s: Option<u32>, helpers_known: bool },
     /// Some session withdraws the routes at once (the named peers), until the speaker is back.
     Withdrawn { peers: Vec<String> },
+    /// No session is up: its routes are withdrawn already, a restart cuts nothing more.
+    NothingUp,
     /// Not known, and why.
     Unknown(String),
 }
@@ -100,12 +102,13 @@ pub fn window(n: &Node) -> Option<Window> {
 }
 
 fn restart_cut(sessions: &[BgpSession]) -> RestartCut {
-    // Sessions that are down carry no routes a restart could cut; judge the established ones,
-    // else all of them (what they are configured to do once up).
-    let up: Vec<&BgpSession> = sessions.iter().filter(|s| s.is_up()).collect();
-    let judged: Vec<&BgpSession> = if up.is_empty() { sessions.iter().collect() } else { up };
-    if judged.is_empty() {
+    // Sessions that are down carry no routes a restart could cut: judge the established ones.
+    if sessions.is_empty() {
         return RestartCut::Unknown("no BGP session reported".into());
+    }
+    let judged: Vec<&BgpSession> = sessions.iter().filter(|s| s.is_up()).collect();
+    if judged.is_empty() {
+        return RestartCut::NothingUp;
     }
     let withdrawn: Vec<String> =
         judged.iter().filter(|s| matches!(gr(s), Gr::Off | Gr::PeerOff)).map(|s| s.peer.clone()).collect();
@@ -142,6 +145,9 @@ impl RestartCut {
                 "routes withdrawn at once by {} until the speaker is back and re-established",
                 peers.join(", ")
             ),
+            RestartCut::NothingUp => {
+                "nothing more to cut: no session is up, its routes are withdrawn already".into()
+            }
             RestartCut::Unknown(why) => format!("? ({why})"),
         }
     }
@@ -150,6 +156,7 @@ impl RestartCut {
         match self {
             RestartCut::None { .. } => "none",
             RestartCut::Withdrawn { .. } => "until up",
+            RestartCut::NothingUp => "-",
             RestartCut::Unknown(_) => "?",
         }
     }
@@ -238,13 +245,19 @@ pub fn drain(snap: &Snapshot, node: &str) -> Result<DrainCheck, String> {
     if !down.is_empty() {
         w.push(format!("other nodes of {} are already down or degraded: {}", n.rack, down.join(", ")));
     }
-    if n.bgp_verdict != BgpVerdict::Healthy {
-        w.push(format!(
+    match n.bgp_verdict {
+        BgpVerdict::Healthy => {}
+        BgpVerdict::Isolated => w.push(format!(
+            "{} itself is isolated ({}): its routes are withdrawn already",
+            n.name,
+            n.bgp_label()
+        )),
+        v => w.push(format!(
             "{} itself is {} ({}): its routes are already partly gone",
             n.name,
-            n.bgp_verdict.word(),
+            v.word(),
             n.bgp_label()
-        ));
+        )),
     }
     match &window.restart {
         RestartCut::Withdrawn { peers } => w.push(format!(
@@ -252,7 +265,7 @@ pub fn drain(snap: &Snapshot, node: &str) -> Result<DrainCheck, String> {
             peers.join(", ")
         )),
         RestartCut::Unknown(why) => w.push(format!("graceful restart unknown: {why}")),
-        RestartCut::None { .. } => {}
+        RestartCut::None { .. } | RestartCut::NothingUp => {}
     }
     if let Some(h) = window.hold_s.filter(|h| *h > SLOW_HOLD_S) {
         w.push(format!(

@@ -98,6 +98,9 @@ fn window_with_and_without_graceful_restart() {
     // Nothing reported: unknown, not "no GR".
     let w = window(&pair("n1", "r1", Failover::default())).expect("bgp");
     assert!(matches!(w.restart, RestartCut::Unknown(_)), "{w:?}");
+    // Every session down: its routes are gone already; a restart cuts nothing more.
+    let n = bgp_node("n1", "r1", vec![("tor-a", BgpState::Active, gr_on(Some(true)))]);
+    assert_eq!(window(&n).expect("bgp"), Window { restart: RestartCut::NothingUp, hold_s: None });
     // Not a BGP node.
     assert_eq!(window(&node("plain")), None);
 }
@@ -125,6 +128,7 @@ fn findings_one_per_rack() {
         pair("r1-n2", "r1", gr_on(Some(true))),
         slow,
         pair("r2-n2", "r2", bird_default()),
+        bgp_node("r3-n1", "r3", vec![("tor-a", BgpState::Active, bird_default())]),
     ]);
     let f = findings(&snap, &Settings::default());
     let got: Vec<(Rule, &str)> = f
@@ -132,7 +136,14 @@ fn findings_one_per_rack() {
         .filter(|f| matches!(f.rule, Rule::BgpNoGracefulRestart | Rule::BgpSlowHold))
         .map(|f| (f.rule, f.subject.as_str()))
         .collect();
-    assert_eq!(got, vec![(Rule::BgpNoGracefulRestart, "r2"), (Rule::BgpSlowHold, "r2")]);
+    assert_eq!(
+        got,
+        vec![
+            (Rule::BgpNoGracefulRestart, "r2"),
+            (Rule::BgpNoGracefulRestart, "r3"),
+            (Rule::BgpSlowHold, "r2")
+        ]
+    );
     let no_gr = &f[f.iter().position(|f| f.rule == Rule::BgpNoGracefulRestart).expect("finding")];
     assert!(no_gr.what.starts_with("2 BGP nodes without graceful restart (r2-n1, r2-n2)"), "{}", no_gr.what);
     assert_eq!(no_gr.evidence.len(), 2);

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::failover::{self, RestartCut, SLOW_HOLD_S};
+use crate::analysis::failover::{self, Gr, SLOW_HOLD_S};
 use crate::model::{Finding, Node, Rule, Severity, Snapshot};
 
 use super::list;
@@ -15,9 +15,18 @@ pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
     let mut no_gr: BTreeMap<&str, Vec<(&Node, Vec<String>)>> = BTreeMap::new();
     let mut slow: BTreeMap<&str, Vec<(&Node, u32)>> = BTreeMap::new();
     for n in &snap.nodes {
-        let Some(w) = failover::window(n) else { continue };
-        if let RestartCut::Withdrawn { peers } = &w.restart {
-            no_gr.entry(&n.rack).or_default().push((n, peers.clone()));
+        if failover::window(n).is_none() {
+            continue;
+        }
+        // Configuration, not the moment: sessions that are down count too.
+        let peers: Vec<String> = n
+            .bgp
+            .iter()
+            .filter(|s| matches!(failover::gr(s), Gr::Off | Gr::PeerOff))
+            .map(|s| s.peer.clone())
+            .collect();
+        if !peers.is_empty() {
+            no_gr.entry(&n.rack).or_default().push((n, peers));
         }
         if let Some(h) = n.bgp.iter().filter_map(failover::slow_hold).max() {
             slow.entry(&n.rack).or_default().push((n, h));
