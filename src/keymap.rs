@@ -497,6 +497,8 @@ pub enum Values {
     Themes,
     SortColumns,
     Zooms,
+    /// `drain`, then the snapshot's node names.
+    Check,
 }
 
 /// A `:` command, for the help screen, the README and Tab completion.
@@ -557,7 +559,7 @@ pub const COMMANDS: &[Command] = &[
         args: "drain NODE",
         help: "what draining or restarting NODE does to its rack's ECMP: next-hops per TOR before and \
                after, its sessions, graceful restart and hold time, the expected cut, and warnings",
-        values: Values::None,
+        values: Values::Check,
     },
     Command {
         name: "export",

@@ -127,8 +127,13 @@ fn candidates(model: &Model, before: &str) -> (usize, Vec<String>) {
                     None => Vec::new(),
                 },
                 Some(Values::Zooms) => Zoom::ALL.iter().map(|z| z.label().to_string()).collect(),
+                Some(Values::Check) => vec!["drain".to_string()],
                 Some(Values::None) | None => Vec::new(),
             }
+        }
+        // `:check drain NODE`: the snapshot's nodes.
+        2 if words[0].eq_ignore_ascii_case("check") && words[1].eq_ignore_ascii_case("drain") => {
+            model.snap.iter().flat_map(|s| s.nodes.iter().map(|n| n.name.clone())).collect()
         }
         _ => Vec::new(),
     };
