@@ -112,6 +112,8 @@ pub enum Mode {
     Detail(String),
     /// What changed between two moments (`:diff`, `D`): `Model::diff`.
     Diff,
+    /// The pre-drain check of the named node (`:check drain NODE`).
+    Drain(String),
 }
 
 /// Time span shown by the Utilization chart.
@@ -328,7 +330,7 @@ pub fn selected(model: &Model) -> Option<Target> {
 }
 
 fn move_cursor(model: &mut Model, m: Move) {
-    if let Mode::Detail(_) | Mode::Help | Mode::Diff = model.mode {
+    if let Mode::Detail(_) | Mode::Help | Mode::Diff | Mode::Drain(_) = model.mode {
         model.scroll = match model.hits.scroll_max {
             Some(max) => selection::moved(model.scroll, max + 1, m),
             // Before the first frame the bound is not known yet: the view clamps.

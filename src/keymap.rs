@@ -28,7 +28,8 @@ impl Ctx {
             Mode::Command => Ctx::Command,
             Mode::Help => Ctx::Help,
             Mode::Detail(_) => Ctx::Detail,
-            Mode::Diff => Ctx::Diff,
+            // A page to read and close, as the changes list.
+            Mode::Diff | Mode::Drain(_) => Ctx::Diff,
         }
     }
 }
@@ -496,6 +497,8 @@ pub enum Values {
     Themes,
     SortColumns,
     Zooms,
+    /// `drain`, then the snapshot's node names.
+    Check,
 }
 
 /// A `:` command, for the help screen, the README and Tab completion.
@@ -550,6 +553,13 @@ pub const COMMANDS: &[Command] = &[
         help: "what changed between the cursor (or now) and TIME (default -1h; -DURATION counts back \
                from the cursor), in time order",
         values: Values::None,
+    },
+    Command {
+        name: "check",
+        args: "drain NODE",
+        help: "what draining or restarting NODE does to its rack's ECMP: next-hops per TOR before and \
+               after, its sessions, graceful restart and hold time, the expected cut, and warnings",
+        values: Values::Check,
     },
     Command {
         name: "export",
@@ -635,7 +645,7 @@ pub fn where_(b: &Binding) -> String {
         parts.push("help".into());
     }
     if b.ctx.contains(&Ctx::Diff) {
-        parts.push("changes list".into());
+        parts.push("changes list, drain check".into());
     }
     match (b.ctx.contains(&Ctx::Filter), b.ctx.contains(&Ctx::Command)) {
         (true, true) if b.ctx.contains(&Ctx::Browse) => parts = vec!["anywhere".into()],

@@ -5,6 +5,7 @@ pub mod changes;
 pub mod chrome;
 pub mod conntrack;
 pub mod detail;
+pub mod drain;
 pub mod help;
 pub mod hits;
 pub mod network;
@@ -133,6 +134,9 @@ fn screen(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     }
     if model.mode == Mode::Diff {
         changes::render(ctx, body, buf);
+    }
+    if let Mode::Drain(node) = &model.mode {
+        drain::render(ctx, node, body, buf);
     }
     chrome::footer(ctx, footer, buf);
 }

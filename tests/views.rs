@@ -62,6 +62,32 @@ fn node_detail_and_help_at_both_sizes() {
     }
 }
 
+/// `:check drain NODE` on the degraded-BGP node: the overlay, opened through the command line;
+/// an unknown node is a message, not an overlay.
+#[test]
+fn drain_check_at_both_sizes() {
+    let theme = Theme::builtin("default", false).unwrap();
+    let run = |line: &str| {
+        let mut m = model(View::Network, Mode::Browse);
+        update(&mut m, Msg::StartCommand);
+        line.chars().for_each(|c| drop(update(&mut m, Msg::Input(c))));
+        update(&mut m, Msg::Submit);
+        m
+    };
+    let m = run("check drain r4-n04");
+    assert_eq!(m.mode, Mode::Drain("r4-n04".into()));
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("drain_{w}x{h}"), draw(&m, &theme, w, h).backend());
+    }
+    let m = run("check drain nope");
+    assert_eq!(
+        (m.mode, m.message.as_deref()),
+        (Mode::Browse, Some("no node named \"nope\" in this snapshot"))
+    );
+    let m = run("check r4-n04");
+    assert_eq!(m.message.as_deref(), Some("usage: :check drain NODE"));
+}
+
 /// Styles recorded cell by cell, for the default theme and for mono.
 #[test]
 fn overview_styles_default_and_mono() {

@@ -35,6 +35,7 @@ pub(super) fn run(model: &mut Model, line: &str) -> Vec<Effect> {
         ("at", moment) => return super::rewind::at(model, moment),
         ("live" | "now", _) => return update(model, Msg::Live),
         ("diff", moment) => return super::rewind::diff(model, moment),
+        ("check", what) => check(model, what),
         ("ctx" | "context", _) => {
             say(model, "this session shows one cluster; restart with --context to switch".into())
         }
@@ -44,6 +45,26 @@ pub(super) fn run(model: &mut Model, line: &str) -> Vec<Effect> {
         (other, _) => say(model, format!("unknown command :{other} (Tab completes, ? for help)")),
     }
     Vec::new()
+}
+
+/// `:check drain NODE`: the pre-drain check as an overlay; a message when there is no such node.
+fn check(model: &mut Model, what: &str) {
+    let mut words = what.split_whitespace();
+    let (Some("drain"), Some(node), None) = (words.next(), words.next(), words.next()) else {
+        model.message = Some("usage: :check drain NODE".into());
+        return;
+    };
+    let Some(snap) = &model.snap else {
+        model.message = Some("no data yet to check against".into());
+        return;
+    };
+    match crate::analysis::failover::drain(snap, node) {
+        Ok(_) => {
+            model.mode = super::Mode::Drain(node.to_string());
+            model.scroll = 0;
+        }
+        Err(e) => model.message = Some(e),
+    }
 }
 
 pub fn view_names() -> Vec<&'static str> {
@@ -106,8 +127,13 @@ fn candidates(model: &Model, before: &str) -> (usize, Vec<String>) {
                     None => Vec::new(),
                 },
                 Some(Values::Zooms) => Zoom::ALL.iter().map(|z| z.label().to_string()).collect(),
+                Some(Values::Check) => vec!["drain".to_string()],
                 Some(Values::None) | None => Vec::new(),
             }
+        }
+        // `:check drain NODE`: the snapshot's nodes.
+        2 if words[0].eq_ignore_ascii_case("check") && words[1].eq_ignore_ascii_case("drain") => {
+            model.snap.iter().flat_map(|s| s.nodes.iter().map(|n| n.name.clone())).collect()
         }
         _ => Vec::new(),
     };

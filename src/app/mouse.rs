@@ -41,7 +41,7 @@ pub struct TableHit {
 }
 
 pub(super) fn handle(model: &mut Model, m: Mouse) {
-    let page = matches!(model.mode, Mode::Detail(_) | Mode::Help | Mode::Diff);
+    let page = matches!(model.mode, Mode::Detail(_) | Mode::Help | Mode::Diff | Mode::Drain(_));
     match m {
         Mouse::WheelDown if page || model.mode == Mode::Browse => {
             apply(model, Msg::Move(Move::By(WHEEL_ROWS)));

@@ -44,7 +44,28 @@ fn session(
         keepalive_s: up.then_some(30),
         last_error: err.map(str::to_string),
         peer_type: None,
+        failover: failover(peer),
         reports: Vec::new(),
+    }
+}
+
+/// rack-2 peers with Cilium's peer config `tor-pod-cidr` less its timers (graceful restart 120 s
+/// against helper TORs, 90/30 s); rack-3 with Cilium's default peer config (no graceful restart);
+/// other peers say nothing.
+fn failover(peer: &str) -> Failover {
+    let conf = |gr: bool| Failover {
+        graceful_restart: Some(gr),
+        restart_time_s: gr.then_some(120),
+        peer_graceful_restart: gr.then_some(true),
+        hold_time_conf_s: Some(90),
+        keepalive_conf_s: Some(30),
+    };
+    if peer.starts_with("tor-2") {
+        conf(true)
+    } else if peer.starts_with("tor-3") {
+        conf(false)
+    } else {
+        Failover::default()
     }
 }
 

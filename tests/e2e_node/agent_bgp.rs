@@ -147,15 +147,17 @@ fn node_config() -> String {
         "router id 10.0.1.2;\nprotocol device {{}}\nprotocol static {{ ipv4; route 10.244.7.0/24 blackhole; }}\n\
          template bgp tor {{ local as 64512; {TIMERS}\n  \
          ipv4 {{ import all; export where source = RTS_STATIC; }}; }}\n\
-         protocol bgp tor1 from tor {{ neighbor 10.0.1.1 as 65001; }}\n\
+         protocol bgp tor1 from tor {{ neighbor 10.0.1.1 as 65001; graceful restart on; graceful restart time 90; }}\n\
          protocol bgp tor2 from tor {{ neighbor 10.0.2.1 as 65002; }}\n"
     )
 }
 
+/// TOR2 refuses graceful restart (BIRD's default is `aware`: a helper).
 fn tor_config(i: u8) -> String {
+    let gr = if i == 2 { "graceful restart off;" } else { "" };
     format!(
         "router id 10.0.{i}.1;\nprotocol device {{}}\nprotocol static {{ ipv4; route 10.96.{i}.0/24 blackhole; }}\n\
-         protocol bgp node7 {{ local as 6500{i}; neighbor 10.0.{i}.2 as 64512; {TIMERS}\n  \
+         protocol bgp node7 {{ local as 6500{i}; neighbor 10.0.{i}.2 as 64512; {TIMERS} {gr}\n  \
          ipv4 {{ import all; export where source = RTS_STATIC; }}; }}\n"
     )
 }
@@ -211,9 +213,19 @@ async fn bird_sessions_follow_a_link() {
     assert_eq!(tor1.neighbor_address, "10.0.1.1");
     assert_eq!((tor1.neighbor_as, tor1.local_as), (Some(65001), Some(64512)));
     assert_eq!((tor1.hold_time_s, tor1.keepalive_s), (Some(9), Some(3)));
+    // Graceful restart: on towards tor1 (a helper), BIRD's default `aware` towards tor2, which
+    // runs `graceful restart off` and advertises nothing.
+    assert_eq!(
+        (tor1.graceful_restart, tor1.restart_time_s, tor1.peer_graceful_restart),
+        (Some(true), Some(90), Some(true))
+    );
     // Each side exports its static route: one in, one out.
     let tor2 = state(&peers, "tor2").expect("tor2");
     assert_eq!(tor2.neighbor_as, Some(65002));
+    assert_eq!(
+        (tor2.graceful_restart, tor2.restart_time_s, tor2.peer_graceful_restart),
+        (Some(false), None, Some(false))
+    );
     wait_for(&node, Duration::from_secs(5), "one route each way", |p| {
         p.iter().all(|p| p.routes_imported == Some(1) && p.routes_exported == Some(1))
     })

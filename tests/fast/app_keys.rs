@@ -258,6 +258,12 @@ fn tab_completes_commands_and_values() {
     assert_eq!(tab(&mut m, "sort ea"), "sort early");
     run(&mut m, [Msg::Back, Msg::ShowView(View::Nodes)]);
     assert_eq!(tab(&mut m, "sort cp"), "sort cpu");
+    // `:check drain NODE`: the word, then the snapshot's node names.
+    run(&mut m, [Msg::Back]);
+    assert_eq!(tab(&mut m, "check d"), "check drain");
+    run(&mut m, [Msg::Back]);
+    assert_eq!(tab(&mut m, "check drain r4-n0"), "check drain r4-n0");
+    assert_eq!(m.hint.as_deref(), Some("r4-n01 r4-n02 r4-n03 r4-n04 r4-n05 r4-n06 r4-n07 r4-n08"));
 }
 
 /// `:nodes`, `:triage` and short aliases show their views.

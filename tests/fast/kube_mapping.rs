@@ -421,3 +421,87 @@ fn host_namespaces_dev_shm_and_host_paths_are_mapped() {
     assert_eq!(a.host_paths, ["/var/log"]);
     assert!(a.init_caps.is_empty(), "{:?}", a.init_caps);
 }
+
+fn upstream(path: &str) -> DynamicObject {
+    let path = format!("{}/tests/fixtures/upstream/cilium/{path}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("fixture exists");
+    serde_json::from_str(&text).expect("dynamic object")
+}
+
+/// Configured failover from upstream-shaped `CiliumBGPPeerConfig`s: graceful restart with its
+/// restart time and custom timers, graceful restart off with Cilium's default timers, v2alpha1,
+/// and an object that leaves both out (Cilium's defaults: off, 90/30 s).
+#[test]
+fn peer_config_failover_with_and_without_graceful_restart() {
+    use clustertop::sources::kube::bgp::peer_failover;
+    let f = |path: &str| {
+        let x = peer_failover(Some(&upstream(path).data));
+        (x.graceful_restart, x.restart_time_s, x.hold_time_conf_s, x.keepalive_conf_s)
+    };
+    assert_eq!(f("crd/v2/ciliumbgppeerconfig-tor-pod-cidr.json"), (Some(true), Some(120), Some(9), Some(3)));
+    assert_eq!(
+        f("crd/v2alpha1/ciliumbgppeerconfig-tor-pod-cidr.json"),
+        (Some(true), Some(120), Some(9), Some(3))
+    );
+    assert_eq!(
+        f("crd/v2/ciliumbgppeerconfig-tor-service-vips.json"),
+        (Some(false), None, Some(90), Some(30))
+    );
+    let mut bare = upstream("crd/v2/ciliumbgppeerconfig-tor-pod-cidr.json");
+    bare.data["spec"].as_object_mut().expect("spec").retain(|k, _| k == "families");
+    let x = peer_failover(Some(&bare.data));
+    assert_eq!(
+        (x.graceful_restart, x.restart_time_s, x.hold_time_conf_s, x.keepalive_conf_s),
+        (Some(false), None, Some(90), Some(30))
+    );
+    bare.data["spec"]["gracefulRestart"] = serde_json::json!({"enabled": true});
+    bare.data["spec"]["timers"] = serde_json::json!({"holdTimeSeconds": 30});
+    let x = peer_failover(Some(&bare.data));
+    assert_eq!(
+        (x.graceful_restart, x.restart_time_s, x.hold_time_conf_s, x.keepalive_conf_s),
+        (Some(true), Some(120), Some(30), Some(30))
+    );
+}
+
+/// The node's sessions (from the CiliumBGPNodeConfig status, applied timers) carry the
+/// configured side of their peer's `peerConfigRef`; unknown while peer configs are unreadable.
+#[test]
+fn sessions_carry_their_peer_configs_failover() {
+    let ev = |kind: Kind, path: &str| {
+        let (k, obj) = reduce_dynamic(kind, &upstream(path), now()).expect("named");
+        Ev::InitApply(k, obj)
+    };
+    let node_ev = || {
+        let path =
+            format!("{}/tests/fixtures/upstream/cilium/kube/node-bm-r1-n01.json", env!("CARGO_MANIFEST_DIR"));
+        let n: Node = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("node");
+        let o = map::node_obj(&n);
+        Ev::InitApply(o.name.clone(), clustertop::sources::kube::state::Obj::Node(Box::new(o)))
+    };
+    let (_, out) = run(vec![
+        (Kind::Nodes, vec![node_ev()]),
+        (Kind::BgpNodeConfigs, vec![ev(Kind::BgpNodeConfigs, "crd/v2/ciliumbgpnodeconfig-bm-r1-n01.json")]),
+        (
+            Kind::BgpPeerConfigs,
+            vec![ev(Kind::BgpPeerConfigs, "crd/v2/ciliumbgppeerconfig-tor-pod-cidr.json")],
+        ),
+    ]);
+    let s = sessions(&out, "bm-r1-n01").expect("sessions");
+    assert_eq!(s.len(), 2);
+    for x in &s {
+        let f = &x.failover;
+        assert_eq!(
+            (f.graceful_restart, f.restart_time_s, f.hold_time_conf_s, f.keepalive_conf_s),
+            (Some(true), Some(120), Some(9), Some(3))
+        );
+        assert_eq!((x.hold_time_s, x.keepalive_s), (Some(9), Some(3)), "applied");
+        assert_eq!(f.peer_graceful_restart, None, "the CRDs do not say whether the TOR helps");
+    }
+    // No peer config listed: the reference cannot be resolved, so the configured side is unknown.
+    let (_, out) = run(vec![
+        (Kind::Nodes, vec![node_ev()]),
+        (Kind::BgpNodeConfigs, vec![ev(Kind::BgpNodeConfigs, "crd/v2/ciliumbgpnodeconfig-bm-r1-n01.json")]),
+    ]);
+    let s = sessions(&out, "bm-r1-n01").expect("sessions");
+    assert!(s.iter().all(|x| x.failover.graceful_restart.is_none() && x.failover.hold_time_conf_s.is_none()));
+}

@@ -109,6 +109,7 @@ fn short(s: &str) -> String {
 pub fn parse_protocols_all(reply: &str, now: DateTime<Utc>) -> Vec<BgpPeer> {
     let mut peers = Vec::new();
     let mut current: Option<BgpPeer> = None;
+    let mut caps = Caps::None;
     let mut code = String::new();
     for line in reply.lines() {
         let line = line.trim_end_matches('\r');
@@ -127,8 +128,9 @@ pub fn parse_protocols_all(reply: &str, now: DateTime<Utc>) -> Vec<BgpPeer> {
         if code == "1002" && !text.starts_with(char::is_whitespace) {
             peers.extend(current.take());
             current = header_row(text, now);
+            caps = Caps::None;
         } else if let Some(peer) = current.as_mut() {
-            detail(peer, text.trim());
+            detail(peer, text.trim(), &mut caps);
         }
     }
     peers.extend(current);
@@ -173,13 +175,54 @@ fn header_row(text: &str, now: DateTime<Utc>) -> Option<BgpPeer> {
         family: None,
         since,
         established_transitions: None,
+        graceful_restart: None,
+        restart_time_s: None,
+        peer_graceful_restart: None,
+        hold_time_conf_s: None,
+        keepalive_conf_s: None,
     })
 }
 
-fn detail(peer: &mut BgpPeer, text: &str) {
+/// Which capability list of BIRD 2/3's `show protocols all` the lines belong to.
+#[derive(Clone, Copy, PartialEq)]
+enum Caps {
+    None,
+    Local,
+    Neighbor,
+}
+
+fn detail(peer: &mut BgpPeer, text: &str, caps: &mut Caps) {
+    // BIRD 2/3 list the capabilities of the session's OPENs: ours, then the neighbour's. A
+    // `Graceful restart` with a `Restart time` under ours is restart-capable; without one it is
+    // BIRD's default `aware` (helper only). Printed only while a connection exists.
+    match text {
+        "Local capabilities" => {
+            *caps = Caps::Local;
+            peer.graceful_restart = Some(false);
+            return;
+        }
+        "Neighbor capabilities" => {
+            *caps = Caps::Neighbor;
+            peer.peer_graceful_restart = Some(false);
+            return;
+        }
+        "Graceful restart" if *caps == Caps::Neighbor => peer.peer_graceful_restart = Some(true),
+        _ => {}
+    }
     let Some((key, value)) = text.split_once(':') else { return };
     let value = value.trim();
     match key.trim() {
+        "Restart time" if *caps == Caps::Local => {
+            peer.graceful_restart = Some(true);
+            peer.restart_time_s = value.parse().ok();
+        }
+        // The end of the capability lists.
+        "Session" => *caps = Caps::None,
+        // BIRD 1.x: one line of the neighbour's capabilities (`refresh restart-aware AS4`).
+        "Neighbor caps" => {
+            peer.peer_graceful_restart =
+                Some(value.split_whitespace().any(|c| matches!(c, "restart-aware" | "restart-able")))
+        }
         "BGP state" => peer.state = value.to_string(),
         "Neighbor address" => {
             peer.neighbor_address = value.to_string();

@@ -35,6 +35,12 @@ fn both_sessions_established() {
                 Utc.with_ymd_and_hms(2026, 12, 7, 1, 39, 54).unwrap() + chrono::Duration::milliseconds(471)
             ),
             established_transitions: None,
+            // The lab's node has no `graceful restart` statement: BIRD 2's `aware`.
+            graceful_restart: Some(false),
+            restart_time_s: None,
+            peer_graceful_restart: Some(true),
+            hold_time_conf_s: None,
+            keepalive_conf_s: None,
         }
     );
     assert_eq!(peers[1].name, "tor2");
@@ -149,4 +155,70 @@ fn timers_and_codes() {
     assert_eq!(final_code("9001 syntax error"), Some("9001"));
     assert_eq!(final_code("1002-tor1"), None);
     assert_eq!(final_code(" tor1"), None);
+}
+
+/// Real BIRD 2.0.12 replies (tests/fixtures/upstream/bird/failover/): the node's `graceful
+/// restart` setting, the TOR's capability, and the negotiated timers.
+#[test]
+fn graceful_restart_from_real_transcripts() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/upstream/bird/failover/");
+    let read = |f: &str| std::fs::read_to_string(format!("{dir}{f}")).expect("fixture");
+    let gr = |p: &BgpPeer| {
+        (
+            p.name.clone(),
+            p.graceful_restart,
+            p.restart_time_s,
+            p.peer_graceful_restart,
+            p.hold_time_s,
+            p.keepalive_s,
+        )
+    };
+    // No `graceful restart` statement: BIRD 2's default `aware` is helper only. tor2 runs
+    // `graceful restart off` and advertises nothing.
+    let peers = parse_protocols_all(&read("gr-default-aware.node.ctl.show-protocols-all.txt"), T0);
+    assert_eq!(
+        peers.iter().map(gr).collect::<Vec<_>>(),
+        vec![
+            ("tor1".into(), Some(false), None, Some(true), Some(240), Some(80)),
+            ("tor2".into(), Some(false), None, Some(false), Some(240), Some(80)),
+        ]
+    );
+    // `graceful restart on; graceful restart time 90; hold time 9; keepalive time 3;`
+    let peers = parse_protocols_all(&read("gr-on-hold9.node.ctl.show-protocols-all.txt"), T0);
+    assert_eq!(
+        peers.iter().map(gr).collect::<Vec<_>>(),
+        vec![
+            ("tor1".into(), Some(true), Some(90), Some(true), Some(9), Some(3)),
+            ("tor2".into(), Some(true), Some(90), Some(false), Some(9), Some(3)),
+        ]
+    );
+    // The existing lab (Calico-style template with `graceful restart;`, default timers).
+    let a = std::fs::read_to_string(format!("{dir}../2.0.12/a-established.bird.ctl.show-protocols-all.txt"))
+        .expect("fixture");
+    assert!(
+        parse_protocols_all(&a, T0)
+            .iter()
+            .all(|p| (p.graceful_restart, p.restart_time_s) == (Some(true), Some(120)))
+    );
+    // A session that is down prints no capabilities: unknown, not off.
+    let b = std::fs::read_to_string(format!("{dir}../2.0.12/b-tor2-down.bird.ctl.show-protocols-all.txt"))
+        .expect("fixture");
+    let down: Vec<_> = parse_protocols_all(&b, T0).into_iter().filter(|p| p.state != "Established").collect();
+    assert!(
+        !down.is_empty()
+            && down.iter().all(|p| p.graceful_restart.is_none() && p.peer_graceful_restart.is_none())
+    );
+}
+
+#[test]
+fn bird1_neighbor_caps_say_whether_the_peer_helps() {
+    let text = "1002-Node_10_0_0_1 BGP master up 13:05:29 Established\n1006-  BGP state: Established\n \
+       Neighbor caps:    refresh enhanced-refresh restart-aware llgr-aware AS4\n\
+1002-Node_10_0_0_2 BGP master up 13:05:29 Established\n1006-  BGP state: Established\n \
+       Neighbor caps:    refresh AS4\n0000 \n";
+    let p = parse_protocols_all(text, T0);
+    assert_eq!(
+        p.iter().map(|p| (p.peer_graceful_restart, p.graceful_restart)).collect::<Vec<_>>(),
+        vec![(Some(true), None), (Some(false), None)]
+    );
 }

@@ -88,8 +88,47 @@ struct Peer {
     uptime_nanoseconds: Option<i64>,
     applied_hold_time_seconds: Option<i64>,
     applied_keep_alive_time_seconds: Option<i64>,
+    configured_hold_time_seconds: Option<i64>,
+    configured_keep_alive_time_seconds: Option<i64>,
+    graceful_restart: Option<GracefulRestart>,
+    /// The peer's OPEN capabilities, each base64 of `code, length, value`.
+    remote_capabilities: Option<Vec<Option<Capability>>>,
     /// Go's nil slices and pointers come out as `null`.
     families: Option<Vec<Option<Family>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct GracefulRestart {
+    enabled: Option<bool>,
+    restart_time_seconds: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Capability {
+    capabilities: Option<String>,
+}
+
+/// The graceful restart capability (RFC 4724: code 64) among a peer's capabilities; `None`
+/// when the agent lists none.
+fn peer_gr(caps: Option<&Vec<Option<Capability>>>) -> Option<bool> {
+    let codes: Vec<Option<u8>> =
+        caps?.iter().flatten().filter_map(|c| c.capabilities.as_deref()).map(first_byte).collect();
+    (!codes.is_empty()).then(|| codes.contains(&Some(64)))
+}
+
+/// The first byte of a base64 text.
+fn first_byte(b64: &str) -> Option<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let b = b64.as_bytes();
+    Some((val(*b.first()?)? << 2) | (val(*b.get(1)?)? >> 4))
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +157,8 @@ fn to_peer(p: Peer) -> BgpPeer {
             .try_fold(0u64, |acc, fam| u64::try_from(f(fam).unwrap_or(0)).ok().map(|n| acc.saturating_add(n)))
     };
     let address = p.peer_address.unwrap_or_default();
+    let secs = |n: Option<i64>| n.and_then(|n| u32::try_from(n).ok());
+    let gr = p.graceful_restart.as_ref();
     let family = crate::model::Family::of_addr(&address).map(|f| super::bird::family_name(f).to_string());
     BgpPeer {
         name: p.name.filter(|n| !n.is_empty()).unwrap_or_else(|| address.clone()),
@@ -134,6 +175,11 @@ fn to_peer(p: Peer) -> BgpPeer {
         family,
         since: None,
         established_transitions: None,
+        graceful_restart: gr.and_then(|g| g.enabled),
+        restart_time_s: gr.filter(|g| g.enabled == Some(true)).and_then(|g| secs(g.restart_time_seconds)),
+        peer_graceful_restart: peer_gr(p.remote_capabilities.as_ref()),
+        hold_time_conf_s: secs(p.configured_hold_time_seconds),
+        keepalive_conf_s: secs(p.configured_keep_alive_time_seconds),
     }
 }
 
@@ -164,12 +210,50 @@ mod tests {
                 family: Some("ipv4".into()),
                 since: None,
                 established_transitions: None,
+                graceful_restart: Some(true),
+                restart_time_s: Some(120),
+                peer_graceful_restart: None,
+                hold_time_conf_s: Some(9),
+                keepalive_conf_s: Some(3),
             }
         );
         // A session that is not up: Go's omitempty drops the zero uptime and timers.
         let p = &peers[1];
         assert_eq!((p.state.as_str(), p.since_s, p.hold_time_s), ("active", None, None));
         assert_eq!((p.routes_imported, p.routes_exported), (Some(0), Some(0)));
+    }
+
+    /// Cilium 1.19's answer for bm-r1-n01: graceful restart on (120 s), timers 9/3 configured
+    /// and applied, and TORs whose OPEN carries no graceful restart capability (code 64).
+    #[test]
+    fn upstream_peers_give_graceful_restart_and_timers() {
+        let body = include_str!("../../../tests/fixtures/upstream/cilium/agent/bgp-peers-bm-r1-n01.json");
+        let peers = parse_peers(body.as_bytes()).expect("parses");
+        let got: Vec<_> = peers
+            .iter()
+            .map(|p| {
+                (
+                    p.graceful_restart,
+                    p.restart_time_s,
+                    p.peer_graceful_restart,
+                    p.hold_time_conf_s,
+                    p.keepalive_conf_s,
+                )
+            })
+            .collect();
+        assert_eq!(got, vec![(Some(true), Some(120), Some(false), Some(9), Some(3)); 2]);
+        // A peer that advertises it: `QAZAeAABAQA=` is code 64, length 6.
+        let p = parse_peers(
+            br#"[{"remote-capabilities": [{"capabilities": "AgA="}, {"capabilities": "QAZAeAABAQA="}],
+            "graceful-restart": {"enabled": false, "restart-time-seconds": 120}}]"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            (p[0].peer_graceful_restart, p[0].graceful_restart, p[0].restart_time_s),
+            (Some(true), Some(false), None)
+        );
+        assert_eq!(first_byte("QAZA"), Some(64));
+        assert_eq!(first_byte("!"), None);
     }
 
     #[test]

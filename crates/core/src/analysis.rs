@@ -4,6 +4,7 @@
 pub mod bgp;
 pub mod colocation;
 pub mod conntrack;
+pub mod failover;
 pub mod interval;
 pub mod netmode;
 pub mod rules;

@@ -16,7 +16,8 @@ pub mod source;
 pub mod update;
 
 pub use bgp::{
-    BgpCounts, BgpSession, BgpState, BgpVerdict, ConfiguredPeer, ExpectedFrom, Family, FamilyCount, Report,
+    BgpCounts, BgpSession, BgpState, BgpVerdict, ConfiguredPeer, ExpectedFrom, Failover, Family, FamilyCount,
+    Report,
 };
 pub use conntrack::Conntrack;
 pub use cpu::{CpuCurve, CpuPoint, NodeCurve, RackCurve, Window, WindowFill};

@@ -118,6 +118,7 @@ pub fn session(peer: &str, state: BgpState) -> BgpSession {
         keepalive_s: Some(3),
         last_error: None,
         peer_type: None,
+        failover: Default::default(),
         reports: Vec::new(),
     }
 }

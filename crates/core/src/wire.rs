@@ -100,6 +100,21 @@ pub struct BgpPeer {
     /// (BIRD's `FSM established transitions`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub established_transitions: Option<u64>,
+    /// Whether the daemon is restart-capable on this session (BIRD: `Restart time` under its
+    /// local capabilities; its default `aware` is helper only: `false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graceful_restart: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_time_s: Option<u32>,
+    /// Whether the neighbour advertised graceful restart (it can keep our routes as a helper).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_graceful_restart: Option<bool>,
+    /// The hold and keepalive times the daemon is configured with (Cilium reports them; BIRD
+    /// prints only the negotiated ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_time_conf_s: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keepalive_conf_s: Option<u32>,
 }
 
 /// The node facts of a `NodeReport` that come from files (everything but BGP); `agent::host`

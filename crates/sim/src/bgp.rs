@@ -17,6 +17,18 @@ const HOLD_S: u32 = 9;
 const KEEPALIVE_S: u32 = 3;
 const ROUTES_ADVERTISED: u64 = 2;
 
+/// What the simulated clusters configure: the `CiliumBGPPeerConfig` `sim serve` serves, graceful
+/// restart (120 s) and 9/3 s timers; whether the TORs help is not in Cilium's objects.
+fn failover() -> crate::model::Failover {
+    crate::model::Failover {
+        graceful_restart: Some(true),
+        restart_time_s: Some(120),
+        peer_graceful_restart: None,
+        hold_time_conf_s: Some(HOLD_S),
+        keepalive_conf_s: Some(KEEPALIVE_S),
+    }
+}
+
 fn session(node: &SimNode, i: usize, since: DateTime<Utc>, routes_rx: u64) -> BgpSession {
     let rack = node.rack as u32;
     BgpSession {
@@ -34,6 +46,7 @@ fn session(node: &SimNode, i: usize, since: DateTime<Utc>, routes_rx: u64) -> Bg
         keepalive_s: Some(KEEPALIVE_S),
         last_error: None,
         peer_type: None,
+        failover: failover(),
         reports: Vec::new(),
     }
 }

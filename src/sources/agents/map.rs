@@ -85,6 +85,13 @@ fn session(p: &BgpPeer, at: DateTime<Utc>) -> BgpSession {
     s.hold_time_s = p.hold_time_s;
     s.keepalive_s = p.keepalive_s;
     s.last_error = p.last_error.clone();
+    s.failover = crate::model::Failover {
+        graceful_restart: p.graceful_restart,
+        restart_time_s: p.restart_time_s,
+        peer_graceful_restart: p.peer_graceful_restart,
+        hold_time_conf_s: p.hold_time_conf_s,
+        keepalive_conf_s: p.keepalive_conf_s,
+    };
     s
 }
 

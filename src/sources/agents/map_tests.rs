@@ -28,6 +28,11 @@ fn peer(name: &str, state: &str) -> BgpPeer {
         family: None,
         since: None,
         established_transitions: None,
+        graceful_restart: None,
+        restart_time_s: None,
+        peer_graceful_restart: None,
+        hold_time_conf_s: None,
+        keepalive_conf_s: None,
     }
 }
 
@@ -135,4 +140,48 @@ fn absent_facts_stay_unknown() {
     assert_eq!(c.at, Some(t0()));
     r.host.cpu_virt = Fact::Value(None);
     assert_eq!(host(&updates(&r, &c).0).kvm, Some(false), "no vmx/svm settles it");
+}
+
+/// The real BIRD 2.0.12 transcripts with and without graceful restart, through the agent's
+/// parser and this mapping, to the failover window an SRE would state.
+#[test]
+fn bird_transcripts_give_the_failover_window() {
+    use crate::analysis::failover::{self, RestartCut};
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/upstream/bird/failover/");
+    let node = |file: &str| {
+        let text = std::fs::read_to_string(format!("{dir}{file}")).unwrap();
+        let mut n = clustertop_core::testkit::node("n1");
+        n.bgp =
+            crate::agent::bird::parse_protocols_all(&text, t0()).iter().map(|p| session(p, t0())).collect();
+        n.bgp_verdict = crate::model::BgpVerdict::Healthy;
+        n
+    };
+    // BIRD's default (`aware`): not restart-capable; default timers 240/80.
+    let n = node("gr-default-aware.node.ctl.show-protocols-all.txt");
+    let w = failover::window(&n).unwrap();
+    assert_eq!(w.restart, RestartCut::Withdrawn { peers: vec!["tor1".into(), "tor2".into()] });
+    assert_eq!(w.hold_s, Some(240));
+    assert_eq!(n.bgp.iter().filter_map(failover::slow_hold).collect::<Vec<_>>(), vec![240, 240]);
+    assert_eq!(failover::session_line(&n.bgp[0]), "tor1 established, no GR, hold 240s keepalive 80s");
+    // `graceful restart on; graceful restart time 90; hold time 9; keepalive time 3;`: tor1
+    // helps, tor2 (`graceful restart off`) withdraws anyway.
+    let n = node("gr-on-hold9.node.ctl.show-protocols-all.txt");
+    let w = failover::window(&n).unwrap();
+    assert_eq!(w.restart, RestartCut::Withdrawn { peers: vec!["tor2".into()] });
+    assert_eq!(w.hold_s, Some(9));
+    assert!(n.bgp.iter().all(|s| failover::slow_hold(s).is_none()));
+    assert_eq!(
+        n.bgp.iter().map(failover::session_line).collect::<Vec<_>>(),
+        vec![
+            "tor1 established, GR 90s, hold 9s keepalive 3s",
+            "tor2 established, GR on, TOR off, hold 9s keepalive 3s"
+        ]
+    );
+    // Only tor1: no cut within 90 s.
+    let mut n = n;
+    n.bgp.truncate(1);
+    assert_eq!(
+        failover::window(&n).unwrap().restart,
+        RestartCut::None { within_s: Some(90), helpers_known: true }
+    );
 }

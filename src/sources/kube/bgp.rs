@@ -11,7 +11,7 @@ use kube::core::{Selector, SelectorExt};
 use serde_json::Value;
 
 use crate::model::bgp::parse_since;
-use crate::model::{BgpSession, BgpState, ConfiguredPeer, Family};
+use crate::model::{BgpSession, BgpState, ConfiguredPeer, Failover, Family};
 
 fn str_at<'a>(v: &'a Value, k: &str) -> &'a str {
     v.get(k).and_then(Value::as_str).unwrap_or_default()
@@ -92,6 +92,61 @@ pub fn cilium_sessions(data: &Value) -> Option<Vec<BgpSession>> {
 pub fn peer_config(data: &Value) -> Vec<Option<Selector>> {
     let fams = data.pointer("/spec/families").and_then(Value::as_array);
     fams.into_iter().flatten().filter_map(|f| f.get("advertisements")).map(selector).collect()
+}
+
+/// Cilium's defaults for what a `CiliumBGPPeerConfig` leaves out (`DefaultBGPHoldTimeSeconds`,
+/// `DefaultBGPKeepAliveTimeSeconds`, `DefaultBGPGRRestartTimeSeconds` in
+/// `pkg/k8s/apis/cilium.io/v2/bgp_peer_types.go`; graceful restart is off unless enabled).
+pub const CILIUM_HOLD_S: u32 = 90;
+pub const CILIUM_KEEPALIVE_S: u32 = 30;
+pub const CILIUM_RESTART_S: u32 = 120;
+
+/// What a `CiliumBGPPeerConfig` (`cilium.io/v2` or `v2alpha1`: the shapes are the same)
+/// configures for failover: `spec.gracefulRestart.{enabled,restartTimeSeconds}` and
+/// `spec.timers.{holdTimeSeconds,keepAliveTimeSeconds}`, with Cilium's defaults for what is
+/// left out. `None` for a peer without a `peerConfigRef` gives Cilium's default peer config.
+pub fn peer_failover(data: Option<&Value>) -> Failover {
+    let spec = data.and_then(|d| d.get("spec"));
+    let at = |p: &str| spec.and_then(|s| s.pointer(p));
+    let on = at("/gracefulRestart/enabled").and_then(Value::as_bool).unwrap_or(false);
+    Failover {
+        graceful_restart: Some(on),
+        restart_time_s: on
+            .then(|| u32_of(at("/gracefulRestart/restartTimeSeconds")).unwrap_or(CILIUM_RESTART_S)),
+        peer_graceful_restart: None,
+        hold_time_conf_s: Some(u32_of(at("/timers/holdTimeSeconds")).unwrap_or(CILIUM_HOLD_S)),
+        keepalive_conf_s: Some(u32_of(at("/timers/keepAliveTimeSeconds")).unwrap_or(CILIUM_KEEPALIVE_S)),
+    }
+}
+
+/// Give each session the configured failover of the configured peer it belongs to (by name,
+/// else by address), keeping what a source reported itself. `configs` maps a peer config's
+/// name to its failover; `None` while peer configs cannot be read.
+pub fn apply_failover(
+    sessions: &mut [BgpSession],
+    peers: &[(ConfiguredPeer, Option<String>)],
+    configs: Option<&BTreeMap<String, Failover>>,
+) {
+    for s in sessions {
+        let peer = peers.iter().find(|(p, _)| p.name == s.peer).or_else(|| {
+            peers
+                .iter()
+                .find(|(p, _)| !p.addr.is_empty() && crate::model::bgp::normalize_addr(&p.addr) == s.key())
+        });
+        let Some((_, r)) = peer else { continue };
+        let conf = match r {
+            None => peer_failover(None),
+            Some(r) => match configs.and_then(|c| c.get(r)) {
+                Some(f) => f.clone(),
+                None => continue,
+            },
+        };
+        let f = &mut s.failover;
+        f.graceful_restart = f.graceful_restart.or(conf.graceful_restart);
+        f.restart_time_s = f.restart_time_s.or(conf.restart_time_s);
+        f.hold_time_conf_s = f.hold_time_conf_s.or(conf.hold_time_conf_s);
+        f.keepalive_conf_s = f.keepalive_conf_s.or(conf.keepalive_conf_s);
+    }
 }
 
 /// Whether a `CiliumBGPAdvertisement` advertises pod routes (`PodCIDR`, `CiliumPodIPPool`)

@@ -55,7 +55,7 @@ pub enum Obj {
     /// A CiliumBGPNodeConfig's configured peers and reported sessions.
     BgpNodeConfig(Box<bgp::NodeConfig>),
     /// A CiliumBGPPeerConfig's advertisement selectors, one per family.
-    PeerConfig(Vec<Option<kube::core::Selector>>),
+    PeerConfig(Vec<Option<kube::core::Selector>>, crate::model::Failover),
     /// A CiliumBGPAdvertisement's labels, and whether it advertises pod routes.
     Advertisement(BTreeMap<String, String>, bool),
     /// A BGP v1 policy.
@@ -320,7 +320,16 @@ impl State {
             self.known(Kind::BgpPeerConfigs).then(|| {
                 self.items(Kind::BgpPeerConfigs)
                     .filter_map(|(k, o)| match o {
-                        Obj::PeerConfig(s) => Some((k.clone(), s.clone())),
+                        Obj::PeerConfig(s, _) => Some((k.clone(), s.clone())),
+                        _ => None,
+                    })
+                    .collect()
+            });
+        let failovers: Option<BTreeMap<String, crate::model::Failover>> =
+            self.known(Kind::BgpPeerConfigs).then(|| {
+                self.items(Kind::BgpPeerConfigs)
+                    .filter_map(|(k, o)| match o {
+                        Obj::PeerConfig(_, f) => Some((k.clone(), f.clone())),
                         _ => None,
                     })
                     .collect()
@@ -358,6 +367,7 @@ impl State {
             let mut bgp_config = None;
             let mut bgp_peers: Option<Vec<ConfiguredPeer>> = None;
             if let Some(peers) = configs.get(&n.name) {
+                bgp::apply_failover(&mut sessions, peers, failovers.as_ref());
                 bgp_config = Some(bgp::pod_routes(peers, peer_configs.as_ref(), adverts.as_deref()));
                 bgp_peers = Some(peers.iter().map(|(p, _)| p.clone()).collect());
             }

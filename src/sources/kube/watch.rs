@@ -195,7 +195,7 @@ pub fn reduce_dynamic(
     let name = o.metadata.name.clone()?;
     let obj = match kind {
         Kind::BgpNodeConfigs => Obj::BgpNodeConfig(Box::new(bgp::node_config(&o.data))),
-        Kind::BgpPeerConfigs => Obj::PeerConfig(bgp::peer_config(&o.data)),
+        Kind::BgpPeerConfigs => Obj::PeerConfig(bgp::peer_config(&o.data), bgp::peer_failover(Some(&o.data))),
         Kind::BgpAdvertisements => {
             Obj::Advertisement(o.metadata.labels.clone().unwrap_or_default(), bgp::advertises_pods(&o.data))
         }

@@ -235,6 +235,7 @@ fn bgp(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
             }
         }
     }
+    out.extend(failover(ctx, node, w));
     // Who said so, and how long ago: the freshest report of each source.
     let mut sources: Vec<(&str, chrono::DateTime<chrono::Utc>)> = Vec::new();
     for r in node.bgp.iter().flat_map(|s| &s.reports) {
@@ -247,6 +248,48 @@ fn bgp(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
         let said: Vec<String> =
             sources.iter().map(|(l, at)| format!("{l} {}", widgets::age(snap.now, Some(*at)))).collect();
         out.push(Line::styled(format!("     reported by {}", said.join(", ")), t.muted));
+    }
+    out
+}
+
+/// The failover window: what a restart of the node's BGP speaker and the node's death do to its
+/// routes, then graceful restart and the applied (configured) timers of each session.
+fn failover(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
+    use crate::analysis::failover::{self, RestartCut, SLOW_HOLD_S};
+    let t = ctx.theme;
+    let Some(win) = failover::window(node) else { return Vec::new() };
+    let (st, g) = match win.restart {
+        RestartCut::None { .. } => (t.ok, t.sym.ok),
+        RestartCut::Withdrawn { .. } => (t.warn, t.sym.warn),
+        RestartCut::Unknown(_) => (t.unknown, t.sym.unknown),
+        RestartCut::NothingUp => (t.muted, "-"),
+    };
+    let width = w.saturating_sub(22);
+    let mut out = vec![Line::from(vec![
+        Span::styled(format!("   {g} "), st),
+        Span::styled("speaker restart: ", t.muted),
+        Span::styled(widgets::truncate(t, &win.restart.describe(), width), st),
+    ])];
+    let (st, g, text) = match win.hold_s {
+        None if win.restart == RestartCut::NothingUp => {
+            (t.muted, "-", "nothing more: no session is up".to_string())
+        }
+        Some(h) if h > SLOW_HOLD_S => (
+            t.warn,
+            t.sym.warn,
+            format!("the TORs keep sending to it up to {h} s (hold time > {SLOW_HOLD_S} s)"),
+        ),
+        Some(h) => (t.ok, t.sym.ok, format!("the TORs keep sending to it up to {h} s (hold time)")),
+        None => (t.unknown, t.sym.unknown, "? (no established session reports a hold time)".to_string()),
+    };
+    out.push(Line::from(vec![
+        Span::styled(format!("   {g} "), st),
+        Span::styled("node death:      ", t.muted),
+        Span::styled(widgets::truncate(t, &text, width), st),
+    ]));
+    for s in &node.bgp {
+        let text = format!("{}: {}, {}", s.peer, failover::gr(s).label(), failover::timers(s));
+        out.push(Line::styled(format!("     {}", widgets::truncate(t, &text, w.saturating_sub(6))), t.muted));
     }
     out
 }

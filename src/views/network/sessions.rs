@@ -150,11 +150,16 @@ pub fn render(ctx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
         vec![("", 1), ("NODE", node_w), ("PEER", peer_w), ("STATE", 11), ("SINCE", 5), ("RST", 3)];
     let show_routes = w >= 60 + node_w.saturating_sub(8);
     let show_timers = w >= 70 + node_w.saturating_sub(8);
+    // Graceful restart where the last error keeps room enough to be read.
+    let show_gr = w >= 90 + node_w.saturating_sub(8);
     if show_routes {
         cols.push(("RX/TX", 7));
     }
     if show_timers {
         cols.push(("HOLD/KA", 7));
+    }
+    if show_gr {
+        cols.push(("GR", 7));
     }
     let used: usize = cols.iter().map(|(_, w)| w + 1).sum();
     let err_w = w.saturating_sub(used);
@@ -187,6 +192,15 @@ pub fn render(ctx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
         }
         if show_timers {
             cells.push(Cell::from(Line::styled(timers, t.muted).right_aligned()));
+        }
+        if show_gr {
+            let gr = crate::analysis::failover::gr(s);
+            let st = match gr {
+                crate::analysis::failover::Gr::On { .. } => t.muted,
+                crate::analysis::failover::Gr::Unknown => t.unknown,
+                _ => t.warn,
+            };
+            cells.push(Cell::from(Line::styled(gr.short(), st).right_aligned()));
         }
         let err = s.last_error.as_deref().unwrap_or("");
         cells.push(Cell::from(Span::styled(

@@ -196,6 +196,12 @@ fn merged(group: &[(SourceId, DateTime<Utc>, &BgpSession)]) -> Option<BgpSession
         s.routes_advertised = s.routes_advertised.or(o.routes_advertised);
         s.hold_time_s = s.hold_time_s.or(o.hold_time_s);
         s.keepalive_s = s.keepalive_s.or(o.keepalive_s);
+        let (f, of) = (&mut s.failover, &o.failover);
+        f.graceful_restart = f.graceful_restart.or(of.graceful_restart);
+        f.restart_time_s = f.restart_time_s.or(of.restart_time_s);
+        f.peer_graceful_restart = f.peer_graceful_restart.or(of.peer_graceful_restart);
+        f.hold_time_conf_s = f.hold_time_conf_s.or(of.hold_time_conf_s);
+        f.keepalive_conf_s = f.keepalive_conf_s.or(of.keepalive_conf_s);
         if s.last_error.is_none() {
             s.last_error = o.last_error.clone();
         }

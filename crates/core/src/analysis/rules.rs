@@ -6,6 +6,7 @@ pub mod bgp;
 pub mod cni;
 pub mod colocation;
 pub mod conntrack;
+pub mod failover;
 pub mod host;
 pub mod runtime;
 pub mod sandbox;
@@ -20,6 +21,7 @@ pub fn findings(snap: &Snapshot, settings: &Settings) -> Vec<Finding> {
     let mut out = Vec::new();
     conntrack::check(snap, settings, &mut out);
     bgp::check(snap, &mut out);
+    failover::check(snap, &mut out);
     cni::check(snap, &mut out);
     runtime::check(snap, &mut out);
     sandbox::check(snap, &mut out);

@@ -128,6 +128,9 @@ pub struct BgpSession {
     pub last_error: Option<String>,
     /// Calico's peer type (`NodeMesh`, `NodePeer`, `GlobalPeer`) where the source says.
     pub peer_type: Option<String>,
+    /// Graceful restart and the configured timers: what decides how long a restart of the
+    /// node's BGP speaker cuts its routes.
+    pub failover: Failover,
     /// Every source that reported this session, most recent first; filled when the store merges
     /// the sources' reports (empty on a session a source has just read).
     pub reports: Vec<Report>,
@@ -152,6 +155,7 @@ impl BgpSession {
             keepalive_s: None,
             last_error: None,
             peer_type: None,
+            failover: Failover::default(),
             reports: Vec::new(),
         }
     }
@@ -162,6 +166,26 @@ impl BgpSession {
     pub fn key(&self) -> String {
         if self.peer_addr.is_empty() { self.peer.clone() } else { normalize_addr(&self.peer_addr) }
     }
+}
+
+/// Graceful restart (RFC 4724) and timers of one session, as far as its sources say; every
+/// field `None` where they do not. The negotiated timers are the session's `hold_time_s` and
+/// `keepalive_s`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Failover {
+    /// Whether the node's speaker is restart-capable on this session (it advertises a restart
+    /// time): Cilium's `gracefulRestart.enabled`, BIRD's `Restart time` under its local
+    /// capabilities. BIRD 2's default (`aware`: helper only) is `false`.
+    pub graceful_restart: Option<bool>,
+    /// How long the peer keeps the node's routes while the speaker restarts, seconds.
+    pub restart_time_s: Option<u32>,
+    /// Whether the peer (the TOR) advertises graceful restart, i.e. can keep the node's routes
+    /// as a helper: BIRD's `Neighbor capabilities`. Cilium does not report it.
+    pub peer_graceful_restart: Option<bool>,
+    /// The hold and keepalive times the node asks for (Cilium's `CiliumBGPPeerConfig` timers);
+    /// BIRD prints only the negotiated ones.
+    pub hold_time_conf_s: Option<u32>,
+    pub keepalive_conf_s: Option<u32>,
 }
 
 /// A peer the node's own BGP configuration names (a `CiliumBGPNodeConfig` spec peer, a BGP v1

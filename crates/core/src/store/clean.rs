@@ -129,6 +129,7 @@ impl Clean for BgpSession {
             keepalive_s: _,
             last_error,
             peer_type,
+            failover: _,
             reports,
         } = self;
         peer.clean();

@@ -1,9 +1,9 @@
 //! The model's types in the recording's encoding, each destructured without `..`.
 
 use clustertop_core::model::{
-    AddedCap, BgpSession, BgpState, Cni, ConfiguredPeer, Conntrack, CpuCurve, CpuPoint, DevShm, Family,
-    HostFacts, NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass, RuntimeKind, SandboxAsks, Signal,
-    SourceHealth, SourceId, Update,
+    AddedCap, BgpSession, BgpState, Cni, ConfiguredPeer, Conntrack, CpuCurve, CpuPoint, DevShm, Failover,
+    Family, HostFacts, NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass, RuntimeKind, SandboxAsks,
+    Signal, SourceHealth, SourceId, Update,
 };
 
 use super::{Codec, CodecError, Dec, Enc, Result, dec_variant};
@@ -260,6 +260,7 @@ impl Codec for BgpSession {
             keepalive_s,
             last_error,
             peer_type,
+            failover,
             reports,
         } = self;
         peer.enc(e);
@@ -276,6 +277,7 @@ impl Codec for BgpSession {
         keepalive_s.enc(e);
         last_error.enc(e);
         peer_type.enc(e);
+        failover.enc(e);
         reports.enc(e);
     }
     fn dec(d: &mut Dec) -> Result<Self> {
@@ -294,7 +296,34 @@ impl Codec for BgpSession {
             keepalive_s: Codec::dec(d)?,
             last_error: Codec::dec(d)?,
             peer_type: Codec::dec(d)?,
+            failover: Codec::dec(d)?,
             reports: Codec::dec(d)?,
+        })
+    }
+}
+
+impl Codec for Failover {
+    fn enc(&self, e: &mut Enc) {
+        let Failover {
+            graceful_restart,
+            restart_time_s,
+            peer_graceful_restart,
+            hold_time_conf_s,
+            keepalive_conf_s,
+        } = self;
+        graceful_restart.enc(e);
+        restart_time_s.enc(e);
+        peer_graceful_restart.enc(e);
+        hold_time_conf_s.enc(e);
+        keepalive_conf_s.enc(e);
+    }
+    fn dec(d: &mut Dec) -> Result<Self> {
+        Ok(Failover {
+            graceful_restart: Codec::dec(d)?,
+            restart_time_s: Codec::dec(d)?,
+            peer_graceful_restart: Codec::dec(d)?,
+            hold_time_conf_s: Codec::dec(d)?,
+            keepalive_conf_s: Codec::dec(d)?,
         })
     }
 }
