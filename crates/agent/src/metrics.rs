@@ -96,7 +96,7 @@ fn session_details(o: &mut Out, daemons: &[(&str, &[BgpPeer])]) {
         ];
         o.sample("bgp_session_info", &labels, 1.0);
     }
-    let gauges: [Series; 6] = [
+    let gauges: [Series; 11] = [
         ("bgp_session_since_timestamp_seconds", "gauge", "When the session entered its state.", |p| {
             p.since.map(|t| t.timestamp_millis() as f64 / 1e3)
         }),
@@ -112,6 +112,27 @@ fn session_details(o: &mut Out, daemons: &[(&str, &[BgpPeer])]) {
         ("bgp_session_hold_time_seconds", "gauge", "Negotiated hold time.", |p| p.hold_time_s.map(f64::from)),
         ("bgp_session_keepalive_seconds", "gauge", "Negotiated keepalive interval.", |p| {
             p.keepalive_s.map(f64::from)
+        }),
+        (
+            "bgp_session_graceful_restart",
+            "gauge",
+            "1 when the daemon is restart-capable on the session.",
+            |p| p.graceful_restart.map(|x| b(&x)),
+        ),
+        ("bgp_session_restart_time_seconds", "gauge", "Graceful restart time.", |p| {
+            p.restart_time_s.map(f64::from)
+        }),
+        (
+            "bgp_session_peer_graceful_restart",
+            "gauge",
+            "1 when the neighbour advertised graceful restart.",
+            |p| p.peer_graceful_restart.map(|x| b(&x)),
+        ),
+        ("bgp_session_hold_time_configured_seconds", "gauge", "Configured hold time.", |p| {
+            p.hold_time_conf_s.map(f64::from)
+        }),
+        ("bgp_session_keepalive_configured_seconds", "gauge", "Configured keepalive interval.", |p| {
+            p.keepalive_conf_s.map(f64::from)
         }),
     ];
     let counters: [Series; 1] = [(

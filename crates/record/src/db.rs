@@ -19,7 +19,7 @@ use crate::{Error, Header};
 /// The schema this build writes and reads. Older recordings are read as they are; a newer one
 /// is refused.
 /// 2: pods carry `sandbox` (the spec fields the sandbox compatibility rules read).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 pub const FORMAT: &str = "clustertop.recording";
 
 pub const KEYFRAME: i64 = 0;

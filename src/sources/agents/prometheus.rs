@@ -195,6 +195,14 @@ fn peers(t: &Target, daemon: &str) -> Vec<BgpPeer> {
     let (imported, exported) = (of("bgp_session_routes_imported"), of("bgp_session_routes_exported"));
     let (hold, keepalive) = (of("bgp_session_hold_time_seconds"), of("bgp_session_keepalive_seconds"));
     let transitions = of("bgp_session_established_transitions_total");
+    let (gr, restart, peer_gr) = (
+        of("bgp_session_graceful_restart"),
+        of("bgp_session_restart_time_seconds"),
+        of("bgp_session_peer_graceful_restart"),
+    );
+    let (hold_conf, keepalive_conf) =
+        (of("bgp_session_hold_time_configured_seconds"), of("bgp_session_keepalive_configured_seconds"));
+    let flag = |m: &HashMap<(String, String), f64>, k: &(String, String)| m.get(k).map(|v| *v == 1.0);
     let num = |m: &HashMap<(String, String), f64>, k: &(String, String)| m.get(k).copied().map(u64_of);
     let small = |m: &HashMap<(String, String), f64>, k: &(String, String)| {
         num(m, k).and_then(|n| u32::try_from(n).ok())
@@ -221,6 +229,11 @@ fn peers(t: &Target, daemon: &str) -> Vec<BgpPeer> {
                 family: text(s, "family"),
                 since: since.get(&k).and_then(|v| DateTime::from_timestamp_millis((v * 1e3).round() as i64)),
                 established_transitions: num(&transitions, &k),
+                graceful_restart: flag(&gr, &k),
+                restart_time_s: small(&restart, &k),
+                peer_graceful_restart: flag(&peer_gr, &k),
+                hold_time_conf_s: small(&hold_conf, &k),
+                keepalive_conf_s: small(&keepalive_conf, &k),
             }
         })
         .collect();
