@@ -43,6 +43,7 @@ fn start() -> Running {
         started: std::time::Instant::now(),
         interest: Some(itx),
         mouse: true,
+        detail: None,
     };
     let task = tokio::spawn(async move {
         let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
@@ -136,6 +137,7 @@ async fn the_loop_ends_with_its_events_or_its_quit_signal() {
         started: std::time::Instant::now(),
         interest: None,
         mouse: false,
+        detail: None,
     };
     drop(keys);
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
@@ -159,6 +161,7 @@ async fn the_loop_ends_with_its_events_or_its_quit_signal() {
         started: std::time::Instant::now(),
         interest: None,
         mouse: false,
+        detail: None,
     };
     let quit = tokio::time::sleep(Duration::from_secs(1));
     run_main_loop(&mut term, events, rx, opts, Rewind::none("test"), quit, plain_draw)
@@ -212,6 +215,7 @@ async fn y_puts_the_selected_node_on_the_clipboard_with_osc_52() {
         started: std::time::Instant::now(),
         interest: None,
         mouse: false,
+        detail: None,
     };
     /// What the backend writes, kept for the test to read.
     #[derive(Clone, Default)]

@@ -3,6 +3,7 @@
 
 pub mod bgp;
 pub mod map;
+pub mod node_detail;
 pub mod retry_after;
 pub mod slim;
 pub mod state;

@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::model::{NodeInfo, Pod};
+use crate::model::Pod;
 
 /// A pod's requests (summed over containers), restarts and creation time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,7 +161,7 @@ pub fn pod_events(p: &Pod, seen: Seen) -> Vec<SimEvent> {
         let pulled = format!("Container image \"{image}\" already present on machine");
         out.push(ev("Pulled", "Normal", "kubelet", pulled, 1));
         out.push(ev("Created", "Normal", "kubelet", format!("Created container {c}"), 2));
-        out.push(ev("Started", "Normal", "kubelet", format!("Started container {c}"), 2));
+        out.push(ev("Started", "Normal", "kubelet", format!("Started container {c}"), 3));
     }
     if facts.restarts > 0 {
         let uid = format!("{:08x}", hash(&[&p.namespace, &p.name, "uid"]) >> 32);
@@ -178,18 +178,18 @@ pub fn pod_events(p: &Pod, seen: Seen) -> Vec<SimEvent> {
 
 /// The events of a node that (re)appeared at `seen`: a node that is not ready has the node
 /// lifecycle controller's `NodeNotReady` and the kubelet's warning about its container runtime.
-pub fn node_events(info: &NodeInfo, seen: DateTime<Utc>) -> Vec<SimEvent> {
-    if info.ready {
+pub fn node_events(name: &str, ready: bool, seen: DateTime<Utc>) -> Vec<SimEvent> {
+    if ready {
         return Vec::new();
     }
-    let n = &info.name;
+    let n = name;
     let ev = |reason: &'static str, typ: &'static str, component: &'static str, msg: String, host: &str| {
         SimEvent {
             namespace: "default".into(),
             name: event_name(n, reason),
             kind: "Node",
             object_ns: String::new(),
-            object: n.clone(),
+            object: n.to_string(),
             field_path: String::new(),
             typ,
             reason,

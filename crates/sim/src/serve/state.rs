@@ -374,8 +374,10 @@ impl State {
         if was_ready != Some(info.ready) {
             let old = self.node_events.remove(&info.name).unwrap_or_default();
             self.drop_events(&old);
-            let keys =
-                detail::node_events(info, self.now).iter().map(|e| self.put_event(e, &info.name)).collect();
+            let keys = detail::node_events(&info.name, info.ready, self.now)
+                .iter()
+                .map(|e| self.put_event(e, &info.name))
+                .collect();
             self.node_events.insert(info.name.clone(), keys);
         }
         let mut cilium = false;
