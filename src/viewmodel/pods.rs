@@ -266,9 +266,9 @@ mod tests {
         );
         assert_eq!(
             by(PodCol::Runtime, false),
-            ["ads/bidder-1", "shop/cart-1", "batch/transcode-1", "batch/transcode-2"]
+            ["shop/cart-1", "ads/bidder-1", "batch/transcode-1", "batch/transcode-2"]
         );
-        assert_eq!(by(PodCol::Class, true)[..2], ["batch/transcode-1", "batch/transcode-2"]);
+        assert_eq!(by(PodCol::Class, false)[..2], ["batch/transcode-1", "batch/transcode-2"]);
         assert_eq!(by(PodCol::Phase, false)[0], "batch/transcode-2");
         // Age: the youngest first.
         assert_eq!(by(PodCol::Age, true)[0], "batch/transcode-2");
