@@ -51,7 +51,7 @@ fn fetched(ctx: &Ctx, d: &NodeDetail) -> Span<'static> {
         Age::Now | Age::Unknown => "just now".to_string(),
         a => format!("{a} ago"),
     };
-    Span::styled(format!("  fetched {when}, R refreshes"), ctx.theme.muted)
+    Span::styled(format!("; fetched {when}"), ctx.theme.muted)
 }
 
 fn events(ctx: &Ctx, d: &NodeDetail, shown: Option<&[&PodRow]>, w: usize) -> Vec<Line<'static>> {
@@ -101,7 +101,8 @@ fn event_line(ctx: &Ctx, e: &EventRow, w: usize) -> Line<'static> {
             widgets::fit(t, &e.object, 48)
         )
     } else {
-        format!(" {glyph} {age:>4} {} {} ", widgets::fit(t, &reason, 14), widgets::fit(t, &e.object, 26))
+        let obj_w = (w.saturating_sub(22) * 2 / 5).clamp(20, 40);
+        format!(" {glyph} {age:>4} {} {} ", widgets::fit(t, &reason, 14), widgets::fit(t, &e.object, obj_w))
     };
     let used = unicode_width::UnicodeWidthStr::width(head.as_str());
     let msg = widgets::truncate(t, &e.message, w.saturating_sub(used));
@@ -125,12 +126,7 @@ fn pods(ctx: &Ctx, d: &NodeDetail, shown: Option<&[&PodRow]>, w: usize) -> Vec<L
         label(ctx, "Pods"),
         Span::styled(count, t.base),
         Span::styled(
-            format!(
-                ", requests {} CPU {} memory; {}",
-                cpu_text(Some(cpu)),
-                widgets::bytes(mem),
-                m.pod_sort.describe()
-            ),
+            format!("; requests {} CPU, {}; {}", cpu_text(Some(cpu)), widgets::bytes(mem), m.pod_sort.describe()),
             t.muted,
         ),
         fetched(ctx, d),
