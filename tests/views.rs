@@ -67,7 +67,7 @@ fn node_detail_and_help_at_both_sizes() {
 fn detail_with_pods() -> Model {
     use clustertop::sim::detail::Seen;
     let mut m = model(View::Nodes, Mode::Browse);
-    let snap = m.snap.clone().unwrap();
+    let snap = m.snap.clone().expect("a snapshot");
     let seen = Seen { at: snap.now - chrono::Duration::minutes(20), fresh: false };
     let since = snap.now - chrono::Duration::minutes(12);
     let of = |n: &clustertop::model::Node| {
@@ -78,7 +78,7 @@ fn detail_with_pods() -> Model {
         d.events.ok().map_or(0, |e| e.iter().filter(|e| e.warning).count())
     };
     // The first node with the most warnings.
-    let node = snap.nodes.iter().rev().max_by_key(|n| warnings(&of(n))).unwrap();
+    let node = snap.nodes.iter().rev().max_by_key(|n| warnings(&of(n))).expect("nodes");
     let d = of(node);
     m.mode = Mode::Detail(node.name.clone());
     update(&mut m, Msg::NodeDetail(Arc::new(d)));

@@ -82,17 +82,17 @@ pub struct Seen {
 /// A pod's facts.
 pub fn pod_facts(p: &Pod, seen: Seen) -> PodFacts {
     let h = hash(&[&p.namespace, &p.name]);
-    let requests = h % 10 != 0;
+    let requests = !h.is_multiple_of(10);
     // Fresh pods a few seconds before; of the others one in eight started within the hour, the
     // rest days ago.
     let age_s = if seen.fresh {
         5 + (h >> 16) % 55
-    } else if (h >> 8) % 8 == 0 {
+    } else if (h >> 8).is_multiple_of(8) {
         60 + (h >> 16) % 3000
     } else {
         86_400 + (h >> 16) % (40 * 86_400)
     };
-    let restarts = if (h >> 12) % 16 == 0 { 1 + ((h >> 20) % 30) as u32 } else { 0 };
+    let restarts = if (h >> 12).is_multiple_of(16) { 1 + ((h >> 20) % 30) as u32 } else { 0 };
     PodFacts {
         cpu_m: requests.then(|| CPU_M[((h >> 24) % 6) as usize]),
         mem_bytes: requests.then(|| MEM[((h >> 28) % 6) as usize]),

@@ -126,7 +126,12 @@ fn pods(ctx: &Ctx, d: &NodeDetail, shown: Option<&[&PodRow]>, w: usize) -> Vec<L
         label(ctx, "Pods"),
         Span::styled(count, t.base),
         Span::styled(
-            format!("; requests {} CPU, {}; {}", cpu_text(Some(cpu)), widgets::bytes(mem), m.pod_sort.describe()),
+            format!(
+                "; requests {} CPU, {}; {}",
+                cpu_text(Some(cpu)),
+                widgets::bytes(mem),
+                m.pod_sort.describe()
+            ),
             t.muted,
         ),
         fetched(ctx, d),
