@@ -92,7 +92,9 @@ pub fn pod_facts(p: &Pod, seen: Seen) -> PodFacts {
     } else {
         86_400 + (h >> 16) % (40 * 86_400)
     };
-    let restarts = if (h >> 12).is_multiple_of(16) { 1 + ((h >> 20) % 30) as u32 } else { 0 };
+    // A crash-looping container restarts at most about once a minute once its back-off grows.
+    let most = 1 + age_s / 60;
+    let restarts = if (h >> 12).is_multiple_of(16) { (1 + (h >> 20) % 30).min(most) as u32 } else { 0 };
     PodFacts {
         cpu_m: requests.then(|| CPU_M[((h >> 24) % 6) as usize]),
         mem_bytes: requests.then(|| MEM[((h >> 28) % 6) as usize]),
