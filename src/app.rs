@@ -199,9 +199,28 @@ pub struct Model {
     pub window: Option<(crate::model::Window, DateTime<Utc>)>,
     /// Where things were on the last frame (mouse clicks, scroll bounds).
     pub hits: Hits,
+    /// The open node's pods and events as last fetched on demand (`sources::detail`); `None`,
+    /// or another node's, while loading.
+    pub detail: Option<Arc<crate::sources::detail::NodeDetail>>,
+    /// Refreshes of the open detail asked for (`R`).
+    pub detail_asked: u64,
+    /// How the detail's pods are sorted (`s`/`r` in the detail) and filtered (`/`).
+    pub pod_sort: crate::viewmodel::pods::PodSort,
+    pub pod_filter: String,
+    /// While the pod filter is typed: the node whose detail it returns to.
+    pub filter_detail: Option<String>,
 }
 
 impl Model {
+    /// The node whose detail is on screen (also while its pod filter is typed).
+    pub fn detail_node(&self) -> Option<&str> {
+        match &self.mode {
+            Mode::Detail(n) => Some(n),
+            Mode::Filter => self.filter_detail.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The node lists for the current snapshot, filter and sort (derived now if `update` has
     /// not, as in a model built by hand); `None` before the first snapshot.
     pub fn rows(&self) -> Option<std::borrow::Cow<'_, crate::viewmodel::Rows>> {
@@ -279,6 +298,10 @@ pub enum Msg {
     Sought(DateTime<Utc>, Result<(DateTime<Utc>, Arc<Snapshot>), String>),
     /// The history's changes between two moments (`Effect::Diff`).
     Changes(DiffList),
+    /// A node's pods and events, fetched on demand.
+    NodeDetail(Arc<crate::sources::detail::NodeDetail>),
+    /// `R` in a node's detail: fetch its pods and events again now.
+    RefreshDetail,
 }
 
 /// Work for the runtime to do on the model's behalf (the only way `update` causes I/O).
@@ -360,6 +383,10 @@ fn open(model: &mut Model) {
     let Some(target) = selected(model) else { return };
     match target {
         Target::Node(name) => {
+            if model.detail.as_ref().is_some_and(|d| d.node != name) {
+                model.detail = None;
+            }
+            model.pod_filter.clear();
             model.mode = Mode::Detail(name);
             model.scroll = 0;
         }
@@ -427,6 +454,10 @@ fn edited(model: &mut Model) {
     model.completion = None;
     model.hint = None;
     if model.mode == Mode::Filter {
+        if model.filter_detail.is_some() {
+            model.pod_filter = model.input.text().trim().to_string();
+            return;
+        }
         model.filter = model.input.text().trim().to_string();
         model.cursor[model.view.index()] = 0;
     }
@@ -444,7 +475,9 @@ fn history(model: &mut Model, up: bool) {
         model.input.set(&l);
         model.completion = None;
         model.hint = None;
-        if model.mode == Mode::Filter {
+        if model.mode == Mode::Filter && model.filter_detail.is_some() {
+            model.pod_filter = l.trim().to_string();
+        } else if model.mode == Mode::Filter {
             model.filter = l.trim().to_string();
         }
     }
@@ -459,6 +492,7 @@ fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
             | Msg::Drawn(_)
             | Msg::Rewound(..)
             | Msg::Sought(..)
+            | Msg::NodeDetail(_)
     ) {
         model.message = None;
     }
@@ -517,8 +551,17 @@ fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Mode::Browse if model.at.is_some() => rewind::go_live(model),
             Mode::Browse => {}
             Mode::Filter => {
-                model.filter = std::mem::take(&mut model.filter_before);
-                model.mode = Mode::Browse;
+                let before = std::mem::take(&mut model.filter_before);
+                match model.filter_detail.take() {
+                    Some(node) => {
+                        model.pod_filter = before;
+                        model.mode = Mode::Detail(node);
+                    }
+                    None => {
+                        model.filter = before;
+                        model.mode = Mode::Browse;
+                    }
+                }
                 model.input.clear();
             }
             _ => {
@@ -529,7 +572,17 @@ fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
         },
         Msg::StartFilter => {
-            // A fresh filter: the one in force comes back with Esc (or Up).
+            // A fresh filter: the one in force comes back with Esc (or Up). In a node's detail
+            // it is the pods' filter, and Enter or Esc return to the detail.
+            if let Mode::Detail(node) = &model.mode {
+                model.filter_detail = Some(node.clone());
+                model.filter_before = std::mem::take(&mut model.pod_filter);
+                model.input.clear();
+                model.filter_history.reset();
+                model.hint = None;
+                model.mode = Mode::Filter;
+                return Vec::new();
+            }
             model.filter_before = std::mem::take(&mut model.filter);
             model.input.clear();
             model.filter_history.reset();
@@ -592,6 +645,11 @@ fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.hint = None;
             let mode = std::mem::take(&mut model.mode);
             match mode {
+                Mode::Filter if model.filter_detail.is_some() => {
+                    model.filter_history.push(&line);
+                    model.pod_filter = line;
+                    model.mode = Mode::Detail(model.filter_detail.take().unwrap_or_default());
+                }
                 Mode::Filter => {
                     model.filter_history.push(&line);
                     model.filter = line;
@@ -602,6 +660,11 @@ fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 }
                 other => model.mode = other,
             }
+        }
+        Msg::NextSort | Msg::ReverseSort if matches!(model.mode, Mode::Detail(_)) => {
+            let s = &mut model.pod_sort;
+            *s = if matches!(msg, Msg::NextSort) { s.next() } else { s.reversed() };
+            model.message = Some(format!("pods {} (s: next column, r: reverse)", s.describe()));
         }
         Msg::NextSort | Msg::ReverseSort => match model.view.table() {
             Some(t) => {
@@ -644,6 +707,17 @@ fn apply(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Rewound(t, s) => rewind::rewound(model, t, s),
         Msg::Sought(t, answer) => rewind::sought(model, t, answer),
         Msg::Changes(list) => rewind::changes(model, list),
+        Msg::NodeDetail(d) => {
+            if model.detail_node() == Some(d.node.as_str()) {
+                model.detail = Some(d);
+            }
+        }
+        Msg::RefreshDetail => {
+            if let Some(n) = model.detail_node() {
+                model.message = Some(format!("fetching the pods and events of {n} again"));
+                model.detail_asked += 1;
+            }
+        }
     }
     Vec::new()
 }

@@ -18,7 +18,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::app::{Effect, Mode, Model, Mouse, Msg, Zoom, update};
+use crate::app::{Effect, Model, Mouse, Msg, Zoom, update};
 use crate::model::Update;
 use crate::model::{Snapshot, SourceId};
 use crate::record::tap::Tap;
@@ -91,6 +91,8 @@ pub struct Options {
     pub interest: Option<watch::Sender<Interest>>,
     /// Clicks and the wheel (off with `--no-mouse` or `mouse = false`).
     pub mouse: bool,
+    /// Where a node's pods and events are asked for while its detail is open (none: replay).
+    pub detail: Option<crate::sources::detail::Link>,
 }
 
 /// Bytes for the terminal outside a frame: the OSC 52 clipboard sequence of `y`.
@@ -162,10 +164,7 @@ pub fn export(model: &Model, theme: &Theme, path: &std::path::Path, markdown: bo
 /// the 7-day zoom, one node's curve while its detail is open, pods while the pod watch fails.
 pub fn interest(model: &Model) -> Interest {
     let history_s = if model.zoom == Zoom::D7 { 7 * 86_400 } else { prometheus::DEFAULT_HISTORY_S };
-    let node = match &model.mode {
-        Mode::Detail(n) => Some(n.clone()),
-        _ => None,
-    };
+    let node = model.detail_node().map(str::to_string);
     let pods = model.snap.as_ref().is_some_and(|s| {
         let kube =
             |scope: &str| s.sources.iter().find(|x| x.source == SourceId::Kubernetes && x.scope == scope);
@@ -173,6 +172,13 @@ pub fn interest(model: &Model) -> Interest {
         bad("") || bad("pods")
     });
     Interest { history_s, node, pods }
+}
+
+/// What the on-demand detail source should fetch: the open node's pods and events (live only),
+/// and how many refreshes were asked for.
+pub fn detail_want(model: &Model) -> crate::sources::detail::Want {
+    let node = model.detail_node().filter(|_| model.at.is_none()).map(str::to_string);
+    crate::sources::detail::Want { node, asked: model.detail_asked }
 }
 
 /// The dashboard until it quits, with a past for the time cursor (the recording; `clustertop
@@ -230,6 +236,7 @@ where
     E: Stream<Item = std::io::Result<Event>> + Unpin,
 {
     let mut theme = opts.theme;
+    let mut detail = opts.detail;
     let size = term.get_frame().area();
     let mut model = Model {
         theme: theme.name.clone(),
@@ -298,6 +305,12 @@ where
                     msgs.push(Msg::Snapshot(s));
                 }
             }
+            Some(d) = async {
+                match detail.as_mut() {
+                    Some(l) => l.got.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => msgs.push(Msg::NodeDetail(d)),
             _ = tokio::time::sleep_until(last_draw + frame), if dirty => {}
             answer = reader.answer(), if reader.busy() => msgs.push(answer),
             _ = &mut quit => return Ok(stats),
@@ -345,6 +358,10 @@ where
         }
         // After the messages are applied: the node just opened, the zoom just chosen, reach the
         // metrics source now, not at the next event.
+        if let Some(l) = &detail {
+            let want = detail_want(&model);
+            l.want.send_if_modified(|cur| (*cur != want).then(|| *cur = want).is_some());
+        }
         if let Some(tx) = &opts.interest {
             let want = interest(&model);
             if told.as_ref() != Some(&want) {
@@ -384,6 +401,7 @@ mod rewind_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::Mode;
     use crate::model::{SourceHealth, SourceStatus};
 
     fn model(kube: &[(&str, SourceHealth)]) -> Model {

@@ -10,6 +10,8 @@
 pub mod agents;
 /// Connection errors in the system's words with the URL asked, for every source.
 pub mod conn_error;
+/// A node's pods and Events, on demand while its detail is open.
+pub mod detail;
 pub mod kube;
 pub mod prometheus;
 pub mod sim;

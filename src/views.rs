@@ -127,6 +127,7 @@ fn screen(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     }
     match &model.mode {
         Mode::Detail(_) => detail::render(ctx, body, buf),
+        Mode::Filter if model.filter_detail.is_some() => detail::render(ctx, body, buf),
         _ => view(ctx, model.view, body, buf),
     }
     if model.mode == Mode::Help {

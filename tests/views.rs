@@ -88,6 +88,46 @@ fn drain_check_at_both_sizes() {
     assert_eq!(m.message.as_deref(), Some("usage: :check drain NODE"));
 }
 
+/// A node's detail with its pods and events as the on-demand answer brings them (the simulator's:
+/// the same `sim serve` serves): the node whose pods have the most warnings.
+fn detail_with_pods() -> Model {
+    use clustertop::sim::detail::Seen;
+    let mut m = model(View::Nodes, Mode::Browse);
+    let snap = m.snap.clone().expect("a snapshot");
+    let seen = Seen { at: snap.now - chrono::Duration::minutes(20), fresh: false };
+    let since = snap.now - chrono::Duration::minutes(12);
+    let of = |n: &clustertop::model::Node| {
+        let pods = snap.pods.on_node(&n.name).iter().map(|p| (p, seen));
+        clustertop::sources::sim::detail_of(&n.name, Some((n.ready, since)), pods, snap.now)
+    };
+    let warnings = |d: &clustertop::sources::detail::NodeDetail| {
+        d.events.ok().map_or(0, |e| e.iter().filter(|e| e.warning).count())
+    };
+    // The first node with the most warnings.
+    let node = snap.nodes.iter().rev().max_by_key(|n| warnings(&of(n))).expect("nodes");
+    let d = of(node);
+    m.mode = Mode::Detail(node.name.clone());
+    update(&mut m, Msg::NodeDetail(Arc::new(d)));
+    m
+}
+
+#[test]
+fn node_detail_with_pods_and_events_at_both_sizes() {
+    let theme = Theme::builtin("default", false).unwrap();
+    let mut m = detail_with_pods();
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("detail_pods_{w}x{h}"), draw(&m, &theme, w, h).backend());
+    }
+    // Scrolled to the pods, filtered and sorted by restarts.
+    m.scroll = 8;
+    m.pod_filter = "online".into();
+    update(&mut m, Msg::NextSort);
+    for _ in 0..3 {
+        update(&mut m, Msg::NextSort);
+    }
+    insta::assert_snapshot!("detail_pods_filtered_200x50", draw(&m, &theme, 200, 50).backend());
+}
+
 /// Styles recorded cell by cell, for the default theme and for mono.
 #[test]
 fn overview_styles_default_and_mono() {
@@ -104,6 +144,7 @@ fn mono_has_no_colour_and_ascii_has_no_unicode_in_any_view() {
     let mono = Theme::builtin("mono", true).unwrap();
     let mut screens: Vec<Model> = View::ALL.iter().map(|v| model(*v, Mode::Browse)).collect();
     screens.push(model(View::Nodes, Mode::Detail("r4-n04".into())));
+    screens.push(detail_with_pods());
     screens.push(model(View::Overview, Mode::Help));
     for m in &screens {
         for (w, h) in SIZES {

@@ -154,12 +154,12 @@ async fn sources(
         let sim = Sim::new(f.sim.config(ui.settings().tz), Utc::now());
         let label = sim.label();
         let refresh = std::time::Duration::from_secs_f64(ui.refresh);
-        tokio::spawn(crate::sources::sim::run(sim, tx, refresh));
+        tokio::spawn(crate::sources::sim::run(sim, tx, refresh, None));
         return Ok((label, rx, None));
     }
     let sources = ClusterSources::connect(ui, k).await?;
     let (label, interest) = (sources.label.clone(), sources.interest.clone());
-    sources.spawn(tx);
+    sources.spawn(tx, None);
     Ok((label, rx, Some(interest)))
 }
 

@@ -1,5 +1,6 @@
 //! What each command does once the flags are parsed.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -13,6 +14,7 @@ use crate::model::{SourceHealth, SourceId};
 use crate::report::{self, build::ReportOptions};
 use crate::sim::Sim;
 use crate::sim::serve::{ServeConfig, Server};
+use crate::sources::detail;
 use crate::sources::kube::{self as kube_source, KubeOptions};
 use crate::sources::prometheus::queries::{Queries, offline_pods};
 use crate::sources::prometheus::{self as prom_source, Backend, BackendOptions, Interest, PromOptions};
@@ -117,6 +119,7 @@ fn start_ui(
     started: Instant,
     interest: Option<watch::Sender<Interest>>,
     record: Option<std::result::Result<std::path::PathBuf, String>>,
+    detail: Option<crate::sources::detail::Link>,
 ) -> Result<(mpsc::Sender<Vec<Update>>, impl Future<Output = Result<()>>)> {
     let theme = ui.theme()?;
     let (utx, urx) = mpsc::channel(256);
@@ -152,7 +155,15 @@ fn start_ui(
     };
     let (tap, handle) = recorder.map_or((None, None), |(t, h)| (Some(t), Some(h)));
     let store = tokio::spawn(event_loop::store_task(state, urx, stx, tap));
-    let opts = Options { theme, ascii: ui.ascii, no_color: no_color(), started, interest, mouse: ui.mouse() };
+    let opts = Options {
+        theme,
+        ascii: ui.ascii,
+        no_color: no_color(),
+        started,
+        interest,
+        mouse: ui.mouse(),
+        detail,
+    };
     let tui = event_loop::run_rewindable(srx, opts, rewind);
     Ok((utx, async move {
         let r = tui.await;
@@ -171,8 +182,18 @@ fn start_ui(
 pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()> {
     let settings = ui.settings();
     let sim = Sim::new(flags.config(settings.tz), Utc::now());
-    let (tx, tui) = start_ui(ui, ClusterState::new(sim.label(), settings), started, None, None)?;
-    tokio::spawn(crate::sources::sim::run(sim, tx, Duration::from_secs_f64(ui.refresh)));
+    // A node's pods and events are answered from what the simulator sent, on demand.
+    let (link, serve) = detail::link();
+    let tracked = Arc::new(Mutex::new(crate::sources::sim::Tracked::default()));
+    let t = tracked.clone();
+    let answer = move |node: String| {
+        let d = t.lock().unwrap_or_else(std::sync::PoisonError::into_inner).detail(&node, Utc::now());
+        async move { d }
+    };
+    tokio::spawn(detail::serve(answer, serve, detail::REFRESH));
+    let (tx, tui) = start_ui(ui, ClusterState::new(sim.label(), settings), started, None, None, Some(link))?;
+    let refresh = Duration::from_secs_f64(ui.refresh);
+    tokio::spawn(crate::sources::sim::run(sim, tx, refresh, Some(tracked)));
     tui.await
 }
 
@@ -185,6 +206,7 @@ pub async fn replay(ui: &UiFlags, file: &std::path::Path, started: Instant) -> R
         started,
         interest: None,
         mouse: ui.mouse(),
+        detail: None,
     };
     event_loop::replay::run(file, ui.settings(), opts).await
 }
@@ -196,8 +218,9 @@ pub async fn cluster(ui: &UiFlags, k: &KubeFlags, started: Instant) -> Result<()
     let interest = sources.prom.is_some().then(|| sources.interest.clone());
     let record = super::record::target(ui, &sources.label);
     let state = ClusterState::new(sources.label.clone(), ui.settings());
-    let (tx, tui) = start_ui(ui, state, started, interest, record)?;
-    sources.spawn(tx);
+    let (link, serve) = detail::link();
+    let (tx, tui) = start_ui(ui, state, started, interest, record, Some(link))?;
+    sources.spawn(tx, Some(serve));
     tui.await
 }
 
@@ -222,8 +245,21 @@ impl ClusterSources {
         Ok(ClusterSources { label, prom, agents, client, opts, interest, irx })
     }
 
-    /// Start every source, sending to `tx`.
-    pub(super) fn spawn(self, tx: mpsc::Sender<Vec<Update>>) {
+    /// Start every source, sending to `tx`; with `detail`, the on-demand pods and events of the
+    /// node whose detail is open.
+    pub(super) fn spawn(self, tx: mpsc::Sender<Vec<Update>>, detail: Option<detail::Serve>) {
+        if let Some(serve) = detail {
+            let offline = kube_source::node_detail::Offline {
+                priority_classes: self.opts.offline_priority_classes.clone(),
+                qos: self.opts.offline_qos.clone(),
+            };
+            let client = self.client.clone();
+            let fetch = move |node: String| {
+                let (c, o) = (client.clone(), offline.clone());
+                async move { kube_source::node_detail::fetch(&c, &node, &o).await }
+            };
+            tokio::spawn(detail::serve(fetch, serve, detail::REFRESH));
+        }
         if let Some((backend, popts)) = self.prom {
             tokio::spawn(prom_source::run(backend, popts, tx.clone(), self.irx));
         }

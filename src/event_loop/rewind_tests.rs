@@ -110,6 +110,7 @@ fn start(rewind: Rewind, ascii: bool) -> Running {
         started: std::time::Instant::now(),
         interest: None,
         mouse: false,
+        detail: None,
     };
     let shots = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let kept = shots.clone();

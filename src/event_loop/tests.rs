@@ -43,6 +43,7 @@ fn start() -> Running {
         started: std::time::Instant::now(),
         interest: Some(itx),
         mouse: true,
+        detail: None,
     };
     let task = tokio::spawn(async move {
         let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
@@ -136,6 +137,7 @@ async fn the_loop_ends_with_its_events_or_its_quit_signal() {
         started: std::time::Instant::now(),
         interest: None,
         mouse: false,
+        detail: None,
     };
     drop(keys);
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
@@ -159,6 +161,7 @@ async fn the_loop_ends_with_its_events_or_its_quit_signal() {
         started: std::time::Instant::now(),
         interest: None,
         mouse: false,
+        detail: None,
     };
     let quit = tokio::time::sleep(Duration::from_secs(1));
     run_main_loop(&mut term, events, rx, opts, Rewind::none("test"), quit, plain_draw)
@@ -212,6 +215,7 @@ async fn y_puts_the_selected_node_on_the_clipboard_with_osc_52() {
         started: std::time::Instant::now(),
         interest: None,
         mouse: false,
+        detail: None,
     };
     /// What the backend writes, kept for the test to read.
     #[derive(Clone, Default)]
@@ -303,4 +307,98 @@ async fn export_writes_the_view_as_markdown() {
     let theme = Theme::builtin("mono", true).expect("theme");
     let msg = export(&bad, &theme, std::path::Path::new("/nonexistent/dir/x.txt"), false);
     assert!(msg.starts_with("export to /nonexistent/dir/x.txt failed: "), "{msg}");
+}
+
+/// The on-demand detail through the loop: opening a node's detail wants that node at once (no
+/// other event follows), the answer is drawn, `R` asks again, and Esc wants nothing any more.
+#[tokio::test(start_paused = true)]
+async fn a_nodes_detail_is_wanted_only_while_open_and_its_answer_is_drawn() {
+    use crate::sources::detail::{self, EventRow, NodeDetail, Part, PodRow};
+    let (keys, events) = fmpsc::unbounded();
+    let (snaps, rx) = watch::channel(None);
+    let (link, mut serve) = detail::link();
+    let opts = Options {
+        theme: Theme::builtin("mono", false).expect("theme"),
+        ascii: false,
+        no_color: true,
+        started: std::time::Instant::now(),
+        interest: None,
+        mouse: false,
+        detail: Some(link),
+    };
+    let task = tokio::spawn(async move {
+        let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+        let r = run_main_loop(
+            &mut term,
+            events,
+            rx,
+            opts,
+            Rewind::none("test"),
+            std::future::pending(),
+            plain_draw,
+        )
+        .await;
+        (term, r)
+    });
+    snaps.send_replace(Some(snap()));
+    run_for(Duration::from_millis(100)).await;
+    assert_eq!(serve.want.borrow().node, None, "nothing wanted before a detail opens");
+    keys.unbounded_send(key('2')).expect("alive");
+    keys.unbounded_send(enter()).expect("alive");
+    tokio::time::timeout(Duration::from_secs(1), serve.want.wait_for(|w| w.node.is_some()))
+        .await
+        .expect("the open node is wanted without another event")
+        .expect("open");
+    let node = serve.want.borrow_and_update().node.clone().expect("a node");
+    let pod = PodRow {
+        namespace: "batch".into(),
+        name: "transcode-7".into(),
+        runtime_class: Some("kata".into()),
+        offline: true,
+        phase: "Running".into(),
+        restarts: 3,
+        created: Some(crate::testkit::T0),
+        cpu_m: Some(2000),
+        mem_bytes: Some(1 << 30),
+    };
+    let event = EventRow {
+        kind: "Pod".into(),
+        object: "batch/transcode-7".into(),
+        warning: true,
+        reason: "BackOff".into(),
+        message: "Back-off restarting failed container".into(),
+        count: 3,
+        last: Some(crate::testkit::T0),
+        source: "kubelet".into(),
+    };
+    let answer = NodeDetail {
+        node: node.clone(),
+        at: crate::testkit::T0,
+        pods: Part::Ok(vec![pod]),
+        events: Part::Ok(vec![event]),
+        requests: 3,
+    };
+    serve.out.send(Arc::new(answer)).await.expect("the loop takes answers");
+    run_for(Duration::from_millis(100)).await;
+    keys.unbounded_send(key('R')).expect("alive");
+    tokio::time::timeout(Duration::from_secs(1), serve.want.wait_for(|w| w.asked == 1))
+        .await
+        .expect("R asks again at once")
+        .expect("open");
+    run_for(Duration::from_millis(100)).await;
+    keys.unbounded_send(code(KeyCode::Esc)).expect("alive");
+    tokio::time::timeout(Duration::from_secs(1), serve.want.wait_for(|w| w.node.is_none()))
+        .await
+        .expect("closing the detail wants nothing")
+        .expect("open");
+    keys.unbounded_send(code(KeyCode::Enter)).expect("alive");
+    run_for(Duration::from_millis(100)).await;
+    let text = {
+        keys.unbounded_send(key('q')).expect("alive");
+        let (term, r) = task.await.expect("loop task");
+        r.expect("clean end");
+        screen(&term)
+    };
+    assert!(text.contains("batch/transcode-7"), "the answer is drawn when the detail opens again:\n{text}");
+    assert!(text.contains("BackOff x3"), "{text}");
 }

@@ -2,6 +2,7 @@
 //! its evidence (network signals, BGP sessions, runtime pods, conntrack traps, host limits) and
 //! the findings about it or its pods. One scrolled column; `model.scroll` is clamped here.
 
+mod pods;
 mod sections;
 
 #[cfg(test)]
@@ -14,17 +15,13 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::Ctx;
 use super::widgets;
-use crate::app::Mode;
 
 pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let t = ctx.theme;
     if area.width < 3 || area.height < 3 {
         return;
     }
-    let name = match &ctx.model.mode {
-        Mode::Detail(n) => n.as_str(),
-        _ => "",
-    };
+    let name = ctx.model.detail_node().unwrap_or("");
     let Some(node) = ctx.snap.node(name) else {
         super::hits::scroll_max(0);
         let title = format!("Node {name}");

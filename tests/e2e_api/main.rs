@@ -7,6 +7,7 @@ mod support;
 mod kube_e2e;
 mod kube_faults;
 mod kube_scale;
+mod node_detail;
 mod recording;
 mod sim_serve_kubectl;
 mod unknown;

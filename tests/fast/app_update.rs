@@ -157,3 +157,59 @@ fn enter_on_a_finding_or_a_conntrack_row_opens_that_node() {
     run(&mut m, [Msg::Open]);
     assert!(matches!(&m.mode, Mode::Detail(n) if snap.node(n).is_some()));
 }
+
+/// In a node's detail `/` filters its pods (not the nodes), Enter and Esc return to the detail;
+/// `s`/`r` sort the pods; `R` asks for a refresh; an answer for another node is not shown.
+#[test]
+fn the_detail_filters_sorts_and_refreshes_its_pods() {
+    use clustertop::sources::detail::{NodeDetail, Part};
+    use clustertop::viewmodel::pods::PodCol;
+    let mut m = model();
+    run(&mut m, [Msg::ShowView(View::Nodes), Msg::StartFilter]);
+    run(&mut m, typed("rack-2").into_iter().chain([Msg::Submit, Msg::Open]));
+    let Mode::Detail(node) = m.mode.clone() else { panic!("detail open: {:?}", m.mode) };
+    let answer = |n: &str| {
+        Arc::new(NodeDetail {
+            node: n.into(),
+            at: clustertop_core::testkit::T0,
+            pods: Part::Ok(Vec::new()),
+            events: Part::Failed("forbidden".into()),
+            requests: 2,
+        })
+    };
+    run(&mut m, [Msg::NodeDetail(answer("another-node"))]);
+    assert!(m.detail.is_none(), "another node's answer is not this detail's");
+    run(&mut m, [Msg::NodeDetail(answer(&node))]);
+    assert_eq!(m.detail.as_ref().map(|d| d.node.as_str()), Some(node.as_str()));
+
+    run(&mut m, [Msg::StartFilter]);
+    assert_eq!(m.mode, Mode::Filter);
+    assert_eq!(m.detail_node(), Some(node.as_str()), "the detail stays on screen while typing");
+    run(&mut m, typed("kata"));
+    assert_eq!(m.pod_filter, "kata");
+    assert_eq!(m.filter, "rack-2", "the nodes' filter is untouched");
+    run(&mut m, [Msg::Submit]);
+    assert_eq!(m.mode, Mode::Detail(node.clone()));
+    assert_eq!(m.pod_filter, "kata");
+    run(&mut m, [Msg::StartFilter].into_iter().chain(typed("x")).chain([Msg::Back]));
+    assert_eq!(
+        (m.mode.clone(), m.pod_filter.as_str()),
+        (Mode::Detail(node.clone()), "kata"),
+        "Esc gives it back"
+    );
+
+    run(&mut m, [Msg::NextSort]);
+    assert_eq!(m.pod_sort.col, PodCol::Runtime);
+    assert!(m.message.as_deref().is_some_and(|s| s.starts_with("pods sorted by runtime")), "{:?}", m.message);
+    assert_eq!(m.sorts.nodes, clustertop::viewmodel::Sorts::default().nodes, "the nodes' sort is untouched");
+    run(&mut m, [Msg::ReverseSort]);
+    assert!(m.pod_sort.desc);
+
+    let asked = m.detail_asked;
+    run(&mut m, [Msg::RefreshDetail]);
+    assert_eq!(m.detail_asked, asked + 1);
+    run(&mut m, [Msg::Back]);
+    assert_eq!(m.mode, Mode::Browse);
+    run(&mut m, [Msg::RefreshDetail]);
+    assert_eq!(m.detail_asked, asked + 1, "no detail open: nothing to refresh");
+}

@@ -505,3 +505,44 @@ fn sessions_carry_their_peer_configs_failover() {
     let s = sessions(&out, "bm-r1-n01").expect("sessions");
     assert!(s.iter().all(|x| x.failover.graceful_restart.is_none() && x.failover.hold_time_conf_s.is_none()));
 }
+
+/// A node's detail rows from upstream objects: the events of a node and of pods (scheduler,
+/// kubelet, a Warning with a count), and a pod's requests, restarts, age and class.
+#[test]
+fn upstream_events_map_to_detail_rows() {
+    use clustertop::sources::kube::node_detail::{Offline, event_row, pod_row};
+    use k8s_openapi::api::core::v1::{Event, Pod};
+    let upstream = |name: &str| -> Value {
+        let path = format!("{}/tests/fixtures/upstream/kube/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON")
+    };
+    let list = upstream("events-node-and-pod.json");
+    let events: Vec<Event> = serde_json::from_value(list["items"].clone()).expect("events");
+    let rows: Vec<_> = events.iter().map(event_row).collect();
+    let brief: Vec<(&str, &str, &str, bool, u32, &str)> = rows
+        .iter()
+        .map(|r| {
+            (r.kind.as_str(), r.object.as_str(), r.reason.as_str(), r.warning, r.count, r.source.as_str())
+        })
+        .collect();
+    assert_eq!(
+        brief,
+        [
+            ("Pod", "kube-system/coredns-6f6b679f8f-5m7kq", "Scheduled", false, 1, "default-scheduler"),
+            ("Pod", "kube-system/coredns-6f6b679f8f-5m7kq", "Pulled", false, 1, "kubelet"),
+            ("Pod", "kube-system/coredns-6f6b679f8f-rgq7r", "Unhealthy", true, 4, "kubelet"),
+            ("Node", "events-exporter-test-control-plane", "NodeReady", false, 1, "kubelet"),
+        ]
+    );
+    // The last time it happened, not the first.
+    assert_eq!(rows[2].last, Some(Utc.with_ymd_and_hms(2024, 11, 17, 10, 20, 12).unwrap()));
+
+    let pod: Pod = serde_json::from_value(upstream("pod-kata-running.json")).expect("pod");
+    let offline = Offline { priority_classes: vec![], qos: vec!["BE".into()] };
+    let row = pod_row(&pod, &offline);
+    assert_eq!((row.namespace.as_str(), row.name.as_str()), ("sandbox", "kata-build-5f7b9c6d4-9qw2v"));
+    assert_eq!(row.runtime_class.as_deref(), Some("kata-qemu"));
+    assert_eq!((row.cpu_m, row.mem_bytes), (Some(2000), Some(4 << 30)));
+    assert_eq!((row.phase.as_str(), row.restarts), ("Running", 0));
+    assert_eq!(row.created, Some(Utc.with_ymd_and_hms(2026, 12, 7, 9, 47, 2).unwrap()));
+}

@@ -19,6 +19,8 @@ use crate::{Error, Header};
 /// The schema this build writes and reads. Older recordings are read as they are; a newer one
 /// is refused.
 /// 2: pods carry `sandbox` (the spec fields the sandbox compatibility rules read).
+/// 3: host readings are deltas against the node's previous one (`host_delta`); BGP sessions
+/// carry their failover fields (graceful restart, configured timers).
 pub const SCHEMA_VERSION: u32 = 3;
 pub const FORMAT: &str = "clustertop.recording";
 

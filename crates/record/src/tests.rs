@@ -346,12 +346,18 @@ fn a_newer_schema_is_refused_with_a_clear_error() {
     c.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", []).expect("update");
     drop(c);
     let e = Recording::open(&p, Settings::default()).err().expect("refused");
-    assert!(e.to_string().contains("newer clustertop (recording schema 99; this one reads up to 2)"), "{e}");
+    assert!(
+        e.to_string().contains(&format!(
+            "newer clustertop (recording schema 99; this one reads up to {SCHEMA_VERSION})"
+        )),
+        "{e}"
+    );
     let e = Writer::create(&p, &header("demo"), Options::default(), at(0)).err().expect("refused");
     assert!(matches!(e, Error::NewerSchema { found: 99, .. }), "{e:?}");
 }
 
-/// Schema 1 pods had no `sandbox`: their frames would misread, so the file is refused whole.
+/// An older schema's frames would misread (schema 1 pods had no `sandbox`, schema 2 host readings
+/// were whole and sessions had no failover fields), so the file is refused whole.
 #[test]
 fn an_older_schema_is_refused_with_a_clear_error() {
     let dir = TempDir::new("older");
@@ -361,7 +367,11 @@ fn an_older_schema_is_refused_with_a_clear_error() {
     c.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'", []).expect("update");
     drop(c);
     let e = Recording::open(&p, Settings::default()).err().expect("refused");
-    assert!(e.to_string().contains("older clustertop (recording schema 1; this one reads 2)"), "{e}");
+    assert!(
+        e.to_string()
+            .contains(&format!("older clustertop (recording schema 1; this one reads {SCHEMA_VERSION})")),
+        "{e}"
+    );
     let e = Writer::create(&p, &header("demo"), Options::default(), at(0)).err().expect("refused");
     assert!(matches!(e, Error::OlderSchema { found: 1, .. }), "{e:?}");
 }

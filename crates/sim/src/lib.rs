@@ -12,6 +12,7 @@ pub(crate) use clustertop_core::{analysis, model, store};
 
 mod bgp;
 mod cpu;
+pub mod detail;
 mod host;
 pub mod hostile;
 mod incidents;

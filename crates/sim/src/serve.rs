@@ -12,6 +12,7 @@
 
 mod api;
 mod churn;
+mod events;
 mod fault;
 mod kinds;
 mod load;
@@ -363,6 +364,12 @@ impl Control {
             .collect();
         v.sort_by(|a, b| a.key.cmp(&b.key));
         v
+    }
+
+    /// The events of `node` and of the pods on it, as (involved kind, namespace/name or node name,
+    /// reason), sorted.
+    pub fn node_events(&self, node: &str) -> Vec<(String, String, String)> {
+        self.app.lock().events_of_node(node)
     }
 
     /// Requests served and response bytes sent, per verb.

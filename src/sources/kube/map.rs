@@ -160,6 +160,23 @@ pub fn koord_class(labels: Option<&BTreeMap<String, String>>, priority: Option<i
     KOORD_BANDS.iter().find(|(_, band)| band.contains(&p)).map(|(c, _)| *c)
 }
 
+/// Whether a pod is offline work: its priority class is one of the offline classes, or its
+/// Koordinator class is, or its `koordinator.sh/qosClass` label is an offline QoS class.
+pub fn is_offline(
+    priority_class: Option<&str>,
+    labels: Option<&BTreeMap<String, String>>,
+    priority: Option<i32>,
+    offline_priority_classes: &[String],
+    offline_qos: &[String],
+) -> bool {
+    let pc = priority_class.filter(|s| !s.is_empty());
+    let qos = labels.and_then(|l| l.get(QOS_LABEL));
+    let is_offline_class = |c: &str| offline_priority_classes.iter().any(|o| o == c);
+    pc.is_some_and(is_offline_class)
+        || koord_class(labels, priority).is_some_and(is_offline_class)
+        || qos.is_some_and(|q| offline_qos.contains(q))
+}
+
 /// A pod; offline when its priority class is one of the offline classes, or its Koordinator
 /// class is (its `koordinator.sh/priority-class` label, else its `spec.priority` band), or its
 /// `koordinator.sh/qosClass` label is an offline QoS class.
@@ -170,12 +187,13 @@ pub fn pod(
     interner: &mut Interner,
 ) -> Pod {
     let m = &p.metadata;
-    let pc = p.spec.priority_class_name.as_deref().filter(|s| !s.is_empty());
-    let qos = m.labels.as_ref().and_then(|l| l.get(QOS_LABEL));
-    let is_offline_class = |c: &str| offline_priority_classes.iter().any(|o| o == c);
-    let offline = pc.is_some_and(is_offline_class)
-        || koord_class(m.labels.as_ref(), p.spec.priority).is_some_and(is_offline_class)
-        || qos.is_some_and(|q| offline_qos.contains(q));
+    let offline = is_offline(
+        p.spec.priority_class_name.as_deref(),
+        m.labels.as_ref(),
+        p.spec.priority,
+        offline_priority_classes,
+        offline_qos,
+    );
     let mut some = |s: &Option<String>| s.as_deref().filter(|s| !s.is_empty()).map(|s| interner.get(s));
     let (node, runtime_class, priority_class) =
         (some(&p.spec.node_name), some(&p.spec.runtime_class_name), some(&p.spec.priority_class_name));

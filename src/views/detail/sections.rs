@@ -1,5 +1,5 @@
-//! The sections of the node detail, each a list of lines: summary, network evidence, BGP
-//! sessions, runtime pods, conntrack, host limits, findings.
+//! The sections of the node detail, each a list of lines: summary, findings, events and pods
+//! (`pods.rs`), BGP sessions, network evidence, conntrack, runtime pods, host limits, labels.
 
 use ratatui::text::{Line, Span};
 
@@ -22,6 +22,7 @@ pub fn all(ctx: &Ctx, node: &Node, width: u16) -> Vec<Line<'static>> {
     let mut out = summary(ctx, node, w);
     for section in [
         findings(ctx, node, &pods, w),
+        super::pods::sections(ctx, &node.name, w),
         bgp(ctx, node, w),
         network(ctx, node),
         conntrack(ctx, node),

@@ -40,10 +40,11 @@ pub(crate) const CILIUM_NODES: usize = 3;
 pub(crate) const BGP_NODE_CONFIGS: usize = 4;
 pub(crate) const BGP_PEER_CONFIGS: usize = 5;
 pub(crate) const BGP_ADVERTISEMENTS: usize = 6;
+pub(crate) const EVENTS: usize = 18;
 
-/// Every kind `sim serve` can serve: the simulated cluster's (the first seven), and the others a
+/// Every kind `sim serve` can serve: the simulated cluster's (the first seven and events), and the others a
 /// directory of objects (`--objects`) may hold, in the group versions upstream serves them.
-pub(crate) const KINDS: [Kind; 18] = [
+pub(crate) const KINDS: [Kind; 19] = [
     Kind {
         plural: "nodes",
         singular: "node",
@@ -206,11 +207,28 @@ pub(crate) const KINDS: [Kind; 18] = [
         namespaced: true,
         short: &["cm"],
     },
+    Kind {
+        plural: "events",
+        singular: "event",
+        kind: "Event",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short: &["ev"],
+    },
 ];
 
 /// The kinds the simulated cluster serves.
-pub(crate) const SIMULATED: [usize; 7] =
-    [NODES, PODS, RUNTIME_CLASSES, CILIUM_NODES, BGP_NODE_CONFIGS, BGP_PEER_CONFIGS, BGP_ADVERTISEMENTS];
+pub(crate) const SIMULATED: [usize; 8] = [
+    NODES,
+    PODS,
+    RUNTIME_CLASSES,
+    CILIUM_NODES,
+    BGP_NODE_CONFIGS,
+    BGP_PEER_CONFIGS,
+    BGP_ADVERTISEMENTS,
+    EVENTS,
+];
 
 /// The kinds every server serves, with or without objects.
 pub(crate) const CORE: [usize; 3] = [NODES, PODS, RUNTIME_CLASSES];

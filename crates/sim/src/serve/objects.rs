@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::detail::PodFacts;
 use crate::model::NodeInfo;
 use crate::model::{BgpSession, BgpState, Cni, Pod, RuntimeClass, Signal};
 
@@ -146,7 +147,10 @@ pub(crate) fn pod_labels(p: &Pod, agent: Option<Cni>) -> BTreeMap<String, String
     l
 }
 
-pub(crate) fn pod(p: &Pod, labels: &BTreeMap<String, String>, created: DateTime<Utc>) -> Value {
+/// The Pod object of `p`: created at `facts.created`, its container asking `facts`' requests and
+/// restarted `facts.restarts` times.
+pub(crate) fn pod(p: &Pod, labels: &BTreeMap<String, String>, facts: &PodFacts) -> Value {
+    let created = facts.created;
     let mut spec = Map::new();
     if let Some(n) = &p.node {
         spec.insert("nodeName".into(), n.to_string().into());
@@ -161,10 +165,18 @@ pub(crate) fn pod(p: &Pod, labels: &BTreeMap<String, String>, created: DateTime<
         spec.insert("hostNetwork".into(), true.into());
     }
     let container = p.name.split('-').next().unwrap_or("main");
-    spec.insert(
-        "containers".into(),
-        json!([{"name": container, "image": format!("registry.local/{container}:1")}]),
-    );
+    let mut c = json!({"name": container, "image": format!("registry.local/{container}:1")});
+    let mut requests = Map::new();
+    if let Some(m) = facts.cpu_m {
+        requests.insert("cpu".into(), format!("{m}m").into());
+    }
+    if let Some(b) = facts.mem_bytes {
+        requests.insert("memory".into(), quantity_mem(b).into());
+    }
+    if let (false, Some(o)) = (requests.is_empty(), c.as_object_mut()) {
+        o.insert("resources".into(), json!({"requests": requests}));
+    }
+    spec.insert("containers".into(), json!([c]));
     // The container's state as the kubelet reports it, so `kubectl get pods` reads 1/1 Running,
     // 0/1 Completed or Error.
     let state = match p.phase.as_ref() {
@@ -179,7 +191,7 @@ pub(crate) fn pod(p: &Pod, labels: &BTreeMap<String, String>, created: DateTime<
         "metadata": {"name": p.name, "namespace": p.namespace, "creationTimestamp": ts(created), "labels": labels},
         "spec": spec,
         "status": {"phase": p.phase, "containerStatuses": [
-            {"name": container, "ready": ready, "restartCount": 0, "state": state}
+            {"name": container, "ready": ready, "restartCount": facts.restarts, "state": state}
         ]}
     })
 }

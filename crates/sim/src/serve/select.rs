@@ -155,6 +155,17 @@ impl Selector {
     }
 
     pub fn matches(&self, o: &Obj) -> bool {
+        // A field that must equal a plain value can only match an object whose JSON holds that
+        // text (a string, a boolean or a number): a search rejects most objects (a pod's events
+        // among a namespace's) without parsing them.
+        let text = std::str::from_utf8(&o.json).unwrap_or("");
+        let absent = |v: &str| {
+            let plain = !v.is_empty() && !v.contains(|c: char| c == '"' || c == '\\' || c.is_control());
+            plain && !text.contains(v)
+        };
+        if self.fields.iter().any(|(f, neg, v)| matches!(f, Field::Pointer(_)) && !neg && absent(v)) {
+            return false;
+        }
         // The object's JSON is parsed only when a field needs it, once.
         let mut doc: Option<serde_json::Value> = None;
         self.labels.iter().all(|r| Self::label_ok(r, &o.labels))

@@ -12,9 +12,11 @@ use crate::model::{BgpSession, Cni, Pod, Signal};
 use crate::model::{NodeInfo, Update};
 
 use super::kinds::{
-    BGP_ADVERTISEMENTS, BGP_NODE_CONFIGS, BGP_PEER_CONFIGS, CILIUM_NODES, KINDS, NODES, PODS, RUNTIME_CLASSES,
+    BGP_ADVERTISEMENTS, BGP_NODE_CONFIGS, BGP_PEER_CONFIGS, CILIUM_NODES, EVENTS, KINDS, NODES, PODS,
+    RUNTIME_CLASSES,
 };
 use super::objects::{self, Place};
+use crate::detail::{self, Seen, SimEvent};
 
 /// One stored object: the fields selectors look at, and its JSON.
 #[derive(Debug)]
@@ -42,6 +44,10 @@ pub(crate) struct PodMeta {
     pub node: Option<Arc<str>>,
     pub runtime_class: Option<Arc<str>>,
     pub agent: bool,
+    /// When the pod appeared (its age, restarts and events follow from it: `crate::detail`).
+    pub seen: Seen,
+    /// Its events' keys in the event store.
+    pub events: Vec<Key>,
 }
 
 #[derive(Debug)]
@@ -67,6 +73,8 @@ pub(crate) struct State {
     pub pod_meta: HashMap<Key, PodMeta>,
     /// Pod watch events recorded since the initial load (ADDED, MODIFIED, DELETED).
     pub pod_events: u64,
+    /// Each node's events' keys in the event store.
+    node_events: HashMap<String, Vec<Key>>,
 }
 
 fn uid(kind: usize, ns: &str, name: &str) -> String {
@@ -109,6 +117,7 @@ impl State {
             now,
             pod_meta: HashMap::new(),
             pod_events: 0,
+            node_events: HashMap::new(),
         }
     }
 
@@ -180,8 +189,10 @@ impl State {
 
     fn delete(&mut self, kind: usize, ns: &str, name: &str) {
         let key = (ns.to_string(), name.to_string());
-        if kind == PODS {
-            self.pod_meta.remove(&key);
+        if kind == PODS
+            && let Some(m) = self.pod_meta.remove(&key)
+        {
+            self.drop_events(&m.events);
         }
         if let Some(old) = self.stores[kind].remove(&key) {
             self.rv += 1;
@@ -218,11 +229,65 @@ impl State {
     fn put_pod(&mut self, p: &Pod) {
         let agent = self.agents.get(&*p.name).map(|a| a.0);
         let labels = objects::pod_labels(p, agent);
-        let value = objects::pod(p, &labels, self.now);
-        let meta =
-            PodMeta { node: p.node.clone(), runtime_class: p.runtime_class.clone(), agent: agent.is_some() };
-        self.pod_meta.insert((p.namespace.to_string(), p.name.to_string()), meta);
+        let key = (p.namespace.to_string(), p.name.to_string());
+        // A pod keeps the moment it appeared; one created after the initial load is fresh.
+        let old = self.pod_meta.remove(&key);
+        let seen = old.as_ref().map(|m| m.seen).unwrap_or(Seen { at: self.now, fresh: self.record });
+        if let Some(m) = &old {
+            self.drop_events(&m.events);
+        }
+        let facts = detail::pod_facts(p, seen);
+        let value = objects::pod(p, &labels, &facts);
         self.put(PODS, p.node.as_deref().unwrap_or(""), labels, value);
+        let uid = self.stores[PODS].get(&key).map(|o| uid(PODS, &o.ns, &o.name)).unwrap_or_default();
+        let events = detail::pod_events(p, seen).iter().map(|e| self.put_event(e, &uid)).collect();
+        let meta = PodMeta {
+            node: p.node.clone(),
+            runtime_class: p.runtime_class.clone(),
+            agent: agent.is_some(),
+            seen,
+            events,
+        };
+        self.pod_meta.insert(key, meta);
+    }
+
+    /// Store an event (not in the watch history: nothing watches Events here, and a node's detail
+    /// lists them on demand).
+    fn put_event(&mut self, e: &SimEvent, involved_uid: &str) -> Key {
+        let value = super::events::event(e, involved_uid);
+        let record = std::mem::replace(&mut self.record, false);
+        self.put(EVENTS, "", BTreeMap::new(), value);
+        self.record = record;
+        (e.namespace.clone(), e.name.clone())
+    }
+
+    fn drop_events(&mut self, keys: &[Key]) {
+        for k in keys {
+            self.stores[EVENTS].remove(k);
+        }
+    }
+
+    /// The events of `node` and of the pods on it, as (involved kind, namespace/name, reason),
+    /// sorted: what a node's detail must list (a test helper).
+    pub fn events_of_node(&self, node: &str) -> Vec<(String, String, String)> {
+        let mut keys: Vec<&Key> = self.node_events.get(node).map(|v| v.iter().collect()).unwrap_or_default();
+        keys.extend(
+            self.pod_meta.values().filter(|m| m.node.as_deref() == Some(node)).flat_map(|m| &m.events),
+        );
+        let mut out: Vec<(String, String, String)> = keys
+            .into_iter()
+            .filter_map(|k| self.stores[EVENTS].get(k))
+            .filter_map(|o| serde_json::from_slice::<Value>(&o.json).ok())
+            .map(|v| {
+                let text = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+                let ns = text("/involvedObject/namespace");
+                let name = text("/involvedObject/name");
+                let object = if ns.is_empty() { name } else { format!("{ns}/{name}") };
+                (text("/involvedObject/kind"), object, text("/reason"))
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     fn put_bgp(&mut self, node: &str) {
@@ -302,7 +367,19 @@ impl State {
     fn apply_node(&mut self, info: &NodeInfo) {
         let place = self.place(info);
         let (labels, value) = objects::node(info, place, self.now);
+        let was_ready = self.stores[NODES]
+            .get(&(String::new(), info.name.clone()))
+            .map(|o| !String::from_utf8_lossy(&o.json).contains("\"KubeletNotReady\""));
         self.put(NODES, &info.name, labels, value);
+        if was_ready != Some(info.ready) {
+            let old = self.node_events.remove(&info.name).unwrap_or_default();
+            self.drop_events(&old);
+            let keys = detail::node_events(&info.name, info.ready, self.now)
+                .iter()
+                .map(|e| self.put_event(e, &info.name))
+                .collect();
+            self.node_events.insert(info.name.clone(), keys);
+        }
         let mut cilium = false;
         let mut bgp = false;
         for s in &info.signals {
