@@ -91,6 +91,16 @@ async fn agents_read_from_prometheus_give_the_facts_polling_gives() {
             assert!(Utc::now() - *at < chrono::Duration::seconds(10), "reading time {at}");
         }
     }
+    // A past moment from Prometheus alone (`snapshot --prometheus URL --at TIME`) carries them too.
+    let hist = clustertop::sources::prometheus::history::updates_at(
+        &b,
+        &clustertop::sources::prometheus::PromOptions::default(),
+        "topology.kubernetes.io/zone",
+        Utc::now(),
+    )
+    .await
+    .expect("history");
+    assert_eq!(facts(&hist), want, "the agents' facts at a moment, from Prometheus");
     drop(procs);
 }
 

@@ -1,6 +1,7 @@
 //! A past moment from Prometheus alone: the nodes, their CNI agents and readiness from
-//! kube-state-metrics, and everything the live Prometheus source reads (conntrack, BGP sessions,
-//! the CPU curve, pods and their runtime classes), all evaluated at that moment. For a moment no
+//! kube-state-metrics, everything the live Prometheus source reads (conntrack, BGP sessions,
+//! the CPU curve, pods and their runtime classes), and the clustertop agents' own series where
+//! Prometheus scrapes them (`--agents prometheus`), all evaluated at that moment. For a moment no
 //! recording covers, or a fleet nobody was watching.
 //!
 //! What kube-state-metrics does not have stays unknown, with the reason: RuntimeClass objects
@@ -77,8 +78,24 @@ pub async fn updates_at(
             peers.entry(node.clone()).or_default().extend(sessions.map(|s| s.peer.clone()));
         }
     }
+    // The agents' own series, where Prometheus scrapes them: read a minute before too, so that
+    // their conntrack counters give rates (one reading alone would say 0/s).
+    let mut counters = std::collections::HashMap::new();
+    crate::sources::agents::prometheus::round(b, at - chrono::Duration::seconds(60), &mut counters).await;
+    let agents = crate::sources::agents::prometheus::round(b, at, &mut counters).await;
+    let agents_found = agents.iter().any(|u| matches!(u, Update::Host { .. }));
+    if agents_found {
+        for u in &agents {
+            if let Update::Bgp { node, sessions, .. } = u {
+                peers.entry(node.clone()).or_default().extend(sessions.iter().map(|s| s.peer.clone()));
+            }
+        }
+    }
     let mut out = nodes(&ksm, &peers, rack_label, at);
     out.extend(metrics);
+    if agents_found {
+        out.extend(agents);
+    }
     Ok(out)
 }
 
