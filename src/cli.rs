@@ -290,8 +290,9 @@ pub enum ReportCommand {
     /// rack, idle core-hours, spill, the least-filled nodes. Exit 2 when Prometheus is unreachable
     /// or has no data.
     Capacity(CapacityFlags),
-    /// A timeline of what changed in a recording between --since and --until (first and last
-    /// time of each finding, TOR and rack outages, verdict changes per node), for a postmortem.
+    /// A timeline of what changed between --since and --until (first and last time of each
+    /// finding, TOR and rack outages, verdict changes per node), for a postmortem: from a
+    /// recording (--from FILE), or from Prometheus (moments a minute apart at the finest).
     Incident(history::IncidentFlags),
 }
 
@@ -653,9 +654,14 @@ impl Command {
                 config: Some(&f.config),
                 ..Parts::default()
             },
-            Command::Report { command: ReportCommand::Incident(f) } => {
-                Parts { tz: Some(&f.tz), config: Some(&f.config), ..Parts::default() }
-            }
+            Command::Report { command: ReportCommand::Incident(f) } => Parts {
+                // Only without a recording is Prometheus read.
+                prometheus: f.from.is_none().then_some(&f.prometheus),
+                rack: Some(&f.rack),
+                tz: Some(&f.tz),
+                config: Some(&f.config),
+                ..Parts::default()
+            },
             Command::Demo(f) => Parts {
                 display: Some(&f.display),
                 refresh: Some(&f.refresh),

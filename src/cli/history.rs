@@ -29,9 +29,13 @@ pub struct IncidentFlags {
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub until: Option<String>,
     /// The recording to read (`clustertop record --out`, or the dashboard's under
-    /// $XDG_STATE_HOME/clustertop/recordings/).
+    /// $XDG_STATE_HOME/clustertop/recordings/). Without it, the Prometheus of --prometheus.
     #[arg(long, value_name = "FILE")]
-    pub from: PathBuf,
+    pub from: Option<PathBuf>,
+    #[command(flatten)]
+    pub prometheus: super::PrometheusFlag,
+    #[command(flatten)]
+    pub rack: super::RackFlag,
     #[arg(long, value_enum, default_value_t = IncidentFormat::Markdown)]
     pub format: IncidentFormat,
     /// Changes are dated to this at best (smaller is slower on a long window).
@@ -69,10 +73,11 @@ pub fn snapshot(ui: &UiFlags, from: &Path, at: &str, format: Format) -> Result<(
     Ok(())
 }
 
-/// `clustertop report incident --from FILE`.
+/// `clustertop report incident --from FILE`, or from Prometheus (`--prometheus URL`).
 pub fn incident(ui: &UiFlags, f: &IncidentFlags) -> Result<()> {
     let since = moment(ui, "--since", &f.since)?;
-    let r = open(ui, &f.from)?;
+    let Some(from) = &f.from else { return incident_from_prometheus(ui, f, since) };
+    let r = open(ui, from)?;
     let spans = r.spans().map_err(failed)?;
     let (start, end) = (spans.iter().map(|s| s.start).min(), spans.iter().map(|s| s.end).max());
     let until = match &f.until {
@@ -99,11 +104,47 @@ pub fn incident(ui: &UiFlags, f: &IncidentFlags) -> Result<()> {
     let until = end.map_or(until, |e| until.min(e).max(since));
     let resolution = f.resolution.max(chrono::Duration::seconds(1));
     let inc = record::incident::build(&r, since, until, resolution).map_err(failed)?;
+    print_incident(ui, f, &inc)
+}
+
+fn print_incident(ui: &UiFlags, f: &IncidentFlags, inc: &record::incident::Incident) -> Result<()> {
     let out = match f.format {
-        IncidentFormat::Markdown => crate::report::incident::markdown(&inc, ui.settings().tz),
-        IncidentFormat::Json => crate::report::incident::json(&inc),
+        IncidentFormat::Markdown => crate::report::incident::markdown(inc, ui.settings().tz),
+        IncidentFormat::Json => crate::report::incident::json(inc),
     };
     write_out(&out)
+}
+
+/// `report incident --prometheus URL`: moments a minute apart at the finest, each rebuilt from
+/// Prometheus as `snapshot --prometheus --at` does.
+fn incident_from_prometheus(ui: &UiFlags, f: &IncidentFlags, since: DateTime<Utc>) -> Result<()> {
+    use crate::sources::prometheus::as_history::{MIN_STEP, PromHistory};
+    let Some((backend, opts)) = super::run::prometheus(ui)? else {
+        return Err(ConfigError(
+            "report incident needs where the past is: --from FILE (a recording), or a Prometheus URL (--prometheus URL, CLUSTERTOP_PROMETHEUS or [prometheus] url in the config file)".into(),
+        )
+        .into());
+    };
+    let now = Utc::now();
+    let until = match &f.until {
+        Some(u) => moment(ui, "--until", u)?.min(now),
+        None => now,
+    };
+    if until <= since {
+        return Err(ConfigError(format!(
+            "--since {} is not before --until {}",
+            since.format("%Y-%m-%dT%H:%M:%SZ"),
+            until.format("%Y-%m-%dT%H:%M:%SZ")
+        ))
+        .into());
+    }
+    let url = ui.prometheus.clone().or_else(|| ui.file.prometheus.url.clone()).unwrap_or_default();
+    let rack = ui.file.prometheus.rack_label.clone().unwrap_or_else(|| ui.rack_label.clone());
+    let h = PromHistory::new(backend, opts, rack, ui.settings(), format!("prometheus {url}"))
+        .map_err(|e| anyhow!(e))?;
+    let inc =
+        record::incident::build(&h, since, until, f.resolution.max(MIN_STEP)).map_err(|e| anyhow!("{e}"))?;
+    print_incident(ui, f, &inc)
 }
 
 /// Stdout, where a reader that went away (`| head`) is not an error.

@@ -44,7 +44,7 @@ fn kube_options(k: &KubeFlags, ui: &UiFlags) -> KubeOptions {
 
 /// The metrics backend from `--prometheus` / `CLUSTERTOP_PROMETHEUS` / the config file, if any
 /// (both checked when parsed).
-fn prometheus(ui: &UiFlags) -> Result<Option<(Backend, PromOptions)>> {
+pub(super) fn prometheus(ui: &UiFlags) -> Result<Option<(Backend, PromOptions)>> {
     let p = &ui.file.prometheus;
     let Some(url) = ui.prometheus.clone().or_else(|| p.url.clone()) else { return Ok(None) };
     let off = &ui.file.offline;
@@ -312,7 +312,7 @@ pub async fn snapshot_prometheus(ui: &UiFlags, at: &str, format: Format) -> Resu
         );
     }
     let rack = ui.file.prometheus.rack_label.as_deref().unwrap_or(&ui.rack_label);
-    let updates = crate::sources::prometheus::history::updates_at(&backend, &opts, rack, at)
+    let updates = crate::sources::prometheus::history::updates_at(&backend, &opts, rack, at, true)
         .await
         .map_err(|e| anyhow::anyhow!("Prometheus at {}: {e}", opts_url(ui)))?;
     let mut state = ClusterState::new(format!("prometheus {}", opts_url(ui)), settings);

@@ -7,6 +7,7 @@
 //! say `no data` with the reason when their queries return nothing, so the panel that needs them
 //! can say why it is empty.
 
+pub mod as_history;
 pub mod backend;
 pub mod history;
 pub mod map;

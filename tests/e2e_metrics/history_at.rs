@@ -199,6 +199,30 @@ fn snapshot_at_a_past_moment_from_prometheus_gives_the_known_answer() {
     // Which runtime a RuntimeClass runs is not in Prometheus: unknown, with the reason.
     assert!(during["summary"]["runtime_pods"].is_null(), "{:#}", during["summary"]);
     assert!(during["unknown"]["runtime_classes"].as_str().unwrap().contains("RuntimeClass"));
+    // `report incident --prometheus`: the outage with its start and end, exactly (the samples are
+    // a minute apart, on the minutes the incident starts and ends).
+    let out = Command::new(env!("CARGO_BIN_EXE_clustertop"))
+        .args(["report", "incident", "--prometheus", &p.url, "--format", "json", "--tz", "UTC"])
+        .args(["--since", &rfc(i.down - 600), "--until", &rfc(i.up + 600)])
+        .args(["--rack-label", "topology.kubernetes.io/zone"])
+        .env_remove("XDG_CONFIG_HOME")
+        .env("HOME", &dir.0)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "report incident: {}", String::from_utf8_lossy(&out.stderr));
+    let inc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(inc["resolution_s"], 60, "{inc:#}");
+    let tors = inc["tors"].as_array().unwrap();
+    assert_eq!(tors.len(), 1, "one TOR went down: {inc:#}");
+    assert_eq!(tors[0]["name"], "10.1.0.2", "{inc:#}");
+    assert_eq!(tors[0]["nodes"], serde_json::json!(["r1-n01", "r1-n02"]));
+    assert_eq!(
+        (tors[0]["start"].as_str(), tors[0]["end"].as_str()),
+        (Some(rfc(i.down).as_str()), Some(rfc(i.up).as_str()))
+    );
+    let racks = inc["racks"].as_array().unwrap();
+    assert_eq!((racks.len(), racks[0]["name"].as_str()), (1, Some("rack-1")), "{inc:#}");
+
     // A moment in the future, or not a moment: a clear error, exit 2.
     for bad in ["2999-01-01T00:00:00Z", "yesterday"] {
         let out = Command::new(env!("CARGO_BIN_EXE_clustertop"))

@@ -97,6 +97,7 @@ async fn agents_read_from_prometheus_give_the_facts_polling_gives() {
         &clustertop::sources::prometheus::PromOptions::default(),
         "topology.kubernetes.io/zone",
         Utc::now(),
+        false,
     )
     .await
     .expect("history");

@@ -48,7 +48,17 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
         ("replay", all(&[DISPLAY, ANALYSIS, &["--config"]])),
         (
             "report incident",
-            all(&[&["--since", "--until", "--from", "--format", "--resolution", "--tz", "--config"]]),
+            all(&[&[
+                "--since",
+                "--until",
+                "--from",
+                "--prometheus",
+                "--rack-label",
+                "--format",
+                "--resolution",
+                "--tz",
+                "--config",
+            ]]),
         ),
         (
             "report capacity",

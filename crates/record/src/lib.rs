@@ -77,6 +77,8 @@ pub enum Error {
         at: DateTime<Utc>,
         spans: Vec<Span>,
     },
+    /// A history other than a recording (Prometheus) could not answer: the reason.
+    Unavailable(String),
 }
 
 /// Errors of a history (a recording today; Prometheus later).
@@ -116,6 +118,7 @@ impl std::fmt::Display for Error {
             Error::Damaged { path, detail } => write!(f, "recording {} is damaged: {detail}", show(path)),
             Error::Db { path, detail } => write!(f, "recording {}: {detail}", show(path)),
             Error::Io { path, detail } => write!(f, "recording {}: {detail}", show(path)),
+            Error::Unavailable(e) => f.write_str(e),
             Error::NotRecorded { at, spans } => {
                 write!(f, "{} is not in the recording", at.format("%Y-%m-%dT%H:%M:%SZ"))?;
                 if spans.is_empty() {

@@ -55,6 +55,7 @@ pub async fn updates_at(
     opts: &PromOptions,
     rack_label: &str,
     at: DateTime<Utc>,
+    with_curve: bool,
 ) -> Result<Vec<Update>, String> {
     let t = at.timestamp();
     let get = |what: &'static str, expr: &'static str| async move {
@@ -68,7 +69,7 @@ pub async fn updates_at(
         agents: get("CNI agent pods (kube_pod_info)", AGENTS).await?,
     };
     let interest = Interest { history_s: DEFAULT_HISTORY_S, node: None, pods: true };
-    let metrics = refresh(b, opts, &interest, true, at).await?;
+    let metrics = refresh(b, opts, &interest, with_curve, at).await?;
     // The nodes first (the store keeps other facts of a node it does not know yet apart), with
     // the peers of their sessions (the TORs, where no TOR labels name them).
     let mut peers: BTreeMap<String, Vec<String>> = BTreeMap::new();

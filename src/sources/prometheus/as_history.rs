@@ -1,0 +1,90 @@
+//! Prometheus as a `History`: `report incident --prometheus URL` for a moment nobody recorded.
+//! A moment is the snapshot `history::updates_at` rebuilds; what changed between two moments is
+//! the difference between snapshots sampled a step apart (a minute at the finest: Prometheus
+//! holds a sample a scrape interval, and every step costs a round of instant queries).
+
+use chrono::{DateTime, Duration, Utc};
+use clustertop_record::diff::{self, Change, DiffOptions};
+use clustertop_record::{History, HistoryError, Span};
+
+use super::{Backend, PromOptions, history};
+use crate::analysis::Settings;
+use crate::model::Snapshot;
+use crate::store::ClusterState;
+
+/// The finest step between two moments compared.
+pub const MIN_STEP: Duration = Duration::minutes(1);
+
+pub struct PromHistory {
+    pub backend: Backend,
+    pub opts: PromOptions,
+    pub rack_label: String,
+    pub settings: Settings,
+    /// The name snapshots carry (`prometheus URL`).
+    pub cluster: String,
+    rt: tokio::runtime::Runtime,
+}
+
+impl PromHistory {
+    pub fn new(
+        backend: Backend,
+        opts: PromOptions,
+        rack_label: String,
+        settings: Settings,
+        cluster: String,
+    ) -> Result<PromHistory, String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the runtime: {e}"))?;
+        Ok(PromHistory { backend, opts, rack_label, settings, cluster, rt })
+    }
+
+    fn at(&self, t: DateTime<Utc>, with_curve: bool) -> Result<Snapshot, HistoryError> {
+        let updates = self
+            .rt
+            .block_on(history::updates_at(&self.backend, &self.opts, &self.rack_label, t, with_curve))
+            .map_err(|e| {
+                HistoryError::Unavailable(format!("Prometheus at {}: {e}", t.format("%Y-%m-%dT%H:%M:%SZ")))
+            })?;
+        let mut state = ClusterState::new(self.cluster.clone(), self.settings.clone());
+        for u in updates {
+            state.apply(u);
+        }
+        Ok(state.snapshot(t))
+    }
+}
+
+impl History for PromHistory {
+    fn snapshot_at(&self, t: DateTime<Utc>) -> Result<Snapshot, HistoryError> {
+        self.at(t, true)
+    }
+
+    /// Snapshots a step apart (`resolution`, a minute at least), each compared with the one before;
+    /// a change is dated at the later sample.
+    fn changes(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        resolution: Duration,
+    ) -> Result<Vec<Change>, HistoryError> {
+        let step = resolution.max(MIN_STEP);
+        let opts = DiffOptions::default();
+        let mut out = Vec::new();
+        let mut prev = self.at(from, false)?;
+        let mut t = from;
+        while t < to {
+            t = (t + step).min(to);
+            let snap = self.at(t, false)?;
+            out.extend(diff::diff(&prev, &snap, &opts).into_iter().map(|kind| Change { at: t, kind }));
+            prev = snap;
+        }
+        Ok(out)
+    }
+
+    /// Whatever the server holds: its retention is not asked, a moment it no longer holds has
+    /// no nodes.
+    fn spans(&self) -> Result<Vec<Span>, HistoryError> {
+        Ok(vec![Span { start: DateTime::<Utc>::MIN_UTC, end: Utc::now(), closed: false }])
+    }
+}
