@@ -7,6 +7,7 @@ pub mod conntrack;
 pub mod interval;
 pub mod netmode;
 pub mod rules;
+pub mod start;
 
 use chrono_tz::Tz;
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::analysis::{self, Settings};
 use crate::model::{
-    Aged, BgpSession, CpuCurve, ForeignNode, HostFacts, Interner, Node, NodeCurve, Pod, Pods, RuntimeClass,
+    Aged, BgpSession, CpuCurve, ForeignNode, HostFacts, Interner, KubeletStart, Node, NodeCurve, Pod, Pods, RuntimeClass,
     RuntimeKind, RuntimeMix, Signal, Snapshot, SourceHealth, SourceId, SourceStatus, Unknown,
 };
 use crate::model::{NodeInfo, NodeMetrics, Update};
@@ -100,6 +100,8 @@ pub struct ClusterState {
     /// Nodes whose pods changed since the last snapshot.
     dirty: HashSet<Arc<str>>,
     classes: Vec<RuntimeClass>,
+    /// The kubelet's sandbox start figures from a metrics backend, and their query window.
+    kubelet: Option<(String, Vec<KubeletStart>)>,
     cpu: Option<CpuCurve>,
     node_cpu: Option<NodeCurve>,
     /// Pods from metrics, used only while the API has given none.
@@ -127,6 +129,8 @@ struct PodSummary {
     finished: u32,
     /// Pods per RuntimeClass name.
     classes: Vec<(Arc<str>, u32)>,
+    /// Sandbox start times (whole seconds) per runtime, finished pods included.
+    starts: analysis::start::RuntimeHists,
 }
 
 /// RuntimeClass name -> what its handler runs.
@@ -142,6 +146,9 @@ fn summarize_all(pods: &Pods, kinds: &HashMap<&str, RuntimeKind>) -> HashMap<Arc
 fn summarize(pods: &[Pod], kinds: &HashMap<&str, RuntimeKind>) -> PodSummary {
     let mut s = PodSummary::default();
     for p in pods {
+        if let Some(secs) = p.sandbox_start_s {
+            analysis::start::add_pod(&mut s.starts, p.runtime_class.as_ref(), secs);
+        }
         if p.finished() {
             s.finished += 1;
             continue;
@@ -218,6 +225,7 @@ impl ClusterState {
             recount: true,
             dirty: HashSet::new(),
             classes: Vec::new(),
+            kubelet: None,
             cpu: None,
             node_cpu: None,
             metric_pods: None,
@@ -386,6 +394,11 @@ impl ClusterState {
                     .collect();
                 self.node_cpu = Some(NodeCurve { node, points });
             }
+            Update::KubeletStarts { mut window, mut starts } => {
+                window.clean();
+                starts.clean();
+                self.kubelet = Some((window, starts));
+            }
             Update::MetricPods(mut pods) => {
                 pods.iter_mut().for_each(|p| clean_pod(p, &mut self.interner));
                 self.metric_pods = Some(Arc::new(Pods::from_vec(pods)));
@@ -541,6 +554,17 @@ impl ClusterState {
             })
             .collect();
 
+        let kubelet = self
+            .kubelet
+            .as_ref()
+            .map(|(window, starts)| analysis::start::Kubelet { window, starts });
+        let sandbox_starts = analysis::start::starts(
+            sums.iter().map(|(n, s)| (&**n, &s.starts)),
+            &self.classes,
+            kubelet,
+            unknown.pods.as_deref(),
+        );
+
         let runtime_classes = self
             .classes
             .iter()
@@ -565,6 +589,7 @@ impl ClusterState {
             nodes,
             pods,
             runtime_classes,
+            sandbox_starts,
             cpu: self.cpu.clone(),
             node_cpu: self.node_cpu.clone(),
             tz: settings.tz,

@@ -61,6 +61,7 @@ pub(crate) fn pod(ns: &str, name: String, node: &str) -> Pod {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        sandbox_start_s: None,
     }
 }
 
@@ -204,6 +205,7 @@ pub(crate) fn agent_pod(cni: crate::model::Cni, name: &str, node: &str) -> Pod {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        sandbox_start_s: None,
     }
 }
 

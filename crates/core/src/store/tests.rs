@@ -98,6 +98,7 @@ fn incremental_pod_counts_equal_a_recount() {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        sandbox_start_s: None,
     };
     let classes = Update::RuntimeClasses(vec![RuntimeClass {
         name: "kata".into(),
@@ -183,6 +184,7 @@ fn unchanged_nodes_are_shared_and_changed_ones_rebuilt() {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        sandbox_start_s: None,
     };
     s.apply(Update::PodApplied(pod));
     let c = s.snapshot(t + Duration::seconds(2));
