@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use crate::analysis::{self, Settings};
 use crate::model::{
-    Aged, BgpSession, CpuCurve, ForeignNode, HostFacts, Interner, KubeletStart, Node, NodeCurve, Pod, Pods, RuntimeClass,
-    RuntimeKind, RuntimeMix, Signal, Snapshot, SourceHealth, SourceId, SourceStatus, Unknown,
+    Aged, BgpSession, CpuCurve, ForeignNode, HostFacts, Interner, KubeletStart, Node, NodeCurve, Pod, Pods,
+    RuntimeClass, RuntimeKind, RuntimeMix, Signal, Snapshot, SourceHealth, SourceId, SourceStatus, Unknown,
 };
 use crate::model::{NodeInfo, NodeMetrics, Update};
 use clean::Clean;
@@ -554,10 +554,8 @@ impl ClusterState {
             })
             .collect();
 
-        let kubelet = self
-            .kubelet
-            .as_ref()
-            .map(|(window, starts)| analysis::start::Kubelet { window, starts });
+        let kubelet =
+            self.kubelet.as_ref().map(|(window, starts)| analysis::start::Kubelet { window, starts });
         let sandbox_starts = analysis::start::starts(
             sums.iter().map(|(n, s)| (&**n, &s.starts)),
             &self.classes,

@@ -75,7 +75,12 @@ fn unknown_pods_give_a_reason_not_zero() {
     let mut st = ClusterState::new("t", Settings::default());
     let at = now();
     use crate::model::{SourceHealth, SourceId};
-    st.apply(Update::Health { source: SourceId::Kubernetes, scope: String::new(), health: SourceHealth::Ok, at });
+    st.apply(Update::Health {
+        source: SourceId::Kubernetes,
+        scope: String::new(),
+        health: SourceHealth::Ok,
+        at,
+    });
     let s = st.snapshot(at);
     let why = s.sandbox_starts.of(None).expect("listed").clone().expect_err("unknown");
     assert!(why.starts_with("pods unknown (pods not listed yet)"), "{why}");
@@ -148,7 +153,10 @@ fn kubelet_figures_win_and_errors_are_findings() {
     ];
     let s = snap(all, Some(starts));
     let kata = figure(&s, Some("kata"));
-    assert_eq!((kata.mean_s, kata.samples, kata.source, kata.note), (Some(1.2), 300, StartSource::Kubelet, None));
+    assert_eq!(
+        (kata.mean_s, kata.samples, kata.source, kata.note),
+        (Some(1.2), 300, StartSource::Kubelet, None)
+    );
     assert_eq!(figure(&s, None).source, StartSource::PodConditions);
     assert_eq!(slow_nodes(&s), vec!["n2"]);
     let errs: Vec<(&str, &str)> = s
@@ -157,5 +165,8 @@ fn kubelet_figures_win_and_errors_are_findings() {
         .filter(|f| f.rule == Rule::SandboxCreateErrors)
         .map(|f| (f.subject.as_str(), f.what.as_str()))
         .collect();
-    assert_eq!(errs, vec![("n2", "3 sandbox creation error(s) for RuntimeClass kata (handler kata-qemu) in the last 10m")]);
+    assert_eq!(
+        errs,
+        vec![("n2", "3 sandbox creation error(s) for RuntimeClass kata (handler kata-qemu) in the last 10m")]
+    );
 }

@@ -167,7 +167,11 @@ mod tests {
     #[test]
     fn a_pod_stays_small() {
         assert_eq!(std::mem::size_of::<Option<Box<SandboxAsks>>>(), 8);
-        assert_eq!(std::mem::size_of::<Pod>(), 112, "was 104 before `sandbox`; `sandbox_start_s` fits the padding");
+        assert_eq!(
+            std::mem::size_of::<Pod>(),
+            112,
+            "was 104 before `sandbox`; `sandbox_start_s` fits the padding"
+        );
         assert!(SandboxAsks::default().boxed().is_none());
     }
 }

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    BgpSession, ConfiguredPeer, Conntrack, CpuCurve, HostFacts, KubeletStart, Pod, RuntimeClass, Signal, SourceHealth,
-    SourceId,
+    BgpSession, ConfiguredPeer, Conntrack, CpuCurve, HostFacts, KubeletStart, Pod, RuntimeClass, Signal,
+    SourceHealth, SourceId,
 };
 
 /// What a metrics backend knows about one node right now.

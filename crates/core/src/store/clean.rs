@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::model::{
-    AddedCap, BgpSession, BgpState, ConfiguredPeer, Conntrack, CpuCurve, DevShm, HostFacts, KubeletStart, NodeInfo,
-    NodeMetrics, Pod, RackCurve, Report, RuntimeClass, SandboxAsks, Signal, SourceHealth,
+    AddedCap, BgpSession, BgpState, ConfiguredPeer, Conntrack, CpuCurve, DevShm, HostFacts, KubeletStart,
+    NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass, SandboxAsks, Signal, SourceHealth,
 };
 use crate::sanitize::sanitize;
 

@@ -31,7 +31,10 @@ pub fn check(snap: &Snapshot, out: &mut Vec<Finding>) {
             severity: Severity::Warning,
             subject: e.node.clone(),
             since: None,
-            what: format!("{} sandbox creation error(s) for {runtime} in the last {window}", e.errors.round()),
+            what: format!(
+                "{} sandbox creation error(s) for {runtime} in the last {window}",
+                e.errors.round()
+            ),
             evidence: vec![format!(
                 "kubelet_run_podsandbox_errors_total{{runtime_handler=\"{}\"}} rose by {:.0} in {window}",
                 e.handler, e.errors
