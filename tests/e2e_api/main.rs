@@ -8,5 +8,6 @@ mod kube_e2e;
 mod kube_faults;
 mod kube_scale;
 mod recording;
+mod sandbox_start;
 mod sim_serve_kubectl;
 mod unknown;

@@ -12,6 +12,7 @@
 
 mod api;
 mod churn;
+mod conditions;
 mod fault;
 mod kinds;
 mod load;

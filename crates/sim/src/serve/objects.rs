@@ -178,7 +178,7 @@ pub(crate) fn pod(p: &Pod, labels: &BTreeMap<String, String>, created: DateTime<
         "kind": "Pod", "apiVersion": "v1",
         "metadata": {"name": p.name, "namespace": p.namespace, "creationTimestamp": ts(created), "labels": labels},
         "spec": spec,
-        "status": {"phase": p.phase, "containerStatuses": [
+        "status": {"phase": p.phase, "conditions": super::conditions::pod(p, created), "containerStatuses": [
             {"name": container, "ready": ready, "restartCount": 0, "state": state}
         ]}
     })
