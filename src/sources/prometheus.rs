@@ -11,6 +11,7 @@ pub mod backend;
 pub mod history;
 pub mod map;
 pub mod queries;
+pub mod sandbox;
 pub mod scheme;
 mod templates;
 
@@ -134,6 +135,8 @@ pub async fn refresh(
             out.push(Update::Cpu(c));
         }
     }
+    let starts = sandbox::fetch(b, at).await.map_err(|e| e.to_string())?;
+    out.push(Update::KubeletStarts { window: sandbox::WINDOW.into(), starts });
     if let Some(node) = &interest.node {
         let pts = b.node_util(node, at, DEFAULT_HISTORY_S, CURVE_STEP_S).await.map_err(|e| e.to_string())?;
         out.push(Update::NodeCpu { node: node.clone(), points: pts });
