@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::model::{
-    BgpVerdict, Finding, NetMode, Node, RuntimeClass, Severity, Snapshot, SourceStatus, UNKNOWN, WindowFill,
-    or_unknown,
+    BgpVerdict, Finding, NetMode, Node, RuntimeClass, RuntimeKind, SandboxStart, Severity, Snapshot,
+    SourceStatus, UNKNOWN, WindowFill, or_unknown,
 };
 
 /// Every count that depends on a kind that is not known is `null` (the reason is in `unknown`).
@@ -50,10 +50,43 @@ struct SnapshotJson<'a> {
     /// Nodes some source reports that the API does not list.
     foreign_nodes: &'a [crate::model::ForeignNode],
     nodes: &'a [std::sync::Arc<Node>],
-    runtime_classes: &'a [RuntimeClass],
+    runtime_classes: Vec<ClassJson<'a>>,
+    /// Pods without a RuntimeClass: the node's default runtime (CRI handler `""`).
+    default_runtime: DefaultRuntime<'a>,
     windows: Vec<String>,
     fills: &'a [WindowFill],
     findings: &'a [Finding],
+}
+
+/// A RuntimeClass with its sandbox start time, or why that is not known.
+#[derive(Serialize)]
+struct ClassJson<'a> {
+    #[serde(flatten)]
+    class: &'a RuntimeClass,
+    #[serde(flatten)]
+    start: StartJson<'a>,
+}
+
+#[derive(Serialize)]
+struct StartJson<'a> {
+    sandbox_start: Option<&'a SandboxStart>,
+    sandbox_start_unknown: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct DefaultRuntime<'a> {
+    handler: &'static str,
+    kind: RuntimeKind,
+    #[serde(flatten)]
+    start: StartJson<'a>,
+}
+
+fn start_json<'a>(s: &'a Snapshot, runtime: Option<&str>) -> StartJson<'a> {
+    match s.sandbox_starts.of(runtime) {
+        Some(Ok(f)) => StartJson { sandbox_start: Some(f), sandbox_start_unknown: None },
+        Some(Err(why)) => StartJson { sandbox_start: None, sandbox_start_unknown: Some(why) },
+        None => StartJson { sandbox_start: None, sandbox_start_unknown: Some("not computed") },
+    }
 }
 
 fn summary(s: &Snapshot) -> Summary {
@@ -115,7 +148,12 @@ pub fn json(s: &Snapshot) -> String {
         unknown: &s.unknown,
         foreign_nodes: &s.foreign_nodes,
         nodes: &s.nodes,
-        runtime_classes: &s.runtime_classes,
+        runtime_classes: s
+            .runtime_classes
+            .iter()
+            .map(|c| ClassJson { class: c, start: start_json(s, Some(&c.name)) })
+            .collect(),
+        default_runtime: DefaultRuntime { handler: "", kind: RuntimeKind::Runc, start: start_json(s, None) },
         windows: s.windows.iter().map(|w| w.label()).collect(),
         fills: &s.fills,
         findings: &s.findings,
