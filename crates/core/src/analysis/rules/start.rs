@@ -67,6 +67,12 @@ fn secs(s: f64) -> String {
     tenths(s)
 }
 
+/// A node's figure far above its runtime's cluster figure (see the constants above).
+pub fn slow_here(f: &SandboxStart, cluster: &SandboxStart) -> bool {
+    let (Some(m), Some(c)) = (f.mean_s, cluster.mean_s) else { return false };
+    f.samples >= MIN_NODE_SAMPLES && m > SLOW_FACTOR * c && m - c > SLOW_MARGIN_S
+}
+
 fn slow(
     node: &str,
     runtime: &RuntimeKey,
@@ -76,7 +82,7 @@ fn slow(
     out: &mut Vec<Finding>,
 ) {
     let (Some(m), Some(c)) = (f.mean_s, cluster.mean_s) else { return };
-    if f.samples < MIN_NODE_SAMPLES || m <= SLOW_FACTOR * c || m - c <= SLOW_MARGIN_S {
+    if !slow_here(f, cluster) {
         return;
     }
     let how = match f.source {
