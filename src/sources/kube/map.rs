@@ -215,7 +215,7 @@ pub fn sandbox_start_s(conditions: &[SlimCondition]) -> Option<u16> {
         None => at(find("Initialized")?)?,
     };
     let secs = (started - scheduled).num_seconds();
-    (0..=MAX_SANDBOX_START_S).contains(&secs).then(|| secs as u16)
+    u16::try_from(secs).ok().filter(|s| i64::from(*s) <= MAX_SANDBOX_START_S)
 }
 
 /// The mount path whose emptyDir is the pod's shared memory.
