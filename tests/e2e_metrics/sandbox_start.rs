@@ -129,7 +129,7 @@ fn a_known_kubelet_histogram_gives_its_quantiles_per_handler_and_node() {
     let at = DateTime::<Utc>::from_timestamp(end, 0).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let updates =
-        rt.block_on(prom::refresh(&b, &PromOptions::default(), &Interest::default(), false, at)).unwrap();
+        rt.block_on(prom::refresh(&b, &PromOptions::default(), &Interest::default(), true, at)).unwrap();
     p.stop();
     let _ = std::fs::remove_dir_all(&dir);
 

@@ -271,7 +271,8 @@ fn a_scope_that_says_ok_follows_its_unreachable_source() {
 /// Everything a snapshot shows, for comparing two of them.
 fn shown(s: &Snapshot) -> String {
     format!(
-        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        s.sandbox_starts,
         s.sources,
         s.nodes,
         s.pods,
@@ -336,6 +337,19 @@ fn a_keyframe_rebuilds_the_same_state() {
         racks: Vec::new(),
     }));
     s.apply(Update::NodeCpu { node: "n1".into(), points: vec![(at(0).timestamp(), 0.25)] });
+    let k = crate::model::KubeletStart {
+        handler: "kata-qemu".into(),
+        node: Some("n1".into()),
+        mean_s: Some(1.1),
+        p50_s: Some(1.0),
+        p95_s: Some(2.0),
+        samples: 12.0,
+        errors: Some(1.0),
+    };
+    s.apply(Update::KubeletStarts {
+        window: "1h".into(),
+        starts: vec![k.clone(), crate::model::KubeletStart { node: None, ..k }],
+    });
     let now = at(40);
     let want = shown(&s.snapshot(now));
 
