@@ -100,3 +100,16 @@ pub fn on_node(snap: &Snapshot, node: &str, ascii: bool) -> Vec<NodeStart> {
         })
         .collect()
 }
+
+/// The runtimes whose start is unknown, and why (the first one's reason): `runc: no sample ...`.
+pub fn unknown_line(snap: &Snapshot) -> Option<String> {
+    let unknown: Vec<(&str, &str)> = snap
+        .sandbox_starts
+        .cluster
+        .iter()
+        .filter_map(|(k, r)| Some((k.as_deref().unwrap_or("(default)"), r.as_ref().err()?.as_str())))
+        .collect();
+    let (_, why) = unknown.first()?;
+    let names: Vec<&str> = unknown.iter().map(|(n, _)| *n).collect();
+    Some(format!("{}: {why}", names.join(", ")))
+}

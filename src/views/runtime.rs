@@ -38,7 +38,9 @@ fn classes(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     };
     // The table's last line says what the estimate is, when every row fits above it.
     let n_rows = snap.runtime_classes.len() + 1;
-    let legend_h = u16::from(usize::from(inner.height) >= n_rows + 2);
+    let unknown = start::unknown_line(snap);
+    let wanted = 1 + usize::from(unknown.is_some());
+    let legend_h = (usize::from(inner.height).saturating_sub(n_rows + 1)).min(wanted) as u16;
     let fit = usize::from(inner.height.saturating_sub(1 + legend_h));
     let sel_w = usize::from(inner.width).saturating_sub(75).max(10);
     let default = {
@@ -96,8 +98,12 @@ fn classes(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     ])
     .areas(inner);
     Widget::render(Table::new(rows, widths).header(header), table, buf);
-    let note = widgets::truncate(th, &start::legend(ascii), usize::from(legend.width));
-    Widget::render(Line::styled(note, th.muted), legend, buf);
+    let w = usize::from(legend.width);
+    let mut notes = vec![Line::styled(widgets::truncate(th, &start::legend(ascii), w), th.muted)];
+    if let Some(u) = unknown {
+        notes.push(Line::styled(widgets::truncate(th, &format!("{} {u}", th.sym.unknown), w), th.unknown));
+    }
+    Widget::render(Paragraph::new(notes), legend, buf);
 }
 
 fn summary<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
@@ -282,9 +288,11 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if area.is_empty() {
         return;
     }
-    // The default runtime's row, the classes', the header, the legend and the borders.
+    // The default runtime's row, the classes', the header, the legend (and why a start is
+    // unknown) and the borders.
     let n_classes = ctx.snap.runtime_classes.len() as u16 + 1;
-    let classes_h = (n_classes + 4).min(area.height / 3).max(3.min(area.height));
+    let notes = 1 + u16::from(start::unknown_line(ctx.snap).is_some());
+    let classes_h = (n_classes + 3 + notes).min(area.height / 3).max(3.min(area.height));
     let [top, sum, rest] =
         Layout::vertical([Constraint::Length(classes_h), Constraint::Length(2), Constraint::Min(0)])
             .areas(area);
@@ -333,6 +341,35 @@ mod tests {
         assert_eq!(rows.len(), 1, "{t}");
         assert!(rows[0].contains("+2: Kata pod on r6-n06"), "{}", rows[0]);
         assert!(t.contains("Misplacements: 5"), "{t}");
+    }
+
+    /// The kubelet's figure plainly, the estimate marked, an unknown one `?` with its reason,
+    /// each beside the reference for its kind.
+    #[test]
+    fn start_figures_beside_the_reference_and_unknown_with_its_reason() {
+        use crate::model::{SandboxStart, StartSource};
+        let mut snap = fixture::snapshot();
+        let fig = |mean: f64, source: StartSource| SandboxStart {
+            mean_s: Some(mean),
+            p50_s: Some(mean),
+            p95_s: Some(2.0 * mean),
+            samples: 300,
+            source,
+            note: None,
+        };
+        snap.sandbox_starts.cluster = vec![
+            (None, Ok(fig(0.52, StartSource::Kubelet))),
+            (Some("gvisor".into()), Err("pods unknown (forbidden)".into())),
+            (Some("kata".into()), Ok(fig(1.26, StartSource::PodConditions))),
+        ];
+        let th = crate::theme::Theme::builtin("default", false).unwrap();
+        let t = fixture::render(&snap, &Model::default(), &th, 200, 50, render).join("\n");
+        let row =
+            |name: &str| t.lines().find(|l| l.contains(&format!("│{name} "))).unwrap_or_default().to_string();
+        assert!(row("(default)").contains("0.5s   0.5s"), "{t}");
+        assert!(row("kata").contains("≈1.3s  1.0s"), "{t}");
+        assert!(row("gvisor").contains("?      -"), "{t}");
+        assert!(t.contains("? gvisor: pods unknown (forbidden)"), "{t}");
     }
 
     #[test]
