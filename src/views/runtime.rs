@@ -357,7 +357,7 @@ mod tests {
             source,
             note: None,
         };
-        snap.sandbox_starts.cluster = vec![
+        std::sync::Arc::make_mut(&mut snap.sandbox_starts).cluster = vec![
             (None, Ok(fig(0.52, StartSource::Kubelet))),
             (Some("gvisor".into()), Err("pods unknown (forbidden)".into())),
             (Some("kata".into()), Ok(fig(1.26, StartSource::PodConditions))),

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use crate::analysis::{self, Settings};
 use crate::model::{
     Aged, BgpSession, CpuCurve, ForeignNode, HostFacts, Interner, KubeletStart, Node, NodeCurve, Pod, Pods,
-    RuntimeClass, RuntimeKind, RuntimeMix, Signal, Snapshot, SourceHealth, SourceId, SourceStatus, Unknown,
+    RuntimeClass, RuntimeKind, RuntimeMix, SandboxStarts, Signal, Snapshot, SourceHealth, SourceId,
+    SourceStatus, Unknown,
 };
 use crate::model::{NodeInfo, NodeMetrics, Update};
 use clean::Clean;
@@ -102,6 +103,10 @@ pub struct ClusterState {
     classes: Vec<RuntimeClass>,
     /// The kubelet's sandbox start figures from a metrics backend, and their query window.
     kubelet: Option<(String, Vec<KubeletStart>)>,
+    /// Counts the updates that can change the sandbox start figures (pods, classes, kubelet).
+    starts_gen: u64,
+    /// The last figures, with the generation and pod-unknown reason they were built for.
+    starts: Option<((u64, Option<String>), Arc<SandboxStarts>)>,
     cpu: Option<CpuCurve>,
     node_cpu: Option<NodeCurve>,
     /// Pods from metrics, used only while the API has given none.
@@ -226,6 +231,8 @@ impl ClusterState {
             dirty: HashSet::new(),
             classes: Vec::new(),
             kubelet: None,
+            starts_gen: 0,
+            starts: None,
             cpu: None,
             node_cpu: None,
             metric_pods: None,
@@ -237,6 +244,17 @@ impl ClusterState {
     /// Apply one update. Returns false when it changed nothing a view shows (a heartbeat that
     /// repeats a source's health), so the caller can skip rebuilding the snapshot.
     pub fn apply(&mut self, update: Update) -> bool {
+        if matches!(
+            update,
+            Update::PodApplied(_)
+                | Update::PodDeleted { .. }
+                | Update::PodsReplaced(_)
+                | Update::RuntimeClasses(_)
+                | Update::KubeletStarts { .. }
+                | Update::MetricPods(_)
+        ) {
+            self.starts_gen += 1;
+        }
         // Per-node facts about a node the API has not shown yet (an agent or the metrics backend
         // answered first) wait for it, the latest of each kind, instead of being lost.
         if let Some(node) = per_node(&update)
@@ -554,14 +572,24 @@ impl ClusterState {
             })
             .collect();
 
-        let kubelet =
-            self.kubelet.as_ref().map(|(window, starts)| analysis::start::Kubelet { window, starts });
-        let sandbox_starts = analysis::start::starts(
-            sums.iter().map(|(n, s)| (&**n, &s.starts)),
-            &self.classes,
-            kubelet,
-            unknown.pods.as_deref(),
-        );
+        // Rebuilt only when the pods, classes or kubelet figures changed (or whether the pods are
+        // known): a heartbeat's snapshot shares the last one.
+        let key = (self.starts_gen, unknown.pods.clone());
+        let sandbox_starts = match &self.starts {
+            Some((k, s)) if *k == key => s.clone(),
+            _ => {
+                let kubelet =
+                    self.kubelet.as_ref().map(|(window, starts)| analysis::start::Kubelet { window, starts });
+                let s = Arc::new(analysis::start::starts(
+                    sums.iter().map(|(n, s)| (&**n, &s.starts)),
+                    &self.classes,
+                    kubelet,
+                    unknown.pods.as_deref(),
+                ));
+                self.starts = Some((key, s.clone()));
+                s
+            }
+        };
 
         let runtime_classes = self
             .classes

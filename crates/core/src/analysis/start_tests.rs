@@ -170,3 +170,28 @@ fn kubelet_figures_win_and_errors_are_findings() {
         vec![("n2", "3 sandbox creation error(s) for RuntimeClass kata (handler kata-qemu) in the last 10m")]
     );
 }
+
+/// A snapshot after a heartbeat shares the last figures; a pod's change rebuilds them.
+#[test]
+fn figures_are_rebuilt_only_when_pods_classes_or_the_kubelet_change() {
+    use crate::model::{SourceHealth, SourceId};
+    let mut st = ClusterState::new("t", Settings::default());
+    st.apply(Update::PodsReplaced(pods("n1", None, &[0, 1])));
+    let a = st.snapshot(now()).sandbox_starts;
+    st.apply(Update::Health {
+        source: SourceId::Simulator,
+        scope: String::new(),
+        health: SourceHealth::Ok,
+        at: now(),
+    });
+    let b = st.snapshot(now()).sandbox_starts;
+    assert!(std::sync::Arc::ptr_eq(&a, &b));
+    st.apply(Update::PodApplied(pods("n1", None, &[9]).remove(0)));
+    let c = st.snapshot(now()).sandbox_starts;
+    assert!(!std::sync::Arc::ptr_eq(&b, &c));
+    assert_eq!(
+        c.of(None).cloned().and_then(Result::ok).and_then(|f| f.mean_s),
+        Some(5.0),
+        "p `n1-default-0` is now 9 s"
+    );
+}

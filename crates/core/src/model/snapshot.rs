@@ -30,7 +30,7 @@ pub struct Snapshot {
     pub runtime_classes: Vec<RuntimeClass>,
     /// Sandbox start time per runtime, cluster-wide and per node.
     #[serde(skip)]
-    pub sandbox_starts: super::SandboxStarts,
+    pub sandbox_starts: Arc<super::SandboxStarts>,
     pub cpu: Option<CpuCurve>,
     /// The CPU history of the node whose detail is open, when a metrics backend has it.
     pub node_cpu: Option<NodeCurve>,
