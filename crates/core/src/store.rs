@@ -106,7 +106,7 @@ pub struct ClusterState {
     /// Counts the updates that can change the sandbox start figures (pods, classes, kubelet).
     starts_gen: u64,
     /// The last figures, with the generation and pod-unknown reason they were built for.
-    starts: Option<((u64, Option<String>), Arc<SandboxStarts>)>,
+    starts: Option<(StartsKey, Arc<SandboxStarts>)>,
     cpu: Option<CpuCurve>,
     node_cpu: Option<NodeCurve>,
     /// Pods from metrics, used only while the API has given none.
@@ -115,6 +115,10 @@ pub struct ClusterState {
     pending: HashMap<String, Vec<Update>>,
     health: BTreeMap<(SourceId, String), SourceStatus>,
 }
+
+/// What the sandbox start figures were built for: the generation of the updates that change them,
+/// and why the pods are unknown.
+type StartsKey = (u64, Option<String>);
 
 /// Sanitize a pod's strings and share its repeated ones.
 fn clean_pod(p: &mut Pod, interner: &mut Interner) {
