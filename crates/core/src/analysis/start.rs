@@ -7,7 +7,7 @@
 //! reads 0 s or 1 s depending on where the second boundary falls, so one pod says little; the
 //! mean over many pods is the estimate. Quantiles are nearest-rank over the whole seconds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::model::start::CONDITIONS_NOTE;
@@ -107,6 +107,12 @@ pub fn starts<'a>(
         }
     }
 
+    // Runtimes whose figures the kubelet gives (their per-node figures come from it, below).
+    let by_kubelet: HashSet<Option<&str>> = runtimes
+        .iter()
+        .filter(|(_, h)| k_cluster.contains_key(h.as_str()))
+        .map(|(k, _)| k.as_deref())
+        .collect();
     let mut cluster_hists: HashMap<Option<&str>, Hist> = HashMap::new();
     let mut nodes: BTreeMap<String, Vec<(Option<String>, SandboxStart)>> = BTreeMap::new();
     if pods_unknown.is_none() {
@@ -114,9 +120,7 @@ pub fn starts<'a>(
             for (runtime, h) in hists {
                 let into = cluster_hists.entry(runtime.as_deref()).or_default();
                 h.iter().for_each(|(v, c)| add(into, *v, *c));
-                // Only runtimes whose figure comes from the pods (the kubelet's go below).
-                let handler = runtimes.iter().find(|(k, _)| k.as_deref() == runtime.as_deref()).map(|r| &r.1);
-                if node.is_empty() || handler.is_some_and(|h| k_cluster.contains_key(h.as_str())) {
+                if node.is_empty() || by_kubelet.contains(&runtime.as_deref()) {
                     continue;
                 }
                 if let Some(f) = from_conditions(h) {
