@@ -161,6 +161,29 @@ pub fn json(s: &Snapshot) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
+/// Each runtime's sandbox start beside its reference, as the Runtime view shows it.
+fn sandbox_starts(s: &Snapshot) -> String {
+    use crate::viewmodel::start;
+    let mut parts = vec![format!("(default) {}", shown(start::cluster(s, None, RuntimeKind::Runc, true)))];
+    for c in &s.runtime_classes {
+        parts.push(format!("{} {}", c.name, shown(start::cluster(s, Some(&c.name), c.kind, true))));
+    }
+    let estimated = s.sandbox_starts.cluster.iter().any(|(_, f)| f.as_ref().is_ok_and(|f| f.note.is_some()));
+    let mut line = parts.join(", ");
+    if estimated {
+        line.push_str("  (~: mean of pods' condition times, whole seconds)");
+    }
+    line
+}
+
+fn shown(x: crate::viewmodel::start::StartShown) -> String {
+    match (x.unknown, x.reference.as_str()) {
+        (Some(_), _) => "?".into(),
+        (None, "-") => x.mean,
+        (None, r) => format!("{} (ref {r})", x.mean),
+    }
+}
+
 pub fn text(s: &Snapshot) -> String {
     let sum = summary(s);
     let mut o = String::new();
@@ -203,6 +226,10 @@ pub fn text(s: &Snapshot) -> String {
         None => vec![UNKNOWN.to_string()],
     };
     let _ = writeln!(o, "runtimes  {}", rt.join(", "));
+    let _ = writeln!(o, "start     {}", sandbox_starts(s));
+    if let Some(u) = crate::viewmodel::start::unknown_line(s) {
+        let _ = writeln!(o, "unknown   start of {u}");
+    }
     // The same figures as the dashboard's (`viewmodel::cpu_now`).
     if let Some(c) = crate::viewmodel::cpu_now(s.cpu.as_ref()) {
         let _ = writeln!(
