@@ -49,13 +49,29 @@ struct SnapshotJson<'a> {
     unknown: &'a crate::model::Unknown,
     /// Nodes some source reports that the API does not list.
     foreign_nodes: &'a [crate::model::ForeignNode],
-    nodes: &'a [std::sync::Arc<Node>],
+    nodes: Vec<NodeJson<'a>>,
     runtime_classes: Vec<ClassJson<'a>>,
     /// Pods without a RuntimeClass: the node's default runtime (CRI handler `""`).
     default_runtime: DefaultRuntime<'a>,
     windows: Vec<String>,
     fills: &'a [WindowFill],
     findings: &'a [Finding],
+}
+
+/// A node with each runtime's sandbox start on it.
+#[derive(Serialize)]
+struct NodeJson<'a> {
+    #[serde(flatten)]
+    node: &'a Node,
+    sandbox_start: Vec<NodeStartJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct NodeStartJson<'a> {
+    /// `None`: the default runtime.
+    runtime_class: Option<&'a str>,
+    #[serde(flatten)]
+    start: &'a SandboxStart,
 }
 
 /// A RuntimeClass with its sandbox start time, or why that is not known.
@@ -147,7 +163,19 @@ pub fn json(s: &Snapshot) -> String {
         summary: summary(s),
         unknown: &s.unknown,
         foreign_nodes: &s.foreign_nodes,
-        nodes: &s.nodes,
+        nodes: s
+            .nodes
+            .iter()
+            .map(|n| NodeJson {
+                node: n,
+                sandbox_start: s
+                    .sandbox_starts
+                    .on_node(&n.name)
+                    .iter()
+                    .map(|(k, f)| NodeStartJson { runtime_class: k.as_deref(), start: f })
+                    .collect(),
+            })
+            .collect(),
         runtime_classes: s
             .runtime_classes
             .iter()
