@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::model::{
-    BgpVerdict, Finding, NetMode, Node, RuntimeClass, Severity, Snapshot, SourceStatus, UNKNOWN, WindowFill,
-    or_unknown,
+    BgpVerdict, Finding, NetMode, Node, RuntimeClass, RuntimeKind, SandboxStart, Severity, Snapshot,
+    SourceStatus, UNKNOWN, WindowFill, or_unknown,
 };
 
 /// Every count that depends on a kind that is not known is `null` (the reason is in `unknown`).
@@ -49,11 +49,60 @@ struct SnapshotJson<'a> {
     unknown: &'a crate::model::Unknown,
     /// Nodes some source reports that the API does not list.
     foreign_nodes: &'a [crate::model::ForeignNode],
-    nodes: &'a [std::sync::Arc<Node>],
-    runtime_classes: &'a [RuntimeClass],
+    nodes: Vec<NodeJson<'a>>,
+    runtime_classes: Vec<ClassJson<'a>>,
+    /// Pods without a RuntimeClass: the node's default runtime (CRI handler `""`).
+    default_runtime: DefaultRuntime<'a>,
     windows: Vec<String>,
     fills: &'a [WindowFill],
     findings: &'a [Finding],
+}
+
+/// A node with each runtime's sandbox start on it.
+#[derive(Serialize)]
+struct NodeJson<'a> {
+    #[serde(flatten)]
+    node: &'a Node,
+    sandbox_start: Vec<NodeStartJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct NodeStartJson<'a> {
+    /// `None`: the default runtime.
+    runtime_class: Option<&'a str>,
+    #[serde(flatten)]
+    start: &'a SandboxStart,
+}
+
+/// A RuntimeClass with its sandbox start time, or why that is not known.
+#[derive(Serialize)]
+struct ClassJson<'a> {
+    #[serde(flatten)]
+    class: &'a RuntimeClass,
+    #[serde(flatten)]
+    start: StartJson<'a>,
+}
+
+#[derive(Serialize)]
+struct StartJson<'a> {
+    sandbox_start: Option<&'a SandboxStart>,
+    sandbox_start_unknown: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct DefaultRuntime<'a> {
+    handler: &'static str,
+    kind: RuntimeKind,
+    #[serde(flatten)]
+    start: StartJson<'a>,
+}
+
+fn start_json<'a>(s: &'a Snapshot, runtime: Option<&str>) -> StartJson<'a> {
+    match s.sandbox_starts.of(runtime) {
+        Some(Ok(f)) => StartJson { sandbox_start: Some(f), sandbox_start_unknown: None },
+        Some(Err(why)) => StartJson { sandbox_start: None, sandbox_start_unknown: Some(why) },
+        None => StartJson { sandbox_start: None, sandbox_start_unknown: Some("not computed") },
+    }
 }
 
 fn summary(s: &Snapshot) -> Summary {
@@ -114,13 +163,53 @@ pub fn json(s: &Snapshot) -> String {
         summary: summary(s),
         unknown: &s.unknown,
         foreign_nodes: &s.foreign_nodes,
-        nodes: &s.nodes,
-        runtime_classes: &s.runtime_classes,
+        nodes: s
+            .nodes
+            .iter()
+            .map(|n| NodeJson {
+                node: n,
+                sandbox_start: s
+                    .sandbox_starts
+                    .on_node(&n.name)
+                    .iter()
+                    .map(|(k, f)| NodeStartJson { runtime_class: k.as_deref(), start: f })
+                    .collect(),
+            })
+            .collect(),
+        runtime_classes: s
+            .runtime_classes
+            .iter()
+            .map(|c| ClassJson { class: c, start: start_json(s, Some(&c.name)) })
+            .collect(),
+        default_runtime: DefaultRuntime { handler: "", kind: RuntimeKind::Runc, start: start_json(s, None) },
         windows: s.windows.iter().map(|w| w.label()).collect(),
         fills: &s.fills,
         findings: &s.findings,
     };
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// Each runtime's sandbox start beside its reference, as the Runtime view shows it.
+fn sandbox_starts(s: &Snapshot) -> String {
+    use crate::viewmodel::start;
+    let mut parts = vec![format!("(default) {}", shown(start::cluster(s, None, RuntimeKind::Runc, true)))];
+    for c in &s.runtime_classes {
+        parts.push(format!("{} {}", c.name, shown(start::cluster(s, Some(&c.name), c.kind, true))));
+    }
+    let estimated = s.sandbox_starts.cluster.iter().any(|(_, f)| f.as_ref().is_ok_and(|f| f.note.is_some()));
+    let mut line = parts.join(", ");
+    if estimated {
+        line.push_str("  (~: mean of pods' condition times, whole seconds)");
+    }
+    line
+}
+
+fn shown(x: crate::viewmodel::start::StartShown) -> String {
+    match (x.unknown, x.reference.as_str()) {
+        (Some(_), _) => "?".into(),
+        (None, "-") => x.mean,
+        (None, r) => format!("{} (ref {r})", x.mean),
+    }
 }
 
 pub fn text(s: &Snapshot) -> String {
@@ -165,6 +254,10 @@ pub fn text(s: &Snapshot) -> String {
         None => vec![UNKNOWN.to_string()],
     };
     let _ = writeln!(o, "runtimes  {}", rt.join(", "));
+    let _ = writeln!(o, "start     {}", sandbox_starts(s));
+    if let Some(u) = crate::viewmodel::start::unknown_line(s) {
+        let _ = writeln!(o, "unknown   start of {u}");
+    }
     // The same figures as the dashboard's (`viewmodel::cpu_now`).
     if let Some(c) = crate::viewmodel::cpu_now(s.cpu.as_ref()) {
         let _ = writeln!(

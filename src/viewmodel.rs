@@ -10,6 +10,7 @@ pub mod rows;
 pub mod runtime;
 pub mod selection;
 pub mod sort;
+pub mod start;
 pub mod tally;
 
 use crate::model::{Finding, Node, Snapshot};

@@ -12,6 +12,7 @@ pub mod backend;
 pub mod history;
 pub mod map;
 pub mod queries;
+pub mod sandbox;
 pub mod scheme;
 mod templates;
 
@@ -130,6 +131,10 @@ pub async fn refresh(
             ((now - from).num_seconds().max(interest.history_s), Some(racks))
         };
         let f = b.curve_racks(now, span, CURVE_STEP_S, racks).await.map_err(|e| e.to_string())?;
+        // An hour's sandbox starts move little in a minute, and the per-node quantiles cost per
+        // node, handler and bucket: fetched with the curve, once a minute.
+        let starts = sandbox::fetch(b, at).await.map_err(|e| e.to_string())?;
+        out.push(Update::KubeletStarts { window: sandbox::WINDOW.into(), starts });
         out.push(family("cpu", &f.notes, f.curve.is_some(), now));
         if let Some(c) = f.curve {
             out.push(Update::Cpu(c));

@@ -251,6 +251,7 @@ fn pod(ns: &str, name: &str, node: &str, class: Option<&str>, offline: bool) -> 
         phase: "Running".into(),
         offline,
         sandbox: None,
+        sandbox_start_s: None,
     }
 }
 
@@ -385,6 +386,7 @@ pub fn snapshot() -> Snapshot {
         nodes: nodes.into_iter().map(Arc::new).collect(),
         pods: Arc::new(Pods::from_vec(pods)),
         runtime_classes: classes,
+        sandbox_starts: Default::default(),
         cpu: Some(curve(13.0 * 64.0)),
         node_cpu: None,
         tz: chrono_tz::Tz::UTC,

@@ -262,6 +262,7 @@ pub fn snapshot() -> Snapshot {
         nodes: nodes.into_iter().map(Arc::new).collect(),
         pods: Arc::default(),
         runtime_classes: classes,
+        sandbox_starts: Default::default(),
         cpu: Some(curve(tz, 7)),
         node_cpu: None,
         tz,

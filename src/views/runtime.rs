@@ -11,8 +11,9 @@ use unicode_width::UnicodeWidthStr;
 use super::Ctx;
 use super::widgets;
 use crate::app::View;
-use crate::model::{Finding, Node, Rule, Snapshot};
+use crate::model::{Finding, Node, Rule, RuntimeKind, Snapshot};
 use crate::viewmodel::sort::{Column, RuntimeCol};
+use crate::viewmodel::start;
 
 /// The runtime findings the rules made: Kata pods or classes on nodes without KVM, Kata pods on
 /// the host network, pods on nodes their RuntimeClass does not select. Most severe first.
@@ -29,31 +30,55 @@ fn classes(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let block = widgets::block(th, "RuntimeClasses");
     let inner = block.inner(area);
     Widget::render(block, area, buf);
-    if snap.runtime_classes.is_empty() {
-        let msg = "no RuntimeClass objects: every pod runs the node's default runtime (runc)";
-        Widget::render(Line::styled(msg, th.muted), inner, buf);
-        return;
-    }
-    let fit = usize::from(inner.height.saturating_sub(1));
-    let sel_w = usize::from(inner.width).saturating_sub(61).max(10);
-    let rows: Vec<Row> = snap
-        .runtime_classes
-        .iter()
-        .take(fit)
-        .map(|c| {
+    let ascii = th.sym.ascii;
+    let start_cells = |runtime: Option<&str>, kind| {
+        let s = start::cluster(snap, runtime, kind, ascii);
+        let st = if s.unknown.is_some() { th.unknown } else { th.base };
+        [Cell::from(Span::styled(s.mean, st)), Cell::from(Span::styled(s.reference, th.muted))]
+    };
+    // The table's last line says what the estimate is, when every row fits above it.
+    let n_rows = snap.runtime_classes.len() + 1;
+    let unknown = start::unknown_line(snap);
+    let wanted = 1 + usize::from(unknown.is_some());
+    let legend_h = (usize::from(inner.height).saturating_sub(n_rows + 1)).min(wanted) as u16;
+    let fit = usize::from(inner.height.saturating_sub(1 + legend_h));
+    let sel_w = usize::from(inner.width).saturating_sub(75).max(10);
+    let default = {
+        let [mean, reference] = start_cells(None, RuntimeKind::Runc);
+        // Pods of no class: the runc count less the pods of classes whose handler is runc.
+        let classed: u32 =
+            snap.runtime_classes.iter().filter(|c| c.kind == RuntimeKind::Runc).filter_map(|c| c.pods).sum();
+        let pods = ctx.rows().runtime_summary.mix.map(|m| m.runc.saturating_sub(classed));
+        Row::new([
+            Cell::from(Span::styled("(default)", th.muted)),
+            Cell::from(Span::styled("\"\"", th.muted)),
+            Cell::from(Span::styled("runc", th.base)),
+            Cell::from(Span::styled("-", th.muted)),
+            Cell::from(Span::styled(widgets::count(pods), th.base)),
+            mean,
+            reference,
+            Cell::from(Span::styled("(no RuntimeClass)", th.muted)),
+        ])
+    };
+    let rows: Vec<Row> = std::iter::once(default)
+        .chain(snap.runtime_classes.iter().map(|c| {
             let cpu = c.overhead_cpu_m.map_or("-".into(), |m| format!("{m}m"));
             let mem = c.overhead_mem_bytes.map_or("-".into(), widgets::bytes);
             let sel: Vec<String> = c.node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let sel = if sel.is_empty() { "(any node)".to_string() } else { sel.join(",") };
+            let [mean, reference] = start_cells(Some(&c.name), c.kind);
             Row::new([
                 Cell::from(Span::styled(widgets::truncate(th, &c.name, 16), th.accent)),
                 Cell::from(Span::styled(widgets::truncate(th, &c.handler, 12), th.base)),
                 Cell::from(Span::styled(c.kind.label(), th.base)),
                 Cell::from(Span::styled(format!("{cpu}/{mem}"), th.base)),
                 Cell::from(Span::styled(widgets::count(c.pods), th.base)),
+                mean,
+                reference,
                 Cell::from(Span::styled(widgets::truncate(th, &sel, sel_w), th.muted)),
             ])
-        })
+        }))
+        .take(fit)
         .collect();
     let widths = [
         Constraint::Length(16),
@@ -61,10 +86,24 @@ fn classes(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         Constraint::Length(6),
         Constraint::Length(14),
         Constraint::Length(7),
+        Constraint::Length(6),
+        Constraint::Length(4),
         Constraint::Min(10),
     ];
-    let header = Row::new(["name", "handler", "kind", "overhead", "pods", "nodeSelector"]).style(th.header);
-    Widget::render(Table::new(rows, widths).header(header), inner, buf);
+    let header = Row::new(["name", "handler", "kind", "overhead", "pods", "start", "ref", "nodeSelector"])
+        .style(th.header);
+    let [table, legend] = Layout::vertical([
+        Constraint::Length(inner.height.saturating_sub(legend_h)),
+        Constraint::Length(legend_h),
+    ])
+    .areas(inner);
+    Widget::render(Table::new(rows, widths).header(header), table, buf);
+    let w = usize::from(legend.width);
+    let mut notes = vec![Line::styled(widgets::truncate(th, &start::legend(ascii), w), th.muted)];
+    if let Some(u) = unknown {
+        notes.push(Line::styled(widgets::truncate(th, &format!("{} {u}", th.sym.unknown), w), th.unknown));
+    }
+    Widget::render(Paragraph::new(notes), legend, buf);
 }
 
 fn summary<'a>(ctx: &Ctx) -> Vec<Line<'a>> {
@@ -249,8 +288,11 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     if area.is_empty() {
         return;
     }
-    let n_classes = ctx.snap.runtime_classes.len().max(1) as u16;
-    let classes_h = (n_classes + 3).min(area.height / 3).max(3.min(area.height));
+    // The default runtime's row, the classes', the header, the legend (and why a start is
+    // unknown) and the borders.
+    let n_classes = ctx.snap.runtime_classes.len() as u16 + 1;
+    let notes = 1 + u16::from(start::unknown_line(ctx.snap).is_some());
+    let classes_h = (n_classes + 3 + notes).min(area.height / 3).max(3.min(area.height));
     let [top, sum, rest] =
         Layout::vertical([Constraint::Length(classes_h), Constraint::Length(2), Constraint::Min(0)])
             .areas(area);
@@ -301,6 +343,35 @@ mod tests {
         assert!(t.contains("Misplacements: 5"), "{t}");
     }
 
+    /// The kubelet's figure plainly, the estimate marked, an unknown one `?` with its reason,
+    /// each beside the reference for its kind.
+    #[test]
+    fn start_figures_beside_the_reference_and_unknown_with_its_reason() {
+        use crate::model::{SandboxStart, StartSource};
+        let mut snap = fixture::snapshot();
+        let fig = |mean: f64, source: StartSource| SandboxStart {
+            mean_s: Some(mean),
+            p50_s: Some(mean),
+            p95_s: Some(2.0 * mean),
+            samples: 300,
+            source,
+            note: None,
+        };
+        std::sync::Arc::make_mut(&mut snap.sandbox_starts).cluster = vec![
+            (None, Ok(fig(0.52, StartSource::Kubelet))),
+            (Some("gvisor".into()), Err("pods unknown (forbidden)".into())),
+            (Some("kata".into()), Ok(fig(1.26, StartSource::PodConditions))),
+        ];
+        let th = crate::theme::Theme::builtin("default", false).unwrap();
+        let t = fixture::render(&snap, &Model::default(), &th, 200, 50, render).join("\n");
+        let row =
+            |name: &str| t.lines().find(|l| l.contains(&format!("│{name} "))).unwrap_or_default().to_string();
+        assert!(row("(default)").contains("0.5s   0.5s"), "{t}");
+        assert!(row("kata").contains("≈1.3s  1.0s"), "{t}");
+        assert!(row("gvisor").contains("?      -"), "{t}");
+        assert!(t.contains("? gvisor: pods unknown (forbidden)"), "{t}");
+    }
+
     #[test]
     fn the_rules_mismatch_findings_are_the_misplacements() {
         let mut snap = fixture::snapshot();
@@ -315,6 +386,7 @@ mod tests {
             phase: "Running".into(),
             offline: true,
             sandbox: None,
+            sandbox_start_s: None,
         };
         snap.pods = std::sync::Arc::new(crate::model::Pods::from_vec(vec![pod]));
         snap.findings = crate::analysis::rules::findings(&snap, &Default::default());

@@ -123,10 +123,14 @@ async fn a_forbidden_kind_leaves_the_others_working() {
             })
         })
         .await;
-    let snap =
-        if snap.nodes.len() == NODES { snap } else { h.until("all nodes", |s| s.nodes.len() == NODES).await };
+    // Pods are listed on their own watch: they may land after the nodes (poll, never assume).
+    let pods = |s: &Snapshot| s.nodes.iter().any(|n| n.runtime.is_some_and(|r| r.total() > 0));
+    let snap = if snap.nodes.len() == NODES && pods(&snap) {
+        snap
+    } else {
+        h.until("all nodes, and pods still arrive", |s| s.nodes.len() == NODES && pods(s)).await
+    };
     assert!(snap.nodes.iter().all(|n| n.bgp.is_empty()), "no BGP data without permission");
-    assert!(snap.nodes.iter().any(|n| n.runtime.is_some_and(|r| r.total() > 0)), "pods still arrive");
     assert!(
         snap.findings.iter().any(|f| f.rule == clustertop::model::Rule::SourceForbidden),
         "the Triage view gets a finding"

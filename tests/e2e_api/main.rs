@@ -9,5 +9,6 @@ mod kube_faults;
 mod kube_scale;
 mod node_detail;
 mod recording;
+mod sandbox_start;
 mod sim_serve_kubectl;
 mod unknown;

@@ -9,4 +9,5 @@ mod history_at;
 mod prometheus_backfill;
 mod prometheus_e2e;
 mod prometheus_labels;
+mod sandbox_start;
 mod upstream;

@@ -546,3 +546,45 @@ fn upstream_events_map_to_detail_rows() {
     assert_eq!((row.phase.as_str(), row.restarts), ("Running", 0));
     assert_eq!(row.created, Some(Utc.with_ymd_and_hms(2026, 12, 7, 9, 47, 2).unwrap()));
 }
+
+/// Sandbox start from the pods' conditions: PodScheduled to PodReadyToStartContainers, whole
+/// seconds (the kubelet's condition shapes, `pkg/kubelet/status/generate.go`).
+#[test]
+fn sandbox_start_from_upstream_pod_conditions() {
+    let start = |p: &SlimPod| map::pod(p, &[], &[], &mut Default::default()).sandbox_start_s;
+    // Kata: scheduled 09:47:02, sandbox ready 09:47:08 (Initialized is 09:47:02: no init
+    // containers, so it says nothing about the sandbox).
+    assert_eq!(start(&upstream_pod("pod-kata-running.json")), Some(6));
+    assert_eq!(start(&upstream_pod("pod-gvisor-running.json")), Some(2));
+    assert_eq!(start(&upstream_pod("pod-web-running.json")), Some(2));
+    // Init containers run after the sandbox: 03:12:30 -> 03:12:32, not Initialized's 03:12:38.
+    assert_eq!(start(&upstream_pod("pod-kube-flannel-ds.json")), Some(2));
+    // A finished pod's sandbox is gone (PodReadyToStartContainers False): no figure, and no
+    // fallback to Initialized.
+    assert_eq!(start(&upstream_pod("pod-kata-job-succeeded.json")), None);
+    assert_eq!(start(&upstream_pod("pod-failed.json")), None);
+    assert_eq!(start(&upstream_pod("pod-pending-unscheduled.json")), None);
+
+    let edited = |f: &dyn Fn(&mut Value)| {
+        let path =
+            format!("{}/tests/fixtures/upstream/kube/pod-web-running.json", env!("CARGO_MANIFEST_DIR"));
+        let mut v: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON");
+        f(&mut v["status"]["conditions"]);
+        serde_json::from_value::<SlimPod>(v).expect("pod")
+    };
+    // A kubelet without PodReadyToStartContainers (before 1.29): Initialized, 16:40:22 -> 16:40:22.
+    let old = edited(&|c| {
+        c.as_array_mut().expect("list").retain(|c| c["type"] != "PodReadyToStartContainers");
+    });
+    assert_eq!(start(&old), Some(0));
+    // The sandbox recreated half an hour later (a node reboot): not a start time.
+    let recreated = edited(&|c| {
+        for c in c.as_array_mut().expect("list") {
+            if c["type"] == "PodReadyToStartContainers" {
+                c["lastTransitionTime"] = "2026-12-05T17:11:34Z".into();
+            }
+        }
+    });
+    assert_eq!(start(&recreated), None);
+}

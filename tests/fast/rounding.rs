@@ -72,3 +72,21 @@ fn forty_two_kata_pods_of_1451_are_3_percent_not_2() {
         .collect();
     assert_eq!(mix.iter().sum::<u32>(), 100, "the mix adds up: {mix:?}\n{overview}");
 }
+
+/// The Runtime view and `snapshot --format text` show each runtime's sandbox start the same way
+/// (`viewmodel::start`), the estimate marked `~` in ASCII.
+#[test]
+fn the_runtime_view_and_the_snapshot_show_the_same_sandbox_starts() {
+    let snap = Arc::new(snapshot_at(SimConfig::default(), clustertop_core::testkit::T0, Settings::default()));
+    let view = screen(&snap, View::Runtime, 200, 50);
+    let text = clustertop::snapshot_cmd::text(&snap);
+    let line = text.lines().find(|l| l.starts_with("start ")).unwrap_or_else(|| panic!("{text}"));
+    for (runtime, kind) in [(None, "runc"), (Some("kata"), "kata"), (Some("gvisor"), "gvisor")] {
+        let f = snap.sandbox_starts.of(runtime).and_then(|r| r.clone().ok()).expect("a figure");
+        let shown = format!("~{:.1}s", f.mean_s.expect("a mean"));
+        let name = runtime.unwrap_or("(default)");
+        assert!(line.contains(&format!("{name} {shown}")), "{kind}: {shown} in {line}");
+        let row = view.lines().find(|l| l.contains(&format!("|{name} "))).unwrap_or_else(|| panic!("{view}"));
+        assert!(row.contains(&shown), "{kind}: {shown} in {row}");
+    }
+}

@@ -15,7 +15,9 @@ const SCENARIOS: &[&str] = &["migration", "healthy", "tor-outage", "conntrack-st
 #[test]
 fn the_readme_schema_parses_into_what_this_test_checks() {
     let s = parse(&readme_block());
-    assert_eq!(s.enums["source"], ["sim", "kubernetes", "prometheus", "agents"].map(String::from).into());
+    // `source` is both a source's name and where a sandbox start figure comes from.
+    let sources = ["sim", "kubernetes", "prometheus", "agents", "kubelet", "pod_conditions"];
+    assert_eq!(s.enums["source"], sources.map(String::from).into());
     assert_eq!(s.tallies["findings"], ["critical", "warning", "info"].map(String::from).into());
     assert_eq!(s.tallies["net_modes"], s.enums["mode"]);
     assert!(s.enums["severity"].contains("critical") && s.free.contains("labels"), "{s:?}");

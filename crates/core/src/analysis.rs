@@ -8,6 +8,7 @@ pub mod failover;
 pub mod interval;
 pub mod netmode;
 pub mod rules;
+pub mod start;
 
 use chrono_tz::Tz;
 

@@ -129,6 +129,12 @@ impl fmt::Display for Age {
     }
 }
 
+/// A short time in seconds with tenths (`0.5s`, `12.3s`): sandbox start times, where the reference
+/// figures (runc about 0.5 s, Kata about 1 s) are below a second.
+pub fn tenths(secs: f64) -> String {
+    format!("{secs:.1}s")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ pub mod pods;
 pub mod runtime;
 pub mod snapshot;
 pub mod source;
+pub mod start;
 pub mod update;
 
 pub use bgp::{
@@ -28,4 +29,5 @@ pub use pods::{Interner, Pods};
 pub use runtime::{AddedCap, DevShm, Pod, RuntimeClass, RuntimeKind, RuntimeMix, SandboxAsks};
 pub use snapshot::{ForeignNode, Snapshot, UNKNOWN, Unknown, or_unknown};
 pub use source::{SourceHealth, SourceId, SourceStatus};
+pub use start::{KubeletStart, SandboxErrors, SandboxStart, SandboxStarts, StartSource};
 pub use update::{NodeInfo, NodeMetrics, Update};

@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 
 use crate::analysis::{self, Settings};
 use crate::model::{
-    Aged, BgpSession, CpuCurve, ForeignNode, HostFacts, Interner, Node, NodeCurve, Pod, Pods, RuntimeClass,
-    RuntimeKind, RuntimeMix, Signal, Snapshot, SourceHealth, SourceId, SourceStatus, Unknown,
+    Aged, BgpSession, CpuCurve, ForeignNode, HostFacts, Interner, KubeletStart, Node, NodeCurve, Pod, Pods,
+    RuntimeClass, RuntimeKind, RuntimeMix, SandboxStarts, Signal, Snapshot, SourceHealth, SourceId,
+    SourceStatus, Unknown,
 };
 use crate::model::{NodeInfo, NodeMetrics, Update};
 use clean::Clean;
@@ -100,6 +101,12 @@ pub struct ClusterState {
     /// Nodes whose pods changed since the last snapshot.
     dirty: HashSet<Arc<str>>,
     classes: Vec<RuntimeClass>,
+    /// The kubelet's sandbox start figures from a metrics backend, and their query window.
+    kubelet: Option<(String, Vec<KubeletStart>)>,
+    /// Counts the updates that can change the sandbox start figures (pods, classes, kubelet).
+    starts_gen: u64,
+    /// The last figures, with the generation and pod-unknown reason they were built for.
+    starts: Option<(StartsKey, Arc<SandboxStarts>)>,
     cpu: Option<CpuCurve>,
     node_cpu: Option<NodeCurve>,
     /// Pods from metrics, used only while the API has given none.
@@ -108,6 +115,10 @@ pub struct ClusterState {
     pending: HashMap<String, Vec<Update>>,
     health: BTreeMap<(SourceId, String), SourceStatus>,
 }
+
+/// What the sandbox start figures were built for: the generation of the updates that change them,
+/// and why the pods are unknown.
+type StartsKey = (u64, Option<String>);
 
 /// Sanitize a pod's strings and share its repeated ones.
 fn clean_pod(p: &mut Pod, interner: &mut Interner) {
@@ -127,6 +138,8 @@ struct PodSummary {
     finished: u32,
     /// Pods per RuntimeClass name.
     classes: Vec<(Arc<str>, u32)>,
+    /// Sandbox start times (whole seconds) per runtime, finished pods included.
+    starts: analysis::start::RuntimeHists,
 }
 
 /// RuntimeClass name -> what its handler runs.
@@ -142,6 +155,9 @@ fn summarize_all(pods: &Pods, kinds: &HashMap<&str, RuntimeKind>) -> HashMap<Arc
 fn summarize(pods: &[Pod], kinds: &HashMap<&str, RuntimeKind>) -> PodSummary {
     let mut s = PodSummary::default();
     for p in pods {
+        if let Some(secs) = p.sandbox_start_s {
+            analysis::start::add_pod(&mut s.starts, p.runtime_class.as_ref(), secs);
+        }
         if p.finished() {
             s.finished += 1;
             continue;
@@ -218,6 +234,9 @@ impl ClusterState {
             recount: true,
             dirty: HashSet::new(),
             classes: Vec::new(),
+            kubelet: None,
+            starts_gen: 0,
+            starts: None,
             cpu: None,
             node_cpu: None,
             metric_pods: None,
@@ -229,6 +248,17 @@ impl ClusterState {
     /// Apply one update. Returns false when it changed nothing a view shows (a heartbeat that
     /// repeats a source's health), so the caller can skip rebuilding the snapshot.
     pub fn apply(&mut self, update: Update) -> bool {
+        if matches!(
+            update,
+            Update::PodApplied(_)
+                | Update::PodDeleted { .. }
+                | Update::PodsReplaced(_)
+                | Update::RuntimeClasses(_)
+                | Update::KubeletStarts { .. }
+                | Update::MetricPods(_)
+        ) {
+            self.starts_gen += 1;
+        }
         // Per-node facts about a node the API has not shown yet (an agent or the metrics backend
         // answered first) wait for it, the latest of each kind, instead of being lost.
         if let Some(node) = per_node(&update)
@@ -386,6 +416,11 @@ impl ClusterState {
                     .collect();
                 self.node_cpu = Some(NodeCurve { node, points });
             }
+            Update::KubeletStarts { mut window, mut starts } => {
+                window.clean();
+                starts.clean();
+                self.kubelet = Some((window, starts));
+            }
             Update::MetricPods(mut pods) => {
                 pods.iter_mut().for_each(|p| clean_pod(p, &mut self.interner));
                 self.metric_pods = Some(Arc::new(Pods::from_vec(pods)));
@@ -541,6 +576,25 @@ impl ClusterState {
             })
             .collect();
 
+        // Rebuilt only when the pods, classes or kubelet figures changed (or whether the pods are
+        // known): a heartbeat's snapshot shares the last one.
+        let key = (self.starts_gen, unknown.pods.clone());
+        let sandbox_starts = match &self.starts {
+            Some((k, s)) if *k == key => s.clone(),
+            _ => {
+                let kubelet =
+                    self.kubelet.as_ref().map(|(window, starts)| analysis::start::Kubelet { window, starts });
+                let s = Arc::new(analysis::start::starts(
+                    sums.iter().map(|(n, s)| (&**n, &s.starts)),
+                    &self.classes,
+                    kubelet,
+                    unknown.pods.as_deref(),
+                ));
+                self.starts = Some((key, s.clone()));
+                s
+            }
+        };
+
         let runtime_classes = self
             .classes
             .iter()
@@ -565,6 +619,7 @@ impl ClusterState {
             nodes,
             pods,
             runtime_classes,
+            sandbox_starts,
             cpu: self.cpu.clone(),
             node_cpu: self.node_cpu.clone(),
             tz: settings.tz,

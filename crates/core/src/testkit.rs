@@ -34,6 +34,7 @@ pub fn snapshot(nodes: Vec<Node>) -> Snapshot {
         nodes: nodes.into_iter().map(Arc::new).collect(),
         pods: Arc::default(),
         runtime_classes: Vec::new(),
+        sandbox_starts: Default::default(),
         cpu: None,
         node_cpu: None,
         tz: Tz::UTC,
@@ -134,6 +135,7 @@ pub fn pod(ns: &str, name: &str, node: &str, class: Option<&str>) -> Pod {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        sandbox_start_s: None,
     }
 }
 

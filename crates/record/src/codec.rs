@@ -150,6 +150,15 @@ impl Codec for u32 {
     }
 }
 
+impl Codec for u16 {
+    fn enc(&self, e: &mut Enc) {
+        e.uvar(u64::from(*self));
+    }
+    fn dec(d: &mut Dec) -> Result<Self> {
+        u16::try_from(d.uvar()?).map_err(|_| CodecError("u16 out of range".into()))
+    }
+}
+
 impl Codec for i64 {
     fn enc(&self, e: &mut Enc) {
         e.ivar(*self);

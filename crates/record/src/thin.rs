@@ -43,6 +43,7 @@ enum Key {
     Cpu,
     NodeCpu,
     MetricPods,
+    Kubelet,
 }
 
 /// The last recorded value of each key, and when it was recorded.
@@ -150,6 +151,7 @@ impl Thinner {
             Update::Cpu(_) => (Key::Cpu, r.curve),
             Update::NodeCpu { .. } => (Key::NodeCpu, Duration::MAX),
             Update::MetricPods(_) => (Key::MetricPods, Duration::MAX),
+            Update::KubeletStarts { .. } => (Key::Kubelet, r.curve),
             Update::NodeDeleted { name } => {
                 self.last.retain(|k, _| match k {
                     Key::Node(n) | Key::Bgp(n, _) | Key::Host(n) | Key::Signals(n) | Key::Metrics(n) => {

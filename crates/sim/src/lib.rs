@@ -20,6 +20,7 @@ mod noise;
 pub mod openmetrics;
 mod pods;
 pub mod serve;
+pub mod starts;
 mod topology;
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::model::Pod;
 use crate::model::Update;
 
 use super::incidents::Incidents;
+use super::starts;
 use super::topology::SimNode;
 
 /// The alphabet Kubernetes uses for generated name suffixes and pod-template hashes.
@@ -61,6 +62,7 @@ pub(crate) fn pod(ns: &str, name: String, node: &str) -> Pod {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        sandbox_start_s: None,
     }
 }
 
@@ -81,6 +83,7 @@ impl Churn {
         let hash = self.hashes.get(i).map(String::as_str).unwrap_or("5d4f8b7c9");
         let mut p = pod(ns, format!("{deploy}-{hash}-{}", suffix(self.serial, SALT_PODS)), node);
         p.priority_class = prio.map(Into::into);
+        p.sandbox_start_s = Some(starts::start_s(&p.name, starts::RUNC_MS));
         self.serial += 1;
         p
     }
@@ -188,7 +191,28 @@ pub(crate) fn generate(
         }
     }
     churn.base = churn.pool.len();
+    set_starts(&mut pods);
     (pods, churn)
+}
+
+/// Each pod's sandbox start; Kata is slow on the first node with at least 5 Kata pods (enough
+/// for the `sandbox-start-slow` finding to speak).
+fn set_starts(pods: &mut [Pod]) {
+    let mut kata: Vec<(&str, usize)> = Vec::new();
+    for p in pods.iter().filter(|p| p.runtime_class.as_deref() == Some("kata")) {
+        let node = p.node.as_deref().unwrap_or_default();
+        match kata.iter_mut().find(|(n, _)| *n == node) {
+            Some((_, k)) => *k += 1,
+            None => kata.push((node, 1)),
+        }
+    }
+    let slow: Option<std::sync::Arc<str>> =
+        kata.iter().find(|(_, k)| *k >= 5).map(|(n, _)| std::sync::Arc::from(*n));
+    for p in pods.iter_mut() {
+        let kind = starts::kind_of(p.runtime_class.as_deref());
+        let on_slow = slow.is_some() && p.node == slow;
+        p.sandbox_start_s = Some(starts::start_s(&p.name, starts::delay_ms(kind, on_slow)));
+    }
 }
 
 /// A CNI agent's pod on `node`: host network, system-node-critical, in its CNI's namespace.
@@ -204,6 +228,7 @@ pub(crate) fn agent_pod(cni: crate::model::Cni, name: &str, node: &str) -> Pod {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        sandbox_start_s: None,
     }
 }
 

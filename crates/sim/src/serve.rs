@@ -12,6 +12,7 @@
 
 mod api;
 mod churn;
+mod conditions;
 mod events;
 mod fault;
 mod kinds;

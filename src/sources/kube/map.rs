@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Node as K8sNode;
 use k8s_openapi::api::node::v1::RuntimeClass as K8sRuntimeClass;
 
-use super::slim::{SlimPod, SlimSpec};
+use super::slim::{SlimCondition, SlimPod, SlimSpec};
 use crate::model::NodeInfo;
 use crate::model::{
     AddedCap, Cni, ConfiguredPeer, DevShm, Interner, Pod, RuntimeClass, RuntimeKind, SandboxAsks, Signal,
@@ -207,7 +207,33 @@ pub fn pod(
         phase: interner.get(p.status.phase.as_deref().unwrap_or("Unknown")),
         offline,
         sandbox: sandbox_asks(&p.spec).boxed(),
+        sandbox_start_s: sandbox_start_s(&p.status.conditions),
     }
+}
+
+/// Above this, a pod's `PodScheduled` to `PodReadyToStartContainers` is not a sandbox start: the
+/// kubelet moves `PodReadyToStartContainers` whenever it recreates the sandbox (a node reboot, a
+/// runtime restart), hours after the pod was scheduled.
+pub const MAX_SANDBOX_START_S: i64 = 300;
+
+/// Seconds from `PodScheduled` to `PodReadyToStartContainers` (the sandbox is up and its network
+/// configured; Kubernetes 1.29+), both True; where the kubelet does not write
+/// `PodReadyToStartContainers` at all, to `Initialized`. Whole seconds, as the condition times
+/// are. `None` when a time is missing or unparsable, the sandbox is gone (`False`, a finished
+/// pod), or the span is negative or above [`MAX_SANDBOX_START_S`].
+pub fn sandbox_start_s(conditions: &[SlimCondition]) -> Option<u16> {
+    let find = |t: &str| conditions.iter().find(|c| c.type_ == t);
+    let at = |c: &SlimCondition| {
+        (c.status == "True").then_some(())?;
+        chrono::DateTime::parse_from_rfc3339(c.last_transition_time.as_deref()?).ok()
+    };
+    let scheduled = at(find("PodScheduled")?)?;
+    let started = match find("PodReadyToStartContainers") {
+        Some(c) => at(c)?,
+        None => at(find("Initialized")?)?,
+    };
+    let secs = (started - scheduled).num_seconds();
+    u16::try_from(secs).ok().filter(|s| i64::from(*s) <= MAX_SANDBOX_START_S)
 }
 
 /// The mount path whose emptyDir is the pod's shared memory.

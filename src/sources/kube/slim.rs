@@ -106,6 +106,29 @@ pub struct SlimCaps {
 #[serde(default)]
 pub struct SlimStatus {
     pub phase: Option<String>,
+    /// Only the conditions the sandbox start estimate reads (`PodScheduled`,
+    /// `PodReadyToStartContainers`, `Initialized`); the others are skipped as they are decoded.
+    #[serde(deserialize_with = "start_conditions")]
+    pub conditions: Vec<SlimCondition>,
+}
+
+/// A pod condition: its type, whether it is True, and its `lastTransitionTime` (RFC 3339, whole
+/// seconds).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SlimCondition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    pub last_transition_time: Option<String>,
+}
+
+/// The condition types kept.
+pub const START_CONDITIONS: [&str; 3] = ["PodScheduled", "PodReadyToStartContainers", "Initialized"];
+
+fn start_conditions<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<SlimCondition>, D::Error> {
+    let all: Option<Vec<SlimCondition>> = Deserialize::deserialize(d)?;
+    Ok(all.unwrap_or_default().into_iter().filter(|c| START_CONDITIONS.contains(&c.type_.as_str())).collect())
 }
 
 #[derive(Deserialize, Default)]

@@ -322,6 +322,7 @@ pub fn pods(pod_nodes: &[Series], runtime: &[Series], offline_classes: &BTreeSet
                 phase: "Running".into(),
                 // kube-state-metrics does not carry these spec fields.
                 sandbox: None,
+                sandbox_start_s: None,
             })
         })
         .collect();

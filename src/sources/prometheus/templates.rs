@@ -65,7 +65,73 @@ macro_rules! by_node {
     };
 }
 
+/// The kubelet's sandbox starts per runtime handler over the last hour (sandbox starts are rare
+/// on a quiet node: an hour gives enough of them), cluster-wide and per node (the kubelet's
+/// series carry `node`, or an `instance` on the node's InternalIP). Buckets are the kubelet's
+/// `DefBuckets` (5 ms to 10 s).
+macro_rules! sandbox {
+    (quantile $q:literal) => {
+        concat!(
+            "histogram_quantile(",
+            $q,
+            ", sum by (le, runtime_handler) (rate(kubelet_run_podsandbox_duration_seconds_bucket[1h])))"
+        )
+    };
+    (node_quantile $q:literal) => {
+        concat!(
+            "histogram_quantile(",
+            $q,
+            ", sum by (le, runtime_handler, node) (",
+            by_node!("rate(", "kubelet_run_podsandbox_duration_seconds_bucket{", "[1h])"),
+            "))"
+        )
+    };
+}
+
 pub const TEMPLATES: &[(&str, Kind, &str)] = &[
+    ("sandbox_p50", Kind::Instant, sandbox!(quantile "0.5")),
+    ("sandbox_p95", Kind::Instant, sandbox!(quantile "0.95")),
+    (
+        "sandbox_mean",
+        Kind::Instant,
+        "sum by (runtime_handler) (rate(kubelet_run_podsandbox_duration_seconds_sum[1h])) / sum by (runtime_handler) (rate(kubelet_run_podsandbox_duration_seconds_count[1h]))",
+    ),
+    (
+        "sandbox_count",
+        Kind::Instant,
+        "sum by (runtime_handler) (increase(kubelet_run_podsandbox_duration_seconds_count[1h]))",
+    ),
+    ("sandbox_node_p50", Kind::Instant, sandbox!(node_quantile "0.5")),
+    ("sandbox_node_p95", Kind::Instant, sandbox!(node_quantile "0.95")),
+    (
+        "sandbox_node_mean",
+        Kind::Instant,
+        concat!(
+            "sum by (runtime_handler, node) (",
+            by_node!("rate(", "kubelet_run_podsandbox_duration_seconds_sum{", "[1h])"),
+            ") / sum by (runtime_handler, node) (",
+            by_node!("rate(", "kubelet_run_podsandbox_duration_seconds_count{", "[1h])"),
+            ")"
+        ),
+    ),
+    (
+        "sandbox_node_count",
+        Kind::Instant,
+        concat!(
+            "sum by (runtime_handler, node) (",
+            by_node!("increase(", "kubelet_run_podsandbox_duration_seconds_count{", "[1h])"),
+            ")"
+        ),
+    ),
+    (
+        "sandbox_node_errors",
+        Kind::Instant,
+        concat!(
+            "sum by (runtime_handler, node) (",
+            by_node!("increase(", "kubelet_run_podsandbox_errors_total{", "[1h])"),
+            ")"
+        ),
+    ),
     ("cpu_used", Kind::Range, "sum($node_busy)"),
     ("cpu_offline", Kind::Range, "sum(($pod_cpu) and on (namespace, pod) ($offline_pods))"),
     ("cpu_measured", Kind::Range, "sum($node_measured)"),

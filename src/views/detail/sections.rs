@@ -27,6 +27,7 @@ pub fn all(ctx: &Ctx, node: &Node, width: u16) -> Vec<Line<'static>> {
         network(ctx, node),
         conntrack(ctx, node),
         runtime(ctx, node, &pods),
+        sandbox_starts(ctx, node),
         host(ctx, node, w),
         labels(ctx, node, w),
     ] {
@@ -345,6 +346,36 @@ fn runtime(ctx: &Ctx, node: &Node, pods: &[&Pod]) -> Vec<Line<'static>> {
         out.push(Line::styled(format!("   +{} more non-runc pods", pods.len() - POD_CAP), t.muted));
     }
     out
+}
+
+/// Each runtime's sandbox start on this node beside its cluster figure and the reference.
+fn sandbox_starts(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
+    let (t, s) = (ctx.theme, ctx.snap);
+    let rows = crate::viewmodel::start::on_node(s, &node.name, t.sym.ascii);
+    if rows.is_empty() {
+        let why = match &s.unknown.pods {
+            Some(w) => format!("{} pods unknown: {w}", t.sym.unknown),
+            None => "no pod here reports its sandbox start (PodScheduled, PodReadyToStartContainers)".into(),
+        };
+        return vec![Line::from(vec![label(ctx, "Start"), Span::styled(why, t.muted)])];
+    }
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let st = if r.slow { t.warn } else { t.base };
+            let mut spans = vec![
+                label(ctx, if i == 0 { "Start" } else { "" }),
+                Span::styled(format!("{:<12}", r.name), t.accent),
+                Span::styled(format!("{:<7}", r.here.mean), st),
+                Span::styled(format!("{:<10}{:<7}", r.here.p95, r.here.samples), t.muted),
+                Span::styled(format!("cluster {}  ref {}", r.cluster.mean, r.cluster.reference), t.muted),
+            ];
+            if r.slow {
+                spans.push(Span::styled(format!("  {} slow here", t.sym.warn), t.warn));
+            }
+            Line::from(spans)
+        })
+        .collect()
 }
 
 fn conntrack(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {

@@ -11,6 +11,7 @@ pub mod host;
 pub mod runtime;
 pub mod sandbox;
 pub mod sources;
+pub mod start;
 
 use super::Settings;
 use crate::model::{Finding, Snapshot};
@@ -25,6 +26,7 @@ pub fn findings(snap: &Snapshot, settings: &Settings) -> Vec<Finding> {
     cni::check(snap, &mut out);
     runtime::check(snap, &mut out);
     sandbox::check(snap, &mut out);
+    start::check(snap, &mut out);
     host::check(snap, &mut out);
     colocation::check(snap, &mut out);
     sources::check(snap, &mut out);

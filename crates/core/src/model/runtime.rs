@@ -71,6 +71,9 @@ pub struct Pod {
     /// What the spec asks of the host that a VM or user-space-kernel sandbox cannot give in the
     /// same way; `None` when it asks none of it (most pods: 8 bytes each).
     pub sandbox: Option<Box<SandboxAsks>>,
+    /// Seconds from `PodScheduled` to `PodReadyToStartContainers` (else `Initialized`), from
+    /// whole-second condition times; `None` when the pod has not got that far or does not say.
+    pub sandbox_start_s: Option<u16>,
 }
 
 /// The parts of a pod spec the sandbox compatibility rules read (`analysis::rules::sandbox`).
@@ -164,7 +167,11 @@ mod tests {
     #[test]
     fn a_pod_stays_small() {
         assert_eq!(std::mem::size_of::<Option<Box<SandboxAsks>>>(), 8);
-        assert_eq!(std::mem::size_of::<Pod>(), 112, "was 104 before `sandbox`");
+        assert_eq!(
+            std::mem::size_of::<Pod>(),
+            112,
+            "was 104 before `sandbox`; `sandbox_start_s` fits the padding"
+        );
         assert!(SandboxAsks::default().boxed().is_none());
     }
 }

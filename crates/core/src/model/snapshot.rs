@@ -28,6 +28,9 @@ pub struct Snapshot {
     #[serde(skip)]
     pub pods: Arc<Pods>,
     pub runtime_classes: Vec<RuntimeClass>,
+    /// Sandbox start time per runtime, cluster-wide and per node.
+    #[serde(skip)]
+    pub sandbox_starts: Arc<super::SandboxStarts>,
     pub cpu: Option<CpuCurve>,
     /// The CPU history of the node whose detail is open, when a metrics backend has it.
     pub node_cpu: Option<NodeCurve>,

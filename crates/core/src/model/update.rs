@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    BgpSession, ConfiguredPeer, Conntrack, CpuCurve, HostFacts, Pod, RuntimeClass, Signal, SourceHealth,
-    SourceId,
+    BgpSession, ConfiguredPeer, Conntrack, CpuCurve, HostFacts, KubeletStart, Pod, RuntimeClass, Signal,
+    SourceHealth, SourceId,
 };
 
 /// What a metrics backend knows about one node right now.
@@ -108,4 +108,10 @@ pub enum Update {
     },
     /// Pods from metrics (kube-state-metrics), used only while no pod came from the API.
     MetricPods(Vec<Pod>),
+    /// The kubelet's sandbox start figures from a metrics backend over `window` (`10m`),
+    /// replacing the last ones.
+    KubeletStarts {
+        window: String,
+        starts: Vec<KubeletStart>,
+    },
 }

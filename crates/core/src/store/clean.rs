@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::model::{
-    AddedCap, BgpSession, BgpState, ConfiguredPeer, Conntrack, CpuCurve, DevShm, HostFacts, NodeInfo,
-    NodeMetrics, Pod, RackCurve, Report, RuntimeClass, SandboxAsks, Signal, SourceHealth,
+    AddedCap, BgpSession, BgpState, ConfiguredPeer, Conntrack, CpuCurve, DevShm, HostFacts, KubeletStart,
+    NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass, SandboxAsks, Signal, SourceHealth,
 };
 use crate::sanitize::sanitize;
 
@@ -177,6 +177,14 @@ impl Clean for SourceHealth {
     }
 }
 
+impl Clean for KubeletStart {
+    fn clean(&mut self) {
+        let KubeletStart { handler, node, mean_s: _, p50_s: _, p95_s: _, samples: _, errors: _ } = self;
+        handler.clean();
+        node.clean();
+    }
+}
+
 impl Clean for Pod {
     fn clean(&mut self) {
         let Pod {
@@ -189,6 +197,7 @@ impl Clean for Pod {
             phase,
             offline: _,
             sandbox,
+            sandbox_start_s: _,
         } = self;
         namespace.clean();
         name.clean();

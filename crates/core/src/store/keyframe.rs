@@ -62,6 +62,9 @@ impl ClusterState {
             let points = c.points.iter().map(|(t, v)| (t.timestamp(), *v)).collect();
             out.push(Update::NodeCpu { node: c.node.clone(), points });
         }
+        if let Some((window, starts)) = &self.kubelet {
+            out.push(Update::KubeletStarts { window: window.clone(), starts: starts.clone() });
+        }
         if let Some(m) = &self.metric_pods {
             out.push(Update::MetricPods(m.iter().cloned().collect()));
         }

@@ -98,6 +98,7 @@ fn incremental_pod_counts_equal_a_recount() {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        sandbox_start_s: None,
     };
     let classes = Update::RuntimeClasses(vec![RuntimeClass {
         name: "kata".into(),
@@ -183,6 +184,7 @@ fn unchanged_nodes_are_shared_and_changed_ones_rebuilt() {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        sandbox_start_s: None,
     };
     s.apply(Update::PodApplied(pod));
     let c = s.snapshot(t + Duration::seconds(2));
@@ -269,7 +271,8 @@ fn a_scope_that_says_ok_follows_its_unreachable_source() {
 /// Everything a snapshot shows, for comparing two of them.
 fn shown(s: &Snapshot) -> String {
     format!(
-        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        s.sandbox_starts,
         s.sources,
         s.nodes,
         s.pods,
@@ -334,6 +337,19 @@ fn a_keyframe_rebuilds_the_same_state() {
         racks: Vec::new(),
     }));
     s.apply(Update::NodeCpu { node: "n1".into(), points: vec![(at(0).timestamp(), 0.25)] });
+    let k = crate::model::KubeletStart {
+        handler: "kata-qemu".into(),
+        node: Some("n1".into()),
+        mean_s: Some(1.1),
+        p50_s: Some(1.0),
+        p95_s: Some(2.0),
+        samples: 12.0,
+        errors: Some(1.0),
+    };
+    s.apply(Update::KubeletStarts {
+        window: "1h".into(),
+        starts: vec![k.clone(), crate::model::KubeletStart { node: None, ..k }],
+    });
     let now = at(40);
     let want = shown(&s.snapshot(now));
 

@@ -2,8 +2,8 @@
 
 use clustertop_core::model::{
     AddedCap, BgpSession, BgpState, Cni, ConfiguredPeer, Conntrack, CpuCurve, CpuPoint, DevShm, Failover,
-    Family, HostFacts, NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass, RuntimeKind, SandboxAsks,
-    Signal, SourceHealth, SourceId, Update,
+    Family, HostFacts, KubeletStart, NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass, RuntimeKind,
+    SandboxAsks, Signal, SourceHealth, SourceId, Update,
 };
 
 use super::{Codec, CodecError, Dec, Enc, Result, dec_variant};
@@ -408,6 +408,7 @@ impl Codec for Pod {
             phase,
             offline,
             sandbox,
+            sandbox_start_s,
         } = self;
         namespace.enc(e);
         name.enc(e);
@@ -418,6 +419,7 @@ impl Codec for Pod {
         phase.enc(e);
         offline.enc(e);
         sandbox.enc(e);
+        sandbox_start_s.enc(e);
     }
     fn dec(d: &mut Dec) -> Result<Self> {
         Ok(Pod {
@@ -430,6 +432,31 @@ impl Codec for Pod {
             phase: Codec::dec(d)?,
             offline: Codec::dec(d)?,
             sandbox: Codec::dec(d)?,
+            sandbox_start_s: Codec::dec(d)?,
+        })
+    }
+}
+
+impl Codec for KubeletStart {
+    fn enc(&self, e: &mut Enc) {
+        let KubeletStart { handler, node, mean_s, p50_s, p95_s, samples, errors } = self;
+        handler.enc(e);
+        node.enc(e);
+        mean_s.enc(e);
+        p50_s.enc(e);
+        p95_s.enc(e);
+        samples.enc(e);
+        errors.enc(e);
+    }
+    fn dec(d: &mut Dec) -> Result<Self> {
+        Ok(KubeletStart {
+            handler: Codec::dec(d)?,
+            node: Codec::dec(d)?,
+            mean_s: Codec::dec(d)?,
+            p50_s: Codec::dec(d)?,
+            p95_s: Codec::dec(d)?,
+            samples: Codec::dec(d)?,
+            errors: Codec::dec(d)?,
         })
     }
 }
@@ -643,6 +670,11 @@ impl Codec for Update {
                 e.u8(14);
                 p.enc(e);
             }
+            Update::KubeletStarts { window, starts } => {
+                e.u8(15);
+                window.enc(e);
+                starts.enc(e);
+            }
         }
     }
     fn dec(d: &mut Dec) -> Result<Self> {
@@ -672,6 +704,7 @@ impl Codec for Update {
             12 => Update::NodeMetrics { node: Codec::dec(d)?, metrics: Codec::dec(d)?, at: Codec::dec(d)? },
             13 => Update::NodeCpu { node: Codec::dec(d)?, points: Codec::dec(d)? },
             14 => Update::MetricPods(Codec::dec(d)?),
+            15 => Update::KubeletStarts { window: Codec::dec(d)?, starts: Codec::dec(d)? },
             _ => return bad("update"),
         })
     }

@@ -57,3 +57,24 @@ fn a_pods_sandbox_asks_round_trip() {
     let u = vec![Update::PodsReplaced(vec![p, plain])];
     assert_eq!(roundtrip(&u), u);
 }
+
+#[test]
+fn the_kubelets_sandbox_starts_and_a_pods_start_round_trip() {
+    use clustertop_core::model::KubeletStart;
+    let mut p = clustertop_core::testkit::pod("ns", "p", "n1", Some("kata"));
+    p.sandbox_start_s = Some(u16::MAX);
+    let k = |node: Option<&str>, errors: Option<f64>| KubeletStart {
+        handler: String::new(),
+        node: node.map(Into::into),
+        mean_s: Some(0.4),
+        p50_s: None,
+        p95_s: Some(0.4875),
+        samples: 1200.0,
+        errors,
+    };
+    let u = vec![
+        Update::PodApplied(p),
+        Update::KubeletStarts { window: "1h".into(), starts: vec![k(None, None), k(Some("n1"), Some(3.0))] },
+    ];
+    assert_eq!(roundtrip(&u), u);
+}

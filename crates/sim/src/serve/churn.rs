@@ -76,6 +76,8 @@ impl Churn {
             st.apply(Update::PodDeleted { namespace: victim.0.clone(), name: victim.1 });
             let name = format!("churn-{}", super::super::pods::suffix(self.serial, 0x4348));
             self.serial += 1;
+            let kind = crate::starts::kind_of(meta.runtime_class.as_deref());
+            let start = crate::starts::start_s(&name, crate::starts::delay_ms(kind, false));
             let pod = Pod {
                 namespace: model.0.into(),
                 name: name.into(),
@@ -86,6 +88,7 @@ impl Churn {
                 phase: "Running".into(),
                 offline: false,
                 sandbox: None,
+                sandbox_start_s: Some(start),
             };
             self.pool.push((pod.namespace.to_string(), pod.name.to_string()));
             st.apply(Update::PodApplied(pod));

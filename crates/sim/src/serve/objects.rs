@@ -190,7 +190,7 @@ pub(crate) fn pod(p: &Pod, labels: &BTreeMap<String, String>, facts: &PodFacts) 
         "kind": "Pod", "apiVersion": "v1",
         "metadata": {"name": p.name, "namespace": p.namespace, "creationTimestamp": ts(created), "labels": labels},
         "spec": spec,
-        "status": {"phase": p.phase, "containerStatuses": [
+        "status": {"phase": p.phase, "conditions": super::conditions::pod(p, created), "containerStatuses": [
             {"name": container, "ready": ready, "restartCount": facts.restarts, "state": state}
         ]}
     })

@@ -347,6 +347,7 @@ impl State {
             Update::NodeMetrics { .. }
             | Update::NodeCpu { .. }
             | Update::MetricPods(_)
+            | Update::KubeletStarts { .. }
             | Update::Note { .. } => {}
             Update::RuntimeClasses(classes) => {
                 let keep: Vec<Key> = classes.iter().map(|c| (String::new(), c.name.clone())).collect();
