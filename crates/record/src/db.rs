@@ -20,7 +20,8 @@ use crate::{Error, Header};
 /// is refused.
 /// 2: pods carry `sandbox` (the spec fields the sandbox compatibility rules read).
 /// 3: host readings are deltas against the node's previous one (`host_delta`); BGP sessions
-/// carry their failover fields (graceful restart, configured timers).
+/// carry their failover fields (graceful restart, configured timers); pods their sandbox start,
+/// and the kubelet's sandbox start figures are an update of their own.
 pub const SCHEMA_VERSION: u32 = 3;
 pub const FORMAT: &str = "clustertop.recording";
 
