@@ -159,6 +159,8 @@ pub struct Model {
     /// The moment asked of the history and not answered yet (the latest ask wins: an answer for
     /// any other moment, or one that comes after `:live`, is dropped).
     pub seeking: Option<DateTime<Utc>>,
+    /// Where the moment on screen came from, when the history says (the banner shows it).
+    pub at_from: Option<&'static str>,
     /// Whether there is a history to rewind in, and what kind.
     pub past: Past,
     /// The list `:diff` / `D` showed last (`Mode::Diff`).
@@ -295,13 +297,22 @@ pub enum Msg {
     Rewound(DateTime<Utc>, Arc<Snapshot>),
     /// The history's answer to `Effect::Seek` for a moment: the moment shown (the recording's
     /// first when a step went before it) and its snapshot, or why the cursor stays.
-    Sought(DateTime<Utc>, Result<(DateTime<Utc>, Arc<Snapshot>), String>),
+    Sought(DateTime<Utc>, Result<Found, String>),
     /// The history's changes between two moments (`Effect::Diff`).
     Changes(DiffList),
     /// A node's pods and events, fetched on demand.
     NodeDetail(Arc<crate::sources::detail::NodeDetail>),
     /// `R` in a node's detail: fetch its pods and events again now.
     RefreshDetail,
+}
+
+/// A moment the history found: when (the recording's first when a step went before it), its
+/// snapshot, and where it came from (`"the recording"`, `"Prometheus"`).
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub at: DateTime<Utc>,
+    pub snap: Arc<Snapshot>,
+    pub from: &'static str,
 }
 
 /// Work for the runtime to do on the model's behalf (the only way `update` causes I/O).

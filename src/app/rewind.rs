@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use clustertop_record::Change;
 
-use super::{Effect, Mode, Model, View, row_count};
+use super::{Effect, Found, Mode, Model, View, row_count};
 use crate::model::Snapshot;
 use crate::viewmodel::selection;
 
@@ -65,6 +65,7 @@ fn live_word(model: &Model) -> &'static str {
 /// Back to now (in a replay: to the end of the recording).
 pub fn go_live(model: &mut Model) {
     model.seeking = None;
+    model.at_from = None;
     if model.at.take().is_some() {
         model.snap = model.live.clone();
         clamp_cursors(model);
@@ -158,23 +159,25 @@ pub fn diff(model: &mut Model, arg: &str) -> Vec<Effect> {
 /// The history's answer to `Effect::Seek`.
 pub fn rewound(model: &mut Model, t: DateTime<Utc>, snap: Arc<Snapshot>) {
     model.at = Some(t);
+    model.at_from = None;
     model.snap = Some(snap);
     clamp_cursors(model);
 }
 
 /// The history's answer to `Effect::Seek(t)`: the cursor moves to `t`, or stays with the reason;
 /// dropped when another moment was asked since, or the cursor went live.
-pub fn sought(model: &mut Model, t: DateTime<Utc>, answer: Result<(DateTime<Utc>, Arc<Snapshot>), String>) {
+pub fn sought(model: &mut Model, t: DateTime<Utc>, answer: Result<Found, String>) {
     if model.seeking != Some(t) {
         return;
     }
     model.seeking = None;
     match answer {
-        Ok((shown, snap)) => {
+        Ok(Found { at: shown, snap, from }) => {
             model.message = (shown != t).then(|| {
                 format!("the recording starts at {}: its first moment is shown", at_label(model, Some(shown)))
             });
             rewound(model, shown, snap);
+            model.at_from = Some(from);
         }
         Err(e) => {
             let stays = match (model.at, &model.snap) {

@@ -120,6 +120,7 @@ fn start_ui(
     interest: Option<watch::Sender<Interest>>,
     record: Option<std::result::Result<std::path::PathBuf, String>>,
     detail: Option<crate::sources::detail::Link>,
+    prometheus_past: bool,
 ) -> Result<(mpsc::Sender<Vec<Update>>, impl Future<Output = Result<()>>)> {
     let theme = ui.theme()?;
     let (utx, urx) = mpsc::channel(256);
@@ -164,6 +165,7 @@ fn start_ui(
         mouse: ui.mouse(),
         detail,
     };
+    let rewind = if prometheus_past { with_prometheus(ui, rewind) } else { rewind };
     let tui = event_loop::run_rewindable(srx, opts, rewind);
     Ok((utx, async move {
         let r = tui.await;
@@ -179,6 +181,22 @@ fn start_ui(
     }))
 }
 
+/// With a Prometheus (`--prometheus`), the time cursor reads it for the moments the recording
+/// does not hold (or all of them, when nothing is recorded). Not for the demo: its Prometheus, if
+/// any, is not its cluster's.
+fn with_prometheus(ui: &UiFlags, rewind: event_loop::Rewind) -> event_loop::Rewind {
+    use crate::sources::prometheus::as_history::{Layered, PromHistory};
+    let Ok(Some((backend, opts))) = prometheus(ui) else { return rewind };
+    let url = ui.prometheus.clone().or_else(|| ui.file.prometheus.url.clone()).unwrap_or_default();
+    let rack = ui.file.prometheus.rack_label.clone().unwrap_or_else(|| ui.rack_label.clone());
+    let Ok(prometheus) = PromHistory::new(backend, opts, rack, ui.settings(), format!("prometheus {url}"))
+    else {
+        return rewind;
+    };
+    let recording = rewind.history.ok();
+    event_loop::Rewind::history(Box::new(Layered { recording, prometheus }))
+}
+
 pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()> {
     let settings = ui.settings();
     let sim = Sim::new(flags.config(settings.tz), Utc::now());
@@ -191,7 +209,8 @@ pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()
         async move { d }
     };
     tokio::spawn(detail::serve(answer, serve, detail::REFRESH));
-    let (tx, tui) = start_ui(ui, ClusterState::new(sim.label(), settings), started, None, None, Some(link))?;
+    let (tx, tui) =
+        start_ui(ui, ClusterState::new(sim.label(), settings), started, None, None, Some(link), false)?;
     let refresh = Duration::from_secs_f64(ui.refresh);
     tokio::spawn(crate::sources::sim::run(sim, tx, refresh, Some(tracked)));
     tui.await
@@ -219,7 +238,7 @@ pub async fn cluster(ui: &UiFlags, k: &KubeFlags, started: Instant) -> Result<()
     let record = super::record::target(ui, &sources.label);
     let state = ClusterState::new(sources.label.clone(), ui.settings());
     let (link, serve) = detail::link();
-    let (tx, tui) = start_ui(ui, state, started, interest, record, Some(link))?;
+    let (tx, tui) = start_ui(ui, state, started, interest, record, Some(link), true)?;
     sources.spawn(tx, Some(serve));
     tui.await
 }

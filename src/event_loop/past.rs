@@ -11,8 +11,7 @@ use chrono::{DateTime, Utc};
 use clustertop_record::{History, HistoryError};
 use tokio::task::JoinHandle;
 
-use crate::app::{DiffList, Msg, Past};
-use crate::model::Snapshot;
+use crate::app::{DiffList, Found, Msg, Past};
 
 type Shared = Arc<Mutex<Box<dyn History + Send>>>;
 
@@ -112,18 +111,15 @@ fn answer(history: &Result<Shared, String>, ask: Ask) -> Msg {
 }
 
 /// The snapshot at `at`; with `to_start`, a moment before the recording is its first moment.
-fn seek(
-    h: &(dyn History + Send),
-    at: DateTime<Utc>,
-    to_start: bool,
-) -> Result<(DateTime<Utc>, Arc<Snapshot>), String> {
-    match h.snapshot_at(at) {
-        Ok(s) => Ok((at, Arc::new(s))),
+fn seek(h: &(dyn History + Send), at: DateTime<Utc>, to_start: bool) -> Result<Found, String> {
+    let found = |t, (s, from)| Found { at: t, snap: Arc::new(s), from };
+    match h.snapshot_from(at) {
+        Ok(s) => Ok(found(at, s)),
         Err(HistoryError::NotRecorded { spans, .. })
             if to_start && spans.first().is_some_and(|s| at < s.start) =>
         {
             let first = spans[0].start;
-            h.snapshot_at(first).map(|s| (first, Arc::new(s))).map_err(|e| e.to_string())
+            h.snapshot_from(first).map(|s| found(first, s)).map_err(|e| e.to_string())
         }
         Err(e) => Err(e.to_string()),
     }

@@ -235,7 +235,13 @@ pub fn banner_text(ctx: &Ctx) -> String {
                 " {glyph} REPLAY of {context} at {when} {dot} the end of the recording {dot} [ {{ :at go back "
             )
         }
-        _ => format!(" {glyph} REWOUND {when} {dot} {ago} ago {dot} Esc: live "),
+        // Where the moment came from, when it is not the dashboard's own recording.
+        _ => match m.at_from.filter(|f| *f != "the recording") {
+            Some(from) => {
+                format!(" {glyph} REWOUND {when} {dot} {ago} ago {dot} from {from} {dot} Esc: live ")
+            }
+            None => format!(" {glyph} REWOUND {when} {dot} {ago} ago {dot} Esc: live "),
+        },
     }
 }
 

@@ -223,6 +223,49 @@ fn snapshot_at_a_past_moment_from_prometheus_gives_the_known_answer() {
     let racks = inc["racks"].as_array().unwrap();
     assert_eq!((racks.len(), racks[0]["name"].as_str()), (1, Some("rack-1")), "{inc:#}");
 
+    // The dashboard's time cursor on a moment no recording holds: Prometheus answers, and the
+    // banner says so.
+    {
+        use clustertop::app::{Found, Model, Msg, Past, update};
+        use clustertop::record::History;
+        use clustertop::sources::prometheus::as_history::{Layered, PromHistory};
+        use clustertop::sources::prometheus::queries::{Queries, offline_pods};
+        use clustertop::sources::prometheus::{Backend, BackendOptions, PromOptions};
+        let q =
+            Queries::new(None, "topology.kubernetes.io/zone", offline_pods(&[], &[]), &Default::default())
+                .unwrap();
+        let opts =
+            BackendOptions { url: p.url.clone(), auth: None, timeout: std::time::Duration::from_secs(5) };
+        let b = Backend::new(&opts, q).unwrap();
+        let settings = clustertop::analysis::Settings::default();
+        let ph = PromHistory::new(
+            b,
+            PromOptions::default(),
+            "topology.kubernetes.io/zone".into(),
+            settings,
+            "prometheus".into(),
+        )
+        .unwrap();
+        let past = Layered { recording: None, prometheus: ph };
+        let t = Utc.timestamp_opt(i.down + 1200, 0).unwrap();
+        let (snap, from) = past.snapshot_from(t).unwrap();
+        assert_eq!(from, "Prometheus");
+        let n = snap.nodes.iter().find(|n| n.name == "r1-n01").unwrap();
+        assert_eq!(n.bgp_label(), "1/2");
+        let mut live = snap.clone();
+        live.now = Utc::now();
+        let mut m = Model { past: Past::Recorded, ..Model::default() };
+        update(&mut m, Msg::Snapshot(std::sync::Arc::new(live)));
+        m.seeking = Some(t);
+        update(&mut m, Msg::Sought(t, Ok(Found { at: t, snap: std::sync::Arc::new(snap), from })));
+        let theme = clustertop::theme::Theme::builtin("mono", false).unwrap();
+        let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 160, 40));
+        clustertop::views::render_frame(&m, &theme, buf.area, &mut buf);
+        let screen: String =
+            (0..40).map(|y| (0..160).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n").collect();
+        assert!(screen.contains("REWOUND") && screen.contains("from Prometheus"), "{screen}");
+    }
+
     // A moment in the future, or not a moment: a clear error, exit 2.
     for bad in ["2999-01-01T00:00:00Z", "yesterday"] {
         let out = Command::new(env!("CARGO_BIN_EXE_clustertop"))

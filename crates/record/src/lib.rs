@@ -137,6 +137,11 @@ impl std::error::Error for Error {}
 pub trait History {
     /// The same snapshot the live store built (or would have built) at `t`.
     fn snapshot_at(&self, t: DateTime<Utc>) -> Result<Snapshot, HistoryError>;
+    /// The snapshot at `t` and where it came from (`"the recording"`, `"Prometheus"`), for the
+    /// screen to say.
+    fn snapshot_from(&self, t: DateTime<Utc>) -> Result<(Snapshot, &'static str), HistoryError> {
+        self.snapshot_at(t).map(|s| (s, "the recording"))
+    }
     /// What changed in `(from, to]`, in time order, at `resolution` at most (between two
     /// samples, changes are dated at the later one).
     fn changes(

@@ -59,6 +59,9 @@ impl History for PromHistory {
     fn snapshot_at(&self, t: DateTime<Utc>) -> Result<Snapshot, HistoryError> {
         self.at(t, true)
     }
+    fn snapshot_from(&self, t: DateTime<Utc>) -> Result<(Snapshot, &'static str), HistoryError> {
+        self.at(t, true).map(|s| (s, "Prometheus"))
+    }
 
     /// Snapshots a step apart (`resolution`, a minute at least), each compared with the one before;
     /// a change is dated at the later sample.
@@ -86,5 +89,40 @@ impl History for PromHistory {
     /// no nodes.
     fn spans(&self) -> Result<Vec<Span>, HistoryError> {
         Ok(vec![Span { start: DateTime::<Utc>::MIN_UTC, end: Utc::now(), closed: false }])
+    }
+}
+
+/// The dashboard's past: its recording first, and Prometheus for a moment the recording does not
+/// hold (before it started, or while no dashboard ran).
+pub struct Layered {
+    pub recording: Option<Box<dyn History + Send>>,
+    pub prometheus: PromHistory,
+}
+
+impl History for Layered {
+    fn snapshot_at(&self, t: DateTime<Utc>) -> Result<Snapshot, HistoryError> {
+        self.snapshot_from(t).map(|(s, _)| s)
+    }
+    fn snapshot_from(&self, t: DateTime<Utc>) -> Result<(Snapshot, &'static str), HistoryError> {
+        match self.recording.as_ref().map(|r| r.snapshot_from(t)) {
+            None | Some(Err(HistoryError::NotRecorded { .. })) => self.prometheus.snapshot_from(t),
+            Some(r) => r,
+        }
+    }
+    fn changes(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        resolution: Duration,
+    ) -> Result<Vec<Change>, HistoryError> {
+        match self.recording.as_ref().map(|r| r.changes(from, to, resolution)) {
+            None | Some(Err(HistoryError::NotRecorded { .. })) => {
+                self.prometheus.changes(from, to, resolution)
+            }
+            Some(r) => r,
+        }
+    }
+    fn spans(&self) -> Result<Vec<Span>, HistoryError> {
+        self.prometheus.spans()
     }
 }

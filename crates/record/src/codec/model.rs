@@ -2,8 +2,8 @@
 
 use clustertop_core::model::{
     AddedCap, BgpSession, BgpState, Cni, ConfiguredPeer, Conntrack, CpuCurve, CpuPoint, DevShm, Failover,
-    Family, HostFacts, KubeletStart, NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass, RuntimeKind,
-    SandboxAsks, Signal, SourceHealth, SourceId, Update,
+    Family, HostFacts, KubeletStart, NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass,
+    RuntimeKind, SandboxAsks, Signal, SourceHealth, SourceId, Update,
 };
 
 use super::{Codec, CodecError, Dec, Enc, Result, dec_variant};
