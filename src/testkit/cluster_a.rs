@@ -148,6 +148,7 @@ fn node(s: Spec) -> Node {
                         None
                     },
                 }),
+                cilium_ct: None,
                 file_nr: Some((12_345, 9_223_372)),
                 pids: Some((2_345, 4_194_304)),
                 load: Some([3.2, 2.9, 2.5]),

@@ -18,7 +18,7 @@ pub mod update;
 pub use bgp::{
     BgpCounts, BgpSession, BgpState, BgpVerdict, ConfiguredPeer, ExpectedFrom, Family, FamilyCount, Report,
 };
-pub use conntrack::Conntrack;
+pub use conntrack::{CiliumMaps, Conntrack, MapFill};
 pub use cpu::{CpuCurve, CpuPoint, NodeCurve, RackCurve, Window, WindowFill};
 pub use finding::{Finding, Rule, Severity};
 pub use netmode::{Cni, Evidence, NetClass, NetMode, Signal};

@@ -192,12 +192,17 @@ fn merged_host(
     host: Option<&Aged<HostFacts>>,
     metrics: Option<&Aged<NodeMetrics>>,
 ) -> Option<Aged<HostFacts>> {
-    let Some(m) = metrics.filter(|m| m.value.conntrack.is_some() || m.value.cpu_now.is_some()) else {
+    let Some(m) = metrics
+        .filter(|m| m.value.conntrack.is_some() || m.value.cpu_now.is_some() || m.value.cilium_ct.is_some())
+    else {
         return host.cloned();
     };
     let mut h = host.cloned().unwrap_or_else(|| Aged::new(HostFacts::default(), m.at));
     if h.value.conntrack.is_none() {
         h.value.conntrack = m.value.conntrack.clone();
+    }
+    if h.value.cilium_ct.is_none() {
+        h.value.cilium_ct = m.value.cilium_ct.clone();
     }
     if h.value.cpu_now.is_none() {
         h.value.cpu_now = m.value.cpu_now;

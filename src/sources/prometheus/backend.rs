@@ -125,6 +125,9 @@ pub const NODE_QUERIES: &[&str] = &[
     "bgp_cilium_changes",
     "bgp_bird_changes",
     "bgp_frr_changes",
+    "cilium_map_pressure",
+    "cilium_ct_insert_failed",
+    "cilium_agent_seen",
 ];
 
 /// The range queries of one curve, in the order [`map::CurveInput`] takes them.

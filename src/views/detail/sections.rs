@@ -24,7 +24,7 @@ pub fn all(ctx: &Ctx, node: &Node, width: u16) -> Vec<Line<'static>> {
         findings(ctx, node, &pods, w),
         bgp(ctx, node, w),
         network(ctx, node),
-        conntrack(ctx, node),
+        [conntrack(ctx, node), cilium_maps(ctx, node)].concat(),
         runtime(ctx, node, &pods),
         host(ctx, node, w),
         labels(ctx, node, w),
@@ -315,22 +315,23 @@ fn conntrack(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
     let (st, g) = widgets::conntrack_level(t, f);
     let g = g.unwrap_or(t.sym.ok);
     let rate = |v: f64| if v > 0.0 { t.crit } else { t.base };
-    let mut out = vec![
-        Line::from(vec![
-            label(ctx, "Conntrack"),
-            Span::styled(format!("{}/{} ", widgets::si(c.entries), widgets::si(c.limit)), t.base),
-            Span::styled(widgets::gauge(t, f, 20), st),
-            Span::styled(format!(" {g} {}", crate::viewmodel::pct(f)), st),
-        ]),
-        Line::from(vec![
-            Span::styled(
-                format!("   insert-failed {:.1}/s", c.insert_failed_per_s),
-                rate(c.insert_failed_per_s),
-            ),
-            Span::styled(format!("  drop {:.1}/s", c.drop_per_s), rate(c.drop_per_s)),
-            Span::styled(format!("  early-drop {:.1}/s", c.early_drop_per_s), rate(c.early_drop_per_s)),
-        ]),
-    ];
+    let mut out = vec![Line::from(vec![
+        label(ctx, "Conntrack"),
+        Span::styled(format!("{}/{} ", widgets::si(c.entries), widgets::si(c.limit)), t.base),
+        Span::styled(widgets::gauge(t, f, 20), st),
+        Span::styled(format!(" {g} {}", crate::viewmodel::pct(f)), st),
+    ])];
+    if !crate::analysis::conntrack::tracking(node).kernel {
+        out.push(Line::styled(
+            "   the host's own connections: pods' go through Cilium's maps (not judged)",
+            t.muted,
+        ));
+    }
+    out.extend([Line::from(vec![
+        Span::styled(format!("   insert-failed {:.1}/s", c.insert_failed_per_s), rate(c.insert_failed_per_s)),
+        Span::styled(format!("  drop {:.1}/s", c.drop_per_s), rate(c.drop_per_s)),
+        Span::styled(format!("  early-drop {:.1}/s", c.early_drop_per_s), rate(c.early_drop_per_s)),
+    ])]);
     let ka = s.keepalive_idle_s;
     out.push(match c.tcp_established_timeout_s {
         Some(to) if to < ka => Line::from(vec![
@@ -362,6 +363,50 @@ fn conntrack(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
     if c.bridge_nf_call_iptables == Some(true) && bridge {
         out.push(Line::styled("      pod to Service IP to a same-node pod gets no reply", t.crit));
     }
+    out
+}
+
+/// Cilium's BPF CT and NAT maps, where Cilium runs or its maps are reported; nothing elsewhere.
+fn cilium_maps(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
+    let t = ctx.theme;
+    let Some(m) = node.cilium_ct() else {
+        if !crate::analysis::conntrack::tracking(node).cilium {
+            return Vec::new();
+        }
+        return vec![Line::from(vec![
+            label(ctx, "Cilium maps"),
+            Span::styled(
+                format!(
+                    "{} no cilium metrics (Prometheus has no cilium_bpf_map_pressure for this node)",
+                    t.sym.unknown
+                ),
+                t.unknown,
+            ),
+        ])];
+    };
+    let mut out = vec![Line::from(label(ctx, "Cilium maps"))];
+    if m.maps.is_empty() {
+        out.push(Line::styled(format!("   {} map pressure not reported", t.sym.unknown), t.unknown));
+    }
+    let name_w = m.maps.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    for f in &m.maps {
+        let (st, g) = widgets::conntrack_level(t, f.pressure);
+        out.push(Line::from(vec![
+            Span::styled(format!("   {:<name_w$} ", f.name), t.base),
+            Span::styled(widgets::gauge(t, f.pressure, 20), st),
+            Span::styled(format!(" {} {}", g.unwrap_or(t.sym.ok), crate::viewmodel::pct(f.pressure)), st),
+        ]));
+    }
+    out.push(match m.insert_failed_per_s {
+        None => Line::styled(
+            format!("   {} CT insertion-failed drops unknown (no drop counters)", t.sym.unknown),
+            t.unknown,
+        ),
+        Some(r) => Line::styled(
+            format!("   CT: Map insertion failed {r:.1}/s"),
+            if r > 0.0 { t.crit } else { t.base },
+        ),
+    });
     out
 }
 

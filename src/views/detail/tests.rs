@@ -143,3 +143,20 @@ fn a_kata_pod_asking_for_host_pid_shows_in_node_detail_and_triage() {
     let t = fb::render(&snap, &Model::default(), &th, 200, 80, crate::views::triage::render).join("\n");
     assert!(t.contains("kata-host-pid-ipc") && t.contains("shop/debugger"), "{t}");
 }
+
+/// A Cilium node's detail shows its BPF maps next to its kernel table (which holds only the
+/// host's connections there); a Cilium node without Cilium metrics says `?` and why.
+#[test]
+fn a_cilium_node_shows_its_maps_or_why_they_are_unknown() {
+    let snap = fb::snapshot();
+    let th = Theme::builtin("default", false).unwrap();
+    let t = fb::render(&snap, &detail("node-b1"), &th, 120, 60, super::render).join("\n");
+    assert!(t.contains("Cilium maps"), "{t}");
+    assert!(t.contains("ct4_global") && t.contains("82%") && t.contains("snat_v4_external"), "{t}");
+    assert!(t.contains("CT: Map insertion failed 1.5/s"), "{t}");
+    assert!(t.contains("pods' go through Cilium's maps (not judged)"), "{t}");
+    let t = fb::render(&snap, &detail("node-b2-k"), &th, 120, 60, super::render).join("\n");
+    assert!(t.contains("? no cilium metrics (Prometheus has no cilium_bpf_map_pressure"), "{t}");
+    let t = fb::render(&snap, &detail("node-a1"), &th, 120, 60, super::render).join("\n");
+    assert!(!t.contains("Cilium maps") && !t.contains("not judged"), "a bridge node: {t}");
+}

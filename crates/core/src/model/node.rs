@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{BgpCounts, BgpSession, BgpVerdict, Conntrack, NetClass, RuntimeMix, Signal};
+use super::{BgpCounts, BgpSession, BgpVerdict, CiliumMaps, Conntrack, NetClass, RuntimeMix, Signal};
 
 /// Node labels naming the two top-of-rack switches a node peers with.
 pub const TOR_A_LABEL: &str = "clustertop.io/tor-a";
@@ -30,6 +30,8 @@ pub struct HostFacts {
     /// `/dev/kvm` present and vmx/svm in the CPU flags: Kata can run here.
     pub kvm: Option<bool>,
     pub conntrack: Option<Conntrack>,
+    /// Cilium's BPF CT and NAT maps (Prometheus); `None` when no source has them.
+    pub cilium_ct: Option<CiliumMaps>,
     /// `/proc/sys/fs/file-nr`: allocated and maximum file handles.
     pub file_nr: Option<(u64, u64)>,
     /// Running threads/processes and the pid limit.
@@ -79,6 +81,9 @@ pub struct Node {
 impl Node {
     pub fn conntrack(&self) -> Option<&Conntrack> {
         self.host.as_ref().and_then(|h| h.value.conntrack.as_ref())
+    }
+    pub fn cilium_ct(&self) -> Option<&CiliumMaps> {
+        self.host.as_ref().and_then(|h| h.value.cilium_ct.as_ref())
     }
     pub fn cpu_now(&self) -> Option<f64> {
         self.host.as_ref().and_then(|h| h.value.cpu_now)

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    BgpSession, ConfiguredPeer, Conntrack, CpuCurve, HostFacts, Pod, RuntimeClass, Signal, SourceHealth,
-    SourceId,
+    BgpSession, CiliumMaps, ConfiguredPeer, Conntrack, CpuCurve, HostFacts, Pod, RuntimeClass, Signal,
+    SourceHealth, SourceId,
 };
 
 /// What a metrics backend knows about one node right now.
@@ -14,6 +14,8 @@ pub struct NodeMetrics {
     /// CPU utilisation, 0.0..=1.0.
     pub cpu_now: Option<f64>,
     pub conntrack: Option<Conntrack>,
+    /// Cilium's BPF CT/NAT map pressure and CT insertion-failed drops.
+    pub cilium_ct: Option<CiliumMaps>,
     /// `None` when no BGP metric mentions the node.
     pub bgp: Option<Vec<BgpSession>>,
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::model::{
-    AddedCap, BgpSession, BgpState, ConfiguredPeer, Conntrack, CpuCurve, DevShm, HostFacts, NodeInfo,
-    NodeMetrics, Pod, RackCurve, Report, RuntimeClass, SandboxAsks, Signal, SourceHealth,
+    AddedCap, BgpSession, BgpState, CiliumMaps, ConfiguredPeer, Conntrack, CpuCurve, DevShm, HostFacts,
+    MapFill, NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass, SandboxAsks, Signal, SourceHealth,
 };
 use crate::sanitize::sanitize;
 
@@ -254,8 +254,18 @@ impl Clean for RuntimeClass {
 /// No strings today; destructured so that a string added later is not forgotten.
 impl Clean for HostFacts {
     fn clean(&mut self) {
-        let HostFacts { kvm: _, conntrack, file_nr: _, pids: _, load: _, cpu_cores: _, cpu_now: _ } = self;
+        let HostFacts {
+            kvm: _,
+            conntrack,
+            cilium_ct,
+            file_nr: _,
+            pids: _,
+            load: _,
+            cpu_cores: _,
+            cpu_now: _,
+        } = self;
         conntrack.clean();
+        cilium_ct.clean();
     }
 }
 
@@ -273,10 +283,21 @@ impl Clean for Conntrack {
     }
 }
 
+impl Clean for CiliumMaps {
+    fn clean(&mut self) {
+        let CiliumMaps { maps, insert_failed_per_s: _ } = self;
+        for m in maps {
+            let MapFill { name, pressure: _ } = m;
+            name.clean();
+        }
+    }
+}
+
 impl Clean for NodeMetrics {
     fn clean(&mut self) {
-        let NodeMetrics { cpu_now: _, conntrack, bgp } = self;
+        let NodeMetrics { cpu_now: _, conntrack, cilium_ct, bgp } = self;
         conntrack.clean();
+        cilium_ct.clean();
         bgp.clean();
     }
 }

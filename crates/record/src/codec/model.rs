@@ -1,9 +1,9 @@
 //! The model's types in the recording's encoding, each destructured without `..`.
 
 use clustertop_core::model::{
-    AddedCap, BgpSession, BgpState, Cni, ConfiguredPeer, Conntrack, CpuCurve, CpuPoint, DevShm, Family,
-    HostFacts, NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass, RuntimeKind, SandboxAsks, Signal,
-    SourceHealth, SourceId, Update,
+    AddedCap, BgpSession, BgpState, CiliumMaps, Cni, ConfiguredPeer, Conntrack, CpuCurve, CpuPoint, DevShm,
+    Family, HostFacts, MapFill, NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass, RuntimeKind,
+    SandboxAsks, Signal, SourceHealth, SourceId, Update,
 };
 
 use super::{Codec, CodecError, Dec, Enc, Result, dec_variant};
@@ -333,9 +333,10 @@ impl Codec for Conntrack {
 
 impl Codec for HostFacts {
     fn enc(&self, e: &mut Enc) {
-        let HostFacts { kvm, conntrack, file_nr, pids, load, cpu_cores, cpu_now } = self;
+        let HostFacts { kvm, conntrack, cilium_ct, file_nr, pids, load, cpu_cores, cpu_now } = self;
         kvm.enc(e);
         conntrack.enc(e);
+        cilium_ct.enc(e);
         file_nr.enc(e);
         pids.enc(e);
         load.enc(e);
@@ -346,6 +347,7 @@ impl Codec for HostFacts {
         Ok(HostFacts {
             kvm: Codec::dec(d)?,
             conntrack: Codec::dec(d)?,
+            cilium_ct: Codec::dec(d)?,
             file_nr: Codec::dec(d)?,
             pids: Codec::dec(d)?,
             load: Codec::dec(d)?,
@@ -357,13 +359,41 @@ impl Codec for HostFacts {
 
 impl Codec for NodeMetrics {
     fn enc(&self, e: &mut Enc) {
-        let NodeMetrics { cpu_now, conntrack, bgp } = self;
+        let NodeMetrics { cpu_now, conntrack, cilium_ct, bgp } = self;
         cpu_now.enc(e);
         conntrack.enc(e);
+        cilium_ct.enc(e);
         bgp.enc(e);
     }
     fn dec(d: &mut Dec) -> Result<Self> {
-        Ok(NodeMetrics { cpu_now: Codec::dec(d)?, conntrack: Codec::dec(d)?, bgp: Codec::dec(d)? })
+        Ok(NodeMetrics {
+            cpu_now: Codec::dec(d)?,
+            conntrack: Codec::dec(d)?,
+            cilium_ct: Codec::dec(d)?,
+            bgp: Codec::dec(d)?,
+        })
+    }
+}
+
+impl Codec for CiliumMaps {
+    fn enc(&self, e: &mut Enc) {
+        let CiliumMaps { maps, insert_failed_per_s } = self;
+        maps.enc(e);
+        insert_failed_per_s.enc(e);
+    }
+    fn dec(d: &mut Dec) -> Result<Self> {
+        Ok(CiliumMaps { maps: Codec::dec(d)?, insert_failed_per_s: Codec::dec(d)? })
+    }
+}
+
+impl Codec for MapFill {
+    fn enc(&self, e: &mut Enc) {
+        let MapFill { name, pressure } = self;
+        name.enc(e);
+        pressure.enc(e);
+    }
+    fn dec(d: &mut Dec) -> Result<Self> {
+        Ok(MapFill { name: Codec::dec(d)?, pressure: Codec::dec(d)? })
     }
 }
 
