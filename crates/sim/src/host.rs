@@ -19,9 +19,9 @@ const PID_MAX: u64 = 4_194_304;
 pub(crate) const KERNEL_ONLY_HOST: f64 = 0.04;
 /// A node mid-migration: the share of its pods' connections already on Cilium.
 pub(crate) const MIGRATING_SHARE: f64 = 0.5;
-/// Cilium's CT maps and the SNAT map fill as shares of the TCP CT map's.
-pub(crate) const CILIUM_MAPS: [(&str, f64); 3] =
-    [("ct4_global", 1.0), ("ct_any4_global", 0.55), ("snat_v4_external", 0.35)];
+/// Cilium's global CT maps (the ones the agent reports pressure for) as shares of the TCP map's fill.
+pub(crate) const CILIUM_MAPS: [(&str, f64); 2] =
+    [("ct4_global", 1.0), ("ct_any4_global", 0.55)];
 
 /// Cilium's maps for a TCP CT map fill and CT insertion-failed drops per second.
 pub(crate) fn cilium_maps(fill: f64, insert_failed_per_s: f64) -> CiliumMaps {
