@@ -29,7 +29,10 @@ fn node(name: &str, agents: &[Cni]) -> NodeInfo {
         tors: ["r1-tor-a".into(), "r1-tor-b".into()],
         ready: true,
         labels: BTreeMap::new(),
-        signals: agents.iter().map(|&cni| Signal::AgentPod { cni, pod: format!("{}-x", cni.label()) }).collect(),
+        signals: agents
+            .iter()
+            .map(|&cni| Signal::AgentPod { cni, pod: format!("{}-x", cni.label()) })
+            .collect(),
         bgp_peers: None,
         created: None,
     }
@@ -47,10 +50,12 @@ fn cilium_map_pressure_and_ct_insert_failures_from_a_backfilled_prometheus() {
     let at = DateTime::from_timestamp(AT, 0).unwrap();
     let mut p = Prom::backfill_and_start(Path::new(FILE));
     let q = Queries::new(None, "topology.kubernetes.io/zone", String::new(), &BTreeMap::new()).unwrap();
-    let b = Backend::new(&BackendOptions { url: p.url.clone(), auth: None, timeout: Duration::from_secs(10) }, q)
-        .unwrap();
+    let b =
+        Backend::new(&BackendOptions { url: p.url.clone(), auth: None, timeout: Duration::from_secs(10) }, q)
+            .unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let updates = rt.block_on(prom::refresh(&b, &PromOptions::default(), &Interest::default(), false, at)).unwrap();
+    let updates =
+        rt.block_on(prom::refresh(&b, &PromOptions::default(), &Interest::default(), false, at)).unwrap();
     let metrics: BTreeMap<String, NodeMetrics> = updates
         .iter()
         .filter_map(|u| match u {

@@ -105,10 +105,8 @@ fn s_in_conntrack_sorts_the_conntrack_table() {
     assert_eq!(m.message.as_deref(), Some("sorted by ctfail, worst first"));
     let rows = m.rows().unwrap().conntrack.clone();
     assert_ne!(rows, before, "the rows moved");
-    let fails: Vec<f64> = rows
-        .iter()
-        .filter_map(|&i| snap.nodes[i].cilium_ct().and_then(|c| c.insert_failed_per_s))
-        .collect();
+    let fails: Vec<f64> =
+        rows.iter().filter_map(|&i| snap.nodes[i].cilium_ct().and_then(|c| c.insert_failed_per_s)).collect();
     assert!(fails[0] > 0.0 && fails.windows(2).all(|w| w[0] >= w[1]), "{fails:?}");
 }
 

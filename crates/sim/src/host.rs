@@ -20,8 +20,7 @@ pub(crate) const KERNEL_ONLY_HOST: f64 = 0.04;
 /// A node mid-migration: the share of its pods' connections already on Cilium.
 pub(crate) const MIGRATING_SHARE: f64 = 0.5;
 /// Cilium's global CT maps (the ones the agent reports pressure for) as shares of the TCP map's fill.
-pub(crate) const CILIUM_MAPS: [(&str, f64); 2] =
-    [("ct4_global", 1.0), ("ct_any4_global", 0.55)];
+pub(crate) const CILIUM_MAPS: [(&str, f64); 2] = [("ct4_global", 1.0), ("ct_any4_global", 0.55)];
 
 /// Cilium's maps for a TCP CT map fill and CT insertion-failed drops per second.
 pub(crate) fn cilium_maps(fill: f64, insert_failed_per_s: f64) -> CiliumMaps {
@@ -67,6 +66,9 @@ pub(crate) struct HostProfile {
     pub drop_per_s: f64,
     /// Offset from the rack's CPU utilisation.
     pub cpu_offset: f64,
+    /// Which tables the node's pod connections fill: the kernel's, Cilium's maps, or both.
+    pub kernel: bool,
+    pub cilium: bool,
 }
 
 impl HostState {
@@ -115,6 +117,8 @@ impl HostState {
             insert_failed_per_s: self.insert_failed,
             drop_per_s: self.drops,
             cpu_offset: self.cpu_offset,
+            kernel: self.kernel,
+            cilium: self.cilium,
         }
     }
 
