@@ -575,7 +575,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("2/2 1/2 0/2", "BGP sessions established / expected (worst address family: `v4 2/2 v6 1/2`)"),
     (
         "ins drop early",
-        "nf_conntrack insert failures, drops and early drops per second (muted where only Cilium tracks)",
+        "nf_conntrack insert failures, drops and early drops per second (muted, fill in parentheses, where only Cilium tracks)",
     ),
     (
         "bpf",

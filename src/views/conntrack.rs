@@ -149,7 +149,13 @@ fn row<'a>(ctx: &Ctx, n: &Node, selected: bool, wide: bool, name_w: usize) -> Ro
         format!("{}/{}", widgets::si(c.entries), widgets::si(c.limit)),
         judged(th.base),
     )));
-    cells.push(Cell::from(Span::styled(format!("{glyph}{:>4}", crate::viewmodel::pct(f)), st)));
+    // Parenthesised as well as muted, so it reads without colour too.
+    let fill = if t.kernel {
+        format!("{glyph}{:>4}", crate::viewmodel::pct(f))
+    } else {
+        format!("{:>5}", format!("({})", crate::viewmodel::pct(f)))
+    };
+    cells.push(Cell::from(Span::styled(fill, st)));
     if wide {
         cells.push(Cell::from(Span::styled(widgets::gauge(th, f, 10), st)));
     }
