@@ -177,6 +177,7 @@ fn node(s: Spec) -> Node {
         runtime: Some(runtime),
         pods: Some(runtime.total()),
         finished_pods: Some(0),
+        batch: None,
         host,
         seen: now(),
         created: created(s.name, s.rack),
@@ -231,6 +232,7 @@ fn pod(ns: &str, name: &str, node: &str, class: Option<&str>, offline: bool) -> 
         phase: "Running".into(),
         offline,
         sandbox: None,
+        batch: None,
     }
 }
 

@@ -65,6 +65,7 @@ fn node(
         runtime: Some(runtime),
         pods: Some(runtime.total()),
         finished_pods: Some(0),
+        batch: None,
         host: (kvm.is_some() || c.is_some()).then(|| {
             Aged::new(HostFacts { kvm, conntrack: c, cpu_now: Some(0.5), ..HostFacts::default() }, now())
         }),

@@ -315,6 +315,7 @@ mod tests {
             phase: "Running".into(),
             offline: true,
             sandbox: None,
+            batch: None,
         };
         snap.pods = std::sync::Arc::new(crate::model::Pods::from_vec(vec![pod]));
         snap.findings = crate::analysis::rules::findings(&snap, &Default::default());

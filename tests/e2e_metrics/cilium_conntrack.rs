@@ -35,6 +35,7 @@ fn node(name: &str, agents: &[Cni]) -> NodeInfo {
             .collect(),
         bgp_peers: None,
         created: None,
+        batch_allocatable: None,
     }
 }
 

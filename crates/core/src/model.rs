@@ -3,6 +3,7 @@
 //! Every classification carries its evidence, every value its age (`Aged`), every source its
 //! health. The `Snapshot` is immutable once built; the UI receives it as `Arc<Snapshot>`.
 
+pub mod batch;
 pub mod bgp;
 pub mod conntrack;
 pub mod cpu;
@@ -15,6 +16,7 @@ pub mod snapshot;
 pub mod source;
 pub mod update;
 
+pub use batch::{BatchRes, BatchTier};
 pub use bgp::{
     BgpCounts, BgpSession, BgpState, BgpVerdict, ConfiguredPeer, ExpectedFrom, Family, FamilyCount, Report,
 };

@@ -358,6 +358,7 @@ pub fn pods(pod_nodes: &[Series], runtime: &[Series], offline_classes: &BTreeSet
                 phase: "Running".into(),
                 // kube-state-metrics does not carry these spec fields.
                 sandbox: None,
+                batch: None,
             })
         })
         .collect();

@@ -25,7 +25,7 @@ pub fn all(ctx: &Ctx, node: &Node, width: u16) -> Vec<Line<'static>> {
         bgp(ctx, node, w),
         network(ctx, node),
         [conntrack(ctx, node), cilium_maps(ctx, node)].concat(),
-        runtime(ctx, node, &pods),
+        [runtime(ctx, node, &pods), batch_tier(ctx, node)].concat(),
         host(ctx, node, w),
         labels(ctx, node, w),
     ] {
@@ -364,6 +364,52 @@ fn conntrack(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
         out.push(Line::styled("      pod to Service IP to a same-node pod gets no reply", t.crit));
     }
     out
+}
+
+/// Koordinator's batch tier: the reclaimed capacity the node offers batch pods and what they
+/// request of it; nothing on a node without batch allocatable.
+fn batch_tier(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
+    let t = ctx.theme;
+    let Some(b) = node.batch else { return Vec::new() };
+    let mut out = vec![batch_line(ctx, label(ctx, "Batch tier"), b)];
+    if let Some(r) = crate::viewmodel::batch::rack_batch(ctx.snap, &node.rack) {
+        out.push(batch_line(ctx, Span::styled(format!("   {:<w$}", node.rack, w = LW - 2), t.muted), r));
+    }
+    out
+}
+
+/// `allocatable … / …   requested … (…%) / … (…%)` after `head`.
+fn batch_line(ctx: &Ctx, head: Span<'static>, b: crate::model::BatchTier) -> Line<'static> {
+    let t = ctx.theme;
+    let a = b.allocatable;
+    let cores = |m: u64| format!("{:.1} cores", m as f64 / 1000.0);
+    let mut spans = vec![
+        head,
+        Span::styled(format!("allocatable {} / {}", cores(a.cpu_m), widgets::bytes(a.mem_bytes)), t.base),
+    ];
+    match b.requested {
+        None => spans.push(Span::styled(format!("   requested {} pods not known", t.sym.unknown), t.unknown)),
+        Some(r) => {
+            let share = |used: u64, of: u64| {
+                if of == 0 {
+                    String::new()
+                } else {
+                    format!(" ({})", crate::viewmodel::pct(used as f64 / of as f64))
+                }
+            };
+            spans.push(Span::styled(
+                format!(
+                    "   requested {}{} / {}{}",
+                    cores(r.cpu_m),
+                    share(r.cpu_m, a.cpu_m),
+                    widgets::bytes(r.mem_bytes),
+                    share(r.mem_bytes, a.mem_bytes)
+                ),
+                t.base,
+            ));
+        }
+    }
+    Line::from(spans)
 }
 
 /// Cilium's BPF CT and NAT maps, where Cilium runs or its maps are reported; nothing elsewhere.

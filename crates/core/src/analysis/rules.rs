@@ -105,6 +105,7 @@ mod tests {
             ],
             bgp_peers: None,
             created: None,
+            batch_allocatable: None,
         };
         st.apply(Update::NodeApplied { node: info, at: now() });
         let name = "n1".to_string();

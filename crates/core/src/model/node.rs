@@ -69,6 +69,9 @@ pub struct Node {
     /// `pods_finished` in JSON, as in the snapshot's summary.
     #[serde(rename = "pods_finished")]
     pub finished_pods: Option<u32>,
+    /// Koordinator's batch tier (reclaimed capacity and its batch pods' requests); `None` when
+    /// the node has no batch allocatable.
+    pub batch: Option<super::BatchTier>,
     /// Host facts with the time they were read; `None` when no source has them.
     pub host: Option<Aged<HostFacts>>,
     /// When the node's API object was last seen.

@@ -71,6 +71,9 @@ pub struct Pod {
     /// What the spec asks of the host that a VM or user-space-kernel sandbox cannot give in the
     /// same way; `None` when it asks none of it (most pods: 8 bytes each).
     pub sandbox: Option<Box<SandboxAsks>>,
+    /// Koordinator batch resources its containers request (`kubernetes.io/batch-cpu`,
+    /// `kubernetes.io/batch-memory`); `None` when it requests none (most pods: 8 bytes each).
+    pub batch: Option<Box<super::BatchRes>>,
 }
 
 /// The parts of a pod spec the sandbox compatibility rules read (`analysis::rules::sandbox`).
@@ -160,11 +163,13 @@ impl RuntimeMix {
 mod tests {
     use super::*;
 
-    /// 150,000 pods: the sandbox fields cost one pointer each (8 bytes, 1.2 MB) unless a pod asks.
+    /// 150,000 pods: the sandbox and batch fields cost one pointer each (8 bytes, 1.2 MB) unless
+    /// a pod asks.
     #[test]
     fn a_pod_stays_small() {
         assert_eq!(std::mem::size_of::<Option<Box<SandboxAsks>>>(), 8);
-        assert_eq!(std::mem::size_of::<Pod>(), 112, "was 104 before `sandbox`");
+        assert_eq!(std::mem::size_of::<Option<Box<super::super::BatchRes>>>(), 8);
+        assert_eq!(std::mem::size_of::<Pod>(), 120, "was 104 before `sandbox`, 112 before `batch`");
         assert!(SandboxAsks::default().boxed().is_none());
     }
 }

@@ -35,6 +35,8 @@ pub struct NodeInfo {
     pub bgp_peers: Option<Vec<ConfiguredPeer>>,
     /// `metadata.creationTimestamp`: when the node joined the cluster; `None` when not reported.
     pub created: Option<DateTime<Utc>>,
+    /// Koordinator's batch resources in `status.allocatable`; `None` when the node has none.
+    pub batch_allocatable: Option<super::BatchRes>,
 }
 
 impl NodeInfo {

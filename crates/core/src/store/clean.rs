@@ -77,7 +77,17 @@ impl Clean for BTreeMap<String, String> {
 
 impl Clean for NodeInfo {
     fn clean(&mut self) {
-        let NodeInfo { name, rack, tors, ready: _, labels, signals, bgp_peers, created: _ } = self;
+        let NodeInfo {
+            name,
+            rack,
+            tors,
+            ready: _,
+            labels,
+            signals,
+            bgp_peers,
+            created: _,
+            batch_allocatable: _,
+        } = self;
         name.clean();
         rack.clean();
         tors.clean();
@@ -188,6 +198,7 @@ impl Clean for Pod {
             phase,
             offline: _,
             sandbox,
+            batch: _,
         } = self;
         namespace.clean();
         name.clean();

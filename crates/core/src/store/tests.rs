@@ -19,6 +19,7 @@ fn node(name: &str) -> NodeInfo {
         signals: Vec::new(),
         bgp_peers: None,
         created: None,
+        batch_allocatable: None,
     }
 }
 
@@ -99,6 +100,7 @@ fn incremental_pod_counts_equal_a_recount() {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        batch: None,
     };
     let classes = Update::RuntimeClasses(vec![RuntimeClass {
         name: "kata".into(),
@@ -184,6 +186,7 @@ fn unchanged_nodes_are_shared_and_changed_ones_rebuilt() {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        batch: None,
     };
     s.apply(Update::PodApplied(pod));
     let c = s.snapshot(t + Duration::seconds(2));

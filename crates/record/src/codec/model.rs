@@ -1,9 +1,9 @@
 //! The model's types in the recording's encoding, each destructured without `..`.
 
 use clustertop_core::model::{
-    AddedCap, BgpSession, BgpState, CiliumMaps, Cni, ConfiguredPeer, Conntrack, CpuCurve, CpuPoint, DevShm,
-    Family, HostFacts, MapFill, NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass, RuntimeKind,
-    SandboxAsks, Signal, SourceHealth, SourceId, Update,
+    AddedCap, BatchRes, BgpSession, BgpState, CiliumMaps, Cni, ConfiguredPeer, Conntrack, CpuCurve, CpuPoint,
+    DevShm, Family, HostFacts, MapFill, NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass,
+    RuntimeKind, SandboxAsks, Signal, SourceHealth, SourceId, Update,
 };
 
 use super::{Codec, CodecError, Dec, Enc, Result, dec_variant};
@@ -176,7 +176,8 @@ impl Codec for ConfiguredPeer {
 
 impl Codec for NodeInfo {
     fn enc(&self, e: &mut Enc) {
-        let NodeInfo { name, rack, tors, ready, labels, signals, bgp_peers, created } = self;
+        let NodeInfo { name, rack, tors, ready, labels, signals, bgp_peers, created, batch_allocatable } =
+            self;
         name.enc(e);
         rack.enc(e);
         tors.enc(e);
@@ -185,6 +186,7 @@ impl Codec for NodeInfo {
         signals.enc(e);
         bgp_peers.enc(e);
         created.enc(e);
+        batch_allocatable.enc(e);
     }
     fn dec(d: &mut Dec) -> Result<Self> {
         Ok(NodeInfo {
@@ -196,6 +198,7 @@ impl Codec for NodeInfo {
             signals: Codec::dec(d)?,
             bgp_peers: Codec::dec(d)?,
             created: Codec::dec(d)?,
+            batch_allocatable: Codec::dec(d)?,
         })
     }
 }
@@ -397,6 +400,17 @@ impl Codec for MapFill {
     }
 }
 
+impl Codec for BatchRes {
+    fn enc(&self, e: &mut Enc) {
+        let BatchRes { cpu_m, mem_bytes } = self;
+        cpu_m.enc(e);
+        mem_bytes.enc(e);
+    }
+    fn dec(d: &mut Dec) -> Result<Self> {
+        Ok(BatchRes { cpu_m: Codec::dec(d)?, mem_bytes: Codec::dec(d)? })
+    }
+}
+
 impl Codec for Pod {
     fn enc(&self, e: &mut Enc) {
         let Pod {
@@ -409,6 +423,7 @@ impl Codec for Pod {
             phase,
             offline,
             sandbox,
+            batch,
         } = self;
         namespace.enc(e);
         name.enc(e);
@@ -419,6 +434,7 @@ impl Codec for Pod {
         phase.enc(e);
         offline.enc(e);
         sandbox.enc(e);
+        batch.enc(e);
     }
     fn dec(d: &mut Dec) -> Result<Self> {
         Ok(Pod {
@@ -431,6 +447,7 @@ impl Codec for Pod {
             phase: Codec::dec(d)?,
             offline: Codec::dec(d)?,
             sandbox: Codec::dec(d)?,
+            batch: Codec::dec(d)?,
         })
     }
 }

@@ -86,6 +86,7 @@ impl Churn {
                 phase: "Running".into(),
                 offline: false,
                 sandbox: None,
+                batch: None,
             };
             self.pool.push((pod.namespace.to_string(), pod.name.to_string()));
             st.apply(Update::PodApplied(pod));
