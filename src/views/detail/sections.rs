@@ -378,17 +378,15 @@ fn batch_tier(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
     out
 }
 
-/// `allocatable … / …   requested … (…%) / … (…%)` after `head`.
+/// `alloc … cores …Gi  requested … cores (…%) …Gi (…%)` after `head`.
 fn batch_line(ctx: &Ctx, head: Span<'static>, b: crate::model::BatchTier) -> Line<'static> {
     let t = ctx.theme;
     let a = b.allocatable;
     let cores = |m: u64| format!("{:.1} cores", m as f64 / 1000.0);
-    let mut spans = vec![
-        head,
-        Span::styled(format!("allocatable {} / {}", cores(a.cpu_m), widgets::bytes(a.mem_bytes)), t.base),
-    ];
+    let mut spans =
+        vec![head, Span::styled(format!("alloc {} {}", cores(a.cpu_m), widgets::bytes(a.mem_bytes)), t.base)];
     match b.requested {
-        None => spans.push(Span::styled(format!("   requested {} pods not known", t.sym.unknown), t.unknown)),
+        None => spans.push(Span::styled(format!("  requested {} pods not known", t.sym.unknown), t.unknown)),
         Some(r) => {
             let share = |used: u64, of: u64| {
                 if of == 0 {
@@ -399,7 +397,7 @@ fn batch_line(ctx: &Ctx, head: Span<'static>, b: crate::model::BatchTier) -> Lin
             };
             spans.push(Span::styled(
                 format!(
-                    "   requested {}{} / {}{}",
+                    "  requested {}{} {}{}",
                     cores(r.cpu_m),
                     share(r.cpu_m, a.cpu_m),
                     widgets::bytes(r.mem_bytes),
