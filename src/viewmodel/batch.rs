@@ -3,11 +3,12 @@
 use crate::model::{BatchRes, BatchTier, Snapshot};
 
 /// The batch tier of rack `rack`: the allocatable of its nodes that have one, and what their
-/// batch pods request (`None` when any such node's pods are not known); `None` when no node of the
-/// rack has batch allocatable.
+/// batch pods request and what its offline pods use (each `None` when any such node's figure is not
+/// known); `None` when no node of the rack has batch allocatable.
 pub fn rack_batch(snap: &Snapshot, rack: &str) -> Option<BatchTier> {
     let mut allocatable = BatchRes::default();
     let mut requested = Some(BatchRes::default());
+    let mut used = Some(0.0);
     let mut any = false;
     for b in snap.nodes.iter().filter(|n| n.rack == rack).filter_map(|n| n.batch) {
         any = true;
@@ -16,8 +17,9 @@ pub fn rack_batch(snap: &Snapshot, rack: &str) -> Option<BatchTier> {
             sum.add(&r);
             sum
         });
+        used = used.zip(b.used_cores).map(|(a, u)| a + u);
     }
-    any.then_some(BatchTier { allocatable, requested })
+    any.then_some(BatchTier { allocatable, requested, used_cores: used })
 }
 
 #[cfg(test)]
@@ -31,6 +33,7 @@ mod tests {
             Some(BatchTier {
                 allocatable: BatchRes { cpu_m, mem_bytes: cpu_m << 20 },
                 requested: req.map(|r| BatchRes { cpu_m: r, mem_bytes: r << 20 }),
+                used_cores: req.map(|r| r as f64 / 2000.0),
             })
         };
         let mk = |name: &str, rack: &str, b| {

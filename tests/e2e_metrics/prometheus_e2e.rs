@@ -242,6 +242,18 @@ fn real_prometheus_curve_split_fills_report_missing_metric_and_outage() {
         }
     }
     assert_eq!(seen, want_ct4.len());
+    // The batch tier's use: each node's offline pods' cores, which add up to the curve's offline
+    // cores at `end`.
+    let used: f64 = updates
+        .iter()
+        .filter_map(|u| match u {
+            Update::NodeMetrics { metrics, .. } => metrics.batch_used_cores,
+            _ => None,
+        })
+        .sum();
+    let curve_end = curve.points.last().unwrap();
+    assert!(used > 0.5, "the simulated batch pods use cores: {used}");
+    within(used, curve_end.offline, 0.01, "offline cores per node, summed");
 
     // 5. Prometheus stopped mid-run: the panel goes stale with the reason, then recovers.
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);

@@ -76,7 +76,11 @@ impl NodeEntry {
             runtime,
             pods,
             finished_pods,
-            batch: self.info.batch_allocatable.map(|allocatable| BatchTier { allocatable, requested: batch }),
+            batch: self.info.batch_allocatable.map(|allocatable| BatchTier {
+                allocatable,
+                requested: batch,
+                used_cores: self.metrics.as_ref().and_then(|m| m.value.batch_used_cores),
+            }),
             host: merged_host(self.host.as_ref(), self.metrics.as_ref()),
             seen: self.seen,
             created: self.info.created,

@@ -107,10 +107,11 @@ fn host_moved(a: &HostFacts, b: &HostFacts) -> bool {
 }
 
 fn metrics_moved(a: &NodeMetrics, b: &NodeMetrics) -> bool {
-    let NodeMetrics { cpu_now, conntrack, cilium_ct, bgp } = a;
+    let NodeMetrics { cpu_now, conntrack, cilium_ct, batch_used_cores, bgp } = a;
     *bgp != b.bgp
         || opt(conntrack, &b.conntrack, conntrack_moved)
         || opt(cilium_ct, &b.cilium_ct, cilium_moved)
+        || opt(batch_used_cores, &b.batch_used_cores, |x, y| moved(*x, *y, 0.5, 0.05))
         || opt(cpu_now, &b.cpu_now, |x, y| moved(*x, *y, 0.05, 0.0))
 }
 

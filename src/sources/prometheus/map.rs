@@ -157,6 +157,9 @@ pub fn node_metrics(results: &HashMap<&str, Vec<Series>>, node_label: &str) -> B
     let brnf = per_node("bridge_nf_call_iptables");
     let util = per_node("node_util");
     let mut out: BTreeMap<String, NodeMetrics> = BTreeMap::new();
+    for (n, v) in per_node("batch_used") {
+        out.entry(n).or_default().batch_used_cores = Some(v.max(0.0));
+    }
     for (n, v) in &util {
         out.entry(n.clone()).or_default().cpu_now = Some(v.clamp(0.0, 1.0));
     }

@@ -182,6 +182,12 @@ pub const TEMPLATES: &[(&str, Kind, &str)] = &[
         by_node!("changes((min without (state) (", r#"bird_protocol_up{proto="BGP","#, "))[1h:30s])"),
     ),
     ("bgp_frr_changes", Kind::Instant, by_node!("changes(", "frr_bgp_peer_state{", "[1h])")),
+    // Cores each node's offline pods use now (their batch tier's use).
+    (
+        "batch_used",
+        Kind::Instant,
+        r#"sum by (node) ((($pod_cpu) and on (namespace, pod) ($offline_pods)) * on (namespace, pod) group_left (node) topk by (namespace, pod) (1, max by (namespace, pod, node) (kube_pod_info{node!=""})))"#,
+    ),
     (
         "pod_runtimeclass",
         Kind::Instant,

@@ -372,13 +372,25 @@ fn batch_tier(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
     let t = ctx.theme;
     let Some(b) = node.batch else { return Vec::new() };
     let mut out = vec![batch_line(ctx, label(ctx, "Batch tier"), b)];
-    if let Some(r) = crate::viewmodel::batch::rack_batch(ctx.snap, &node.rack) {
+    let rack = crate::viewmodel::batch::rack_batch(ctx.snap, &node.rack);
+    if let Some(r) = rack {
         out.push(batch_line(ctx, Span::styled(format!("   {:<w$}", node.rack, w = LW - 2), t.muted), r));
     }
+    let pad = " ".repeat(LW + 1);
+    out.push(match (b.used_cores, rack.and_then(|r| r.used_cores)) {
+        (Some(n), Some(r)) => {
+            Line::styled(format!("{pad}used now: {n:.1} cores, {} {r:.1} cores", node.rack), t.base)
+        }
+        (Some(n), None) => Line::styled(format!("{pad}used now: {n:.1} cores"), t.base),
+        _ => Line::styled(
+            format!("{pad}used now {} no metrics (offline pods' CPU is Prometheus')", t.sym.unknown),
+            t.unknown,
+        ),
+    });
     out
 }
 
-/// `alloc … cores …Gi  requested … cores (…%) …Gi (…%)` after `head`.
+/// `alloc … cores …Gi  req … cores (…%) …Gi (…%)` after `head`.
 fn batch_line(ctx: &Ctx, head: Span<'static>, b: crate::model::BatchTier) -> Line<'static> {
     let t = ctx.theme;
     let a = b.allocatable;
@@ -386,7 +398,7 @@ fn batch_line(ctx: &Ctx, head: Span<'static>, b: crate::model::BatchTier) -> Lin
     let mut spans =
         vec![head, Span::styled(format!("alloc {} {}", cores(a.cpu_m), widgets::bytes(a.mem_bytes)), t.base)];
     match b.requested {
-        None => spans.push(Span::styled(format!("  requested {} pods not known", t.sym.unknown), t.unknown)),
+        None => spans.push(Span::styled(format!("  req {} pods not known", t.sym.unknown), t.unknown)),
         Some(r) => {
             let share = |used: u64, of: u64| {
                 if of == 0 {
@@ -397,7 +409,7 @@ fn batch_line(ctx: &Ctx, head: Span<'static>, b: crate::model::BatchTier) -> Lin
             };
             spans.push(Span::styled(
                 format!(
-                    "  requested {}{} {}{}",
+                    "  req {}{} {}{}",
                     cores(r.cpu_m),
                     share(r.cpu_m, a.cpu_m),
                     widgets::bytes(r.mem_bytes),

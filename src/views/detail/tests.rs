@@ -160,3 +160,22 @@ fn a_cilium_node_shows_its_maps_or_why_they_are_unknown() {
     let t = fb::render(&snap, &detail("node-a1"), &th, 120, 60, super::render).join("\n");
     assert!(!t.contains("Cilium maps") && !t.contains("not judged"), "a bridge node: {t}");
 }
+
+/// Koordinator's batch tier in a node's detail: the node's and its rack's allocatable against
+/// requests, and the offline pods' use once Prometheus says it (`?` and why before).
+#[test]
+fn the_batch_tier_shows_node_and_rack_and_use_when_known() {
+    let mut snap = fb::sim();
+    let th = Theme::builtin("default", false).unwrap();
+    let t = fb::render(&snap, &detail("r4-n04"), &th, 120, 80, super::render).join("\n");
+    assert!(t.contains("Batch tier  alloc 22.4 cores 160Gi  req "), "{t}");
+    assert!(t.contains("rack-4    alloc 179.2 cores 1.2Ti"), "{t}");
+    assert!(t.contains("used now ? no metrics"), "{t}");
+    for n in snap.nodes.iter_mut().filter(|n| n.rack == "rack-4") {
+        if let Some(b) = std::sync::Arc::make_mut(n).batch.as_mut() {
+            b.used_cores = Some(1.5);
+        }
+    }
+    let t = fb::render(&snap, &detail("r4-n04"), &th, 120, 80, super::render).join("\n");
+    assert!(t.contains("used now: 1.5 cores, rack-4 12.0 cores"), "{t}");
+}

@@ -18,10 +18,13 @@ impl BatchRes {
     }
 }
 
-/// A node's batch tier: the allocatable the slo-controller writes into its status, and what the
-/// node's running batch pods request of it (`None` when the node's pods are not known).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A node's batch tier: the allocatable the slo-controller writes into its status, what the
+/// node's running batch pods request of it (`None` when the node's pods are not known), and what
+/// its offline pods use.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BatchTier {
     pub allocatable: BatchRes,
     pub requested: Option<BatchRes>,
+    /// Cores the node's offline pods use now (cAdvisor, from Prometheus); `None` without metrics.
+    pub used_cores: Option<f64>,
 }

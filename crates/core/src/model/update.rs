@@ -16,6 +16,8 @@ pub struct NodeMetrics {
     pub conntrack: Option<Conntrack>,
     /// Cilium's BPF CT/NAT map pressure and CT insertion-failed drops.
     pub cilium_ct: Option<CiliumMaps>,
+    /// Cores the node's offline pods use now (cAdvisor); `None` when not known.
+    pub batch_used_cores: Option<f64>,
     /// `None` when no BGP metric mentions the node.
     pub bgp: Option<Vec<BgpSession>>,
 }

@@ -306,7 +306,7 @@ impl Clean for CiliumMaps {
 
 impl Clean for NodeMetrics {
     fn clean(&mut self) {
-        let NodeMetrics { cpu_now: _, conntrack, cilium_ct, bgp } = self;
+        let NodeMetrics { cpu_now: _, conntrack, cilium_ct, batch_used_cores: _, bgp } = self;
         conntrack.clean();
         cilium_ct.clean();
         bgp.clean();

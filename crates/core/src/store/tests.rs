@@ -63,8 +63,13 @@ fn metrics_fill_gaps_but_the_node_own_sources_win() {
     s.apply(Update::NodeApplied { node: node("n1"), at: t });
     s.apply(Update::NodeApplied { node: node("n2"), at: t });
     let peer = BgpSession::new("p\x1b[2J".into(), "10.0.0.1".into(), 1, 2, BgpState::Established);
-    let metrics =
-        NodeMetrics { cpu_now: Some(0.5), conntrack: Some(ct(900)), cilium_ct: None, bgp: Some(vec![peer]) };
+    let metrics = NodeMetrics {
+        cpu_now: Some(0.5),
+        conntrack: Some(ct(900)),
+        cilium_ct: None,
+        batch_used_cores: None,
+        bgp: Some(vec![peer]),
+    };
     for n in ["n1", "n2"] {
         s.apply(Update::NodeMetrics { node: n.into(), metrics: metrics.clone(), at: t });
     }

@@ -362,10 +362,11 @@ impl Codec for HostFacts {
 
 impl Codec for NodeMetrics {
     fn enc(&self, e: &mut Enc) {
-        let NodeMetrics { cpu_now, conntrack, cilium_ct, bgp } = self;
+        let NodeMetrics { cpu_now, conntrack, cilium_ct, batch_used_cores, bgp } = self;
         cpu_now.enc(e);
         conntrack.enc(e);
         cilium_ct.enc(e);
+        batch_used_cores.enc(e);
         bgp.enc(e);
     }
     fn dec(d: &mut Dec) -> Result<Self> {
@@ -373,6 +374,7 @@ impl Codec for NodeMetrics {
             cpu_now: Codec::dec(d)?,
             conntrack: Codec::dec(d)?,
             cilium_ct: Codec::dec(d)?,
+            batch_used_cores: Codec::dec(d)?,
             bgp: Codec::dec(d)?,
         })
     }
