@@ -619,7 +619,15 @@ pub const MOUSE: &[(&str, &str)] = &[
 pub const CODES: &[(&str, &str)] = &[
     ("34r 2k 4g", "pods on a node by runtime: runc, Kata, gVisor (o: other); `-` none, `?` unknown"),
     ("2/2 1/2 0/2", "BGP sessions established / expected (worst address family: `v4 2/2 v6 1/2`)"),
-    ("ins drop early", "conntrack insert failures, drops and early drops per second"),
+    (
+        "ins drop early",
+        "nf_conntrack insert failures, drops and early drops per second (muted, fill in parentheses, where only Cilium tracks)",
+    ),
+    (
+        "bpf",
+        "Cilium's fullest BPF CT/NAT map (`cilium map` when wide); `-` Cilium not running, `?` not reported",
+    ),
+    ("ct-fail", "packets Cilium dropped per second: \"CT: Map insertion failed\""),
     ("br-nf", "net.bridge.bridge-nf-call-iptables (▲ on: the trap on a bridge node)"),
     ("c-h", "core-hours (idle: measured capacity left unused in a window; spill: offline work after it)"),
     ("?", "not known, with the reason next to it or in Triage; never a zero"),

@@ -2,6 +2,7 @@
 //! analysis' own predicates: the node lists, their filtering and sorting, the summaries and
 //! tallies. `app` uses it for cursor bounds and the selected row, `views` only lay it out.
 
+pub mod batch;
 pub mod cpu;
 pub mod groups;
 pub mod percent;

@@ -169,6 +169,7 @@ fn node(s: Spec) -> Node {
                         None
                     },
                 }),
+                cilium_ct: None,
                 file_nr: Some((12_345, 9_223_372)),
                 pids: Some((2_345, 4_194_304)),
                 load: Some([3.2, 2.9, 2.5]),
@@ -197,6 +198,7 @@ fn node(s: Spec) -> Node {
         runtime: Some(runtime),
         pods: Some(runtime.total()),
         finished_pods: Some(0),
+        batch: None,
         host,
         seen: now(),
         created: created(s.name, s.rack),
@@ -251,6 +253,7 @@ fn pod(ns: &str, name: &str, node: &str, class: Option<&str>, offline: bool) -> 
         phase: "Running".into(),
         offline,
         sandbox: None,
+        batch: None,
         sandbox_start_s: None,
     }
 }

@@ -65,6 +65,7 @@ fn node(
         runtime: Some(runtime),
         pods: Some(runtime.total()),
         finished_pods: Some(0),
+        batch: None,
         host: (kvm.is_some() || c.is_some()).then(|| {
             Aged::new(HostFacts { kvm, conntrack: c, cpu_now: Some(0.5), ..HostFacts::default() }, now())
         }),
@@ -173,6 +174,15 @@ pub fn snapshot() -> Snapshot {
         ),
         node("node-c1", "rack-c", NetMode::Unknown, None, None, [10, 0, 0]),
     ];
+    // node-b1's pod connections fill Cilium's maps (Prometheus); node-b2-k's are not reported.
+    let mut nodes = nodes;
+    if let Some(h) = nodes[2].host.as_mut() {
+        let map = |name: &str, pressure| MapFill { name: name.into(), pressure };
+        h.value.cilium_ct = Some(CiliumMaps {
+            maps: vec![map("ct4_global", 0.82), map("ct_any4_global", 0.41), map("snat_v4_external", 0.3)],
+            insert_failed_per_s: Some(1.5),
+        });
+    }
     let classes = vec![
         RuntimeClass {
             name: "gvisor".into(),

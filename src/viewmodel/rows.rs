@@ -100,7 +100,8 @@ pub struct Totals {
     pub modes: Vec<(NetMode, usize)>,
     /// Nodes at 2/2, 1/2, 0/2 and ?/2.
     pub verdicts: [usize; 4],
-    /// Nodes with conntrack data, fullest table first (the Overview shows the first few).
+    /// Nodes with conntrack data, fullest table first (the table the node's pod connections go
+    /// through: `analysis::conntrack::worst_fill`; the Overview shows the first few).
     pub fullest: Vec<usize>,
 }
 
@@ -228,7 +229,9 @@ impl Totals {
             }
         }
         t.fullest = fullest_first(
-            (snap.nodes.iter().enumerate()).filter_map(|(i, n)| Some((n.conntrack()?.fill(), i))).collect(),
+            (snap.nodes.iter().enumerate())
+                .filter_map(|(i, n)| Some((crate::analysis::conntrack::worst_fill(n)?, i)))
+                .collect(),
         );
         t.modes = modes.into_iter().collect();
         t.modes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -240,7 +243,6 @@ impl Totals {
 mod tests {
     use super::*;
     use crate::analysis::Settings;
-    use crate::model::Conntrack;
     use crate::sim::{SimConfig, snapshot_at};
     use crate::viewmodel::SortKey;
 
@@ -290,9 +292,15 @@ mod tests {
         let all = Rows::derive(&s, "", &Sorts::default());
         assert_eq!(all.racks.iter().map(|r| r.nodes.len()).sum::<usize>(), s.nodes.len());
         assert_eq!(all.totals.modes.iter().map(|(_, c)| c).sum::<usize>(), s.nodes.len());
-        let fills: Vec<f64> =
-            all.conntrack.iter().filter_map(|&i| s.nodes[i].conntrack().map(Conntrack::fill)).collect();
+        // By the fullest table each node's pod connections go through (Cilium's maps included).
+        let fills: Vec<f64> = all
+            .conntrack
+            .iter()
+            .filter_map(|&i| crate::analysis::conntrack::worst_fill(&s.nodes[i]))
+            .collect();
+        assert_eq!(fills.len(), s.nodes.len());
         assert!(fills.windows(2).all(|w| w[0] >= w[1]), "fullest first");
+        assert!(fills[0] > 0.9, "the full table (a Cilium map or the kernel's) first: {fills:?}");
     }
 
     /// Every table sorts, and a first press on a severity-like column puts the worst first.
@@ -312,7 +320,16 @@ mod tests {
         assert!(r.racks[0].verdicts[2] > 0, "a rack with an isolated node first");
         let drops: Vec<f64> =
             r.conntrack.iter().filter_map(|&i| s.nodes[i].conntrack()).map(|c| c.drop_per_s).collect();
-        assert!(drops[0] > 0.0 && drops.windows(2).all(|w| w[0] >= w[1]), "{drops:?}");
+        assert!(drops.windows(2).all(|w| w[0] >= w[1]), "{drops:?}");
+        // This seed's full table is a Cilium node's CT map.
+        sorts.conntrack = Sorts::default().conntrack.press(sort::ConntrackCol::CtFail);
+        let r = Rows::derive(&s, "", &sorts);
+        let fails: Vec<f64> = r
+            .conntrack
+            .iter()
+            .filter_map(|&i| s.nodes[i].cilium_ct().and_then(|m| m.insert_failed_per_s))
+            .collect();
+        assert!(fails[0] > 0.0 && fails.windows(2).all(|w| w[0] >= w[1]), "{fails:?}");
         let spill: Vec<f64> = r.windows.iter().map(|&i| s.fills[i].spill_core_hours).collect();
         assert!(spill.windows(2).all(|w| w[0] >= w[1]), "{spill:?}");
         assert_eq!(s.findings[r.findings[0]].severity, crate::model::Severity::Critical);

@@ -251,7 +251,7 @@ pub fn node_value(c: SortKey, n: &Node) -> Option<Val<'_>> {
         SortKey::Bgp => verdict_rank(n.bgp_verdict).map(Val::Num),
         // Nodes running sandboxed pods first, then by how many.
         SortKey::Runtime => n.runtime.map(|r| Val::Num(f64::from(r.sandboxed()))),
-        SortKey::Conntrack => n.conntrack().and_then(|c| num(c.fill())),
+        SortKey::Conntrack => crate::analysis::conntrack::worst_fill(n).and_then(num),
         SortKey::Cpu => n.cpu_now().and_then(num),
         SortKey::Pods => n.pods.map(|p| Val::Num(f64::from(p))),
         SortKey::Age => n.created.map(|t| Val::Num(t.timestamp() as f64)),
@@ -359,6 +359,10 @@ pub enum ConntrackCol {
     Early,
     Timeout,
     BrNf,
+    /// Cilium's fullest BPF CT/NAT map.
+    Cilium,
+    /// Cilium's CT insertion-failed drops per second.
+    CtFail,
 }
 
 impl Column for ConntrackCol {
@@ -369,6 +373,8 @@ impl Column for ConntrackCol {
         ConntrackCol::Early,
         ConntrackCol::Timeout,
         ConntrackCol::BrNf,
+        ConntrackCol::Cilium,
+        ConntrackCol::CtFail,
         ConntrackCol::Node,
         ConntrackCol::Mode,
     ];
@@ -382,6 +388,8 @@ impl Column for ConntrackCol {
             ConntrackCol::Early => "early",
             ConntrackCol::Timeout => "timeout",
             ConntrackCol::BrNf => "brnf",
+            ConntrackCol::Cilium => "cilium",
+            ConntrackCol::CtFail => "ctfail",
         }
     }
     fn kind(self) -> Kind {
@@ -394,16 +402,19 @@ impl Column for ConntrackCol {
     }
 }
 
-/// A node's value in the Conntrack view's column `c` (`None` without conntrack data).
+/// A node's value in the Conntrack view's column `c` (`None` without conntrack data). `fill` is
+/// the fullest table the node's pod connections go through (`analysis::conntrack::worst_fill`).
 pub fn conntrack_value(c: ConntrackCol, n: &Node) -> Option<Val<'_>> {
     match c {
         ConntrackCol::Node => return Some(Val::Text(&n.name)),
         ConntrackCol::Mode => return Some(Val::Text(n.net.mode.label())),
+        ConntrackCol::Fill => return crate::analysis::conntrack::worst_fill(n).and_then(num),
+        ConntrackCol::Cilium => return n.cilium_ct()?.fullest().and_then(|m| num(m.pressure)),
+        ConntrackCol::CtFail => return n.cilium_ct()?.insert_failed_per_s.and_then(num),
         _ => {}
     }
     let ct: &Conntrack = n.conntrack()?;
     match c {
-        ConntrackCol::Fill => num(ct.fill()),
         ConntrackCol::Ins => num(ct.insert_failed_per_s),
         ConntrackCol::Drop => num(ct.drop_per_s),
         ConntrackCol::Early => num(ct.early_drop_per_s),
@@ -412,7 +423,11 @@ pub fn conntrack_value(c: ConntrackCol, n: &Node) -> Option<Val<'_>> {
             let trap = crate::analysis::conntrack::bridge_trap(n, ct);
             Val::Num(f64::from(u8::from(on) + u8::from(trap)))
         }),
-        ConntrackCol::Node | ConntrackCol::Mode => None,
+        ConntrackCol::Node
+        | ConntrackCol::Mode
+        | ConntrackCol::Fill
+        | ConntrackCol::Cilium
+        | ConntrackCol::CtFail => None,
     }
 }
 

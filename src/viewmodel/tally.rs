@@ -1,6 +1,9 @@
 //! The Conntrack view's summary counts, from the analysis' own thresholds and predicates.
 
-use crate::analysis::conntrack::{CONNTRACK_CRIT as CRIT, CONNTRACK_WARN as WARN, bridge_trap, timeout_trap};
+use crate::analysis::conntrack::{
+    CONNTRACK_CRIT as CRIT, CONNTRACK_WARN as WARN, bridge_trap, inserts_failing, timeout_trap, tracking,
+    worst_fill,
+};
 use crate::model::Node;
 
 /// The summary line's counts over the listed nodes (derived once per snapshot, in `viewmodel::Rows`).
@@ -12,6 +15,8 @@ pub struct Tally {
     pub tmo: usize,
     pub brn: usize,
     pub nodata: usize,
+    /// Nodes where Cilium runs but no source reports its maps.
+    pub cilium_unknown: usize,
     pub total: usize,
 }
 
@@ -20,16 +25,20 @@ impl Tally {
         let mut t = Tally::default();
         for n in nodes {
             t.total += 1;
-            let Some(c) = n.conntrack() else {
+            let tr = tracking(n);
+            t.cilium_unknown += usize::from(tr.cilium && n.cilium_ct().is_none());
+            let Some(f) = worst_fill(n) else {
                 t.nodata += 1;
                 continue;
             };
-            let f = c.fill();
             t.crit += usize::from(f >= CRIT);
             t.warn += usize::from(f >= WARN);
-            t.ins += usize::from(c.insert_failed_per_s > 0.0);
-            t.tmo += usize::from(timeout_trap(c, keepalive_idle_s));
-            t.brn += usize::from(bridge_trap(n, c));
+            t.ins += usize::from(inserts_failing(n));
+            // The traps are the kernel table's.
+            if let Some(c) = n.conntrack().filter(|_| tr.kernel) {
+                t.tmo += usize::from(timeout_trap(c, keepalive_idle_s));
+                t.brn += usize::from(bridge_trap(n, c));
+            }
         }
         t
     }

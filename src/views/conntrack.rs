@@ -1,5 +1,8 @@
-//! The conntrack view: nodes by table fill, with insert failures, drops, the established-timeout
-//! vs keep-alive trap and the bridge-nf-call-iptables trap.
+//! The conntrack view: nodes by table fill, by network mode: the kernel's `nf_conntrack` (insert
+//! failures, drops, the established-timeout vs keep-alive trap, the bridge-nf-call-iptables trap)
+//! where the kernel tracks, Cilium's fullest BPF CT/NAT map and its CT insertion-failed drops where
+//! Cilium runs; a node mid-migration shows both. A table the node's pod connections do not go
+//! through is shown muted.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -14,14 +17,16 @@ use super::widgets;
 use crate::app::View;
 use crate::model::Node;
 
-use crate::analysis::conntrack::{CONNTRACK_CRIT as CRIT, CONNTRACK_WARN as WARN, bridge_trap, timeout_trap};
+use crate::analysis::conntrack::{
+    CONNTRACK_CRIT as CRIT, CONNTRACK_WARN as WARN, Tracking, bridge_trap, timeout_trap, tracking,
+};
 use crate::viewmodel::Tally;
 use crate::viewmodel::sort::{Column, ConntrackCol};
 
 fn summary<'a>(ctx: &Ctx, tally: &Tally) -> Line<'a> {
     let th = ctx.theme;
     let ka = ctx.snap.keepalive_idle_s;
-    let Tally { crit, warn, ins, tmo, brn, nodata, total } = *tally;
+    let Tally { crit, warn, ins, tmo, brn, nodata, cilium_unknown, total } = *tally;
     let item = |n: usize, glyph: &'static str, st: Style, text: String| {
         let st = if n > 0 { st } else { th.muted };
         let g = if n > 0 { glyph } else { th.sym.ok };
@@ -36,6 +41,12 @@ fn summary<'a>(ctx: &Ctx, tally: &Tally) -> Line<'a> {
     spans.push(Span::styled(format!("of {total} nodes"), th.muted));
     if nodata > 0 {
         spans.push(Span::styled(format!(", {nodata} without data"), th.muted));
+    }
+    if cilium_unknown > 0 {
+        spans.push(Span::styled(
+            format!(", {} {cilium_unknown} Cilium maps unknown: no cilium metrics", th.sym.unknown),
+            th.unknown,
+        ));
     }
     Line::from(spans)
 }
@@ -60,9 +71,50 @@ fn widths(wide: bool, name_w: u16) -> Vec<Constraint> {
     }
     // Room for the sort arrow after each title.
     w.extend([Constraint::Length(6), Constraint::Length(7), Constraint::Length(8)]);
+    // Cilium's fullest map (and, wide, its CT insertion-failed drops).
+    w.push(Constraint::Length(if wide { 22 } else { 5 }));
+    if wide {
+        w.push(Constraint::Length(10));
+    }
     w.push(Constraint::Length(if wide { 24 } else { 12 }));
     w.push(Constraint::Min(5));
     w
+}
+
+/// Cilium's cells: its fullest map and (wide) its CT insertion-failed drops; `-` where Cilium does
+/// not run, `?` where it does and no source reports its maps.
+fn cilium_cells(ctx: &Ctx, n: &Node, t: Tracking, wide: bool) -> Vec<Cell<'static>> {
+    let th = ctx.theme;
+    let dash = || Cell::from(Span::styled("-", th.muted));
+    let unknown = |why: &str| {
+        let text = if wide { format!("{} {why}", th.sym.unknown) } else { th.sym.unknown.to_string() };
+        Cell::from(Span::styled(text, th.unknown))
+    };
+    let Some(m) = n.cilium_ct() else {
+        let c = if t.cilium { unknown("no cilium metrics") } else { dash() };
+        return if wide { vec![c.clone(), if t.cilium { unknown("") } else { dash() }] } else { vec![c] };
+    };
+    let map = match m.fullest() {
+        None => unknown("no map pressure"),
+        Some(f) => {
+            let (st, glyph) = widgets::conntrack_level(th, f.pressure);
+            let p = crate::viewmodel::pct(f.pressure);
+            let text = if wide {
+                format!("{} {} {p}", glyph.unwrap_or(" "), f.name)
+            } else {
+                format!("{}{p:>4}", glyph.unwrap_or(" "))
+            };
+            Cell::from(Span::styled(text, st))
+        }
+    };
+    let mut cells = vec![map];
+    if wide {
+        cells.push(match m.insert_failed_per_s {
+            None => unknown("no drops"),
+            Some(r) => rate(th, r, th.crit),
+        });
+    }
+    cells
 }
 
 fn row<'a>(ctx: &Ctx, n: &Node, selected: bool, wide: bool, name_w: usize) -> Row<'a> {
@@ -74,28 +126,47 @@ fn row<'a>(ctx: &Ctx, n: &Node, selected: bool, wide: bool, name_w: usize) -> Ro
     if wide {
         cells.push(Cell::from(widgets::highlight(th, n.net.mode.label(), f, th.muted)));
     }
+    let t = tracking(n);
     let Some(c) = n.conntrack() else {
-        cells.push(Cell::from(Span::styled(format!("{} no data", th.sym.unknown), th.unknown)));
+        if n.cilium_ct().is_none() {
+            cells.push(Cell::from(Span::styled(format!("{} no data", th.sym.unknown), th.unknown)));
+            return Row::new(cells);
+        }
+        // Cilium's maps without the kernel's table.
+        let pad = if wide { 6 } else { 5 };
+        cells.push(Cell::from(Span::styled(format!("{} no nf_conntrack", th.sym.unknown), th.unknown)));
+        cells.extend((1..pad).map(|_| Cell::from("")));
+        cells.extend(cilium_cells(ctx, n, t, wide));
         return Row::new(cells);
     };
     let f = c.fill();
+    // The kernel's table on a Cilium-only node holds the host's own connections: not judged.
+    let judged = |st: Style| if t.kernel { st } else { th.muted };
     let (st, glyph) = widgets::conntrack_level(th, f);
-    let glyph = glyph.unwrap_or(" ");
+    let st = judged(st);
+    let glyph = glyph.filter(|_| t.kernel).unwrap_or(" ");
     cells.push(Cell::from(Span::styled(
         format!("{}/{}", widgets::si(c.entries), widgets::si(c.limit)),
-        th.base,
+        judged(th.base),
     )));
-    cells.push(Cell::from(Span::styled(format!("{glyph}{:>4}", crate::viewmodel::pct(f)), st)));
+    // Parenthesised as well as muted, so it reads without colour too.
+    let fill = if t.kernel {
+        format!("{glyph}{:>4}", crate::viewmodel::pct(f))
+    } else {
+        format!("{:>5}", format!("({})", crate::viewmodel::pct(f)))
+    };
+    cells.push(Cell::from(Span::styled(fill, st)));
     if wide {
         cells.push(Cell::from(Span::styled(widgets::gauge(th, f, 10), st)));
     }
-    cells.push(rate(th, c.insert_failed_per_s, th.crit));
-    cells.push(rate(th, c.drop_per_s, th.crit));
-    cells.push(rate(th, c.early_drop_per_s, th.warn));
+    cells.push(rate(th, c.insert_failed_per_s, judged(th.crit)));
+    cells.push(rate(th, c.drop_per_s, judged(th.crit)));
+    cells.push(rate(th, c.early_drop_per_s, judged(th.warn)));
+    cells.extend(cilium_cells(ctx, n, t, wide));
     let ka = ctx.snap.keepalive_idle_s;
     cells.push(match c.tcp_established_timeout_s {
         None => Cell::from(Span::styled("n/a", th.muted)),
-        Some(t) if timeout_trap(c, ka) => {
+        Some(t) if tracking(n).kernel && timeout_trap(c, ka) => {
             let (t, k) = (widgets::secs(t), widgets::secs(ka));
             let text = if wide {
                 format!("{} {t} < {k} keep-alive", th.sym.warn)
@@ -149,7 +220,7 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     }
     let wide = inner.width >= 120;
     let sel_w = th.sym.selected.width();
-    let name_w = if wide { 28 } else { usize::from(inner.width).saturating_sub(62 + sel_w).clamp(8, 24) };
+    let name_w = if wide { 28 } else { usize::from(inner.width).saturating_sub(68 + sel_w).clamp(8, 24) };
     let height = usize::from(body.height.saturating_sub(1));
     let (cur, off) = widgets::scroll(rows.len(), ctx.model.cursor[View::Conntrack.index()], height);
     let visible: Vec<Row> = rows
@@ -180,7 +251,11 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         ("ins/s".into(), Some(ConntrackCol::Ins)),
         ("drop/s".into(), Some(ConntrackCol::Drop)),
         ("early/s".into(), Some(ConntrackCol::Early)),
+        ((if wide { "cilium map" } else { "bpf" }).to_string(), Some(ConntrackCol::Cilium)),
     ]);
+    if wide {
+        cols.push(("ct-fail/s".into(), Some(ConntrackCol::CtFail)));
+    }
     cols.push((
         if wide { format!("est. timeout (ka {ka})") } else { "est.timeout".into() },
         Some(ConntrackCol::Timeout),
@@ -217,13 +292,18 @@ mod tests {
         let model = Model::default();
         let wide = fixture::preview("conntrack", &snap, &model, render);
         let pos = |s: &str| wide.find(s).unwrap_or_else(|| panic!("{s} missing:\n{wide}"));
-        assert!(pos("node-a1") < pos("node-a2") && pos("node-a2") < pos("node-b1"));
-        assert!(pos("node-b1") < pos("node-b2-k") && pos("node-b2-k") < pos("node-c1"));
+        // By the fullest table each node's pod connections go through: node-b1 (Cilium) by its
+        // CT map's 82 %, not its kernel table's 20 %.
+        assert!(pos("node-a1") < pos("node-b1") && pos("node-b1") < pos("node-a2"));
+        assert!(pos("node-a2") < pos("node-b2-k") && pos("node-b2-k") < pos("node-c1"));
         assert!(wide.contains("5m < 15m keep-alive"), "{wide}");
         assert!(wide.contains("no data"));
+        assert!(wide.contains("▲ ct4_global 82%"), "{wide}");
+        assert!(wide.contains("? no cilium metrics"), "node-b2-k runs Cilium, unreported: {wide}");
+        assert!(wide.contains("? 1 Cilium maps unknown: no cilium metrics"), "{wide}");
         let rows = |f: &str| crate::viewmodel::Rows::derive(&snap, f, &Default::default()).conntrack;
         let names: Vec<&str> = rows("").iter().map(|&i| snap.nodes[i].name.as_str()).collect();
-        assert_eq!(names, ["node-a1", "node-a2", "node-b1", "node-b2-k", "node-c1"]);
+        assert_eq!(names, ["node-a1", "node-b1", "node-a2", "node-b2-k", "node-c1"]);
         assert_eq!(rows("rack-b").len(), 2);
     }
 

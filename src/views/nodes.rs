@@ -108,9 +108,9 @@ fn cell<'a>(ctx: &Ctx, node: &Node, col: Col, width: usize) -> Cell<'a> {
             };
             Line::styled(widgets::runtime_mix(node.runtime.as_ref()), st)
         }
-        Col::Conntrack => match node.conntrack() {
-            Some(c) => {
-                let f = c.fill();
+        // The fullest table the node's pod connections go through (Cilium's maps on Cilium nodes).
+        Col::Conntrack => match crate::analysis::conntrack::worst_fill(node) {
+            Some(f) => {
                 let (st, g) = widgets::conntrack_level(t, f);
                 Line::styled(format!("{} {}", g.unwrap_or(""), crate::viewmodel::pct(f)), st)
             }

@@ -386,6 +386,7 @@ mod tests {
             phase: "Running".into(),
             offline: true,
             sandbox: None,
+            batch: None,
             sandbox_start_s: None,
         };
         snap.pods = std::sync::Arc::new(crate::model::Pods::from_vec(vec![pod]));

@@ -5,6 +5,7 @@
 mod support;
 
 mod capacity_known;
+mod cilium_conntrack;
 mod history_at;
 mod prometheus_backfill;
 mod prometheus_e2e;

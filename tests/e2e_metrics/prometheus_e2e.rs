@@ -209,6 +209,52 @@ fn real_prometheus_curve_split_fills_report_missing_metric_and_outage() {
         .find_map(|u| if let Update::NodeCpu { points, .. } = u { Some(points.len()) } else { None });
     assert!(node_cpu.unwrap_or(0) >= 280, "the node's 24 h curve: {node_cpu:?}");
 
+    // 4c. Conntrack by mode: the simulated Cilium agents' CT map pressure and CT insertion-failed
+    // counters come back per node as the file has them at `end`; flannel nodes have none.
+    let text = std::fs::read_to_string(&om).unwrap();
+    let mut want_ct4: BTreeMap<String, f64> = BTreeMap::new();
+    for line in text.lines().filter(|l| l.starts_with("cilium_bpf_map_pressure{")) {
+        let (labels, rest) = line.split_once("} ").unwrap();
+        let mut it = rest.split(' ');
+        let (v, t): (f64, i64) = (it.next().unwrap().parse().unwrap(), it.next().unwrap().parse().unwrap());
+        if t == end.timestamp() && labels.contains("map_name=\"ct4_global\"") {
+            let node = labels.split("node=\"").nth(1).unwrap().split('"').next().unwrap();
+            want_ct4.insert(node.to_string(), v);
+        }
+    }
+    assert!(
+        !want_ct4.is_empty() && want_ct4.len() < expected.nodes.len(),
+        "Cilium and flannel nodes: {want_ct4:?}"
+    );
+    let mut seen = 0;
+    for u in &updates {
+        if let Update::NodeMetrics { node, metrics, .. } = u {
+            match (want_ct4.get(node), &metrics.cilium_ct) {
+                (Some(&want), Some(c)) => {
+                    let got = c.maps.iter().find(|m| m.name == "ct4_global").map(|m| m.pressure);
+                    assert_eq!(got, Some(want), "{node}");
+                    assert!(c.insert_failed_per_s.is_some(), "{node}: the drop counter is there");
+                    seen += 1;
+                }
+                (None, None) => {}
+                (w, got) => panic!("{node}: file {w:?}, Prometheus {got:?}"),
+            }
+        }
+    }
+    assert_eq!(seen, want_ct4.len());
+    // The batch tier's use: each node's offline pods' cores, which add up to the curve's offline
+    // cores at `end`.
+    let used: f64 = updates
+        .iter()
+        .filter_map(|u| match u {
+            Update::NodeMetrics { metrics, .. } => metrics.batch_used_cores,
+            _ => None,
+        })
+        .sum();
+    let curve_end = curve.points.last().unwrap();
+    assert!(used > 0.5, "the simulated batch pods use cores: {used}");
+    within(used, curve_end.offline, 0.01, "offline cores per node, summed");
+
     // 5. Prometheus stopped mid-run: the panel goes stale with the reason, then recovers.
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let (_itx, irx) = tokio::sync::watch::channel(Interest::default());

@@ -322,6 +322,7 @@ async fn an_agent_closing_mid_body_is_unreachable_keeps_its_facts_and_is_retried
             signals: Vec::new(),
             bgp_peers: None,
             created: None,
+            batch_allocatable: None,
         };
         state.apply(Update::NodeApplied { node: info, at: t0 });
     }

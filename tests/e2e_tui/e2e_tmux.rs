@@ -93,7 +93,7 @@ fn demo_switches_views_filters_resizes_and_quits() {
         ("4", "RuntimeClass"),
         ("5", "insert"),
         ("6", "01:00-06:00"),
-        ("7", "conntrack-pressure"),
+        ("7", "cilium-map-pressure"),
         ("1", "BGP"),
     ] {
         s.keys(&[key]);

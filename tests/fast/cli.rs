@@ -69,7 +69,7 @@ fn snapshot_text_lists_nodes_and_findings() {
     let o = run(&["snapshot", "--demo"], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("NODE") && out.contains("FINDINGS") && out.contains("conntrack-pressure"), "{out}");
+    assert!(out.contains("NODE") && out.contains("FINDINGS") && out.contains("cilium-map-pressure"), "{out}");
 }
 
 #[test]

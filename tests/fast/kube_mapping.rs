@@ -588,3 +588,53 @@ fn sandbox_start_from_upstream_pod_conditions() {
     });
     assert_eq!(start(&recreated), None);
 }
+
+/// Koordinator's batch tier from upstream-shaped objects (`tests/fixtures/upstream/koordinator/`,
+/// see its SOURCE.md): the node's `kubernetes.io/batch-cpu` (milli-cores, printed `38120`) and
+/// `batch-memory` (`152044012Ki`) in `status.allocatable`; a pod's requests (`4k` = 4000 milli-cores,
+/// `8Gi`); a pod without batch resources requests none; through the store, the node's batch
+/// tier is its allocatable and its running pods' requests.
+#[test]
+fn koordinator_batch_allocatable_and_requests() {
+    use clustertop::model::BatchRes;
+    let up = |name: &str| -> Value {
+        let path = format!("{}/tests/fixtures/upstream/koordinator/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture exists")).expect("JSON")
+    };
+    let n: Node = serde_json::from_value(up("node-wk-r3-n02.json")).expect("node");
+    let o = map::node_obj(&n);
+    let alloc = BatchRes { cpu_m: 38_120, mem_bytes: 152_044_012 * 1024 };
+    assert_eq!(o.batch, Some(alloc));
+    let info = map::node_info(&o, &Default::default(), "topology.kubernetes.io/zone");
+    assert_eq!(info.batch_allocatable, Some(alloc));
+    let mut plain: Node = serde_json::from_value(fixture("node-flannel.json")).expect("node");
+    plain.metadata.name = Some("wk-r3-n01".into());
+    assert_eq!(map::node_obj(&plain).batch, None, "a node without batch resources");
+
+    let pod = |name: &str| -> clustertop::model::Pod {
+        let p: SlimPod = serde_json::from_value(up(name)).expect("pod");
+        map::pod(&p, &["koord-batch".into()], &["BE".into()], &mut Default::default())
+    };
+    let a = pod("pod-a-batch-label-priority-5500.json");
+    assert_eq!(a.batch.as_deref(), Some(&BatchRes { cpu_m: 4000, mem_bytes: 8 << 30 }));
+    let d = pod("pod-d-priorityclassname-koord-batch.json");
+    assert_eq!(d.batch.as_deref(), Some(&BatchRes { cpu_m: 2500, mem_bytes: 4 << 30 }));
+    let c = pod("pod-c-priority-9500.json");
+    assert_eq!(c.batch, None);
+
+    let mut st = clustertop::store::ClusterState::new("t", Default::default());
+    st.apply(Update::NodeApplied { node: info, at: now() });
+    let on_node = |mut p: clustertop::model::Pod| {
+        p.node = Some("wk-r3-n02".into());
+        p
+    };
+    let (a, c) = (on_node(a), on_node(c));
+    let mut done = on_node(d.clone());
+    done.name = "finished".into();
+    done.phase = "Succeeded".into();
+    st.apply(Update::PodsReplaced(vec![a, c, on_node(d), done]));
+    let snap = st.snapshot(now());
+    let b = snap.node("wk-r3-n02").and_then(|n| n.batch).expect("batch tier");
+    assert_eq!(b.allocatable, alloc);
+    assert_eq!(b.requested, Some(BatchRes { cpu_m: 6500, mem_bytes: 12 << 30 }), "running pods only");
+}

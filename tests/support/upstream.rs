@@ -201,6 +201,7 @@ pub async fn run(case: &Case, prom: Option<&super::prom::Prom>) -> Snapshot {
                 signals: Vec::new(),
                 bgp_peers: None,
                 created: None,
+                batch_allocatable: None,
             };
             state.apply(clustertop::model::Update::NodeApplied { node: info, at: Utc::now() });
         }

@@ -3,6 +3,7 @@
 //! Every classification carries its evidence, every value its age (`Aged`), every source its
 //! health. The `Snapshot` is immutable once built; the UI receives it as `Arc<Snapshot>`.
 
+pub mod batch;
 pub mod bgp;
 pub mod conntrack;
 pub mod cpu;
@@ -16,11 +17,12 @@ pub mod source;
 pub mod start;
 pub mod update;
 
+pub use batch::{BatchRes, BatchTier};
 pub use bgp::{
     BgpCounts, BgpSession, BgpState, BgpVerdict, ConfiguredPeer, ExpectedFrom, Failover, Family, FamilyCount,
     Report,
 };
-pub use conntrack::Conntrack;
+pub use conntrack::{CiliumMaps, Conntrack, MapFill};
 pub use cpu::{CpuCurve, CpuPoint, NodeCurve, RackCurve, Window, WindowFill};
 pub use finding::{Finding, Rule, Severity};
 pub use netmode::{Cni, Evidence, NetClass, NetMode, Signal};

@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 
 use crate::analysis::{self, Settings};
 use crate::model::{
-    Aged, BgpSession, CpuCurve, ForeignNode, HostFacts, Interner, KubeletStart, Node, NodeCurve, Pod, Pods,
-    RuntimeClass, RuntimeKind, RuntimeMix, SandboxStarts, Signal, Snapshot, SourceHealth, SourceId,
-    SourceStatus, Unknown,
+    Aged, BatchRes, BatchTier, BgpSession, CpuCurve, ForeignNode, HostFacts, Interner, KubeletStart, Node,
+    NodeCurve, Pod, Pods, RuntimeClass, RuntimeKind, RuntimeMix, SandboxStarts, Signal, Snapshot,
+    SourceHealth, SourceId, SourceStatus, Unknown,
 };
 use crate::model::{NodeInfo, NodeMetrics, Update};
 use clean::Clean;
@@ -35,7 +35,8 @@ struct NodeEntry {
 
 impl NodeEntry {
     /// The node with its derived facts and its pods' counts.
-    fn build(&self, runtime: Option<RuntimeMix>, pods: Option<u32>, finished_pods: Option<u32>) -> Node {
+    fn build(&self, c: &Counts) -> Node {
+        let Counts { runtime, pods, finished: finished_pods, batch } = *c;
         let mut signals = self.info.signals.clone();
         signals.extend(self.host_signals.iter().cloned());
         let net = analysis::netmode::classify(&signals);
@@ -75,6 +76,11 @@ impl NodeEntry {
             runtime,
             pods,
             finished_pods,
+            batch: self.info.batch_allocatable.map(|allocatable| BatchTier {
+                allocatable,
+                requested: batch,
+                used_cores: self.metrics.as_ref().and_then(|m| m.value.batch_used_cores),
+            }),
             host: merged_host(self.host.as_ref(), self.metrics.as_ref()),
             seen: self.seen,
             created: self.info.created,
@@ -130,12 +136,24 @@ fn clean_pod(p: &mut Pod, interner: &mut Interner) {
     }
 }
 
+/// What a node shows of its pods: `None` where the pods are not known.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Counts {
+    runtime: Option<RuntimeMix>,
+    pods: Option<u32>,
+    finished: Option<u32>,
+    /// Batch resources its running pods request.
+    batch: Option<BatchRes>,
+}
+
 /// One node's pods, counted; finished pods apart.
 #[derive(Debug, Clone, Default)]
 struct PodSummary {
     runtime: RuntimeMix,
     pods: u32,
     finished: u32,
+    /// Koordinator batch resources the running pods request.
+    batch: BatchRes,
     /// Pods per RuntimeClass name.
     classes: Vec<(Arc<str>, u32)>,
     /// Sandbox start times (whole seconds) per runtime, finished pods included.
@@ -163,6 +181,9 @@ fn summarize(pods: &[Pod], kinds: &HashMap<&str, RuntimeKind>) -> PodSummary {
             continue;
         }
         s.pods += 1;
+        if let Some(b) = &p.batch {
+            s.batch.add(b);
+        }
         // Pods without a class run the node's default runtime (runc).
         let kind = match &p.runtime_class {
             None => RuntimeKind::Runc,
@@ -208,12 +229,17 @@ fn merged_host(
     host: Option<&Aged<HostFacts>>,
     metrics: Option<&Aged<NodeMetrics>>,
 ) -> Option<Aged<HostFacts>> {
-    let Some(m) = metrics.filter(|m| m.value.conntrack.is_some() || m.value.cpu_now.is_some()) else {
+    let Some(m) = metrics
+        .filter(|m| m.value.conntrack.is_some() || m.value.cpu_now.is_some() || m.value.cilium_ct.is_some())
+    else {
         return host.cloned();
     };
     let mut h = host.cloned().unwrap_or_else(|| Aged::new(HostFacts::default(), m.at));
     if h.value.conntrack.is_none() {
         h.value.conntrack = m.value.conntrack.clone();
+    }
+    if h.value.cilium_ct.is_none() {
+        h.value.cilium_ct = m.value.cilium_ct.clone();
     }
     if h.value.cpu_now.is_none() {
         h.value.cpu_now = m.value.cpu_now;
@@ -556,21 +582,23 @@ impl ClusterState {
             .nodes
             .values_mut()
             .map(|e| {
-                let (runtime, pods, finished) = sums
+                let (runtime, pods, finished, batch) = sums
                     .get(e.info.name.as_str())
-                    .map_or_else(Default::default, |s| (s.runtime, s.pods, s.finished));
+                    .map_or_else(Default::default, |s| (s.runtime, s.pods, s.finished, s.batch));
                 let pods_known = unknown.pods.is_none();
-                let (runtime, pods, finished) = (
-                    unknown.runtime_mix().is_none().then_some(runtime),
-                    pods_known.then_some(pods),
-                    pods_known.then_some(finished),
-                );
+                let c = Counts {
+                    runtime: unknown.runtime_mix().is_none().then_some(runtime),
+                    pods: pods_known.then_some(pods),
+                    finished: pods_known.then_some(finished),
+                    batch: pods_known.then_some(batch),
+                };
                 if let Some(b) = &e.built
-                    && (b.runtime, b.pods, b.finished_pods) == (runtime, pods, finished)
+                    && (b.runtime, b.pods, b.finished_pods, b.batch.and_then(|t| t.requested))
+                        == (c.runtime, c.pods, c.finished, c.batch.filter(|_| b.batch.is_some()))
                 {
                     return b.clone();
                 }
-                let node = Arc::new(e.build(runtime, pods, finished));
+                let node = Arc::new(e.build(&c));
                 e.built = Some(node.clone());
                 node
             })

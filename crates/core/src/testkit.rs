@@ -62,6 +62,7 @@ pub fn node(name: &str) -> Node {
         runtime: Some(RuntimeMix::default()),
         pods: Some(0),
         finished_pods: Some(0),
+        batch: None,
         host: None,
         seen: now(),
         created: Some(now() - chrono::Duration::days(30)),
@@ -135,6 +136,7 @@ pub fn pod(ns: &str, name: &str, node: &str, class: Option<&str>) -> Pod {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        batch: None,
         sandbox_start_s: None,
     }
 }

@@ -84,6 +84,8 @@ const PIDS: u8 = 8;
 const LOAD: u8 = 16;
 const CORES: u8 = 32;
 const CPU: u8 = 64;
+const CILIUM: u8 = 128;
+const ALL: u8 = u8::MAX;
 
 /// `facts` against `prev` (everything when there is none), and the reading's time against the
 /// batch's (`at`): in milliseconds when it has no finer part.
@@ -101,7 +103,7 @@ pub fn enc(
         e.uvar(1);
         at.enc(e);
     }
-    let HostFacts { kvm, conntrack: ct, file_nr, pids, load, cpu_cores, cpu_now } = facts;
+    let HostFacts { kvm, conntrack: ct, cilium_ct, file_nr, pids, load, cpu_cores, cpu_now } = facts;
     // Floats compare by their bits: a NaN is the same NaN, -0.0 is not 0.0.
     let bits = |c: &Option<Conntrack>| {
         c.as_ref().map(|c| {
@@ -119,7 +121,8 @@ pub fn enc(
             prev.is_some_and(|p| p.load.map(|l| l.map(f64::to_bits)) == load.map(|l| l.map(f64::to_bits))),
         )
         | changed(CORES, prev.is_some_and(|p| p.cpu_cores == *cpu_cores))
-        | changed(CPU, prev.is_some_and(|p| p.cpu_now.map(f64::to_bits) == cpu_now.map(f64::to_bits)));
+        | changed(CPU, prev.is_some_and(|p| p.cpu_now.map(f64::to_bits) == cpu_now.map(f64::to_bits)))
+        | changed(CILIUM, prev.is_some_and(|p| p.cilium_ct == *cilium_ct));
     e.u8(mask);
     if mask & KVM != 0 {
         kvm.enc(e);
@@ -142,6 +145,9 @@ pub fn enc(
     if mask & CPU != 0 {
         opt(e, cpu_now, |e, v| qf(e, *v, CPU_SCALE));
     }
+    if mask & CILIUM != 0 {
+        cilium_ct.enc(e);
+    }
 }
 
 /// The reading's time and facts; the fields not written are `prev`'s (none without one).
@@ -161,7 +167,7 @@ pub fn dec(
             .ok_or_else(|| CodecError("bad host reading time".into()))?
     };
     let mask = d.u8()?;
-    if prev.is_none() && mask != 127 {
+    if prev.is_none() && mask != ALL {
         return Err(CodecError("host facts delta without the node's previous facts".into()));
     }
     let mut f = prev.cloned().unwrap_or_default();
@@ -185,6 +191,9 @@ pub fn dec(
     }
     if mask & CPU != 0 {
         f.cpu_now = dopt(d, |d| dqf(d, CPU_SCALE))?;
+    }
+    if mask & CILIUM != 0 {
+        f.cilium_ct = Codec::dec(d)?;
     }
     Ok((at, f))
 }
@@ -211,6 +220,10 @@ mod tests {
             load: Some([0.42, 1.07, f64::NAN]),
             cpu_cores: Some(64),
             cpu_now: Some(cpu),
+            cilium_ct: Some(clustertop_core::model::CiliumMaps {
+                maps: vec![clustertop_core::model::MapFill { name: "ct4_global".into(), pressure: 0.93 }],
+                insert_failed_per_s: Some(4.0),
+            }),
         }
     }
 

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use clustertop_core::model::{Conntrack, CpuCurve, HostFacts, NodeMetrics, SourceId, Update};
+use clustertop_core::model::{CiliumMaps, Conntrack, CpuCurve, HostFacts, NodeMetrics, SourceId, Update};
 
 /// How often readings that did not change materially are recorded anyway.
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +80,16 @@ fn conntrack_moved(a: &Conntrack, b: &Conntrack) -> bool {
         || moved(a.early_drop_per_s, b.early_drop_per_s, 0.5, 0.5)
 }
 
+/// Cilium's maps: a map appears or goes, a fill moves by 2 points, the drop rate as conntrack's.
+fn cilium_moved(a: &CiliumMaps, b: &CiliumMaps) -> bool {
+    a.maps.len() != b.maps.len()
+        || a.maps
+            .iter()
+            .zip(&b.maps)
+            .any(|(x, y)| x.name != y.name || moved(x.pressure, y.pressure, 0.02, 0.0))
+        || opt(&a.insert_failed_per_s, &b.insert_failed_per_s, |x, y| moved(*x, *y, 0.5, 0.5))
+}
+
 /// Used of a maximum (file handles, pids): 2 % of the maximum.
 fn pair_moved(a: &(u64, u64), b: &(u64, u64)) -> bool {
     a.1 != b.1 || moved(a.0 as f64, b.0 as f64, (a.1.max(b.1) / 50).max(1) as f64, 0.0)
@@ -95,10 +105,11 @@ fn host_merged(a: &HostFacts, b: &HostFacts) -> HostFacts {
     fn pick<T: Clone>(a: &T, b: &T, moved: bool) -> T {
         if moved { b.clone() } else { a.clone() }
     }
-    let HostFacts { kvm, conntrack, file_nr, pids, load, cpu_cores, cpu_now } = a;
+    let HostFacts { kvm, conntrack, cilium_ct, file_nr, pids, load, cpu_cores, cpu_now } = a;
     HostFacts {
         kvm: pick(kvm, &b.kvm, *kvm != b.kvm),
         conntrack: pick(conntrack, &b.conntrack, opt(conntrack, &b.conntrack, conntrack_moved)),
+        cilium_ct: pick(cilium_ct, &b.cilium_ct, opt(cilium_ct, &b.cilium_ct, cilium_moved)),
         file_nr: pick(file_nr, &b.file_nr, opt(file_nr, &b.file_nr, pair_moved)),
         pids: pick(pids, &b.pids, opt(pids, &b.pids, pair_moved)),
         load: pick(
@@ -112,9 +123,11 @@ fn host_merged(a: &HostFacts, b: &HostFacts) -> HostFacts {
 }
 
 fn metrics_moved(a: &NodeMetrics, b: &NodeMetrics) -> bool {
-    let NodeMetrics { cpu_now, conntrack, bgp } = a;
+    let NodeMetrics { cpu_now, conntrack, cilium_ct, batch_used_cores, bgp } = a;
     *bgp != b.bgp
         || opt(conntrack, &b.conntrack, conntrack_moved)
+        || opt(cilium_ct, &b.cilium_ct, cilium_moved)
+        || opt(batch_used_cores, &b.batch_used_cores, |x, y| moved(*x, *y, 0.5, 0.05))
         || opt(cpu_now, &b.cpu_now, |x, y| moved(*x, *y, 0.05, 0.0))
 }
 

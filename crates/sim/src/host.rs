@@ -3,7 +3,7 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::model::{Cni, Conntrack, HostFacts};
+use crate::model::{CiliumMaps, Cni, Conntrack, HostFacts, MapFill};
 
 use super::incidents::Incidents;
 use super::topology::{CORES, SimNode};
@@ -14,6 +14,25 @@ pub(crate) const CT_TIMEOUT_DEFAULT: u64 = 432_000;
 const FILE_MAX: u64 = 26_214_400;
 const PID_MAX: u64 = 4_194_304;
 
+/// The kernel table's fill on a Cilium-only node, as a share of what its pods' connections
+/// would make it: only the host's own connections are tracked there.
+pub(crate) const KERNEL_ONLY_HOST: f64 = 0.04;
+/// A node mid-migration: the share of its pods' connections already on Cilium.
+pub(crate) const MIGRATING_SHARE: f64 = 0.5;
+/// Cilium's global CT maps (the ones the agent reports pressure for) as shares of the TCP map's fill.
+pub(crate) const CILIUM_MAPS: [(&str, f64); 2] = [("ct4_global", 1.0), ("ct_any4_global", 0.55)];
+
+/// Cilium's maps for a TCP CT map fill and CT insertion-failed drops per second.
+pub(crate) fn cilium_maps(fill: f64, insert_failed_per_s: f64) -> CiliumMaps {
+    CiliumMaps {
+        maps: CILIUM_MAPS
+            .iter()
+            .map(|&(name, share)| MapFill { name: name.into(), pressure: (fill * share).clamp(0.0, 1.0) })
+            .collect(),
+        insert_failed_per_s: Some(insert_failed_per_s),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct HostState {
     kvm: bool,
@@ -23,6 +42,10 @@ pub(crate) struct HostState {
     ct_hi: f64,
     ct_timeout: u64,
     brnf: Option<bool>,
+    /// Which tables track the node's pod connections: the kernel's (flannel's bridge) and/or
+    /// Cilium's BPF maps; a node running both agents is mid-migration and fills both.
+    kernel: bool,
+    cilium: bool,
     /// Base insert-failed and drop rates (per second); zero on healthy tables.
     insert_failed: f64,
     drops: f64,
@@ -43,6 +66,9 @@ pub(crate) struct HostProfile {
     pub drop_per_s: f64,
     /// Offset from the rack's CPU utilisation.
     pub cpu_offset: f64,
+    /// Which tables the node's pod connections fill: the kernel's, Cilium's maps, or both.
+    pub kernel: bool,
+    pub cilium: bool,
 }
 
 impl HostState {
@@ -72,6 +98,8 @@ impl HostState {
             ct_hi,
             ct_timeout,
             brnf,
+            kernel: node.role.runs(Cni::Flannel),
+            cilium: node.role.runs(Cni::Cilium),
             insert_failed,
             drops,
             files,
@@ -89,6 +117,8 @@ impl HostState {
             insert_failed_per_s: self.insert_failed,
             drop_per_s: self.drops,
             cpu_offset: self.cpu_offset,
+            kernel: self.kernel,
+            cilium: self.cilium,
         }
     }
 
@@ -125,17 +155,26 @@ impl HostState {
         let insert_failed_per_s = jitter(rng, self.insert_failed);
         let drop_per_s = jitter(rng, self.drops);
         let early_drop_per_s = if self.ct_fill > 0.95 { jitter(rng, self.drops * 0.5) } else { 0.0 };
+        // On a Cilium-only node the pods' connections fill Cilium's maps; the kernel's table
+        // holds the host's own few.
+        let (nf_fill, nf_rates) =
+            if self.kernel { (self.ct_fill, 1.0) } else { (self.ct_fill * KERNEL_ONLY_HOST, 0.0) };
+        let cilium_ct = self.cilium.then(|| {
+            let share = if self.kernel { MIGRATING_SHARE } else { 1.0 };
+            cilium_maps(self.ct_fill * share, insert_failed_per_s * share)
+        });
         HostFacts {
             kvm: Some(self.kvm),
             conntrack: Some(Conntrack {
-                entries: (self.ct_fill * CT_LIMIT as f64).round() as u64,
+                entries: (nf_fill * CT_LIMIT as f64).round() as u64,
                 limit: CT_LIMIT,
-                insert_failed_per_s,
-                drop_per_s,
-                early_drop_per_s,
+                insert_failed_per_s: insert_failed_per_s * nf_rates,
+                drop_per_s: drop_per_s * nf_rates,
+                early_drop_per_s: early_drop_per_s * nf_rates,
                 tcp_established_timeout_s: Some(self.ct_timeout),
                 bridge_nf_call_iptables: self.brnf,
             }),
+            cilium_ct,
             file_nr: Some((self.files.round() as u64, FILE_MAX)),
             pids: Some((self.pids.round() as u64, PID_MAX)),
             load: Some([load1, cpu * cores * 0.97, cpu * cores * 0.95]),

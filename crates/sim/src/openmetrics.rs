@@ -24,7 +24,12 @@
 //!   `container_cpu_usage_seconds_total`: online `u_on*C` cores, batch 70 % and BE 30 % of
 //!   `u_off*C`, each as container `main` and as the pod cgroup (`container=""`, same total).
 //! - Cilium agent (`job="cilium-agent"`, `instance="<n>:9962"`): BGP nodes'
-//!   `cilium_bgp_control_plane_session_state` per session, in three label generations by rack.
+//!   `cilium_bgp_control_plane_session_state` per session, in three label generations by rack;
+//!   on every Cilium node `cilium_bpf_map_pressure{map_name="ct4_global"|"ct_any4_global"}` (the
+//!   node's conntrack walk, halved mid-migration) and
+//!   `cilium_drop_count_total{reason="CT: Map insertion failed",direction="EGRESS"}`. A Cilium-only
+//!   node's `node_nf_conntrack_entries` holds its host's own connections (4 % of the walk) and its
+//!   nf_conntrack stat counters stay flat.
 //!
 //! Series whose value never changes (conntrack limit, sysctl, node capacity, node labels, pod
 //! info, pod labels, runtime class) carry a sample every [`CONST_EVERY_S`] seconds (rounded

@@ -50,6 +50,13 @@ const ONLINE: &[(&str, &str, Option<&str>)] = &[
     ("notify", "push-sender", None),
 ];
 
+/// What the batch pods request of Koordinator's batch tier (`kubernetes.io/batch-cpu` milli-cores,
+/// `kubernetes.io/batch-memory` bytes): a Kata transcoding job and a Spark executor.
+pub(crate) const TRANSCODE_BATCH: crate::model::BatchRes =
+    crate::model::BatchRes { cpu_m: 4000, mem_bytes: 8 << 30 };
+pub(crate) const SPARK_BATCH: crate::model::BatchRes =
+    crate::model::BatchRes { cpu_m: 2000, mem_bytes: 4 << 30 };
+
 /// A plain runc pod, Running on `node`.
 pub(crate) fn pod(ns: &str, name: String, node: &str) -> Pod {
     Pod {
@@ -62,6 +69,7 @@ pub(crate) fn pod(ns: &str, name: String, node: &str) -> Pod {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        batch: None,
         sandbox_start_s: None,
     }
 }
@@ -156,6 +164,7 @@ pub(crate) fn generate(
                 p.runtime_class = Some("kata".into());
                 p.priority_class = Some("koord-batch".into());
                 p.offline = true;
+                p.batch = Some(Box::new(TRANSCODE_BATCH));
                 p.host_network = j == 0 && inc.kata_hostnet == Some(i);
                 pods.push(p);
             }
@@ -179,6 +188,7 @@ pub(crate) fn generate(
                 let mut p = pod("batch", name, &node.name);
                 p.priority_class = Some("koord-batch".into());
                 p.offline = true;
+                p.batch = Some(Box::new(SPARK_BATCH));
                 pods.push(p);
                 continue;
             }
@@ -228,6 +238,7 @@ pub(crate) fn agent_pod(cni: crate::model::Cni, name: &str, node: &str) -> Pod {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        batch: None,
         sandbox_start_s: None,
     }
 }

@@ -158,6 +158,10 @@ impl SimNode {
         }
     }
 
+    /// The share of a node's CPUs (per cent) and the memory Koordinator's batch tier gets.
+    pub(crate) const BATCH_SHARE_PCT: u64 = 35;
+    pub(crate) const BATCH_MEM_BYTES: u64 = 160 << 30;
+
     /// The node's API object: labels and the networking signals visible in the API; it joined
     /// the cluster [`Self::joined_before_start`] before `start`.
     pub(crate) fn node_info(&self, start: chrono::DateTime<chrono::Utc>) -> NodeInfo {
@@ -217,6 +221,11 @@ impl SimNode {
                 (0..2).map(|i| ConfiguredPeer::new(self.tor(i), format!("10.{}.{i}.1", self.rack))).collect()
             }),
             created: Some(start - self.joined_before_start()),
+            // Koordinator's slo-controller reclaims about a third of each node for the batch tier.
+            batch_allocatable: Some(crate::model::BatchRes {
+                cpu_m: u64::from(CORES) * 1000 * Self::BATCH_SHARE_PCT / 100,
+                mem_bytes: Self::BATCH_MEM_BYTES,
+            }),
         }
     }
 

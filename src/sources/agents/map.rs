@@ -102,6 +102,8 @@ pub fn updates(r: &NodeReport, prev: &Counters) -> (Vec<Update>, Counters) {
     let facts = HostFacts {
         kvm: kvm(r),
         conntrack: conntrack(r, prev),
+        // Cilium's maps come from Prometheus (the agent does not scrape them).
+        cilium_ct: None,
         file_nr: r.host.file_nr.value().copied(),
         pids: None,
         load: r.host.load.value().map(|l| l.0),

@@ -8,8 +8,8 @@ use k8s_openapi::api::node::v1::RuntimeClass as K8sRuntimeClass;
 use super::slim::{SlimCondition, SlimPod, SlimSpec};
 use crate::model::NodeInfo;
 use crate::model::{
-    AddedCap, Cni, ConfiguredPeer, DevShm, Interner, Pod, RuntimeClass, RuntimeKind, SandboxAsks, Signal,
-    SourceHealth,
+    AddedCap, BatchRes, Cni, ConfiguredPeer, DevShm, Interner, Pod, RuntimeClass, RuntimeKind, SandboxAsks,
+    Signal, SourceHealth,
 };
 
 /// Node annotations that carry CNI evidence (data-sources §7). Other annotations are dropped.
@@ -54,6 +54,22 @@ pub struct NodeObj {
     pub net_reason: Option<String>,
     /// `metadata.creationTimestamp`.
     pub created: Option<chrono::DateTime<chrono::Utc>>,
+    /// Koordinator's `kubernetes.io/batch-cpu` / `batch-memory` in `status.allocatable`.
+    pub batch: Option<BatchRes>,
+}
+
+/// Koordinator's batch resources (`apis/extension/resource.go`): batch-cpu is in milli-cores (the
+/// slo-controller writes `NewQuantity(milliCPU, DecimalSI)`, e.g. `38120` or `4k`), batch-memory in
+/// bytes.
+pub const BATCH_CPU: &str = "kubernetes.io/batch-cpu";
+pub const BATCH_MEMORY: &str = "kubernetes.io/batch-memory";
+
+/// The batch resources in a resource list; `None` when it has neither.
+pub fn batch_res<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Option<BatchRes> {
+    let q = |k: &str| get(k).and_then(quantity).map(|v| v.max(0.0).round() as u64);
+    let (cpu, mem) = (q(BATCH_CPU), q(BATCH_MEMORY));
+    (cpu.is_some() || mem.is_some())
+        .then(|| BatchRes { cpu_m: cpu.unwrap_or(0), mem_bytes: mem.unwrap_or(0) })
 }
 
 pub fn node_obj(n: &K8sNode) -> NodeObj {
@@ -76,7 +92,9 @@ pub fn node_obj(n: &K8sNode) -> NodeObj {
         .creation_timestamp
         .as_ref()
         .and_then(|t| chrono::DateTime::from_timestamp(t.0.as_second(), 0));
-    NodeObj { name, labels, annotations, ready, net_reason, created }
+    let alloc = n.status.as_ref().and_then(|s| s.allocatable.as_ref());
+    let batch = alloc.and_then(|a| batch_res(|k| a.get(k).map(|q| q.0.as_str())));
+    NodeObj { name, labels, annotations, ready, net_reason, created, batch }
 }
 
 /// Everything else the API says about a node's networking.
@@ -137,6 +155,7 @@ pub fn node_info(n: &NodeObj, x: &NodeExtras, rack_label: &str) -> NodeInfo {
         signals,
         bgp_peers: x.bgp_peers.clone(),
         created: n.created,
+        batch_allocatable: n.batch,
     }
 }
 
@@ -208,6 +227,7 @@ pub fn pod(
         offline,
         sandbox: sandbox_asks(&p.spec).boxed(),
         sandbox_start_s: sandbox_start_s(&p.status.conditions),
+        batch: pod_batch(&p.spec).map(Box::new),
     }
 }
 
@@ -234,6 +254,18 @@ pub fn sandbox_start_s(conditions: &[SlimCondition]) -> Option<u16> {
     };
     let secs = (started - scheduled).num_seconds();
     u16::try_from(secs).ok().filter(|s| i64::from(*s) <= MAX_SANDBOX_START_S)
+}
+
+/// The batch resources a pod's containers request (summed; init containers run before them and
+/// are left out).
+pub fn pod_batch(spec: &SlimSpec) -> Option<BatchRes> {
+    let mut total: Option<BatchRes> = None;
+    for c in &spec.containers {
+        if let Some(b) = batch_res(|k| c.resources.requests.get(k).map(String::as_str)) {
+            total.get_or_insert_default().add(&b);
+        }
+    }
+    total
 }
 
 /// The mount path whose emptyDir is the pod's shared memory.

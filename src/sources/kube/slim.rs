@@ -81,6 +81,14 @@ pub struct SlimContainer {
     pub name: String,
     pub volume_mounts: Vec<SlimMount>,
     pub security_context: Option<SlimSecurity>,
+    /// Only the requests, and of them only the Koordinator batch resources are read.
+    pub resources: SlimResources,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct SlimResources {
+    pub requests: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

@@ -125,6 +125,10 @@ pub const NODE_QUERIES: &[&str] = &[
     "bgp_cilium_changes",
     "bgp_bird_changes",
     "bgp_frr_changes",
+    "cilium_map_pressure",
+    "cilium_ct_insert_failed",
+    "cilium_agent_seen",
+    "batch_used",
 ];
 
 /// The range queries of one curve, in the order [`map::CurveInput`] takes them.
@@ -341,10 +345,16 @@ impl Backend {
         &self,
         at: i64,
     ) -> Result<(BTreeMap<String, NodeMetrics>, Vec<String>), QueryError> {
-        let results = join_all(NODE_QUERIES.iter().map(|n| self.instant(n, None, at))).await;
+        // Offline use only where something counts as offline.
+        let names: Vec<&str> = NODE_QUERIES
+            .iter()
+            .copied()
+            .filter(|n| *n != "batch_used" || self.queries.has_offline())
+            .collect();
+        let results = join_all(names.iter().map(|n| self.instant(n, None, at))).await;
         let mut by_name: HashMap<&str, Vec<Series>> = HashMap::new();
         let mut notes = Vec::new();
-        for (n, r) in NODE_QUERIES.iter().zip(results) {
+        for (n, r) in names.iter().zip(results) {
             match r {
                 Ok(s) => {
                     by_name.insert(n, s);

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 
 use crate::model::bgp::normalize_addr;
 use crate::model::{
-    BgpSession, BgpState, Conntrack, CpuCurve, CpuPoint, Family, NodeMetrics, Pod, RackCurve,
+    BgpSession, BgpState, CiliumMaps, Conntrack, CpuCurve, CpuPoint, Family, MapFill, NodeMetrics, Pod,
+    RackCurve,
 };
 
 /// One series of a result: its labels and `(unix seconds, value)` samples, oldest first.
@@ -156,6 +157,9 @@ pub fn node_metrics(results: &HashMap<&str, Vec<Series>>, node_label: &str) -> B
     let brnf = per_node("bridge_nf_call_iptables");
     let util = per_node("node_util");
     let mut out: BTreeMap<String, NodeMetrics> = BTreeMap::new();
+    for (n, v) in per_node("batch_used") {
+        out.entry(n).or_default().batch_used_cores = Some(v.max(0.0));
+    }
     for (n, v) in &util {
         out.entry(n.clone()).or_default().cpu_now = Some(v.clamp(0.0, 1.0));
     }
@@ -172,10 +176,45 @@ pub fn node_metrics(results: &HashMap<&str, Vec<Series>>, node_label: &str) -> B
             bridge_nf_call_iptables: brnf.get(n).map(|b| *b != 0.0),
         });
     }
+    for (n, c) in cilium_maps(results, node_label) {
+        out.entry(n).or_default().cilium_ct = Some(c);
+    }
     for (n, sessions) in bgp_sessions(results, node_label) {
         out.entry(n).or_default().bgp = Some(sessions);
     }
     out
+}
+
+/// Cilium's CT/NAT map pressure and CT insertion-failed drop rate per node: for every node with
+/// a map pressure series or any drop counter.
+fn cilium_maps(results: &HashMap<&str, Vec<Series>>, node_label: &str) -> BTreeMap<String, CiliumMaps> {
+    let get = |n: &str| results.get(n).map(Vec::as_slice).unwrap_or_default();
+    let mut maps: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+    for s in get("cilium_map_pressure") {
+        if let (Some(n), Some(m), Some(v)) = (node_of(s, node_label), s.label("map_name"), s.value()) {
+            let e = maps.entry(n).or_default().entry(m.to_string()).or_insert(0.0);
+            *e = e.max(v.clamp(0.0, 1.0));
+        }
+    }
+    let mut failed: BTreeMap<String, f64> = BTreeMap::new();
+    for s in get("cilium_ct_insert_failed") {
+        if let (Some(n), Some(v)) = (node_of(s, node_label), s.value()) {
+            *failed.entry(n).or_default() += v.max(0.0);
+        }
+    }
+    let seen: BTreeSet<String> =
+        get("cilium_agent_seen").iter().filter_map(|s| node_of(s, node_label)).collect();
+    let nodes: BTreeSet<&String> = maps.keys().chain(failed.keys()).chain(&seen).collect();
+    nodes
+        .into_iter()
+        .map(|n| {
+            let maps = maps
+                .get(n)
+                .map(|m| m.iter().map(|(name, p)| MapFill { name: name.clone(), pressure: *p }).collect());
+            let insert_failed_per_s = failed.get(n).copied().or(seen.contains(n).then_some(0.0));
+            (n.clone(), CiliumMaps { maps: maps.unwrap_or_default(), insert_failed_per_s })
+        })
+        .collect()
 }
 
 /// `10.0.0.1:179` → `10.0.0.1`; `[fd00::1]:179` → `fd00::1`.
@@ -322,6 +361,7 @@ pub fn pods(pod_nodes: &[Series], runtime: &[Series], offline_classes: &BTreeSet
                 phase: "Running".into(),
                 // kube-state-metrics does not carry these spec fields.
                 sandbox: None,
+                batch: None,
                 sandbox_start_s: None,
             })
         })

@@ -96,6 +96,31 @@ fn node_metrics_join_conntrack_and_cpu_by_node() {
 }
 
 #[test]
+fn cilium_maps_by_node_with_unknown_and_zero_drop_rates_apart() {
+    let mut r: HashMap<&str, Vec<Series>> = HashMap::new();
+    let p = |node: &str, map: &str, v: f64| s(&[("node", node), ("map_name", map)], &[(0, v)]);
+    r.insert(
+        "cilium_map_pressure",
+        vec![p("c1", "snat_v4_external", 0.2), p("c1", "ct4_global", 0.93), p("c2", "ct4_global", 1.4)],
+    );
+    r.insert("cilium_ct_insert_failed", vec![s(&[("node", "c1")], &[(0, 4.5)])]);
+    r.insert("cilium_agent_seen", vec![s(&[("node", "c1")], &[(0, 1.0)]), s(&[("node", "c3")], &[(0, 1.0)])]);
+    let m = node_metrics(&r, "node");
+    let c1 = m["c1"].cilium_ct.as_ref().unwrap();
+    let names: Vec<&str> = c1.maps.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["ct4_global", "snat_v4_external"], "sorted by name");
+    assert_eq!(c1.fullest().map(|m| (m.name.as_str(), m.pressure)), Some(("ct4_global", 0.93)));
+    assert_eq!(c1.insert_failed_per_s, Some(4.5));
+    let c2 = m["c2"].cilium_ct.as_ref().unwrap();
+    assert_eq!(c2.maps[0].pressure, 1.0, "clamped");
+    assert_eq!(c2.insert_failed_per_s, None, "no drop counters at all: unknown, not zero");
+    let c3 = m["c3"].cilium_ct.as_ref().unwrap();
+    assert!(c3.maps.is_empty() && c3.fullest().is_none(), "drop counters but no pressure series");
+    assert_eq!(c3.insert_failed_per_s, Some(0.0), "counters, none for the reason: none dropped");
+    assert!(!m.contains_key("c4"));
+}
+
+#[test]
 fn bgp_sessions_from_all_three_cilium_label_generations_bird_and_frr() {
     let mut r: HashMap<&str, Vec<Series>> = HashMap::new();
     r.insert(

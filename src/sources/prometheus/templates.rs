@@ -205,6 +205,34 @@ pub const TEMPLATES: &[(&str, Kind, &str)] = &[
     ("bgp_cilium", Kind::Instant, by_node!("", "cilium_bgp_control_plane_session_state{", "")),
     ("bgp_bird", Kind::Instant, by_node!("", r#"bird_protocol_up{proto="BGP","#, "")),
     ("bgp_frr", Kind::Instant, by_node!("", "frr_bgp_peer_state{", "")),
+    // Cilium's BPF CT and NAT maps (the agent's `map_name` drops the `cilium_` prefix; CT maps
+    // report pressure from the CT GC's counts, the others as the agent tracks them), and the
+    // packets dropped because a CT entry could not be inserted (a counter per drop reason and
+    // direction, created at the first such drop).
+    (
+        "cilium_map_pressure",
+        Kind::Instant,
+        by_node!(
+            "",
+            r#"cilium_bpf_map_pressure{map_name=~"ct4_global|ct6_global|ct_any4_global|ct_any6_global|snat_v4_external|snat_v6_external","#,
+            ""
+        ),
+    ),
+    (
+        "cilium_ct_insert_failed",
+        Kind::Instant,
+        concat!(
+            "sum by (node) (",
+            by_node!("rate(", r#"cilium_drop_count_total{reason="CT: Map insertion failed","#, "[5m])"),
+            ")"
+        ),
+    ),
+    // Nodes whose agent Prometheus scrapes at all: no insertion-failed counter there is none.
+    (
+        "cilium_agent_seen",
+        Kind::Instant,
+        concat!("group by (node) (", by_node!("", "cilium_drop_count_total{", ""), ")"),
+    ),
     // How often each session's state changed in the last hour: its flaps.
     (
         "bgp_cilium_changes",
@@ -220,6 +248,12 @@ pub const TEMPLATES: &[(&str, Kind, &str)] = &[
         by_node!("changes((min without (state) (", r#"bird_protocol_up{proto="BGP","#, "))[1h:30s])"),
     ),
     ("bgp_frr_changes", Kind::Instant, by_node!("changes(", "frr_bgp_peer_state{", "[1h])")),
+    // Cores each node's offline pods use now (their batch tier's use).
+    (
+        "batch_used",
+        Kind::Instant,
+        r#"sum by (node) ((($pod_cpu) and on (namespace, pod) ($offline_pods)) * on (namespace, pod) group_left (node) topk by (namespace, pod) (1, max by (namespace, pod, node) (kube_pod_info{node!=""})))"#,
+    ),
     (
         "pod_runtimeclass",
         Kind::Instant,

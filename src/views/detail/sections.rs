@@ -25,8 +25,8 @@ pub fn all(ctx: &Ctx, node: &Node, width: u16) -> Vec<Line<'static>> {
         super::pods::sections(ctx, &node.name, w),
         bgp(ctx, node, w),
         network(ctx, node),
-        conntrack(ctx, node),
-        runtime(ctx, node, &pods),
+        [conntrack(ctx, node), cilium_maps(ctx, node)].concat(),
+        [runtime(ctx, node, &pods), batch_tier(ctx, node)].concat(),
         sandbox_starts(ctx, node),
         host(ctx, node, w),
         labels(ctx, node, w),
@@ -390,22 +390,23 @@ fn conntrack(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
     let (st, g) = widgets::conntrack_level(t, f);
     let g = g.unwrap_or(t.sym.ok);
     let rate = |v: f64| if v > 0.0 { t.crit } else { t.base };
-    let mut out = vec![
-        Line::from(vec![
-            label(ctx, "Conntrack"),
-            Span::styled(format!("{}/{} ", widgets::si(c.entries), widgets::si(c.limit)), t.base),
-            Span::styled(widgets::gauge(t, f, 20), st),
-            Span::styled(format!(" {g} {}", crate::viewmodel::pct(f)), st),
-        ]),
-        Line::from(vec![
-            Span::styled(
-                format!("   insert-failed {:.1}/s", c.insert_failed_per_s),
-                rate(c.insert_failed_per_s),
-            ),
-            Span::styled(format!("  drop {:.1}/s", c.drop_per_s), rate(c.drop_per_s)),
-            Span::styled(format!("  early-drop {:.1}/s", c.early_drop_per_s), rate(c.early_drop_per_s)),
-        ]),
-    ];
+    let mut out = vec![Line::from(vec![
+        label(ctx, "Conntrack"),
+        Span::styled(format!("{}/{} ", widgets::si(c.entries), widgets::si(c.limit)), t.base),
+        Span::styled(widgets::gauge(t, f, 20), st),
+        Span::styled(format!(" {g} {}", crate::viewmodel::pct(f)), st),
+    ])];
+    if !crate::analysis::conntrack::tracking(node).kernel {
+        out.push(Line::styled(
+            "   the host's own connections: pods' go through Cilium's maps (not judged)",
+            t.muted,
+        ));
+    }
+    out.extend([Line::from(vec![
+        Span::styled(format!("   insert-failed {:.1}/s", c.insert_failed_per_s), rate(c.insert_failed_per_s)),
+        Span::styled(format!("  drop {:.1}/s", c.drop_per_s), rate(c.drop_per_s)),
+        Span::styled(format!("  early-drop {:.1}/s", c.early_drop_per_s), rate(c.early_drop_per_s)),
+    ])]);
     let ka = s.keepalive_idle_s;
     out.push(match c.tcp_established_timeout_s {
         Some(to) if to < ka => Line::from(vec![
@@ -437,6 +438,106 @@ fn conntrack(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
     if c.bridge_nf_call_iptables == Some(true) && bridge {
         out.push(Line::styled("      pod to Service IP to a same-node pod gets no reply", t.crit));
     }
+    out
+}
+
+/// Koordinator's batch tier: the reclaimed capacity the node offers batch pods and what they
+/// request of it; nothing on a node without batch allocatable.
+fn batch_tier(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
+    let t = ctx.theme;
+    let Some(b) = node.batch else { return Vec::new() };
+    let mut out = vec![batch_line(ctx, label(ctx, "Batch tier"), b)];
+    let rack = crate::viewmodel::batch::rack_batch(ctx.snap, &node.rack);
+    if let Some(r) = rack {
+        out.push(batch_line(ctx, Span::styled(format!("   {:<w$}", node.rack, w = LW - 2), t.muted), r));
+    }
+    let pad = " ".repeat(LW + 1);
+    out.push(match (b.used_cores, rack.and_then(|r| r.used_cores)) {
+        (Some(n), Some(r)) => {
+            Line::styled(format!("{pad}used now: {n:.1} cores, {} {r:.1} cores", node.rack), t.base)
+        }
+        (Some(n), None) => Line::styled(format!("{pad}used now: {n:.1} cores"), t.base),
+        _ => Line::styled(
+            format!("{pad}used now {} no metrics (offline pods' CPU is Prometheus')", t.sym.unknown),
+            t.unknown,
+        ),
+    });
+    out
+}
+
+/// `alloc … cores …Gi  req … cores (…%) …Gi (…%)` after `head`.
+fn batch_line(ctx: &Ctx, head: Span<'static>, b: crate::model::BatchTier) -> Line<'static> {
+    let t = ctx.theme;
+    let a = b.allocatable;
+    let cores = |m: u64| format!("{:.1} cores", m as f64 / 1000.0);
+    let mut spans =
+        vec![head, Span::styled(format!("alloc {} {}", cores(a.cpu_m), widgets::bytes(a.mem_bytes)), t.base)];
+    match b.requested {
+        None => spans.push(Span::styled(format!("  req {} pods not known", t.sym.unknown), t.unknown)),
+        Some(r) => {
+            let share = |used: u64, of: u64| {
+                if of == 0 {
+                    String::new()
+                } else {
+                    format!(" ({})", crate::viewmodel::pct(used as f64 / of as f64))
+                }
+            };
+            spans.push(Span::styled(
+                format!(
+                    "  req {}{} {}{}",
+                    cores(r.cpu_m),
+                    share(r.cpu_m, a.cpu_m),
+                    widgets::bytes(r.mem_bytes),
+                    share(r.mem_bytes, a.mem_bytes)
+                ),
+                t.base,
+            ));
+        }
+    }
+    Line::from(spans)
+}
+
+/// Cilium's BPF CT and NAT maps, where Cilium runs or its maps are reported; nothing elsewhere.
+fn cilium_maps(ctx: &Ctx, node: &Node) -> Vec<Line<'static>> {
+    let t = ctx.theme;
+    let Some(m) = node.cilium_ct() else {
+        if !crate::analysis::conntrack::tracking(node).cilium {
+            return Vec::new();
+        }
+        return vec![Line::from(vec![
+            label(ctx, "Cilium maps"),
+            Span::styled(
+                format!(
+                    "{} no cilium metrics (Prometheus has no cilium_bpf_map_pressure for this node)",
+                    t.sym.unknown
+                ),
+                t.unknown,
+            ),
+        ])];
+    };
+    let mut out = vec![Line::from(label(ctx, "Cilium maps"))];
+    if m.maps.is_empty() {
+        out.push(Line::styled(format!("   {} map pressure not reported", t.sym.unknown), t.unknown));
+    }
+    let name_w = m.maps.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    for f in &m.maps {
+        let (st, g) = widgets::conntrack_level(t, f.pressure);
+        out.push(Line::from(vec![
+            Span::styled(format!("   {:<name_w$} ", f.name), t.base),
+            Span::styled(widgets::gauge(t, f.pressure, 20), st),
+            Span::styled(format!(" {} {}", g.unwrap_or(t.sym.ok), crate::viewmodel::pct(f.pressure)), st),
+        ]));
+    }
+    out.push(match m.insert_failed_per_s {
+        None => Line::styled(
+            format!("   {} CT insertion-failed drops unknown (no drop counters)", t.sym.unknown),
+            t.unknown,
+        ),
+        Some(r) => Line::styled(
+            format!("   CT: Map insertion failed {r:.1}/s"),
+            if r > 0.0 { t.crit } else { t.base },
+        ),
+    });
     out
 }
 

@@ -143,3 +143,39 @@ fn a_kata_pod_asking_for_host_pid_shows_in_node_detail_and_triage() {
     let t = fb::render(&snap, &Model::default(), &th, 200, 80, crate::views::triage::render).join("\n");
     assert!(t.contains("kata-host-pid-ipc") && t.contains("shop/debugger"), "{t}");
 }
+
+/// A Cilium node's detail shows its BPF maps next to its kernel table (which holds only the
+/// host's connections there); a Cilium node without Cilium metrics says `?` and why.
+#[test]
+fn a_cilium_node_shows_its_maps_or_why_they_are_unknown() {
+    let snap = fb::snapshot();
+    let th = Theme::builtin("default", false).unwrap();
+    let t = fb::render(&snap, &detail("node-b1"), &th, 120, 60, super::render).join("\n");
+    assert!(t.contains("Cilium maps"), "{t}");
+    assert!(t.contains("ct4_global") && t.contains("82%") && t.contains("snat_v4_external"), "{t}");
+    assert!(t.contains("CT: Map insertion failed 1.5/s"), "{t}");
+    assert!(t.contains("pods' go through Cilium's maps (not judged)"), "{t}");
+    let t = fb::render(&snap, &detail("node-b2-k"), &th, 120, 60, super::render).join("\n");
+    assert!(t.contains("? no cilium metrics (Prometheus has no cilium_bpf_map_pressure"), "{t}");
+    let t = fb::render(&snap, &detail("node-a1"), &th, 120, 60, super::render).join("\n");
+    assert!(!t.contains("Cilium maps") && !t.contains("not judged"), "a bridge node: {t}");
+}
+
+/// Koordinator's batch tier in a node's detail: the node's and its rack's allocatable against
+/// requests, and the offline pods' use once Prometheus says it (`?` and why before).
+#[test]
+fn the_batch_tier_shows_node_and_rack_and_use_when_known() {
+    let mut snap = fb::sim();
+    let th = Theme::builtin("default", false).unwrap();
+    let t = fb::render(&snap, &detail("r4-n04"), &th, 120, 80, super::render).join("\n");
+    assert!(t.contains("Batch tier  alloc 22.4 cores 160Gi  req "), "{t}");
+    assert!(t.contains("rack-4    alloc 179.2 cores 1.2Ti"), "{t}");
+    assert!(t.contains("used now ? no metrics"), "{t}");
+    for n in snap.nodes.iter_mut().filter(|n| n.rack == "rack-4") {
+        if let Some(b) = std::sync::Arc::make_mut(n).batch.as_mut() {
+            b.used_cores = Some(1.5);
+        }
+    }
+    let t = fb::render(&snap, &detail("r4-n04"), &th, 120, 80, super::render).join("\n");
+    assert!(t.contains("used now: 1.5 cores, rack-4 12.0 cores"), "{t}");
+}

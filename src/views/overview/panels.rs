@@ -119,12 +119,13 @@ pub fn runtime(ctx: &Ctx, width: u16) -> Vec<Line<'static>> {
     lines
 }
 
-/// The `n` fullest conntrack tables: glyph, node, gauge, fill and insert failures.
+/// The `n` fullest conntrack tables (the kernel's or Cilium's maps, by the node's mode): glyph,
+/// node, gauge, fill and insert failures.
 pub fn conntrack(ctx: &Ctx, n: usize, width: u16) -> Vec<Line<'static>> {
     let (t, s) = (ctx.theme, ctx.snap);
     let rows = ctx.rows();
     let v: Vec<(f64, &crate::model::Node)> = (rows.totals.fullest.iter().take(n))
-        .filter_map(|&i| Some((s.nodes[i].conntrack()?.fill(), &*s.nodes[i])))
+        .filter_map(|&i| Some((crate::analysis::conntrack::worst_fill(&s.nodes[i])?, &*s.nodes[i])))
         .collect();
     if v.is_empty() {
         return vec![Line::from(Span::styled(" no conntrack data (node agents?)", t.muted))];
@@ -147,8 +148,11 @@ pub fn conntrack(ctx: &Ctx, n: usize, width: u16) -> Vec<Line<'static>> {
                 spans.push(Span::styled(widgets::gauge(t, f, gauge_w), st));
             }
             spans.push(Span::styled(format!(" {:>4}", crate::viewmodel::pct(f)), st));
-            if let Some(c) = nd.conntrack().filter(|c| c.insert_failed_per_s > 0.0) {
-                spans.push(Span::styled(format!(" {:.0}/s fail", c.insert_failed_per_s), t.crit));
+            let tracked = crate::analysis::conntrack::tracking(nd);
+            let kernel = nd.conntrack().filter(|_| tracked.kernel).map_or(0.0, |c| c.insert_failed_per_s);
+            let fail = kernel + nd.cilium_ct().and_then(|m| m.insert_failed_per_s).unwrap_or(0.0);
+            if fail > 0.0 {
+                spans.push(Span::styled(format!(" {fail:.0}/s fail"), t.crit));
             }
             Line::from(spans)
         })

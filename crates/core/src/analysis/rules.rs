@@ -109,18 +109,26 @@ mod tests {
             ],
             bgp_peers: None,
             created: None,
+            batch_allocatable: None,
         };
         st.apply(Update::NodeApplied { node: info, at: now() });
         let name = "n1".to_string();
         let sessions =
             vec![session("r1-tor-a", BgpState::Established), session("r1-tor-b", BgpState::Active)];
         st.apply(Update::Bgp { node: name.clone(), source: SourceId::Kubernetes, sessions, at: now() });
+        // A Cilium node: its full kernel table is not where pod connections go, its CT map is.
         let facts = HostFacts { conntrack: Some(ct(95, 100)), ..HostFacts::default() };
-        st.apply(Update::Host { node: name, facts, at: now() });
+        st.apply(Update::Host { node: name.clone(), facts, at: now() });
+        let maps = crate::model::CiliumMaps {
+            maps: vec![crate::model::MapFill { name: "ct4_global".into(), pressure: 0.95 }],
+            insert_failed_per_s: Some(0.0),
+        };
+        let metrics = crate::model::NodeMetrics { cilium_ct: Some(maps), ..Default::default() };
+        st.apply(Update::NodeMetrics { node: name, metrics, at: now() });
         let snap = st.snapshot(now());
         assert_eq!(snap.nodes[0].name, "n1");
         assert_eq!(snap.nodes[0].net.mode, NetMode::CiliumBgp);
         let rules: Vec<Rule> = snap.findings.iter().map(|f| f.rule).collect();
-        assert_eq!(rules, vec![Rule::ConntrackPressure, Rule::BgpDegraded]);
+        assert_eq!(rules, vec![Rule::CiliumMapPressure, Rule::BgpDegraded]);
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{BgpCounts, BgpSession, BgpVerdict, Conntrack, NetClass, RuntimeMix, Signal};
+use super::{BgpCounts, BgpSession, BgpVerdict, CiliumMaps, Conntrack, NetClass, RuntimeMix, Signal};
 
 /// Node labels naming the two top-of-rack switches a node peers with.
 pub const TOR_A_LABEL: &str = "clustertop.io/tor-a";
@@ -30,6 +30,8 @@ pub struct HostFacts {
     /// `/dev/kvm` present and vmx/svm in the CPU flags: Kata can run here.
     pub kvm: Option<bool>,
     pub conntrack: Option<Conntrack>,
+    /// Cilium's BPF CT and NAT maps (Prometheus); `None` when no source has them.
+    pub cilium_ct: Option<CiliumMaps>,
     /// `/proc/sys/fs/file-nr`: allocated and maximum file handles.
     pub file_nr: Option<(u64, u64)>,
     /// Running threads/processes and the pid limit.
@@ -67,6 +69,9 @@ pub struct Node {
     /// `pods_finished` in JSON, as in the snapshot's summary.
     #[serde(rename = "pods_finished")]
     pub finished_pods: Option<u32>,
+    /// Koordinator's batch tier (reclaimed capacity and its batch pods' requests); `None` when
+    /// the node has no batch allocatable.
+    pub batch: Option<super::BatchTier>,
     /// Host facts with the time they were read; `None` when no source has them.
     pub host: Option<Aged<HostFacts>>,
     /// When the node's API object was last seen.
@@ -79,6 +84,9 @@ pub struct Node {
 impl Node {
     pub fn conntrack(&self) -> Option<&Conntrack> {
         self.host.as_ref().and_then(|h| h.value.conntrack.as_ref())
+    }
+    pub fn cilium_ct(&self) -> Option<&CiliumMaps> {
+        self.host.as_ref().and_then(|h| h.value.cilium_ct.as_ref())
     }
     pub fn cpu_now(&self) -> Option<f64> {
         self.host.as_ref().and_then(|h| h.value.cpu_now)

@@ -157,6 +157,7 @@ mod tests {
             phase: "Running".into(),
             offline: false,
             sandbox: None,
+            batch: None,
             sandbox_start_s: None,
         }
     }

@@ -74,6 +74,9 @@ pub struct Pod {
     /// Seconds from `PodScheduled` to `PodReadyToStartContainers` (else `Initialized`), from
     /// whole-second condition times; `None` when the pod has not got that far or does not say.
     pub sandbox_start_s: Option<u16>,
+    /// Koordinator batch resources its containers request (`kubernetes.io/batch-cpu`,
+    /// `kubernetes.io/batch-memory`); `None` when it requests none (most pods: 8 bytes each).
+    pub batch: Option<Box<super::BatchRes>>,
 }
 
 /// The parts of a pod spec the sandbox compatibility rules read (`analysis::rules::sandbox`).
@@ -163,14 +166,16 @@ impl RuntimeMix {
 mod tests {
     use super::*;
 
-    /// 150,000 pods: the sandbox fields cost one pointer each (8 bytes, 1.2 MB) unless a pod asks.
+    /// 150,000 pods: the sandbox and batch fields cost one pointer each (8 bytes, 1.2 MB) unless
+    /// a pod asks.
     #[test]
     fn a_pod_stays_small() {
         assert_eq!(std::mem::size_of::<Option<Box<SandboxAsks>>>(), 8);
+        assert_eq!(std::mem::size_of::<Option<Box<super::super::BatchRes>>>(), 8);
         assert_eq!(
             std::mem::size_of::<Pod>(),
-            112,
-            "was 104 before `sandbox`; `sandbox_start_s` fits the padding"
+            120,
+            "was 104 before `sandbox`, 112 before `batch`; `sandbox_start_s` fits the padding"
         );
         assert!(SandboxAsks::default().boxed().is_none());
     }

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    BgpSession, ConfiguredPeer, Conntrack, CpuCurve, HostFacts, KubeletStart, Pod, RuntimeClass, Signal,
-    SourceHealth, SourceId,
+    BgpSession, CiliumMaps, ConfiguredPeer, Conntrack, CpuCurve, HostFacts, KubeletStart, Pod, RuntimeClass,
+    Signal, SourceHealth, SourceId,
 };
 
 /// What a metrics backend knows about one node right now.
@@ -14,6 +14,10 @@ pub struct NodeMetrics {
     /// CPU utilisation, 0.0..=1.0.
     pub cpu_now: Option<f64>,
     pub conntrack: Option<Conntrack>,
+    /// Cilium's BPF CT/NAT map pressure and CT insertion-failed drops.
+    pub cilium_ct: Option<CiliumMaps>,
+    /// Cores the node's offline pods use now (cAdvisor); `None` when not known.
+    pub batch_used_cores: Option<f64>,
     /// `None` when no BGP metric mentions the node.
     pub bgp: Option<Vec<BgpSession>>,
 }
@@ -33,6 +37,8 @@ pub struct NodeInfo {
     pub bgp_peers: Option<Vec<ConfiguredPeer>>,
     /// `metadata.creationTimestamp`: when the node joined the cluster; `None` when not reported.
     pub created: Option<DateTime<Utc>>,
+    /// Koordinator's batch resources in `status.allocatable`; `None` when the node has none.
+    pub batch_allocatable: Option<super::BatchRes>,
 }
 
 impl NodeInfo {

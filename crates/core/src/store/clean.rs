@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::model::{
-    AddedCap, BgpSession, BgpState, ConfiguredPeer, Conntrack, CpuCurve, DevShm, HostFacts, KubeletStart,
-    NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass, SandboxAsks, Signal, SourceHealth,
+    AddedCap, BgpSession, BgpState, CiliumMaps, ConfiguredPeer, Conntrack, CpuCurve, DevShm, HostFacts,
+    KubeletStart, MapFill, NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass, SandboxAsks, Signal,
+    SourceHealth,
 };
 use crate::sanitize::sanitize;
 
@@ -77,7 +78,17 @@ impl Clean for BTreeMap<String, String> {
 
 impl Clean for NodeInfo {
     fn clean(&mut self) {
-        let NodeInfo { name, rack, tors, ready: _, labels, signals, bgp_peers, created: _ } = self;
+        let NodeInfo {
+            name,
+            rack,
+            tors,
+            ready: _,
+            labels,
+            signals,
+            bgp_peers,
+            created: _,
+            batch_allocatable: _,
+        } = self;
         name.clean();
         rack.clean();
         tors.clean();
@@ -197,6 +208,7 @@ impl Clean for Pod {
             phase,
             offline: _,
             sandbox,
+            batch: _,
             sandbox_start_s: _,
         } = self;
         namespace.clean();
@@ -264,8 +276,18 @@ impl Clean for RuntimeClass {
 /// No strings today; destructured so that a string added later is not forgotten.
 impl Clean for HostFacts {
     fn clean(&mut self) {
-        let HostFacts { kvm: _, conntrack, file_nr: _, pids: _, load: _, cpu_cores: _, cpu_now: _ } = self;
+        let HostFacts {
+            kvm: _,
+            conntrack,
+            cilium_ct,
+            file_nr: _,
+            pids: _,
+            load: _,
+            cpu_cores: _,
+            cpu_now: _,
+        } = self;
         conntrack.clean();
+        cilium_ct.clean();
     }
 }
 
@@ -283,10 +305,21 @@ impl Clean for Conntrack {
     }
 }
 
+impl Clean for CiliumMaps {
+    fn clean(&mut self) {
+        let CiliumMaps { maps, insert_failed_per_s: _ } = self;
+        for m in maps {
+            let MapFill { name, pressure: _ } = m;
+            name.clean();
+        }
+    }
+}
+
 impl Clean for NodeMetrics {
     fn clean(&mut self) {
-        let NodeMetrics { cpu_now: _, conntrack, bgp } = self;
+        let NodeMetrics { cpu_now: _, conntrack, cilium_ct, batch_used_cores: _, bgp } = self;
         conntrack.clean();
+        cilium_ct.clean();
         bgp.clean();
     }
 }

@@ -19,6 +19,7 @@ fn node(name: &str) -> NodeInfo {
         signals: Vec::new(),
         bgp_peers: None,
         created: None,
+        batch_allocatable: None,
     }
 }
 
@@ -62,7 +63,13 @@ fn metrics_fill_gaps_but_the_node_own_sources_win() {
     s.apply(Update::NodeApplied { node: node("n1"), at: t });
     s.apply(Update::NodeApplied { node: node("n2"), at: t });
     let peer = BgpSession::new("p\x1b[2J".into(), "10.0.0.1".into(), 1, 2, BgpState::Established);
-    let metrics = NodeMetrics { cpu_now: Some(0.5), conntrack: Some(ct(900)), bgp: Some(vec![peer]) };
+    let metrics = NodeMetrics {
+        cpu_now: Some(0.5),
+        conntrack: Some(ct(900)),
+        cilium_ct: None,
+        batch_used_cores: None,
+        bgp: Some(vec![peer]),
+    };
     for n in ["n1", "n2"] {
         s.apply(Update::NodeMetrics { node: n.into(), metrics: metrics.clone(), at: t });
     }
@@ -98,6 +105,7 @@ fn incremental_pod_counts_equal_a_recount() {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        batch: None,
         sandbox_start_s: None,
     };
     let classes = Update::RuntimeClasses(vec![RuntimeClass {
@@ -184,6 +192,7 @@ fn unchanged_nodes_are_shared_and_changed_ones_rebuilt() {
         phase: "Running".into(),
         offline: false,
         sandbox: None,
+        batch: None,
         sandbox_start_s: None,
     };
     s.apply(Update::PodApplied(pod));

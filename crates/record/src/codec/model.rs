@@ -1,9 +1,9 @@
 //! The model's types in the recording's encoding, each destructured without `..`.
 
 use clustertop_core::model::{
-    AddedCap, BgpSession, BgpState, Cni, ConfiguredPeer, Conntrack, CpuCurve, CpuPoint, DevShm, Failover,
-    Family, HostFacts, KubeletStart, NodeInfo, NodeMetrics, Pod, RackCurve, Report, RuntimeClass,
-    RuntimeKind, SandboxAsks, Signal, SourceHealth, SourceId, Update,
+    AddedCap, BatchRes, BgpSession, BgpState, CiliumMaps, Cni, ConfiguredPeer, Conntrack, CpuCurve, CpuPoint,
+    DevShm, Failover, Family, HostFacts, KubeletStart, MapFill, NodeInfo, NodeMetrics, Pod, RackCurve,
+    Report, RuntimeClass, RuntimeKind, SandboxAsks, Signal, SourceHealth, SourceId, Update,
 };
 
 use super::{Codec, CodecError, Dec, Enc, Result, dec_variant};
@@ -176,7 +176,8 @@ impl Codec for ConfiguredPeer {
 
 impl Codec for NodeInfo {
     fn enc(&self, e: &mut Enc) {
-        let NodeInfo { name, rack, tors, ready, labels, signals, bgp_peers, created } = self;
+        let NodeInfo { name, rack, tors, ready, labels, signals, bgp_peers, created, batch_allocatable } =
+            self;
         name.enc(e);
         rack.enc(e);
         tors.enc(e);
@@ -185,6 +186,7 @@ impl Codec for NodeInfo {
         signals.enc(e);
         bgp_peers.enc(e);
         created.enc(e);
+        batch_allocatable.enc(e);
     }
     fn dec(d: &mut Dec) -> Result<Self> {
         Ok(NodeInfo {
@@ -196,6 +198,7 @@ impl Codec for NodeInfo {
             signals: Codec::dec(d)?,
             bgp_peers: Codec::dec(d)?,
             created: Codec::dec(d)?,
+            batch_allocatable: Codec::dec(d)?,
         })
     }
 }
@@ -362,9 +365,10 @@ impl Codec for Conntrack {
 
 impl Codec for HostFacts {
     fn enc(&self, e: &mut Enc) {
-        let HostFacts { kvm, conntrack, file_nr, pids, load, cpu_cores, cpu_now } = self;
+        let HostFacts { kvm, conntrack, cilium_ct, file_nr, pids, load, cpu_cores, cpu_now } = self;
         kvm.enc(e);
         conntrack.enc(e);
+        cilium_ct.enc(e);
         file_nr.enc(e);
         pids.enc(e);
         load.enc(e);
@@ -375,6 +379,7 @@ impl Codec for HostFacts {
         Ok(HostFacts {
             kvm: Codec::dec(d)?,
             conntrack: Codec::dec(d)?,
+            cilium_ct: Codec::dec(d)?,
             file_nr: Codec::dec(d)?,
             pids: Codec::dec(d)?,
             load: Codec::dec(d)?,
@@ -386,13 +391,54 @@ impl Codec for HostFacts {
 
 impl Codec for NodeMetrics {
     fn enc(&self, e: &mut Enc) {
-        let NodeMetrics { cpu_now, conntrack, bgp } = self;
+        let NodeMetrics { cpu_now, conntrack, cilium_ct, batch_used_cores, bgp } = self;
         cpu_now.enc(e);
         conntrack.enc(e);
+        cilium_ct.enc(e);
+        batch_used_cores.enc(e);
         bgp.enc(e);
     }
     fn dec(d: &mut Dec) -> Result<Self> {
-        Ok(NodeMetrics { cpu_now: Codec::dec(d)?, conntrack: Codec::dec(d)?, bgp: Codec::dec(d)? })
+        Ok(NodeMetrics {
+            cpu_now: Codec::dec(d)?,
+            conntrack: Codec::dec(d)?,
+            cilium_ct: Codec::dec(d)?,
+            batch_used_cores: Codec::dec(d)?,
+            bgp: Codec::dec(d)?,
+        })
+    }
+}
+
+impl Codec for CiliumMaps {
+    fn enc(&self, e: &mut Enc) {
+        let CiliumMaps { maps, insert_failed_per_s } = self;
+        maps.enc(e);
+        insert_failed_per_s.enc(e);
+    }
+    fn dec(d: &mut Dec) -> Result<Self> {
+        Ok(CiliumMaps { maps: Codec::dec(d)?, insert_failed_per_s: Codec::dec(d)? })
+    }
+}
+
+impl Codec for MapFill {
+    fn enc(&self, e: &mut Enc) {
+        let MapFill { name, pressure } = self;
+        name.enc(e);
+        pressure.enc(e);
+    }
+    fn dec(d: &mut Dec) -> Result<Self> {
+        Ok(MapFill { name: Codec::dec(d)?, pressure: Codec::dec(d)? })
+    }
+}
+
+impl Codec for BatchRes {
+    fn enc(&self, e: &mut Enc) {
+        let BatchRes { cpu_m, mem_bytes } = self;
+        cpu_m.enc(e);
+        mem_bytes.enc(e);
+    }
+    fn dec(d: &mut Dec) -> Result<Self> {
+        Ok(BatchRes { cpu_m: Codec::dec(d)?, mem_bytes: Codec::dec(d)? })
     }
 }
 
@@ -408,6 +454,7 @@ impl Codec for Pod {
             phase,
             offline,
             sandbox,
+            batch,
             sandbox_start_s,
         } = self;
         namespace.enc(e);
@@ -420,6 +467,7 @@ impl Codec for Pod {
         offline.enc(e);
         sandbox.enc(e);
         sandbox_start_s.enc(e);
+        batch.enc(e);
     }
     fn dec(d: &mut Dec) -> Result<Self> {
         Ok(Pod {
@@ -433,6 +481,7 @@ impl Codec for Pod {
             offline: Codec::dec(d)?,
             sandbox: Codec::dec(d)?,
             sandbox_start_s: Codec::dec(d)?,
+            batch: Codec::dec(d)?,
         })
     }
 }

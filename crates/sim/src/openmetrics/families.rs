@@ -107,7 +107,9 @@ pub(crate) fn node_exporter<W: Write>(c: &Families, w: &mut OmWriter<W>) -> io::
         for n in c.nodes {
             let inst = format!("{}:9100", n.name);
             let labels = [("instance", inst.as_str()), job, ("node", &n.name)];
+            // Where Cilium alone tracks the pods' connections the kernel's table stays quiet.
             let rate = |t: i64| match which {
+                _ if !n.host.kernel => 0.0,
                 0 => n.host.insert_failed_per_s,
                 1 => n.host.drop_per_s,
                 _ if n.ct_fill(c.seed, t) > 0.95 => n.host.drop_per_s * 0.5,
@@ -267,6 +269,46 @@ pub(crate) fn cilium<W: Write>(c: &Families, w: &mut OmWriter<W>) -> io::Result<
             }
             w.series(name, &labels, |k| Val::Int(u64::from(n.session_up(c.seed, i, c.grid.times[k], end))))?;
         }
+    }
+
+    // The global CT maps' pressure (the agent's `map_name` drops `cilium_`) on Cilium nodes.
+    let name = "cilium_bpf_map_pressure";
+    w.family(name, "gauge", "Fill percentage of map, tagged by map name")?;
+    for n in c.nodes.iter().filter(|n| n.host.cilium) {
+        let inst = format!("{}:9962", n.name);
+        for (map, share) in super::super::host::CILIUM_MAPS {
+            let labels =
+                [("instance", inst.as_str()), ("job", "cilium-agent"), ("map_name", map), ("node", &n.name)];
+            w.series(name, &labels, |k| {
+                let p = n.ct_fill(c.seed, c.grid.times[k]) * n.cilium_share() * share;
+                Val::Ms((p.clamp(0.0, 1.0) * 1000.0).round() as u64)
+            })?;
+        }
+    }
+    // Packets dropped because a CT entry could not be inserted: a counter per Cilium node (flat
+    // where the maps have room).
+    let name = "cilium_drop_count_total";
+    w.family(
+        "cilium_drop_count",
+        "counter",
+        "Total dropped packets, tagged by drop reason and ingress/egress direction",
+    )?;
+    for n in c.nodes.iter().filter(|n| n.host.cilium) {
+        let inst = format!("{}:9962", n.name);
+        let labels = [
+            ("direction", "EGRESS"),
+            ("instance", inst.as_str()),
+            ("job", "cilium-agent"),
+            ("node", &n.name),
+            ("reason", "CT: Map insertion failed"),
+        ];
+        let rate = n.host.insert_failed_per_s * n.cilium_share();
+        let start = (rate * 3.0 * 86_400.0).round() as u64;
+        let mut v = counter(start, |k| {
+            let t = c.grid.times[k];
+            n.events(c.seed, 3, rate, t, c.grid.step)
+        });
+        w.series(name, &labels, |k| Val::Int(v(k)))?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use crate::model::{BgpSession, BgpState};
 
 use super::super::Sim;
 use super::super::bgp::FLAP_SESSION;
-use super::super::host::{CT_LIMIT, HostProfile};
+use super::super::host::{CT_LIMIT, HostProfile, KERNEL_ONLY_HOST, MIGRATING_SHARE};
 use super::super::noise::{hash3, smooth, unit};
 
 const SALT_BOOT: u64 = 0x424f_4f54;
@@ -194,8 +194,19 @@ impl NodePlan {
         lo + (hi - lo) * (0.5 + 0.5 * smooth(seed ^ SALT_CT, self.idx as u64, t, 1800))
     }
 
+    /// The kernel table's entries: a Cilium-only node's hold only the host's own connections.
     pub(crate) fn ct_entries(&self, seed: u64, t: i64) -> u64 {
-        (self.ct_fill(seed, t) * CT_LIMIT as f64).round() as u64
+        let share = if self.host.kernel { 1.0 } else { KERNEL_ONLY_HOST };
+        (self.ct_fill(seed, t) * share * CT_LIMIT as f64).round() as u64
+    }
+
+    /// The share of the node's connections in Cilium's maps (0 where Cilium does not run).
+    pub(crate) fn cilium_share(&self) -> f64 {
+        match (self.host.cilium, self.host.kernel) {
+            (false, _) => 0.0,
+            (true, true) => MIGRATING_SHARE,
+            (true, false) => 1.0,
+        }
     }
 
     /// Events in the interval ending at `t` at `rate` per second, jittered 0.5x-1.5x.

@@ -188,6 +188,18 @@ fn kube_state_metrics_cilium_and_runtime_classes_are_there() {
     assert!(bgp.iter().any(|(_, p)| p.last().map(|x| x.1) == Some(0.0)));
     let flips = |p: &Vec<(i64, f64)>| p.windows(2).filter(|w| w[0].1 != w[1].1).count();
     assert!(bgp.iter().any(|(_, p)| flips(p) > 3));
+    // Cilium nodes: two global CT maps' pressure and a CT insertion-failed counter each, by the
+    // agent's names; the kernel table of a Cilium-only node holds the host's connections only.
+    let pressure = count("cilium_bpf_map_pressure{");
+    let drops = count("cilium_drop_count_total{");
+    assert!(drops > 0 && drops < 48 && pressure == 2 * drops, "{pressure} {drops}");
+    assert!(t.contains("map_name=\"ct4_global\"") && t.contains("map_name=\"ct_any4_global\""));
+    assert!(t.contains("reason=\"CT: Map insertion failed\""));
+    assert!(
+        m.iter()
+            .filter(|(s, _)| s.starts_with("cilium_bpf_map_pressure{"))
+            .all(|(_, p)| p.iter().all(|x| (0.0..=1.0).contains(&x.1)))
+    );
     // Constant series are thinned out but still reach the end; a 5-minute lookback finds them.
     let cap =
         m.iter().find(|(s, _)| s.starts_with("kube_node_status_capacity{")).map(|(_, p)| p).expect("cap");

@@ -89,6 +89,7 @@ impl Churn {
                 offline: false,
                 sandbox: None,
                 sandbox_start_s: Some(start),
+                batch: None,
             };
             self.pool.push((pod.namespace.to_string(), pod.name.to_string()));
             st.apply(Update::PodApplied(pod));

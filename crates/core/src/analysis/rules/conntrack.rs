@@ -1,9 +1,12 @@
-//! Conntrack rules: table pressure, insert failures, drops, the keep-alive timeout trap and
-//! `bridge-nf-call-iptables` on bridge nodes.
+//! Conntrack rules, by the tables a node's pod connections fill (`analysis::conntrack::tracking`):
+//! where the kernel tracks, `nf_conntrack` pressure, insert failures, drops, the keep-alive
+//! timeout trap and `bridge-nf-call-iptables` on bridge nodes; where Cilium runs, its BPF CT and
+//! NAT maps' pressure and the drops for "CT: Map insertion failed". A node mid-migration gets both.
 
 use super::pct;
 use crate::analysis::Settings;
-use crate::model::{Conntrack, Finding, Node, Rule, Severity, Snapshot};
+use crate::analysis::conntrack::tracking;
+use crate::model::{CiliumMaps, Conntrack, Finding, Node, Rule, Severity, Snapshot};
 
 /// Table fill at which a node gets a warning.
 pub const CONNTRACK_WARN: f64 = 0.75;
@@ -12,14 +15,87 @@ pub const CONNTRACK_CRIT: f64 = 0.90;
 
 pub fn check(snap: &Snapshot, _settings: &Settings, out: &mut Vec<Finding>) {
     for n in &snap.nodes {
-        if let Some(c) = n.conntrack() {
+        let t = tracking(n);
+        // On a Cilium-only node the kernel's table holds only the host's own connections.
+        if let Some(c) = n.conntrack().filter(|_| t.kernel) {
             pressure(n, c, out);
             insert_failed(n, c, out);
             drops(n, c, out);
             timeout(n, c, snap.keepalive_idle_s, out);
             bridge_nf(n, c, out);
         }
+        if let Some(m) = n.cilium_ct() {
+            cilium_pressure(n, m, out);
+            cilium_insert_failed(n, m, out);
+        }
     }
+}
+
+fn level(fill: f64) -> Option<(Severity, f64)> {
+    if fill >= CONNTRACK_CRIT {
+        Some((Severity::Critical, CONNTRACK_CRIT))
+    } else if fill >= CONNTRACK_WARN {
+        Some((Severity::Warning, CONNTRACK_WARN))
+    } else {
+        None
+    }
+}
+
+fn maps(m: &CiliumMaps) -> String {
+    let each: Vec<String> = m.maps.iter().map(|f| format!("{} {}", f.name, pct(f.pressure))).collect();
+    format!("cilium_bpf_map_pressure: {}", each.join(", "))
+}
+
+const CILIUM_REMEDY: &str = "Size the maps for the load: raise the agent's bpf-ct-global-tcp-max / \
+     bpf-ct-global-any-max (Helm bpf.ctTcpMax, bpf.ctAnyMax) and bpf-nat-global-max (bpf.natMax), or \
+     bpf-map-dynamic-size-ratio (bpf.mapDynamicSizeRatio), then restart the agent (maps are resized on \
+     restart, which drops their entries); meanwhile find the flows that fill them (`cilium-dbg bpf ct \
+     list global`, `cilium-dbg bpf nat list`) and check the CT GC keeps up (conntrack-gc-interval).";
+
+fn cilium_pressure(n: &Node, m: &CiliumMaps, out: &mut Vec<Finding>) {
+    let Some(full) = m.fullest() else { return };
+    let Some((severity, threshold)) = level(full.pressure) else { return };
+    out.push(finding(
+        n,
+        Rule::CiliumMapPressure,
+        severity,
+        format!(
+            "Cilium map {} {} full: when it fills, new connections fail and LRU eviction cuts live ones",
+            full.name,
+            pct(full.pressure)
+        ),
+        vec![maps(m), format!("threshold {}", pct(threshold))],
+        CILIUM_REMEDY,
+    ));
+}
+
+fn cilium_insert_failed(n: &Node, m: &CiliumMaps, out: &mut Vec<Finding>) {
+    let Some(rate) = m.insert_failed_per_s.filter(|r| *r > 0.0) else { return };
+    let full = m.fullest().is_some_and(|f| f.pressure >= CONNTRACK_CRIT);
+    let (severity, remedy) = if full {
+        (Severity::Critical, CILIUM_REMEDY)
+    } else {
+        (
+            Severity::Warning,
+            "With room in the maps, CT insertions fail on hash collisions or when the agent's GC lags: \
+             check `cilium-dbg metrics list` for the map pressure of every CT map (per-endpoint and \
+             per-cluster maps are not reported), the agent log for GC errors, and consider \
+             bpf-map-dynamic-size-ratio (Helm bpf.mapDynamicSizeRatio).",
+        )
+    };
+    let mut evidence =
+        vec![format!("cilium_drop_count_total{{reason=\"CT: Map insertion failed\"}} {rate:.2}/s")];
+    if !m.maps.is_empty() {
+        evidence.push(maps(m));
+    }
+    out.push(finding(
+        n,
+        Rule::CiliumCtInsertFailed,
+        severity,
+        format!("Cilium dropping {rate:.1} packets/s: CT map insertion failed (new connections fail)"),
+        evidence,
+        remedy,
+    ));
 }
 
 fn table(c: &Conntrack) -> String {
@@ -39,14 +115,7 @@ fn finding(
 
 fn pressure(n: &Node, c: &Conntrack, out: &mut Vec<Finding>) {
     let fill = c.fill();
-    let severity = if fill >= CONNTRACK_CRIT {
-        Severity::Critical
-    } else if fill >= CONNTRACK_WARN {
-        Severity::Warning
-    } else {
-        return;
-    };
-    let threshold = if severity == Severity::Critical { CONNTRACK_CRIT } else { CONNTRACK_WARN };
+    let Some((severity, threshold)) = level(fill) else { return };
     out.push(finding(
         n,
         Rule::ConntrackPressure,
@@ -251,5 +320,109 @@ mod tests {
         let off = Conntrack { bridge_nf_call_iptables: Some(false), ..ct(1, 100) };
         assert!(run(vec![with_mode(node_with_conntrack("n1", off), NetMode::BridgeVxlan)]).is_empty());
         assert!(on(NetMode::BridgeNat)[0].remedy.contains("kube-proxy"));
+    }
+
+    fn cilium(fill: f64, insert_failed: Option<f64>) -> CiliumMaps {
+        use crate::model::MapFill;
+        let map = |name: &str, pressure| MapFill { name: name.into(), pressure };
+        CiliumMaps {
+            maps: vec![
+                map("ct4_global", fill),
+                map("ct_any4_global", fill / 2.0),
+                map("snat_v4_external", 0.1),
+            ],
+            insert_failed_per_s: insert_failed,
+        }
+    }
+    fn cilium_node(mode: NetMode, nf: Conntrack, maps: Option<CiliumMaps>) -> Node {
+        let mut n = with_mode(node_with_conntrack("n1", nf), mode);
+        if let Some(h) = n.host.as_mut() {
+            h.value.cilium_ct = maps;
+        }
+        n
+    }
+    fn rules(n: Node) -> Vec<(Rule, Severity)> {
+        let mut got: Vec<_> = run(vec![n]).iter().map(|f| (f.rule, f.severity)).collect();
+        got.sort();
+        got
+    }
+
+    #[test]
+    fn nf_conntrack_findings_only_where_the_kernel_tracks() {
+        let full =
+            Conntrack { insert_failed_per_s: 3.0, tcp_established_timeout_s: Some(300), ..ct(95, 100) };
+        // A Cilium node: its kernel table is not where pod connections go; its maps are quiet.
+        for mode in [NetMode::CiliumBgp, NetMode::CiliumTunnel, NetMode::CiliumUndetermined] {
+            assert!(
+                rules(cilium_node(mode, full.clone(), Some(cilium(0.2, Some(0.0))))).is_empty(),
+                "{mode:?}"
+            );
+        }
+        // The same table on a bridge or Calico node, or a node of unknown mode: every finding and trap.
+        for mode in [NetMode::BridgeVxlan, NetMode::CalicoBgp, NetMode::Unknown] {
+            assert_eq!(
+                rules(cilium_node(mode, full.clone(), None)),
+                vec![
+                    (Rule::ConntrackPressure, Severity::Critical),
+                    (Rule::ConntrackInsertFailed, Severity::Critical),
+                    (Rule::ConntrackTimeoutBelowKeepalive, Severity::Warning),
+                ],
+                "{mode:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn migrating_node_is_judged_on_both_tables() {
+        let n = cilium_node(NetMode::Migrating, ct(80, 100), Some(cilium(0.91, Some(2.0))));
+        assert_eq!(
+            rules(n),
+            vec![
+                (Rule::ConntrackPressure, Severity::Warning),
+                (Rule::CiliumMapPressure, Severity::Critical),
+                (Rule::CiliumCtInsertFailed, Severity::Critical),
+            ]
+        );
+        let mut n = with_mode(node("n1"), NetMode::Migrating);
+        n.net.evidence.push(crate::model::Evidence {
+            signal: crate::model::Signal::AgentPod { cni: crate::model::Cni::Cilium, pod: "cilium-x".into() },
+            supports: true,
+        });
+        let t = crate::analysis::conntrack::tracking(&n);
+        assert!(t.kernel && t.cilium, "{t:?}");
+        assert!(!crate::analysis::conntrack::tracking(&with_mode(node("n2"), NetMode::Migrating)).cilium);
+    }
+
+    #[test]
+    fn cilium_map_pressure_boundaries() {
+        let on = |fill| rules(cilium_node(NetMode::CiliumBgp, ct(1, 100), Some(cilium(fill, Some(0.0)))));
+        assert!(on(0.749).is_empty());
+        assert_eq!(on(0.75), vec![(Rule::CiliumMapPressure, Severity::Warning)]);
+        assert_eq!(on(0.899), vec![(Rule::CiliumMapPressure, Severity::Warning)]);
+        assert_eq!(on(0.90), vec![(Rule::CiliumMapPressure, Severity::Critical)]);
+        let f = run(vec![cilium_node(NetMode::CiliumBgp, ct(1, 100), Some(cilium(0.93, None)))]);
+        assert!(f[0].what.contains("ct4_global 93.0 % full"), "{}", f[0].what);
+        assert!(f[0].evidence[0].contains("ct_any4_global 46.5 %"), "{:?}", f[0].evidence);
+        assert!(f[0].remedy.contains("bpf-ct-global-tcp-max"));
+        // No pressure known: nothing to judge.
+        let none = CiliumMaps { maps: vec![], insert_failed_per_s: None };
+        assert!(rules(cilium_node(NetMode::CiliumBgp, ct(1, 100), Some(none))).is_empty());
+    }
+
+    #[test]
+    fn cilium_insert_failed_needs_a_rate_and_is_critical_on_full_maps() {
+        let on = |fill, r| rules(cilium_node(NetMode::CiliumTunnel, ct(1, 100), Some(cilium(fill, r))));
+        assert!(on(0.5, Some(0.0)).is_empty(), "a counter that does not move");
+        assert!(on(0.5, None).is_empty(), "unknown is not a finding");
+        assert_eq!(on(0.5, Some(0.2)), vec![(Rule::CiliumCtInsertFailed, Severity::Warning)]);
+        assert_eq!(
+            on(0.95, Some(0.2)),
+            vec![
+                (Rule::CiliumMapPressure, Severity::Critical),
+                (Rule::CiliumCtInsertFailed, Severity::Critical)
+            ]
+        );
+        let f = run(vec![cilium_node(NetMode::CiliumTunnel, ct(1, 100), Some(cilium(0.5, Some(4.25))))]);
+        assert_eq!(f[0].evidence[0], "cilium_drop_count_total{reason=\"CT: Map insertion failed\"} 4.25/s");
     }
 }
