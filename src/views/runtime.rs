@@ -42,7 +42,8 @@ fn classes(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let wanted = 1 + usize::from(unknown.is_some());
     let legend_h = (usize::from(inner.height).saturating_sub(n_rows + 1)).min(wanted) as u16;
     let fit = usize::from(inner.height.saturating_sub(1 + legend_h));
-    let sel_w = usize::from(inner.width).saturating_sub(75).max(10);
+    // What is left for the selector after the other columns (61) and the gaps between all eight (7).
+    let sel_w = usize::from(inner.width).saturating_sub(68).max(1);
     let default = {
         let [mean, reference] = start_cells(None, RuntimeKind::Runc);
         // Pods of no class: the runc count less the pods of classes whose handler is runc.
@@ -57,7 +58,7 @@ fn classes(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
             Cell::from(Span::styled(widgets::count(pods), th.base)),
             mean,
             reference,
-            Cell::from(Span::styled("(no RuntimeClass)", th.muted)),
+            Cell::from(Span::styled(widgets::truncate(th, "(no RuntimeClass)", sel_w), th.muted)),
         ])
     };
     let rows: Vec<Row> = std::iter::once(default)
@@ -71,7 +72,7 @@ fn classes(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
                 Cell::from(Span::styled(widgets::truncate(th, &c.name, 16), th.accent)),
                 Cell::from(Span::styled(widgets::truncate(th, &c.handler, 12), th.base)),
                 Cell::from(Span::styled(c.kind.label(), th.base)),
-                Cell::from(Span::styled(format!("{cpu}/{mem}"), th.base)),
+                Cell::from(Span::styled(widgets::truncate(th, &format!("{cpu}/{mem}"), 10), th.base)),
                 Cell::from(Span::styled(widgets::count(c.pods), th.base)),
                 mean,
                 reference,
@@ -84,11 +85,11 @@ fn classes(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         Constraint::Length(16),
         Constraint::Length(12),
         Constraint::Length(6),
-        Constraint::Length(14),
+        Constraint::Length(10),
         Constraint::Length(7),
         Constraint::Length(6),
         Constraint::Length(4),
-        Constraint::Min(10),
+        Constraint::Min(1),
     ];
     let header = Row::new(["name", "handler", "kind", "overhead", "pods", "start", "ref", "nodeSelector"])
         .style(th.header);
