@@ -27,6 +27,16 @@ fn err<T>(what: &str) -> Result<T> {
     Err(CodecError(what.to_string()))
 }
 
+/// A signed integer as an unsigned one that stays small when the integer is near zero
+/// (0, -1, 1, -2 … → 0, 1, 2, 3 …), for varints.
+pub fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+pub fn unzigzag(u: u64) -> i64 {
+    ((u >> 1) as i64) ^ -((u & 1) as i64)
+}
+
 #[derive(Default)]
 pub struct Enc {
     pub buf: Vec<u8>,
@@ -49,7 +59,7 @@ impl Enc {
         self.buf.push(v as u8);
     }
     pub fn ivar(&mut self, v: i64) {
-        self.uvar(((v << 1) ^ (v >> 63)) as u64);
+        self.uvar(zigzag(v));
     }
     pub fn f64(&mut self, v: f64) {
         self.buf.extend_from_slice(&v.to_le_bytes());
@@ -85,7 +95,7 @@ impl<'a> Dec<'a> {
     }
     pub fn ivar(&mut self) -> Result<i64> {
         let u = self.uvar()?;
-        Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+        Ok(unzigzag(u))
     }
     pub fn f64(&mut self) -> Result<f64> {
         let end = self.pos.checked_add(8).filter(|e| *e <= self.b.len());

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use clustertop_core::model::{Conntrack, HostFacts};
 
-use crate::codec::{Codec, CodecError, Dec, Enc, Result};
+use crate::codec::{Codec, CodecError, Dec, Enc, Result, unzigzag, zigzag};
 
 /// Scales at which `thin::quantize` rounds: load averages to 0.01 (as /proc/loadavg prints
 /// them), CPU to 0.01 %, conntrack rates to 0.01/s.
@@ -20,7 +20,7 @@ fn qf(e: &mut Enc, v: f64, scale: f64) {
     let k = (v * scale).round();
     if k.abs() < (1u64 << 52) as f64 && k / scale == v && !(v == 0.0 && v.is_sign_negative()) {
         let k = k as i64;
-        e.uvar((((k << 1) ^ (k >> 63)) as u64) << 1);
+        e.uvar(zigzag(k) << 1);
     } else {
         e.uvar(1);
         e.f64(v);
@@ -32,9 +32,7 @@ fn dqf(d: &mut Dec, scale: f64) -> Result<f64> {
     if x & 1 == 1 {
         return d.f64();
     }
-    let u = x >> 1;
-    let k = ((u >> 1) as i64) ^ -((u & 1) as i64);
-    Ok(k as f64 / scale)
+    Ok(unzigzag(x >> 1) as f64 / scale)
 }
 
 fn opt<T>(e: &mut Enc, v: &Option<T>, f: impl Fn(&mut Enc, &T)) {
@@ -98,7 +96,7 @@ pub fn enc(
 ) {
     let ms = (at - batch_at).num_milliseconds();
     if batch_at + chrono::Duration::milliseconds(ms) == at {
-        e.uvar((((ms << 1) ^ (ms >> 63)) as u64) << 1);
+        e.uvar(zigzag(ms) << 1);
     } else {
         e.uvar(1);
         at.enc(e);
@@ -160,8 +158,7 @@ pub fn dec(
     let at = if x & 1 == 1 {
         DateTime::<Utc>::dec(d)?
     } else {
-        let u = x >> 1;
-        let ms = ((u >> 1) as i64) ^ -((u & 1) as i64);
+        let ms = unzigzag(x >> 1);
         chrono::Duration::try_milliseconds(ms)
             .and_then(|m| batch_at.checked_add_signed(m))
             .ok_or_else(|| CodecError("bad host reading time".into()))?

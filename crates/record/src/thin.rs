@@ -95,10 +95,6 @@ fn pair_moved(a: &(u64, u64), b: &(u64, u64)) -> bool {
     a.1 != b.1 || moved(a.0 as f64, b.0 as f64, (a.1.max(b.1) / 50).max(1) as f64, 0.0)
 }
 
-fn host_moved(a: &HostFacts, b: &HostFacts) -> bool {
-    host_merged(a, b) != *a
-}
-
 /// `b`'s fields that moved materially from `a`, and `a`'s others: a reading kept because one
 /// figure moved records that figure, not every figure's noise.
 fn host_merged(a: &HostFacts, b: &HostFacts) -> HostFacts {
@@ -181,14 +177,12 @@ impl Thinner {
         // The time is that of the last whole record.
         let (keep, since) = match self.last.get(&key) {
             Some((at, prev)) if now - *at < period => match (prev, u) {
-                (Update::Host { facts: a, .. }, Update::Host { node, facts: b, at: t })
-                    if host_moved(a, b) =>
-                {
+                (Update::Host { facts: a, .. }, Update::Host { node, facts: b, at: t }) => {
                     let facts = host_merged(a, b);
-                    (Some(Update::Host { node: node.clone(), facts, at: *t }), *at)
+                    let moved = facts != *a;
+                    (moved.then(|| Update::Host { node: node.clone(), facts, at: *t }), *at)
                 }
-                (prev, u) if !matches!(u, Update::Host { .. }) && differs(prev, u) => (Some(u.clone()), now),
-                _ => (None, now),
+                (prev, u) => (differs(prev, u).then(|| u.clone()), now),
             },
             _ => (Some(u.clone()), now),
         };
@@ -199,13 +193,13 @@ impl Thinner {
     }
 }
 
-/// Whether `u` says something a view shows that `prev` (the same key's last record) did not.
+/// Whether `u` says something a view shows that `prev` (the same key's last record) did not. (A
+/// host reading is merged field by field instead: `host_merged`.)
 fn differs(prev: &Update, u: &Update) -> bool {
     match (prev, u) {
         (Update::Health { health: a, .. }, Update::Health { health: b, .. }) => a != b,
         (Update::NodeApplied { node: a, .. }, Update::NodeApplied { node: b, .. }) => a != b,
         (Update::Bgp { sessions: a, .. }, Update::Bgp { sessions: b, .. }) => a != b,
-        (Update::Host { facts: a, .. }, Update::Host { facts: b, .. }) => host_moved(a, b),
         (Update::NodeMetrics { metrics: a, .. }, Update::NodeMetrics { metrics: b, .. }) => {
             metrics_moved(a, b)
         }
