@@ -22,7 +22,8 @@ pub struct PromHistory {
     pub settings: Settings,
     /// The name snapshots carry (`prometheus URL`).
     pub cluster: String,
-    rt: tokio::runtime::Runtime,
+    /// Always `Some` until dropped (see `Drop`).
+    rt: Option<tokio::runtime::Runtime>,
 }
 
 impl PromHistory {
@@ -37,12 +38,12 @@ impl PromHistory {
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the runtime: {e}"))?;
-        Ok(PromHistory { backend, opts, rack_label, settings, cluster, rt })
+        Ok(PromHistory { backend, opts, rack_label, settings, cluster, rt: Some(rt) })
     }
 
     fn at(&self, t: DateTime<Utc>, with_curve: bool) -> Result<Snapshot, HistoryError> {
-        let updates = self
-            .rt
+        let rt = self.rt.as_ref().ok_or_else(|| HistoryError::Unavailable("shut down".into()))?;
+        let updates = rt
             .block_on(history::updates_at(&self.backend, &self.opts, &self.rack_label, t, with_curve))
             .map_err(|e| {
                 HistoryError::Unavailable(format!("Prometheus at {}: {e}", t.format("%Y-%m-%dT%H:%M:%SZ")))
@@ -52,6 +53,16 @@ impl PromHistory {
             state.apply(u);
         }
         Ok(state.snapshot(t))
+    }
+}
+
+/// The dashboard drops its history on the async loop, where dropping a runtime (which waits for
+/// its blocking threads) panics: it is shut down without waiting instead.
+impl Drop for PromHistory {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
     }
 }
 
@@ -124,5 +135,30 @@ impl History for Layered {
     }
     fn spans(&self) -> Result<Vec<Span>, HistoryError> {
         self.prometheus.spans()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The dashboard builds and drops its Prometheus history on the async loop.
+    #[tokio::test]
+    async fn made_and_dropped_on_an_async_task() {
+        let q = super::super::queries::Queries::new(
+            None,
+            "topology.kubernetes.io/zone",
+            super::super::queries::offline_pods(&["koord-batch".into()], &[]),
+            &Default::default(),
+        )
+        .expect("queries");
+        let opts = super::super::BackendOptions {
+            url: "http://127.0.0.1:9".into(),
+            auth: None,
+            timeout: std::time::Duration::from_secs(1),
+        };
+        let b = Backend::new(&opts, q).expect("backend");
+        let h = PromHistory::new(b, PromOptions::default(), "zone".into(), Settings::default(), "x".into());
+        drop(h);
     }
 }
