@@ -838,7 +838,7 @@ pub fn main() -> ExitCode {
         Some(Command::Record(flags)) => tokio_main(record::run(&ui, &flags.kube, flags)),
         Some(Command::Report { command: ReportCommand::Incident(flags) }) => history::incident(&ui, flags),
         Some(Command::Snapshot(SnapshotFlags { at: Some(at), format, .. })) => {
-            tokio_main(run::snapshot_prometheus(&ui, at, *format))
+            run::snapshot_prometheus(&ui, at, *format)
         }
         Some(Command::Snapshot(f)) => tokio_main(run::snapshot_cluster(&ui, &f.kube, f.format, f.wait)),
         Some(Command::Agent(flags)) => tokio_main(crate::agent::cli::run(flags)),

@@ -118,8 +118,8 @@ fn print_incident(ui: &UiFlags, f: &IncidentFlags, inc: &record::incident::Incid
 /// `report incident --prometheus URL`: moments a minute apart at the finest, each rebuilt from
 /// Prometheus as `snapshot --prometheus --at` does.
 fn incident_from_prometheus(ui: &UiFlags, f: &IncidentFlags, since: DateTime<Utc>) -> Result<()> {
-    use crate::sources::prometheus::as_history::{MIN_STEP, PromHistory};
-    let Some((backend, opts)) = super::run::prometheus(ui)? else {
+    use crate::sources::prometheus::as_history::MIN_STEP;
+    let Some(h) = super::run::prom_history(ui)? else {
         return Err(ConfigError(
             "report incident needs where the past is: --from FILE (a recording), or a Prometheus URL (--prometheus URL, CLUSTERTOP_PROMETHEUS or [prometheus] url in the config file)".into(),
         )
@@ -138,10 +138,6 @@ fn incident_from_prometheus(ui: &UiFlags, f: &IncidentFlags, since: DateTime<Utc
         ))
         .into());
     }
-    let url = ui.prometheus.clone().or_else(|| ui.file.prometheus.url.clone()).unwrap_or_default();
-    let rack = ui.file.prometheus.rack_label.clone().unwrap_or_else(|| ui.rack_label.clone());
-    let h = PromHistory::new(backend, opts, rack, ui.settings(), format!("prometheus {url}"))
-        .map_err(|e| anyhow!(e))?;
     let inc =
         record::incident::build(&h, since, until, f.resolution.max(MIN_STEP)).map_err(|e| anyhow!("{e}"))?;
     print_incident(ui, f, &inc)

@@ -11,11 +11,13 @@ use super::{CapacityFlags, Format, KubeFlags, ServeFlags, SimFlags, UiFlags, no_
 use crate::event_loop::{self, Options};
 use crate::model::Update;
 use crate::model::{SourceHealth, SourceId};
+use crate::record::History;
 use crate::report::{self, build::ReportOptions};
 use crate::sim::Sim;
 use crate::sim::serve::{ServeConfig, Server};
 use crate::sources::detail;
 use crate::sources::kube::{self as kube_source, KubeOptions};
+use crate::sources::prometheus::as_history::PromHistory;
 use crate::sources::prometheus::queries::{Queries, offline_pods};
 use crate::sources::prometheus::{self as prom_source, Backend, BackendOptions, Interest, PromOptions};
 use crate::store::ClusterState;
@@ -44,7 +46,7 @@ fn kube_options(k: &KubeFlags, ui: &UiFlags) -> KubeOptions {
 
 /// The metrics backend from `--prometheus` / `CLUSTERTOP_PROMETHEUS` / the config file, if any
 /// (both checked when parsed).
-pub(super) fn prometheus(ui: &UiFlags) -> Result<Option<(Backend, PromOptions)>> {
+fn prometheus(ui: &UiFlags) -> Result<Option<(Backend, PromOptions)>> {
     let p = &ui.file.prometheus;
     let Some(url) = ui.prometheus.clone().or_else(|| p.url.clone()) else { return Ok(None) };
     let off = &ui.file.offline;
@@ -185,16 +187,17 @@ fn start_ui(
 /// does not hold (or all of them, when nothing is recorded). Not for the demo: its Prometheus, if
 /// any, is not its cluster's.
 fn with_prometheus(ui: &UiFlags, rewind: event_loop::Rewind) -> event_loop::Rewind {
-    use crate::sources::prometheus::as_history::{Layered, PromHistory};
-    let Ok(Some((backend, opts))) = prometheus(ui) else { return rewind };
-    let url = ui.prometheus.clone().or_else(|| ui.file.prometheus.url.clone()).unwrap_or_default();
-    let rack = ui.file.prometheus.rack_label.clone().unwrap_or_else(|| ui.rack_label.clone());
-    let Ok(prometheus) = PromHistory::new(backend, opts, rack, ui.settings(), format!("prometheus {url}"))
-    else {
-        return rewind;
-    };
+    let Ok(Some(prometheus)) = prom_history(ui) else { return rewind };
     let recording = rewind.history.ok();
-    event_loop::Rewind::history(Box::new(Layered { recording, prometheus }))
+    let layered = crate::sources::prometheus::as_history::Layered { recording, prometheus };
+    event_loop::Rewind::history(Box::new(layered))
+}
+
+/// The past as the Prometheus of `--prometheus` holds it, if one is configured.
+pub(super) fn prom_history(ui: &UiFlags) -> Result<Option<PromHistory>> {
+    let Some((backend, opts)) = prometheus(ui)? else { return Ok(None) };
+    let rack = ui.file.prometheus.rack_label.clone().unwrap_or_else(|| ui.rack_label.clone());
+    PromHistory::new(backend, opts, rack, ui.settings()).map(Some).map_err(|e| anyhow::anyhow!(e))
 }
 
 pub async fn demo(ui: &UiFlags, flags: &SimFlags, started: Instant) -> Result<()> {
@@ -314,36 +317,23 @@ pub fn snapshot_demo(ui: &UiFlags, format: Format, flags: &SimFlags) -> Result<(
 }
 
 /// `snapshot --at TIME`: the cluster as Prometheus saw it then.
-pub async fn snapshot_prometheus(ui: &UiFlags, at: &str, format: Format) -> Result<()> {
-    let Some((backend, opts)) = prometheus(ui)? else {
+pub fn snapshot_prometheus(ui: &UiFlags, at: &str, format: Format) -> Result<()> {
+    let Some(past) = prom_history(ui)? else {
         return Err(ConfigError(
             "snapshot --at needs where the past is: --from FILE (a recording), or a Prometheus URL (--prometheus URL, CLUSTERTOP_PROMETHEUS or [prometheus] url in the config file)".into(),
         )
         .into());
     };
-    let settings = ui.settings();
     let now = Utc::now();
-    let at =
-        crate::moment::parse_moment(at, now, settings.tz).map_err(|e| ConfigError(format!("--at: {e}")))?;
+    let at = crate::moment::parse_moment(at, now, past.settings.tz)
+        .map_err(|e| ConfigError(format!("--at: {e}")))?;
     if at > now {
         return Err(
             ConfigError(format!("--at {}: that is in the future", at.format("%Y-%m-%dT%H:%M:%SZ"))).into()
         );
     }
-    let rack = ui.file.prometheus.rack_label.as_deref().unwrap_or(&ui.rack_label);
-    let updates = crate::sources::prometheus::history::updates_at(&backend, &opts, rack, at, true)
-        .await
-        .map_err(|e| anyhow::anyhow!("Prometheus at {}: {e}", opts_url(ui)))?;
-    let mut state = ClusterState::new(format!("prometheus {}", opts_url(ui)), settings);
-    for u in updates {
-        state.apply(u);
-    }
-    print(&state.snapshot(at), format);
+    print(&past.snapshot_at(at).map_err(|e| anyhow::anyhow!("{e}"))?, format);
     Ok(())
-}
-
-fn opts_url(ui: &UiFlags) -> String {
-    ui.prometheus.clone().or_else(|| ui.file.prometheus.url.clone()).unwrap_or_default()
 }
 
 /// One snapshot of a real cluster: wait until every initial list is complete, print, exit.

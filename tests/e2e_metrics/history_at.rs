@@ -238,14 +238,8 @@ fn snapshot_at_a_past_moment_from_prometheus_gives_the_known_answer() {
             BackendOptions { url: p.url.clone(), auth: None, timeout: std::time::Duration::from_secs(5) };
         let b = Backend::new(&opts, q).unwrap();
         let settings = clustertop::analysis::Settings::default();
-        let ph = PromHistory::new(
-            b,
-            PromOptions::default(),
-            "topology.kubernetes.io/zone".into(),
-            settings,
-            "prometheus".into(),
-        )
-        .unwrap();
+        let ph = PromHistory::new(b, PromOptions::default(), "topology.kubernetes.io/zone".into(), settings)
+            .unwrap();
         let past = Layered { recording: None, prometheus: ph };
         let t = Utc.timestamp_opt(i.down + 1200, 0).unwrap();
         let (snap, from) = past.snapshot_from(t).unwrap();

@@ -32,8 +32,8 @@ impl PromHistory {
         opts: PromOptions,
         rack_label: String,
         settings: Settings,
-        cluster: String,
     ) -> Result<PromHistory, String> {
+        let cluster = format!("prometheus {}", backend.url);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -46,7 +46,8 @@ impl PromHistory {
         let updates = rt
             .block_on(history::updates_at(&self.backend, &self.opts, &self.rack_label, t, with_curve))
             .map_err(|e| {
-                HistoryError::Unavailable(format!("Prometheus at {}: {e}", t.format("%Y-%m-%dT%H:%M:%SZ")))
+                let t = t.format("%Y-%m-%dT%H:%M:%SZ");
+                HistoryError::Unavailable(format!("Prometheus at {} (moment {t}): {e}", self.backend.url))
             })?;
         let mut state = ClusterState::new(self.cluster.clone(), self.settings.clone());
         for u in updates {
@@ -158,7 +159,7 @@ mod tests {
             timeout: std::time::Duration::from_secs(1),
         };
         let b = Backend::new(&opts, q).expect("backend");
-        let h = PromHistory::new(b, PromOptions::default(), "zone".into(), Settings::default(), "x".into());
+        let h = PromHistory::new(b, PromOptions::default(), "zone".into(), Settings::default());
         drop(h);
     }
 }
