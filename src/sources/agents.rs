@@ -209,9 +209,7 @@ pub async fn round(
     while let Some((url, r)) = results.next().await {
         let batch = match r {
             Ok(report) => {
-                let prev = counters.get(&report.node).cloned().unwrap_or_default();
-                let (mut u, next) = map::updates(&report, &prev);
-                counters.insert(report.node.clone(), next);
+                let mut u = map::updates_keeping(&report, counters);
                 u.push(health(&url, SourceHealth::Ok));
                 u
             }

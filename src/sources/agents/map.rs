@@ -95,6 +95,17 @@ fn session(p: &BgpPeer, at: DateTime<Utc>) -> BgpSession {
     s
 }
 
+/// The updates for one report; `counters` holds each node's last counters, read and replaced.
+pub fn updates_keeping(
+    r: &NodeReport,
+    counters: &mut std::collections::HashMap<String, Counters>,
+) -> Vec<Update> {
+    let prev = counters.remove(&r.node).unwrap_or_default();
+    let (u, next) = updates(r, &prev);
+    counters.insert(r.node.clone(), next);
+    u
+}
+
 /// The updates for one report, and the counters to pass with the node's next report.
 pub fn updates(r: &NodeReport, prev: &Counters) -> (Vec<Update>, Counters) {
     let at = r.read_at;

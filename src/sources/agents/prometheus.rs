@@ -63,6 +63,11 @@ fn u64_of(v: f64) -> u64 {
     if v.is_finite() && v >= 0.0 { (v as u64).min(i64::MAX as u64) } else { 0 }
 }
 
+/// A `*_timestamp_seconds` value as a time (to the millisecond the agent wrote it with).
+fn time_of(secs: f64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis((secs * 1e3).round() as i64)
+}
+
 /// Each agent's report rebuilt from its series; a target without `clustertop_agent_info` (an
 /// agent older than it) is an error naming the target.
 pub fn reports(series: &[Series]) -> Vec<Result<NodeReport, String>> {
@@ -82,10 +87,7 @@ fn no_info(job: &str, instance: &str) -> String {
 fn report(t: &Target) -> Option<NodeReport> {
     let info = t.all("info").first()?;
     let node = info.label("node_name")?.to_string();
-    let read_at = t
-        .one("read_timestamp_seconds")
-        .and_then(|s| DateTime::from_timestamp_millis((s * 1e3).round() as i64))
-        .unwrap_or_else(Utc::now);
+    let read_at = t.one("read_timestamp_seconds").and_then(time_of).unwrap_or_else(Utc::now);
     let stat = t.all("conntrack_stat_total");
     let secs = |v: f64| u64_of(v);
     let conntrack = ConntrackFacts {
@@ -227,7 +229,7 @@ fn peers(t: &Target, daemon: &str) -> Vec<BgpPeer> {
                 hold_time_s: small(&hold, &k),
                 keepalive_s: small(&keepalive, &k),
                 family: text(s, "family"),
-                since: since.get(&k).and_then(|v| DateTime::from_timestamp_millis((v * 1e3).round() as i64)),
+                since: since.get(&k).copied().and_then(time_of),
                 established_transitions: num(&transitions, &k),
                 graceful_restart: flag(&gr, &k),
                 restart_time_s: small(&restart, &k),
@@ -275,10 +277,7 @@ pub async fn round(b: &Backend, at: DateTime<Utc>, counters: &mut HashMap<String
         match r {
             Ok(report) => {
                 agents += 1;
-                let prev = counters.get(&report.node).cloned().unwrap_or_default();
-                let (u, next) = map::updates(&report, &prev);
-                counters.insert(report.node.clone(), next);
-                out.extend(u);
+                out.extend(map::updates_keeping(&report, counters));
             }
             Err(e) => errors.push(e),
         }
