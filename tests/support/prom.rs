@@ -49,6 +49,12 @@ impl Prom {
         );
         std::fs::write(dir.join("prometheus.yml"), "global:\n  scrape_interval: 15s\nscrape_configs: []\n")
             .expect("write prometheus.yml");
+        Prom::start_in(dir, backfill)
+    }
+
+    /// Start on `dir`'s prometheus.yml and data dir (a free port; up to three tries if it does
+    /// not come up).
+    fn start_in(dir: PathBuf, backfill: Duration) -> Prom {
         let mut p = Prom { url: String::new(), port: 0, dir, backfill, child: None };
         for attempt in 1..=3 {
             p.port = free_port();
@@ -74,17 +80,7 @@ impl Prom {
             list.join(", ")
         );
         std::fs::write(dir.join("prometheus.yml"), cfg).expect("write prometheus.yml");
-        let mut p = Prom { url: String::new(), port: 0, dir, backfill: Duration::ZERO, child: None };
-        for attempt in 1..=3 {
-            p.port = free_port();
-            p.url = format!("http://127.0.0.1:{}", p.port);
-            if p.spawn() {
-                return p;
-            }
-            eprintln!("prometheus did not come up on port {} (attempt {attempt})", p.port);
-            p.stop();
-        }
-        panic!("prometheus did not start; log:\n{}", p.log());
+        Prom::start_in(dir, Duration::ZERO)
     }
 
     /// Start (again) on the current port and data dir; true once `/-/ready` answers 200.
