@@ -70,33 +70,30 @@ pub async fn updates_at(
     };
     let interest = Interest { history_s: DEFAULT_HISTORY_S, node: None, pods: true };
     let metrics = refresh(b, opts, &interest, with_curve, at).await?;
-    // The nodes first (the store keeps other facts of a node it does not know yet apart), with
-    // the peers of their sessions (the TORs, where no TOR labels name them).
-    let mut peers: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for u in &metrics {
-        if let Update::NodeMetrics { node, metrics, .. } = u {
-            let sessions = metrics.bgp.iter().flatten();
-            peers.entry(node.clone()).or_default().extend(sessions.map(|s| s.peer.clone()));
-        }
-    }
     // The agents' own series, where Prometheus scrapes them: read a minute before too, so that
     // their conntrack counters give rates (one reading alone would say 0/s).
     let mut counters = std::collections::HashMap::new();
     crate::sources::agents::prometheus::round(b, at - chrono::Duration::seconds(60), &mut counters).await;
-    let agents = crate::sources::agents::prometheus::round(b, at, &mut counters).await;
-    let agents_found = agents.iter().any(|u| matches!(u, Update::Host { .. }));
-    if agents_found {
-        for u in &agents {
-            if let Update::Bgp { node, sessions, .. } = u {
-                peers.entry(node.clone()).or_default().extend(sessions.iter().map(|s| s.peer.clone()));
+    let mut agents = crate::sources::agents::prometheus::round(b, at, &mut counters).await;
+    if !agents.iter().any(|u| matches!(u, Update::Host { .. })) {
+        agents.clear();
+    }
+    // The nodes first (the store keeps other facts of a node it does not know yet apart), with
+    // the peers of their sessions (the TORs, where no TOR labels name them).
+    let mut peers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for u in metrics.iter().chain(&agents) {
+        let (node, sessions): (_, Vec<&String>) = match u {
+            Update::NodeMetrics { node, metrics, .. } => {
+                (node, metrics.bgp.iter().flatten().map(|s| &s.peer).collect())
             }
-        }
+            Update::Bgp { node, sessions, .. } => (node, sessions.iter().map(|s| &s.peer).collect()),
+            _ => continue,
+        };
+        peers.entry(node.clone()).or_default().extend(sessions.into_iter().cloned());
     }
     let mut out = nodes(&ksm, &peers, rack_label, at);
     out.extend(metrics);
-    if agents_found {
-        out.extend(agents);
-    }
+    out.extend(agents);
     Ok(out)
 }
 
