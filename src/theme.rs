@@ -38,6 +38,9 @@ pub struct Symbols {
     pub chart_online: &'static str,
     pub chart_offline: &'static str,
     pub window_mark: &'static str,
+    /// The reclaimed-capacity ceiling drawn over the chart (online plus the batch tier's
+    /// allocatable: how high offline work could have filled).
+    pub chart_reclaimed: &'static str,
     pub arrow_up: &'static str,
     pub arrow_down: &'static str,
     pub ellipsis: &'static str,
@@ -60,6 +63,7 @@ impl Symbols {
             chart_online: "█",
             chart_offline: "▓",
             window_mark: "▀",
+            chart_reclaimed: "╌",
             arrow_up: "▲",
             arrow_down: "▼",
             ellipsis: "…",
@@ -90,6 +94,7 @@ impl Symbols {
             chart_online: "#",
             chart_offline: "+",
             window_mark: "=",
+            chart_reclaimed: "-",
             arrow_up: "^",
             arrow_down: "v",
             ellipsis: "~",
@@ -334,6 +339,7 @@ mod tests {
             s.chart_online,
             s.chart_offline,
             s.window_mark,
+            s.chart_reclaimed,
             s.arrow_up,
             s.arrow_down,
             s.ellipsis,

@@ -136,6 +136,9 @@ mod tests {
             spill_core_hours: 0.0,
             capacity_core_hours: 1.0,
             coverage: 1.0,
+            reclaimed_core_hours: None,
+            reclaimed_unused_core_hours: None,
+            reclaimed_unknown: None,
             complete: true,
         }
     }

@@ -344,6 +344,9 @@ pub fn snapshot() -> Snapshot {
         spill_core_hours: 6.5,
         capacity_core_hours: 5.0 * 96.0,
         coverage: 1.0,
+        reclaimed_core_hours: None,
+        reclaimed_unused_core_hours: None,
+        reclaimed_unknown: None,
         complete: true,
     }];
     let findings = vec![

@@ -119,6 +119,9 @@ fn fill(day: i64, rack: Option<&str>, complete: bool) -> WindowFill {
         spill_core_hours: if day == 1 || rack == Some("rack-b") { 130.5 } else { 0.0 },
         capacity_core_hours: if rack.is_some() { 2500.0 } else { 5000.0 },
         coverage: 1.0,
+        reclaimed_core_hours: None,
+        reclaimed_unused_core_hours: None,
+        reclaimed_unknown: None,
         complete,
     }
 }

@@ -64,6 +64,9 @@ fn fill(
         capacity_core_hours: if rack.is_some() { 600.0 } else { 1200.0 } * (end - start).num_seconds() as f64
             / 3600.0,
         coverage: if complete { 1.0 } else { 0.8 },
+        reclaimed_core_hours: None,
+        reclaimed_unused_core_hours: None,
+        reclaimed_unknown: None,
         complete,
     }
 }

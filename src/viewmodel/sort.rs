@@ -440,6 +440,8 @@ pub enum WindowCol {
     Offline,
     Idle,
     Spill,
+    /// Reclaimed capacity (the batch tier's allocatable) offline work left idle.
+    Reclaimed,
 }
 
 impl Column for WindowCol {
@@ -449,6 +451,7 @@ impl Column for WindowCol {
         WindowCol::Offline,
         WindowCol::Idle,
         WindowCol::Spill,
+        WindowCol::Reclaimed,
         WindowCol::Window,
     ];
     fn name(self) -> &'static str {
@@ -459,6 +462,7 @@ impl Column for WindowCol {
             WindowCol::Offline => "offline",
             WindowCol::Idle => "idle",
             WindowCol::Spill => "spill",
+            WindowCol::Reclaimed => "reclaimed",
         }
     }
     fn kind(self) -> Kind {
@@ -467,7 +471,7 @@ impl Column for WindowCol {
             WindowCol::Date => Kind::Time,
             // A window is there to be filled: the emptiest first.
             WindowCol::Util | WindowCol::Offline => Kind::Worse { high_is_worse: false },
-            WindowCol::Idle | WindowCol::Spill => Kind::Worse { high_is_worse: true },
+            WindowCol::Idle | WindowCol::Spill | WindowCol::Reclaimed => Kind::Worse { high_is_worse: true },
         }
     }
 }
@@ -484,6 +488,7 @@ pub fn window_value(c: WindowCol, f: &WindowFill) -> Option<Val<'static>> {
         WindowCol::Offline => num(f.offline_share),
         WindowCol::Idle => num(f.idle_core_hours),
         WindowCol::Spill => num(f.spill_core_hours),
+        WindowCol::Reclaimed => f.reclaimed_unused_core_hours.and_then(num),
     }
 }
 

@@ -22,7 +22,8 @@ pub fn render(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
         return;
     }
     let (chart_area, fills_area) = if area.width >= 150 {
-        let [a, b] = Layout::horizontal([Constraint::Min(40), Constraint::Length(66)]).areas(area);
+        let table_w = if shows_reclaimed(ctx) { 76 } else { 66 };
+        let [a, b] = Layout::horizontal([Constraint::Min(40), Constraint::Length(table_w)]).areas(area);
         (a, b)
     } else {
         // On very short terminals the chart wins; the window table needs a few rows to be useful.
@@ -154,15 +155,22 @@ fn legend<'a>(ctx: &Ctx) -> Line<'a> {
     let (th, snap) = (ctx.theme, ctx.snap);
     let wins: Vec<String> = snap.windows.iter().map(|w| w.label()).collect();
     let wins = if wins.is_empty() { "no windows".to_string() } else { wins.join(" ") };
-    Line::from(vec![
+    let mut spans = vec![
         Span::styled(th.sym.chart_online, th.chart_online),
         Span::styled(" online  ", th.base),
         Span::styled(th.sym.chart_offline, th.chart_offline),
         Span::styled(" offline  ", th.base),
+    ];
+    if shows_reclaimed(ctx) {
+        spans.push(Span::styled(th.sym.chart_reclaimed, th.chart_offline));
+        spans.push(Span::styled(" reclaimed  ", th.base));
+    }
+    spans.extend([
         Span::styled(th.sym.window_mark, th.chart_window.patch(th.accent)),
         Span::styled(format!(" window {wins}  "), th.base),
         Span::styled(format!("times {}", snap.tz.name()), th.muted),
-    ])
+    ]);
+    Line::from(spans)
 }
 
 fn local(ctx: &Ctx, t: DateTime<Utc>, fmt: &str) -> String {
@@ -253,18 +261,43 @@ fn spill_cell<'a>(ctx: &Ctx, f: &WindowFill) -> Cell<'a> {
     }
 }
 
-fn fill_cells<'a>(ctx: &Ctx, f: &WindowFill) -> Vec<Cell<'a>> {
+/// The figure columns of an occurrence; with `recl`, the reclaimed capacity offline work left
+/// idle (`?` where the batch tier's allocatable is not known for the whole occurrence).
+fn fill_cells<'a>(ctx: &Ctx, f: &WindowFill, recl: bool) -> Vec<Cell<'a>> {
     let th = ctx.theme;
-    vec![
+    let mut cells = vec![
         Cell::from(Span::styled(crate::viewmodel::pct(f.avg_util), th.base)),
         Cell::from(Span::styled(crate::viewmodel::pct(f.offline_share), th.base)),
         Cell::from(Span::styled(num(f.idle_core_hours), th.base)),
         spill_cell(ctx, f),
-    ]
+    ];
+    if recl {
+        cells.push(match f.reclaimed_unused_core_hours {
+            Some(v) => Cell::from(Span::styled(num(v), th.base)),
+            None => Cell::from(Span::styled(th.sym.unknown, th.unknown)),
+        });
+    }
+    cells
 }
 
 const NUM_COLS: [Constraint; 4] =
     [Constraint::Length(5), Constraint::Length(7), Constraint::Length(8), Constraint::Length(9)];
+const RECL_COL: Constraint = Constraint::Length(9);
+
+/// The figure columns' widths, with the reclaimed column when shown.
+fn num_cols(recl: bool) -> Vec<Constraint> {
+    let mut w = NUM_COLS.to_vec();
+    if recl {
+        w.push(RECL_COL);
+    }
+    w
+}
+
+/// Whether any occurrence knows the batch tier (Koordinator's reclaimed capacity): without it the
+/// column is left out rather than filled with `?`.
+fn shows_reclaimed(ctx: &Ctx) -> bool {
+    ctx.snap.fills.iter().any(|f| f.reclaimed_core_hours.is_some())
+}
 
 fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let (snap, th) = (ctx.snap, ctx.theme);
@@ -329,11 +362,15 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     };
     let [top, bottom] = Layout::vertical([Constraint::Min(0), Constraint::Length(rack_h)]).areas(inner);
 
+    let recl = shows_reclaimed(ctx);
+    let figures: &[&str] = if recl {
+        &["util", "offline", "idle c-h", "spill c-h", "recl idle"]
+    } else {
+        &["util", "offline", "idle c-h", "spill c-h"]
+    };
     let header = |first: &str, second: &str| {
         Row::new(
-            [first.to_string(), second.to_string()]
-                .into_iter()
-                .chain(["util", "offline", "idle c-h", "spill c-h", "status"].map(String::from)),
+            [first, second].into_iter().chain(figures.iter().copied()).chain(["status"]).map(String::from),
         )
         .style(th.header)
     };
@@ -354,7 +391,7 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
                 )),
                 Cell::from(Span::styled(local(ctx, f.start, "%a %m-%d"), th.base)),
             ];
-            cells.extend(fill_cells(ctx, f));
+            cells.extend(fill_cells(ctx, f, recl));
             cells.push(if f.complete {
                 Cell::from(Span::styled("complete", th.muted))
             } else {
@@ -367,12 +404,16 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
     let sel_w = th.sym.selected.width() as u16;
     let widths = [
         [Constraint::Length(11 + sel_w), Constraint::Length(9)].as_slice(),
-        &NUM_COLS,
+        &num_cols(recl),
         &[Constraint::Min(8)],
     ]
     .concat();
-    let names =
-        [Some("window"), Some("date"), Some("util"), Some("offline"), Some("idle"), Some("spill"), None];
+    let mut names =
+        vec![Some("window"), Some("date"), Some("util"), Some("offline"), Some("idle"), Some("spill")];
+    if recl {
+        names.push(Some("reclaimed"));
+    }
+    names.push(None);
     let titles: Vec<(Option<u16>, Option<&'static str>)> = widths
         .iter()
         .zip(names)
@@ -404,7 +445,7 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
                     None => Span::styled("cluster total", th.accent),
                 };
                 let mut cells = vec![Cell::from(name)];
-                cells.extend(fill_cells(ctx, f));
+                cells.extend(fill_cells(ctx, f, recl));
                 Row::new(cells)
             })
             .collect();
@@ -414,8 +455,8 @@ fn fills(ctx: &Ctx, area: Rect, buf: &mut Buffer) {
             let y = table.y + table.height - 1;
             Widget::render(Line::styled(msg, th.muted), Rect { y, height: 1, ..table }, buf);
         }
-        let widths = [[Constraint::Length(20)].as_slice(), &NUM_COLS].concat();
-        let head = Row::new(["rack", "util", "offline", "idle c-h", "spill c-h"]).style(th.header);
+        let widths = [[Constraint::Length(20)].as_slice(), &num_cols(recl)].concat();
+        let head = Row::new(["rack"].iter().chain(figures).copied()).style(th.header);
         let rows_area = Rect { height: table.height.min(clamp16(shown + 1)), ..table };
         Widget::render(Table::new(rows, widths).header(head), rows_area, buf);
     }

@@ -25,6 +25,17 @@ const UNDERFILL_TARGET: f64 = 0.45;
 const SPILL_UNTIL_H: f64 = 8.0;
 const SPILL_GONE_H: f64 = 8.5;
 
+/// Koordinator's `cpuReclaimThresholdPercent` in the simulated cluster's ColocationStrategy (the
+/// default is 60; this cluster reclaims up to 85 % for its night-time batch work). The batch
+/// tier's allocatable is that share of capacity less the online work's use (the slo-controller's
+/// `usage` policy), never below zero.
+pub(crate) const RECLAIM_THRESHOLD: f64 = 0.85;
+
+/// Reclaimed cores of `cap` cores whose online work uses the share `online`.
+pub(crate) fn reclaimed(cap: f64, online: f64) -> f64 {
+    (RECLAIM_THRESHOLD * cap - online * cap).max(0.0)
+}
+
 /// The 5-minute bucket `t` falls in.
 pub(crate) fn bucket(t: DateTime<Utc>) -> i64 {
     t.timestamp().div_euclid(STEP_S)
@@ -135,16 +146,21 @@ impl CpuModel {
             let ts = end - (POINTS as i64 - 1 - k) * STEP_S;
             let Some(t) = DateTime::<Utc>::from_timestamp(ts, 0) else { continue };
             let l = self.local(t - chrono::Duration::seconds(STEP_S / 2));
-            let (mut on_sum, mut off_sum) = (0.0, 0.0);
+            let (mut on_sum, mut off_sum, mut rec_sum) = (0.0, 0.0, 0.0);
             for (r, pts) in rack_points.iter_mut().enumerate() {
                 let cap = self.rack_caps[r];
                 let (on, off) = self.util(r, &l);
-                let p = CpuPoint::new(t, on * cap, off * cap, cap);
+                let p = CpuPoint {
+                    reclaimed: Some(reclaimed(cap, on)),
+                    ..CpuPoint::new(t, on * cap, off * cap, cap)
+                };
                 on_sum += p.online;
                 off_sum += p.offline;
+                rec_sum += p.reclaimed.unwrap_or(0.0);
                 pts.push(p);
             }
-            points.push(CpuPoint::new(t, on_sum, off_sum, self.rack_caps.iter().sum()));
+            let cap = self.rack_caps.iter().sum();
+            points.push(CpuPoint { reclaimed: Some(rec_sum), ..CpuPoint::new(t, on_sum, off_sum, cap) });
         }
         CpuCurve {
             step_s: STEP_S as u32,

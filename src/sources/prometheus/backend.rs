@@ -141,6 +141,8 @@ pub const CURVE_QUERIES: &[&str] = &[
     "cpu_offline_by_rack",
     "cpu_measured_by_rack",
     "capacity_by_rack",
+    "reclaimed",
+    "reclaimed_by_rack",
 ];
 
 /// A curve and what its fetch could not get (a query that returned nothing or failed).
@@ -311,7 +313,9 @@ impl Backend {
                     Vec::new()
                 }
                 Ok(s) => {
-                    let skipped = name.contains("offline") && !self.queries.has_offline();
+                    // Without Koordinator there is no reclaimed capacity: not a gap in the data.
+                    let skipped = (name.contains("offline") && !self.queries.has_offline())
+                        || name.starts_with("reclaimed");
                     if s.is_empty() && !skipped {
                         empty.push(*name);
                     }
@@ -332,6 +336,8 @@ impl Backend {
             offline_by_rack: &r[5],
             measured_by_rack: &r[6],
             capacity_by_rack: &r[7],
+            reclaimed: &r[8],
+            reclaimed_by_rack: &r[9],
             rack_label: self.queries.rack_label(),
         });
         if !self.queries.has_offline() {

@@ -57,6 +57,7 @@ struct Maps {
     offline: BTreeMap<i64, f64>,
     measured: BTreeMap<i64, f64>,
     capacity: BTreeMap<i64, f64>,
+    reclaimed: BTreeMap<i64, f64>,
 }
 
 /// A point per timestamp of `used` (the busy cores): offline work clamped to `0..=used`, online
@@ -76,7 +77,14 @@ fn points(m: &Maps) -> Vec<CpuPoint> {
                 None => 0.0,
             };
             let capacity = capacity.unwrap_or(measured).max(measured);
-            Some(CpuPoint { t: at, online: (u - off).max(0.0), offline: off, capacity, measured })
+            Some(CpuPoint {
+                t: at,
+                online: (u - off).max(0.0),
+                offline: off,
+                capacity,
+                measured,
+                reclaimed: m.reclaimed.get(&t).copied(),
+            })
         })
         .collect()
 }
@@ -93,6 +101,9 @@ pub struct CurveInput<'a> {
     pub offline_by_rack: &'a [Series],
     pub measured_by_rack: &'a [Series],
     pub capacity_by_rack: &'a [Series],
+    /// Koordinator's reclaimed capacity (batch-cpu allocatable), cores; empty without it.
+    pub reclaimed: &'a [Series],
+    pub reclaimed_by_rack: &'a [Series],
     pub rack_label: &'a str,
 }
 
@@ -106,6 +117,7 @@ pub fn curve(i: &CurveInput) -> Option<CpuCurve> {
         offline: by_time(i.offline),
         measured: by_time(i.measured),
         capacity: by_time(i.capacity),
+        reclaimed: by_time(i.reclaimed),
     });
     let capacity_cores = pts.last()?.capacity;
     let group = |series: &[Series]| -> BTreeMap<String, Vec<Series>> {
@@ -120,6 +132,7 @@ pub fn curve(i: &CurveInput) -> Option<CpuCurve> {
     let mut offline = group(i.offline_by_rack);
     let mut measured = group(i.measured_by_rack);
     let mut caps = group(i.capacity_by_rack);
+    let mut reclaimed = group(i.reclaimed_by_rack);
     let take =
         |m: &mut BTreeMap<String, Vec<Series>>, rack: &str| by_time(&m.remove(rack).unwrap_or_default());
     let racks = used
@@ -130,6 +143,7 @@ pub fn curve(i: &CurveInput) -> Option<CpuCurve> {
                 offline: take(&mut offline, rack),
                 measured: take(&mut measured, rack),
                 capacity: take(&mut caps, rack),
+                reclaimed: take(&mut reclaimed, rack),
             });
             Some(RackCurve { rack: rack.clone(), capacity_cores: points.last()?.capacity, points })
         })

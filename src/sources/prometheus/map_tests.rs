@@ -29,6 +29,8 @@ fn curve_splits_online_and_offline_and_groups_racks() {
     let ubr = [s(&[("z", "r1")], &[(300, 6.0), (600, 7.0)]), s(&[("z", "r2")], &[(300, 4.0), (600, 5.0)])];
     let obr = [s(&[("z", "r1")], &[(300, 4.0)])];
     let cap = [s(&[("z", "r1")], &[(300, 16.0), (600, 16.0)]), s(&[("z", "r2")], &[(600, 16.0)])];
+    let reclaimed = [s(&[], &[(600, 9.5)])];
+    let rbr = [s(&[("z", "r2")], &[(300, 3.0)])];
     let c = curve(&CurveInput {
         step_s: 300,
         used: &used,
@@ -39,9 +41,13 @@ fn curve_splits_online_and_offline_and_groups_racks() {
         offline_by_rack: &obr,
         measured_by_rack: &[],
         capacity_by_rack: &cap,
+        reclaimed: &reclaimed,
+        reclaimed_by_rack: &rbr,
         rack_label: "z",
     })
     .unwrap();
+    assert_eq!((c.points[0].reclaimed, c.points[1].reclaimed), (None, Some(9.5)), "not known is not 0");
+    assert_eq!((c.racks[0].points[0].reclaimed, c.racks[1].points[0].reclaimed), (None, Some(3.0)));
     assert_eq!(c.points.len(), 2, "NaN points are dropped");
     assert_eq!((c.points[0].online, c.points[0].offline), (6.0, 4.0));
     assert_eq!((c.points[0].capacity, c.points[0].measured), (32.0, 24.0), "a node's exporter was down");
@@ -70,6 +76,8 @@ fn curve_input_empty() -> CurveInput<'static> {
         offline_by_rack: &[],
         measured_by_rack: &[],
         capacity_by_rack: &[],
+        reclaimed: &[],
+        reclaimed_by_rack: &[],
         rack_label: "",
     }
 }

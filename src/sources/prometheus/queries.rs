@@ -13,7 +13,7 @@
 //! - `$node_name`: the one node a per-node query is about (escaped for a PromQL string), `$match`
 //!   a matcher narrowing node_exporter selectors to it, `$this_node` a `{node="..."}` vector;
 //! - `$node_busy`, `$node_measured`, `$pod_cpu`, `$node_capacity`, `$node_capacity_before`,
-//!   `$node_rack`, `$offline_pods`, `$pod_rack`: the fragments of those names (`node_busy` etc.
+//!   `$node_rack`, `$offline_pods`, `$pod_rack`, `$node_reclaimed`: the fragments of those names (`node_busy` etc.
 //!   use the recording rules when the backend has them and the fragment is not overridden).
 //!
 //! Everything is aggregated on the server: a refresh moves a few kilobytes, not 5,000 series.
@@ -48,6 +48,7 @@ const FRAGMENTS: &[&str] = &[
     "key_rack",
     "pod_cpu",
     "node_rack",
+    "node_reclaimed",
 ];
 
 /// Replace every `$to_node(EXPR)` and `$to_node_once(EXPR)` (balanced parentheses) with

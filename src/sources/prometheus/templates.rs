@@ -156,6 +156,15 @@ pub const TEMPLATES: &[(&str, Kind, &str)] = &[
         Kind::Range,
         "sum by ($rack_label) (($node_capacity) * on (node) group_left ($rack_label) $node_rack)",
     ),
+    // Koordinator's reclaimed capacity: the batch-cpu allocatable koordlet exports per node
+    // (`koordlet_node_resource_allocatable`, milli-cores, unit "integer"), averaged over each step
+    // like the CPU rates; a node scraped twice counts once.
+    ("reclaimed", Kind::Range, "sum($node_reclaimed) / 1000"),
+    (
+        "reclaimed_by_rack",
+        Kind::Range,
+        "sum by ($rack_label) (($node_reclaimed) * on (node) group_left ($rack_label) $node_rack) / 1000",
+    ),
     ("cordoned", Kind::Range, "sum(kube_node_spec_unschedulable)"),
     ("node_util", Kind::Instant, "$to_node($node_util_key)"),
     ("node_util_range", Kind::Range, "sum($to_node($node_util_key) and on (node) $this_node)"),
@@ -290,4 +299,9 @@ pub const TEMPLATES: &[(&str, Kind, &str)] = &[
         r#"max by (namespace, pod, $rack_label) (topk by (namespace, pod) (1, max by (namespace, pod, node) (last_over_time(kube_pod_info{node!=""}[$range] @ end()))) * on (node) group_left ($rack_label) $node_rack)"#,
     ),
     ("offline_pods", Kind::Fragment, ""),
+    (
+        "node_reclaimed",
+        Kind::Fragment,
+        r#"max by (node) (avg_over_time(koordlet_node_resource_allocatable{resource="kubernetes.io/batch-cpu"}[5m]))"#,
+    ),
 ];

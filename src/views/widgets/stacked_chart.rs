@@ -62,6 +62,31 @@ pub fn buckets(
         .collect()
 }
 
+/// The reclaimed-capacity ceiling per column, as a share of the measured cores: online work plus
+/// the batch tier's allocatable, integrated over the column's slice; `None` where a point in the
+/// slice does not carry the reclaimed capacity (not known is not drawn).
+pub fn ceilings(
+    points: &[CpuPoint],
+    step_s: u32,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    n: usize,
+) -> Vec<Option<f64>> {
+    let span = (end - start).num_milliseconds();
+    if n == 0 || span <= 0 {
+        return vec![None; n];
+    }
+    let step = Duration::seconds(i64::from(step_s.max(1)));
+    (0..n)
+        .map(|c| {
+            let (a, b) = (col_time(start, span, n, c as f64), col_time(start, span, n, c as f64 + 1.0));
+            let t = interval::tally(points, step, a, b);
+            let (reclaimed, _) = t.reclaimed()?;
+            t.has_data().then(|| (t.online + reclaimed) / t.measured)
+        })
+        .collect()
+}
+
 fn col_time(start: DateTime<Utc>, span_ms: i64, n: usize, col: f64) -> DateTime<Utc> {
     start + Duration::milliseconds((span_ms as f64 * col / n as f64) as i64)
 }
@@ -136,6 +161,24 @@ impl StackedChart<'_> {
                 Self::put(buf, x, y, th.sym.bar_v[k.min(8)], st);
             }
         }
+    }
+
+    /// The reclaimed ceiling of one column at `share` of the plot's height, drawn only above the
+    /// stack (where offline work reaches the ceiling, the ceiling is filled) and inside the plot.
+    fn ceiling(&self, buf: &mut Buffer, x: u16, bottom: u16, h: u16, share: f64, (on, off): (f64, f64)) {
+        let eighths = f64::from(h) * 8.0;
+        let at = (share * eighths).round();
+        let stack = ((on + off).clamp(0.0, 1.0) * eighths).round();
+        if !(0.0..eighths).contains(&at) || at < stack.max(1.0) {
+            return;
+        }
+        let row = (at / 8.0) as u16;
+        // The row the stack tops out in keeps its partial block.
+        if u32::from(row) * 8 < stack as u32 {
+            return;
+        }
+        let th = self.theme;
+        Self::put(buf, x, bottom - row, th.sym.chart_reclaimed, th.chart_offline);
     }
 
     fn labels(&self, buf: &mut Buffer, x0: u16, y: u16, w: u16) {
@@ -213,6 +256,7 @@ impl Widget for StackedChart<'_> {
         let in_win = window_columns(self.windows, self.tz, self.start, self.end, n);
         let cols = buckets(self.points, self.step_s, self.start, self.end, n);
         let gaps = gap_columns(&cols, self.points, self.step_s, self.start, self.end);
+        let ceilings = ceilings(self.points, self.step_s, self.start, self.end, n);
         for (c, (col, win)) in cols.iter().zip(&in_win).enumerate() {
             let x = x0 + c as u16;
             if *win {
@@ -233,6 +277,9 @@ impl Widget for StackedChart<'_> {
             }
             if let Some(v) = col {
                 self.column(buf, x, bottom, plot_h, *v);
+                if let Some(share) = ceilings[c] {
+                    self.ceiling(buf, x, bottom, plot_h, share, *v);
+                }
             } else if gaps[c] {
                 StackedChart::put(buf, x, bottom, th.sym.unknown, th.unknown);
             }

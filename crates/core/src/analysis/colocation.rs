@@ -16,6 +16,10 @@
 //!   node whose exporter was down) is neither used nor idle;
 //! * `capacity_core_hours` = capacity integrated over the covered time (nodes join and leave);
 //! * `coverage` = the share of the window with data (time, weighted by cores measured);
+//! * `reclaimed_core_hours` = the batch tier's allocatable (Koordinator's reclaimed capacity)
+//!   integrated inside, and `reclaimed_unused_core_hours` = `max(0, reclaimed - offline)`
+//!   integrated: what the offline work left of it; both `None` unless every point inside
+//!   carries the reclaimed capacity;
 //! * `spill_core_hours`: offline work after the window closed above the pre-window level.
 //!   baseline = the highest offline level of the points covering `[start - 2 h, start)`: the
 //!   daytime level, so background offline work that merely fluctuates after the window is not
@@ -100,6 +104,7 @@ fn fill_one(
     let after = interval::tally(s.points, step, end, spill_end);
     let spill = interval::above(s.points, step, end, spill_end, baseline.unwrap_or(0.0));
     let full = |t: &interval::Tally| t.coverage() >= 1.0 - 1e-9;
+    let reclaimed = inside.reclaimed();
     WindowFill {
         window: *w,
         start,
@@ -111,7 +116,22 @@ fn fill_one(
         spill_core_hours: spill / 3600.0,
         capacity_core_hours: inside.capacity / 3600.0,
         coverage: inside.coverage(),
+        reclaimed_core_hours: reclaimed.map(|r| r.0 / 3600.0),
+        reclaimed_unused_core_hours: reclaimed.map(|r| r.1 / 3600.0),
+        reclaimed_unknown: reclaimed_unknown(&inside),
         complete: spill_end <= now && full(&inside) && full(&after) && baseline.is_some(),
+    }
+}
+
+/// Why an occurrence's reclaimed figures are not known (`None` when they are).
+fn reclaimed_unknown(t: &interval::Tally) -> Option<String> {
+    if t.reclaimed().is_some() {
+        None
+    } else if t.reclaimed_s <= 0.0 {
+        Some("no reclaimed capacity known (Koordinator's batch-cpu allocatable)".into())
+    } else {
+        let pct = (100.0 * t.reclaimed_s / t.present_s.max(1.0)).floor();
+        Some(format!("the batch tier's allocatable is known for {pct:.0} % of the window's data only"))
     }
 }
 

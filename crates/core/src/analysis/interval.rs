@@ -28,6 +28,12 @@ pub struct Tally {
     pub offline: f64,
     /// Measured capacity left idle: `max(0, measured - used)` per point.
     pub idle: f64,
+    /// Seconds with a point that carries the reclaimed capacity.
+    pub reclaimed_s: f64,
+    /// Reclaimed capacity (the batch tier's allocatable) over those seconds.
+    pub reclaimed: f64,
+    /// Reclaimed capacity offline work left unused: `max(0, reclaimed - offline)` per point.
+    pub reclaimed_unused: f64,
 }
 
 /// NaN (shown `?` / `null`) for a ratio with nothing to divide by.
@@ -56,6 +62,12 @@ impl Tally {
     }
     pub fn has_data(&self) -> bool {
         self.measured > 0.0
+    }
+    /// `(reclaimed, unused)` core-seconds, when every point in the span carries the reclaimed
+    /// capacity; `None` otherwise (not known for part of the span is not known).
+    pub fn reclaimed(&self) -> Option<(f64, f64)> {
+        (self.present_s > 0.0 && self.reclaimed_s >= self.present_s - 1e-6)
+            .then_some((self.reclaimed, self.reclaimed_unused))
     }
 }
 
@@ -94,6 +106,11 @@ pub fn tally(points: &[CpuPoint], step: Duration, from: DateTime<Utc>, to: DateT
         t.online += w * p.online;
         t.offline += w * p.offline;
         t.idle += w * (measured - p.total()).max(0.0);
+        if let Some(r) = p.reclaimed {
+            t.reclaimed_s += w;
+            t.reclaimed += w * r;
+            t.reclaimed_unused += w * (r - p.offline).max(0.0);
+        }
     }
     t
 }

@@ -19,12 +19,17 @@ pub struct CpuPoint {
     /// Cores whose use was measured in the interval (nodes whose exporter answered), at most
     /// `capacity`: usage is a share of these, and the rest of `capacity` is uncovered, not idle.
     pub measured: f64,
+    /// Reclaimed capacity: the batch tier's allocatable in the interval (Koordinator's
+    /// `kubernetes.io/batch-cpu` on the nodes that have it), cores. It is what offline work could
+    /// have filled on top of the online work; `None` where it is not known (no Koordinator, or no
+    /// koordlet series).
+    pub reclaimed: Option<f64>,
 }
 
 impl CpuPoint {
     /// A point whose whole capacity was measured.
     pub fn new(t: DateTime<Utc>, online: f64, offline: f64, capacity: f64) -> CpuPoint {
-        CpuPoint { t, online, offline, capacity, measured: capacity }
+        CpuPoint { t, online, offline, capacity, measured: capacity, reclaimed: None }
     }
     pub fn total(&self) -> f64 {
         self.online + self.offline
@@ -180,6 +185,15 @@ pub struct WindowFill {
     /// Share of the window with data: time with a point, weighted by the share of capacity
     /// measured, 0.0..=1.0.
     pub coverage: f64,
+    /// Reclaimed capacity (the batch tier's allocatable) integrated over the window's covered
+    /// time, core-hours; `None` unless every point inside the window carries it.
+    pub reclaimed_core_hours: Option<f64>,
+    /// Of that, what offline work left unused: `max(0, reclaimed - offline)` integrated,
+    /// core-hours; `None` as above.
+    pub reclaimed_unused_core_hours: Option<f64>,
+    /// Why the reclaimed figures are `None`: no batch tier in the curve, or only for part of the
+    /// window.
+    pub reclaimed_unknown: Option<String>,
     /// False while the window is still open, its spill hours are not over, or its data is
     /// partial (coverage below 1 inside the window or the spill hours).
     pub complete: bool,

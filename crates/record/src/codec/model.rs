@@ -592,12 +592,13 @@ impl Codec for RuntimeClass {
 
 impl Codec for CpuPoint {
     fn enc(&self, e: &mut Enc) {
-        let CpuPoint { t, online, offline, capacity, measured } = self;
+        let CpuPoint { t, online, offline, capacity, measured, reclaimed } = self;
         t.enc(e);
         online.enc(e);
         offline.enc(e);
         capacity.enc(e);
         measured.enc(e);
+        reclaimed.enc(e);
     }
     fn dec(d: &mut Dec) -> Result<Self> {
         Ok(CpuPoint {
@@ -606,6 +607,7 @@ impl Codec for CpuPoint {
             offline: Codec::dec(d)?,
             capacity: Codec::dec(d)?,
             measured: Codec::dec(d)?,
+            reclaimed: Codec::dec(d)?,
         })
     }
 }

@@ -149,6 +149,9 @@ mod tests {
             idle_core_hours: (1.0 - util) * 500.0,
             spill_core_hours: spill,
             capacity_core_hours,
+            reclaimed_core_hours: None,
+            reclaimed_unused_core_hours: None,
+            reclaimed_unknown: None,
             coverage: 1.0,
             complete: true,
         }
