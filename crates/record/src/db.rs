@@ -22,7 +22,7 @@ use crate::{Error, Header};
 /// 3: host readings are deltas against the node's previous one (`host_delta`); BGP sessions
 /// carry their failover fields (graceful restart, configured timers); pods their sandbox start,
 /// and the kubelet's sandbox start figures are an update of their own.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 pub const FORMAT: &str = "clustertop.recording";
 
 pub const KEYFRAME: i64 = 0;
