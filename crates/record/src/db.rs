@@ -22,6 +22,7 @@ use crate::{Error, Header};
 /// 3: host readings are deltas against the node's previous one (`host_delta`); BGP sessions
 /// carry their failover fields (graceful restart, configured timers); pods their sandbox start,
 /// and the kubelet's sandbox start figures are an update of their own.
+/// 4: the CPU curve's points carry the reclaimed capacity (the batch tier's allocatable).
 pub const SCHEMA_VERSION: u32 = 4;
 pub const FORMAT: &str = "clustertop.recording";
 
