@@ -52,6 +52,35 @@ pub struct NodeFill {
     pub idle_core_hours: f64,
 }
 
+/// One offline workload's CPU inside one complete window occurrence, for the "top offline
+/// workloads" list: its pods' owner as kube-state-metrics' `kube_pod_info` names it
+/// (`created_by_kind`/`created_by_name`; `<none>` for pods without an owner).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadHours {
+    pub window: Window,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+    /// CPU its offline pods used inside the occurrence (its whole 5-minute steps), core-hours.
+    pub core_hours: f64,
+}
+
+/// One node's reclaimed capacity (Koordinator's batch-cpu allocatable) inside one complete window
+/// occurrence, and what its offline pods left of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeReclaimed {
+    pub node: String,
+    pub rack: Option<String>,
+    pub window: Window,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub reclaimed_core_hours: f64,
+    /// `max(0, reclaimed - offline use)` integrated, core-hours.
+    pub unused_core_hours: f64,
+}
+
 /// A change of the cluster's capacity seen in the range: nodes that joined or left (capacity
 /// integrates them over time), and nodes cordoned or uncordoned (their cores stay in the
 /// capacity: their pods keep running).
@@ -89,6 +118,13 @@ pub struct CapacityReport {
     pub fills: Vec<WindowFill>,
     /// The least-filled nodes inside complete window occurrences, lowest utilisation first.
     pub under_filled: Vec<NodeFill>,
+    /// The offline workloads that used the most CPU in each complete window occurrence, by
+    /// occurrence (oldest first), then core-hours (most first).
+    pub top_workloads: Vec<WorkloadHours>,
+    /// The nodes that left the most reclaimed capacity unused in each complete window occurrence,
+    /// by occurrence, then unused core-hours (most first); empty without Koordinator's koordlet
+    /// series (a note says so).
+    pub unused_reclaimed: Vec<NodeReclaimed>,
     /// The cluster curve over the range (online and offline cores), for the chart; racks dropped.
     pub curve: CpuCurve,
     /// Capacity changes in the range, oldest first.

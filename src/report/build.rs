@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use super::{CapacityChange, CapacityReport, NodeFill, notes};
+use super::{CapacityChange, CapacityReport, NodeFill, NodeReclaimed, WorkloadHours, notes};
 use crate::analysis::colocation;
 use crate::model::{CpuCurve, Window, WindowFill};
 use crate::sources::prometheus::backend::DOWNSAMPLED_AFTER_S;
@@ -94,7 +94,117 @@ pub async fn build(b: &Backend, o: &ReportOptions) -> Result<CapacityReport, NoR
     under_filled.sort_by(|a, b| a.avg_util.total_cmp(&b.avg_util).then_with(|| a.node.cmp(&b.node)));
     under_filled.truncate(o.top);
     r.under_filled = under_filled;
+    for f in &occurrences {
+        let (w, n) = futures::join!(workloads(b, f, o.top), reclaimed_nodes(b, f, o.top));
+        for (what, res) in [("top offline workloads", w.map(Ok)), ("unused reclaimed capacity", n.map(Err))] {
+            match res {
+                Ok(Ok(w)) => r.top_workloads.extend(w),
+                Ok(Err(n)) => r.unused_reclaimed.extend(n),
+                Err(QueryError::Transport(e)) => return Err(unreachable(b, QueryError::Transport(e))),
+                Err(QueryError::Query(e)) => r.notes.push(format!("{what}: {e}")),
+            }
+        }
+    }
+    if !occurrences.is_empty() && r.unused_reclaimed.is_empty() {
+        r.notes.push(
+            "reclaimed capacity: no koordlet_node_resource_allocatable{resource=\"kubernetes.io/batch-cpu\"} series \
+             in the complete window occurrences (Koordinator's koordlet not installed or not scraped)"
+                .into(),
+        );
+    }
     Ok(r)
+}
+
+/// The steps covering occurrence `f` at the curve's step, its edges aligned outwards to `(from,
+/// to]`: the evaluation time `to` and the `$range` (`to - from - 1` seconds) that selects the
+/// steps ending in `(from, to]`.
+fn steps(f: &WindowFill) -> (i64, i64) {
+    let step = CURVE_STEP_S;
+    let to = (f.end.timestamp() + step - 1).div_euclid(step) * step;
+    let from = f.start.timestamp().div_euclid(step) * step;
+    (to, to - from - 1)
+}
+
+/// The `top` offline workloads by core-hours inside occurrence `f` (`topk` on the server).
+async fn workloads(b: &Backend, f: &WindowFill, top: usize) -> Result<Vec<WorkloadHours>, QueryError> {
+    if top == 0 || !b.queries.has_offline() {
+        return Ok(Vec::new());
+    }
+    let (to, range) = steps(f);
+    let hours = b.render("offline_workload_hours", None, Some(range));
+    if hours.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = b.instant_expr("top offline workloads", &format!("topk({top}, {hours})"), to).await?;
+    let mut out: Vec<WorkloadHours> = found
+        .iter()
+        .filter_map(|s| {
+            let label = |l: &str| s.label(l).filter(|v| !v.is_empty()).unwrap_or("<none>").to_string();
+            Some(WorkloadHours {
+                window: f.window,
+                start: f.start,
+                end: f.end,
+                namespace: label("namespace"),
+                kind: label("created_by_kind"),
+                name: label("created_by_name"),
+                core_hours: s.value().filter(|v| v.is_finite())?.max(0.0),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.core_hours.total_cmp(&a.core_hours).then_with(|| a.name.cmp(&b.name)));
+    Ok(out)
+}
+
+/// The `top` nodes by reclaimed capacity left unused inside occurrence `f` (only nodes that left
+/// some), with their reclaimed core-hours and rack.
+async fn reclaimed_nodes(b: &Backend, f: &WindowFill, top: usize) -> Result<Vec<NodeReclaimed>, QueryError> {
+    if top == 0 {
+        return Ok(Vec::new());
+    }
+    let (to, range) = steps(f);
+    let unused = b.render("node_reclaimed_unused_hours", None, Some(range));
+    if unused.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ranked =
+        b.instant_expr("unused reclaimed capacity", &format!("topk({top}, {unused} > 0)"), to).await?;
+    let nodes: Vec<(String, f64)> = ranked
+        .iter()
+        .filter_map(|s| Some((s.label("node")?.to_string(), s.value().filter(|v| v.is_finite())?)))
+        .collect();
+    if nodes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<String> = nodes.iter().map(|(n, _)| n.clone()).collect();
+    let re = alternation(&names);
+    let reclaimed = b.render("node_reclaimed_hours", None, Some(range));
+    let only = format!(r#"({reclaimed}) and on (node) kube_node_info{{node=~"{re}"}}"#);
+    let (hours, racks) = futures::join!(
+        b.instant_expr("reclaimed capacity", &only, to),
+        b.instant("node_racks", Some(&re), to)
+    );
+    let by_node = |v: Vec<Series>, value: &dyn Fn(&Series) -> Option<String>| {
+        v.iter()
+            .filter_map(|s| Some((s.label("node")?.to_string(), value(s)?)))
+            .collect::<std::collections::HashMap<_, _>>()
+    };
+    let hours = by_node(hours?, &|s| s.value().map(|v| v.to_string()));
+    let rack_label = b.queries.rack_label().to_string();
+    let racks = by_node(racks?, &|s| s.label(&rack_label).map(str::to_string));
+    let mut out: Vec<NodeReclaimed> = nodes
+        .into_iter()
+        .map(|(node, unused)| NodeReclaimed {
+            rack: racks.get(&node).cloned(),
+            window: f.window,
+            start: f.start,
+            end: f.end,
+            reclaimed_core_hours: hours.get(&node).and_then(|h| h.parse().ok()).unwrap_or(f64::NAN),
+            unused_core_hours: unused,
+            node,
+        })
+        .collect();
+    out.sort_by(|a, b| b.unused_core_hours.total_cmp(&a.unused_core_hours).then_with(|| a.node.cmp(&b.node)));
+    Ok(out)
 }
 
 fn aligned(t: DateTime<Utc>) -> i64 {
@@ -206,6 +316,8 @@ pub fn assemble(curve: CpuCurve, o: &ReportOptions, source: &str, mut notes: Vec
         windows: o.windows.clone(),
         fills,
         under_filled: Vec::new(),
+        top_workloads: Vec::new(),
+        unused_reclaimed: Vec::new(),
         curve: CpuCurve { racks: Vec::new(), points, ..curve },
         capacity_changes: Vec::new(),
         notes,
@@ -218,11 +330,8 @@ pub fn assemble(curve: CpuCurve, o: &ReportOptions, source: &str, mut notes: Vec
 /// nodes. A node without a known capacity has unknown idle core-hours (NaN, shown `n/a`).
 async fn node_fills(b: &Backend, f: &WindowFill, top: usize) -> Result<Vec<NodeFill>, QueryError> {
     // Ranked by the exporter's own node key; only the `top` results are mapped to node names.
-    let step = CURVE_STEP_S;
-    let to = (f.end.timestamp() + step - 1).div_euclid(step) * step;
-    let from = f.start.timestamp().div_euclid(step) * step;
-    // The steps ending in (from, to]: a range of `to - from - 1` seconds before `to`.
-    let util = b.render("node_window_util", None, Some(to - from - 1));
+    let (to, range) = steps(f);
+    let util = b.render("node_window_util", None, Some(range));
     if util.is_empty() || top == 0 {
         return Ok(Vec::new());
     }

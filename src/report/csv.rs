@@ -2,9 +2,10 @@
 //! `,` `"` CR or LF quoted with `"` doubled).
 //!
 //! Columns: `scope,rack,node,window,start,end,avg_util,offline_share,idle_core_hours,
-//! spill_core_hours,complete,coverage,capacity_core_hours`.
+//! spill_core_hours,complete,coverage,capacity_core_hours,reclaimed_core_hours,
+//! reclaimed_unused_core_hours`.
 //!
-//! * `scope` is `cluster`, `rack` or `node`; rows come in that order, each in the report's order.
+//! * `scope` is `cluster`, `rack`, `node` or `reclaimed`; rows come in that order, each in the report's order.
 //! * `rack` is empty for cluster rows (and for nodes without a rack label); `node` is set only on
 //!   `node` rows (the top under-filled nodes).
 //! * `window` is `HH:MM-HH:MM` in the report's zone; `start` and `end` are the occurrence in
@@ -15,12 +16,17 @@
 //! * `complete` is `true` or `false`; node rows come from complete occurrences only.
 //! * `coverage` (0..1, 4 decimals) is the share of the occurrence with data, and
 //!   `capacity_core_hours` the capacity integrated over it; both empty on `node` rows.
+//! * `reclaimed_core_hours` and `reclaimed_unused_core_hours`: Koordinator's reclaimed capacity
+//!   over the occurrence and what offline work left of it; empty where not known, and on `node`
+//!   rows. `reclaimed` rows (after the `node` rows) are the nodes that left the most reclaimed
+//!   capacity unused, with only those two figures. The top offline workloads are in the Markdown
+//!   and JSON formats only.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::CapacityReport;
 
-const HEADER: [&str; 13] = [
+const HEADER: [&str; 15] = [
     "scope",
     "rack",
     "node",
@@ -34,6 +40,8 @@ const HEADER: [&str; 13] = [
     "complete",
     "coverage",
     "capacity_core_hours",
+    "reclaimed_core_hours",
+    "reclaimed_unused_core_hours",
 ];
 
 pub(super) fn render(r: &CapacityReport) -> String {
@@ -58,6 +66,8 @@ pub(super) fn render(r: &CapacityReport) -> String {
                 f.complete.to_string(),
                 num(f.coverage, 4),
                 num(f.capacity_core_hours, 2),
+                f.reclaimed_core_hours.map_or_else(String::new, |v| num(v, 2)),
+                f.reclaimed_unused_core_hours.map_or_else(String::new, |v| num(v, 2)),
             ],
         );
     }
@@ -78,8 +88,25 @@ pub(super) fn render(r: &CapacityReport) -> String {
                 "true".to_string(),
                 String::new(),
                 String::new(),
+                String::new(),
+                String::new(),
             ],
         );
+    }
+    for n in &r.unused_reclaimed {
+        let mut fields = vec![
+            "reclaimed".to_string(),
+            n.rack.clone().unwrap_or_default(),
+            n.node.clone(),
+            n.window.label(),
+            time(n.start),
+            time(n.end),
+        ];
+        // No utilisation, shares, idle or spill figures; complete; no coverage or capacity.
+        fields.extend(std::iter::repeat_n(String::new(), 4));
+        fields.extend(["true".to_string(), String::new(), String::new()]);
+        fields.extend([num(n.reclaimed_core_hours, 2), num(n.unused_core_hours, 2)]);
+        row(&mut out, fields);
     }
     out
 }
@@ -127,8 +154,10 @@ mod tests {
     fn crlf_and_one_width() {
         let csv = render(&fixture());
         assert!(csv.ends_with("\r\n"));
-        assert_eq!(csv.matches("\r\n").count(), 1 + 6 + 3);
-        assert!(csv.split("\r\n").filter(|l| !l.is_empty()).all(|l| l.matches(',').count() == 12));
+        assert_eq!(csv.matches("\r\n").count(), 1 + 6 + 3 + 1);
+        assert!(
+            csv.split("\r\n").filter(|l| !l.is_empty()).all(|l| l.matches(',').count() == HEADER.len() - 1)
+        );
     }
 
     #[test]
@@ -161,6 +190,7 @@ mod tests {
         let mut r = fixture();
         r.fills.clear();
         r.under_filled.clear();
+        r.unused_reclaimed.clear();
         assert_eq!(render(&r), format!("{}\r\n", HEADER.join(",")));
     }
 }

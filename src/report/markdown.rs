@@ -37,6 +37,8 @@ pub(super) fn render(r: &CapacityReport) -> String {
     fills_table(&mut out, r, true);
     changes(&mut out, r);
     under_filled(&mut out, r);
+    workloads(&mut out, r);
+    unused_reclaimed(&mut out, r);
     out.push_str("## CPU over the range\n\n```text\n");
     for line in chart::lines(r) {
         let _ = writeln!(out, "{line}");
@@ -75,9 +77,17 @@ fn summary(out: &mut String, r: &CapacityReport) {
                 f.window.end.format("%H:%M")
             )
         };
+        let reclaimed = match (f.reclaimed_core_hours, f.reclaimed_unused_core_hours) {
+            (Some(all), Some(unused)) => format!(
+                "; of {} core-hours of reclaimed capacity, offline work left {} unused",
+                number(all, 1),
+                number(unused, 1)
+            ),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "- {} on {}{partial}: {} utilised, {} of it offline work; {} core-hours left idle; {spill}.",
+            "- {} on {}{partial}: {} utilised, {} of it offline work; {} core-hours left idle; {spill}{reclaimed}.",
             f.window.label(),
             day(r, f.start),
             pct(f.avg_util),
@@ -180,6 +190,52 @@ fn under_filled(out: &mut String, r: &CapacityReport) {
             day(r, *start),
             pct(*avg_util),
             number(*idle_core_hours, 1)
+        );
+    }
+    out.push('\n');
+}
+
+fn workloads(out: &mut String, r: &CapacityReport) {
+    out.push_str("## Top offline workloads\n\n");
+    if r.top_workloads.is_empty() {
+        out.push_str("None (no complete window occurrence with offline pods' CPU).\n\n");
+        return;
+    }
+    out.push_str("| Window | Date | Namespace | Owner | Core-h |\n|---|---|---|---|--:|\n");
+    for w in &r.top_workloads {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            w.window.label(),
+            day(r, w.start),
+            cell(&w.namespace),
+            cell(&format!("{}/{}", w.kind, w.name)),
+            number(w.core_hours, 1)
+        );
+    }
+    out.push('\n');
+}
+
+fn unused_reclaimed(out: &mut String, r: &CapacityReport) {
+    out.push_str("## Reclaimed capacity left unused\n\n");
+    if r.unused_reclaimed.is_empty() {
+        out.push_str("None (no node left reclaimed capacity unused, or no reclaimed capacity known: see the notes).\n\n");
+        return;
+    }
+    out.push_str(
+        "| Node | Rack | Window | Date | Reclaimed core-h | Unused core-h | Unused |\n|---|---|---|---|--:|--:|--:|\n",
+    );
+    for n in &r.unused_reclaimed {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            cell(&n.node),
+            n.rack.as_deref().map_or_else(|| "-".to_string(), cell),
+            n.window.label(),
+            day(r, n.start),
+            number(n.reclaimed_core_hours, 1),
+            number(n.unused_core_hours, 1),
+            pct(n.unused_core_hours / n.reclaimed_core_hours)
         );
     }
     out.push('\n');

@@ -71,6 +71,26 @@ fn fill(
     }
 }
 
+fn workload(
+    w: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    ns: &str,
+    kind: &str,
+    name: &str,
+    core_hours: f64,
+) -> crate::report::WorkloadHours {
+    crate::report::WorkloadHours {
+        window: win(w),
+        start,
+        end,
+        namespace: ns.into(),
+        kind: kind.into(),
+        name: name.into(),
+        core_hours,
+    }
+}
+
 pub(crate) fn fixture() -> CapacityReport {
     let end = utc(24, 4, 0); // 12:00 in Shanghai
     let start = end - Duration::hours(24);
@@ -98,7 +118,11 @@ pub(crate) fn fixture() -> CapacityReport {
             fill(late, late_s, late_e, None, 0.6286, 0.3977, 1560.0, 0.0, true),
             fill(late, late_s, late_e, Some("r1"), 0.6667, 0.4120, 700.0, 0.0, true),
             fill(late, late_s, late_e, Some("r2"), 0.6190, 0.3695, 800.0, 2.5, true),
-            fill(night, night_s, night_e, None, 0.7833, 0.6809, 1300.0, 40.0, true),
+            WindowFill {
+                reclaimed_core_hours: Some(2900.0),
+                reclaimed_unused_core_hours: Some(642.5),
+                ..fill(night, night_s, night_e, None, 0.7833, 0.6809, 1300.0, 40.0, true)
+            },
             fill(night, night_s, night_e, Some("r1"), 0.8333, 0.7000, 500.0, 30.05, true),
             fill(night, night_s, night_e, Some("r2"), 0.7333, 0.6591, 800.0, 11.2, false),
         ],
@@ -131,6 +155,20 @@ pub(crate) fn fixture() -> CapacityReport {
                 idle_core_hours: 134.4,
             },
         ],
+        top_workloads: vec![
+            workload(night, night_s, night_e, "spark", "SparkApplication", "nightly-etl", 1820.5),
+            workload(night, night_s, night_e, "media", "Job", "transcode-4k-20261124", 640.25),
+            workload(late, late_s, late_e, "spark", "SparkApplication", "nightly-etl", 402.0),
+        ],
+        unused_reclaimed: vec![crate::report::NodeReclaimed {
+            node: "node-r2-07".into(),
+            rack: Some("r2".into()),
+            window: win(night),
+            start: night_s,
+            end: night_e,
+            reclaimed_core_hours: 160.0,
+            unused_core_hours: 118.4,
+        }],
         curve: CpuCurve { step_s: step as u32, capacity_cores: 1200.0, points, racks: vec![] },
         capacity_changes: vec![crate::report::CapacityChange {
             at: utc(23, 20, 0),

@@ -63,6 +63,7 @@ pub fn scenario() -> Scenario {
         scheme: Scheme::NodeLabel,
         step: crate::support::known::STEP,
         rules: false,
+        reclaim: Some(85),
     }
 }
 
@@ -204,6 +205,7 @@ fn capacity_review_matches_answers_known_by_construction() {
         within(f.coverage, t.coverage, &format!("{}: coverage", c.what));
         assert_eq!(f.complete, t.coverage == 1.0, "{}: complete", c.what);
         check_notes(c, &r);
+        reclaimed_and_workloads(&s, c, f, &r);
 
         // The TUI's figures come from the same curve and the same function: equal to the digit.
         let opts = PromOptions { windows: vec![window], tz, ..PromOptions::default() };
@@ -245,6 +247,54 @@ fn capacity_review_matches_answers_known_by_construction() {
     within(f["idle_core_hours"].as_f64().unwrap(), 120.0, "json idle core-hours");
     within(f["spill_core_hours"].as_f64().unwrap(), 8.0, "json spill core-hours");
     assert_eq!(f["coverage"], 1.0);
+    within(f["reclaimed_unused_core_hours"].as_f64().unwrap(), 60.0, "json unused reclaimed core-hours");
+    let workloads: Vec<(&str, f64)> = json["top_workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["name"].as_str().unwrap(), w["core_hours"].as_f64().unwrap()))
+        .collect();
+    // 7 nodes of 8 CPUs 50 % offline for 5 h, then 3 of them.
+    assert_eq!(workloads.iter().map(|w| w.0).collect::<Vec<_>>(), ["etl-large", "etl-small"]);
+    within(workloads[0].1, 140.0, "json etl-large core-hours");
+    within(workloads[1].1, 60.0, "json etl-small core-hours");
+}
+
+/// Koordinator's reclaimed capacity (the cluster's, each node's) and the offline workloads'
+/// core-hours in the occurrence, against the minute-by-minute truth.
+fn reclaimed_and_workloads(s: &Scenario, c: &Case, f: &WindowFill, r: &CapacityReport) {
+    let t = s.truth(ts(c.from), ts(c.to));
+    let what = |x: &str| format!("{}: {x}", c.what);
+    let rec =
+        f.reclaimed_core_hours.unwrap_or_else(|| panic!("{}: {:?}", what("reclaimed"), f.reclaimed_unknown));
+    within(rec, t.reclaimed_core_hours, &what("reclaimed core-hours"));
+    let unused = f.reclaimed_unused_core_hours.unwrap();
+    within(unused, t.reclaimed_unused_core_hours, &what("unused reclaimed core-hours"));
+    assert!(t.reclaimed_unused_core_hours > 1.0, "{}: the scenario leaves some unused", c.what);
+    if !f.complete {
+        return;
+    }
+    // The workloads, most core-hours first, each exact.
+    let want = s.workload_hours(ts(c.from), ts(c.to));
+    let got: Vec<_> = r.top_workloads.iter().filter(|w| w.start == f.start).collect();
+    assert_eq!(got.len(), want.len(), "{}: {got:#?}", what("workloads"));
+    assert!(got.windows(2).all(|p| p[0].core_hours >= p[1].core_hours), "{}: {got:#?}", what("order"));
+    for w in &got {
+        assert_eq!((w.namespace.as_str(), w.kind.as_str()), ("batch", "Job"), "{}", c.what);
+        within(w.core_hours, want[&w.name], &what(&format!("workload {}", w.name)));
+    }
+    // The nodes that left reclaimed capacity unused: the top 3, each exact.
+    let want = s.node_reclaimed(ts(c.from), ts(c.to));
+    let got: Vec<_> = r.unused_reclaimed.iter().filter(|n| n.start == f.start).collect();
+    assert_eq!(got.len(), 3, "{}: {got:#?}", what("unused reclaimed nodes"));
+    let most = want.values().map(|v| v.1).fold(0.0, f64::max);
+    for n in &got {
+        let (rec, unused) = want[&n.node];
+        within(n.reclaimed_core_hours, rec, &what(&format!("{} reclaimed", n.node)));
+        within(n.unused_core_hours, unused, &what(&format!("{} unused", n.node)));
+        within(n.unused_core_hours, most, &what(&format!("{} is among the most unused", n.node)));
+        assert!(n.rack.is_some(), "{}: {} has its rack", c.what, n.node);
+    }
 }
 
 /// The dashboard shows the gap as one: `?` columns on the curve (never 0 %), the occurrence's
@@ -357,6 +407,7 @@ fn write_bench_om() {
         scheme: Scheme::InstanceIp,
         step: 300,
         rules: true,
+        reclaim: None,
     };
     s.write(std::path::Path::new(&path));
     let t = s.truth(ts("2026-11-30T01:00"), ts("2026-11-30T06:00"));

@@ -46,6 +46,8 @@ pub struct Node {
     pub reboots: Vec<i64>,
     /// Cordoned from this time on (`kube_node_spec_unschedulable` 1; its cores stay).
     pub cordoned: Option<i64>,
+    /// The Job that owns its offline pod (`kube_pod_info`'s `created_by_name`).
+    pub workload: String,
 }
 
 /// `[from, to)`: every CPU `online` % busy with online work and `offline` % with offline work.
@@ -74,6 +76,10 @@ pub struct Scenario {
     /// `instance:node_cpu_utilisation:rate5m` (the busy share of the 5 minutes before) and
     /// `instance:node_num_cpu:sum`.
     pub rules: bool,
+    /// Koordinator's `cpuReclaimThresholdPercent`: with it, each node's koordlet reports the
+    /// batch tier's allocatable, `max(0, threshold - online %)` of its CPUs (the slo-controller's
+    /// `usage` policy), as `koordlet_node_resource_allocatable` in milli-cores.
+    pub reclaim: Option<u32>,
 }
 
 /// What a capacity review should say about `[a, b)`, computed minute by minute.
@@ -86,6 +92,10 @@ pub struct Truth {
     /// Observed share of the span.
     pub coverage: f64,
     pub capacity_core_hours: f64,
+    /// Reclaimed capacity over the observed minutes, and what offline work left of it (each
+    /// minute `max(0, reclaimed - offline)`), core-hours; 0 without `reclaim`.
+    pub reclaimed_core_hours: f64,
+    pub reclaimed_unused_core_hours: f64,
 }
 
 impl Scenario {
@@ -131,6 +141,12 @@ impl Scenario {
         let baseline = minutes(a - 7200, a).map(|m| self.minute(m).2).fold(0.0, f64::max);
         let spill: f64 = minutes(b, b + 4 * 3600).map(|m| (self.minute(m).2 - baseline).max(0.0)).sum();
         let h = STEP as f64 / 3600.0;
+        let (mut rec, mut unused) = (0.0, 0.0);
+        for m in minutes(a, b) {
+            let r = self.nodes.iter().map(|n| self.node_minute(n, m).1).sum::<f64>();
+            rec += r;
+            unused += (r - self.minute(m).2).max(0.0);
+        }
         Truth {
             avg_util: used / cap,
             offline_share: off / used,
@@ -138,7 +154,57 @@ impl Scenario {
             spill_core_hours: spill * h,
             coverage: seen as f64 * STEP as f64 / (b - a) as f64,
             capacity_core_hours: cap * h,
+            reclaimed_core_hours: rec * h,
+            reclaimed_unused_core_hours: unused * h,
         }
+    }
+
+    /// Node `n` in the minute starting at `m`: (offline cores, reclaimed cores); zeros when it
+    /// is not there.
+    fn node_minute(&self, n: &Node, m: i64) -> (f64, f64) {
+        if !Self::present(n, m) {
+            return (0.0, 0.0);
+        }
+        let (on, off) = self.usage(m);
+        let cpus = f64::from(n.cpus);
+        let rec = self.reclaim.map_or(0.0, |p| cpus * f64::from(p.saturating_sub(on)) / 100.0);
+        (cpus * f64::from(off) / 100.0, rec)
+    }
+
+    /// `[a, b)` widened to whole 5-minute steps (what the report's per-node and per-workload
+    /// queries sum over).
+    fn steps(a: i64, b: i64) -> impl Iterator<Item = i64> {
+        (a.div_euclid(300) * 300..(b + 299).div_euclid(300) * 300).step_by(STEP as usize)
+    }
+
+    /// Offline core-hours of each workload in the whole 5-minute steps covering `[a, b)`.
+    pub fn workload_hours(&self, a: i64, b: i64) -> std::collections::BTreeMap<String, f64> {
+        let mut out = std::collections::BTreeMap::new();
+        for m in Self::steps(a, b).filter(|&m| self.observed(m)) {
+            for n in &self.nodes {
+                *out.entry(n.workload.clone()).or_insert(0.0) +=
+                    self.node_minute(n, m).0 * STEP as f64 / 3600.0;
+            }
+        }
+        out
+    }
+
+    /// Each node's (reclaimed, unused reclaimed) core-hours in the whole 5-minute steps covering
+    /// `[a, b)` (a span without gaps).
+    pub fn node_reclaimed(&self, a: i64, b: i64) -> std::collections::BTreeMap<String, (f64, f64)> {
+        let h = STEP as f64 / 3600.0;
+        self.nodes
+            .iter()
+            .map(|n| {
+                let (mut rec, mut unused) = (0.0, 0.0);
+                for m in Self::steps(a, b) {
+                    let (off, r) = self.node_minute(n, m);
+                    rec += r * h;
+                    unused += (r - off).max(0.0) * h;
+                }
+                (n.name.clone(), (rec, unused))
+            })
+            .collect()
     }
 
     /// The sum of `f(usage)` over the minutes of `[m, m + step)`.
@@ -226,8 +292,8 @@ impl Scenario {
                     (format!(r#"namespace="web",node="{0}",pod="online-{0}",priority_class="""#, n.name), 1),
                     (
                         format!(
-                            r#"namespace="batch",node="{0}",pod="batch-{0}",priority_class="koord-batch""#,
-                            n.name
+                            r#"created_by_kind="Job",created_by_name="{1}",namespace="batch",node="{0}",pod="batch-{0}",priority_class="koord-batch""#,
+                            n.name, n.workload
                         ),
                         1,
                     ),
@@ -318,6 +384,23 @@ impl Scenario {
                 }
             }
         }
+        if let Some(p) = self.reclaim {
+            let _ = writeln!(s, "# TYPE koordlet_node_resource_allocatable gauge");
+            for n in &self.nodes {
+                // Each sample describes the minute that ends at it, as the CPU counters count it:
+                // a node that joins at J reports from J + 1 min.
+                for t in self.times(n).filter(|&t| n.joins.is_none_or(|j| t > j)) {
+                    let (on, _) = self.usage(t - STEP);
+                    let milli = u64::from(n.cpus) * u64::from(p.saturating_sub(on)) * 10;
+                    let _ = writeln!(
+                        s,
+                        r#"koordlet_node_resource_allocatable{{instance="{}:9316",job="koordlet",node="{}",resource="kubernetes.io/batch-cpu",unit="integer"}} {milli} {t}"#,
+                        n.ip, n.name
+                    );
+                }
+                flush(&mut w, &mut s);
+            }
+        }
         let _ = writeln!(s, "# TYPE kube_node_spec_unschedulable gauge");
         for n in &self.nodes {
             for t in self.times(n) {
@@ -349,6 +432,7 @@ pub fn nodes_in_racks(n: usize, cpus: u32, per_rack: usize) -> Vec<Node> {
             joins: None,
             reboots: Vec::new(),
             cordoned: None,
+            workload: if i <= 3 { "etl-small" } else { "etl-large" }.to_string(),
         })
         .collect()
 }

@@ -31,6 +31,10 @@
 //!   node's `node_nf_conntrack_entries` holds its host's own connections (4 % of the walk) and its
 //!   nf_conntrack stat counters stay flat.
 //!
+//! - Koordinator's koordlet (`job="koordlet"`, `instance="<n>:9316"`):
+//!   `koordlet_node_resource_allocatable{resource="kubernetes.io/batch-cpu",unit="integer"}`, the
+//!   node's reclaimed capacity in milli-cores: 85 % of its CPUs less its online work.
+//!
 //! Series whose value never changes (conntrack limit, sysctl, node capacity, node labels, pod
 //! info, pod labels, runtime class) carry a sample every [`CONST_EVERY_S`] seconds (rounded
 //! down to whole steps) and at the last step, not at every step: PromQL's 5-minute lookback
@@ -131,6 +135,7 @@ pub fn write(cfg: &OmConfig, out: &mut impl Write) -> io::Result<OmStats> {
     families::kube_state_metrics(&ctx, &mut w)?;
     families::cadvisor(&ctx, &mut w)?;
     families::cilium(&ctx, &mut w)?;
+    families::koordlet(&ctx, &mut w)?;
     w.finish()?;
     Ok(OmStats { series: w.series, samples: w.samples, bytes: w.bytes, start: first, end: last })
 }

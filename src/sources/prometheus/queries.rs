@@ -35,6 +35,10 @@ pub struct Queries {
 
 /// Fragments substituted into templates, longest name first where one is a prefix of another.
 const FRAGMENTS: &[&str] = &[
+    "node_reclaimed_unused_hours",
+    "node_reclaimed_hours",
+    "offline_workload_hours",
+    "node_offline",
     "node_window_util",
     "node_util_key",
     "offline_pods",

@@ -258,10 +258,31 @@ pub const TEMPLATES: &[(&str, Kind, &str)] = &[
     ),
     ("bgp_frr_changes", Kind::Instant, by_node!("changes(", "frr_bgp_peer_state{", "[1h])")),
     // Cores each node's offline pods use now (their batch tier's use).
+    ("batch_used", Kind::Instant, "$node_offline"),
     (
-        "batch_used",
-        Kind::Instant,
+        "node_offline",
+        Kind::Fragment,
         r#"sum by (node) ((($pod_cpu) and on (namespace, pod) ($offline_pods)) * on (namespace, pod) group_left (node) topk by (namespace, pod) (1, max by (namespace, pod, node) (kube_pod_info{node!=""})))"#,
+    ),
+    // Core-hours of each offline workload (the pods' owner as kube-state-metrics names it) over
+    // the `$range` before the evaluation time, at the curve's 5-minute step (the report ranks
+    // them with `topk`).
+    (
+        "offline_workload_hours",
+        Kind::Fragment,
+        r#"sum by (namespace, created_by_kind, created_by_name) (sum_over_time((sum by (namespace, pod) (($pod_cpu) and on (namespace, pod) ($offline_pods)))[$range:5m]) * on (namespace, pod) group_left (created_by_kind, created_by_name) topk by (namespace, pod) (1, max by (namespace, pod, created_by_kind, created_by_name) (last_over_time(kube_pod_info[$range])))) * 300 / 3600"#,
+    ),
+    // Core-hours of each node's reclaimed capacity (Koordinator's batch-cpu allocatable) over the
+    // `$range` before the evaluation time, and of what its offline pods left unused.
+    (
+        "node_reclaimed_hours",
+        Kind::Fragment,
+        "sum_over_time(($node_reclaimed / 1000)[$range:5m]) * 300 / 3600",
+    ),
+    (
+        "node_reclaimed_unused_hours",
+        Kind::Fragment,
+        "sum_over_time(clamp_min($node_reclaimed / 1000 - on (node) ($node_offline or on (node) ($node_reclaimed * 0)), 0)[$range:5m]) * 300 / 3600",
     ),
     (
         "pod_runtimeclass",

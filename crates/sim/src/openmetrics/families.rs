@@ -312,3 +312,35 @@ pub(crate) fn cilium<W: Write>(c: &Families, w: &mut OmWriter<W>) -> io::Result<
     }
     Ok(())
 }
+
+/// Koordinator's koordlet (`job="koordlet"`, `instance="<n>:9316"`): each node's batch tier
+/// allocatable, `koordlet_node_resource_allocatable{resource="kubernetes.io/batch-cpu",
+/// unit="integer"}` in milli-cores, as the sim's cluster reclaims it (`cpu::reclaimed`: 85 % of the
+/// node's CPUs less its online work in the interval ending at the sample).
+pub(crate) fn koordlet<W: Write>(c: &Families, w: &mut OmWriter<W>) -> io::Result<()> {
+    w.family(
+        "koordlet_node_resource_allocatable",
+        "gauge",
+        "the node allocatable of resources updated by koordinator",
+    )?;
+    let cpus = u64::from(c.cpus);
+    let q = c.grid.q();
+    for n in c.nodes {
+        let inst = format!("{}:9316", n.name);
+        let ms = c.node_ms(n);
+        let labels = [
+            ("instance", inst.as_str()),
+            ("job", "koordlet"),
+            ("node", &n.name),
+            ("resource", "kubernetes.io/batch-cpu"),
+            ("unit", "integer"),
+        ];
+        w.series("koordlet_node_resource_allocatable", &labels, |k| {
+            // The first sample has no interval: no online work measured yet.
+            let on = ms[k].0;
+            let threshold = (crate::cpu::RECLAIM_THRESHOLD * q as f64).round() as u64;
+            Val::Int(cpus * threshold.saturating_sub(on) * 1000 / q)
+        })?;
+    }
+    Ok(())
+}
