@@ -256,16 +256,35 @@ pub fn sandbox_start_s(conditions: &[SlimCondition]) -> Option<u16> {
     u16::try_from(secs).ok().filter(|s| i64::from(*s) <= MAX_SANDBOX_START_S)
 }
 
-/// The batch resources a pod's containers request (summed; init containers run before them and
-/// are left out).
+/// The batch resources a pod requests, as the scheduler accounts a pod's requests
+/// (`resource.PodRequests`): the app containers and the sidecars (init containers with
+/// `restartPolicy: Always`) summed, or the largest one-off init container together with the
+/// sidecars started before it, whichever is larger, per resource. `None` when no container asks
+/// for any.
 pub fn pod_batch(spec: &SlimSpec) -> Option<BatchRes> {
-    let mut total: Option<BatchRes> = None;
-    for c in &spec.containers {
-        if let Some(b) = batch_res(|k| c.resources.requests.get(k).map(String::as_str)) {
-            total.get_or_insert_default().add(&b);
+    let req = |c: &super::slim::SlimContainer| batch_res(|k| c.resources.requests.get(k).map(String::as_str));
+    let mut any = false;
+    let mut apps = BatchRes::default();
+    for b in spec.containers.iter().filter_map(req) {
+        any = true;
+        apps.add(&b);
+    }
+    let (mut sidecars, mut init) = (BatchRes::default(), BatchRes::default());
+    for c in &spec.init_containers {
+        let b = req(c);
+        any |= b.is_some();
+        let b = b.unwrap_or_default();
+        if c.restart_policy.as_deref() == Some("Always") {
+            sidecars.add(&b);
+            init = init.max(&sidecars);
+        } else {
+            let mut with = sidecars;
+            with.add(&b);
+            init = init.max(&with);
         }
     }
-    total
+    apps.add(&sidecars);
+    any.then(|| apps.max(&init))
 }
 
 /// The mount path whose emptyDir is the pod's shared memory.
@@ -428,4 +447,48 @@ pub fn one_line(s: &str) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pod spec from its JSON (only the fields the slim spec reads).
+    fn spec(json: serde_json::Value) -> SlimSpec {
+        serde_json::from_value(json).expect("spec")
+    }
+
+    fn ctr(name: &str, cpu: &str, restart: Option<&str>) -> serde_json::Value {
+        let mut c = serde_json::json!({
+            "name": name,
+            "resources": { "requests": { "kubernetes.io/batch-cpu": cpu, "kubernetes.io/batch-memory": "1Gi" } }
+        });
+        if let Some(r) = restart {
+            c["restartPolicy"] = r.into();
+        }
+        c
+    }
+
+    #[test]
+    fn batch_requests_are_counted_as_the_scheduler_counts_a_pods_requests() {
+        let res = |cpu_m, gib: u64| Some(BatchRes { cpu_m, mem_bytes: gib << 30 });
+        // Two app containers: summed.
+        let s = spec(serde_json::json!({ "containers": [ctr("a", "1000", None), ctr("b", "500", None)] }));
+        assert_eq!(pod_batch(&s), res(1500, 2));
+        // A one-off init container larger than the apps: the pod needs it while it runs.
+        let s = spec(serde_json::json!({
+            "initContainers": [ctr("setup", "4k", None)],
+            "containers": [ctr("a", "1000", None), ctr("b", "500", None)]
+        }));
+        assert_eq!(pod_batch(&s), res(4000, 2));
+        // A sidecar (restartPolicy Always) runs beside the apps, and beside the init containers
+        // started after it.
+        let s = spec(serde_json::json!({
+            "initContainers": [ctr("proxy", "250", Some("Always")), ctr("setup", "2000", None)],
+            "containers": [ctr("a", "1000", None)]
+        }));
+        assert_eq!(pod_batch(&s), res(2250, 2));
+        // Nothing asked: unknown to the batch tier, not zero.
+        assert_eq!(pod_batch(&spec(serde_json::json!({ "containers": [{ "name": "a" }] }))), None);
+    }
 }

@@ -83,6 +83,8 @@ pub struct SlimContainer {
     pub security_context: Option<SlimSecurity>,
     /// Only the requests, and of them only the Koordinator batch resources are read.
     pub resources: SlimResources,
+    /// `Always` on an init container makes it a sidecar (it runs beside the app containers).
+    pub restart_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

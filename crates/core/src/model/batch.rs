@@ -16,6 +16,10 @@ impl BatchRes {
         self.cpu_m += o.cpu_m;
         self.mem_bytes += o.mem_bytes;
     }
+    /// The larger of each resource.
+    pub fn max(&self, o: &BatchRes) -> BatchRes {
+        BatchRes { cpu_m: self.cpu_m.max(o.cpu_m), mem_bytes: self.mem_bytes.max(o.mem_bytes) }
+    }
 }
 
 /// A node's batch tier: the allocatable the slo-controller writes into its status, what the
