@@ -40,6 +40,8 @@ struct Summary {
 struct SnapshotJson<'a> {
     schema: &'static str,
     now: chrono::DateTime<chrono::Utc>,
+    /// Where the moment came from: `live` (the sources now), `recording` or `prometheus`.
+    origin: &'a str,
     cluster: &'a str,
     tz: &'a str,
     keepalive_idle_s: u64,
@@ -153,9 +155,15 @@ fn summary(s: &Snapshot) -> Summary {
 }
 
 pub fn json(s: &Snapshot) -> String {
+    json_from(s, "live")
+}
+
+/// The snapshot JSON of a moment from `origin` (`live`, `recording`, `prometheus`).
+pub fn json_from(s: &Snapshot, origin: &str) -> String {
     let doc = SnapshotJson {
         schema: "clustertop.snapshot/v2",
         now: s.now,
+        origin,
         cluster: &s.cluster,
         tz: s.tz.name(),
         keepalive_idle_s: s.keepalive_idle_s,

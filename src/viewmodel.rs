@@ -7,6 +7,7 @@ pub mod cpu;
 pub mod groups;
 pub mod percent;
 pub mod pods;
+pub mod provenance;
 pub mod rows;
 pub mod runtime;
 pub mod selection;

@@ -69,7 +69,7 @@ fn open(ui: &UiFlags, path: &Path) -> Result<Recording> {
 pub fn snapshot(ui: &UiFlags, from: &Path, at: &str, format: Format) -> Result<()> {
     let t = moment(ui, "--at", at)?;
     let snap = open(ui, from)?.snapshot_at(t).map_err(failed)?;
-    super::run::print(&snap, format);
+    super::run::print_from(&snap, format, "recording");
     Ok(())
 }
 

@@ -303,8 +303,13 @@ impl ClusterSources {
 }
 
 pub(super) fn print(snap: &crate::model::Snapshot, format: Format) {
+    print_from(snap, format, "live");
+}
+
+/// Print a snapshot of a moment from `origin` (`recording`, `prometheus`): JSON names it.
+pub(super) fn print_from(snap: &crate::model::Snapshot, format: Format, origin: &str) {
     let out = match format {
-        Format::Json => crate::snapshot_cmd::json(snap),
+        Format::Json => crate::snapshot_cmd::json_from(snap, origin),
         Format::Text => crate::snapshot_cmd::text(snap),
     };
     println!("{out}");
@@ -332,7 +337,7 @@ pub fn snapshot_prometheus(ui: &UiFlags, at: &str, format: Format) -> Result<()>
             ConfigError(format!("--at {}: that is in the future", at.format("%Y-%m-%dT%H:%M:%SZ"))).into()
         );
     }
-    print(&past.snapshot_at(at).map_err(|e| anyhow::anyhow!("{e}"))?, format);
+    print_from(&past.snapshot_at(at).map_err(|e| anyhow::anyhow!("{e}"))?, format, "prometheus");
     Ok(())
 }
 

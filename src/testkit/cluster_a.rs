@@ -199,6 +199,21 @@ fn node(s: Spec) -> Node {
         pods: Some(runtime.total()),
         finished_pods: Some(0),
         batch: None,
+        // The agent reads the host; Prometheus fills in the CPU now, as node_exporter has it.
+        host_from: host
+            .as_ref()
+            .map(|h| {
+                let mut from: BTreeMap<&'static str, SourceId> =
+                    ["kvm", "conntrack", "file_nr", "pids", "load", "cpu_cores"]
+                        .into_iter()
+                        .map(|k| (k, SourceId::Agents))
+                        .collect();
+                if h.value.cpu_now.is_some() {
+                    from.insert("cpu_now", SourceId::Prometheus);
+                }
+                from
+            })
+            .unwrap_or_default(),
         host,
         seen: now(),
         created: created(s.name, s.rack),

@@ -69,6 +69,7 @@ fn node(
         host: (kvm.is_some() || c.is_some()).then(|| {
             Aged::new(HostFacts { kvm, conntrack: c, cpu_now: Some(0.5), ..HostFacts::default() }, now())
         }),
+        host_from: Default::default(),
         seen: now(),
         created: Some(now() - chrono::Duration::days(200)),
     }

@@ -36,7 +36,7 @@ struct NodeEntry {
 impl NodeEntry {
     /// The node with its derived facts and its pods' counts.
     fn build(&self, c: &Counts) -> Node {
-        let Counts { runtime, pods, finished: finished_pods, batch } = *c;
+        let Counts { runtime, pods, finished: finished_pods, batch, agent } = *c;
         let mut signals = self.info.signals.clone();
         signals.extend(self.host_signals.iter().cloned());
         let net = analysis::netmode::classify(&signals);
@@ -62,6 +62,7 @@ impl NodeEntry {
         let tors = self.info.tor_labels().then_some(&self.info.tors);
         let (bgp_verdict, bgp_counts) =
             analysis::bgp::judge(net.mode, self.info.bgp_peers.as_deref(), tors, &bgp);
+        let (host, host_from) = merged_host(self.host.as_ref(), self.metrics.as_ref(), agent);
         Node {
             name: self.info.name.clone(),
             rack: self.info.rack.clone(),
@@ -81,7 +82,8 @@ impl NodeEntry {
                 requested: batch,
                 used_cores: self.metrics.as_ref().and_then(|m| m.value.batch_used_cores),
             }),
-            host: merged_host(self.host.as_ref(), self.metrics.as_ref()),
+            host,
+            host_from,
             seen: self.seen,
             created: self.info.created,
         }
@@ -144,6 +146,8 @@ struct Counts {
     finished: Option<u32>,
     /// Batch resources its running pods request.
     batch: Option<BatchRes>,
+    /// The source whose host facts the node's own are: the agents, or the simulator.
+    agent: SourceId,
 }
 
 /// One node's pods, counted; finished pods apart.
@@ -224,17 +228,43 @@ fn per_node(u: &Update) -> Option<&str> {
     }
 }
 
-/// The node's host facts: its own source's, with what a metrics backend knows filling the gaps.
+/// The node's host facts: its own source's (`agent`), with what a metrics backend knows filling
+/// the gaps; and where each fact came from.
 fn merged_host(
     host: Option<&Aged<HostFacts>>,
     metrics: Option<&Aged<NodeMetrics>>,
-) -> Option<Aged<HostFacts>> {
+    agent: SourceId,
+) -> (Option<Aged<HostFacts>>, BTreeMap<&'static str, SourceId>) {
+    let mut from = BTreeMap::new();
+    let mut h = host.cloned();
+    if let Some(h) = &h {
+        let HostFacts { kvm, conntrack, cilium_ct, file_nr, pids, load, cpu_cores, cpu_now } = &h.value;
+        let known = [
+            ("kvm", kvm.is_some()),
+            ("conntrack", conntrack.is_some()),
+            ("cilium_ct", cilium_ct.is_some()),
+            ("file_nr", file_nr.is_some()),
+            ("pids", pids.is_some()),
+            ("load", load.is_some()),
+            ("cpu_cores", cpu_cores.is_some()),
+            ("cpu_now", cpu_now.is_some()),
+        ];
+        from.extend(known.into_iter().filter(|k| k.1).map(|(k, _)| (k, agent)));
+    }
     let Some(m) = metrics
         .filter(|m| m.value.conntrack.is_some() || m.value.cpu_now.is_some() || m.value.cilium_ct.is_some())
     else {
-        return host.cloned();
+        return (h, from);
     };
-    let mut h = host.cloned().unwrap_or_else(|| Aged::new(HostFacts::default(), m.at));
+    let h = h.get_or_insert_with(|| Aged::new(HostFacts::default(), m.at));
+    let mut fill = |name: &'static str, known: bool| {
+        if known {
+            from.entry(name).or_insert(SourceId::Prometheus);
+        }
+    };
+    fill("conntrack", m.value.conntrack.is_some());
+    fill("cilium_ct", m.value.cilium_ct.is_some());
+    fill("cpu_now", m.value.cpu_now.is_some());
     if h.value.conntrack.is_none() {
         h.value.conntrack = m.value.conntrack.clone();
     }
@@ -244,7 +274,7 @@ fn merged_host(
     if h.value.cpu_now.is_none() {
         h.value.cpu_now = m.value.cpu_now;
     }
-    Some(h)
+    (Some(h.clone()), from)
 }
 
 impl ClusterState {
@@ -560,6 +590,13 @@ impl ClusterState {
     pub fn snapshot(&mut self, now: DateTime<Utc>) -> Snapshot {
         self.recount();
         let unknown = self.unknown();
+        // Host facts come from the agents; in the demo, from the simulator that plays them.
+        let has = |id: SourceId| self.health.keys().any(|(s, _)| *s == id);
+        let agent = if !has(SourceId::Agents) && has(SourceId::Simulator) {
+            SourceId::Simulator
+        } else {
+            SourceId::Agents
+        };
         let metric_sums: HashMap<Arc<str>, PodSummary>;
         let (pods, sums) = match &self.metric_pods {
             Some(m) if self.pods.is_empty() => {
@@ -591,10 +628,12 @@ impl ClusterState {
                     pods: pods_known.then_some(pods),
                     finished: pods_known.then_some(finished),
                     batch: pods_known.then_some(batch),
+                    agent,
                 };
                 if let Some(b) = &e.built
                     && (b.runtime, b.pods, b.finished_pods, b.batch.and_then(|t| t.requested))
                         == (c.runtime, c.pods, c.finished, c.batch.filter(|_| b.batch.is_some()))
+                    && b.host_from.values().all(|s| *s == SourceId::Prometheus || *s == agent)
                 {
                     return b.clone();
                 }

@@ -64,6 +64,7 @@ pub fn node(name: &str) -> Node {
         finished_pods: Some(0),
         batch: None,
         host: None,
+        host_from: Default::default(),
         seen: now(),
         created: Some(now() - chrono::Duration::days(30)),
     }

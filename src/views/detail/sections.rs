@@ -592,13 +592,14 @@ fn host(ctx: &Ctx, node: &Node, w: usize) -> Vec<Line<'static>> {
         _ => "CPU -".into(),
     };
     let load = h.load.map_or("load -".to_string(), |l| format!("load {:.2} {:.2} {:.2}", l[0], l[1], l[2]));
-    vec![
+    let mut lines = vec![
         Line::from(vec![label(ctx, "Host"), Span::styled(format!("{cpu}   {load}"), t.base)]),
         Line::from(vec![Span::raw("   "), used("file-nr", h.file_nr), used("pids", h.pids)]),
-    ]
-    .into_iter()
-    .chain(history)
-    .collect()
+    ];
+    if let Some(from) = crate::viewmodel::provenance::host(node) {
+        lines.push(Line::styled(format!("   from {from}"), t.muted));
+    }
+    lines.into_iter().chain(history).collect()
 }
 
 /// Findings whose subject is this node or one of its pods (`namespace/name`).

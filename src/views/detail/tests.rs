@@ -72,7 +72,7 @@ fn wrap_fits_width() {
 fn every_label_is_listed_and_the_nodes_age_is_shown() {
     let snap = fb::sim();
     let th = Theme::builtin("default", false).unwrap();
-    let t = fb::render(&snap, &detail("r1-n01"), &th, 160, 45, super::render).join("\n");
+    let t = fb::render(&snap, &detail("r1-n01"), &th, 160, 48, super::render).join("\n");
     for l in [
         "clustertop.io/cni=flannel",
         "node.kubernetes.io/instance-type=bm.64c.512g",

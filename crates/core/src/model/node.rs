@@ -74,6 +74,9 @@ pub struct Node {
     pub batch: Option<super::BatchTier>,
     /// Host facts with the time they were read; `None` when no source has them.
     pub host: Option<Aged<HostFacts>>,
+    /// Where each host fact shown came from, by its name in `host` (`conntrack`, `cpu_now`, …):
+    /// the node's agent (the simulator in the demo) or a metrics backend filling its gaps.
+    pub host_from: BTreeMap<&'static str, super::SourceId>,
     /// When the node's API object was last seen.
     pub seen: DateTime<Utc>,
     /// `metadata.creationTimestamp`: the node's age as `kubectl get nodes` shows it; `None` when

@@ -86,6 +86,20 @@ fn metrics_fill_gaps_but_the_node_own_sources_win() {
     assert_eq!((n1.conntrack().map(|c| c.entries), n1.cpu_now()), (Some(900), Some(0.5)));
     assert_eq!(n2.conntrack().map(|c| c.entries), Some(10), "the agent's value wins");
     assert_eq!(n2.cpu_now(), Some(0.5), "the gap is filled");
+    // Each fact says where it came from: the agent's own, Prometheus' where it filled a gap.
+    let from = |n: &Node| n.host_from.iter().map(|(k, v)| format!("{k}={}", v.label())).collect::<Vec<_>>();
+    assert_eq!(from(n1), ["conntrack=prometheus", "cpu_now=prometheus"]);
+    assert_eq!(from(n2), ["conntrack=agents", "cpu_now=prometheus"]);
+    // In the demo, the simulator plays the agents.
+    s.apply(Update::Health {
+        source: SourceId::Simulator,
+        scope: String::new(),
+        health: SourceHealth::Ok,
+        at: t,
+    });
+    let demo = s.snapshot(t);
+    let n2 = demo.nodes.iter().find(|n| n.name == "n2").unwrap();
+    assert_eq!(from(n2), ["conntrack=sim", "cpu_now=prometheus"]);
     assert_eq!(n1.bgp.len(), 1);
     assert!(!n1.bgp[0].peer.contains('\x1b'), "sanitized");
 }
