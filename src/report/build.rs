@@ -105,7 +105,7 @@ pub async fn build(b: &Backend, o: &ReportOptions) -> Result<CapacityReport, NoR
             }
         }
     }
-    if !occurrences.is_empty() && r.unused_reclaimed.is_empty() {
+    if !occurrences.is_empty() && occurrences.iter().all(|f| f.reclaimed_core_hours.is_none()) {
         r.notes.push(
             "reclaimed capacity: no koordlet_node_resource_allocatable{resource=\"kubernetes.io/batch-cpu\"} series \
              in the complete window occurrences (Koordinator's koordlet not installed or not scraped)"
@@ -158,7 +158,8 @@ async fn workloads(b: &Backend, f: &WindowFill, top: usize) -> Result<Vec<Worklo
 /// The `top` nodes by reclaimed capacity left unused inside occurrence `f` (only nodes that left
 /// some), with their reclaimed core-hours and rack.
 async fn reclaimed_nodes(b: &Backend, f: &WindowFill, top: usize) -> Result<Vec<NodeReclaimed>, QueryError> {
-    if top == 0 {
+    // Without offline classes nothing counts as using it (the curve's note says so).
+    if top == 0 || !b.queries.has_offline() {
         return Ok(Vec::new());
     }
     let (to, range) = steps(f);

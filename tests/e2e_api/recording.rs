@@ -273,6 +273,8 @@ fn a_recorded_tor_outage_reads_back_through_snapshot_and_report_incident() {
         let o = run(&["snapshot", "--from", f, "--at", &rfc(at(t)), "--format", "json"]);
         assert!(o.status.success(), "{}", text(&o.stderr));
         let nodes = rack5(&o.stdout);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["origin"], "recording", "the moment says where it came from");
         assert!(nodes.len() >= 4, "{nodes:?}");
         assert!(nodes.iter().all(|n| n == want), "at +{t}s: {nodes:?}");
     }

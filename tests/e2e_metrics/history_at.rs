@@ -130,7 +130,9 @@ fn snapshot(p: &Prom, home: &std::path::Path, at: &str) -> Value {
         .output()
         .unwrap();
     assert!(out.status.success(), "--at {at}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["origin"], "prometheus", "the moment says where it came from");
+    v
 }
 
 fn node<'a>(s: &'a Value, name: &str) -> &'a Value {

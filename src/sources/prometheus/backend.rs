@@ -293,11 +293,16 @@ impl Backend {
         let (rs, re) = racks.map_or((start, end), |(a, b)| {
             (a.div_euclid(step) * step, ((b + step - 1).div_euclid(step) * step).min(end))
         });
-        let results = join_all(CURVE_QUERIES.iter().map(|n| {
-            if n.ends_with("_by_rack") {
-                self.range(n, None, rs.max(start), re, step)
+        // Without offline classes the offline queries would select from nothing (`and on () ()`,
+        // a parse error): they are not sent, and a note says why.
+        let offline = self.queries.has_offline();
+        let results = join_all(CURVE_QUERIES.iter().map(|n| async move {
+            if n.contains("offline") && !offline {
+                Ok(Vec::new())
+            } else if n.ends_with("_by_rack") {
+                self.range(n, None, rs.max(start), re, step).await
             } else {
-                self.range(n, None, start, end, step)
+                self.range(n, None, start, end, step).await
             }
         }))
         .await;

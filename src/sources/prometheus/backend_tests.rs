@@ -109,7 +109,15 @@ async fn the_no_data_hint_is_given_once() {
             r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#,
         )
     };
-    let app = Router::new().route("/api/v1/query_range", get(empty));
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let s = seen.clone();
+    let app = Router::new().route(
+        "/api/v1/query_range",
+        get(move |q: axum::extract::Query<std::collections::HashMap<String, String>>| {
+            s.lock().unwrap().push(q.get("query").cloned().unwrap_or_default());
+            empty()
+        }),
+    );
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", l.local_addr().unwrap());
     let server = tokio::spawn(async move { axum::serve(l, app).await });
@@ -117,7 +125,13 @@ async fn the_no_data_hint_is_given_once() {
     let f = b.curve(DateTime::from_timestamp(1_800_000_000, 0).unwrap(), 3600, 300).await.unwrap();
     server.abort();
     assert!(f.curve.is_none());
+    // No offline class configured: the offline queries (which would select from nothing, a parse
+    // error on a real Prometheus) are not sent, and the note says why.
+    let sent = seen.lock().unwrap().clone();
+    assert_eq!(sent.len(), CURVE_QUERIES.len() - 2, "{sent:#?}");
+    assert!(sent.iter().all(|q| !q.contains("container_cpu_usage")), "{sent:#?}");
     let all = f.notes.join("; ");
+    assert!(all.contains("no offline priority class or QoS class configured"), "{all}");
     assert_eq!(all.matches("[queries]").count(), 1, "{all}");
     assert!(all.contains("cpu_used, cpu_measured, capacity, cpu_used_by_rack"), "{all}");
 }
