@@ -223,6 +223,9 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
             }
             !over
         });
+        if beat {
+            st.reassert_ok();
+        }
         match transient.values().find(|t| t.scope.is_empty()) {
             Some(t) => st.set_health("", SourceHealth::Unreachable { error: t.error.clone() }, beat),
             None if st.settled() => st.set_health("", SourceHealth::Ok, beat),

@@ -152,6 +152,21 @@ impl State {
         }
     }
 
+    /// Say again that every kind whose watch answers is healthy: a quiet watch (no object
+    /// changed, as on a still cluster, or nodes between their 5-minute status reports) is not a
+    /// stale one. A watch that fails says so through its errors.
+    pub fn reassert_ok(&mut self) {
+        let ok: Vec<String> = self
+            .health
+            .iter()
+            .filter(|(scope, h)| !scope.is_empty() && **h == SourceHealth::Ok)
+            .map(|(scope, _)| scope.clone())
+            .collect();
+        for scope in ok {
+            self.set_health(&scope, SourceHealth::Ok, true);
+        }
+    }
+
     pub fn apply(&mut self, kind: Kind, ev: Ev) {
         // Any event but `Init` (said before the list request) shows the server answered; the end
         // of the first list says the kind is known (the store shows `?` for it until then).
@@ -449,5 +464,34 @@ impl State {
             }
             seen.insert(key);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quiet_watch_is_said_to_be_healthy_again_on_each_heartbeat() {
+        let t = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let mut st = State::new("zone");
+        st.set_health("nodes", SourceHealth::Ok, false);
+        st.set_health(
+            "pods",
+            SourceHealth::Forbidden { verb: "list".into(), resource: "pods".into() },
+            false,
+        );
+        let health = |u: &[Update]| -> Vec<String> {
+            u.iter()
+                .filter_map(|u| match u {
+                    Update::Health { scope, health, .. } => Some(format!("{scope}={}", health.word())),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(health(&st.flush(t, false)), ["nodes=ok", "pods=forbidden"]);
+        assert!(health(&st.flush(t, false)).is_empty(), "nothing new, nothing said");
+        st.reassert_ok();
+        assert_eq!(health(&st.flush(t, false)), ["nodes=ok"], "only what is healthy is said again");
     }
 }
