@@ -2,6 +2,7 @@
 //! its evidence (network signals, BGP sessions, runtime pods, conntrack traps, host limits) and
 //! the findings about it or its pods. One scrolled column; `model.scroll` is clamped here.
 
+mod host;
 mod pods;
 mod sections;
 
