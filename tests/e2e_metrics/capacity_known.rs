@@ -300,7 +300,7 @@ fn reclaimed_and_workloads(s: &Scenario, c: &Case, f: &WindowFill, r: &CapacityR
 /// The dashboard shows the gap as one: `?` columns on the curve (never 0 %), the occurrence's
 /// share of data in its status.
 fn gap_on_screen(snap: &clustertop::model::Snapshot) {
-    use clustertop::views::widgets::stacked_chart::{buckets, gap_columns};
+    use clustertop::views::widgets::stacked_chart::{buckets, ceilings, gap_columns};
     let curve = snap.cpu.as_ref().unwrap();
     let (a, b) = (utc("2026-11-02T01:30"), utc("2026-11-02T02:30"));
     let cols = buckets(&curve.points, curve.step_s, a, b, 12);
@@ -312,6 +312,15 @@ fn gap_on_screen(snap: &clustertop::model::Snapshot) {
             .flatten()
             .all(|(on, off)| (on + off - 0.7).abs() < 1e-9 || (on + off - 0.35).abs() < 1e-9)
     );
+    // The reclaimed ceiling: 20 % online plus 85 % - 20 % reclaimed, where there is data.
+    let ceil = ceilings(&curve.points, curve.step_s, a, b, 12);
+    for (i, c) in ceil.iter().enumerate() {
+        match (gaps[i], c) {
+            (true, None) => {}
+            (false, Some(c)) => assert!((c - 0.85).abs() < 1e-9, "column {i}: {ceil:?}"),
+            _ => panic!("column {i}: gap {} ceiling {c:?}", gaps[i]),
+        }
+    }
     let model = Model {
         snap: Some(Arc::new(snap.clone())),
         view: View::Utilization,
@@ -324,6 +333,7 @@ fn gap_on_screen(snap: &clustertop::model::Snapshot) {
     let screen: String =
         (0..40).map(|y| (0..160).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n").collect();
     assert!(screen.contains("7% gap"), "{screen}");
+    assert!(screen.contains("reclaimed") && screen.contains("recl idle"), "{screen}");
 }
 
 /// NaN-aware equality of two fills.
@@ -337,6 +347,8 @@ fn same(a: &WindowFill, b: &WindowFill) -> bool {
         && eq(a.spill_core_hours, b.spill_core_hours)
         && eq(a.capacity_core_hours, b.capacity_core_hours)
         && eq(a.coverage, b.coverage)
+        && a.reclaimed_core_hours == b.reclaimed_core_hours
+        && a.reclaimed_unused_core_hours == b.reclaimed_unused_core_hours
         && a.complete == b.complete
 }
 
