@@ -3,6 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::*;
+use crate::model::{BgpSession, HostFacts, NodeInfo, Signal};
 
 fn t() -> DateTime<Utc> {
     crate::testkit::T0
