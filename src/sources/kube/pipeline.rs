@@ -51,20 +51,45 @@ struct Head {
 
 /// The list metadata of a page from its text alone, when it comes before the items (as the API
 /// server writes it), so the next page can be asked for before this one is decoded.
-fn head(text: &str) -> Option<ListMeta> {
-    let at = text.find("\"items\":")?;
-    let prefix = text[..at].trim_end().trim_end_matches(',');
+fn head(text: &[u8]) -> Option<ListMeta> {
+    const ITEMS: &[u8] = b"\"items\":";
+    let at = text.windows(ITEMS.len()).position(|w| w == ITEMS)?;
+    let prefix = std::str::from_utf8(&text[..at]).ok()?.trim_end().trim_end_matches(',');
     serde_json::from_str::<Head>(&format!("{prefix}}}")).ok()?.metadata
 }
 
 type Reduced = Vec<(String, Obj)>;
 
-fn decode<K, F>(text: &str, f: &F) -> Result<(ListMeta, Reduced), serde_json::Error>
+/// GET `req` into `buf` (cleared first): one copy from the connection's chunks, into a buffer that
+/// is reused page after page (a fresh 5 MB buffer per page costs more in the allocator than the
+/// parse). Error statuses become `kube::Error::Api`, as kube's own requests make them.
+async fn fetch(client: &Client, req: http::Request<Vec<u8>>, buf: &mut Vec<u8>) -> Result<(), kube::Error> {
+    use http_body_util::BodyExt;
+    buf.clear();
+    let res = client.send(req.map(kube::client::Body::from)).await?;
+    let status = res.status();
+    let mut body = res.into_body();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            buf.extend_from_slice(&data);
+        }
+    }
+    if status.is_client_error() || status.is_server_error() {
+        let text = String::from_utf8_lossy(buf);
+        let s = serde_json::from_str::<kube::core::Status>(&text).unwrap_or_else(|_| {
+            kube::core::Status::failure(text.trim(), "Failed to parse error data").with_code(status.as_u16())
+        });
+        return Err(kube::Error::Api(s.boxed()));
+    }
+    Ok(())
+}
+
+fn decode<K, F>(text: &[u8], f: &F) -> Result<(ListMeta, Reduced), serde_json::Error>
 where
     K: DeserializeOwned,
     F: Fn(K) -> Option<(String, Obj)>,
 {
-    let page: Page<K> = serde_json::from_str(text)?;
+    let page: Page<K> = serde_json::from_slice(text)?;
     Ok((page.metadata, page.items.into_iter().filter_map(f).collect()))
 }
 
@@ -93,8 +118,9 @@ where
     K: DeserializeOwned + Send + 'static,
     F: Fn(K) -> Option<(String, Obj)> + Send + Sync + 'static,
 {
-    type Pending = JoinHandle<Result<(ListMeta, Reduced), serde_json::Error>>;
     let mut pending: VecDeque<Pending> = VecDeque::new();
+    // Page buffers come back from the decoder to be filled again.
+    let (back_tx, mut back_rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let mut token: Option<String> = None;
     let mut rv = String::new();
     loop {
@@ -103,10 +129,15 @@ where
             lp = lp.continue_token(t);
         }
         let req = Request::new(path).list(&lp).map_err(kube::Error::BuildRequest)?;
-        let text = client.request_text(req).await?;
+        let mut text = back_rx.try_recv().unwrap_or_default();
+        fetch(client, req, &mut text).await?;
         let known = head(&text);
-        let g = f.clone();
-        pending.push_back(tokio::task::spawn_blocking(move || decode::<K, F>(&text, &*g)));
+        let (g, back) = (f.clone(), back_tx.clone());
+        pending.push_back(tokio::task::spawn_blocking(move || {
+            let r = decode::<K, F>(&text, &*g);
+            let _ = back.send(text);
+            r
+        }));
         // The continue token is known without decoding: fetch the next page meanwhile.
         let meta = match known {
             Some(m) => m,
@@ -128,10 +159,12 @@ where
     }
 }
 
+type Pending = JoinHandle<Result<(ListMeta, Reduced), serde_json::Error>>;
+
 /// Wait for the oldest decoded pages until at most `keep` are pending, sending their objects;
 /// returns the last one's metadata.
 async fn drain(
-    pending: &mut VecDeque<JoinHandle<Result<(ListMeta, Reduced), serde_json::Error>>>,
+    pending: &mut VecDeque<Pending>,
     keep: usize,
     kind: Kind,
     tx: &mpsc::Sender<Msg>,
@@ -287,24 +320,24 @@ mod tests {
     #[test]
     fn the_head_gives_the_continue_token_before_the_items_are_decoded() {
         let text = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"42","continue":"abc"},"items":[{"x":1}]}"#;
-        let m = head(text).expect("head");
+        let m = head(text.as_bytes()).expect("head");
         assert_eq!(m.resource_version.as_deref(), Some("42"));
         assert_eq!(m.continue_.as_deref(), Some("abc"));
         // Items first: not known from the head.
-        assert_eq!(head(r#"{"items":[],"metadata":{"continue":"x"}}"#), None);
-        assert_eq!(head("not json"), None);
+        assert_eq!(head(br#"{"items":[],"metadata":{"continue":"x"}}"#), None);
+        assert_eq!(head(b"not json"), None);
     }
 
     #[test]
     fn a_page_decodes_without_its_type_fields_and_with_null_items() {
         let f = |v: serde_json::Value| Some((v["n"].to_string(), Obj::Present));
         let (m, items) =
-            decode(r#"{"kind":"X","metadata":{"resourceVersion":"7"},"items":[{"n":1},{"n":2}]}"#, &f)
+            decode(br#"{"kind":"X","metadata":{"resourceVersion":"7"},"items":[{"n":1},{"n":2}]}"#, &f)
                 .expect("page");
         assert_eq!(m.resource_version.as_deref(), Some("7"));
         assert_eq!(items.len(), 2);
-        let (_, none) = decode(r#"{"items":null}"#, &f).expect("null items");
+        let (_, none) = decode(br#"{"items":null}"#, &f).expect("null items");
         assert!(none.is_empty());
-        assert!(decode(r#"{"items":[{"n":1}"#, &f).is_err(), "a page cut short is an error");
+        assert!(decode(br#"{"items":[{"n":1}"#, &f).is_err(), "a page cut short is an error");
     }
 }
