@@ -75,7 +75,7 @@ pub struct ServeConfig {
     /// Serve these objects (JSON files, or directories of them; an object or a `List` per file)
     /// instead of the simulated cluster: a dump of a real cluster, or upstream's examples.
     pub objects: Vec<PathBuf>,
-    /// Serve pods and nodes in their bare shapes (only the fields clustertop reads, about 0.5 KB
+    /// Serve pods and nodes in their bare shapes (only the fields clustertop reads, about 1.1 KB
     /// a pod) instead of the bodies real clusters have (`managedFields`, env, probes, volumes,
     /// statuses: about 10 KB a pod).
     pub slim: bool,
