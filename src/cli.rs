@@ -386,6 +386,10 @@ pub struct ServeFlags {
     /// directories of them, one object or a List per file (`kubectl get ... -o json`).
     #[arg(long, value_delimiter = ',', value_name = "PATH")]
     pub objects: Vec<PathBuf>,
+    /// Serve pods and nodes in bare shapes (about 1.1 KB of JSON a pod) instead of the bodies
+    /// real clusters have (managedFields, env, probes, volumes, statuses: about 10 KB a pod).
+    #[arg(long)]
+    pub slim: bool,
     #[command(flatten)]
     pub sim: SimFlags,
     #[command(flatten)]

@@ -403,6 +403,7 @@ pub async fn serve(ui: &UiFlags, f: &ServeFlags) -> Result<()> {
         churn: f.churn,
         fault: f.fault,
         objects: f.objects.clone(),
+        slim: f.slim,
         ..ServeConfig::default()
     };
     // What can fail here is the address (--listen) or the files (--objects): a bad setting.

@@ -5,6 +5,7 @@ pub mod bgp;
 pub mod discovery;
 pub mod map;
 pub mod node_detail;
+pub mod pipeline;
 pub mod retry_after;
 pub mod slim;
 pub mod state;

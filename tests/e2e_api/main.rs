@@ -8,6 +8,7 @@ mod kube_e2e;
 mod kube_faults;
 mod kube_scale;
 mod node_detail;
+mod realistic;
 mod recording;
 mod sandbox_start;
 mod sim_serve_kubectl;

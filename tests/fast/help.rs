@@ -85,6 +85,7 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
                     "--churn",
                     "--fault",
                     "--objects",
+                    "--slim",
                 ],
                 SIM,
                 &["--refresh", "--tz", "--config"],

@@ -18,6 +18,7 @@ mod fault;
 mod kinds;
 mod load;
 mod objects;
+mod real;
 mod select;
 mod state;
 mod stats;
@@ -74,6 +75,13 @@ pub struct ServeConfig {
     /// Serve these objects (JSON files, or directories of them; an object or a `List` per file)
     /// instead of the simulated cluster: a dump of a real cluster, or upstream's examples.
     pub objects: Vec<PathBuf>,
+    /// Serve pods and nodes in their bare shapes (only the fields clustertop reads, about 1.1 KB
+    /// a pod) instead of the bodies real clusters have (`managedFields`, env, probes, volumes,
+    /// statuses: about 10 KB a pod).
+    pub slim: bool,
+    /// The instant the cluster is built at (default: the clock at start); two servers given the
+    /// same instant and seed serve the same objects (tests).
+    pub now: Option<chrono::DateTime<Utc>>,
 }
 
 impl Default for ServeConfig {
@@ -88,6 +96,8 @@ impl Default for ServeConfig {
             churn: None,
             fault: Fault::None,
             objects: Vec::new(),
+            slim: false,
+            now: None,
         }
     }
 }
@@ -157,6 +167,8 @@ pub struct ServedPod {
     pub runtime_class: Option<String>,
     /// A CNI agent pod (evidence about its node, not a workload pod).
     pub agent: bool,
+    /// Succeeded or Failed.
+    pub finished: bool,
 }
 
 /// Test and CLI hooks into a running server.
@@ -172,7 +184,7 @@ impl Server {
             .await
             .with_context(|| format!("--listen {}", cfg.listen))?;
         let addr = listener.local_addr()?;
-        let (sim_cfg, history, pods) = (cfg.sim.clone(), cfg.history, cfg.pods);
+        let (sim_cfg, history, pods, slim, at) = (cfg.sim.clone(), cfg.history, cfg.pods, cfg.slim, cfg.now);
         let objects = if cfg.objects.is_empty() {
             None
         } else {
@@ -186,8 +198,9 @@ impl Server {
             served.dedup();
         }
         let (sim, st) = tokio::task::spawn_blocking(move || {
-            let now = Utc::now();
+            let now = at.unwrap_or_else(Utc::now);
             let mut st = State::new(history, pods, now);
+            st.realistic = !slim;
             let sim = match objects {
                 Some(o) => {
                     st.load_objects(o);
@@ -361,6 +374,7 @@ impl Control {
                 node: m.node.as_deref().map(str::to_string),
                 runtime_class: m.runtime_class.as_deref().map(str::to_string),
                 agent: m.agent,
+                finished: m.finished,
             })
             .collect();
         v.sort_by(|a, b| a.key.cmp(&b.key));

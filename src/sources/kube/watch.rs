@@ -163,7 +163,7 @@ pub async fn nodes(client: Client, page_size: u32, tx: mpsc::Sender<Msg>) {
         let o = map::node_obj(&n);
         Some((o.name.clone(), Obj::Node(Box::new(o))))
     };
-    watch(Api::<K8sNode>::all(client), config(page_size), Kind::Nodes, f, tx).await
+    super::pipeline::watch::<K8sNode, _>(client, page_size, Kind::Nodes, f, tx).await
 }
 
 pub async fn pods(client: Client, page_size: u32, r: Reduce, tx: mpsc::Sender<Msg>) {
@@ -175,7 +175,7 @@ pub async fn pods(client: Client, page_size: u32, r: Reduce, tx: mpsc::Sender<Ms
         let pod = map::pod(&p, &r.offline_priority_classes, &r.offline_qos, &mut interner);
         Some((format!("{}/{}", pod.namespace, pod.name), Obj::Pod(Box::new(pod), agent)))
     };
-    watch(Api::<SlimPod>::all(client), config(page_size), Kind::Pods, f, tx).await
+    super::pipeline::watch::<SlimPod, _>(client, page_size, Kind::Pods, f, tx).await
 }
 
 pub async fn runtime_classes(client: Client, page_size: u32, tx: mpsc::Sender<Msg>) {

@@ -182,9 +182,9 @@ fn resource(
         return match st.stores[kind].get(&key) {
             Some(o) if as_table => match table_of(kind, std::slice::from_ref(o), json!({}), q) {
                 Some(t) => json_value(&t),
-                None => json_bytes(StatusCode::OK, o.json.clone()),
+                None => json_bytes(StatusCode::OK, super::real::body(&o.json)),
             },
-            Some(o) => json_bytes(StatusCode::OK, o.json.clone()),
+            Some(o) => json_bytes(StatusCode::OK, super::real::body(&o.json)),
             None => {
                 let msg = format!("{} \"{name}\" not found", k.qualified());
                 status(404, "NotFound", &msg, Some(json!({"name": name, "group": group, "kind": plural})))
@@ -200,7 +200,8 @@ fn resource(
 
 /// The Table of `items` when their kind is printed server-side (nodes, pods).
 fn table_of(kind: usize, items: &[Arc<Obj>], metadata: Value, q: &Params) -> Option<Value> {
-    let objects: Vec<&[u8]> = items.iter().map(|o| o.json.as_ref()).collect();
+    let bodies: Vec<Bytes> = items.iter().map(|o| super::real::body(&o.json)).collect();
+    let objects: Vec<&[u8]> = bodies.iter().map(|b| b.as_ref()).collect();
     let include = Include::parse(q.get("includeObject").map(String::as_str));
     table::table(kind, &objects, metadata, include, chrono::Utc::now())
 }
@@ -311,7 +312,7 @@ fn stream_items(head: String, items: Vec<Arc<Obj>>) -> Body {
             if c > 0 || i > 0 {
                 buf.push(b',');
             }
-            buf.extend_from_slice(&o.json);
+            super::real::write(&o.json, &mut buf);
         }
         Bytes::from(buf)
     });

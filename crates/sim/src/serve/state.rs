@@ -48,6 +48,8 @@ pub(crate) struct PodMeta {
     pub seen: Seen,
     /// Its events' keys in the event store.
     pub events: Vec<Key>,
+    /// Succeeded or Failed.
+    pub finished: bool,
 }
 
 #[derive(Debug)]
@@ -75,6 +77,8 @@ pub(crate) struct State {
     pub pod_events: u64,
     /// Each node's events' keys in the event store.
     node_events: HashMap<String, Vec<Key>>,
+    /// Pods and nodes with the bodies real clusters have (`real.rs`); false for `--slim`.
+    pub realistic: bool,
 }
 
 fn uid(kind: usize, ns: &str, name: &str) -> String {
@@ -118,6 +122,7 @@ impl State {
             pod_meta: HashMap::new(),
             pod_events: 0,
             node_events: HashMap::new(),
+            realistic: true,
         }
     }
 
@@ -237,7 +242,12 @@ impl State {
             self.drop_events(&m.events);
         }
         let facts = detail::pod_facts(p, seen);
-        let value = objects::pod(p, &labels, &facts);
+        let mut value = objects::pod(p, &labels, &facts);
+        if self.realistic {
+            let host_ip =
+                p.node.as_deref().and_then(|n| self.places.get(n)).map(|pl| objects::internal_ip(*pl));
+            super::real::pod(&mut value, p, &labels, host_ip.as_deref(), agent.is_some());
+        }
         self.put(PODS, p.node.as_deref().unwrap_or(""), labels, value);
         let uid = self.stores[PODS].get(&key).map(|o| uid(PODS, &o.ns, &o.name)).unwrap_or_default();
         let events = detail::pod_events(p, seen).iter().map(|e| self.put_event(e, &uid)).collect();
@@ -247,6 +257,7 @@ impl State {
             agent: agent.is_some(),
             seen,
             events,
+            finished: matches!(&*p.phase, "Succeeded" | "Failed"),
         };
         self.pod_meta.insert(key, meta);
     }
@@ -367,7 +378,11 @@ impl State {
 
     fn apply_node(&mut self, info: &NodeInfo) {
         let place = self.place(info);
-        let (labels, value) = objects::node(info, place, self.now);
+        let (labels, mut value) = objects::node(info, place, self.now);
+        if self.realistic {
+            let created = objects::ts(info.created.unwrap_or(self.now));
+            super::real::node(&mut value, &info.name, &created);
+        }
         let was_ready = self.stores[NODES]
             .get(&(String::new(), info.name.clone()))
             .map(|o| !String::from_utf8_lossy(&o.json).contains("\"KubeletNotReady\""));

@@ -57,11 +57,11 @@ impl Watch {
     fn object(&self, o: &Obj) -> Bytes {
         let t = self.table.and_then(|inc| {
             let meta = serde_json::json!({});
-            table::table(self.kind, &[o.json.as_ref()], meta, inc, chrono::Utc::now())
+            table::table(self.kind, &[super::real::body(&o.json).as_ref()], meta, inc, chrono::Utc::now())
         });
         match t {
             Some(t) => Bytes::from(serde_json::to_vec(&t).unwrap_or_default()),
-            None => o.json.clone(),
+            None => super::real::body(&o.json),
         }
     }
 

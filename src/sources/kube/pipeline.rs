@@ -1,0 +1,343 @@
+//! A watcher for the large kinds (nodes, pods) whose initial list decodes page n on a blocking
+//! thread while page n+1 is fetched, so a sync takes about the time the bytes take to arrive.
+//! After the list it watches from the list's resourceVersion (bookmarks on) and relists on
+//! `410 Gone`, as kube's watcher does; errors become health the same way (`map::watch_error_health`).
+//!
+//! Pages are decoded into a list type without kube's `ObjectList` (whose flattened type fields
+//! make serde buffer every item before decoding it), only into the slim fields `K` names.
+
+use std::collections::VecDeque;
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
+use kube::api::{Api, ListParams, WatchEvent, WatchParams};
+use kube::core::Request;
+use kube::runtime::watcher;
+use kube::{Client, Resource, ResourceExt};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::map;
+use super::state::{Ev, Kind, Obj};
+use super::watch::Msg;
+use crate::model::SourceHealth;
+
+/// Pages decoded or being decoded while the next is fetched (each holds its page's text).
+const IN_FLIGHT: usize = 2;
+
+/// One list page: only the metadata and the items, each item only as far as `K` reads it.
+#[derive(Deserialize)]
+#[serde(bound = "K: DeserializeOwned")]
+struct Page<K> {
+    #[serde(default)]
+    metadata: ListMeta,
+    #[serde(default = "Vec::new", deserialize_with = "null_as_empty")]
+    items: Vec<K>,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>, K: DeserializeOwned>(d: D) -> Result<Vec<K>, D::Error> {
+    Ok(Option::<Vec<K>>::deserialize(d)?.unwrap_or_default())
+}
+
+#[derive(Deserialize)]
+struct Head {
+    metadata: Option<ListMeta>,
+}
+
+/// The list metadata of a page from its text alone, when it comes before the items (as the API
+/// server writes it), so the next page can be asked for before this one is decoded.
+fn head(text: &[u8]) -> Option<ListMeta> {
+    const ITEMS: &[u8] = b"\"items\":";
+    let at = text.windows(ITEMS.len()).position(|w| w == ITEMS)?;
+    let prefix = std::str::from_utf8(&text[..at]).ok()?.trim_end().trim_end_matches(',');
+    serde_json::from_str::<Head>(&format!("{prefix}}}")).ok()?.metadata
+}
+
+type Reduced = Vec<(String, Obj)>;
+
+/// GET `req` into `buf` (cleared first): one copy from the connection's chunks, into a buffer that
+/// is reused page after page (a fresh 5 MB buffer per page costs more in the allocator than the
+/// parse). Error statuses become `kube::Error::Api`, as kube's own requests make them.
+async fn fetch(client: &Client, req: http::Request<Vec<u8>>, buf: &mut Vec<u8>) -> Result<(), kube::Error> {
+    use http_body_util::BodyExt;
+    buf.clear();
+    let res = client.send(req.map(kube::client::Body::from)).await?;
+    let status = res.status();
+    let mut body = res.into_body();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            buf.extend_from_slice(&data);
+        }
+    }
+    if status.is_client_error() || status.is_server_error() {
+        let text = String::from_utf8_lossy(buf);
+        let s = serde_json::from_str::<kube::core::Status>(&text).unwrap_or_else(|_| {
+            kube::core::Status::failure(text.trim(), "Failed to parse error data").with_code(status.as_u16())
+        });
+        return Err(kube::Error::Api(s.boxed()));
+    }
+    Ok(())
+}
+
+fn decode<K, F>(text: &[u8], f: &F) -> Result<(ListMeta, Reduced), serde_json::Error>
+where
+    K: DeserializeOwned,
+    F: Fn(K) -> Option<(String, Obj)>,
+{
+    let page: Page<K> = serde_json::from_slice(text)?;
+    Ok((page.metadata, page.items.into_iter().filter_map(f).collect()))
+}
+
+/// Why a list stopped: the server's error, or the receiver is gone.
+enum Stop {
+    Api(kube::Error),
+    Closed,
+}
+
+impl From<kube::Error> for Stop {
+    fn from(e: kube::Error) -> Self {
+        Stop::Api(e)
+    }
+}
+
+/// List every page of `path`, sending `InitApply`s in order; returns the list's resourceVersion.
+async fn list<K, F>(
+    client: &Client,
+    path: &str,
+    page_size: u32,
+    kind: Kind,
+    f: &Arc<F>,
+    tx: &mpsc::Sender<Msg>,
+) -> Result<String, Stop>
+where
+    K: DeserializeOwned + Send + 'static,
+    F: Fn(K) -> Option<(String, Obj)> + Send + Sync + 'static,
+{
+    let mut pending: VecDeque<Pending> = VecDeque::new();
+    // Page buffers come back from the decoder to be filled again.
+    let (back_tx, mut back_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let mut token: Option<String> = None;
+    let mut rv = String::new();
+    loop {
+        let mut lp = ListParams::default().limit(page_size.max(1));
+        if let Some(t) = &token {
+            lp = lp.continue_token(t);
+        }
+        let req = Request::new(path).list(&lp).map_err(kube::Error::BuildRequest)?;
+        let mut text = back_rx.try_recv().unwrap_or_default();
+        fetch(client, req, &mut text).await?;
+        let known = head(&text);
+        let (g, back) = (f.clone(), back_tx.clone());
+        pending.push_back(tokio::task::spawn_blocking(move || {
+            let r = decode::<K, F>(&text, &*g);
+            let _ = back.send(text);
+            r
+        }));
+        // The continue token is known without decoding: fetch the next page meanwhile.
+        let meta = match known {
+            Some(m) => m,
+            None => {
+                // The server put the items first: decode this page before asking for the next.
+                let (m, _) = drain(&mut pending, 0, kind, tx).await?;
+                m.unwrap_or_default()
+            }
+        };
+        if let Some(v) = &meta.resource_version {
+            rv.clone_from(v);
+        }
+        token = meta.continue_.filter(|c| !c.is_empty());
+        let keep = if token.is_some() { IN_FLIGHT - 1 } else { 0 };
+        drain(&mut pending, keep, kind, tx).await?;
+        if token.is_none() {
+            return Ok(rv);
+        }
+    }
+}
+
+type Pending = JoinHandle<Result<(ListMeta, Reduced), serde_json::Error>>;
+
+/// Wait for the oldest decoded pages until at most `keep` are pending, sending their objects;
+/// returns the last one's metadata.
+async fn drain(
+    pending: &mut VecDeque<Pending>,
+    keep: usize,
+    kind: Kind,
+    tx: &mpsc::Sender<Msg>,
+) -> Result<(Option<ListMeta>, ()), Stop> {
+    let mut last = None;
+    while pending.len() > keep {
+        let Some(h) = pending.pop_front() else { break };
+        let (meta, items) = match h.await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Err(Stop::Api(kube::Error::SerdeError(e))),
+            Err(e) => return Err(Stop::Api(kube::Error::Service(Box::new(e)))),
+        };
+        for (key, o) in items {
+            if tx.send(Msg::Ev(kind, Ev::InitApply(key, o))).await.is_err() {
+                return Err(Stop::Closed);
+            }
+        }
+        last = Some(meta);
+    }
+    Ok((last, ()))
+}
+
+/// 0.5 s doubling to 1 s, plus up to 1 s of jitter: `watch::reconnect_backoff`'s schedule.
+struct Backoff(Duration);
+
+impl Backoff {
+    fn new() -> Self {
+        Backoff(Duration::from_millis(500))
+    }
+    async fn wait(&mut self) {
+        let jitter = Duration::from_millis(u64::from(rand_jitter()) % 1000);
+        tokio::time::sleep(self.0 + jitter).await;
+        self.0 = (self.0 * 2).min(Duration::from_secs(1));
+    }
+    fn reset(&mut self) {
+        self.0 = Duration::from_millis(500);
+    }
+}
+
+fn rand_jitter() -> u32 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+}
+
+/// Report `e`; true when the receiver is gone or the kind does not exist (stop watching).
+async fn report(kind: Kind, e: &watcher::Error, tx: &mpsc::Sender<Msg>) -> bool {
+    let Some((scope, h)) = map::watch_error_health(e, kind.scope()) else { return false };
+    let gone = h == SourceHealth::NotInstalled;
+    tx.send(Msg::Health(kind, scope, h, map::retry_after(e))).await.is_err() || gone
+}
+
+fn is_gone(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 410)
+}
+
+/// List (pipelined) and watch `K` forever, sending reduced events; returns when `tx` closes.
+pub async fn watch<K, F>(client: Client, page_size: u32, kind: Kind, f: F, tx: mpsc::Sender<Msg>)
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
+    F: Fn(K) -> Option<(String, Obj)> + Send + Sync + 'static,
+{
+    let path = K::url_path(&(), None);
+    let api: Api<K> = Api::all(client.clone());
+    let f = Arc::new(f);
+    let mut backoff = Backoff::new();
+    loop {
+        if tx.send(Msg::Ev(kind, Ev::Init)).await.is_err() {
+            return;
+        }
+        let mut rv = match list::<K, F>(&client, &path, page_size, kind, &f, &tx).await {
+            Ok(rv) => rv,
+            Err(Stop::Closed) => return,
+            Err(Stop::Api(e)) => {
+                if report(kind, &watcher::Error::InitialListFailed(e), &tx).await {
+                    return;
+                }
+                backoff.wait().await;
+                continue;
+            }
+        };
+        if tx.send(Msg::Ev(kind, Ev::InitDone)).await.is_err() {
+            return;
+        }
+        backoff.reset();
+        // Watch from the list's version until the server says it is too old (410): then relist.
+        'watch: loop {
+            let wp = WatchParams::default().timeout(290);
+            let stream = match api.watch(&wp, &rv).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let gone = is_gone(&e);
+                    if report(kind, &watcher::Error::WatchStartFailed(e), &tx).await {
+                        return;
+                    }
+                    if gone {
+                        break 'watch;
+                    }
+                    backoff.wait().await;
+                    continue;
+                }
+            };
+            let mut stream = Box::pin(stream);
+            while let Some(item) = stream.next().await {
+                let ev = match item {
+                    Ok(WatchEvent::Added(k) | WatchEvent::Modified(k)) => {
+                        rv = k.resource_version().unwrap_or_else(|| rv.clone());
+                        f(k).map(|(key, o)| Ev::Apply(key, o))
+                    }
+                    Ok(WatchEvent::Deleted(k)) => {
+                        rv = k.resource_version().unwrap_or_else(|| rv.clone());
+                        f(k).map(|(key, _)| Ev::Delete(key))
+                    }
+                    Ok(WatchEvent::Bookmark(b)) => {
+                        rv = b.metadata.resource_version;
+                        None
+                    }
+                    Ok(WatchEvent::Error(s)) => {
+                        let gone = s.code == 410;
+                        if report(kind, &watcher::Error::WatchError(s), &tx).await {
+                            return;
+                        }
+                        if gone {
+                            break 'watch;
+                        }
+                        backoff.wait().await;
+                        None
+                    }
+                    Err(e) => {
+                        if report(kind, &watcher::Error::WatchFailed(e), &tx).await {
+                            return;
+                        }
+                        backoff.wait().await;
+                        None
+                    }
+                };
+                if let Some(ev) = ev {
+                    backoff.reset();
+                    if tx.send(Msg::Ev(kind, ev)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            if tx.is_closed() {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_head_gives_the_continue_token_before_the_items_are_decoded() {
+        let text = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"42","continue":"abc"},"items":[{"x":1}]}"#;
+        let m = head(text.as_bytes()).expect("head");
+        assert_eq!(m.resource_version.as_deref(), Some("42"));
+        assert_eq!(m.continue_.as_deref(), Some("abc"));
+        // Items first: not known from the head.
+        assert_eq!(head(br#"{"items":[],"metadata":{"continue":"x"}}"#), None);
+        assert_eq!(head(b"not json"), None);
+    }
+
+    #[test]
+    fn a_page_decodes_without_its_type_fields_and_with_null_items() {
+        let f = |v: serde_json::Value| Some((v["n"].to_string(), Obj::Present));
+        let (m, items) =
+            decode(br#"{"kind":"X","metadata":{"resourceVersion":"7"},"items":[{"n":1},{"n":2}]}"#, &f)
+                .expect("page");
+        assert_eq!(m.resource_version.as_deref(), Some("7"));
+        assert_eq!(items.len(), 2);
+        let (_, none) = decode(br#"{"items":null}"#, &f).expect("null items");
+        assert!(none.is_empty());
+        assert!(decode(br#"{"items":[{"n":1}"#, &f).is_err(), "a page cut short is an error");
+    }
+}
