@@ -1,8 +1,9 @@
 //! The reader alone, on a recording `examples/bench` kept (`CT_BENCH_KEEP=FILE`): `snapshot_at`
-//! at moments across it, each from a fresh reader (no checkpoints) and then again warm, with the
-//! time of each phase. For profiling (`perf record`) without the recording's own cost.
+//! at moments across it (seconds before its end; by default the worst case, 59 min after a
+//! keyframe, and others), each from a fresh reader, wall and CPU time. For profiling (`perf
+//! record`) without the recording's own cost.
 //!
-//! `cargo run --release -p clustertop-record --example seek -- FILE [ROUNDS]`
+//! `cargo run --release -p clustertop-record --example seek -- FILE [ROUNDS [SECONDS_BACK...]]`
 
 use std::time::Instant;
 
@@ -34,13 +35,18 @@ fn main() {
         let mut cold = Vec::new();
         for &back in &backs {
             let at = end - Duration::seconds(back.min(secs - 1));
-            let fresh = Recording::open(&path, Settings::default()).expect("open");
+            // `CT_SEEK_WARM`: one reader for every moment (with its checkpoints), as the
+            // dashboard has; else a fresh reader each time.
+            let fresh = match std::env::var_os("CT_SEEK_WARM") {
+                Some(_) => None,
+                None => Some(Recording::open(&path, Settings::default()).expect("open")),
+            };
             let (t, c) = (Instant::now(), cpu());
-            fresh.snapshot_at(at).expect("snapshot_at");
+            fresh.as_ref().unwrap_or(&r).snapshot_at(at).expect("snapshot_at");
             cold.push((back, t.elapsed().as_secs_f64() * 1e3, (cpu() - c) as f64 / 1e6));
         }
         for (back, ms, cpu) in cold {
-            println!("cold snapshot_at now-{back}s: {ms:.0} ms ({cpu:.0} ms on a CPU)");
+            println!("snapshot_at end-{back}s: {ms:.0} ms ({cpu:.0} ms on a CPU)");
         }
     }
 }
