@@ -447,10 +447,12 @@ fn a_replay_of_a_missing_or_foreign_file_is_a_clear_error() {
 }
 
 /// Benchmark (`cargo test --release -p clustertop --lib cursor_bench -- --ignored --nocapture`):
-/// 5,000 simulated nodes recorded for a day (`CT_BENCH_HOURS`, default 24) in 10 s steps, then
-/// the cursor moved to moments across that day: the history's snapshot (`snapshot_at`: the
-/// keyframe before it and up to an hour of batches), the model's rows and a 200x50 frame of the
-/// Nodes view, each timed.
+/// 5,000 simulated nodes and 150,000 pods recorded for a day (`CT_BENCH_HOURS`, default 24) in
+/// 10 s steps with 100 pod changes a second (the budget's load: 500 pods deleted and 500 created
+/// each step, on top of the simulator's own), then the cursor moved to moments across that day:
+/// the history's snapshot (`snapshot_at`: the keyframe before it and the batches since), the
+/// model's rows and a 200x50 frame of the Nodes view, each timed. `CT_BENCH_KEYFRAME_MIN`
+/// records with another keyframe interval than the default, to compare.
 #[test]
 #[ignore = "benchmark: run with --release --ignored --nocapture"]
 fn cursor_bench() {
@@ -462,18 +464,40 @@ fn cursor_bench() {
     let mut sim = Sim::new(cfg, at(0));
     let header = Header { cluster: sim.label(), context: "bench".into(), version: "test".into() };
     let t = std::time::Instant::now();
-    let mut w = Writer::create(&path, &header, RecOptions::default(), at(0)).expect("create");
-    w.record(at(0), &sim.initial()).expect("record");
+    let mut opts = RecOptions::default();
+    if let Some(m) = std::env::var("CT_BENCH_KEYFRAME_MIN").ok().and_then(|m| m.parse().ok()) {
+        opts.keyframe_every = Span::minutes(m);
+    }
+    let mut w = Writer::create(&path, &header, opts, at(0)).expect("create");
+    let initial = sim.initial();
+    let mut pods: Vec<crate::model::Pod> = initial
+        .iter()
+        .find_map(|u| if let Update::PodsReplaced(p) = u { Some(p.clone()) } else { None })
+        .unwrap_or_default();
+    assert!(pods.len() >= 140_000, "{} pods", pods.len());
+    w.record(at(0), &initial).expect("record");
     let end = hours * 3600;
+    let mut next = 0usize;
     for s in (10..=end).step_by(10) {
-        let b = sim.step(at(s));
+        let mut b = sim.step(at(s));
+        for _ in 0..500 {
+            let i = next % pods.len();
+            next += 7919;
+            let p = &mut pods[i];
+            b.push(Update::PodDeleted { namespace: p.namespace.to_string(), name: p.name.to_string() });
+            p.name = format!("churn-{s}-{i}").into();
+            b.push(Update::PodApplied(p.clone()));
+        }
         w.record(at(s), &b).expect("record");
     }
     let stats = w.stats();
     w.close().expect("close");
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     println!(
-        "recorded {hours} h of {nodes} nodes in {:.1} s: {} updates in, {} kept, {} keyframes, {:.1} MB",
+        "recorded {hours} h of {nodes} nodes, {} pods, 100 pod changes/s, a keyframe every {} min, in {:.1} s: \
+         {} updates in, {} kept, {} keyframes, {:.1} MB",
+        pods.len(),
+        opts.keyframe_every.num_minutes(),
         t.elapsed().as_secs_f64(),
         stats.updates_in,
         stats.updates_kept,

@@ -44,7 +44,13 @@ fn main() {
     println!("cluster: {nodes} nodes, {} pods; simulated {hours} h", pods.len());
 
     let header = Header { cluster: sim.label(), context: "bench".into(), version: "bench".into() };
-    let mut w = Writer::create(&path, &header, Options::default(), T0).expect("create");
+    // `CT_BENCH_KEYFRAME_MIN`: another keyframe interval than the default, to compare.
+    let mut opts = Options::default();
+    if let Some(m) = std::env::var("CT_BENCH_KEYFRAME_MIN").ok().and_then(|m| m.parse().ok()) {
+        opts.keyframe_every = Duration::minutes(m);
+    }
+    println!("keyframe every {} min", opts.keyframe_every.num_minutes());
+    let mut w = Writer::create(&path, &header, opts, T0).expect("create");
     let mut busy = std::time::Duration::ZERO;
     let t = cpu_now(origin);
     w.record(T0, &initial).expect("record");
@@ -144,5 +150,9 @@ fn main() {
         times[times.len() - 1],
         times.len()
     );
+    // Kept for `examples/seek` (profiling the reader on its own).
+    if let Some(to) = std::env::var_os("CT_BENCH_KEEP") {
+        std::fs::rename(&path, &to).expect("keep the recording");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

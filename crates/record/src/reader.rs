@@ -69,6 +69,8 @@ struct Checkpoint {
 struct Frame {
     seq: i64,
     t0: i64,
+    /// No batch of it is later.
+    t1: i64,
     keyframe: bool,
     raw: Vec<u8>,
 }
@@ -152,18 +154,19 @@ impl Recording {
     ) -> Result<(), Error> {
         let mut st = self
             .conn
-            .prepare("SELECT seq, kind, t0, data FROM frames WHERE seq >= ?1 ORDER BY seq")
+            .prepare("SELECT seq, kind, t0, t1, data FROM frames WHERE seq >= ?1 ORDER BY seq")
             .map_err(|e| self.err(e))?;
         let mut rows = st.query([from]).map_err(|e| self.err(e))?;
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
             let get = |i| row.get::<_, i64>(i);
-            let (seq, kind, t0) = (
+            let (seq, kind, t0, t1) = (
                 get(0).map_err(|e| self.err(e))?,
                 get(1).map_err(|e| self.err(e))?,
                 get(2).map_err(|e| self.err(e))?,
+                get(3).map_err(|e| self.err(e))?,
             );
-            let data: Vec<u8> = row.get(3).map_err(|e| self.err(e))?;
-            let mut frame = Frame { seq, t0, keyframe: kind == KEYFRAME, raw: Vec::new() };
+            let data: Vec<u8> = row.get(4).map_err(|e| self.err(e))?;
+            let mut frame = Frame { seq, t0, t1, keyframe: kind == KEYFRAME, raw: Vec::new() };
             frame.raw = if kind == TAIL {
                 data
             } else {
@@ -224,18 +227,20 @@ impl Recording {
         };
         let mut next_seq = from_seq;
         let mut inside = false;
+        let recent = ms(t) - CHECKPOINTS as i64 * CHECKPOINT_EVERY_S * 1000;
         self.frames(from_seq, |frame| {
             if frame.seq > k && frame.keyframe {
                 return Ok(ControlFlow::Break(()));
             }
             let before = dec.clone();
-            let batches = frame.batches(&mut dec, &self.path)?;
-            inside = batches.iter().any(|b| b.at > t);
+            let batches;
+            (batches, inside) =
+                dec.frame_until(&frame.raw, Some(t)).map_err(|e| frame.damaged(&self.path, e.0))?;
             if inside {
                 // `t` is inside this frame: the state before it is a checkpoint.
                 self.checkpoint(k, frame.seq, last, &state, before)?;
             }
-            for b in batches.into_iter().take_while(|b| b.at <= t) {
+            for b in batches {
                 last = b.at;
                 b.updates.into_iter().for_each(|u| {
                     state.apply(u);
@@ -246,8 +251,11 @@ impl Recording {
             }
             next_seq = frame.seq + 1;
             // On the way, a checkpoint every few minutes: the next seek, a minute back, starts
-            // near it instead of at the keyframe.
-            self.checkpoint(k, next_seq, last, &state, dec.clone())?;
+            // near it instead of at the keyframe. Only within the reach of those kept (the
+            // older ones would be dropped at once, after a copy of the state each).
+            if frame.t1 >= recent {
+                self.checkpoint(k, next_seq, last, &state, dec.clone())?;
+            }
             Ok(ControlFlow::Continue(()))
         })?;
         if !inside {

@@ -111,10 +111,20 @@ impl StreamEnc {
 impl StreamDec {
     /// Every batch of a frame's payload.
     pub fn frame(&mut self, bytes: &[u8]) -> Result<Vec<Batch>> {
+        self.frame_until(bytes, None).map(|(batches, _)| batches)
+    }
+
+    /// The batches of a frame's payload up to `until` (every one without it), and whether it
+    /// holds later ones: those are not decoded (a seek stops there), and the decoder is left
+    /// partway through the frame.
+    pub fn frame_until(&mut self, bytes: &[u8], until: Option<DateTime<Utc>>) -> Result<(Vec<Batch>, bool)> {
         let mut d = Dec::new(bytes);
         let mut out = Vec::new();
         while !d.done() {
             let at = DateTime::<Utc>::dec(&mut d)?;
+            if until.is_some_and(|u| at > u) {
+                return Ok((out, true));
+            }
             let n = d.count()?;
             let mut updates = Vec::with_capacity(n);
             for _ in 0..n {
@@ -122,7 +132,7 @@ impl StreamDec {
             }
             out.push(Batch { at, updates });
         }
-        Ok(out)
+        Ok((out, false))
     }
 
     fn update(&mut self, d: &mut Dec, batch_at: DateTime<Utc>) -> Result<Update> {
