@@ -5,7 +5,7 @@
 //! any other float is written whole, so the encoding is lossless either way.
 
 use chrono::{DateTime, Utc};
-use clustertop_core::model::{Conntrack, HostFacts};
+use clustertop_core::model::{CiliumMaps, Conntrack, HostFacts, MapFill};
 
 use crate::codec::{Codec, CodecError, Dec, Enc, Result, unzigzag, zigzag};
 
@@ -14,6 +14,8 @@ use crate::codec::{Codec, CodecError, Dec, Enc, Result, unzigzag, zigzag};
 pub const LOAD_SCALE: f64 = 100.0;
 pub const CPU_SCALE: f64 = 10_000.0;
 pub const RATE_SCALE: f64 = 100.0;
+/// Cilium's map pressure to 0.01 % (the views show whole per cents).
+pub const PRESSURE_SCALE: f64 = 10_000.0;
 
 /// `v` as a varint when it is `k / scale` for an integer `k` (below 2^52), else whole.
 fn qf(e: &mut Enc, v: f64, scale: f64) {
@@ -75,6 +77,23 @@ fn dconntrack(d: &mut Dec) -> Result<Conntrack> {
     })
 }
 
+fn cilium(e: &mut Enc, c: &CiliumMaps) {
+    e.uvar(c.maps.len() as u64);
+    for m in &c.maps {
+        m.name.enc(e);
+        qf(e, m.pressure, PRESSURE_SCALE);
+    }
+    opt(e, &c.insert_failed_per_s, |e, v| qf(e, *v, RATE_SCALE));
+}
+
+fn dcilium(d: &mut Dec) -> Result<CiliumMaps> {
+    let n = d.count()?;
+    let maps = (0..n)
+        .map(|_| Ok(MapFill { name: Codec::dec(d)?, pressure: dqf(d, PRESSURE_SCALE)? }))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(CiliumMaps { maps, insert_failed_per_s: dopt(d, |d| dqf(d, RATE_SCALE))? })
+}
+
 const KVM: u8 = 1;
 const CONNTRACK: u8 = 2;
 const FILE_NR: u8 = 4;
@@ -84,6 +103,17 @@ const CORES: u8 = 32;
 const CPU: u8 = 64;
 const CILIUM: u8 = 128;
 const ALL: u8 = u8::MAX;
+
+/// Cilium's maps with their floats as bits: each map's name and pressure, and the drop rate.
+type CiliumBits<'a> = (Vec<(&'a str, u64)>, Option<u64>);
+
+/// Cilium's maps with their floats as bits (a NaN is the same NaN, -0.0 is not 0.0).
+fn cilium_bits(c: &Option<CiliumMaps>) -> Option<CiliumBits<'_>> {
+    c.as_ref().map(|c| {
+        let maps = c.maps.iter().map(|m| (m.name.as_str(), m.pressure.to_bits())).collect();
+        (maps, c.insert_failed_per_s.map(f64::to_bits))
+    })
+}
 
 /// `facts` against `prev` (everything when there is none), and the reading's time against the
 /// batch's (`at`): in milliseconds when it has no finer part.
@@ -120,7 +150,7 @@ pub fn enc(
         )
         | changed(CORES, prev.is_some_and(|p| p.cpu_cores == *cpu_cores))
         | changed(CPU, prev.is_some_and(|p| p.cpu_now.map(f64::to_bits) == cpu_now.map(f64::to_bits)))
-        | changed(CILIUM, prev.is_some_and(|p| p.cilium_ct == *cilium_ct));
+        | changed(CILIUM, prev.is_some_and(|p| cilium_bits(&p.cilium_ct) == cilium_bits(cilium_ct)));
     e.u8(mask);
     if mask & KVM != 0 {
         kvm.enc(e);
@@ -144,7 +174,7 @@ pub fn enc(
         opt(e, cpu_now, |e, v| qf(e, *v, CPU_SCALE));
     }
     if mask & CILIUM != 0 {
-        cilium_ct.enc(e);
+        opt(e, cilium_ct, cilium);
     }
 }
 
@@ -190,7 +220,7 @@ pub fn dec(
         f.cpu_now = dopt(d, |d| dqf(d, CPU_SCALE))?;
     }
     if mask & CILIUM != 0 {
-        f.cilium_ct = Codec::dec(d)?;
+        f.cilium_ct = dopt(d, dcilium)?;
     }
     Ok((at, f))
 }
@@ -255,6 +285,22 @@ mod tests {
         let later = T0 + chrono::Duration::nanoseconds(1_000_000_001);
         let (_, t, f) = round_trip(&odd, Some(&b), later);
         assert_eq!((t, f.load, f.cpu_now.map(f64::to_bits)), (later, odd.load, Some((-0.0f64).to_bits())));
+        // Cilium's map pressure: 0.9312 as a varint (a few bytes, not the f64's 8), any other
+        // float whole.
+        let mut c = b.clone();
+        if let Some(m) = &mut c.cilium_ct {
+            m.maps[0].pressure = 0.9312;
+        }
+        let (moved, _, f) = round_trip(&c, Some(&b), T0);
+        assert_eq!(format!("{f:?}"), format!("{c:?}"));
+        assert!(moved <= 22, "one map's pressure took {moved} bytes");
+        if let Some(m) = &mut c.cilium_ct {
+            m.maps[0].pressure = 1.0 / 3.0;
+            m.insert_failed_per_s = Some(f64::NAN);
+        }
+        let (_, _, f) = round_trip(&c, Some(&b), T0);
+        let got = f.cilium_ct.as_ref().map(|m| (m.maps[0].pressure, m.insert_failed_per_s));
+        assert!(matches!(got, Some((p, Some(r))) if p == 1.0 / 3.0 && r.is_nan()), "{got:?}");
     }
 
     #[test]

@@ -214,7 +214,7 @@ fn differs(prev: &Update, u: &Update) -> bool {
 /// (`host_delta`): load averages to 0.01 (as /proc/loadavg prints them), CPU to 0.01 %, conntrack
 /// rates to 0.01/s, the reading's time to the millisecond. Other updates are left as they are.
 pub fn quantize(u: &mut Update) {
-    use crate::host_delta::{CPU_SCALE, LOAD_SCALE, RATE_SCALE};
+    use crate::host_delta::{CPU_SCALE, LOAD_SCALE, PRESSURE_SCALE, RATE_SCALE};
     let Update::Host { facts, at, .. } = u else { return };
     let round = |v: &mut f64, scale: f64| {
         if v.is_finite() {
@@ -232,6 +232,12 @@ pub fn quantize(u: &mut Update) {
     }
     if let Some(c) = &mut facts.conntrack {
         for r in [&mut c.insert_failed_per_s, &mut c.drop_per_s, &mut c.early_drop_per_s] {
+            round(r, RATE_SCALE);
+        }
+    }
+    if let Some(c) = &mut facts.cilium_ct {
+        c.maps.iter_mut().for_each(|m| round(&mut m.pressure, PRESSURE_SCALE));
+        if let Some(r) = &mut c.insert_failed_per_s {
             round(r, RATE_SCALE);
         }
     }
