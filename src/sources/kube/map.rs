@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Node as K8sNode;
 use k8s_openapi::api::node::v1::RuntimeClass as K8sRuntimeClass;
 
-use super::slim::{SlimCondition, SlimPod, SlimSpec};
+use super::slim::{DEV_SHM, SlimCondition, SlimPod, SlimSpec};
 use crate::model::NodeInfo;
 use crate::model::{
     AddedCap, BatchRes, Cni, ConfiguredPeer, DevShm, Interner, Pod, RuntimeClass, RuntimeKind, SandboxAsks,
@@ -286,9 +286,6 @@ pub fn pod_batch(spec: &SlimSpec) -> Option<BatchRes> {
     apps.add(&sidecars);
     any.then(|| apps.max(&init))
 }
-
-/// The mount path whose emptyDir is the pod's shared memory.
-const DEV_SHM: &str = "/dev/shm";
 
 /// What the spec asks that a sandbox gives differently (`analysis::rules::sandbox`).
 pub fn sandbox_asks(spec: &SlimSpec) -> SandboxAsks {
