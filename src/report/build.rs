@@ -85,25 +85,15 @@ pub async fn build(b: &Backend, o: &ReportOptions) -> Result<CapacityReport, NoR
     let occurrences: Vec<WindowFill> =
         r.fills.iter().filter(|f| f.rack.is_none() && f.complete).cloned().collect();
     for f in &occurrences {
-        match node_fills(b, f, o.top).await {
-            Ok(n) => under_filled.extend(n),
-            Err(QueryError::Transport(e)) => return Err(unreachable(b, QueryError::Transport(e))),
-            Err(QueryError::Query(e)) => r.notes.push(format!("under-filled nodes: {e}")),
-        }
+        under_filled.extend(noted(b, &mut r.notes, "under-filled nodes", node_fills(b, f, o.top).await)?);
     }
     under_filled.sort_by(|a, b| a.avg_util.total_cmp(&b.avg_util).then_with(|| a.node.cmp(&b.node)));
     under_filled.truncate(o.top);
     r.under_filled = under_filled;
     for f in &occurrences {
         let (w, n) = futures::join!(workloads(b, f, o.top), reclaimed_nodes(b, f, o.top));
-        for (what, res) in [("top offline workloads", w.map(Ok)), ("unused reclaimed capacity", n.map(Err))] {
-            match res {
-                Ok(Ok(w)) => r.top_workloads.extend(w),
-                Ok(Err(n)) => r.unused_reclaimed.extend(n),
-                Err(QueryError::Transport(e)) => return Err(unreachable(b, QueryError::Transport(e))),
-                Err(QueryError::Query(e)) => r.notes.push(format!("{what}: {e}")),
-            }
-        }
+        r.top_workloads.extend(noted(b, &mut r.notes, "top offline workloads", w)?);
+        r.unused_reclaimed.extend(noted(b, &mut r.notes, "unused reclaimed capacity", n)?);
     }
     if !occurrences.is_empty() && occurrences.iter().all(|f| f.reclaimed_core_hours.is_none()) {
         r.notes.push(
@@ -113,6 +103,24 @@ pub async fn build(b: &Backend, o: &ReportOptions) -> Result<CapacityReport, NoR
         );
     }
     Ok(r)
+}
+
+/// A list the report can do without: a query's error becomes a note (and no rows), an unreachable
+/// backend ends the report.
+fn noted<T>(
+    b: &Backend,
+    notes: &mut Vec<String>,
+    what: &str,
+    r: Result<Vec<T>, QueryError>,
+) -> Result<Vec<T>, NoReport> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(QueryError::Transport(e)) => Err(unreachable(b, QueryError::Transport(e))),
+        Err(QueryError::Query(e)) => {
+            notes.push(format!("{what}: {e}"));
+            Ok(Vec::new())
+        }
+    }
 }
 
 /// The steps covering occurrence `f` at the curve's step, its edges aligned outwards to `(from,

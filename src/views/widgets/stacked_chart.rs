@@ -39,6 +39,28 @@ pub struct StackedChart<'a> {
     pub cursor: Option<DateTime<Utc>>,
 }
 
+/// Each column's integrals: `n` equal slices of `[start, end)`, each integrated over its slice
+/// (no data in any of them for an empty or reversed span).
+fn tallies(
+    points: &[CpuPoint],
+    step_s: u32,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    n: usize,
+) -> Vec<interval::Tally> {
+    let span = (end - start).num_milliseconds();
+    if n == 0 || span <= 0 {
+        return vec![interval::Tally::default(); n];
+    }
+    let step = Duration::seconds(i64::from(step_s.max(1)));
+    (0..n)
+        .map(|c| {
+            let (a, b) = (col_time(start, span, n, c as f64), col_time(start, span, n, c as f64 + 1.0));
+            interval::tally(points, step, a, b)
+        })
+        .collect()
+}
+
 /// `(online, offline)` shares of the measured cores per column: `n` equal slices of
 /// `[start, end)`, each integrated over its slice; `None` where no point covers the slice.
 pub fn buckets(
@@ -48,18 +70,8 @@ pub fn buckets(
     end: DateTime<Utc>,
     n: usize,
 ) -> Vec<Option<(f64, f64)>> {
-    let span = (end - start).num_milliseconds();
-    if n == 0 || span <= 0 {
-        return vec![None; n];
-    }
-    let step = Duration::seconds(i64::from(step_s.max(1)));
-    (0..n)
-        .map(|c| {
-            let (a, b) = (col_time(start, span, n, c as f64), col_time(start, span, n, c as f64 + 1.0));
-            let t = interval::tally(points, step, a, b);
-            t.has_data().then(|| (t.online_util(), t.offline_util()))
-        })
-        .collect()
+    let cols = tallies(points, step_s, start, end, n);
+    cols.iter().map(|t| t.has_data().then(|| (t.online_util(), t.offline_util()))).collect()
 }
 
 /// The reclaimed-capacity ceiling per column, as a share of the measured cores: online work plus
@@ -72,15 +84,9 @@ pub fn ceilings(
     end: DateTime<Utc>,
     n: usize,
 ) -> Vec<Option<f64>> {
-    let span = (end - start).num_milliseconds();
-    if n == 0 || span <= 0 {
-        return vec![None; n];
-    }
-    let step = Duration::seconds(i64::from(step_s.max(1)));
-    (0..n)
-        .map(|c| {
-            let (a, b) = (col_time(start, span, n, c as f64), col_time(start, span, n, c as f64 + 1.0));
-            let t = interval::tally(points, step, a, b);
+    let cols = tallies(points, step_s, start, end, n);
+    cols.iter()
+        .map(|t| {
             let (reclaimed, _) = t.reclaimed()?;
             t.has_data().then(|| (t.online + reclaimed) / t.measured)
         })
