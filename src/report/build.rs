@@ -3,6 +3,8 @@
 //! uses), the capacity changes in the range, and the least-filled nodes of each complete window
 //! occurrence (`bottomk` on the server).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
@@ -192,14 +194,7 @@ async fn reclaimed_nodes(b: &Backend, f: &WindowFill, top: usize) -> Result<Vec<
         b.instant_expr("reclaimed capacity", &only, to),
         b.instant("node_racks", Some(&re), to)
     );
-    let by_node = |v: Vec<Series>, value: &dyn Fn(&Series) -> Option<String>| {
-        v.iter()
-            .filter_map(|s| Some((s.label("node")?.to_string(), value(s)?)))
-            .collect::<std::collections::HashMap<_, _>>()
-    };
-    let hours = by_node(hours?, &|s| s.value().map(|v| v.to_string()));
-    let rack_label = b.queries.rack_label().to_string();
-    let racks = by_node(racks?, &|s| s.label(&rack_label).map(str::to_string));
+    let (hours, racks) = (node_values(&hours?), node_racks(b, &racks?));
     let mut out: Vec<NodeReclaimed> = nodes
         .into_iter()
         .map(|(node, unused)| NodeReclaimed {
@@ -207,7 +202,7 @@ async fn reclaimed_nodes(b: &Backend, f: &WindowFill, top: usize) -> Result<Vec<
             window: f.window,
             start: f.start,
             end: f.end,
-            reclaimed_core_hours: hours.get(&node).and_then(|h| h.parse().ok()).unwrap_or(f64::NAN),
+            reclaimed_core_hours: hours.get(&node).copied().unwrap_or(f64::NAN),
             unused_core_hours: unused,
             node,
         })
@@ -356,19 +351,12 @@ async fn node_fills(b: &Backend, f: &WindowFill, top: usize) -> Result<Vec<NodeF
     let re = alternation(&names);
     let (cores, racks) =
         futures::join!(b.instant("node_cores", Some(&re), to), b.instant("node_racks", Some(&re), to));
-    let by_node = |v: Vec<Series>, value: &dyn Fn(&Series) -> Option<String>| {
-        v.iter()
-            .filter_map(|s| Some((s.label("node")?.to_string(), value(s)?)))
-            .collect::<std::collections::HashMap<_, _>>()
-    };
-    let cores = by_node(cores?, &|s| s.value().map(|v| v.to_string()));
-    let rack_label = b.queries.rack_label().to_string();
-    let racks = by_node(racks?, &|s| s.label(&rack_label).map(str::to_string));
+    let (cores, racks) = (node_values(&cores?), node_racks(b, &racks?));
     let hours = (f.end - f.start).num_seconds() as f64 / 3600.0;
     Ok(nodes
         .into_iter()
         .map(|(node, avg_util)| {
-            let c: f64 = cores.get(&node).and_then(|c| c.parse().ok()).unwrap_or(f64::NAN);
+            let c = cores.get(&node).copied().unwrap_or(f64::NAN);
             NodeFill {
                 rack: racks.get(&node).cloned(),
                 window: f.window,
@@ -380,6 +368,17 @@ async fn node_fills(b: &Backend, f: &WindowFill, top: usize) -> Result<Vec<NodeF
             }
         })
         .collect())
+}
+
+/// Each node's value in `v` (series with a `node` label).
+fn node_values(v: &[Series]) -> HashMap<String, f64> {
+    v.iter().filter_map(|s| Some((s.label("node")?.to_string(), s.value()?))).collect()
+}
+
+/// Each node's rack in `v` (the `node_racks` template's series).
+fn node_racks(b: &Backend, v: &[Series]) -> HashMap<String, String> {
+    let rack = b.queries.rack_label();
+    v.iter().filter_map(|s| Some((s.label("node")?.to_string(), s.label(rack)?.to_string()))).collect()
 }
 
 /// Node names as a PromQL regex alternation (regex metacharacters escaped; the caller quotes it).

@@ -111,15 +111,22 @@ pub struct Layered {
     pub prometheus: PromHistory,
 }
 
+impl Layered {
+    /// `ask` of the recording, or of Prometheus where the recording does not hold the moment.
+    fn either<T>(&self, ask: impl Fn(&dyn History) -> Result<T, HistoryError>) -> Result<T, HistoryError> {
+        match self.recording.as_deref().map(|r| ask(r)) {
+            None | Some(Err(HistoryError::NotRecorded { .. })) => ask(&self.prometheus),
+            Some(r) => r,
+        }
+    }
+}
+
 impl History for Layered {
     fn snapshot_at(&self, t: DateTime<Utc>) -> Result<Snapshot, HistoryError> {
         self.snapshot_from(t).map(|(s, _)| s)
     }
     fn snapshot_from(&self, t: DateTime<Utc>) -> Result<(Snapshot, &'static str), HistoryError> {
-        match self.recording.as_ref().map(|r| r.snapshot_from(t)) {
-            None | Some(Err(HistoryError::NotRecorded { .. })) => self.prometheus.snapshot_from(t),
-            Some(r) => r,
-        }
+        self.either(|h| h.snapshot_from(t))
     }
     fn changes(
         &self,
@@ -127,12 +134,7 @@ impl History for Layered {
         to: DateTime<Utc>,
         resolution: Duration,
     ) -> Result<Vec<Change>, HistoryError> {
-        match self.recording.as_ref().map(|r| r.changes(from, to, resolution)) {
-            None | Some(Err(HistoryError::NotRecorded { .. })) => {
-                self.prometheus.changes(from, to, resolution)
-            }
-            Some(r) => r,
-        }
+        self.either(|h| h.changes(from, to, resolution))
     }
     fn spans(&self) -> Result<Vec<Span>, HistoryError> {
         self.prometheus.spans()
