@@ -3,6 +3,7 @@
 //! Data flows one way: `sources` → `store` → immutable `model::Snapshot` → `app` → `views`.
 //! `sources`, `model`, `analysis`, `store` and `sim` never import ratatui or crossterm.
 
+pub mod alloc;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -456,6 +456,7 @@ fn a_replay_of_a_missing_or_foreign_file_is_a_clear_error() {
 #[test]
 #[ignore = "benchmark: run with --release --ignored --nocapture"]
 fn cursor_bench() {
+    crate::alloc::tune();
     let hours: i64 = std::env::var("CT_BENCH_HOURS").ok().and_then(|h| h.parse().ok()).unwrap_or(24);
     let nodes = 5000;
     let dir = TempDir::new("bench");

@@ -14,6 +14,10 @@ use clustertop_core::testkit::T0;
 use clustertop_record::{Header, History, Options, Recording, Writer, wal_path};
 use clustertop_sim::{Scenario, Sim, SimConfig};
 
+/// The dashboard's allocator (`src/alloc.rs`), so the figures are the dashboard's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// This thread's time on a CPU (`/proc/thread-self/schedstat`), so a busy machine does not
 /// inflate the figure; wall time where that file is missing.
 fn cpu_now(wall: Instant) -> std::time::Duration {

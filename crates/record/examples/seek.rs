@@ -11,6 +11,10 @@ use chrono::Duration;
 use clustertop_core::analysis::Settings;
 use clustertop_record::{History, Recording};
 
+/// The dashboard's allocator (`src/alloc.rs`), so the figures are the dashboard's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// This thread's time on a CPU so far, in ns (`/proc/thread-self/schedstat`; 0 without it).
 fn cpu() -> u64 {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
