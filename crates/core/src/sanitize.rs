@@ -34,6 +34,10 @@ const ELLIPSIS: char = '…';
 
 /// Remove or escape control characters, escape sequences and bidi overrides.
 pub fn sanitize(s: &str) -> Cow<'_, str> {
+    // Most strings (names, phases, addresses) are printable ASCII under the cap: a byte scan.
+    if s.len() <= MAX_CHARS && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Cow::Borrowed(s);
+    }
     let Some(first) = s.char_indices().find(|&(_, c)| is_special(c)).map(|(i, _)| i) else {
         if s.len() <= MAX_CHARS || s.chars().count() <= MAX_CHARS {
             return Cow::Borrowed(s);

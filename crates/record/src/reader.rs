@@ -1,7 +1,7 @@
 //! Reading a recording: the moment `t` is rebuilt from the last keyframe at or before it, then
 //! every recorded batch up to `t` applied in order, through the same store code as live.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -50,6 +50,8 @@ pub struct Recording {
     /// States rebuilt by earlier seeks, to start the next one from (the cursor moves a minute
     /// or a quarter of an hour at a time, mostly within one keyframe's hour).
     checkpoints: RefCell<Vec<Checkpoint>>,
+    /// The moment of the last seek: one near it is scrubbing, and leaves checkpoints on its way.
+    last_seek: Cell<Option<DateTime<Utc>>>,
 }
 
 /// The state after every batch of the frames before `next_seq` (from keyframe `k`), the last of
@@ -111,6 +113,7 @@ impl Recording {
             header,
             settings,
             checkpoints: RefCell::new(Vec::new()),
+            last_seek: Cell::new(None),
         })
     }
 
@@ -227,7 +230,11 @@ impl Recording {
         };
         let mut next_seq = from_seq;
         let mut inside = false;
-        let recent = ms(t) - CHECKPOINTS as i64 * CHECKPOINT_EVERY_S * 1000;
+        // Checkpoints on the way (each a copy of the state, 100 ms or more at 150,000 pods) only
+        // when scrubbing: a jump elsewhere leaves only the checkpoints at `t`.
+        let reach = CHECKPOINTS as i64 * CHECKPOINT_EVERY_S * 1000;
+        let scrubbing = self.last_seek.replace(Some(t)).is_some_and(|l| (ms(l) - ms(t)).abs() <= reach);
+        let recent = if scrubbing { ms(t) - reach } else { i64::MAX };
         self.frames(from_seq, |frame| {
             if frame.seq > k && frame.keyframe {
                 return Ok(ControlFlow::Break(()));
