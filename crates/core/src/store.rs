@@ -2,10 +2,12 @@
 //!
 //! Every outside string is sanitized here, once, on the way in.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use foldhash::HashMapExt as _;
+use foldhash::HashSetExt as _;
 
 use crate::analysis::{self, Settings};
 use crate::model::Update;
@@ -21,6 +23,9 @@ mod node;
 
 use node::{Counts, NodeEntry};
 
+/// The maps keyed by names that every pod change touches (foldhash: hashbrown's own hasher).
+type FastMap<K, V> = foldhash::HashMap<K, V>;
+
 /// Everything the sources have told us, before analysis.
 #[derive(Debug, Clone)]
 pub struct ClusterState {
@@ -30,15 +35,15 @@ pub struct ClusterState {
     /// Shared with the snapshots; a change copies only the changed node's list.
     pods: Arc<Pods>,
     /// Where each pod is: namespace -> name -> node (`""`: not scheduled).
-    pod_nodes: HashMap<Arc<str>, HashMap<Arc<str>, Arc<str>>>,
+    pod_nodes: FastMap<Arc<str>, FastMap<Arc<str>, Arc<str>>>,
     interner: Interner,
     /// Per node (`""`: unscheduled pods): runtime mix and counts, kept for nodes whose pods did
     /// not change.
-    summaries: HashMap<Arc<str>, PodSummary>,
+    summaries: FastMap<Arc<str>, PodSummary>,
     /// Recount every node (after a relist or a RuntimeClass change).
     recount: bool,
     /// Nodes whose pods changed since the last snapshot.
-    dirty: HashSet<Arc<str>>,
+    dirty: foldhash::HashSet<Arc<str>>,
     classes: Vec<RuntimeClass>,
     /// The kubelet's sandbox start figures from a metrics backend, and their query window.
     kubelet: Option<(String, Vec<KubeletStart>)>,
@@ -89,7 +94,7 @@ fn kinds(classes: &[RuntimeClass]) -> HashMap<&str, RuntimeKind> {
 }
 
 /// Every node's summary.
-fn summarize_all(pods: &Pods, kinds: &HashMap<&str, RuntimeKind>) -> HashMap<Arc<str>, PodSummary> {
+fn summarize_all(pods: &Pods, kinds: &HashMap<&str, RuntimeKind>) -> FastMap<Arc<str>, PodSummary> {
     pods.nodes().map(|(n, list)| (n.clone(), summarize(list, kinds))).collect()
 }
 
@@ -154,11 +159,11 @@ impl ClusterState {
             settings,
             nodes: BTreeMap::new(),
             pods: Arc::default(),
-            pod_nodes: HashMap::new(),
+            pod_nodes: FastMap::new(),
             interner: Interner::default(),
-            summaries: HashMap::new(),
+            summaries: FastMap::new(),
             recount: true,
-            dirty: HashSet::new(),
+            dirty: foldhash::HashSet::new(),
             classes: Vec::new(),
             kubelet: None,
             starts_gen: 0,
@@ -467,7 +472,7 @@ impl ClusterState {
         } else {
             SourceId::Agents
         };
-        let metric_sums: HashMap<Arc<str>, PodSummary>;
+        let metric_sums: FastMap<Arc<str>, PodSummary>;
         let (pods, sums) = match &self.metric_pods {
             Some(m) if self.pods.is_empty() => {
                 let kinds = kinds(&self.classes);

@@ -5,14 +5,14 @@
 //! Pods' repeated strings (namespace, node, runtime and priority class, phase) are interned
 //! `Arc<str>`s: at 150,000 pods they would otherwise be most of the memory.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::Pod;
 
 /// Shares one allocation per distinct string. Holds what it has seen until dropped or cleared.
 #[derive(Debug, Default, Clone)]
-pub struct Interner(HashSet<Arc<str>>);
+pub struct Interner(foldhash::HashSet<Arc<str>>);
 
 impl Interner {
     pub fn get(&mut self, s: &str) -> Arc<str> {
