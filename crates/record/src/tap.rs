@@ -93,6 +93,7 @@ pub fn spawn(
 ) -> std::io::Result<(Tap, JoinHandle<Result<Stats, Error>>)> {
     let (tx, rx) = sync_channel(DEPTH);
     let handle = std::thread::Builder::new().name("recorder".into()).spawn(move || {
+        lower_priority();
         let r = run(writer, &rx, clock);
         if let Err(e) = &r {
             on_stop(e);
@@ -100,6 +101,19 @@ pub fn spawn(
         r
     })?;
     Ok((Tap { tx: Some(tx), lost: false }, handle))
+}
+
+/// The recorder yields the CPU to the dashboard: on 2 cores, the initial sync of 150,000 pods
+/// took 7.2 s to a complete table with the recorder encoding beside it, 4.6 s without. Its
+/// batches wait in the channel meanwhile (a lost one costs a keyframe, not data).
+#[allow(unsafe_code)]
+fn lower_priority() {
+    // SAFETY: setpriority only sets this thread's nice value (Linux applies PRIO_PROCESS with
+    // id 0 to the calling thread); a failure leaves it as it was.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
 }
 
 fn run(mut w: Writer, rx: &Receiver<Msg>, clock: Clock) -> Result<Stats, Error> {
