@@ -5,6 +5,7 @@ pub mod bgp;
 pub mod discovery;
 pub mod map;
 pub mod node_detail;
+pub mod pb;
 pub mod pipeline;
 pub mod retry_after;
 pub mod slim;
