@@ -182,7 +182,9 @@ async fn run(
     let mut next_bookmark = Instant::now() + BOOKMARK_EVERY;
     let k = KINDS[w.kind];
     loop {
-        let batch: Result<Vec<Bytes>, String> = {
+        // The events are picked under the lock and encoded outside it (a protobuf event is
+        // encoded from the JSON body: not to be done while the stepper and requests wait).
+        let batch: Result<Vec<(&'static str, Arc<Obj>)>, String> = {
             let st = app.lock();
             if st.epoch != epoch || cursor < st.compacted {
                 Err(format!("too old resource version: {cursor} ({})", st.compacted))
@@ -193,16 +195,19 @@ async fn run(
                     .iter()
                     .skip(start)
                     .filter(|e| w.wants(e.kind, &e.obj))
-                    .map(|e| w.event(e.typ, &w.object(&e.obj)))
+                    .map(|e| (e.typ, e.obj.clone()))
                     .collect();
                 cursor = cursor.max(st.rv);
                 Ok(out)
             }
         };
         match batch {
-            Ok(lines) => {
-                for l in lines {
-                    if tx.send(l).await.is_err() {
+            Ok(events) => {
+                for (typ, o) in events {
+                    // Dropped meanwhile (`Control::drop_watches`): end now, not after the backlog.
+                    if cut.has_changed().unwrap_or(true)
+                        || tx.send(w.event(typ, &w.object(&o))).await.is_err()
+                    {
                         return;
                     }
                 }
