@@ -194,6 +194,10 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
                     st.apply(kind, ev);
                     continue;
                 }
+                Some(Msg::Note(kind, note)) => {
+                    st.set_note(kind.scope(), note);
+                    continue;
+                }
                 Some(Msg::Health(kind, scope, h, retry)) => {
                     if let SourceHealth::Unreachable { error } = &h {
                         let until = Instant::now() + ERROR_FORGOTTEN_AFTER + retry;

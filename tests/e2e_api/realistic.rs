@@ -112,6 +112,14 @@ async fn realistic_and_slim_bodies_of_one_cluster_give_the_same_model() {
     assert_eq!(first_difference(&mc, &mb, ""), None);
     assert_eq!(ma, mb);
     assert_eq!(mc, mb);
+    // The sources' health says which encoding each list came in.
+    let note = |s: &Snapshot, scope: &str| {
+        s.sources.iter().find(|x| x.scope == scope).and_then(|x| x.note.clone()).unwrap_or_default()
+    };
+    for scope in ["nodes", "pods"] {
+        assert_eq!(note(&a, scope), "list: protobuf");
+        assert_eq!(note(&c, scope), "list: JSON");
+    }
     real_json.stop().await;
     // The realistic pods are real-sized: 5-15 KB each; the slim ones under 1.5 KB.
     let pod = "/api/v1/namespaces/kube-system/pods";

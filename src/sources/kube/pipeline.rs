@@ -138,7 +138,8 @@ impl From<kube::Error> for Stop {
     }
 }
 
-/// List every page of `path`, sending `InitApply`s in order; returns the list's resourceVersion.
+/// List every page of `path`, sending `InitApply`s in order; returns the list's resourceVersion
+/// and whether its pages came in protobuf.
 async fn list<K, F>(
     client: &Client,
     path: &str,
@@ -146,7 +147,7 @@ async fn list<K, F>(
     kind: Kind,
     f: &Arc<F>,
     tx: &mpsc::Sender<Msg>,
-) -> Result<String, Stop>
+) -> Result<(String, bool), Stop>
 where
     K: DeserializeOwned + Proto + Send + 'static,
     F: Fn(K) -> Option<(String, Obj)> + Send + Sync + 'static,
@@ -156,6 +157,7 @@ where
     let (back_tx, mut back_rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let mut token: Option<String> = None;
     let mut rv = String::new();
+    let mut in_protobuf = true;
     loop {
         let mut lp = ListParams::default().limit(page_size.max(1));
         if let Some(t) = &token {
@@ -164,6 +166,7 @@ where
         let req = Request::new(path).list(&lp).map_err(kube::Error::BuildRequest)?;
         let mut text = back_rx.try_recv().unwrap_or_default();
         let protobuf = fetch(client, req, &mut text).await?;
+        in_protobuf &= protobuf;
         let known = if protobuf { pb::head(&text) } else { head(&text) };
         let (g, back) = (f.clone(), back_tx.clone());
         pending.push_back(tokio::task::spawn_blocking(move || {
@@ -187,7 +190,7 @@ where
         let keep = if token.is_some() { IN_FLIGHT - 1 } else { 0 };
         drain(&mut pending, keep, kind, tx).await?;
         if token.is_none() {
-            return Ok(rv);
+            return Ok((rv, in_protobuf));
         }
     }
 }
@@ -369,7 +372,13 @@ where
             return;
         }
         let mut rv = match list::<K, F>(&client, &path, page_size, kind, &f, &tx).await {
-            Ok(rv) => rv,
+            Ok((rv, protobuf)) => {
+                let note = format!("list: {}", if protobuf { "protobuf" } else { "JSON" });
+                if tx.send(Msg::Note(kind, note)).await.is_err() {
+                    return;
+                }
+                rv
+            }
             Err(Stop::Closed) => return,
             Err(Stop::Api(e)) => {
                 if report(kind, &watcher::Error::InitialListFailed(e), &tx).await {
