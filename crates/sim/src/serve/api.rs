@@ -352,12 +352,11 @@ fn proto_list(kind: usize, items: Vec<Arc<Obj>>, rv: u64, next: Option<&str>, cu
     let list_kind = format!("{}List", k.kind);
     let mut head = Vec::new();
     proto::list_meta_field(&proto::list_meta(&rv.to_string(), next), &mut head);
-    let (mut json, mut raw) = (Vec::new(), Vec::new());
-    let mut encode = |o: &Obj, raw: &mut Vec<u8>| {
-        json.clear();
+    let mut raw = Vec::new();
+    // From the stored body: its blobs are encoded once (`proto.rs`).
+    let encode = |o: &Obj, raw: &mut Vec<u8>| {
         raw.clear();
-        super::real::write(&o.json, &mut json);
-        proto::encode(k.kind, &json, raw)
+        proto::encode(k.kind, &o.json, raw)
     };
     if items.len() <= PROTO_BUFFERED {
         let mut list = head;
@@ -389,13 +388,11 @@ fn proto_list(kind: usize, items: Vec<Arc<Obj>>, rv: u64, next: Option<&str>, cu
     let sent = if cut { chunks / 2 } else { chunks };
     let body = futures::stream::iter(0..sent).map(move |c| {
         let part = &items[c * CHUNK..((c + 1) * CHUNK).min(items.len())];
-        let (mut json, mut raw, mut buf) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut raw, mut buf) = (Vec::new(), Vec::new());
         for o in part {
-            json.clear();
             raw.clear();
-            super::real::write(&o.json, &mut json);
             // Encoded once already (the first pass): it does not fail now.
-            let _ = proto::encode(k.kind, &json, &mut raw);
+            let _ = proto::encode(k.kind, &o.json, &mut raw);
             proto::item(&raw, &mut buf);
         }
         Bytes::from(buf)

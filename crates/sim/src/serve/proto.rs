@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, RwLock};
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -146,7 +146,33 @@ fn nested(tag: u32, out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
     bytes_field(tag, &inner, out);
 }
 
-/// Encode the JSON object `json` as the message `msg` (`Pod`, `Node`), without envelope.
+/// Blobs (`real.rs`) encoded as the fields of a message: (blob id, message) → protobuf. A
+/// realistic pod's large parts (managedFields, env, probes…) are shared blobs: encoded once, a
+/// body's encoding is mostly copies.
+static BLOBS: LazyLock<RwLock<HashMap<(usize, usize), Result<Vec<u8>, String>>>> =
+    LazyLock::new(Default::default);
+
+fn blob(s: &Schema, id: usize, m: usize) -> Result<Vec<u8>, String> {
+    if let Some(b) = BLOBS.read().unwrap_or_else(|e| e.into_inner()).get(&(id, m)) {
+        return b.clone();
+    }
+    let encoded = (|| {
+        let members = super::real::blob(id).ok_or_else(|| format!("no blob {id}"))?;
+        let mut json = Vec::with_capacity(members.len() + 2);
+        json.push(b'{');
+        json.extend_from_slice(&members);
+        json.push(b'}');
+        let mut out = Vec::new();
+        let mut de = serde_json::Deserializer::from_slice(&json);
+        MsgSeed { s, m, out: &mut out, top: false }.deserialize(&mut de).map_err(|e| e.to_string())?;
+        Ok(out)
+    })();
+    BLOBS.write().unwrap_or_else(|e| e.into_inner()).insert((id, m), encoded.clone());
+    encoded
+}
+
+/// Encode the JSON object `json` as the message `msg` (`Pod`, `Node`), without envelope. `json`
+/// is a stored body (its blob markers are encoded as their blobs) or a served one.
 pub(crate) fn encode(msg: &str, json: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     let s = &*SCHEMA;
     let m = *s.names.get(msg).ok_or_else(|| format!("no message {msg}"))?;
@@ -268,6 +294,16 @@ impl<'de> Visitor<'de> for MsgSeed<'_> {
         // The inlined structs' fields, gathered and written as one field each at the end.
         let mut inlined: Vec<(usize, Vec<u8>)> = Vec::new();
         while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if let Some(id) = super::real::marker_id(&k) {
+                map.next_value::<IgnoredAny>()?;
+                self.out.extend_from_slice(&blob(self.s, id, self.m).map_err(de::Error::custom)?);
+                continue;
+            }
+            if k == "-" {
+                // An empty blob's placeholder member (`real.rs`).
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
             if let Some(f) = fields.iter().find(|f| f.name == k) {
                 map.next_value_seed(FieldSeed { s: self.s, f, out: &mut *self.out })?;
                 continue;
@@ -520,18 +556,20 @@ mod tests {
             ..crate::serve::ServeConfig::default()
         };
         let server = crate::serve::Server::start(cfg).await.unwrap();
-        let objs: Vec<(usize, Vec<u8>)> = {
+        let objs: Vec<(usize, Vec<u8>, Vec<u8>)> = {
             let st = server.app.lock();
             let idx = |p: &str| super::super::kinds::KINDS.iter().position(|k| k.plural == p).unwrap();
             [idx("pods"), idx("nodes")]
                 .into_iter()
                 .flat_map(|k| {
-                    st.stores[k].values().map(move |o| (k, super::super::real::body(&o.json).to_vec()))
+                    st.stores[k]
+                        .values()
+                        .map(move |o| (k, super::super::real::body(&o.json).to_vec(), o.json.to_vec()))
                 })
                 .collect()
         };
         let (mut json_bytes, mut pb_bytes, mut pods) = (0, 0, 0);
-        for (k, json) in &objs {
+        for (k, json, stored) in &objs {
             let kind = super::super::kinds::KINDS[*k].kind;
             let env = object("v1", kind, json).unwrap_or_else(|e| panic!("{kind}: {e}"));
             json_bytes += json.len();
@@ -541,11 +579,16 @@ mod tests {
             assert_eq!(unk.type_meta.and_then(|t| t.kind).as_deref(), Some(kind));
             let raw = unk.raw.unwrap();
             let v: Value = serde_json::from_slice(json).unwrap();
+            // The stored body (blob markers, encoded from the blobs' cache) says the same.
+            let from_stored = object("v1", kind, stored).unwrap();
+            let raw_stored =
+                k8s_pb::apimachinery::pkg::runtime::Unknown::decode(&from_stored[4..]).unwrap().raw.unwrap();
             let n = |v: &Value| v.as_array().map_or(0, Vec::len);
             let m = |v: &Value| v.as_object().map_or(0, |o| o.len());
             if kind == "Pod" {
                 pods += 1;
                 let p = pb::Pod::decode(raw.as_slice()).unwrap();
+                assert_eq!(pb::Pod::decode(raw_stored.as_slice()).unwrap(), p);
                 let (meta, spec, status) = (p.metadata.unwrap(), p.spec.unwrap(), p.status.unwrap());
                 assert_eq!(meta.name.as_deref(), v["metadata"]["name"].as_str());
                 assert_eq!(meta.labels.len(), m(&v["metadata"]["labels"]));
@@ -562,6 +605,7 @@ mod tests {
                 assert_eq!(status.container_statuses.len(), n(&v["status"]["containerStatuses"]));
             } else {
                 let node = pb::Node::decode(raw.as_slice()).unwrap();
+                assert_eq!(pb::Node::decode(raw_stored.as_slice()).unwrap(), node);
                 let (meta, status) = (node.metadata.unwrap(), node.status.unwrap());
                 assert_eq!(meta.labels.len(), m(&v["metadata"]["labels"]));
                 assert_eq!(meta.annotations.len(), m(&v["metadata"]["annotations"]));

@@ -74,6 +74,15 @@ impl Watch {
         }
     }
 
+    /// The event of a stored object (in protobuf encoded from its stored body, whose blobs are
+    /// encoded once).
+    fn event_of(&self, typ: &str, o: &Obj) -> Bytes {
+        if self.protobuf {
+            return self.event(typ, &o.json);
+        }
+        self.event(typ, &self.object(o))
+    }
+
     /// The event's object: as stored, or as the Table the client asked for.
     fn object(&self, o: &Obj) -> Bytes {
         let t = self.table.and_then(|inc| {
@@ -174,7 +183,7 @@ async fn run(
         }
     };
     for o in initial {
-        if tx.send(w.event("ADDED", &w.object(&o))).await.is_err() {
+        if tx.send(w.event_of("ADDED", &o)).await.is_err() {
             return;
         }
     }
@@ -205,9 +214,7 @@ async fn run(
             Ok(events) => {
                 for (typ, o) in events {
                     // Dropped meanwhile (`Control::drop_watches`): end now, not after the backlog.
-                    if cut.has_changed().unwrap_or(true)
-                        || tx.send(w.event(typ, &w.object(&o))).await.is_err()
-                    {
+                    if cut.has_changed().unwrap_or(true) || tx.send(w.event_of(typ, &o)).await.is_err() {
                         return;
                     }
                 }
