@@ -149,10 +149,11 @@ fn nested(tag: u32, out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
 /// Blobs (`real.rs`) encoded as the fields of a message: (blob id, message) → protobuf. A
 /// realistic pod's large parts (managedFields, env, probes…) are shared blobs: encoded once, a
 /// body's encoding is mostly copies.
-static BLOBS: LazyLock<RwLock<HashMap<(usize, usize), Result<Vec<u8>, String>>>> =
-    LazyLock::new(Default::default);
+type Encoded = Result<Vec<u8>, String>;
 
-fn blob(s: &Schema, id: usize, m: usize) -> Result<Vec<u8>, String> {
+static BLOBS: LazyLock<RwLock<HashMap<(usize, usize), Encoded>>> = LazyLock::new(Default::default);
+
+fn blob(s: &Schema, id: usize, m: usize) -> Encoded {
     if let Some(b) = BLOBS.read().unwrap_or_else(|e| e.into_inner()).get(&(id, m)) {
         return b.clone();
     }
