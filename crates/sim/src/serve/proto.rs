@@ -141,9 +141,23 @@ fn varint_field(tag: u32, v: u64, out: &mut Vec<u8>) {
 
 /// A nested message written by `f`, length-prefixed.
 fn nested(tag: u32, out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
-    let mut inner = Vec::new();
-    f(&mut inner);
-    bytes_field(tag, &inner, out);
+    key(tag, 2, out);
+    let at = out.len();
+    f(out);
+    prefix_len(out, at);
+}
+
+/// Insert the length of `out[at..]` at `at` (a nested message written in place: no buffer of
+/// its own, one move of its bytes).
+fn prefix_len(out: &mut Vec<u8>, at: usize) {
+    let (mut len, mut n, mut v) = ([0u8; 10], 0, (out.len() - at) as u64);
+    while v >= 0x80 {
+        len[n] = (v as u8) | 0x80;
+        v >>= 7;
+        n += 1;
+    }
+    len[n] = v as u8;
+    out.splice(at..at, len[..=n].iter().copied());
 }
 
 /// Blobs (`real.rs`) encoded as the fields of a message: (blob id, message) → protobuf. A
@@ -153,10 +167,17 @@ type Encoded = Result<Vec<u8>, String>;
 
 static BLOBS: LazyLock<RwLock<HashMap<(usize, usize), Encoded>>> = LazyLock::new(Default::default);
 
-fn blob(s: &Schema, id: usize, m: usize) -> Encoded {
+/// Append blob `id` encoded as fields of message `m` to `out`.
+fn blob_into(s: &Schema, id: usize, m: usize, out: &mut Vec<u8>) -> Result<(), String> {
     if let Some(b) = BLOBS.read().unwrap_or_else(|e| e.into_inner()).get(&(id, m)) {
-        return b.clone();
+        out.extend_from_slice(b.as_ref()?);
+        return Ok(());
     }
+    out.extend_from_slice(&blob(s, id, m)?);
+    Ok(())
+}
+
+fn blob(s: &Schema, id: usize, m: usize) -> Encoded {
     let encoded = (|| {
         let members = super::real::blob(id).ok_or_else(|| format!("no blob {id}"))?;
         let mut json = Vec::with_capacity(members.len() + 2);
@@ -297,7 +318,7 @@ impl<'de> Visitor<'de> for MsgSeed<'_> {
         while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             if let Some(id) = super::real::marker_id(&k) {
                 map.next_value::<IgnoredAny>()?;
-                self.out.extend_from_slice(&blob(self.s, id, self.m).map_err(de::Error::custom)?);
+                blob_into(self.s, id, self.m, self.out).map_err(de::Error::custom)?;
                 continue;
             }
             if k == "-" {
@@ -415,11 +436,15 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         match self.ty {
             Ty::Msg(m) => {
-                let mut inner = Vec::new();
+                let start = self.out.len();
+                key(self.tag, 2, self.out);
+                let at = self.out.len();
                 let present =
-                    d.deserialize_any(Present(MsgSeed { s: self.s, m, out: &mut inner, top: false }))?;
+                    d.deserialize_any(Present(MsgSeed { s: self.s, m, out: &mut *self.out, top: false }))?;
                 if present {
-                    bytes_field(self.tag, &inner, self.out);
+                    prefix_len(self.out, at);
+                } else {
+                    self.out.truncate(start);
                 }
                 Ok(())
             }
