@@ -379,7 +379,8 @@ pub struct ServeFlags {
     #[arg(long, value_name = "PER_SECOND", value_parser = parse_churn)]
     pub churn: Option<f64>,
     /// Inject a fault into every API request, to test a client against an overloaded or failing
-    /// API server: slow=<seconds>s, <status> (500, 503…) or <status>,retry-after=<seconds> (429).
+    /// API server: slow=<seconds>s, <status> (500, 503…), <status>,retry-after=<seconds> (429),
+    /// or cut-protobuf (protobuf list bodies cut short halfway).
     #[arg(long, default_value = "none")]
     pub fault: crate::sim::serve::Fault,
     /// Serve these Kubernetes objects instead of the simulated cluster: JSON files or
@@ -390,6 +391,10 @@ pub struct ServeFlags {
     /// real clusters have (managedFields, env, probes, volumes, statuses: about 10 KB a pod).
     #[arg(long)]
     pub slim: bool,
+    /// Answer JSON only, also to clients that ask for protobuf (by default nodes' and pods'
+    /// lists and watches are protobuf to clients that ask for it, as a real API server's are).
+    #[arg(long)]
+    pub no_protobuf: bool,
     #[command(flatten)]
     pub sim: SimFlags,
     #[command(flatten)]

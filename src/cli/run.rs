@@ -404,6 +404,7 @@ pub async fn serve(ui: &UiFlags, f: &ServeFlags) -> Result<()> {
         fault: f.fault,
         objects: f.objects.clone(),
         slim: f.slim,
+        no_protobuf: f.no_protobuf,
         ..ServeConfig::default()
     };
     // What can fail here is the address (--listen) or the files (--objects): a bad setting.

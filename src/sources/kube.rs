@@ -5,6 +5,7 @@ pub mod bgp;
 pub mod discovery;
 pub mod map;
 pub mod node_detail;
+pub mod pb;
 pub mod pipeline;
 pub mod retry_after;
 pub mod slim;
@@ -191,6 +192,10 @@ pub async fn run(client: Client, opts: KubeOptions, tx: mpsc::Sender<Vec<Update>
                         transient.remove(&kind);
                     }
                     st.apply(kind, ev);
+                    continue;
+                }
+                Some(Msg::Note(kind, note)) => {
+                    st.set_note(kind.scope(), note);
                     continue;
                 }
                 Some(Msg::Health(kind, scope, h, retry)) => {

@@ -227,3 +227,38 @@ async fn api_server_answering_after_10_s_still_syncs_with_one_request_each() {
     h.until("the server's pods", |s| pods_per_node(s) == want).await;
     h.stop().await;
 }
+
+/// Protobuf list bodies cut short (a server or proxy that dropped the rest of each page, the
+/// response otherwise complete): the source says the body was cut short and lists again, and
+/// shows no nodes or pods meanwhile (never the pages it did decode as a complete cluster); once
+/// the bodies are whole it has exactly the server's nodes and pods.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_protobuf_body_cut_short_is_an_error_and_a_relist_never_a_partial_cluster() {
+    let cfg = ServeConfig { fault: Fault::CutProtobuf, ..serve_config("127.0.0.1:0", &[]) };
+    let mut h = start_with(cfg, 100, None).await;
+    h.until("the source to say the body was cut short", |s| kube_error_with(s, "cut short")).await;
+    let before = h.server.control().requests().len();
+    let end = Instant::now() + Duration::from_secs(4);
+    while Instant::now() < end {
+        h.drain_for(Duration::from_millis(200)).await;
+        let snap = h.state.snapshot(chrono::Utc::now());
+        assert!(snap.nodes.is_empty(), "{} nodes shown from cut pages", snap.nodes.len());
+        assert!(snap.pods.is_empty(), "{} pods shown from cut pages", snap.pods.len());
+        let ok: Vec<_> = snap
+            .sources
+            .iter()
+            .filter(|x| matches!(x.scope.as_str(), "nodes" | "pods") && x.health.is_ok())
+            .collect();
+        assert!(ok.is_empty(), "a kind said ok while its bodies were cut: {ok:?}");
+    }
+    let relists = h.server.control().requests()[before..]
+        .iter()
+        .filter(|(_, q)| q.starts_with("/api/v1/pods?") && !q.contains("continue="))
+        .count();
+    assert!((1..=10).contains(&relists), "{relists} pod relists in 4 s of cut bodies");
+    h.server.control().set_fault(Fault::None);
+    let took = current_again(&mut h, Instant::now()).await;
+    eprintln!("cut protobuf: current again {took:?} after the bodies were whole");
+    assert!(took <= CURRENT_AGAIN, "current again {took:?} after the bodies were whole");
+    h.stop().await;
+}

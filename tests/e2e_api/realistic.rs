@@ -18,6 +18,8 @@ fn cfg(nodes: usize, pods: Option<usize>, slim: bool) -> ServeConfig {
         sim: SimConfig { nodes, ..SimConfig::default() },
         pods,
         slim,
+        // Nodes and pods in protobuf (the client asks for it), unless a test says JSON.
+        no_protobuf: false,
         // Built at one instant and never stepped: both servers hold the same cluster.
         now: Some(clustertop_core::testkit::T0),
         step: Duration::from_secs(3600),
@@ -95,14 +97,30 @@ async fn reqwest_free_get(url: &str) -> Vec<u8> {
     buf.split_off(at)
 }
 
+/// Realistic bodies in protobuf (what the client asks for), the same in JSON (a server that does
+/// not offer protobuf: the fallback) and slim bodies in JSON read as one model.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn realistic_and_slim_bodies_of_one_cluster_give_the_same_model() {
     let (real, a) = synced(cfg(24, None, false), Duration::from_secs(30)).await;
-    let (slim, b) = synced(cfg(24, None, true), Duration::from_secs(30)).await;
+    let (real_json, c) =
+        synced(ServeConfig { no_protobuf: true, ..cfg(24, None, false) }, Duration::from_secs(30)).await;
+    let (slim, b) =
+        synced(ServeConfig { no_protobuf: true, ..cfg(24, None, true) }, Duration::from_secs(30)).await;
     assert!(!a.nodes.is_empty());
-    let (ma, mb) = (model(&a), model(&b));
+    let (ma, mb, mc) = (model(&a), model(&b), model(&c));
     assert_eq!(first_difference(&ma, &mb, ""), None);
+    assert_eq!(first_difference(&mc, &mb, ""), None);
     assert_eq!(ma, mb);
+    assert_eq!(mc, mb);
+    // The sources' health says which encoding each list came in.
+    let note = |s: &Snapshot, scope: &str| {
+        s.sources.iter().find(|x| x.scope == scope).and_then(|x| x.note.clone()).unwrap_or_default()
+    };
+    for scope in ["nodes", "pods"] {
+        assert_eq!(note(&a, scope), "list: protobuf");
+        assert_eq!(note(&c, scope), "list: JSON");
+    }
+    real_json.stop().await;
     // The realistic pods are real-sized: 5-15 KB each; the slim ones under 1.5 KB.
     let pod = "/api/v1/namespaces/kube-system/pods";
     let (rb, sb) = (bytes_of(&real, pod).await, bytes_of(&slim, pod).await);

@@ -86,6 +86,7 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
                     "--fault",
                     "--objects",
                     "--slim",
+                    "--no-protobuf",
                 ],
                 SIM,
                 &["--refresh", "--tz", "--config"],

@@ -18,6 +18,7 @@ mod fault;
 mod kinds;
 mod load;
 mod objects;
+mod proto;
 mod real;
 mod select;
 mod state;
@@ -79,6 +80,9 @@ pub struct ServeConfig {
     /// a pod) instead of the bodies real clusters have (`managedFields`, env, probes, volumes,
     /// statuses: about 10 KB a pod).
     pub slim: bool,
+    /// Answer JSON only, also to clients that ask for protobuf (nodes' and pods' lists and
+    /// watches are served as protobuf to those that ask by default).
+    pub no_protobuf: bool,
     /// The instant the cluster is built at (default: the clock at start); two servers given the
     /// same instant and seed serve the same objects (tests).
     pub now: Option<chrono::DateTime<Utc>>,
@@ -97,6 +101,7 @@ impl Default for ServeConfig {
             fault: Fault::None,
             objects: Vec::new(),
             slim: false,
+            no_protobuf: false,
             now: None,
         }
     }
@@ -118,6 +123,8 @@ pub(crate) struct App {
     fault: Mutex<Fault>,
     /// `--scenario hostile`: fault messages carry escape sequences too.
     hostile: bool,
+    /// Nodes and pods in protobuf to clients that ask for it.
+    pub(crate) protobuf: bool,
     /// The kinds served (indices into `kinds::KINDS`).
     pub(crate) served: Vec<usize>,
     addr: String,
@@ -227,6 +234,7 @@ impl Server {
             paused: AtomicBool::new(false),
             fault: Mutex::new(cfg.fault),
             hostile: cfg.sim.scenario == super::Scenario::Hostile,
+            protobuf: !cfg.no_protobuf,
             served,
             addr: addr.to_string(),
         });

@@ -223,7 +223,8 @@ pub fn pod(
         runtime_class,
         priority_class,
         host_network: p.spec.host_network.unwrap_or(false),
-        phase: interner.get(p.status.phase.as_deref().unwrap_or("Unknown")),
+        // Empty is unknown too: protobuf bodies carry an unset phase as "" (JSON omits it).
+        phase: interner.get(p.status.phase.as_deref().filter(|s| !s.is_empty()).unwrap_or("Unknown")),
         offline,
         sandbox: sandbox_asks(&p.spec).boxed(),
         sandbox_start_s: sandbox_start_s(&p.status.conditions),

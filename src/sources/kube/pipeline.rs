@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
-use kube::api::{Api, ListParams, WatchEvent, WatchParams};
+use kube::api::{ListParams, WatchEvent, WatchParams};
 use kube::core::Request;
 use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt};
@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::map;
+use super::pb::{self, Proto};
 use super::state::{Ev, Kind, Obj};
 use super::watch::Msg;
 use crate::model::SourceHealth;
@@ -62,12 +63,15 @@ type Reduced = Vec<(String, Obj)>;
 
 /// GET `req` into `buf` (cleared first): one copy from the connection's chunks, into a buffer that
 /// is reused page after page (a fresh 5 MB buffer per page costs more in the allocator than the
-/// parse). Error statuses become `kube::Error::Api`, as kube's own requests make them.
-async fn fetch(client: &Client, req: http::Request<Vec<u8>>, buf: &mut Vec<u8>) -> Result<(), kube::Error> {
+/// parse). Asks for protobuf with JSON as the fallback; returns whether the answer is protobuf
+/// (by its Content-Type). Error statuses become `kube::Error::Api`, as kube's own requests make
+/// them.
+async fn fetch(client: &Client, req: http::Request<Vec<u8>>, buf: &mut Vec<u8>) -> Result<bool, kube::Error> {
     use http_body_util::BodyExt;
     buf.clear();
-    let res = client.send(req.map(kube::client::Body::from)).await?;
+    let res = client.send(accept(req).map(kube::client::Body::from)).await?;
     let status = res.status();
+    let protobuf = pb::is_protobuf(content_type(res.headers()));
     let mut body = res.into_body();
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame?.into_data() {
@@ -75,21 +79,50 @@ async fn fetch(client: &Client, req: http::Request<Vec<u8>>, buf: &mut Vec<u8>) 
         }
     }
     if status.is_client_error() || status.is_server_error() {
-        let text = String::from_utf8_lossy(buf);
-        let s = serde_json::from_str::<kube::core::Status>(&text).unwrap_or_else(|_| {
-            kube::core::Status::failure(text.trim(), "Failed to parse error data").with_code(status.as_u16())
-        });
-        return Err(kube::Error::Api(s.boxed()));
+        return Err(api_error(status, protobuf, buf));
     }
-    Ok(())
+    Ok(protobuf)
 }
 
-fn decode<K, F>(text: &[u8], f: &F) -> Result<(ListMeta, Reduced), serde_json::Error>
+/// The request asking for protobuf, JSON as the fallback.
+fn accept<B>(mut req: http::Request<B>) -> http::Request<B> {
+    req.headers_mut().insert(http::header::ACCEPT, http::HeaderValue::from_static(pb::ACCEPT));
+    req
+}
+
+fn content_type(h: &http::HeaderMap) -> Option<&str> {
+    h.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+}
+
+/// The `Status` of an error answer, in protobuf or JSON; its text when it is neither.
+fn api_error(status: http::StatusCode, protobuf: bool, body: &[u8]) -> kube::Error {
+    let decoded = if protobuf {
+        pb::status(body).ok()
+    } else {
+        serde_json::from_slice::<kube::core::Status>(body).ok()
+    };
+    let s = decoded.filter(|s| s.code != 0).unwrap_or_else(|| {
+        let text = String::from_utf8_lossy(body);
+        kube::core::Status::failure(text.trim(), "Failed to parse error data").with_code(status.as_u16())
+    });
+    kube::Error::Api(s.boxed())
+}
+
+/// A body that does not decode: an error the watcher reports and relists after.
+fn undecodable(e: impl std::error::Error + Send + Sync + 'static) -> kube::Error {
+    kube::Error::ReadEvents(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+fn decode<K, F>(text: &[u8], protobuf: bool, f: &F) -> Result<(ListMeta, Reduced), kube::Error>
 where
-    K: DeserializeOwned,
+    K: DeserializeOwned + Proto,
     F: Fn(K) -> Option<(String, Obj)>,
 {
-    let page: Page<K> = serde_json::from_slice(text)?;
+    if protobuf {
+        let (meta, items) = K::list(text).map_err(undecodable)?;
+        return Ok((meta, items.into_iter().filter_map(f).collect()));
+    }
+    let page: Page<K> = serde_json::from_slice(text).map_err(kube::Error::SerdeError)?;
     Ok((page.metadata, page.items.into_iter().filter_map(f).collect()))
 }
 
@@ -105,7 +138,8 @@ impl From<kube::Error> for Stop {
     }
 }
 
-/// List every page of `path`, sending `InitApply`s in order; returns the list's resourceVersion.
+/// List every page of `path`, sending `InitApply`s in order; returns the list's resourceVersion
+/// and whether its pages came in protobuf.
 async fn list<K, F>(
     client: &Client,
     path: &str,
@@ -113,9 +147,9 @@ async fn list<K, F>(
     kind: Kind,
     f: &Arc<F>,
     tx: &mpsc::Sender<Msg>,
-) -> Result<String, Stop>
+) -> Result<(String, bool), Stop>
 where
-    K: DeserializeOwned + Send + 'static,
+    K: DeserializeOwned + Proto + Send + 'static,
     F: Fn(K) -> Option<(String, Obj)> + Send + Sync + 'static,
 {
     let mut pending: VecDeque<Pending> = VecDeque::new();
@@ -123,6 +157,7 @@ where
     let (back_tx, mut back_rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let mut token: Option<String> = None;
     let mut rv = String::new();
+    let mut in_protobuf = true;
     loop {
         let mut lp = ListParams::default().limit(page_size.max(1));
         if let Some(t) = &token {
@@ -130,11 +165,12 @@ where
         }
         let req = Request::new(path).list(&lp).map_err(kube::Error::BuildRequest)?;
         let mut text = back_rx.try_recv().unwrap_or_default();
-        fetch(client, req, &mut text).await?;
-        let known = head(&text);
+        let protobuf = fetch(client, req, &mut text).await?;
+        in_protobuf &= protobuf;
+        let known = if protobuf { pb::head(&text) } else { head(&text) };
         let (g, back) = (f.clone(), back_tx.clone());
         pending.push_back(tokio::task::spawn_blocking(move || {
-            let r = decode::<K, F>(&text, &*g);
+            let r = decode::<K, F>(&text, protobuf, &*g);
             let _ = back.send(text);
             r
         }));
@@ -154,12 +190,12 @@ where
         let keep = if token.is_some() { IN_FLIGHT - 1 } else { 0 };
         drain(&mut pending, keep, kind, tx).await?;
         if token.is_none() {
-            return Ok(rv);
+            return Ok((rv, in_protobuf));
         }
     }
 }
 
-type Pending = JoinHandle<Result<(ListMeta, Reduced), serde_json::Error>>;
+type Pending = JoinHandle<Result<(ListMeta, Reduced), kube::Error>>;
 
 /// Wait for the oldest decoded pages until at most `keep` are pending, sending their objects;
 /// returns the last one's metadata.
@@ -174,7 +210,7 @@ async fn drain(
         let Some(h) = pending.pop_front() else { break };
         let (meta, items) = match h.await {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => return Err(Stop::Api(kube::Error::SerdeError(e))),
+            Ok(Err(e)) => return Err(Stop::Api(e)),
             Err(e) => return Err(Stop::Api(kube::Error::Service(Box::new(e)))),
         };
         for (key, o) in items {
@@ -219,14 +255,116 @@ fn is_gone(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Api(s) if s.code == 410)
 }
 
+/// Open a watch of `path` from `rv`, asking for protobuf (JSON as the fallback): its events, in
+/// the encoding the server answered with (newline-delimited JSON, or protobuf frames).
+async fn open_watch<K>(
+    client: &Client,
+    path: &str,
+    wp: &WatchParams,
+    rv: &str,
+) -> Result<impl futures::Stream<Item = Result<WatchEvent<K>, kube::Error>> + use<K>, kube::Error>
+where
+    K: Resource + DeserializeOwned + Proto,
+{
+    use http_body_util::BodyExt;
+    let req = Request::new(path).watch(wp, rv).map_err(kube::Error::BuildRequest)?;
+    let res = client.send(accept(req).map(kube::client::Body::from)).await?;
+    let status = res.status();
+    let protobuf = pb::is_protobuf(content_type(res.headers()));
+    let mut body = res.into_body();
+    if status.is_client_error() || status.is_server_error() {
+        let mut buf = Vec::new();
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame?.into_data() {
+                buf.extend_from_slice(&data);
+            }
+        }
+        return Err(api_error(status, protobuf, &buf));
+    }
+    Ok(futures::stream::unfold(
+        (body, Vec::<u8>::new(), false),
+        move |(mut body, mut buf, mut done)| async move {
+            loop {
+                if let Some((ev, used)) = next_event::<K>(&buf, protobuf) {
+                    buf.drain(..used);
+                    return Some((ev, (body, buf, done)));
+                }
+                if done {
+                    if buf.is_empty() {
+                        return None;
+                    }
+                    let left = buf.len();
+                    buf.clear();
+                    let e = pb::Error::Frame(left);
+                    return Some((Err(undecodable(e)), (body, buf, true)));
+                }
+                match body.frame().await {
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            buf.extend_from_slice(&data);
+                        }
+                    }
+                    Some(Err(e)) => {
+                        buf.clear();
+                        return Some((Err(e), (body, buf, true)));
+                    }
+                    None => done = true,
+                }
+            }
+        },
+    ))
+}
+
+/// The first complete event in `buf` and the bytes it took.
+fn next_event<K>(buf: &[u8], protobuf: bool) -> Option<(Result<WatchEvent<K>, kube::Error>, usize)>
+where
+    K: Resource + DeserializeOwned + Proto,
+{
+    if protobuf {
+        let (frame, used) = pb::frame(buf)?;
+        return Some((pb_event(frame).map_err(undecodable), used));
+    }
+    let mut from = 0;
+    loop {
+        let end = from + buf[from..].iter().position(|&b| b == b'\n')?;
+        let line = &buf[from..end];
+        if !line.trim_ascii().is_empty() {
+            return Some((serde_json::from_slice(line).map_err(kube::Error::SerdeError), end + 1));
+        }
+        from = end + 1;
+    }
+}
+
+/// A protobuf watch event (a `WatchEvent` frame whose object is an envelope).
+fn pb_event<K: Resource + Proto>(frame: &[u8]) -> Result<WatchEvent<K>, pb::Error> {
+    use prost::Message;
+    let ev = pb::PbWatchEvent::decode(frame)?;
+    let raw = ev.object.and_then(|o| o.raw).unwrap_or_default();
+    Ok(match ev.r#type.as_deref().unwrap_or_default() {
+        "ADDED" => WatchEvent::Added(K::one(&raw)?),
+        "MODIFIED" => WatchEvent::Modified(K::one(&raw)?),
+        "DELETED" => WatchEvent::Deleted(K::one(&raw)?),
+        "BOOKMARK" => {
+            let k = K::one(&raw)?;
+            WatchEvent::Bookmark(kube::core::watch::Bookmark {
+                types: kube::core::TypeMeta::default(),
+                metadata: kube::core::watch::BookmarkMeta {
+                    resource_version: k.resource_version().unwrap_or_default(),
+                    annotations: Default::default(),
+                },
+            })
+        }
+        _ => WatchEvent::Error(Box::new(pb::status(&raw)?)),
+    })
+}
+
 /// List (pipelined) and watch `K` forever, sending reduced events; returns when `tx` closes.
 pub async fn watch<K, F>(client: Client, page_size: u32, kind: Kind, f: F, tx: mpsc::Sender<Msg>)
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Proto + Debug + Send + 'static,
     F: Fn(K) -> Option<(String, Obj)> + Send + Sync + 'static,
 {
     let path = K::url_path(&(), None);
-    let api: Api<K> = Api::all(client.clone());
     let f = Arc::new(f);
     let mut backoff = Backoff::new();
     loop {
@@ -234,7 +372,13 @@ where
             return;
         }
         let mut rv = match list::<K, F>(&client, &path, page_size, kind, &f, &tx).await {
-            Ok(rv) => rv,
+            Ok((rv, protobuf)) => {
+                let note = format!("list: {}", if protobuf { "protobuf" } else { "JSON" });
+                if tx.send(Msg::Note(kind, note)).await.is_err() {
+                    return;
+                }
+                rv
+            }
             Err(Stop::Closed) => return,
             Err(Stop::Api(e)) => {
                 if report(kind, &watcher::Error::InitialListFailed(e), &tx).await {
@@ -251,7 +395,7 @@ where
         // Watch from the list's version until the server says it is too old (410): then relist.
         'watch: loop {
             let wp = WatchParams::default().timeout(290);
-            let stream = match api.watch(&wp, &rv).await {
+            let stream = match open_watch::<K>(&client, &path, &wp, &rv).await {
                 Ok(s) => s,
                 Err(e) => {
                     let gone = is_gone(&e);
@@ -328,16 +472,34 @@ mod tests {
         assert_eq!(head(b"not json"), None);
     }
 
+    #[derive(Deserialize)]
+    struct N {
+        n: i64,
+    }
+
+    impl Proto for N {
+        fn list(_: &[u8]) -> Result<(ListMeta, Vec<Self>), pb::Error> {
+            Err(pb::Error::Magic)
+        }
+        fn one(_: &[u8]) -> Result<Self, pb::Error> {
+            Err(pb::Error::Magic)
+        }
+    }
+
     #[test]
     fn a_page_decodes_without_its_type_fields_and_with_null_items() {
-        let f = |v: serde_json::Value| Some((v["n"].to_string(), Obj::Present));
-        let (m, items) =
-            decode(br#"{"kind":"X","metadata":{"resourceVersion":"7"},"items":[{"n":1},{"n":2}]}"#, &f)
-                .expect("page");
+        let f = |v: N| Some((v.n.to_string(), Obj::Present));
+        let (m, items) = decode(
+            br#"{"kind":"X","metadata":{"resourceVersion":"7"},"items":[{"n":1},{"n":2}]}"#,
+            false,
+            &f,
+        )
+        .expect("page");
         assert_eq!(m.resource_version.as_deref(), Some("7"));
         assert_eq!(items.len(), 2);
-        let (_, none) = decode(br#"{"items":null}"#, &f).expect("null items");
+        let (_, none) = decode(br#"{"items":null}"#, false, &f).expect("null items");
         assert!(none.is_empty());
-        assert!(decode(br#"{"items":[{"n":1}"#, &f).is_err(), "a page cut short is an error");
+        assert!(decode(br#"{"items":[{"n":1}"#, false, &f).is_err(), "a page cut short is an error");
+        assert!(decode(br#"{"items":[]}"#, true, &f).is_err(), "protobuf by its Content-Type");
     }
 }

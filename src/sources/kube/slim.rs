@@ -183,7 +183,7 @@ fn shm_mounts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<SlimMount>, 
 }
 
 /// Koordinator's batch resources (`kubernetes.io/batch-cpu`, `kubernetes.io/batch-memory`).
-const BATCH_PREFIX: &str = "kubernetes.io/batch-";
+pub const BATCH_PREFIX: &str = "kubernetes.io/batch-";
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]

@@ -103,6 +103,9 @@ pub struct State {
     tracks: BTreeMap<(String, String), Track>,
     health: BTreeMap<String, SourceHealth>,
     health_out: Vec<(String, SourceHealth)>,
+    /// Notes (the encoding a kind was listed in), sent when they change.
+    notes: BTreeMap<String, String>,
+    notes_out: Vec<(String, String)>,
 }
 
 impl State {
@@ -120,6 +123,16 @@ impl State {
             tracks: BTreeMap::new(),
             health: BTreeMap::new(),
             health_out: Vec::new(),
+            notes: BTreeMap::new(),
+            notes_out: Vec::new(),
+        }
+    }
+
+    /// A scope's note (`list: protobuf`), queued for the next flush when it changed.
+    pub fn set_note(&mut self, scope: &str, note: String) {
+        if self.notes.get(scope) != Some(&note) {
+            self.notes.insert(scope.to_string(), note.clone());
+            self.notes_out.push((scope.to_string(), note));
         }
     }
 
@@ -293,6 +306,9 @@ impl State {
         }
         for (scope, health) in std::mem::take(&mut self.health_out) {
             out.push(Update::Health { source: SourceId::Kubernetes, scope, health, at: now });
+        }
+        for (scope, note) in std::mem::take(&mut self.notes_out) {
+            out.push(Update::Note { source: SourceId::Kubernetes, scope, note });
         }
         out
     }

@@ -28,6 +28,9 @@ pub enum Msg {
     /// A health change for `scope` (the kind's scope, or "" for the connection), with the wait
     /// the server asked for before a retry (`Retry-After`; zero when none).
     Health(Kind, String, SourceHealth, Duration),
+    /// What the source says about a kind beside its health: the encoding its list came in
+    /// (`list: protobuf`, `list: JSON`).
+    Note(Kind, String),
 }
 
 /// Options the reducers need.

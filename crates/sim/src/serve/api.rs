@@ -73,8 +73,16 @@ pub(crate) async fn handle(
     if let super::Fault::Slow(d) = fault {
         tokio::time::sleep(d).await;
     }
-    let as_table = table::wanted(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
-    let resp = route(&app, method, uri, as_table);
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let as_table = table::wanted(accept);
+    let enc = if as_table {
+        Enc::Table
+    } else if app.protobuf && super::proto::wanted(accept) {
+        Enc::Protobuf
+    } else {
+        Enc::Json
+    };
+    let resp = route(&app, method, uri, enc);
     super::stats::counted(app.counters.clone(), verb, resp)
 }
 
@@ -99,8 +107,23 @@ fn verb(method: &Method, uri: &Uri) -> &'static str {
     }
 }
 
-/// `as_table`: the client asked for a `meta.k8s.io/v1` Table (kubectl get).
-fn route(app: &Arc<App>, method: Method, uri: Uri, as_table: bool) -> Response {
+/// The encoding a request asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Enc {
+    Json,
+    /// A `meta.k8s.io/v1` Table (kubectl get).
+    Table,
+    /// `application/vnd.kubernetes.protobuf`: served for nodes' and pods' lists and watches
+    /// (`proto.rs`), JSON for the other kinds, as the API server does for custom resources.
+    Protobuf,
+}
+
+/// Whether protobuf is served for `kind` (the built-in kinds whose bodies are large).
+pub(crate) fn protobuf_kind(kind: usize) -> bool {
+    matches!(KINDS[kind].plural, "nodes" | "pods") && KINDS[kind].group.is_empty()
+}
+
+fn route(app: &Arc<App>, method: Method, uri: Uri, enc: Enc) -> Response {
     let pq = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
     app.log(method.as_str(), &pq);
     if method != Method::GET {
@@ -117,8 +140,8 @@ fn route(app: &Arc<App>, method: Method, uri: Uri, as_table: bool) -> Response {
         ["api", "v1"] => kinds::resource_list(&app.served, "", "v1"),
         ["apis", g] => kinds::group(&app.served, g),
         ["apis", g, v] => kinds::resource_list(&app.served, g, v),
-        ["api", "v1", rest @ ..] => return resource(app, "", "v1", rest, &params, as_table),
-        ["apis", g, v, rest @ ..] => return resource(app, g, v, rest, &params, as_table),
+        ["api", "v1", rest @ ..] => return resource(app, "", "v1", rest, &params, enc),
+        ["apis", g, v, rest @ ..] => return resource(app, g, v, rest, &params, enc),
         _ => None,
     };
     match doc {
@@ -127,14 +150,8 @@ fn route(app: &Arc<App>, method: Method, uri: Uri, as_table: bool) -> Response {
     }
 }
 
-fn resource(
-    app: &Arc<App>,
-    group: &str,
-    version: &str,
-    rest: &[&str],
-    q: &Params,
-    as_table: bool,
-) -> Response {
+fn resource(app: &Arc<App>, group: &str, version: &str, rest: &[&str], q: &Params, enc: Enc) -> Response {
+    let as_table = enc == Enc::Table;
     let (ns, plural, name) = match rest {
         [plural] => (None, *plural, None),
         [plural, name] => (None, *plural, Some(*name)),
@@ -193,9 +210,10 @@ fn resource(
     }
     if watch {
         let table = as_table.then(|| Include::parse(q.get("includeObject").map(String::as_str)));
-        return super::watch::start(app.clone(), kind, ns.map(str::to_string), sel, q, table);
+        let protobuf = enc == Enc::Protobuf && protobuf_kind(kind);
+        return super::watch::start(app.clone(), kind, ns.map(str::to_string), sel, q, table, protobuf);
     }
-    list(app, kind, ns, &sel, q, as_table)
+    list(app, kind, ns, &sel, q, enc)
 }
 
 /// The Table of `items` when their kind is printed server-side (nodes, pods).
@@ -226,14 +244,8 @@ fn decode_token(t: &str) -> Option<(u64, (String, String))> {
     Some((rv, (parts.next()?.to_string(), parts.next()?.to_string())))
 }
 
-fn list(
-    app: &Arc<App>,
-    kind: usize,
-    ns: Option<&str>,
-    sel: &Selector,
-    q: &Params,
-    as_table: bool,
-) -> Response {
+fn list(app: &Arc<App>, kind: usize, ns: Option<&str>, sel: &Selector, q: &Params, enc: Enc) -> Response {
+    let as_table = enc == Enc::Table;
     let limit = q.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
     let token = match q.get("continue").filter(|c| !c.is_empty()) {
         Some(c) => match decode_token(c) {
@@ -290,6 +302,10 @@ fn list(
     if as_table && let Some(t) = table_of(kind, &items, meta.clone(), q) {
         return json_value(&t);
     }
+    if enc == Enc::Protobuf && protobuf_kind(kind) {
+        let cut = app.fault() == super::Fault::CutProtobuf;
+        return proto_list(kind, items, list_rv, next.as_deref(), cut);
+    }
     let head = format!(
         "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{},\"items\":[",
         k.kind,
@@ -319,4 +335,69 @@ fn stream_items(head: String, items: Vec<Arc<Obj>>) -> Body {
     let tail = futures::stream::iter([Bytes::from_static(b"]}")]);
 
     Body::from_stream(first.chain(body).chain(tail).map(Ok::<_, Infallible>))
+}
+
+pub(crate) fn proto_bytes(code: StatusCode, body: Bytes) -> Response {
+    (code, [(header::CONTENT_TYPE, super::proto::MEDIA_TYPE)], body).into_response()
+}
+
+/// Lists this long are sized in a first pass and encoded again as they are sent (flat memory);
+/// shorter ones (a page) are encoded at once.
+const PROTO_BUFFERED: usize = 2048;
+
+/// The protobuf list body (`proto.rs`); with `cut`, cut short halfway (`--fault cut-protobuf`).
+fn proto_list(kind: usize, items: Vec<Arc<Obj>>, rv: u64, next: Option<&str>, cut: bool) -> Response {
+    use super::proto;
+    let k = KINDS[kind];
+    let list_kind = format!("{}List", k.kind);
+    let mut head = Vec::new();
+    proto::list_meta_field(&proto::list_meta(&rv.to_string(), next), &mut head);
+    let mut raw = Vec::new();
+    // From the stored body: its blobs are encoded once (`proto.rs`).
+    let encode = |o: &Obj, raw: &mut Vec<u8>| {
+        raw.clear();
+        proto::encode(k.kind, &o.json, raw)
+    };
+    if items.len() <= PROTO_BUFFERED {
+        let mut list = head;
+        for o in &items {
+            if let Err(e) = encode(o, &mut raw) {
+                return status(500, "InternalError", &e, None);
+            }
+            proto::item(&raw, &mut list);
+        }
+        let mut out = Vec::with_capacity(list.len() + 64);
+        proto::envelope(&k.api_version(), &list_kind, &list, &mut out);
+        if cut {
+            out.truncate(out.len() / 2);
+        }
+        return proto_bytes(StatusCode::OK, Bytes::from(out));
+    }
+    let mut len = head.len();
+    for o in &items {
+        if let Err(e) = encode(o, &mut raw) {
+            return status(500, "InternalError", &e, None);
+        }
+        len += proto::item_len(raw.len());
+    }
+    let mut first = proto::list_head(&k.api_version(), &list_kind, len);
+    first.extend_from_slice(&head);
+    const CHUNK: usize = 512;
+    let items = Arc::new(items);
+    let chunks = items.len().div_ceil(CHUNK);
+    let sent = if cut { chunks / 2 } else { chunks };
+    let body = futures::stream::iter(0..sent).map(move |c| {
+        let part = &items[c * CHUNK..((c + 1) * CHUNK).min(items.len())];
+        let (mut raw, mut buf) = (Vec::new(), Vec::new());
+        for o in part {
+            raw.clear();
+            // Encoded once already (the first pass): it does not fail now.
+            let _ = proto::encode(k.kind, &o.json, &mut raw);
+            proto::item(&raw, &mut buf);
+        }
+        Bytes::from(buf)
+    });
+    let tail = futures::stream::iter((!cut).then(proto::tail).map(Bytes::from));
+    let body = futures::stream::iter([Bytes::from(first)]).chain(body).chain(tail);
+    proto_bytes(StatusCode::OK, Bytes::new()).map(|_| Body::from_stream(body.map(Ok::<_, Infallible>)))
 }

@@ -23,6 +23,9 @@ pub enum Fault {
     /// `Retry-After` (header and `details.retryAfterSeconds`, as API Priority and Fairness does)
     /// when given.
     Status { code: u16, retry_after: Option<u32> },
+    /// Protobuf list bodies (nodes, pods) are cut short halfway, the response otherwise
+    /// complete: a proxy or server that dropped the rest (`cut-protobuf`).
+    CutProtobuf,
 }
 
 impl Fault {
@@ -54,11 +57,14 @@ impl FromStr for Fault {
     fn from_str(s: &str) -> Result<Fault, String> {
         let bad = || {
             format!(
-                "{s:?} is not a fault: use none, slow=<seconds>s, <status> or <status>,retry-after=<seconds>"
+                "{s:?} is not a fault: use none, slow=<seconds>s, <status>, <status>,retry-after=<seconds> or cut-protobuf"
             )
         };
         if s == "none" {
             return Ok(Fault::None);
+        }
+        if s == "cut-protobuf" {
+            return Ok(Fault::CutProtobuf);
         }
         if let Some(d) = s.strip_prefix("slow=") {
             let secs: f64 = d.trim_end_matches('s').parse().map_err(|_| bad())?;
@@ -81,6 +87,7 @@ impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Fault::None => write!(f, "none"),
+            Fault::CutProtobuf => write!(f, "cut-protobuf"),
             Fault::Slow(d) => write!(f, "slow={}s", d.as_secs_f64()),
             Fault::Status { code, retry_after: None } => write!(f, "{code}"),
             Fault::Status { code, retry_after: Some(s) } => write!(f, "{code},retry-after={s}"),
@@ -94,7 +101,7 @@ mod tests {
 
     #[test]
     fn parses_and_prints_each_form() {
-        for s in ["none", "slow=10s", "slow=0.5s", "500", "429,retry-after=5", "503"] {
+        for s in ["none", "cut-protobuf", "slow=10s", "slow=0.5s", "500", "429,retry-after=5", "503"] {
             let f: Fault = s.parse().unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(f.to_string(), s);
         }

@@ -62,6 +62,17 @@ fn put_marker(obj: &mut Value, key: &str, make: impl FnOnce() -> Value) {
     }
 }
 
+/// The members of blob `id` (JSON text without braces), for the protobuf encoder (`proto.rs`),
+/// which encodes each blob once.
+pub(crate) fn blob(id: usize) -> Option<Bytes> {
+    REGISTRY.read().unwrap_or_else(|e| e.into_inner()).blobs.get(id).cloned()
+}
+
+/// The blob id of a marker key (`\u{1}<id>`), as a decoded JSON key.
+pub(crate) fn marker_id(key: &str) -> Option<usize> {
+    key.strip_prefix('\u{1}')?.parse().ok()
+}
+
 /// Where the next marker starts in `json` (its opening quote), its blob id and its end.
 fn next_marker(json: &[u8], from: usize) -> Option<(usize, usize, usize)> {
     let mut i = from;

@@ -36,8 +36,12 @@ fn line(typ: &str, object: &[u8]) -> Bytes {
     Bytes::from(buf)
 }
 
-fn error_line(message: &str) -> Bytes {
-    line("ERROR", expired(message).to_string().as_bytes())
+fn error_line(message: &str, protobuf: bool) -> Bytes {
+    let status = expired(message).to_string();
+    if protobuf {
+        return Bytes::from(super::proto::watch_frame("ERROR", &super::proto::status(status.as_bytes())));
+    }
+    line("ERROR", status.as_bytes())
 }
 
 /// The start of a stream: (cursor, epoch, objects to send as ADDED), or a 410 message.
@@ -50,9 +54,35 @@ struct Watch {
     /// Each event's object as a one-row Table (`kubectl get -w`), for the kinds printed
     /// server-side.
     table: Option<Include>,
+    /// Protobuf frames (`proto.rs`) instead of JSON lines.
+    protobuf: bool,
 }
 
 impl Watch {
+    /// One event: a JSON line, or a protobuf frame whose object is an envelope.
+    fn event(&self, typ: &str, object: &[u8]) -> Bytes {
+        if !self.protobuf {
+            return line(typ, object);
+        }
+        let k = KINDS[self.kind];
+        match super::proto::object(&k.api_version(), k.kind, object) {
+            Ok(env) => Bytes::from(super::proto::watch_frame(typ, &env)),
+            Err(e) => {
+                let status = super::api::status_value(500, "InternalError", &e, None).to_string();
+                Bytes::from(super::proto::watch_frame("ERROR", &super::proto::status(status.as_bytes())))
+            }
+        }
+    }
+
+    /// The event of a stored object (in protobuf encoded from its stored body, whose blobs are
+    /// encoded once).
+    fn event_of(&self, typ: &str, o: &Obj) -> Bytes {
+        if self.protobuf {
+            return self.event(typ, &o.json);
+        }
+        self.event(typ, &self.object(o))
+    }
+
     /// The event's object: as stored, or as the Table the client asked for.
     fn object(&self, o: &Obj) -> Bytes {
         let t = self.table.and_then(|inc| {
@@ -77,6 +107,7 @@ pub(crate) fn start(
     sel: Selector,
     q: &HashMap<String, String>,
     table: Option<Include>,
+    protobuf: bool,
 ) -> Response {
     let from = q.get("resourceVersion").filter(|r| !r.is_empty() && *r != "0").map(|r| r.parse::<u64>());
     let from = match from {
@@ -91,7 +122,7 @@ pub(crate) fn start(
         .unwrap_or(DEFAULT_TIMEOUT);
     let bookmarks = q.get("allowWatchBookmarks").is_some_and(|b| b == "true" || b == "1");
     let (tx, rx) = mpsc::channel::<Bytes>(64);
-    let w = Watch { kind, ns, sel, table };
+    let w = Watch { kind, ns, sel, table, protobuf };
     // Where the stream starts, fixed before the response goes out: after `from`, or the
     // current objects as ADDED.
     let begin: Begin = {
@@ -119,7 +150,16 @@ pub(crate) fn start(
     };
     tokio::spawn(run(app, w, begin, timeout, bookmarks, tx));
     let body = Body::from_stream(ReceiverStream::new(rx).map(Ok::<_, Infallible>));
-    let mut resp = json_bytes(StatusCode::OK, Bytes::new());
+    let mut resp = if protobuf {
+        let mut r = super::api::proto_bytes(StatusCode::OK, Bytes::new());
+        r.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static(super::proto::WATCH_MEDIA_TYPE),
+        );
+        r
+    } else {
+        json_bytes(StatusCode::OK, Bytes::new())
+    };
     *resp.body_mut() = body;
     resp
 }
@@ -138,12 +178,12 @@ async fn run(
     let (mut cursor, epoch, initial) = match begin {
         Ok(b) => b,
         Err(msg) => {
-            let _ = tx.send(error_line(&msg)).await;
+            let _ = tx.send(error_line(&msg, w.protobuf)).await;
             return;
         }
     };
     for o in initial {
-        if tx.send(line("ADDED", &w.object(&o))).await.is_err() {
+        if tx.send(w.event_of("ADDED", &o)).await.is_err() {
             return;
         }
     }
@@ -151,7 +191,9 @@ async fn run(
     let mut next_bookmark = Instant::now() + BOOKMARK_EVERY;
     let k = KINDS[w.kind];
     loop {
-        let batch: Result<Vec<Bytes>, String> = {
+        // The events are picked under the lock and encoded outside it (a protobuf event is
+        // encoded from the JSON body: not to be done while the stepper and requests wait).
+        let batch: Result<Vec<(&'static str, Arc<Obj>)>, String> = {
             let st = app.lock();
             if st.epoch != epoch || cursor < st.compacted {
                 Err(format!("too old resource version: {cursor} ({})", st.compacted))
@@ -162,22 +204,23 @@ async fn run(
                     .iter()
                     .skip(start)
                     .filter(|e| w.wants(e.kind, &e.obj))
-                    .map(|e| line(e.typ, &w.object(&e.obj)))
+                    .map(|e| (e.typ, e.obj.clone()))
                     .collect();
                 cursor = cursor.max(st.rv);
                 Ok(out)
             }
         };
         match batch {
-            Ok(lines) => {
-                for l in lines {
-                    if tx.send(l).await.is_err() {
+            Ok(events) => {
+                for (typ, o) in events {
+                    // Dropped meanwhile (`Control::drop_watches`): end now, not after the backlog.
+                    if cut.has_changed().unwrap_or(true) || tx.send(w.event_of(typ, &o)).await.is_err() {
                         return;
                     }
                 }
             }
             Err(msg) => {
-                let _ = tx.send(error_line(&msg)).await;
+                let _ = tx.send(error_line(&msg, w.protobuf)).await;
                 return;
             }
         }
@@ -191,7 +234,7 @@ async fn run(
                         k.kind,
                         k.api_version()
                     );
-                    if tx.send(line("BOOKMARK", obj.as_bytes())).await.is_err() {
+                    if tx.send(w.event("BOOKMARK", obj.as_bytes())).await.is_err() {
                         return;
                     }
                 }
