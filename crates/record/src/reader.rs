@@ -358,7 +358,15 @@ impl Recording {
 
 impl History for Recording {
     fn snapshot_at(&self, t: DateTime<Utc>) -> Result<Snapshot, Error> {
-        Ok(self.state_at(t)?.snapshot(t))
+        let snap = self.state_at(t)?.snapshot(t);
+        // A session's first instants, before any source said anything: not an empty cluster.
+        if snap.sources.is_empty() {
+            return Err(Error::Unavailable(format!(
+                "nothing was recorded yet at {}: the recording had started, no source had reported",
+                t.format("%Y-%m-%dT%H:%M:%SZ")
+            )));
+        }
+        Ok(snap)
     }
 
     fn changes(

@@ -176,6 +176,28 @@ fn without_thinning_a_replayed_moment_is_exactly_the_live_one_at_the_recorded_pr
     }
 }
 
+/// The instants of a session before its first batch are not an empty cluster: the seek says
+/// nothing was recorded yet (the cursor stepping back to a recording's start landed there, and
+/// showed 0 nodes, 0 pods and no finding).
+#[test]
+fn before_any_source_reported_a_moment_is_unknown_not_empty() {
+    let dir = TempDir::new("first");
+    let path = dir.file("c.sqlite");
+    let mut sim =
+        Sim::new(SimConfig { nodes: 8, scenario: Scenario::Migration, ..SimConfig::default() }, at(0));
+    let mut w = Writer::create(&path, &header(&sim.label()), Options::default(), at(0)).expect("create");
+    w.record(at(2), &sim.initial()).expect("record");
+    w.close().expect("close");
+    let r = Recording::open(&path, Settings::default()).expect("open");
+    for t in [at(0), at(1)] {
+        match r.snapshot_at(t) {
+            Err(Error::Unavailable(why)) => assert!(why.contains("nothing was recorded yet"), "{why}"),
+            other => panic!("at {t}: {:?}", other.map(|s| s.nodes.len())),
+        }
+    }
+    assert_eq!(r.snapshot_at(at(2)).expect("after the first batch").nodes.len(), 8);
+}
+
 /// The cursor's seeks start from states earlier seeks left (checkpoints): moving back and forth,
 /// in any order, while the recorder writes and compacts and after it closed, every moment reads
 /// exactly as a fresh read of the file does.
@@ -401,7 +423,8 @@ fn two_recorders_do_not_share_a_file_and_files_are_private() {
     let r = Recording::open(&p, Settings::default()).expect("open");
     assert_eq!(r.spans().expect("spans").len(), 2);
     assert_eq!(r.snapshot_at(at(3)).expect("snapshot").nodes.len(), 6);
-    assert!(r.snapshot_at(at(10)).expect("second session").nodes.is_empty());
+    // The second session recorded nothing: not an empty cluster.
+    assert!(matches!(r.snapshot_at(at(10)), Err(Error::Unavailable(_))), "second session");
 }
 
 #[test]
