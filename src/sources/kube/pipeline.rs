@@ -383,9 +383,12 @@ fn refused(e: &kube::Error) -> bool {
 
 /// A stream that ended, or failed, before the initial-events-end bookmark: an error (the kind is
 /// relisted; what came is never shown as the complete list).
-fn ended_early(objects: usize) -> kube::Error {
-    let msg =
+fn ended_early(objects: usize, cause: Option<&dyn std::fmt::Display>) -> kube::Error {
+    let mut msg =
         format!("the streaming list ended after {objects} objects, before its initial-events-end bookmark");
+    if let Some(c) = cause {
+        msg = format!("{msg}: {c}");
+    }
     kube::Error::ReadEvents(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, msg))
 }
 
@@ -430,18 +433,14 @@ where
                 return Ok(Streamed::Unsupported);
             }
             Ok(WatchEvent::Error(s)) => return Err(Stop::Api(kube::Error::Api(s))),
-            Err(e) => {
-                let cause = ended_early(objects).to_string();
-                return Err(Stop::Api(kube::Error::ReadEvents(std::io::Error::other(format!(
-                    "{cause}: {e}"
-                )))));
-            }
+            Err(e) => return Err(Stop::Api(ended_early(objects, Some(&e)))),
         }
     }
-    Err(Stop::Api(ended_early(objects)))
+    Err(Stop::Api(ended_early(objects, None)))
 }
 
-/// List (streaming, or pipelined pages) and watch `K` forever, sending reduced events; returns when `tx` closes.
+/// List (streaming, or pipelined pages) and watch `K` forever, sending reduced events; returns
+/// when `tx` closes.
 pub async fn watch<K, F>(client: Client, page_size: u32, kind: Kind, f: F, tx: mpsc::Sender<Msg>)
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Proto + Debug + Send + 'static,
