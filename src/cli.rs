@@ -395,6 +395,10 @@ pub struct ServeFlags {
     /// lists and watches are protobuf to clients that ask for it, as a real API server's are).
     #[arg(long)]
     pub no_protobuf: bool,
+    /// Refuse streaming lists (watches with sendInitialEvents=true, the WatchList feature) with
+    /// 422 Invalid, as an API server without the feature does; clients fall back to pages.
+    #[arg(long)]
+    pub no_watch_list: bool,
     #[command(flatten)]
     pub sim: SimFlags,
     #[command(flatten)]

@@ -405,6 +405,7 @@ pub async fn serve(ui: &UiFlags, f: &ServeFlags) -> Result<()> {
         objects: f.objects.clone(),
         slim: f.slim,
         no_protobuf: f.no_protobuf,
+        no_watch_list: f.no_watch_list,
         ..ServeConfig::default()
     };
     // What can fail here is the address (--listen) or the files (--objects): a bad setting.

@@ -234,7 +234,9 @@ async fn api_server_answering_after_10_s_still_syncs_with_one_request_each() {
 /// the bodies are whole it has exactly the server's nodes and pods.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_protobuf_body_cut_short_is_an_error_and_a_relist_never_a_partial_cluster() {
-    let cfg = ServeConfig { fault: Fault::CutProtobuf, ..serve_config("127.0.0.1:0", &[]) };
+    // Paginated lists (a server without streaming lists): their bodies are the ones cut.
+    let cfg =
+        ServeConfig { fault: Fault::CutProtobuf, no_watch_list: true, ..serve_config("127.0.0.1:0", &[]) };
     let mut h = start_with(cfg, 100, None).await;
     h.until("the source to say the body was cut short", |s| kube_error_with(s, "cut short")).await;
     let before = h.server.control().requests().len();
@@ -260,5 +262,49 @@ async fn a_protobuf_body_cut_short_is_an_error_and_a_relist_never_a_partial_clus
     let took = current_again(&mut h, Instant::now()).await;
     eprintln!("cut protobuf: current again {took:?} after the bodies were whole");
     assert!(took <= CURRENT_AGAIN, "current again {took:?} after the bodies were whole");
+    h.stop().await;
+}
+
+/// Streaming lists that the server ends early (after half of the initial events, before the
+/// `k8s.io/initial-events-end` bookmark): the source says so and lists again, and shows no nodes
+/// or pods meanwhile (never the objects that did come as a complete cluster); once the streams
+/// are whole it has exactly the server's nodes and pods, listed by streaming lists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streaming_list_ended_early_is_an_error_and_a_relist_never_a_partial_cluster() {
+    let cfg = ServeConfig { fault: Fault::CutWatchList, ..serve_config("127.0.0.1:0", &[]) };
+    let mut h = start_with(cfg, 100, None).await;
+    h.until("the source to say the streaming list ended early", |s| {
+        kube_error_with(s, "before its initial-events-end bookmark")
+    })
+    .await;
+    let before = h.server.control().requests().len();
+    let end = Instant::now() + Duration::from_secs(4);
+    while Instant::now() < end {
+        h.drain_for(Duration::from_millis(200)).await;
+        let snap = h.state.snapshot(chrono::Utc::now());
+        assert!(snap.nodes.is_empty(), "{} nodes shown from a cut streaming list", snap.nodes.len());
+        assert!(snap.pods.is_empty(), "{} pods shown from a cut streaming list", snap.pods.len());
+        let ok: Vec<_> = snap
+            .sources
+            .iter()
+            .filter(|x| matches!(x.scope.as_str(), "nodes" | "pods") && x.health.is_ok())
+            .collect();
+        assert!(ok.is_empty(), "a kind said ok while its streaming lists were cut: {ok:?}");
+    }
+    let reqs = h.server.control().requests();
+    let relists = reqs[before..]
+        .iter()
+        .filter(|(_, q)| q.starts_with("/api/v1/pods?") && q.contains("sendInitialEvents=true"))
+        .count();
+    assert!((1..=10).contains(&relists), "{relists} pod relists in 4 s of cut streaming lists");
+    let pages = reqs.iter().filter(|(_, q)| q.starts_with("/api/v1/pods?") && !q.contains("watch=")).count();
+    assert_eq!(pages, 0, "a cut streaming list is retried, not taken for a server without them");
+    h.server.control().set_fault(Fault::None);
+    let took = current_again(&mut h, Instant::now()).await;
+    eprintln!("cut streaming list: current again {took:?} after the streams were whole");
+    assert!(took <= CURRENT_AGAIN, "current again {took:?} after the streams were whole");
+    let snap = h.state.snapshot(chrono::Utc::now());
+    let note = snap.sources.iter().find(|x| x.scope == "pods").and_then(|x| x.note.clone());
+    assert_eq!(note.as_deref(), Some("list: watch-list, protobuf"));
     h.stop().await;
 }

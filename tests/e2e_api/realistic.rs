@@ -106,20 +106,43 @@ async fn realistic_and_slim_bodies_of_one_cluster_give_the_same_model() {
         synced(ServeConfig { no_protobuf: true, ..cfg(24, None, false) }, Duration::from_secs(30)).await;
     let (slim, b) =
         synced(ServeConfig { no_protobuf: true, ..cfg(24, None, true) }, Duration::from_secs(30)).await;
+    // A server without streaming lists: paginated lists, the same model.
+    let (paged, d) =
+        synced(ServeConfig { no_watch_list: true, ..cfg(24, None, false) }, Duration::from_secs(30)).await;
     assert!(!a.nodes.is_empty());
-    let (ma, mb, mc) = (model(&a), model(&b), model(&c));
+    let (ma, mb, mc, md) = (model(&a), model(&b), model(&c), model(&d));
     assert_eq!(first_difference(&ma, &mb, ""), None);
     assert_eq!(first_difference(&mc, &mb, ""), None);
+    assert_eq!(first_difference(&md, &mb, ""), None);
     assert_eq!(ma, mb);
     assert_eq!(mc, mb);
-    // The sources' health says which encoding each list came in.
+    assert_eq!(md, mb);
+    // The sources' health says how each list was made and which encoding it came in.
     let note = |s: &Snapshot, scope: &str| {
         s.sources.iter().find(|x| x.scope == scope).and_then(|x| x.note.clone()).unwrap_or_default()
     };
     for scope in ["nodes", "pods"] {
-        assert_eq!(note(&a, scope), "list: protobuf");
-        assert_eq!(note(&c, scope), "list: JSON");
+        assert_eq!(note(&a, scope), "list: watch-list, protobuf");
+        assert_eq!(note(&c, scope), "list: watch-list, JSON");
+        assert_eq!(note(&d, scope), "list: paginated, protobuf");
     }
+    // The server without them was asked once per kind for a streaming list, then only for pages.
+    let asked = |path: &str| {
+        let reqs = paged.server.control().requests();
+        let n = |f: &dyn Fn(&str) -> bool| reqs.iter().filter(|(_, q)| q.starts_with(path) && f(q)).count();
+        (n(&|q| q.contains("sendInitialEvents=true")), n(&|q| !q.contains("watch=")))
+    };
+    for path in ["/api/v1/nodes?", "/api/v1/pods?"] {
+        let (streams, pages) = asked(path);
+        assert_eq!(streams, 1, "{path}: streaming lists asked of a server without them");
+        assert!(pages >= 1, "{path}: no paginated list after the refusal");
+    }
+    let reqs = paged.server.control().requests();
+    assert!(
+        reqs.iter().any(|(_, q)| q.starts_with("/api/v1/pods?") && q.contains("continue=")),
+        "a second page"
+    );
+    paged.stop().await;
     real_json.stop().await;
     // The realistic pods are real-sized: 5-15 KB each; the slim ones under 1.5 KB.
     let pod = "/api/v1/namespaces/kube-system/pods";

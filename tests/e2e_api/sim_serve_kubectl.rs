@@ -383,6 +383,59 @@ async fn watch_sends_bookmarks_and_honours_timeout() {
     server.shutdown().await;
 }
 
+/// A streaming list (WatchList): every current node as ADDED, then the BOOKMARK annotated
+/// `k8s.io/initial-events-end`, then the ordinary watch. The parameters are checked as upstream's
+/// `validateWatchOptions` checks them (422 `Invalid`), and `--no-watch-list` refuses
+/// `sendInitialEvents` as a server without the feature gate does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streaming_list_sends_every_object_then_the_initial_events_end_bookmark() {
+    const Q: &str = "/api/v1/nodes?watch=true&allowWatchBookmarks=true&sendInitialEvents=true\
+                     &resourceVersionMatch=NotOlderThan&resourceVersion=&timeoutSeconds=5";
+    let server = start(6, &[]).await;
+    let addr = server.addr;
+    let mut w = Watch::open(addr, Q).await;
+    let mut added = Vec::new();
+    let end = loop {
+        let e = w.until(10, |_| true).await.expect("an event before the bookmark");
+        match e["type"].as_str() {
+            Some("ADDED") => added.push(e["object"]["metadata"]["name"].as_str().unwrap_or("").to_string()),
+            _ => break e,
+        }
+    };
+    assert_eq!(end["type"], "BOOKMARK", "{end}");
+    assert_eq!(end["object"]["kind"], "Node");
+    assert_eq!(end["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
+    assert!(end["object"]["metadata"]["resourceVersion"].as_str().is_some_and(|r| !r.is_empty()));
+    assert_eq!(added.len(), 6, "{added:?}");
+    server.shutdown().await;
+
+    // Refused as invalid: the parameters upstream refuses, and any sendInitialEvents without the
+    // feature.
+    let server =
+        Server::start(ServeConfig { no_watch_list: true, ..ServeConfig::default() }).await.expect("starts");
+    let on = start(2, &[]).await;
+    for (srv, path, field) in [
+        (&server, Q, "sendInitialEvents"),
+        (
+            &on,
+            "/api/v1/nodes?watch=true&allowWatchBookmarks=true&sendInitialEvents=true",
+            "resourceVersionMatch",
+        ),
+        (&on, "/api/v1/nodes?watch=true&resourceVersionMatch=NotOlderThan", "resourceVersionMatch"),
+    ] {
+        let (code, body) = http(srv.addr, "GET", path).await;
+        assert_eq!(code, 422, "{path}: {body}");
+        let st: Value = serde_json::from_str(&body).expect("status");
+        assert_eq!(st["reason"], "Invalid", "{body}");
+        assert_eq!(st["details"]["causes"][0]["field"], field, "{body}");
+        assert!(st["message"].as_str().unwrap_or("").starts_with("ListOptions.meta.k8s.io \"\" is invalid"));
+    }
+    // Without the feature, ordinary watches and lists still work.
+    assert_eq!(http(server.addr, "GET", "/api/v1/nodes").await.0, 200);
+    server.shutdown().await;
+    on.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forbidden_method_and_unknown_paths() {
     let server = start(12, &["ciliumbgpnodeconfigs"]).await;

@@ -87,6 +87,7 @@ fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
                     "--objects",
                     "--slim",
                     "--no-protobuf",
+                    "--no-watch-list",
                 ],
                 SIM,
                 &["--refresh", "--tz", "--config"],

@@ -83,6 +83,10 @@ pub struct ServeConfig {
     /// Answer JSON only, also to clients that ask for protobuf (nodes' and pods' lists and
     /// watches are served as protobuf to those that ask by default).
     pub no_protobuf: bool,
+    /// Answer as an API server without the WatchList feature: a watch with `sendInitialEvents`
+    /// is refused with 422 `Invalid`, as upstream's validation refuses it when the feature gate
+    /// is off (clients then fall back to a paginated list).
+    pub no_watch_list: bool,
     /// The instant the cluster is built at (default: the clock at start); two servers given the
     /// same instant and seed serve the same objects (tests).
     pub now: Option<chrono::DateTime<Utc>>,
@@ -102,6 +106,7 @@ impl Default for ServeConfig {
             objects: Vec::new(),
             slim: false,
             no_protobuf: false,
+            no_watch_list: false,
             now: None,
         }
     }
@@ -125,6 +130,8 @@ pub(crate) struct App {
     hostile: bool,
     /// Nodes and pods in protobuf to clients that ask for it.
     pub(crate) protobuf: bool,
+    /// Streaming lists (`sendInitialEvents=true`) are served.
+    pub(crate) watch_list: bool,
     /// The kinds served (indices into `kinds::KINDS`).
     pub(crate) served: Vec<usize>,
     addr: String,
@@ -235,6 +242,7 @@ impl Server {
             fault: Mutex::new(cfg.fault),
             hostile: cfg.sim.scenario == super::Scenario::Hostile,
             protobuf: !cfg.no_protobuf,
+            watch_list: !cfg.no_watch_list,
             served,
             addr: addr.to_string(),
         });

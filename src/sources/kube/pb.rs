@@ -394,6 +394,20 @@ pub fn frame(buf: &[u8]) -> Option<(&[u8], usize)> {
     Some((body, 4 + len))
 }
 
+/// Any object's metadata (field 1 of every kind).
+#[derive(Clone, PartialEq, Message)]
+struct PbObjectMeta {
+    #[prost(message, optional, tag = "1")]
+    metadata: Option<PbMeta>,
+}
+
+/// A BOOKMARK's object: its resourceVersion and annotations (a streaming list's last initial
+/// event carries `k8s.io/initial-events-end`).
+pub fn bookmark(raw: &[u8]) -> Result<(String, BTreeMap<String, String>), Error> {
+    let m = PbObjectMeta::decode(envelope(raw)?)?.metadata.unwrap_or_default();
+    Ok((m.resource_version.unwrap_or_default(), m.annotations))
+}
+
 /// A kind that is decoded from protobuf as well as JSON, into the same value.
 pub trait Proto: Sized {
     /// A list body's metadata and items.

@@ -1,5 +1,10 @@
-//! A watcher for the large kinds (nodes, pods) whose initial list decodes page n on a blocking
-//! thread while page n+1 is fetched, so a sync takes about the time the bytes take to arrive.
+//! A watcher for the large kinds (nodes, pods). Its initial list is a streaming list (a watch with
+//! `sendInitialEvents=true`, the WatchList feature: the server never builds a whole list) where
+//! the server offers it, decoded event by event as they arrive and complete only at the
+//! `k8s.io/initial-events-end` bookmark. A server that refuses it (422 `Invalid`, as upstream's
+//! validation answers without the feature) gets paginated lists from then on, as client-go's
+//! reflector falls back: page n decodes on a blocking thread while page n+1 is fetched, so a sync
+//! takes about the time the bytes take to arrive.
 //! After the list it watches from the list's resourceVersion (bookmarks on) and relists on
 //! `410 Gone`, as kube's watcher does; errors become health the same way (`map::watch_error_health`).
 //!
@@ -262,9 +267,9 @@ async fn open_watch<K>(
     path: &str,
     wp: &WatchParams,
     rv: &str,
-) -> Result<impl futures::Stream<Item = Result<WatchEvent<K>, kube::Error>> + use<K>, kube::Error>
+) -> Result<(Events<K>, bool), kube::Error>
 where
-    K: Resource + DeserializeOwned + Proto,
+    K: Resource + DeserializeOwned + Proto + Send + 'static,
 {
     use http_body_util::BodyExt;
     let req = Request::new(path).watch(wp, rv).map_err(kube::Error::BuildRequest)?;
@@ -281,7 +286,7 @@ where
         }
         return Err(api_error(status, protobuf, &buf));
     }
-    Ok(futures::stream::unfold(
+    let events = futures::stream::unfold(
         (body, Vec::<u8>::new(), false),
         move |(mut body, mut buf, mut done)| async move {
             loop {
@@ -312,7 +317,8 @@ where
                 }
             }
         },
-    ))
+    );
+    Ok((events.boxed(), protobuf))
 }
 
 /// The first complete event in `buf` and the bytes it took.
@@ -345,20 +351,96 @@ fn pb_event<K: Resource + Proto>(frame: &[u8]) -> Result<WatchEvent<K>, pb::Erro
         "MODIFIED" => WatchEvent::Modified(K::one(&raw)?),
         "DELETED" => WatchEvent::Deleted(K::one(&raw)?),
         "BOOKMARK" => {
-            let k = K::one(&raw)?;
+            let (resource_version, annotations) = pb::bookmark(&raw)?;
             WatchEvent::Bookmark(kube::core::watch::Bookmark {
                 types: kube::core::TypeMeta::default(),
-                metadata: kube::core::watch::BookmarkMeta {
-                    resource_version: k.resource_version().unwrap_or_default(),
-                    annotations: Default::default(),
-                },
+                metadata: kube::core::watch::BookmarkMeta { resource_version, annotations },
             })
         }
         _ => WatchEvent::Error(Box::new(pb::status(&raw)?)),
     })
 }
 
-/// List (pipelined) and watch `K` forever, sending reduced events; returns when `tx` closes.
+/// The annotation of the BOOKMARK that ends a streaming list's initial events.
+const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
+
+type Events<K> = futures::stream::BoxStream<'static, Result<WatchEvent<K>, kube::Error>>;
+
+/// How a streaming list went.
+enum Streamed<K> {
+    /// Every object was sent (`InitApply`): the list's resourceVersion, whether it came in
+    /// protobuf, and the stream, which goes on with the changes.
+    Listed(String, bool, Events<K>),
+    /// The server does not offer streaming lists: it refused the request as invalid (422, or
+    /// 400), or sent other events before the initial-events-end bookmark (it ignored
+    /// `sendInitialEvents`).
+    Unsupported,
+}
+
+fn refused(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 422 || s.code == 400)
+}
+
+/// A stream that ended, or failed, before the initial-events-end bookmark: an error (the kind is
+/// relisted; what came is never shown as the complete list).
+fn ended_early(objects: usize, cause: Option<&dyn std::fmt::Display>) -> kube::Error {
+    let mut msg =
+        format!("the streaming list ended after {objects} objects, before its initial-events-end bookmark");
+    if let Some(c) = cause {
+        msg = format!("{msg}: {c}");
+    }
+    kube::Error::ReadEvents(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, msg))
+}
+
+/// The initial list of `path` as a streaming list (`sendInitialEvents=true`,
+/// `resourceVersionMatch=NotOlderThan`, bookmarks on), sending an `InitApply` per ADDED event as
+/// it is decoded (nothing is buffered but the event being read).
+async fn stream_list<K, F>(
+    client: &Client,
+    path: &str,
+    kind: Kind,
+    f: &F,
+    tx: &mpsc::Sender<Msg>,
+) -> Result<Streamed<K>, Stop>
+where
+    K: Resource + DeserializeOwned + Proto + Send + 'static,
+    F: Fn(K) -> Option<(String, Obj)>,
+{
+    let wp = WatchParams::streaming_lists().timeout(290);
+    // No resourceVersion: the newest state (a consistent read), as client-go asks for it.
+    let (mut stream, protobuf) = match open_watch::<K>(client, path, &wp, "").await {
+        Ok(s) => s,
+        Err(e) if refused(&e) => return Ok(Streamed::Unsupported),
+        Err(e) => return Err(Stop::Api(e)),
+    };
+    let mut objects = 0usize;
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(WatchEvent::Added(k)) => {
+                objects += 1;
+                if let Some((key, o)) = f(k)
+                    && tx.send(Msg::Ev(kind, Ev::InitApply(key, o))).await.is_err()
+                {
+                    return Err(Stop::Closed);
+                }
+            }
+            Ok(WatchEvent::Bookmark(b))
+                if b.metadata.annotations.get(INITIAL_EVENTS_END).is_some_and(|v| v == "true") =>
+            {
+                return Ok(Streamed::Listed(b.metadata.resource_version, protobuf, stream));
+            }
+            Ok(WatchEvent::Modified(_) | WatchEvent::Deleted(_) | WatchEvent::Bookmark(_)) => {
+                return Ok(Streamed::Unsupported);
+            }
+            Ok(WatchEvent::Error(s)) => return Err(Stop::Api(kube::Error::Api(s))),
+            Err(e) => return Err(Stop::Api(ended_early(objects, Some(&e)))),
+        }
+    }
+    Err(Stop::Api(ended_early(objects, None)))
+}
+
+/// List (streaming, or pipelined pages) and watch `K` forever, sending reduced events; returns
+/// when `tx` closes.
 pub async fn watch<K, F>(client: Client, page_size: u32, kind: Kind, f: F, tx: mpsc::Sender<Msg>)
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Proto + Debug + Send + 'static,
@@ -367,13 +449,36 @@ where
     let path = K::url_path(&(), None);
     let f = Arc::new(f);
     let mut backoff = Backoff::new();
+    // Until the server says it does not offer streaming lists.
+    let mut streaming = true;
     loop {
         if tx.send(Msg::Ev(kind, Ev::Init)).await.is_err() {
             return;
         }
-        let mut rv = match list::<K, F>(&client, &path, page_size, kind, &f, &tx).await {
+        let mut carried = None;
+        let listed = if streaming {
+            match stream_list::<K, F>(&client, &path, kind, &f, &tx).await {
+                Ok(Streamed::Listed(rv, protobuf, events)) => {
+                    carried = Some(events);
+                    Ok((rv, protobuf))
+                }
+                Ok(Streamed::Unsupported) => {
+                    streaming = false;
+                    // What the refused stream sent is dropped with a new start.
+                    if tx.send(Msg::Ev(kind, Ev::Init)).await.is_err() {
+                        return;
+                    }
+                    list::<K, F>(&client, &path, page_size, kind, &f, &tx).await
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            list::<K, F>(&client, &path, page_size, kind, &f, &tx).await
+        };
+        let mut rv = match listed {
             Ok((rv, protobuf)) => {
-                let note = format!("list: {}", if protobuf { "protobuf" } else { "JSON" });
+                let how = if carried.is_some() { "watch-list" } else { "paginated" };
+                let note = format!("list: {how}, {}", if protobuf { "protobuf" } else { "JSON" });
                 if tx.send(Msg::Note(kind, note)).await.is_err() {
                     return;
                 }
@@ -395,7 +500,12 @@ where
         // Watch from the list's version until the server says it is too old (410): then relist.
         'watch: loop {
             let wp = WatchParams::default().timeout(290);
-            let stream = match open_watch::<K>(&client, &path, &wp, &rv).await {
+            // A streaming list's stream goes on with the changes.
+            let opened = match carried.take() {
+                Some(s) => Ok(s),
+                None => open_watch::<K>(&client, &path, &wp, &rv).await.map(|(s, _)| s),
+            };
+            let mut stream = match opened {
                 Ok(s) => s,
                 Err(e) => {
                     let gone = is_gone(&e);
@@ -409,7 +519,6 @@ where
                     continue;
                 }
             };
-            let mut stream = Box::pin(stream);
             while let Some(item) = stream.next().await {
                 let ev = match item {
                     Ok(WatchEvent::Added(k) | WatchEvent::Modified(k)) => {

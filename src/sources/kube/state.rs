@@ -128,7 +128,7 @@ impl State {
         }
     }
 
-    /// A scope's note (`list: protobuf`), queued for the next flush when it changed.
+    /// A scope's note (`list: watch-list, protobuf`), queued for the next flush when it changed.
     pub fn set_note(&mut self, scope: &str, note: String) {
         if self.notes.get(scope) != Some(&note) {
             self.notes.insert(scope.to_string(), note.clone());

@@ -29,7 +29,7 @@ pub enum Msg {
     /// the server asked for before a retry (`Retry-After`; zero when none).
     Health(Kind, String, SourceHealth, Duration),
     /// What the source says about a kind beside its health: the encoding its list came in
-    /// (`list: protobuf`, `list: JSON`).
+    /// (`list: watch-list, protobuf`, `list: paginated, JSON`).
     Note(Kind, String),
 }
 

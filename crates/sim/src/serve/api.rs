@@ -209,11 +209,58 @@ fn resource(app: &Arc<App>, group: &str, version: &str, rest: &[&str], q: &Param
         };
     }
     if watch {
+        let initial = match watch_list(app, q) {
+            Ok(i) => i,
+            Err(resp) => return *resp,
+        };
         let table = as_table.then(|| Include::parse(q.get("includeObject").map(String::as_str)));
         let protobuf = enc == Enc::Protobuf && protobuf_kind(kind);
-        return super::watch::start(app.clone(), kind, ns.map(str::to_string), sel, q, table, protobuf);
+        let how = super::watch::How { table, protobuf, initial };
+        return super::watch::start(app.clone(), kind, ns.map(str::to_string), sel, q, how);
     }
     list(app, kind, ns, &sel, q, enc)
+}
+
+/// Whether a watch is a streaming list (`sendInitialEvents=true`), checked as upstream's
+/// `validateWatchOptions` does: `sendInitialEvents` needs `resourceVersionMatch=NotOlderThan` and
+/// the WatchList feature (`--no-watch-list` turns it off), and `resourceVersionMatch` needs
+/// `sendInitialEvents`; each refusal is a 422 `Invalid` Status naming the field.
+fn watch_list(app: &App, q: &Params) -> Result<bool, Box<Response>> {
+    let send = q.get("sendInitialEvents").map(|v| v == "true" || v == "1");
+    let m = q.get("resourceVersionMatch").map(String::as_str).filter(|m| !m.is_empty());
+    let mut causes: Vec<(&str, String)> = Vec::new();
+    if send.is_some() {
+        if m != Some("NotOlderThan") {
+            causes.push((
+                "resourceVersionMatch",
+                "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan".into(),
+            ));
+        }
+        if !app.watch_list {
+            causes.push((
+                "sendInitialEvents",
+                "Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"
+                    .into(),
+            ));
+        }
+    } else if m.is_some() {
+        causes.push((
+            "resourceVersionMatch",
+            "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"
+                .into(),
+        ));
+    }
+    if causes.is_empty() {
+        return Ok(send == Some(true));
+    }
+    let text: Vec<String> = causes.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+    let msg = format!("ListOptions.meta.k8s.io \"\" is invalid: {}", text.join(", "));
+    let causes: Vec<Value> = causes
+        .iter()
+        .map(|(f, m)| json!({"reason": "FieldValueForbidden", "message": m, "field": f}))
+        .collect();
+    let details = json!({"group": "meta.k8s.io", "kind": "ListOptions", "causes": causes});
+    Err(Box::new(status(422, "Invalid", &msg, Some(details))))
 }
 
 /// The Table of `items` when their kind is printed server-side (nodes, pods).

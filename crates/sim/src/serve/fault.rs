@@ -26,6 +26,10 @@ pub enum Fault {
     /// Protobuf list bodies (nodes, pods) are cut short halfway, the response otherwise
     /// complete: a proxy or server that dropped the rest (`cut-protobuf`).
     CutProtobuf,
+    /// Streaming lists (watches with `sendInitialEvents=true`) end after half of their initial
+    /// events, before the `k8s.io/initial-events-end` bookmark: a server or proxy that dropped
+    /// the connection mid-list (`cut-watch-list`).
+    CutWatchList,
 }
 
 impl Fault {
@@ -57,7 +61,7 @@ impl FromStr for Fault {
     fn from_str(s: &str) -> Result<Fault, String> {
         let bad = || {
             format!(
-                "{s:?} is not a fault: use none, slow=<seconds>s, <status>, <status>,retry-after=<seconds> or cut-protobuf"
+                "{s:?} is not a fault: use none, slow=<seconds>s, <status>, <status>,retry-after=<seconds>, cut-protobuf or cut-watch-list"
             )
         };
         if s == "none" {
@@ -65,6 +69,9 @@ impl FromStr for Fault {
         }
         if s == "cut-protobuf" {
             return Ok(Fault::CutProtobuf);
+        }
+        if s == "cut-watch-list" {
+            return Ok(Fault::CutWatchList);
         }
         if let Some(d) = s.strip_prefix("slow=") {
             let secs: f64 = d.trim_end_matches('s').parse().map_err(|_| bad())?;
@@ -88,6 +95,7 @@ impl fmt::Display for Fault {
         match self {
             Fault::None => write!(f, "none"),
             Fault::CutProtobuf => write!(f, "cut-protobuf"),
+            Fault::CutWatchList => write!(f, "cut-watch-list"),
             Fault::Slow(d) => write!(f, "slow={}s", d.as_secs_f64()),
             Fault::Status { code, retry_after: None } => write!(f, "{code}"),
             Fault::Status { code, retry_after: Some(s) } => write!(f, "{code},retry-after={s}"),
@@ -101,7 +109,16 @@ mod tests {
 
     #[test]
     fn parses_and_prints_each_form() {
-        for s in ["none", "cut-protobuf", "slow=10s", "slow=0.5s", "500", "429,retry-after=5", "503"] {
+        for s in [
+            "none",
+            "cut-protobuf",
+            "cut-watch-list",
+            "slow=10s",
+            "slow=0.5s",
+            "500",
+            "429,retry-after=5",
+            "503",
+        ] {
             let f: Fault = s.parse().unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(f.to_string(), s);
         }

@@ -100,16 +100,33 @@ impl Watch {
     }
 }
 
+/// How a watch is answered.
+pub(crate) struct How {
+    /// Each object as a one-row Table (`kubectl get -w`).
+    pub table: Option<Include>,
+    /// Protobuf frames instead of JSON lines.
+    pub protobuf: bool,
+    /// A streaming list (`sendInitialEvents=true`, `resourceVersionMatch=NotOlderThan`): every
+    /// current object as ADDED, then a BOOKMARK annotated `k8s.io/initial-events-end: "true"`
+    /// (when bookmarks are allowed, as upstream sends it), then the changes.
+    pub initial: bool,
+}
+
 pub(crate) fn start(
     app: Arc<App>,
     kind: usize,
     ns: Option<String>,
     sel: Selector,
     q: &HashMap<String, String>,
-    table: Option<Include>,
-    protobuf: bool,
+    how: How,
 ) -> Response {
-    let from = q.get("resourceVersion").filter(|r| !r.is_empty() && *r != "0").map(|r| r.parse::<u64>());
+    let How { table, protobuf, initial: watch_list } = how;
+    // A streaming list starts from the current state: with NotOlderThan, any version the server
+    // has reached is not older (this server's state is always its newest).
+    let from = q
+        .get("resourceVersion")
+        .filter(|r| !watch_list && !r.is_empty() && *r != "0")
+        .map(|r| r.parse::<u64>());
     let from = match from {
         Some(Ok(rv)) => Some(rv),
         Some(Err(_)) => None,
@@ -148,7 +165,12 @@ pub(crate) fn start(
             }
         }
     };
-    tokio::spawn(run(app, w, begin, timeout, bookmarks, tx));
+    let end = (watch_list && bookmarks).then_some(if app.fault() == super::Fault::CutWatchList {
+        InitialEnd::Cut
+    } else {
+        InitialEnd::Bookmark
+    });
+    tokio::spawn(run(app, w, begin, timeout, bookmarks, end, tx));
     let body = Body::from_stream(ReceiverStream::new(rx).map(Ok::<_, Infallible>));
     let mut resp = if protobuf {
         let mut r = super::api::proto_bytes(StatusCode::OK, Bytes::new());
@@ -164,12 +186,34 @@ pub(crate) fn start(
     resp
 }
 
+/// How a streaming list's initial events end.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum InitialEnd {
+    /// With the `k8s.io/initial-events-end` bookmark.
+    Bookmark,
+    /// Closed after half of them (`--fault cut-watch-list`).
+    Cut,
+}
+
+/// A BOOKMARK's object: only the kind and the resourceVersion (and the annotation marking the end
+/// of a streaming list's initial events).
+fn bookmark(kind: usize, rv: u64, initial_end: bool) -> String {
+    let k = KINDS[kind];
+    let ann = if initial_end { r#","annotations":{"k8s.io/initial-events-end":"true"}"# } else { "" };
+    format!(
+        "{{\"kind\":\"{}\",\"apiVersion\":\"{}\",\"metadata\":{{\"resourceVersion\":\"{rv}\"{ann}}}}}",
+        k.kind,
+        k.api_version()
+    )
+}
+
 async fn run(
     app: Arc<App>,
     w: Watch,
     begin: Begin,
     timeout: Duration,
     bookmarks: bool,
+    end: Option<InitialEnd>,
     tx: mpsc::Sender<Bytes>,
 ) {
     let mut changed = app.changed.subscribe();
@@ -182,14 +226,25 @@ async fn run(
             return;
         }
     };
-    for o in initial {
+    let half = initial.len() / 2;
+    for (i, o) in initial.into_iter().enumerate() {
+        if end == Some(InitialEnd::Cut) && i == half {
+            return;
+        }
         if tx.send(w.event_of("ADDED", &o)).await.is_err() {
             return;
         }
     }
+    if end == Some(InitialEnd::Cut) {
+        return;
+    }
+    if end == Some(InitialEnd::Bookmark)
+        && tx.send(w.event("BOOKMARK", bookmark(w.kind, cursor, true).as_bytes())).await.is_err()
+    {
+        return;
+    }
     let deadline = Instant::now() + timeout;
     let mut next_bookmark = Instant::now() + BOOKMARK_EVERY;
-    let k = KINDS[w.kind];
     loop {
         // The events are picked under the lock and encoded outside it (a protobuf event is
         // encoded from the JSON body: not to be done while the stepper and requests wait).
@@ -229,11 +284,7 @@ async fn run(
             _ = tokio::time::sleep_until(next_bookmark) => {
                 next_bookmark = Instant::now() + BOOKMARK_EVERY;
                 if bookmarks {
-                    let obj = format!(
-                        "{{\"kind\":\"{}\",\"apiVersion\":\"{}\",\"metadata\":{{\"resourceVersion\":\"{cursor}\"}}}}",
-                        k.kind,
-                        k.api_version()
-                    );
+                    let obj = bookmark(w.kind, cursor, false);
                     if tx.send(w.event("BOOKMARK", obj.as_bytes())).await.is_err() {
                         return;
                     }
