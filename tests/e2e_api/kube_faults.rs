@@ -228,6 +228,24 @@ async fn api_server_answering_after_10_s_still_syncs_with_one_request_each() {
     h.stop().await;
 }
 
+/// For `d`, while every list the source gets is cut (`what`): no node or pod is shown, and neither
+/// kind says ok.
+async fn never_partial_for(h: &mut Harness, d: Duration, what: &str) {
+    let end = Instant::now() + d;
+    while Instant::now() < end {
+        h.drain_for(Duration::from_millis(200)).await;
+        let snap = h.state.snapshot(chrono::Utc::now());
+        assert!(snap.nodes.is_empty(), "{} nodes shown from {what}", snap.nodes.len());
+        assert!(snap.pods.is_empty(), "{} pods shown from {what}", snap.pods.len());
+        let ok: Vec<_> = snap
+            .sources
+            .iter()
+            .filter(|x| matches!(x.scope.as_str(), "nodes" | "pods") && x.health.is_ok())
+            .collect();
+        assert!(ok.is_empty(), "a kind said ok while fed {what}: {ok:?}");
+    }
+}
+
 /// Protobuf list bodies cut short (a server or proxy that dropped the rest of each page, the
 /// response otherwise complete): the source says the body was cut short and lists again, and
 /// shows no nodes or pods meanwhile (never the pages it did decode as a complete cluster); once
@@ -240,19 +258,7 @@ async fn a_protobuf_body_cut_short_is_an_error_and_a_relist_never_a_partial_clus
     let mut h = start_with(cfg, 100, None).await;
     h.until("the source to say the body was cut short", |s| kube_error_with(s, "cut short")).await;
     let before = h.server.control().requests().len();
-    let end = Instant::now() + Duration::from_secs(4);
-    while Instant::now() < end {
-        h.drain_for(Duration::from_millis(200)).await;
-        let snap = h.state.snapshot(chrono::Utc::now());
-        assert!(snap.nodes.is_empty(), "{} nodes shown from cut pages", snap.nodes.len());
-        assert!(snap.pods.is_empty(), "{} pods shown from cut pages", snap.pods.len());
-        let ok: Vec<_> = snap
-            .sources
-            .iter()
-            .filter(|x| matches!(x.scope.as_str(), "nodes" | "pods") && x.health.is_ok())
-            .collect();
-        assert!(ok.is_empty(), "a kind said ok while its bodies were cut: {ok:?}");
-    }
+    never_partial_for(&mut h, Duration::from_secs(4), "cut pages").await;
     let relists = h.server.control().requests()[before..]
         .iter()
         .filter(|(_, q)| q.starts_with("/api/v1/pods?") && !q.contains("continue="))
@@ -278,19 +284,7 @@ async fn a_streaming_list_ended_early_is_an_error_and_a_relist_never_a_partial_c
     })
     .await;
     let before = h.server.control().requests().len();
-    let end = Instant::now() + Duration::from_secs(4);
-    while Instant::now() < end {
-        h.drain_for(Duration::from_millis(200)).await;
-        let snap = h.state.snapshot(chrono::Utc::now());
-        assert!(snap.nodes.is_empty(), "{} nodes shown from a cut streaming list", snap.nodes.len());
-        assert!(snap.pods.is_empty(), "{} pods shown from a cut streaming list", snap.pods.len());
-        let ok: Vec<_> = snap
-            .sources
-            .iter()
-            .filter(|x| matches!(x.scope.as_str(), "nodes" | "pods") && x.health.is_ok())
-            .collect();
-        assert!(ok.is_empty(), "a kind said ok while its streaming lists were cut: {ok:?}");
-    }
+    never_partial_for(&mut h, Duration::from_secs(4), "a cut streaming list").await;
     let reqs = h.server.control().requests();
     let relists = reqs[before..]
         .iter()

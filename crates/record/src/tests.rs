@@ -137,17 +137,17 @@ fn a_scripted_tor_outage_reads_back_before_during_and_after() {
     assert_eq!(inc.verdicts.len(), 2 * tor.nodes.len(), "each node went 2/2 -> 1/2 -> 2/2");
 }
 
+/// Options that record every update (nothing thinned), compacting every minute.
+fn unthinned(keyframe_every: Duration) -> Options {
+    let zero = Refresh { health: Duration::zero(), node: Duration::zero(), curve: Duration::zero() };
+    Options { keyframe_every, compact_every: Duration::minutes(1), refresh: zero, ..Options::default() }
+}
+
 #[test]
 fn without_thinning_a_replayed_moment_is_exactly_the_live_one_at_the_recorded_precision() {
     let dir = TempDir::new("exact");
     let path = dir.file("c.sqlite");
-    let zero = Refresh { health: Duration::zero(), node: Duration::zero(), curve: Duration::zero() };
-    let opts = Options {
-        keyframe_every: Duration::minutes(4),
-        compact_every: Duration::minutes(1),
-        refresh: zero,
-        ..Options::default()
-    };
+    let opts = unthinned(Duration::minutes(4));
     let moments = [0, 5, 300, 605, 1195, 1200, 1777];
     let mut live: Option<ClusterState> = None;
     let mut want = Vec::new();
@@ -578,13 +578,7 @@ fn the_first_minute_of_a_recording_is_its_starting_state_not_changes() {
 fn under_pod_churn_and_relists_a_replayed_moment_is_exactly_the_live_one() {
     let dir = TempDir::new("podset");
     let path = dir.file("c.sqlite");
-    let zero = Refresh { health: Duration::zero(), node: Duration::zero(), curve: Duration::zero() };
-    let opts = Options {
-        keyframe_every: Duration::minutes(10),
-        compact_every: Duration::minutes(1),
-        refresh: zero,
-        ..Options::default()
-    };
+    let opts = unthinned(Duration::minutes(10));
     let moments = [3, 200, 330, 599, 600, 601, 895, 1200, 1201, 1433, 1790];
     let mut live: Option<ClusterState> = None;
     let mut want = Vec::new();

@@ -66,26 +66,43 @@ fn head(text: &[u8]) -> Option<ListMeta> {
 
 type Reduced = Vec<(String, Obj)>;
 
-/// GET `req` into `buf` (cleared first): one copy from the connection's chunks, into a buffer that
-/// is reused page after page (a fresh 5 MB buffer per page costs more in the allocator than the
-/// parse). Asks for protobuf with JSON as the fallback; returns whether the answer is protobuf
-/// (by its Content-Type). Error statuses become `kube::Error::Api`, as kube's own requests make
-/// them.
-async fn fetch(client: &Client, req: http::Request<Vec<u8>>, buf: &mut Vec<u8>) -> Result<bool, kube::Error> {
-    use http_body_util::BodyExt;
-    buf.clear();
+/// Send `req` asking for protobuf with JSON as the fallback: the answer's body, and whether it is
+/// protobuf (by its Content-Type). An error status becomes `kube::Error::Api`, as kube's own
+/// requests make it.
+async fn send(
+    client: &Client,
+    req: http::Request<Vec<u8>>,
+) -> Result<(kube::client::Body, bool), kube::Error> {
     let res = client.send(accept(req).map(kube::client::Body::from)).await?;
     let status = res.status();
     let protobuf = pb::is_protobuf(content_type(res.headers()));
     let mut body = res.into_body();
+    if status.is_client_error() || status.is_server_error() {
+        let mut buf = Vec::new();
+        read_all(&mut body, &mut buf).await?;
+        return Err(api_error(status, protobuf, &buf));
+    }
+    Ok((body, protobuf))
+}
+
+/// Append the rest of `body` to `buf`.
+async fn read_all(body: &mut kube::client::Body, buf: &mut Vec<u8>) -> Result<(), kube::Error> {
+    use http_body_util::BodyExt;
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame?.into_data() {
             buf.extend_from_slice(&data);
         }
     }
-    if status.is_client_error() || status.is_server_error() {
-        return Err(api_error(status, protobuf, buf));
-    }
+    Ok(())
+}
+
+/// GET `req` into `buf` (cleared first): one copy from the connection's chunks, into a buffer that
+/// is reused page after page (a fresh 5 MB buffer per page costs more in the allocator than the
+/// parse). Returns whether the answer is protobuf.
+async fn fetch(client: &Client, req: http::Request<Vec<u8>>, buf: &mut Vec<u8>) -> Result<bool, kube::Error> {
+    buf.clear();
+    let (mut body, protobuf) = send(client, req).await?;
+    read_all(&mut body, buf).await?;
     Ok(protobuf)
 }
 
@@ -273,19 +290,7 @@ where
 {
     use http_body_util::BodyExt;
     let req = Request::new(path).watch(wp, rv).map_err(kube::Error::BuildRequest)?;
-    let res = client.send(accept(req).map(kube::client::Body::from)).await?;
-    let status = res.status();
-    let protobuf = pb::is_protobuf(content_type(res.headers()));
-    let mut body = res.into_body();
-    if status.is_client_error() || status.is_server_error() {
-        let mut buf = Vec::new();
-        while let Some(frame) = body.frame().await {
-            if let Ok(data) = frame?.into_data() {
-                buf.extend_from_slice(&data);
-            }
-        }
-        return Err(api_error(status, protobuf, &buf));
-    }
+    let (body, protobuf) = send(client, req).await?;
     let events = futures::stream::unfold(
         (body, Vec::<u8>::new(), false),
         move |(mut body, mut buf, mut done)| async move {
