@@ -119,7 +119,7 @@ pub fn start(
         tracing::warn!("recording stopped: {e}");
         let _ = utx.blocking_send(vec![stopped(e)]);
     });
-    match tap::spawn(w, Box::new(Utc::now), on_stop) {
+    match tap::spawn_beside(w, Box::new(Utc::now), on_stop) {
         Ok(x) => Some(x),
         Err(e) => {
             state.apply(stopped(&e));

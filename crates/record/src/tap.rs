@@ -1,8 +1,12 @@
 //! The recorder on its own thread, fed copies of the store's batches through a bounded channel.
 //! The store never waits for it: when the channel is full the batch is not sent, and the next
-//! one that fits is preceded by the store's keyframe (the recording then resumes exactly). When
-//! writing fails (a full disk), the thread reports the error once and stops; the store goes on.
+//! one that fits is preceded by the store's keyframe (the recording then resumes exactly). Beside
+//! the dashboard's store ([`spawn_beside`]) the hourly keyframes are the store's too, asked for
+//! the same way, so the recorder keeps no copy of the state. When writing fails (a full disk),
+//! the thread reports the error once and stops; the store goes on.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
@@ -25,6 +29,8 @@ pub struct Tap {
     tx: Option<SyncSender<Msg>>,
     /// A batch was not sent: the next send starts with a keyframe.
     lost: bool,
+    /// The recorder asks for the store's state (its keyframe is due).
+    wanted: Option<Arc<AtomicBool>>,
 }
 
 pub type Clock = Box<dyn Fn() -> DateTime<Utc> + Send>;
@@ -36,13 +42,19 @@ impl Tap {
     }
 
     /// A copy of `batch`, received at `at`, for the recorder; never waits. `keyframe` is the
-    /// store's state before `batch`, asked for only after a batch was lost.
+    /// store's state before `batch`, asked for only after a batch was lost or when the recorder
+    /// wants it.
     pub fn send(&mut self, at: DateTime<Utc>, batch: &[Update], keyframe: impl FnOnce() -> Vec<Update>) {
         let Some(tx) = &self.tx else { return };
-        if self.lost {
+        let wanted = self.wanted.as_ref().is_some_and(|w| w.swap(false, Ordering::Relaxed));
+        if self.lost || wanted {
             match tx.try_send(Msg::Resync(at, keyframe())) {
                 Ok(()) => self.lost = false,
-                Err(TrySendError::Full(_)) => return,
+                Err(TrySendError::Full(_)) => {
+                    // Neither it nor the batch went: a keyframe again with the next one.
+                    self.lost = true;
+                    return;
+                }
                 Err(TrySendError::Disconnected(_)) => {
                     self.tx = None;
                     return;
@@ -84,13 +96,27 @@ impl Tap {
     }
 }
 
+type Spawned = std::io::Result<(Tap, JoinHandle<Result<Stats, Error>>)>;
+
 /// Run `writer` on its own thread. `on_stop` hears of the error that stopped it, once; the
 /// thread's result is the writer's statistics once it closed the file.
-pub fn spawn(
+pub fn spawn(writer: Writer, clock: Clock, on_stop: Box<dyn FnOnce(&Error) + Send>) -> Spawned {
+    start(writer, None, clock, on_stop)
+}
+
+/// [`spawn`], for a feeder that keeps the state (the dashboard's store): its keyframes are asked
+/// of it through [`Tap::send`] instead of kept by the recorder.
+pub fn spawn_beside(mut writer: Writer, clock: Clock, on_stop: Box<dyn FnOnce(&Error) + Send>) -> Spawned {
+    let wanted = writer.keyframes_from_store();
+    start(writer, Some(wanted), clock, on_stop)
+}
+
+fn start(
     writer: Writer,
+    wanted: Option<Arc<AtomicBool>>,
     clock: Clock,
     on_stop: Box<dyn FnOnce(&Error) + Send>,
-) -> std::io::Result<(Tap, JoinHandle<Result<Stats, Error>>)> {
+) -> Spawned {
     let (tx, rx) = sync_channel(DEPTH);
     let handle = std::thread::Builder::new().name("recorder".into()).spawn(move || {
         lower_priority();
@@ -100,7 +126,7 @@ pub fn spawn(
         }
         r
     })?;
-    Ok((Tap { tx: Some(tx), lost: false }, handle))
+    Ok((Tap { tx: Some(tx), lost: false, wanted }, handle))
 }
 
 /// The recorder yields the CPU to the dashboard: on 2 cores, the initial sync of 150,000 pods
@@ -128,4 +154,61 @@ fn run(mut w: Writer, rx: &Receiver<Msg>, clock: Clock) -> Result<Stats, Error> 
     let stats = w.stats();
     w.close()?;
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use clustertop_core::model::{SourceHealth, SourceId};
+    use clustertop_core::testkit::T0;
+
+    use super::*;
+
+    fn tap(depth: usize) -> (Tap, Receiver<Msg>, Arc<AtomicBool>) {
+        let (tx, rx) = sync_channel(depth);
+        let wanted = Arc::new(AtomicBool::new(false));
+        (Tap { tx: Some(tx), lost: false, wanted: Some(wanted.clone()) }, rx, wanted)
+    }
+
+    fn batch() -> Vec<Update> {
+        let health = SourceHealth::Ok;
+        vec![Update::Health { source: SourceId::Simulator, scope: String::new(), health, at: T0 }]
+    }
+
+    fn kinds(rx: &Receiver<Msg>) -> Vec<&'static str> {
+        rx.try_iter().map(|m| if matches!(m, Msg::Batch(..)) { "batch" } else { "keyframe" }).collect()
+    }
+
+    /// The recorder wants a keyframe: the store's state goes first, once, then the batch.
+    #[test]
+    fn a_wanted_keyframe_is_sent_once_before_the_batch() {
+        let (mut tap, rx, wanted) = tap(8);
+        let mut asked = 0;
+        tap.send(T0, &batch(), || unreachable!("not wanted"));
+        wanted.store(true, Ordering::Relaxed);
+        tap.send(T0, &batch(), || {
+            asked += 1;
+            batch()
+        });
+        tap.send(T0, &batch(), || unreachable!("sent already"));
+        assert_eq!((kinds(&rx), asked), (vec!["batch", "keyframe", "batch", "batch"], 1));
+        assert!(!wanted.load(Ordering::Relaxed));
+    }
+
+    /// No room for a wanted keyframe: nor for its batch; the next send that fits brings both.
+    #[test]
+    fn a_wanted_keyframe_without_room_comes_with_the_next_batch() {
+        let (mut tap, rx, wanted) = tap(1);
+        tap.send(T0, &batch(), Vec::new);
+        wanted.store(true, Ordering::Relaxed);
+        tap.send(T0, &batch(), batch);
+        assert_eq!(kinds(&rx), ["batch"]);
+        tap.send(T0, &batch(), batch);
+        assert_eq!(
+            kinds(&rx),
+            ["keyframe"],
+            "the keyframe took the only room: the batch is lost, the next keyframe has it"
+        );
+        tap.send(T0, &batch(), batch);
+        assert_eq!(kinds(&rx), ["keyframe"], "lost again: the state again, which has the batch");
+    }
 }

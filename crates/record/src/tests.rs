@@ -529,6 +529,70 @@ fn the_tap_never_waits_and_a_lost_batch_is_made_up_by_a_keyframe() {
     assert_eq!(view(&got), view(&want), "{stats:?}");
 }
 
+/// Beside the dashboard's store the recorder keeps no copy of the state (150,000 pods cost
+/// about 100 MB): its keyframes are asked of the store through the tap (`tap::tests`), and the
+/// recording ends exactly where the store did, batches lost on the way or not.
+#[test]
+fn beside_a_store_the_keyframes_are_the_stores() {
+    let dir = TempDir::new("beside");
+    let path = dir.file("c.sqlite");
+    let w = Writer::create(&path, &header("demo"), unthinned(Duration::minutes(4)), at(0)).expect("create");
+    let (mut tap, handle) = tap::spawn_beside(w, Box::new(|| at(0)), Box::new(|_| {})).expect("spawn");
+    let mut state = ClusterState::new("demo", Settings::default());
+    scripted(12, |t, b| {
+        tap.send(t, &b, || state.keyframe());
+        b.into_iter().for_each(|mut u| {
+            crate::thin::quantize(&mut u);
+            state.apply(u);
+        });
+    });
+    tap.finish(at(1800), || state.keyframe());
+    drop(tap);
+    let stats = handle.join().expect("the thread").expect("recorded");
+    let r = Recording::open(&path, Settings::default()).expect("open");
+    let end = r.snapshot_at(at(1800)).expect("the end");
+    assert_eq!(shown(&end), shown(&state.snapshot(at(1800))), "{stats:?}");
+}
+
+/// Asked for once when due, the store's state arrives as `resync` and is the keyframe: moments
+/// on both sides of such keyframes read back exactly as the store had them.
+#[test]
+fn a_keyframe_due_is_asked_of_the_store_once_and_moments_read_back_exactly() {
+    let dir = TempDir::new("ask");
+    let path = dir.file("c.sqlite");
+    let mut w =
+        Writer::create(&path, &header("demo"), unthinned(Duration::minutes(4)), at(0)).expect("create");
+    let wanted = w.keyframes_from_store();
+    let asked = || wanted.load(std::sync::atomic::Ordering::Relaxed);
+    let mut state = ClusterState::new("demo", Settings::default());
+    let (mut want, mut asks) = (Vec::new(), Vec::new());
+    let moments = [5, 235, 245, 600, 1195, 1205, 1790];
+    scripted(12, |t, b| {
+        if asked() {
+            asks.push((t - at(0)).num_seconds());
+            // As the tap does: the store's state before the batch.
+            w.resync(t, state.keyframe()).expect("resync");
+            assert!(!asked(), "answered");
+        }
+        w.record(t, &b).expect("record");
+        b.into_iter().for_each(|mut u| {
+            crate::thin::quantize(&mut u);
+            state.apply(u);
+        });
+        if moments.contains(&(t - at(0)).num_seconds()) {
+            want.push((t, shown(&state.snapshot(t))));
+        }
+    });
+    // Due at 4 min (240 s), answered with the next batch; then 4 min after each.
+    assert_eq!(asks, [245, 490, 735, 980, 1225, 1470, 1715]);
+    assert_eq!(w.stats().keyframes, 1 + asks.len() as u64);
+    w.close().expect("close");
+    let r = Recording::open(&path, Settings::default()).expect("open");
+    for (t, s) in &want {
+        assert_eq!(&shown(&r.snapshot_at(*t).expect("snapshot")), s, "at {t}");
+    }
+}
+
 /// A dashboard's recording starts before its sources have reported: the first minute (nodes
 /// listed, then pods, then each source's health, arriving over seconds) is the recording's
 /// starting state, not changes. A diff or an incident reaching back to the start lists neither

@@ -1,11 +1,16 @@
 //! Writing a recording: what the thinner keeps is encoded into the tail, written once a second
 //! (one transaction); every few minutes the tail is compacted into one zstd chunk; every hour the
-//! recorder's own store is written whole as a keyframe, and the oldest frames beyond the age and
-//! size bounds are dropped, a keyframe interval at a time.
+//! whole state is written as a keyframe, and the oldest frames beyond the age and size bounds are
+//! dropped, a keyframe interval at a time. The state comes from the recorder's own store (what it
+//! kept, applied) or, beside the dashboard's store, from that store when asked
+//! ([`Writer::keyframes_from_store`]): a second copy of 150,000 pods costs the dashboard about
+//! 100 MB.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 use clustertop_core::analysis::Settings;
@@ -59,13 +64,24 @@ pub struct Stats {
     pub pruned_frames: u64,
 }
 
+/// Where the keyframes' state comes from.
+enum Keyframes {
+    /// What was kept, applied to a store of the writer's own.
+    Own(Box<ClusterState>),
+    /// The feeder's store: the flag is set when a keyframe is due, until the store's state
+    /// arrives (`resync`).
+    Store(Arc<AtomicBool>),
+}
+
 pub struct Writer {
     // Closed before the lock is released (fields drop in order).
     conn: Connection,
     _lock: File,
     path: PathBuf,
     opts: Options,
-    mirror: ClusterState,
+    keyframes: Keyframes,
+    /// The store was asked for its state and has not given it yet.
+    asked: bool,
     thin: Thinner,
     senc: StreamEnc,
     pending: Enc,
@@ -122,7 +138,11 @@ impl Writer {
             _lock: lock,
             path: path.to_path_buf(),
             opts,
-            mirror: ClusterState::new(header.cluster.clone(), Settings::default()),
+            keyframes: Keyframes::Own(Box::new(ClusterState::new(
+                header.cluster.clone(),
+                Settings::default(),
+            ))),
+            asked: false,
             thin: Thinner::new(opts.refresh),
             senc: StreamEnc::default(),
             pending: Enc::default(),
@@ -136,8 +156,18 @@ impl Writer {
             stats: Stats::default(),
         };
         // Every session starts from a keyframe (here: nothing known yet).
-        w.keyframe(now)?;
+        let empty = ClusterState::new(header.cluster.clone(), Settings::default()).keyframe();
+        w.keyframe(now, &empty)?;
         Ok(w)
+    }
+
+    /// From now on the keyframes come from the feeder's store, not from a state of the writer's
+    /// own: when one is due the flag is set, and the feeder answers with `resync` (its whole
+    /// state), as after a lost batch.
+    pub fn keyframes_from_store(&mut self) -> Arc<AtomicBool> {
+        let want = Arc::new(AtomicBool::new(false));
+        self.keyframes = Keyframes::Store(want.clone());
+        want
     }
 
     pub fn path(&self) -> &Path {
@@ -164,40 +194,62 @@ impl Writer {
             self.stats.updates_kept += kept.len() as u64;
             self.senc.batch(&mut self.pending, at, &kept);
             self.pending_t0.get_or_insert(at);
-            for u in kept {
-                self.mirror.apply(u);
+            if let Keyframes::Own(m) = &mut self.keyframes {
+                kept.into_iter().for_each(|u| {
+                    m.apply(u);
+                });
             }
         }
         self.tick(at)
     }
 
-    /// Replace the recorder's state by `keyframe` (the store's, after batches were lost on the
-    /// way): written as a keyframe at `at`.
+    /// Replace the recorder's state by `keyframe` (the store's: after batches were lost on the
+    /// way, or asked for when a keyframe was due): written as a keyframe at `at`.
     pub fn resync(&mut self, at: DateTime<Utc>, keyframe: Vec<Update>) -> Result<(), Error> {
         let at = self.last_at.map_or(at, |l| at.max(l));
         self.last_at = Some(at);
         self.flush(at)?;
-        self.mirror = ClusterState::new(self.mirror.cluster.clone(), Settings::default());
         self.thin.reset();
-        for mut u in keyframe {
-            crate::thin::quantize(&mut u);
-            if self.thin.keep(&u, at).is_some()
-                || !matches!(u, Update::Health { source: SourceId::Recorder, .. })
-            {
-                self.mirror.apply(u);
-            }
-        }
+        let kept: Vec<Update> = keyframe
+            .into_iter()
+            .filter_map(|mut u| {
+                crate::thin::quantize(&mut u);
+                (self.thin.keep(&u, at).is_some()
+                    || !matches!(u, Update::Health { source: SourceId::Recorder, .. }))
+                .then_some(u)
+            })
+            .collect();
         self.compact()?;
-        self.keyframe(at)
+        match &mut self.keyframes {
+            Keyframes::Own(m) => {
+                **m = ClusterState::new(m.cluster.clone(), Settings::default());
+                kept.into_iter().for_each(|u| {
+                    m.apply(u);
+                });
+                let k = m.keyframe();
+                self.keyframe(at, &k)
+            }
+            Keyframes::Store(_) => self.keyframe(at, &kept),
+        }
     }
 
     /// Write, compact, keyframe and prune as they fall due at `now`.
     pub fn tick(&mut self, now: DateTime<Utc>) -> Result<(), Error> {
         let now = self.last_at.map_or(now, |l| now.max(l));
-        if now - self.last_keyframe >= self.opts.keyframe_every {
+        if now - self.last_keyframe >= self.opts.keyframe_every && !self.asked {
             self.flush(now)?;
             self.compact()?;
-            self.keyframe(now)?;
+            match &self.keyframes {
+                Keyframes::Own(m) => {
+                    let k = m.keyframe();
+                    self.keyframe(now, &k)?;
+                }
+                // The store's state comes before its next batch.
+                Keyframes::Store(w) => {
+                    w.store(true, Ordering::Relaxed);
+                    self.asked = true;
+                }
+            }
             self.prune(now)?;
             // The hour's big transactions grew the WAL: fold it in and cut it to nothing (a
             // reader in the way only delays this to the next hour).
@@ -265,12 +317,17 @@ impl Writer {
         db::vacuum(&self.conn).map_err(|e| self.err(e))
     }
 
-    fn keyframe(&mut self, now: DateTime<Utc>) -> Result<(), Error> {
+    fn keyframe(&mut self, now: DateTime<Utc>, state: &[Update]) -> Result<(), Error> {
         self.last_keyframe = now;
         self.last_compact = now;
+        // Whatever asked for it is answered.
+        self.asked = false;
+        if let Keyframes::Store(w) = &self.keyframes {
+            w.store(false, Ordering::Relaxed);
+        }
         self.senc = StreamEnc::default();
         let mut e = Enc::default();
-        self.senc.batch(&mut e, now, &self.mirror.keyframe());
+        self.senc.batch(&mut e, now, state);
         self.stats.raw_bytes += e.buf.len() as u64;
         self.stats.keyframes += 1;
         let data = compress(&e.buf, &self.path)?;
