@@ -61,11 +61,11 @@ fn dec_series(d: &mut Dec, prev: &[CpuPoint]) -> Result<Vec<CpuPoint>> {
 }
 
 impl StreamEnc {
-    pub fn batch(&mut self, e: &mut Enc, at: DateTime<Utc>, updates: &[Update]) {
+    pub fn batch(&mut self, e: &mut Enc, at: DateTime<Utc>, updates: &[impl std::borrow::Borrow<Update>]) {
         at.enc(e);
         e.uvar(updates.len() as u64);
         for u in updates {
-            self.update(e, at, u);
+            self.update(e, at, u.borrow());
         }
     }
 

@@ -6,6 +6,7 @@
 //! The recorder applies only what is kept to its own store, so its keyframes are exactly what a
 //! reader rebuilds from the recording.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -144,7 +145,9 @@ impl Thinner {
     /// What to record of `u`, received at `now`, if anything; remembers it. A host reading kept
     /// for one figure that moved keeps the last recorded value of the others (each within its
     /// noise of the reading), until the refresh period records the reading whole.
-    pub fn keep(&mut self, u: &Update, now: DateTime<Utc>) -> Option<Update> {
+    /// `u` if it is worth recording at `now`: pods and deletions as they are (not copied: a
+    /// relist is the whole cluster's pods), a host reading merged with the last one recorded.
+    pub fn keep<'a>(&mut self, u: &'a Update, now: DateTime<Utc>) -> Option<Cow<'a, Update>> {
         let r = self.refresh;
         let (key, period) = match u {
             // What the recorder says of itself is not the cluster's history.
@@ -168,10 +171,10 @@ impl Thinner {
                     }
                     _ => true,
                 });
-                return Some(u.clone());
+                return Some(Cow::Borrowed(u));
             }
             Update::PodApplied(_) | Update::PodDeleted { .. } | Update::PodsReplaced(_) => {
-                return Some(u.clone());
+                return Some(Cow::Borrowed(u));
             }
         };
         // The time is that of the last whole record.
@@ -189,7 +192,7 @@ impl Thinner {
         if let Some(k) = &keep {
             self.last.insert(key, (since, k.clone()));
         }
-        keep
+        keep.map(Cow::Owned)
     }
 }
 

@@ -6,6 +6,7 @@
 //! ([`Writer::keyframes_from_store`]): a second copy of 150,000 pods costs the dashboard about
 //! 100 MB.
 
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -188,15 +189,20 @@ impl Writer {
         let at = self.last_at.map_or(at, |l| at.max(l));
         self.last_at = Some(at);
         self.stats.updates_in += updates.len() as u64;
-        let mut kept: Vec<Update> = updates.iter().filter_map(|u| self.thin.keep(u, at)).collect();
-        kept.iter_mut().for_each(crate::thin::quantize);
+        // Pods borrowed, not copied (the first batch is the whole cluster's).
+        let mut kept: Vec<Cow<Update>> = updates.iter().filter_map(|u| self.thin.keep(u, at)).collect();
+        for u in &mut kept {
+            if matches!(**u, Update::Host { .. }) {
+                crate::thin::quantize(u.to_mut());
+            }
+        }
         if !kept.is_empty() {
             self.stats.updates_kept += kept.len() as u64;
             self.senc.batch(&mut self.pending, at, &kept);
             self.pending_t0.get_or_insert(at);
             if let Keyframes::Own(m) = &mut self.keyframes {
                 kept.into_iter().for_each(|u| {
-                    m.apply(u);
+                    m.apply(u.into_owned());
                 });
             }
         }
