@@ -6,8 +6,11 @@
 //! without `--demo`) is checked right after parsing, the same way.
 
 mod history;
+mod parse;
 mod record;
 mod run;
+mod sim_flags;
+mod ui_flags;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,12 +21,13 @@ use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::analysis::Settings;
+use self::parse::*;
+pub use self::sim_flags::{OpenMetricsFlags, ServeFlags, SimCommand};
+pub use self::ui_flags::UiFlags;
 use crate::config::Config;
 use crate::model::Window;
 use crate::report::ReportFormat;
 use crate::sim::{Scenario, SimConfig};
-use crate::theme::Theme;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -319,418 +323,19 @@ pub struct CapacityFlags {
     pub config: ConfigFlag,
 }
 
-#[derive(Subcommand, Debug)]
-pub enum SimCommand {
-    /// Serve the simulated cluster as a Kubernetes API over HTTP on loopback (for the real
-    /// client, kubectl, and tests).
-    Serve(ServeFlags),
-    /// Write the simulated cluster's history as OpenMetrics text, for `promtool tsdb
-    /// create-blocks-from openmetrics --max-block-duration=24h`.
-    Openmetrics(OpenMetricsFlags),
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct OpenMetricsFlags {
-    /// Hours of history (1-168).
-    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=168))]
-    pub hours: u32,
-    /// Time of the last sample, RFC3339 (default: now - 120 s); truncated to a multiple of --step.
-    /// Must not be in the future.
-    #[arg(long, value_parser = parse_past_rfc3339, value_name = "RFC3339")]
-    pub end: Option<chrono::DateTime<chrono::Utc>>,
-    /// Seconds between samples (15-300).
-    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(15..=300))]
-    pub step: u32,
-    /// CPUs per node. node_exporter writes one series per CPU and mode, so this sets most of the
-    /// file size (48 nodes, 24 h, 60 s: about 17 MB per CPU; 260 MB in all with 4).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub cpus: u32,
-    /// Write to this file instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    #[command(flatten)]
-    pub sim: SimFlags,
-    #[command(flatten)]
-    pub tz: TzFlag,
-    #[command(flatten)]
-    pub config: ConfigFlag,
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct ServeFlags {
-    /// Address to listen on (loopback; port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8001")]
-    pub listen: std::net::SocketAddr,
-    /// Total pods to serve (default about 30 per node).
-    #[arg(long)]
-    pub pods: Option<usize>,
-    /// Write a kubeconfig for the server to this file.
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig_out: Option<PathBuf>,
-    /// Resources (plurals, comma-separated) that answer 403 Forbidden, to test permissions.
-    #[arg(long, value_delimiter = ',', value_name = "PLURAL,…", value_parser = parse_plural)]
-    pub forbid: Vec<String>,
-    /// Serve a cluster that does not change (no pod churn, no BGP flaps), to measure idle cost.
-    /// SIGUSR1 toggles between static and changing.
-    #[arg(long = "static")]
-    pub frozen: bool,
-    /// Extra pod changes per second (deletes and creates in pairs), on top of the simulator's
-    /// few per step, to measure the cost of a busy cluster.
-    #[arg(long, value_name = "PER_SECOND", value_parser = parse_churn)]
-    pub churn: Option<f64>,
-    /// Inject a fault into every API request, to test a client against an overloaded or failing
-    /// API server: slow=<seconds>s, <status> (500, 503…), <status>,retry-after=<seconds> (429),
-    /// or cut-protobuf (protobuf list bodies cut short halfway).
-    #[arg(long, default_value = "none")]
-    pub fault: crate::sim::serve::Fault,
-    /// Serve these Kubernetes objects instead of the simulated cluster: JSON files or
-    /// directories of them, one object or a List per file (`kubectl get ... -o json`).
-    #[arg(long, value_delimiter = ',', value_name = "PATH")]
-    pub objects: Vec<PathBuf>,
-    /// Serve pods and nodes in bare shapes (about 1.1 KB of JSON a pod) instead of the bodies
-    /// real clusters have (managedFields, env, probes, volumes, statuses: about 10 KB a pod).
-    #[arg(long)]
-    pub slim: bool,
-    /// Answer JSON only, also to clients that ask for protobuf (by default nodes' and pods'
-    /// lists and watches are protobuf to clients that ask for it, as a real API server's are).
-    #[arg(long)]
-    pub no_protobuf: bool,
-    /// Refuse streaming lists (watches with sendInitialEvents=true, the WatchList feature) with
-    /// 422 Invalid, as an API server without the feature does; clients fall back to pages.
-    #[arg(long)]
-    pub no_watch_list: bool,
-    #[command(flatten)]
-    pub sim: SimFlags,
-    #[command(flatten)]
-    pub refresh: RefreshFlag,
-    #[command(flatten)]
-    pub tz: TzFlag,
-    #[command(flatten)]
-    pub config: ConfigFlag,
-}
-
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Json,
     Text,
 }
 
-fn parse_rfc3339(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|e| format!("{s:?} is not an RFC3339 time such as 2026-11-24T12:00:00Z: {e}"))
-}
-
-fn parse_past_rfc3339(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    let t = parse_rfc3339(s)?;
-    let now = chrono::Utc::now();
-    if t > now {
-        return Err(format!(
-            "{} is in the future (now is {}): Prometheus misbehaves with future samples",
-            t.to_rfc3339(),
-            now.to_rfc3339()
-        ));
-    }
-    Ok(t)
-}
-
-fn parse_refresh(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if (0.1..=3600.0).contains(&v) => Ok(v),
-        _ => Err(format!("{s:?} is not a refresh interval in seconds between 0.1 and 3600")),
-    }
-}
-
-fn parse_tz(s: &str) -> Result<Tz, String> {
-    s.parse::<Tz>()
-        .map_err(|_| format!("unknown time zone {s:?} (use an IANA name such as Europe/Berlin or UTC)"))
-}
-
-/// A built-in theme, or a theme file that loads.
-fn parse_theme(s: &str) -> Result<String, String> {
-    Theme::load(s, false).map(|_| s.to_string()).map_err(|e| format!("{e:#}"))
-}
-
-fn parse_url(s: &str) -> Result<String, String> {
-    crate::config::check_url(s).map(|()| s.to_string())
-}
-
-fn parse_agents(s: &str) -> Result<String, String> {
-    match s.trim() {
-        "auto" | "prometheus" | "off" | "" => Ok(s.trim().to_string()),
-        list => {
-            for u in list.split(',').map(str::trim) {
-                crate::config::check_url(u).map_err(|e| format!("{e}; or give auto, prometheus or off"))?;
-            }
-            Ok(list.to_string())
-        }
-    }
-}
-
-/// A Kubernetes label key: an optional DNS prefix and `/`, then a name of 1-63 characters.
-fn parse_label_key(s: &str) -> Result<String, String> {
-    let name = s.rsplit('/').next().unwrap_or("");
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && s.matches('/').count() <= 1
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
-    if ok {
-        Ok(s.to_string())
-    } else {
-        Err(format!("{s:?} is not a Kubernetes label key such as topology.kubernetes.io/zone"))
-    }
-}
-
-fn parse_plural(s: &str) -> Result<String, String> {
-    let known = crate::sim::serve::plurals();
-    if known.contains(&s) {
-        Ok(s.to_string())
-    } else {
-        Err(format!("sim serve serves no {s:?}; the resources are {}", known.join(", ")))
-    }
-}
-
-fn parse_keepalive(s: &str) -> Result<u64, String> {
-    match s.parse::<u64>() {
-        Ok(v) if v > 0 => Ok(v),
-        _ => Err(format!("{s:?} is not a number of seconds above 0")),
-    }
-}
-
-fn parse_churn(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("{s:?} is not a number of pod changes per second above 0")),
-    }
-}
-
-fn refuse_demo_prometheus(_: &str) -> Result<String, String> {
-    Err("the demo draws the simulated cluster's own CPU curve, so it takes no Prometheus; use \
-         `clustertop --prometheus URL` on a kube context, or `report capacity --prometheus URL`"
-        .into())
-}
-
-fn refuse_demo_agents(_: &str) -> Result<String, String> {
-    Err("the demo's nodes are simulated and have no node agents; use `clustertop --agents …` on a kube \
-         context"
-        .into())
-}
-
-/// The local IANA zone from `TZ` or the system, else UTC.
-fn local_tz() -> Tz {
-    std::env::var("TZ")
-        .ok()
-        .and_then(|t| t.trim_start_matches(':').parse().ok())
-        .or_else(|| iana_time_zone::get_timezone().ok().and_then(|t| t.parse().ok()))
-        .unwrap_or(Tz::UTC)
-}
-
 pub(crate) fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-}
-
-/// What a command was given, whatever its flags: the flags it has (the others at their
-/// defaults) and the config file's contents.
-#[derive(Debug, Clone)]
-pub struct UiFlags {
-    pub theme: Option<String>,
-    pub ascii: bool,
-    pub no_mouse: bool,
-    pub no_record: bool,
-    pub refresh: f64,
-    pub windows: Vec<Window>,
-    pub tz: Option<Tz>,
-    pub keepalive_idle: Option<u64>,
-    pub prometheus: Option<String>,
-    pub agents: Option<String>,
-    pub agent_token_file: Option<PathBuf>,
-    pub rack_label: String,
-    pub config: Option<PathBuf>,
-    /// The config file's contents, loaded after parsing (flags override it).
-    pub file: Config,
-}
-
-impl Default for UiFlags {
-    fn default() -> Self {
-        UiFlags {
-            theme: None,
-            ascii: false,
-            no_mouse: false,
-            no_record: false,
-            refresh: 1.0,
-            windows: Vec::new(),
-            tz: None,
-            keepalive_idle: None,
-            prometheus: None,
-            agents: None,
-            agent_token_file: None,
-            rack_label: "topology.kubernetes.io/zone".into(),
-            config: None,
-            file: Config::default(),
-        }
-    }
-}
-
-impl UiFlags {
-    /// Analysis settings: flags, else the config file, else defaults.
-    pub fn settings(&self) -> Settings {
-        let f = &self.file;
-        let mut s = Settings {
-            tz: self.tz.or(f.colocation.tz).unwrap_or_else(local_tz),
-            keepalive_idle_s: self.keepalive_idle.or(f.conntrack.keepalive_idle_s).unwrap_or(900),
-            ..Settings::default()
-        };
-        if !self.windows.is_empty() {
-            s.windows = self.windows.clone();
-        } else if let Some(w) = &f.colocation.windows {
-            s.windows = w.clone();
-        }
-        s
-    }
-    /// Whether the dashboard takes the mouse: not with `--no-mouse`, else as the config says.
-    pub fn mouse(&self) -> bool {
-        !self.no_mouse && self.file.mouse.unwrap_or(true)
-    }
-    pub fn theme(&self) -> Result<Theme> {
-        if no_color() {
-            return Ok(Theme::mono(self.ascii));
-        }
-        let name = self.theme.as_deref().or(self.file.theme.as_deref()).unwrap_or("default");
-        Theme::load(name, self.ascii)
-    }
 }
 
 impl SimFlags {
     pub(crate) fn config(&self, tz: Tz) -> SimConfig {
         SimConfig { nodes: self.nodes as usize, seed: self.seed, scenario: self.scenario, tz }
-    }
-}
-
-/// The pieces a command has, as one `UiFlags`.
-#[derive(Default)]
-struct Parts<'a> {
-    display: Option<&'a DisplayFlags>,
-    refresh: Option<&'a RefreshFlag>,
-    windows: Option<&'a WindowFlags>,
-    tz: Option<&'a TzFlag>,
-    keepalive: Option<&'a KeepaliveFlag>,
-    prometheus: Option<&'a PrometheusFlag>,
-    agents: Option<&'a AgentsFlags>,
-    rack: Option<&'a RackFlag>,
-    config: Option<&'a ConfigFlag>,
-    record: Option<&'a RecordFlag>,
-}
-
-impl Parts<'_> {
-    fn ui(&self) -> UiFlags {
-        let d = UiFlags::default();
-        UiFlags {
-            theme: self.display.and_then(|x| x.theme.clone()),
-            ascii: self.display.is_some_and(|x| x.ascii),
-            no_mouse: self.display.is_some_and(|x| x.no_mouse),
-            no_record: self.record.is_some_and(|x| x.no_record),
-            refresh: self.refresh.map_or(d.refresh, |x| x.refresh),
-            windows: self.windows.map(|x| x.windows.clone()).unwrap_or_default(),
-            tz: self.tz.and_then(|x| x.tz),
-            keepalive_idle: self.keepalive.and_then(|x| x.keepalive_idle),
-            prometheus: self.prometheus.and_then(|x| x.prometheus.clone()),
-            agents: self.agents.and_then(|x| x.agents.clone()),
-            agent_token_file: self.agents.and_then(|x| x.agent_token_file.clone()),
-            rack_label: self.rack.map_or(d.rack_label, |x| x.rack_label.clone()),
-            config: self.config.and_then(|x| x.config.clone()),
-            file: Config::default(),
-        }
-    }
-}
-
-impl Command {
-    /// The flags this command has, as `UiFlags`; `None` for the agent (no config file, no UI).
-    fn ui(&self) -> Option<UiFlags> {
-        let p = match self {
-            Command::Agent(_) => return None,
-            Command::Record(f) => Parts {
-                refresh: Some(&f.refresh),
-                windows: Some(&f.windows),
-                tz: Some(&f.tz),
-                keepalive: Some(&f.keepalive),
-                prometheus: Some(&f.prometheus),
-                agents: Some(&f.agents),
-                rack: Some(&f.rack),
-                config: Some(&f.config),
-                ..Parts::default()
-            },
-            Command::Replay(f) => Parts {
-                display: Some(&f.display),
-                windows: Some(&f.windows),
-                tz: Some(&f.tz),
-                keepalive: Some(&f.keepalive),
-                config: Some(&f.config),
-                ..Parts::default()
-            },
-            Command::Report { command: ReportCommand::Incident(f) } => Parts {
-                // Only without a recording is Prometheus read.
-                prometheus: f.from.is_none().then_some(&f.prometheus),
-                rack: Some(&f.rack),
-                tz: Some(&f.tz),
-                config: Some(&f.config),
-                ..Parts::default()
-            },
-            Command::Demo(f) => Parts {
-                display: Some(&f.display),
-                refresh: Some(&f.refresh),
-                windows: Some(&f.windows),
-                tz: Some(&f.tz),
-                keepalive: Some(&f.keepalive),
-                config: Some(&f.config),
-                ..Parts::default()
-            },
-            Command::Snapshot(f) => Parts {
-                // Only a past moment reads Prometheus ($CLUSTERTOP_PROMETHEUS is not checked otherwise).
-                prometheus: f.at.is_some().then_some(&f.prometheus),
-                windows: Some(&f.windows),
-                tz: Some(&f.tz),
-                keepalive: Some(&f.keepalive),
-                rack: Some(&f.rack),
-                config: Some(&f.config),
-                ..Parts::default()
-            },
-            Command::Report { command: ReportCommand::Capacity(f) } => Parts {
-                prometheus: Some(&f.prometheus),
-                rack: Some(&f.rack),
-                windows: Some(&f.windows),
-                tz: Some(&f.tz),
-                config: Some(&f.config),
-                ..Parts::default()
-            },
-            Command::Sim { command: SimCommand::Serve(f) } => Parts {
-                refresh: Some(&f.refresh),
-                tz: Some(&f.tz),
-                config: Some(&f.config),
-                ..Parts::default()
-            },
-            Command::Sim { command: SimCommand::Openmetrics(f) } => {
-                Parts { tz: Some(&f.tz), config: Some(&f.config), ..Parts::default() }
-            }
-        };
-        Some(p.ui())
-    }
-}
-
-impl DashboardFlags {
-    fn ui(&self) -> UiFlags {
-        Parts {
-            display: Some(&self.display),
-            windows: Some(&self.windows),
-            tz: Some(&self.tz),
-            keepalive: Some(&self.keepalive),
-            prometheus: Some(&self.prometheus),
-            agents: Some(&self.agents),
-            rack: Some(&self.rack),
-            config: Some(&self.config),
-            record: Some(&self.record),
-            ..Parts::default()
-        }
-        .ui()
     }
 }
 
