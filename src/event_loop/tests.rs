@@ -29,22 +29,38 @@ struct Running {
     keys: fmpsc::UnboundedSender<io::Result<Event>>,
     snaps: watch::Sender<Option<Arc<Snapshot>>>,
     interest: watch::Receiver<Interest>,
-    task: tokio::task::JoinHandle<(Terminal<TestBackend>, Result<LoopStats>)>,
+    task: LoopTask,
 }
 
+/// The loop's options: theme `theme`, no colour unless the theme has it, no mouse, no sources.
+fn opts(theme: &str, ascii: bool) -> Options {
+    Options {
+        theme: Theme::builtin(theme, ascii).expect("theme"),
+        ascii,
+        no_color: theme == "mono",
+        started: std::time::Instant::now(),
+        interest: None,
+        mouse: false,
+        detail: None,
+    }
+}
+
+/// The loop on a 120x40 test terminal, with the default theme, the mouse and a metrics source's
+/// interest.
 fn start() -> Running {
+    let (itx, interest) = watch::channel(Interest::default());
+    let (keys, snaps, task) = spawn(Options { interest: Some(itx), mouse: true, ..opts("default", false) });
+    Running { keys, snaps, interest, task }
+}
+
+type LoopTask = tokio::task::JoinHandle<(Terminal<TestBackend>, Result<LoopStats>)>;
+
+/// The loop with `opts` on a 120x40 test terminal: its keys, its snapshots and its task.
+fn spawn(
+    opts: Options,
+) -> (fmpsc::UnboundedSender<io::Result<Event>>, watch::Sender<Option<Arc<Snapshot>>>, LoopTask) {
     let (keys, events) = fmpsc::unbounded();
     let (snaps, rx) = watch::channel(None);
-    let (itx, interest) = watch::channel(Interest::default());
-    let opts = Options {
-        theme: Theme::builtin("default", false).expect("theme"),
-        ascii: false,
-        no_color: false,
-        started: std::time::Instant::now(),
-        interest: Some(itx),
-        mouse: true,
-        detail: None,
-    };
     let task = tokio::spawn(async move {
         let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
         let r = run_main_loop(
@@ -59,7 +75,7 @@ fn start() -> Running {
         .await;
         (term, r)
     });
-    Running { keys, snaps, interest, task }
+    (keys, snaps, task)
 }
 
 impl Running {
@@ -130,22 +146,13 @@ async fn a_theme_command_loads_the_theme_and_quit_ends_the_loop() {
 async fn the_loop_ends_with_its_events_or_its_quit_signal() {
     let (keys, events) = fmpsc::unbounded::<io::Result<Event>>();
     let (_snaps, rx) = watch::channel(None);
-    let opts = Options {
-        theme: Theme::builtin("mono", false).expect("theme"),
-        ascii: false,
-        no_color: true,
-        started: std::time::Instant::now(),
-        interest: None,
-        mouse: false,
-        detail: None,
-    };
     drop(keys);
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
     let stats = run_main_loop(
         &mut term,
         events,
         rx.clone(),
-        opts,
+        opts("mono", false),
         Rewind::none("test"),
         std::future::pending(),
         plain_draw,
@@ -154,17 +161,8 @@ async fn the_loop_ends_with_its_events_or_its_quit_signal() {
     .expect("events ended: a clean stop");
     assert_eq!(stats.frames, 1, "the first (empty) frame only");
     let (_keys, events) = fmpsc::unbounded::<io::Result<Event>>();
-    let opts = Options {
-        theme: Theme::builtin("mono", false).expect("theme"),
-        ascii: false,
-        no_color: true,
-        started: std::time::Instant::now(),
-        interest: None,
-        mouse: false,
-        detail: None,
-    };
     let quit = tokio::time::sleep(Duration::from_secs(1));
-    run_main_loop(&mut term, events, rx, opts, Rewind::none("test"), quit, plain_draw)
+    run_main_loop(&mut term, events, rx, opts("mono", false), Rewind::none("test"), quit, plain_draw)
         .await
         .expect("SIGTERM-like stop");
 }
@@ -208,15 +206,7 @@ async fn y_puts_the_selected_node_on_the_clipboard_with_osc_52() {
     use ratatui::{TerminalOptions, Viewport};
     let (keys, events) = fmpsc::unbounded();
     let (_snaps, rx) = watch::channel(Some(snap()));
-    let opts = Options {
-        theme: Theme::builtin("mono", true).expect("theme"),
-        ascii: true,
-        no_color: true,
-        started: std::time::Instant::now(),
-        interest: None,
-        mouse: false,
-        detail: None,
-    };
+    let opts = self::opts("mono", true);
     /// What the backend writes, kept for the test to read.
     #[derive(Clone, Default)]
     struct Tape(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
@@ -314,32 +304,8 @@ async fn export_writes_the_view_as_markdown() {
 #[tokio::test(start_paused = true)]
 async fn a_nodes_detail_is_wanted_only_while_open_and_its_answer_is_drawn() {
     use crate::sources::detail::{self, EventRow, NodeDetail, Part, PodRow};
-    let (keys, events) = fmpsc::unbounded();
-    let (snaps, rx) = watch::channel(None);
     let (link, mut serve) = detail::link();
-    let opts = Options {
-        theme: Theme::builtin("mono", false).expect("theme"),
-        ascii: false,
-        no_color: true,
-        started: std::time::Instant::now(),
-        interest: None,
-        mouse: false,
-        detail: Some(link),
-    };
-    let task = tokio::spawn(async move {
-        let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
-        let r = run_main_loop(
-            &mut term,
-            events,
-            rx,
-            opts,
-            Rewind::none("test"),
-            std::future::pending(),
-            plain_draw,
-        )
-        .await;
-        (term, r)
-    });
+    let (keys, snaps, task) = spawn(Options { detail: Some(link), ..opts("mono", false) });
     snaps.send_replace(Some(snap()));
     run_for(Duration::from_millis(100)).await;
     assert_eq!(serve.want.borrow().node, None, "nothing wanted before a detail opens");
