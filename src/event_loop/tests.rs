@@ -26,8 +26,8 @@ fn enter() -> io::Result<Event> {
 }
 
 struct Running {
-    keys: fmpsc::UnboundedSender<io::Result<Event>>,
-    snaps: watch::Sender<Option<Arc<Snapshot>>>,
+    keys: Keys,
+    snaps: Snaps,
     interest: watch::Receiver<Interest>,
     task: LoopTask,
 }
@@ -54,11 +54,11 @@ fn start() -> Running {
 }
 
 type LoopTask = tokio::task::JoinHandle<(Terminal<TestBackend>, Result<LoopStats>)>;
+type Keys = fmpsc::UnboundedSender<io::Result<Event>>;
+type Snaps = watch::Sender<Option<Arc<Snapshot>>>;
 
 /// The loop with `opts` on a 120x40 test terminal: its keys, its snapshots and its task.
-fn spawn(
-    opts: Options,
-) -> (fmpsc::UnboundedSender<io::Result<Event>>, watch::Sender<Option<Arc<Snapshot>>>, LoopTask) {
+fn spawn(opts: Options) -> (Keys, Snaps, LoopTask) {
     let (keys, events) = fmpsc::unbounded();
     let (snaps, rx) = watch::channel(None);
     let task = tokio::spawn(async move {
