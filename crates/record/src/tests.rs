@@ -529,8 +529,8 @@ fn the_tap_never_waits_and_a_lost_batch_is_made_up_by_a_keyframe() {
     assert_eq!(view(&got), view(&want), "{stats:?}");
 }
 
-/// Beside the dashboard's store the recorder keeps no copy of the state (150,000 pods cost
-/// about 100 MB): its keyframes are asked of the store through the tap (`tap::tests`), and the
+/// Beside the dashboard's store the recorder keeps no copy of the state (at 150,000 pods it cost
+/// about 50 MB): its keyframes are asked of the store through the tap (`tap::tests`), and the
 /// recording ends exactly where the store did, batches lost on the way or not.
 #[test]
 fn beside_a_store_the_keyframes_are_the_stores() {

@@ -3,8 +3,8 @@
 //! whole state is written as a keyframe, and the oldest frames beyond the age and size bounds are
 //! dropped, a keyframe interval at a time. The state comes from the recorder's own store (what it
 //! kept, applied) or, beside the dashboard's store, from that store when asked
-//! ([`Writer::keyframes_from_store`]): a second copy of 150,000 pods costs the dashboard about
-//! 100 MB.
+//! ([`Writer::keyframes_from_store`]): a second copy of 150,000 pods cost the dashboard about
+//! 50 MB of resident memory.
 
 use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
