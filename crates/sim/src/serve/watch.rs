@@ -65,8 +65,8 @@ impl Watch {
             return line(typ, object);
         }
         let k = KINDS[self.kind];
-        match super::proto::object(&k.api_version(), k.kind, object) {
-            Ok(env) => Bytes::from(super::proto::watch_frame(typ, &env)),
+        match super::proto::watch_event(typ, &k.api_version(), k.kind, object) {
+            Ok(frame) => frame,
             Err(e) => {
                 let status = super::api::status_value(500, "InternalError", &e, None).to_string();
                 Bytes::from(super::proto::watch_frame("ERROR", &super::proto::status(status.as_bytes())))
