@@ -128,7 +128,9 @@ where
             None
         }
         Ok(WatchEvent::Bookmark(b)) if is_end(&b) => Some(End::Listed(b.metadata.resource_version)),
-        Ok(WatchEvent::Modified(_) | WatchEvent::Deleted(_) | WatchEvent::Bookmark(_)) => Some(End::Unsupported),
+        Ok(WatchEvent::Modified(_) | WatchEvent::Deleted(_) | WatchEvent::Bookmark(_)) => {
+            Some(End::Unsupported)
+        }
         Ok(WatchEvent::Error(s)) => Some(End::Error(kube::Error::Api(s))),
         Err(e) => Some(End::Undecodable(e)),
     };
