@@ -387,7 +387,31 @@ pub(crate) fn watch_event(typ: &str, api_version: &str, kind: &str, json: &[u8])
     encode(kind, json, &mut buf)?;
     let n = buf.len() - HEADROOM;
     LAST_SIZE.store(n, Relaxed);
-    // The envelope up to its raw's bytes.
+    let head = frame_head(typ, api_version, kind, n);
+    buf.extend_from_slice(&TAIL);
+    Ok(in_place(buf, &head))
+}
+
+/// Append the watch frame [`watch_event`] gives to `out`, the object encoded in `scratch` first.
+pub(crate) fn watch_event_into(
+    typ: &str,
+    api_version: &str,
+    kind: &str,
+    json: &[u8],
+    scratch: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    scratch.clear();
+    encode(kind, json, scratch)?;
+    out.extend_from_slice(&frame_head(typ, api_version, kind, scratch.len()));
+    out.extend_from_slice(scratch);
+    out.extend_from_slice(&TAIL);
+    Ok(())
+}
+
+/// A watch frame's bytes before its object's `n` bytes: the frame's length, the event's type, its
+/// object (a RawExtension whose raw is the envelope), the envelope up to its raw's bytes.
+fn frame_head(typ: &str, api_version: &str, kind: &str, n: usize) -> Vec<u8> {
     let mut env = MAGIC.to_vec();
     nested(1, &mut env, |t| {
         bytes_field(1, api_version.as_bytes(), t);
@@ -396,7 +420,6 @@ pub(crate) fn watch_event(typ: &str, api_version: &str, kind: &str, json: &[u8])
     key(2, 2, &mut env);
     varint(n as u64, &mut env);
     let env_len = env.len() + n + TAIL.len();
-    // The frame up to the envelope: length, type, object (a RawExtension whose raw is the envelope).
     let mut head = vec![0; 4];
     bytes_field(1, typ.as_bytes(), &mut head);
     key(2, 2, &mut head);
@@ -406,8 +429,7 @@ pub(crate) fn watch_event(typ: &str, api_version: &str, kind: &str, json: &[u8])
     head.extend_from_slice(&env);
     let event_len = head.len() - 4 + n + TAIL.len();
     head[..4].copy_from_slice(&(event_len as u32).to_be_bytes());
-    buf.extend_from_slice(&TAIL);
-    Ok(in_place(buf, &head))
+    head
 }
 
 /// `buf` (a message after [`HEADROOM`]) with `head` written before the message.
@@ -889,6 +911,9 @@ mod tests {
             for typ in ["ADDED", "BOOKMARK"] {
                 let want = watch_frame(typ, &object("v1", "Pod", json.as_bytes()).unwrap());
                 assert_eq!(watch_event(typ, "v1", "Pod", json.as_bytes()).unwrap(), want, "{n} {typ}");
+                let mut out = b"before".to_vec();
+                watch_event_into(typ, "v1", "Pod", json.as_bytes(), &mut Vec::new(), &mut out).unwrap();
+                assert_eq!(out[6..], want, "{n} {typ}, appended");
             }
             let meta = list_meta("42", Some("next"));
             let mut buf = list_buf(&meta, 0);
