@@ -10,6 +10,7 @@ pub mod pipeline;
 pub mod retry_after;
 pub mod slim;
 pub mod state;
+pub mod stream_list;
 pub mod watch;
 
 use std::collections::BTreeMap;

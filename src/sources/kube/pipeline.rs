@@ -1,10 +1,11 @@
 //! A watcher for the large kinds (nodes, pods). Its initial list is a streaming list (a watch with
 //! `sendInitialEvents=true`, the WatchList feature: the server never builds a whole list) where
-//! the server offers it, decoded event by event as they arrive and complete only at the
-//! `k8s.io/initial-events-end` bookmark. A server that refuses it (422 `Invalid`, as upstream's
-//! validation answers without the feature) gets paginated lists from then on, as client-go's
-//! reflector falls back: page n decodes on a blocking thread while page n+1 is fetched, so a sync
-//! takes about the time the bytes take to arrive.
+//! the server offers it, decoded in batches on blocking threads while the next events arrive
+//! (`stream_list.rs`), complete only at the `k8s.io/initial-events-end` bookmark. A server that
+//! refuses it (422 `Invalid`, as upstream's validation answers without the feature) gets
+//! paginated lists from then on, as client-go's reflector falls back: page n decodes on a
+//! blocking thread while page n+1 is fetched. Either way a sync takes about the time the bytes
+//! take to arrive.
 //! After the list it watches from the list's resourceVersion (bookmarks on) and relists on
 //! `410 Gone`, as kube's watcher does; errors become health the same way (`map::watch_error_health`).
 //!
@@ -30,6 +31,7 @@ use tokio::task::JoinHandle;
 use super::map;
 use super::pb::{self, Proto};
 use super::state::{Ev, Kind, Obj};
+use super::stream_list::{Streamed, stream_list};
 use super::watch::Msg;
 use crate::model::SourceHealth;
 
@@ -64,12 +66,12 @@ fn head(text: &[u8]) -> Option<ListMeta> {
     serde_json::from_str::<Head>(&format!("{prefix}}}")).ok()?.metadata
 }
 
-type Reduced = Vec<(String, Obj)>;
+pub(super) type Reduced = Vec<(String, Obj)>;
 
 /// Send `req` asking for protobuf with JSON as the fallback: the answer's body, and whether it is
 /// protobuf (by its Content-Type). An error status becomes `kube::Error::Api`, as kube's own
 /// requests make it.
-async fn send(
+pub(super) async fn send(
     client: &Client,
     req: http::Request<Vec<u8>>,
 ) -> Result<(kube::client::Body, bool), kube::Error> {
@@ -149,7 +151,7 @@ where
 }
 
 /// Why a list stopped: the server's error, or the receiver is gone.
-enum Stop {
+pub(super) enum Stop {
     Api(kube::Error),
     Closed,
 }
@@ -288,17 +290,36 @@ async fn open_watch<K>(
 where
     K: Resource + DeserializeOwned + Proto + Send + 'static,
 {
-    use http_body_util::BodyExt;
     let req = Request::new(path).watch(wp, rv).map_err(kube::Error::BuildRequest)?;
     let (body, protobuf) = send(client, req).await?;
-    let events = futures::stream::unfold(
-        (body, Vec::<u8>::new(), false),
-        move |(mut body, mut buf, mut done)| async move {
+    Ok((events::<K>(chunks(body), Vec::new(), protobuf), protobuf))
+}
+
+/// A response body's bytes, as they arrive.
+pub(super) type Chunks = futures::stream::BoxStream<'static, Result<hyper::body::Bytes, kube::Error>>;
+
+pub(super) fn chunks(body: kube::client::Body) -> Chunks {
+    use http_body_util::BodyExt;
+    body.into_data_stream().boxed()
+}
+
+/// The events of a watch's body: those in `buf` (bytes already read), then those of `chunks`.
+/// Bytes left of an event at the end are an error.
+pub(super) fn events<K>(chunks: Chunks, buf: Vec<u8>, protobuf: bool) -> Events<K>
+where
+    K: Resource + DeserializeOwned + Proto + Send + 'static,
+{
+    // `buf[at..]` is not yet decoded (moved to the front only when more bytes are needed).
+    futures::stream::unfold(
+        (chunks, buf, 0usize, false),
+        move |(mut chunks, mut buf, mut at, mut done)| async move {
             loop {
-                if let Some((ev, used)) = next_event::<K>(&buf, protobuf) {
-                    buf.drain(..used);
-                    return Some((ev, (body, buf, done)));
+                if let Some((ev, used)) = next_event::<K>(&buf[at..], protobuf) {
+                    at += used;
+                    return Some((ev, (chunks, buf, at, done)));
                 }
+                buf.drain(..at);
+                at = 0;
                 if done {
                     if buf.is_empty() {
                         return None;
@@ -306,28 +327,24 @@ where
                     let left = buf.len();
                     buf.clear();
                     let e = pb::Error::Frame(left);
-                    return Some((Err(undecodable(e)), (body, buf, true)));
+                    return Some((Err(undecodable(e)), (chunks, buf, 0, true)));
                 }
-                match body.frame().await {
-                    Some(Ok(frame)) => {
-                        if let Ok(data) = frame.into_data() {
-                            buf.extend_from_slice(&data);
-                        }
-                    }
+                match chunks.next().await {
+                    Some(Ok(data)) => buf.extend_from_slice(&data),
                     Some(Err(e)) => {
                         buf.clear();
-                        return Some((Err(e), (body, buf, true)));
+                        return Some((Err(e), (chunks, buf, 0, true)));
                     }
                     None => done = true,
                 }
             }
         },
-    );
-    Ok((events.boxed(), protobuf))
+    )
+    .boxed()
 }
 
 /// The first complete event in `buf` and the bytes it took.
-fn next_event<K>(buf: &[u8], protobuf: bool) -> Option<(Result<WatchEvent<K>, kube::Error>, usize)>
+pub(super) fn next_event<K>(buf: &[u8], protobuf: bool) -> Option<(Result<WatchEvent<K>, kube::Error>, usize)>
 where
     K: Resource + DeserializeOwned + Proto,
 {
@@ -366,83 +383,7 @@ fn pb_event<K: Resource + Proto>(frame: &[u8]) -> Result<WatchEvent<K>, pb::Erro
     })
 }
 
-/// The annotation of the BOOKMARK that ends a streaming list's initial events.
-const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
-
-type Events<K> = futures::stream::BoxStream<'static, Result<WatchEvent<K>, kube::Error>>;
-
-/// How a streaming list went.
-enum Streamed<K> {
-    /// Every object was sent (`InitApply`): the list's resourceVersion, whether it came in
-    /// protobuf, and the stream, which goes on with the changes.
-    Listed(String, bool, Events<K>),
-    /// The server does not offer streaming lists: it refused the request as invalid (422, or
-    /// 400), or sent other events before the initial-events-end bookmark (it ignored
-    /// `sendInitialEvents`).
-    Unsupported,
-}
-
-fn refused(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 422 || s.code == 400)
-}
-
-/// A stream that ended, or failed, before the initial-events-end bookmark: an error (the kind is
-/// relisted; what came is never shown as the complete list).
-fn ended_early(objects: usize, cause: Option<&dyn std::fmt::Display>) -> kube::Error {
-    let mut msg =
-        format!("the streaming list ended after {objects} objects, before its initial-events-end bookmark");
-    if let Some(c) = cause {
-        msg = format!("{msg}: {c}");
-    }
-    kube::Error::ReadEvents(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, msg))
-}
-
-/// The initial list of `path` as a streaming list (`sendInitialEvents=true`,
-/// `resourceVersionMatch=NotOlderThan`, bookmarks on), sending an `InitApply` per ADDED event as
-/// it is decoded (nothing is buffered but the event being read).
-async fn stream_list<K, F>(
-    client: &Client,
-    path: &str,
-    kind: Kind,
-    f: &F,
-    tx: &mpsc::Sender<Msg>,
-) -> Result<Streamed<K>, Stop>
-where
-    K: Resource + DeserializeOwned + Proto + Send + 'static,
-    F: Fn(K) -> Option<(String, Obj)>,
-{
-    let wp = WatchParams::streaming_lists().timeout(290);
-    // No resourceVersion: the newest state (a consistent read), as client-go asks for it.
-    let (mut stream, protobuf) = match open_watch::<K>(client, path, &wp, "").await {
-        Ok(s) => s,
-        Err(e) if refused(&e) => return Ok(Streamed::Unsupported),
-        Err(e) => return Err(Stop::Api(e)),
-    };
-    let mut objects = 0usize;
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(WatchEvent::Added(k)) => {
-                objects += 1;
-                if let Some((key, o)) = f(k)
-                    && tx.send(Msg::Ev(kind, Ev::InitApply(key, o))).await.is_err()
-                {
-                    return Err(Stop::Closed);
-                }
-            }
-            Ok(WatchEvent::Bookmark(b))
-                if b.metadata.annotations.get(INITIAL_EVENTS_END).is_some_and(|v| v == "true") =>
-            {
-                return Ok(Streamed::Listed(b.metadata.resource_version, protobuf, stream));
-            }
-            Ok(WatchEvent::Modified(_) | WatchEvent::Deleted(_) | WatchEvent::Bookmark(_)) => {
-                return Ok(Streamed::Unsupported);
-            }
-            Ok(WatchEvent::Error(s)) => return Err(Stop::Api(kube::Error::Api(s))),
-            Err(e) => return Err(Stop::Api(ended_early(objects, Some(&e)))),
-        }
-    }
-    Err(Stop::Api(ended_early(objects, None)))
-}
+pub(super) type Events<K> = futures::stream::BoxStream<'static, Result<WatchEvent<K>, kube::Error>>;
 
 /// List (streaming, or pipelined pages) and watch `K` forever, sending reduced events; returns
 /// when `tx` closes.

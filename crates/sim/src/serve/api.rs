@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::ops::Bound;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
@@ -388,6 +389,10 @@ pub(crate) fn proto_bytes(code: StatusCode, body: Bytes) -> Response {
     (code, [(header::CONTENT_TYPE, super::proto::MEDIA_TYPE)], body).into_response()
 }
 
+/// The bytes per item of each kind's last protobuf page: the next page's buffer is as large.
+static PROTO_ITEM_BYTES: std::sync::LazyLock<Vec<AtomicUsize>> =
+    std::sync::LazyLock::new(|| KINDS.iter().map(|_| AtomicUsize::new(0)).collect());
+
 /// Lists this long are sized in a first pass and encoded again as they are sent (flat memory);
 /// shorter ones (a page) are encoded at once.
 const PROTO_BUFFERED: usize = 2048;
@@ -397,29 +402,34 @@ fn proto_list(kind: usize, items: Vec<Arc<Obj>>, rv: u64, next: Option<&str>, cu
     use super::proto;
     let k = KINDS[kind];
     let list_kind = format!("{}List", k.kind);
+    let meta = proto::list_meta(&rv.to_string(), next);
     let mut head = Vec::new();
-    proto::list_meta_field(&proto::list_meta(&rv.to_string(), next), &mut head);
+    proto::list_meta_field(&meta, &mut head);
+    if items.len() <= PROTO_BUFFERED {
+        // Encoded in place into one buffer, as large as this kind's last page per item.
+        let hint = &PROTO_ITEM_BYTES[kind];
+        let per_item = hint.load(Ordering::Relaxed);
+        let mut list = proto::list_buf(&meta, per_item * items.len());
+        for o in &items {
+            if let Err(e) = proto::list_item(k.kind, &o.json, &mut list) {
+                return status(500, "InternalError", &e, None);
+            }
+        }
+        if !items.is_empty() {
+            hint.store(list.len() / items.len() + 64, Ordering::Relaxed);
+        }
+        let mut out = proto::list_body(&k.api_version(), &list_kind, list);
+        if cut {
+            out.truncate(out.len() / 2);
+        }
+        return proto_bytes(StatusCode::OK, out);
+    }
     let mut raw = Vec::new();
     // From the stored body: its blobs are encoded once (`proto.rs`).
     let encode = |o: &Obj, raw: &mut Vec<u8>| {
         raw.clear();
         proto::encode(k.kind, &o.json, raw)
     };
-    if items.len() <= PROTO_BUFFERED {
-        let mut list = head;
-        for o in &items {
-            if let Err(e) = encode(o, &mut raw) {
-                return status(500, "InternalError", &e, None);
-            }
-            proto::item(&raw, &mut list);
-        }
-        let mut out = Vec::with_capacity(list.len() + 64);
-        proto::envelope(&k.api_version(), &list_kind, &list, &mut out);
-        if cut {
-            out.truncate(out.len() / 2);
-        }
-        return proto_bytes(StatusCode::OK, Bytes::from(out));
-    }
     let mut len = head.len();
     for o in &items {
         if let Err(e) = encode(o, &mut raw) {

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{LazyLock, RwLock};
 
+use axum::body::Bytes;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 pub(crate) const MEDIA_TYPE: &str = "application/vnd.kubernetes.protobuf";
@@ -62,10 +63,47 @@ struct Field {
     inline: bool,
 }
 
+/// Where a JSON key goes in a message: a field of its own (`inline: None`), or field `field` of
+/// the message of the inlined field `inline`.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    inline: Option<usize>,
+    msg: usize,
+    field: usize,
+}
+
+/// A hash of the keys eight bytes at a time (they are short, and trusted).
+#[derive(Default)]
+struct KeyHash(u64);
+
+impl std::hash::Hasher for KeyHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut x = self.0;
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(w);
+            x = (x ^ u64::from_le_bytes(a)).wrapping_mul(K).rotate_left(29);
+        }
+        let rest = words.remainder();
+        let mut a = [0u8; 8];
+        a[..rest.len()].copy_from_slice(rest);
+        self.0 = (x ^ u64::from_le_bytes(a) ^ bytes.len() as u64).wrapping_mul(K).rotate_left(29);
+    }
+}
+
+type Slots = HashMap<&'static [u8], Slot, std::hash::BuildHasherDefault<KeyHash>>;
+
 #[derive(Debug, Default)]
 struct Schema {
     names: HashMap<&'static str, usize>,
     fields: Vec<Vec<Field>>,
+    /// Per message, its JSON keys (an inlined struct's fields too).
+    slots: Vec<Slots>,
 }
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| parse(include_str!("proto_schema.txt")));
@@ -113,6 +151,27 @@ fn parse(text: &'static str) -> Schema {
                 .collect()
         })
         .collect();
+    s.slots = (0..s.fields.len())
+        .map(|m| {
+            let mut slots = Slots::default();
+            // A field of its own wins over an inlined struct's; the first inlined struct wins.
+            for (i, f) in s.fields[m].iter().enumerate() {
+                if let (Ty::Msg(sub), true) = (f.ty, f.inline) {
+                    for (j, g) in s.fields[sub].iter().enumerate() {
+                        slots.entry(g.name.as_bytes()).or_insert(Slot {
+                            inline: Some(i),
+                            msg: sub,
+                            field: j,
+                        });
+                    }
+                }
+            }
+            for (i, f) in s.fields[m].iter().enumerate() {
+                slots.insert(f.name.as_bytes(), Slot { inline: None, msg: m, field: i });
+            }
+            slots
+        })
+        .collect();
     s
 }
 
@@ -142,22 +201,36 @@ fn varint_field(tag: u32, v: u64, out: &mut Vec<u8>) {
 /// A nested message written by `f`, length-prefixed.
 fn nested(tag: u32, out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
     key(tag, 2, out);
-    let at = out.len();
+    let at = open(out);
     f(out);
-    prefix_len(out, at);
+    close(out, at);
 }
 
-/// Insert the length of `out[at..]` at `at` (a nested message written in place: no buffer of
-/// its own, one move of its bytes).
-fn prefix_len(out: &mut Vec<u8>, at: usize) {
-    let (mut len, mut n, mut v) = ([0u8; 10], 0, (out.len() - at) as u64);
-    while v >= 0x80 {
-        len[n] = (v as u8) | 0x80;
-        v >>= 7;
-        n += 1;
+/// Room for the length of a nested message written in place: two bytes, right for 128 bytes to
+/// 16 KB (most of a pod's large parts); the length is written by [`close`]. Returns where the
+/// message starts.
+fn open(out: &mut Vec<u8>) -> usize {
+    out.extend_from_slice(&[0, 0]);
+    out.len()
+}
+
+/// Write the length of the message from `at` to the end before it (the minimal varint, as
+/// protobuf writes it): a shorter one moves the message back a byte, a longer one forward.
+fn close(out: &mut Vec<u8>, at: usize) {
+    let len = out.len() - at;
+    if len < 0x80 {
+        out[at - 2] = len as u8;
+        out.copy_within(at.., at - 1);
+        out.truncate(out.len() - 1);
+    } else if len < 0x4000 {
+        out[at - 2] = (len as u8) | 0x80;
+        out[at - 1] = (len >> 7) as u8;
+    } else {
+        let mut v = Vec::with_capacity(10);
+        varint(len as u64, &mut v);
+        out[at - 2..at].copy_from_slice(&v[..2]);
+        out.splice(at..at, v[2..].iter().copied());
     }
-    len[n] = v as u8;
-    out.splice(at..at, len[..=n].iter().copied());
 }
 
 /// Blobs (`real.rs`) encoded as the fields of a message: (blob id, message) → protobuf. A
@@ -283,6 +356,122 @@ pub(crate) fn watch_frame(typ: &str, object: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Room kept before a message encoded in place, for the heads of its envelope and watch frame
+/// (or list), written once its length is known: the message's bytes are not moved.
+const HEADROOM: usize = 128;
+
+/// The envelope's tail: contentEncoding and contentType, empty.
+const TAIL: [u8; 4] = [0x1a, 0, 0x22, 0];
+
+/// The bytes of `v` as a varint.
+fn varint_len(v: usize) -> usize {
+    let mut n = 1;
+    let mut v = v >> 7;
+    while v > 0 {
+        n += 1;
+        v >>= 7;
+    }
+    n
+}
+
+/// The encoded size of the last object, for the next one's buffer.
+static LAST_SIZE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A watch frame of `typ` whose object is the JSON object `json` of `kind`, in its envelope:
+/// `watch_frame(typ, &object(api_version, kind, json))`, encoded in one buffer.
+pub(crate) fn watch_event(typ: &str, api_version: &str, kind: &str, json: &[u8]) -> Result<Bytes, String> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let hint = LAST_SIZE.load(Relaxed).max(json.len() / 2);
+    let mut buf = Vec::with_capacity(HEADROOM + hint + hint / 4 + TAIL.len());
+    buf.resize(HEADROOM, 0);
+    encode(kind, json, &mut buf)?;
+    let n = buf.len() - HEADROOM;
+    LAST_SIZE.store(n, Relaxed);
+    let head = frame_head(typ, api_version, kind, n);
+    buf.extend_from_slice(&TAIL);
+    Ok(in_place(buf, &head))
+}
+
+/// Append the watch frame [`watch_event`] gives to `out`, the object encoded in `scratch` first.
+pub(crate) fn watch_event_into(
+    typ: &str,
+    api_version: &str,
+    kind: &str,
+    json: &[u8],
+    scratch: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    scratch.clear();
+    encode(kind, json, scratch)?;
+    out.extend_from_slice(&frame_head(typ, api_version, kind, scratch.len()));
+    out.extend_from_slice(scratch);
+    out.extend_from_slice(&TAIL);
+    Ok(())
+}
+
+/// A watch frame's bytes before its object's `n` bytes: the frame's length, the event's type, its
+/// object (a RawExtension whose raw is the envelope), the envelope up to its raw's bytes.
+fn frame_head(typ: &str, api_version: &str, kind: &str, n: usize) -> Vec<u8> {
+    let mut env = MAGIC.to_vec();
+    nested(1, &mut env, |t| {
+        bytes_field(1, api_version.as_bytes(), t);
+        bytes_field(2, kind.as_bytes(), t);
+    });
+    key(2, 2, &mut env);
+    varint(n as u64, &mut env);
+    let env_len = env.len() + n + TAIL.len();
+    let mut head = vec![0; 4];
+    bytes_field(1, typ.as_bytes(), &mut head);
+    key(2, 2, &mut head);
+    varint((1 + varint_len(env_len) + env_len) as u64, &mut head);
+    key(1, 2, &mut head);
+    varint(env_len as u64, &mut head);
+    head.extend_from_slice(&env);
+    let event_len = head.len() - 4 + n + TAIL.len();
+    head[..4].copy_from_slice(&(event_len as u32).to_be_bytes());
+    head
+}
+
+/// `buf` (a message after [`HEADROOM`]) with `head` written before the message.
+fn in_place(mut buf: Vec<u8>, head: &[u8]) -> Bytes {
+    match HEADROOM.checked_sub(head.len()) {
+        Some(start) => {
+            buf[start..HEADROOM].copy_from_slice(head);
+            Bytes::from(buf).slice(start..)
+        }
+        None => {
+            let mut out = head.to_vec();
+            out.extend_from_slice(&buf[HEADROOM..]);
+            Bytes::from(out)
+        }
+    }
+}
+
+/// A buffer for a list's body: its metadata field `meta` (`list_meta`), then each item added by
+/// [`list_item`], then [`list_body`].
+pub(crate) fn list_buf(meta: &[u8], capacity: usize) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(HEADROOM + capacity + TAIL.len());
+    buf.resize(HEADROOM, 0);
+    list_meta_field(meta, &mut buf);
+    buf
+}
+
+/// Add the JSON object `json` of `kind` to a list's body as an item, encoded in place.
+pub(crate) fn list_item(kind: &str, json: &[u8], buf: &mut Vec<u8>) -> Result<(), String> {
+    key(2, 2, buf);
+    let at = open(buf);
+    let r = encode(kind, json, buf);
+    close(buf, at);
+    r
+}
+
+/// The list's body in its envelope: `envelope(api_version, list_kind, list)` of the list in `buf`.
+pub(crate) fn list_body(api_version: &str, list_kind: &str, mut buf: Vec<u8>) -> Bytes {
+    let head = list_head(api_version, list_kind, buf.len() - HEADROOM);
+    buf.extend_from_slice(&TAIL);
+    in_place(buf, &head)
+}
+
 /// A `meta.v1.Status` (from its JSON) in its envelope.
 pub(crate) fn status(json: &[u8]) -> Vec<u8> {
     object("v1", "Status", json).unwrap_or_default()
@@ -313,48 +502,77 @@ impl<'de> Visitor<'de> for MsgSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let fields = &self.s.fields[self.m];
+        let slots = &self.s.slots[self.m];
         // The inlined structs' fields, gathered and written as one field each at the end.
         let mut inlined: Vec<(usize, Vec<u8>)> = Vec::new();
-        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if let Some(id) = super::real::marker_id(&k) {
-                map.next_value::<IgnoredAny>()?;
-                blob_into(self.s, id, self.m, self.out).map_err(de::Error::custom)?;
-                continue;
-            }
-            if k == "-" {
-                // An empty blob's placeholder member (`real.rs`).
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            }
-            if let Some(f) = fields.iter().find(|f| f.name == k) {
-                map.next_value_seed(FieldSeed { s: self.s, f, out: &mut *self.out })?;
-                continue;
-            }
-            let inline = fields.iter().enumerate().find_map(|(i, f)| match f.ty {
-                Ty::Msg(sub) if f.inline => self.s.fields[sub].iter().find(|g| g.name == k).map(|g| (i, g)),
-                _ => None,
-            });
-            if let Some((i, g)) = inline {
-                let at = match inlined.iter().position(|(j, _)| *j == i) {
-                    Some(at) => at,
-                    None => {
-                        inlined.push((i, Vec::new()));
-                        inlined.len() - 1
+        while let Some(k) = map.next_key_seed(Key)? {
+            match slots.get(&*k) {
+                Some(Slot { inline: None, field, .. }) => {
+                    map.next_value_seed(FieldSeed { s: self.s, f: &fields[*field], out: &mut *self.out })?;
+                }
+                Some(Slot { inline: Some(i), msg, field }) => {
+                    let at = match inlined.iter().position(|(j, _)| j == i) {
+                        Some(at) => at,
+                        None => {
+                            inlined.push((*i, Vec::new()));
+                            inlined.len() - 1
+                        }
+                    };
+                    let g = &self.s.fields[*msg][*field];
+                    map.next_value_seed(FieldSeed { s: self.s, f: g, out: &mut inlined[at].1 })?;
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                    if let Some(id) = marker_id(&k) {
+                        blob_into(self.s, id, self.m, self.out).map_err(de::Error::custom)?;
+                    } else if &*k == b"-" || self.top && (&*k == b"kind" || &*k == b"apiVersion") {
+                        // An empty blob's placeholder member (`real.rs`); the envelope's fields.
+                    } else {
+                        let k = String::from_utf8_lossy(&k);
+                        return Err(de::Error::custom(format!("field {k} is not in the protobuf schema")));
                     }
-                };
-                map.next_value_seed(FieldSeed { s: self.s, f: g, out: &mut inlined[at].1 })?;
-                continue;
+                }
             }
-            if self.top && (k == "kind" || k == "apiVersion") {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            }
-            return Err(de::Error::custom(format!("field {k} is not in the protobuf schema")));
         }
         for (i, body) in inlined {
             bytes_field(fields[i].tag, &body, self.out);
         }
         Ok(())
+    }
+}
+
+/// A blob marker's id (`real::marker_id`), from the key's bytes.
+fn marker_id(k: &[u8]) -> Option<usize> {
+    std::str::from_utf8(k).ok().and_then(super::real::marker_id)
+}
+
+/// A key as its bytes: no UTF-8 check (the bytes are only compared or copied), borrowed unless
+/// it has escapes.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = std::borrow::Cow<'de, [u8]>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_bytes(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = std::borrow::Cow<'de, [u8]>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Borrowed(v))
+    }
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Owned(v.to_vec()))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Borrowed(v.as_bytes()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Owned(v.as_bytes().to_vec()))
     }
 }
 
@@ -408,9 +626,9 @@ impl<'de> Visitor<'de> for MapSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let FieldSeed { s, f, out } = self.0;
         let mut entry = Vec::new();
-        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(k) = map.next_key_seed(Key)? {
             entry.clear();
-            bytes_field(1, k.as_bytes(), &mut entry);
+            bytes_field(1, &k, &mut entry);
             let before = entry.len();
             map.next_value_seed(ValueSeed { s, ty: f.ty, tag: 2, out: &mut entry })?;
             if entry.len() == before {
@@ -438,11 +656,11 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
             Ty::Msg(m) => {
                 let start = self.out.len();
                 key(self.tag, 2, self.out);
-                let at = self.out.len();
+                let at = open(self.out);
                 let present =
                     d.deserialize_any(Present(MsgSeed { s: self.s, m, out: &mut *self.out, top: false }))?;
                 if present {
-                    prefix_len(self.out, at);
+                    close(self.out, at);
                 } else {
                     self.out.truncate(start);
                 }
@@ -644,6 +862,73 @@ mod tests {
         assert!(pods >= 300, "{pods}");
         assert!(pb_bytes < json_bytes, "protobuf {pb_bytes} B, JSON {json_bytes} B");
         server.shutdown().await;
+    }
+
+    /// Nested messages written in place (two bytes kept for the length) give what prost writes,
+    /// at each length where the varint changes size: under 128 bytes, to 16 KB, above.
+    #[test]
+    fn nested_lengths_are_minimal_varints_at_every_size() {
+        use k8s_pb::api::core::v1 as pb;
+        use k8s_pb::apimachinery::pkg::apis::meta::v1 as meta;
+        use prost::Message;
+        for len in [
+            1, 100, 120, 123, 124, 125, 126, 127, 128, 129, 16_370, 16_379, 16_380, 16_383, 16_384, 20_000,
+            2_100_000,
+        ] {
+            let v = "x".repeat(len);
+            let json = format!(
+                r#"{{"metadata":{{"annotations":{{"a":"{v}"}}}},"spec":{{"containers":[{{"name":"{v}"}}]}}}}"#
+            );
+            let mut out = Vec::new();
+            encode("Pod", json.as_bytes(), &mut out).unwrap();
+            let want = pb::Pod {
+                metadata: Some(meta::ObjectMeta {
+                    annotations: [("a".to_string(), v.clone())].into(),
+                    ..Default::default()
+                }),
+                spec: Some(pb::PodSpec {
+                    containers: vec![pb::Container { name: Some(v), ..Default::default() }],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            assert_eq!(out, want.encode_to_vec(), "{len} bytes");
+        }
+    }
+
+    /// A watch event and a list encoded in place are the bytes of the envelope and frame written
+    /// around the encoded object.
+    #[test]
+    fn frames_and_lists_encoded_in_place_are_the_envelopes_bytes() {
+        let pod = |n: usize| {
+            format!(
+                r#"{{"kind":"Pod","apiVersion":"v1","metadata":{{"name":"p{n}","labels":{{"app":"{}"}}}}}}"#,
+                "a".repeat(n * 40)
+            )
+        };
+        for n in [0, 1, 3, 400] {
+            let json = pod(n);
+            for typ in ["ADDED", "BOOKMARK"] {
+                let want = watch_frame(typ, &object("v1", "Pod", json.as_bytes()).unwrap());
+                assert_eq!(watch_event(typ, "v1", "Pod", json.as_bytes()).unwrap(), want, "{n} {typ}");
+                let mut out = b"before".to_vec();
+                watch_event_into(typ, "v1", "Pod", json.as_bytes(), &mut Vec::new(), &mut out).unwrap();
+                assert_eq!(out[6..], want, "{n} {typ}, appended");
+            }
+            let meta = list_meta("42", Some("next"));
+            let mut buf = list_buf(&meta, 0);
+            let mut list = Vec::new();
+            list_meta_field(&meta, &mut list);
+            for i in 0..n {
+                list_item("Pod", pod(i).as_bytes(), &mut buf).unwrap();
+                let mut raw = Vec::new();
+                encode("Pod", pod(i).as_bytes(), &mut raw).unwrap();
+                item(&raw, &mut list);
+            }
+            let mut want = Vec::new();
+            envelope("v1", "PodList", &list, &mut want);
+            assert_eq!(list_body("v1", "PodList", buf), want, "{n} items");
+        }
     }
 
     #[test]

@@ -23,6 +23,8 @@ use super::table::{self, Include};
 
 /// How often a watch that allows bookmarks gets one.
 pub(crate) const BOOKMARK_EVERY: Duration = Duration::from_secs(3);
+/// The bytes of initial events written to the connection at once.
+const INITIAL_CHUNK: usize = 256 << 10;
 /// Watches without `timeoutSeconds` end after this long, like the API server's default range.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
@@ -65,8 +67,8 @@ impl Watch {
             return line(typ, object);
         }
         let k = KINDS[self.kind];
-        match super::proto::object(&k.api_version(), k.kind, object) {
-            Ok(env) => Bytes::from(super::proto::watch_frame(typ, &env)),
+        match super::proto::watch_event(typ, &k.api_version(), k.kind, object) {
+            Ok(frame) => frame,
             Err(e) => {
                 let status = super::api::status_value(500, "InternalError", &e, None).to_string();
                 Bytes::from(super::proto::watch_frame("ERROR", &super::proto::status(status.as_bytes())))
@@ -81,6 +83,26 @@ impl Watch {
             return self.event(typ, &o.json);
         }
         self.event(typ, &self.object(o))
+    }
+
+    /// Append the event of a stored object to `out` (`scratch`: room to encode it in protobuf).
+    fn write_event_of(&self, typ: &str, o: &Obj, scratch: &mut Vec<u8>, out: &mut Vec<u8>) {
+        if self.protobuf {
+            let k = KINDS[self.kind];
+            let at = out.len();
+            if super::proto::watch_event_into(typ, &k.api_version(), k.kind, &o.json, scratch, out).is_err() {
+                out.truncate(at);
+                out.extend_from_slice(&self.event_of(typ, o));
+            }
+        } else if self.table.is_none() {
+            out.extend_from_slice(b"{\"type\":\"");
+            out.extend_from_slice(typ.as_bytes());
+            out.extend_from_slice(b"\",\"object\":");
+            super::real::write(&o.json, out);
+            out.extend_from_slice(b"}\n");
+        } else {
+            out.extend_from_slice(&self.event_of(typ, o));
+        }
     }
 
     /// The event's object: as stored, or as the Table the client asked for.
@@ -226,14 +248,23 @@ async fn run(
             return;
         }
     };
+    // The initial events go in chunks of several events: fewer, larger writes.
     let half = initial.len() / 2;
+    let (mut chunk, mut scratch) = (Vec::with_capacity(INITIAL_CHUNK * 2), Vec::new());
     for (i, o) in initial.into_iter().enumerate() {
         if end == Some(InitialEnd::Cut) && i == half {
-            return;
+            break;
         }
-        if tx.send(w.event_of("ADDED", &o)).await.is_err() {
-            return;
+        w.write_event_of("ADDED", &o, &mut scratch, &mut chunk);
+        if chunk.len() >= INITIAL_CHUNK {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(INITIAL_CHUNK * 2));
+            if tx.send(Bytes::from(full)).await.is_err() {
+                return;
+            }
         }
+    }
+    if !chunk.is_empty() && tx.send(Bytes::from(chunk)).await.is_err() {
+        return;
     }
     if end == Some(InitialEnd::Cut) {
         return;
