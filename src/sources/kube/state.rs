@@ -526,19 +526,7 @@ mod tests {
     }
 
     fn pod(name: &str) -> Pod {
-        Pod {
-            namespace: "default".into(),
-            name: name.into(),
-            node: Some("n1".into()),
-            runtime_class: None,
-            priority_class: None,
-            host_network: false,
-            phase: "Running".into(),
-            offline: false,
-            sandbox: None,
-            sandbox_start_s: None,
-            batch: None,
-        }
+        clustertop_core::testkit::pod("default", name, "n1", None)
     }
 
     fn list(st: &mut State, names: impl Iterator<Item = String>) {
