@@ -226,17 +226,14 @@ impl Writer {
             })
             .collect();
         self.compact()?;
-        match &mut self.keyframes {
-            Keyframes::Own(m) => {
-                **m = ClusterState::new(m.cluster.clone(), Settings::default());
-                kept.into_iter().for_each(|u| {
-                    m.apply(u);
-                });
-                let k = m.keyframe();
-                self.keyframe(at, &k)
-            }
-            Keyframes::Store(_) => self.keyframe(at, &kept),
+        self.keyframe(at, &kept)?;
+        if let Keyframes::Own(m) = &mut self.keyframes {
+            **m = ClusterState::new(m.cluster.clone(), Settings::default());
+            kept.into_iter().for_each(|u| {
+                m.apply(u);
+            });
         }
+        Ok(())
     }
 
     /// Write, compact, keyframe and prune as they fall due at `now`.
